@@ -1,9 +1,12 @@
 """jost_engine: a blackjack simulator. Plain Python with a numba inner loop; no Django here."""
 
 from jost_engine.config import Config, ConfigError, normalize_config
+from jost_engine.config import config_to_dict
+from jost_engine.profiles import default_profile, defaults
 from jost_engine.strategy import ACTION_CODE, chart_arrays, resolve_playing_strategy
 
 __version__ = "0.1.0"
 
 __all__ = ["Config", "ConfigError", "normalize_config", "__version__"]
 __all__ += ["ACTION_CODE", "chart_arrays", "resolve_playing_strategy"]
+__all__ += ["config_to_dict", "default_profile", "defaults"]
