@@ -1,0 +1,17 @@
+"""Settings for the test suite: service.settings with the few values tests need.
+
+The suite runs with DEBUG off, like production, so it needs a SECRET_KEY; and the Django
+test client speaks plain HTTP, so the HTTPS redirect is off.
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+
+from service.settings import *  # noqa: E402,F403
+
+# Hashing passwords at full strength would dominate a suite that creates users per test.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Progress is written at once in tests, so a short job still shows it.
+JOB_PROGRESS_INTERVAL = 0.0

@@ -1,0 +1,13 @@
+from django.urls import path
+from rest_framework.authtoken.views import ObtainAuthToken
+
+from simulator.api import views
+
+urlpatterns = [
+    path("token/", ObtainAuthToken.as_view(), name="api-token"),
+    path("submit/", views.SubmitView.as_view(), name="api-submit"),
+    path("status/<uuid:job_id>/", views.StatusView.as_view(), name="api-status"),
+    path("results/<uuid:job_id>/", views.ResultsView.as_view(), name="api-results"),
+    path("jobs/", views.JobListView.as_view(), name="api-jobs"),
+    path("jobs/<uuid:job_id>/", views.JobDetailView.as_view(), name="api-job-detail"),
+]

@@ -1,0 +1,74 @@
+"""Thin views: parse, call a service or a selector, answer."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import jost_engine
+from django.http import Http404
+from rest_framework import generics, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from simulator import selectors, services
+from simulator.api.serializers import (
+    JobDetailSerializer,
+    JobListSerializer,
+    JobResultSerializer,
+    JobStatusSerializer,
+)
+from simulator.models import SimulationJob
+
+
+def _own_job(request: Request, job_id: UUID) -> SimulationJob:
+    job = selectors.job_for(request.user, job_id)
+    if job is None:
+        raise Http404("No such job.")
+    return job
+
+
+class SubmitView(APIView):
+    """POST /api/submit/ with a simulation config as the body."""
+
+    def post(self, request: Request) -> Response:
+        try:
+            job = services.submit_job(request.user, request.data)
+        except jost_engine.ConfigError as exc:
+            problems = exc.problems or [("", str(exc))]
+            return Response(
+                {
+                    "detail": "The simulation config is invalid.",
+                    "errors": [{"path": path, "reason": reason} for path, reason in problems],
+                },
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        return Response(
+            {"message": "Simulation job accepted.", "job_id": str(job.id)},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+class StatusView(APIView):
+    def get(self, request: Request, job_id: UUID) -> Response:
+        return Response(JobStatusSerializer(_own_job(request, job_id)).data)
+
+
+class ResultsView(APIView):
+    def get(self, request: Request, job_id: UUID) -> Response:
+        return Response(JobResultSerializer(_own_job(request, job_id)).data)
+
+
+class JobListView(generics.ListAPIView):
+    serializer_class = JobListSerializer
+
+    def get_queryset(self):
+        return selectors.jobs_for(self.request.user)
+
+
+class JobDetailView(generics.RetrieveAPIView):
+    serializer_class = JobDetailSerializer
+    lookup_url_kwarg = "job_id"
+
+    def get_object(self) -> SimulationJob:
+        return _own_job(self.request, self.kwargs["job_id"])

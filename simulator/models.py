@@ -1,0 +1,44 @@
+"""The job ledger: the database row, not the broker, is the truth about a job."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class JobStatus(models.TextChoices):
+    PENDING = "PENDING", "Pending"
+    RUNNING = "RUNNING", "Running"
+    COMPLETE = "COMPLETE", "Complete"
+    FAILED = "FAILED", "Failed"
+    CANCELLED = "CANCELLED", "Cancelled"
+
+
+class SimulationJob(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="simulation_jobs"
+    )
+    status = models.CharField(
+        max_length=16, choices=JobStatus.choices, default=JobStatus.PENDING, db_index=True
+    )
+    # The config exactly as the client sent it: what the engine runs and what a person
+    # reads back when a job fails.
+    request_data = models.JSONField()
+    result_data = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True, default="")
+    # Progress while RUNNING: rounds simulated so far out of rounds asked.
+    rounds_done = models.BigIntegerField(default=0)
+    rounds_total = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["owner", "-created_at"], name="job_owner_newest")]
+
+    def __str__(self) -> str:
+        return f"{self.id} ({self.status})"

@@ -1,0 +1,108 @@
+"""Fixtures shared by the service's tests: the personas and a config the engine accepts.
+
+alice owns jobs, bob is another ordinary user, charlie must never see alice's jobs.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+MASTER_SIMULATION = REPO / "jost_engine" / "data" / "defaults" / "simulations" / "master_simulation.json"
+
+# The config DESIGN.md gives, used when the engine does not ship its master simulation.
+DESIGN_CONFIG: dict[str, Any] = {
+    "casino": "master_casino",
+    "num_rounds": 1000,
+    "seed": 42,
+    "players": [
+        {
+            "profile": "master_player",
+            "playing_strategy": "auto",
+            "betting_strategy": "master_betting_strategy",
+        }
+    ],
+}
+
+
+def load_master_config(num_rounds: int) -> dict[str, Any]:
+    """The master simulation the engine ships, shortened to `num_rounds` for speed."""
+    if MASTER_SIMULATION.exists():
+        config = json.loads(MASTER_SIMULATION.read_text())
+    else:
+        config = copy.deepcopy(DESIGN_CONFIG)
+    config["num_rounds"] = num_rounds
+    config["seed"] = 42
+    return config
+
+
+@pytest.fixture
+def master_config() -> dict[str, Any]:
+    return load_master_config(num_rounds=500)
+
+
+def _make_user(django_user_model, name: str):
+    return django_user_model.objects.create_user(
+        username=name, email=f"{name}@example.com", password=f"{name}-password-123"
+    )
+
+
+@pytest.fixture
+def alice(db, django_user_model):
+    return _make_user(django_user_model, "alice")
+
+
+@pytest.fixture
+def bob(db, django_user_model):
+    return _make_user(django_user_model, "bob")
+
+
+@pytest.fixture
+def charlie(db, django_user_model):
+    return _make_user(django_user_model, "charlie")
+
+
+def _token_client(user):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    token, _ = Token.objects.get_or_create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+@pytest.fixture
+def alice_client(alice):
+    return _token_client(alice)
+
+
+@pytest.fixture
+def bob_client(bob):
+    return _token_client(bob)
+
+
+@pytest.fixture
+def charlie_client(charlie):
+    return _token_client(charlie)
+
+
+@pytest.fixture
+def anon_client():
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+@pytest.fixture
+def alice_job(alice, master_config):
+    """A PENDING job of alice's. Inside the test's transaction on_commit never fires, so
+    nothing reaches the broker."""
+    from simulator.services import submit_job
+
+    return submit_job(alice, master_config)
