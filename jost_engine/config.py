@@ -941,14 +941,17 @@ def _counting(raw: Any, path: str, ctx: _Context) -> CountingSystem:
 # --------------------------------------------------------------------------------------
 
 
-def _player(raw: Any, path: str, ctx: _Context) -> tuple[Player, str | None, bool]:
+def _player(raw: Any, path: str, ctx: _Context,
+            extra: dict[str, tuple[Any, str]] | None = None) -> tuple[Player, str | None, bool]:
     """A player by name, inline, or `{"profile": <player>, ...overrides}`.
 
-    Returns the player, its name if one was given or inherited (None: to be numbered),
-    and whether the name was written on this player itself.
+    `extra` adds fields found elsewhere (the single-player form keeps the strategies
+    beside the player). Returns the player, its name if one was given or inherited
+    (None: to be numbered), and whether the name was written on this player itself.
     """
     flat = ctx.flatten("player", raw, path, links=("profile", "parent"))
     entries, looked_up = flat if flat is not None else ({}, None)
+    entries.update(extra or {})
     f = _Fields(entries, path, ctx.problems)
     own_name = isinstance(raw, Mapping) and "name" in raw
     name = f.take_one(("name",), ctx.name, looked_up)
@@ -1007,7 +1010,9 @@ def normalize_config(raw: Any, resolve: Resolver | None = None) -> Config:
     """Turn any JOST dialect into a validated Config, or raise ConfigError naming every fault.
 
     Top level: `casino` and `players` (profiles by name or inline; at most 7 spots in
-    all), `num_rounds` (1 .. 10^10), `seed` (0 .. 2^63-1 or null, default null), the
+    all; or JOST's single-player task form, `player` with `strategy`, `betting_strategy`
+    and `iterations` beside it), `num_rounds` (1 .. 10^10; JOST's `iterations` too),
+    `seed` (0 .. 2^63-1 or null, default null), the
     hand-history flag as `log_each_hand`, `include_hand_history` or `log_hands` (default
     false). A name resolves through `resolve(kind, name)` first (the service's saved
     profiles), then the shipped defaults. Every problem is collected before raising.
@@ -1026,7 +1031,7 @@ def normalize_config(raw: Any, resolve: Resolver | None = None) -> Config:
         casino_raw = {}
     rules = _rules(casino_raw, "casino", ctx)
 
-    num_rounds = f.take_one(("num_rounds",), ctx.integer(1, MAX_ROUNDS), _MISSING)
+    num_rounds = f.take_one(("num_rounds", "iterations"), ctx.integer(1, MAX_ROUNDS), _MISSING)
     if num_rounds is _MISSING:
         problems.add("num_rounds", "required")
     seed = f.take_one(("seed",), lambda v, at: _seed(v, at, problems), None)
@@ -1034,7 +1039,16 @@ def normalize_config(raw: Any, resolve: Resolver | None = None) -> Config:
 
     players_raw = f.take("players")
     found: list[tuple[Player, str | None, bool]] = []
-    if players_raw is _MISSING:
+    if players_raw is _MISSING and f.has("player"):
+        # JOST's task payload: one `player` with `strategy` (its chart) and
+        # `betting_strategy` beside it rather than inside.
+        extra = {target: (f.take(key), f.path_of(key))
+                 for key, target in (("strategy", "playing_strategy"),
+                                     ("betting_strategy", "betting_strategy"),
+                                     ("counting_strategy", "counting_strategy"))
+                 if f.has(key)}
+        found = [_player(f.take("player"), "player", ctx, extra)]
+    elif players_raw is _MISSING:
         problems.add("players", "required")
     elif not isinstance(players_raw, list) or not players_raw:
         problems.add("players", "not a non-empty list")

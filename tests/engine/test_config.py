@@ -62,6 +62,20 @@ class TestTopLevel:
     def test_it_accepts_rounds_up_to_the_cap(self):
         assert normalize_config(config(num_rounds=MAX_ROUNDS)).num_rounds == MAX_ROUNDS
 
+    def test_it_reads_jost_single_player_task_form(self):
+        # The payload JOST's Flask front end handed its Celery task.
+        cfg = normalize_config({
+            "player": {"name": "Ann", "bankroll": 500},
+            "casino": {"name": "db casino", "rules": {"deck_count": 8, "dealer_stands_on_soft_17": True}},
+            "strategy": {"hard": {"17-21": {"2-11": "S"}}, "soft": {}, "pairs": {}},
+            "betting_strategy": {"name": "ramp", "min_bet": 10,
+                                 "bet_ramp": [{"count_threshold": 1, "bet_multiplier": 2}]},
+            "iterations": 250})
+        (ann,) = cfg.players
+        assert cfg.num_rounds == 250 and cfg.rules.decks == 8 and not cfg.rules.hit_soft_17
+        assert ann.name == "Ann" and ann.bankroll == 500.0 and ann.playing.hard["18"]["A"] == "S"
+        assert ann.betting.ramp[-1] == (1.0, 2.0)
+
     def test_it_ignores_the_descriptive_fields_jost_carried(self):
         cfg = normalize_config(config(name="my run", title="t", notes="n", description="d"))
         assert cfg.num_rounds == 1000
