@@ -106,3 +106,4 @@ def alice_job(alice, master_config):
     from simulator.services import submit_job
 
     return submit_job(alice, master_config)
+

@@ -1,0 +1,80 @@
+"""Starting and stopping real processes for the integration and ops tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+VENV_BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now (the OS picks it, so parallel runs differ)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(condition: Callable[[], Any], timeout: float, what: str, interval: float = 0.2) -> Any:
+    """Poll `condition` until it returns something truthy; fail naming `what` after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up after {timeout:.0f}s waiting for {what}")
+        time.sleep(interval)
+
+
+def start_process(command: str | list[str], *, env: dict[str, str], log: Path,
+                  cwd: Path = REPO) -> subprocess.Popen:
+    """Start `command` in a session of its own, so stop_process can end it and every child."""
+    handle = open(log, "ab")
+    return subprocess.Popen(
+        command, shell=isinstance(command, str), executable="/bin/bash" if isinstance(command, str) else None,
+        cwd=cwd, env=env, stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def stop_process(proc: subprocess.Popen, timeout: float = 15) -> None:
+    """SIGTERM the process group, SIGKILL it if it is still there after `timeout` s."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(timeout=timeout)
+            if not _group_alive(proc.pid):
+                return
+        except subprocess.TimeoutExpired:
+            pass
+        if sig == signal.SIGTERM:
+            # Children of the group may outlive the leader for a moment.
+            deadline = time.monotonic() + timeout
+            while _group_alive(proc.pid) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            if not _group_alive(proc.pid):
+                return
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,108 @@
+"""The Celery task in-process, on the real engine and the real database: it claims a job
+once, runs it, and records COMPLETE with the engine's result or FAILED with a reason."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from simulator import services
+from simulator.models import JobStatus, SimulationJob
+from simulator.tasks import run_simulation_job
+
+
+@pytest.fixture
+def pending_job(alice, master_config) -> SimulationJob:
+    return services.submit_job(alice, master_config)
+
+
+class TestRunSimulationJob:
+    def test_it_runs_a_pending_job_to_complete_with_consistent_numbers(self, pending_job):
+        assert run_simulation_job(str(pending_job.id)) == JobStatus.COMPLETE
+        job = SimulationJob.objects.get(id=pending_job.id)
+        assert job.status == JobStatus.COMPLETE
+        assert job.error == ""
+        assert job.started_at <= job.finished_at
+        result = job.result_data
+        assert result["rounds_played"] == pending_job.rounds_total
+        assert job.rounds_done == pending_job.rounds_total
+        players = result["players"]
+        players = list(players.values()) if isinstance(players, dict) else players
+        assert players
+        for player in players:
+            assert math.isclose(
+                player["net_gain_loss"],
+                player["final_bankroll"] - player["initial_bankroll"],
+                abs_tol=1e-6,
+            )
+
+    def test_a_redelivered_message_does_not_run_the_job_twice(self, pending_job):
+        run_simulation_job(str(pending_job.id))
+        first = SimulationJob.objects.get(id=pending_job.id)
+        assert run_simulation_job(str(pending_job.id)) == "SKIPPED"
+        again = SimulationJob.objects.get(id=pending_job.id)
+        assert (again.status, again.finished_at, again.result_data) == (
+            first.status, first.finished_at, first.result_data
+        )
+
+    def test_a_job_another_worker_claimed_is_left_alone(self, pending_job):
+        SimulationJob.objects.filter(id=pending_job.id).update(status=JobStatus.RUNNING)
+        assert run_simulation_job(str(pending_job.id)) == "SKIPPED"
+        job = SimulationJob.objects.get(id=pending_job.id)
+        assert job.status == JobStatus.RUNNING and job.result_data is None
+
+    def test_a_cancelled_job_is_not_run(self, pending_job):
+        SimulationJob.objects.filter(id=pending_job.id).update(status=JobStatus.CANCELLED)
+        assert run_simulation_job(str(pending_job.id)) == "SKIPPED"
+        assert SimulationJob.objects.get(id=pending_job.id).status == JobStatus.CANCELLED
+
+    def test_only_one_of_two_claims_wins(self, pending_job):
+        assert services.claim_job(pending_job.id) is True
+        assert services.claim_job(pending_job.id) is False
+
+    def test_an_unknown_job_id_is_skipped_not_raised(self, db):
+        assert run_simulation_job("00000000-0000-0000-0000-000000000000") == "SKIPPED"
+
+    def test_a_config_the_engine_rejects_fails_the_job_naming_the_fields(self, alice, master_config):
+        # Stored without going through submit (as a row edited after submission would be):
+        # the engine, not the API, is the one that refuses it here.
+        master_config["num_rounds"] = "lots"
+        job = SimulationJob.objects.create(owner=alice, request_data=master_config)
+        assert run_simulation_job(str(job.id)) == JobStatus.FAILED
+        job.refresh_from_db()
+        assert job.status == JobStatus.FAILED
+        assert "num_rounds" in job.error
+        assert "invalid" in job.error
+        assert job.finished_at is not None and job.result_data is None
+
+
+class TestFailureMessages:
+    def test_an_unexpected_engine_exception_gives_its_type_and_message(self):
+        message = services.describe_failure(ZeroDivisionError("division by zero"))
+        assert "ZeroDivisionError: division by zero" in message
+        assert "report it" in message
+
+
+class TestProgress:
+    def test_progress_is_written_to_the_running_row(self, pending_job, settings):
+        settings.JOB_PROGRESS_INTERVAL = 0.0
+        services.claim_job(pending_job.id)
+        services._progress_reporter(pending_job.id)(250, 500)
+        job = SimulationJob.objects.get(id=pending_job.id)
+        assert (job.rounds_done, job.rounds_total) == (250, 500)
+
+    def test_progress_writes_are_throttled(self, pending_job, settings):
+        settings.JOB_PROGRESS_INTERVAL = 60.0
+        services.claim_job(pending_job.id)
+        report = services._progress_reporter(pending_job.id)
+        report(100, 500)
+        report(400, 500)  # within the interval: not written
+        assert SimulationJob.objects.get(id=pending_job.id).rounds_done == 100
+
+
+class TestJsonSafe:
+    def test_numpy_values_and_non_finite_floats_become_plain_json(self):
+        value = {"a": np.float64(1.5), "b": np.arange(3), "c": float("inf"), "d": (np.int64(2),)}
+        assert services.json_safe(value) == {"a": 1.5, "b": [0, 1, 2], "c": None, "d": [2]}
