@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
+from jost_engine import profiles
+
 # Canonical action codes of a chart cell. Each conditional code names its fallback, so a
 # chart says exactly what to do when the first choice is not allowed:
 #   Dh double if allowed, else hit;  Ds double if allowed, else stand;
@@ -171,14 +173,14 @@ def _field(path: str, name: str) -> str:
 def _entry(path: str, key: object) -> str:
     # Map keys (ramp thresholds, chart rows, up cards, ranks) are data, not field names:
     # quote them so `bet_ramp["x"]` reads as the key the user wrote.
-    return f"{path}[{json_key(key)}]"
+    return f"{path}[{_json_key(key)}]"
 
 
 def _index(path: str, i: int) -> str:
     return f"{path}[{i}]"
 
 
-def json_key(key: object) -> str:
+def _json_key(key: object) -> str:
     return '"' + str(key).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
@@ -307,8 +309,6 @@ class _Context:
 
     def lookup(self, kind: str, name: str, path: str) -> Mapping[str, Any] | None:
         # The caller's own profiles (the service's saved ones) shadow the shipped ones.
-        from jost_engine import profiles
-
         found: Any = None
         if self.resolve is not None:
             found = self.resolve(kind, name)
@@ -546,9 +546,11 @@ _UP_SPELLINGS: dict[str, str] = {
 }
 _RANKS: dict[str, str] = {**_UP_SPELLINGS}
 
+
 # Rows a chart may leave out, and what they are filled with: the documented fallback of
 # a partial chart. Hard 17+ and soft 19+ stand, everything else hits (soft 12 is a pair
-# of aces that cannot be split); a pair row missing is played as its total.
+# of aces that cannot be split); a pair row missing is played as its total, so 8,8 and
+# A,A are not assumed to split.
 def _default_hard(total: int) -> str:
     return "S" if total >= 17 else "H"
 
@@ -610,8 +612,6 @@ def _row_span(table: str, key: str) -> list[str] | None:
     rank = _rank(text)
     if rank is None and len(text) == 2 and text[0] == text[1]:
         rank = _rank(text[0])
-    if rank is None and len(text) == 4 and text == "1010":
-        rank = "10"
     return [f"{rank},{rank}"] if rank else None
 
 
@@ -726,7 +726,7 @@ def _playing(raw: Any, path: str, ctx: _Context) -> PlayingStrategy:
         given = True
         parsed = _chart_table(value, "hard" if table == "hard_totals" else table,
                               f.path_of(table), ctx.problems)
-        target = tables["soft" if table.startswith("soft") else "hard" if table.startswith("hard") else "pairs"]
+        target = tables[table.removesuffix("_totals")]
         for row, cells in parsed.items():
             if row in target and target[row] != cells:
                 ctx.problems.add(f.path_of(table), f"row {row} is also given in another table")
