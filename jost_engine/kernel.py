@@ -1,0 +1,690 @@
+"""The numba inner loop: arrays in, counters out, nothing else.
+
+Everything the kernel touches is a numpy array or a scalar. The Python layer
+(simulate.py) turns a typed Config into these arrays once per shard (`prepare`), calls
+`play_rounds` one or more times on the same state arrays, and reads the counters back.
+All state that survives a round (shoe, position, RNG, bankrolls, running counts,
+counters, the hand log) lives in the arrays passed in and is mutated in place, so a long
+job run in chunks gives bitwise the same result as one call.
+
+Cards are ranks 1..10: 1 is an ace, 10 any ten-value card.
+
+Deal order (what an arranged shoe must follow): one card to every spot in seat order,
+the dealer's up card, a second card to every spot, then the hole card (peek games only;
+with European no hole card the dealer's second card is drawn after the players act).
+Players then act spot by spot. A split leaves the first card in the hand being played,
+which draws its second card at once; the other card starts a new hand appended after the
+spot's last hand, played in turn.
+
+Money is float64 throughout. A player can double or split only when the bankroll less
+everything already wagered this round covers the extra bet; otherwise the chart's
+fallback is played (Dh -> hit, Ds -> stand, P -> the hard/soft cell of the same total).
+Insurance is taken on all of a player's spots or none, when the true count at that moment
+(cards seen so far, hole card excluded) reaches the player's threshold and it is covered.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+# ---- base actions after a chart cell is resolved for the rules and the situation --------
+HIT, STAND, SPLIT, DOUBLE, SURRENDER = 0, 1, 2, 3, 4
+
+# ---- table kinds and decision contexts (second and third axes of the action table) ------
+KIND_HARD, KIND_SOFT, KIND_PAIR = 0, 1, 2
+CTX_FIRST, CTX_SPLIT, CTX_LATER = 0, 1, 2  # original two cards / two cards after a split / 3+
+
+# ---- rules_i fields ------------------------------------------------------------------------
+R_INFINITE, R_H17, R_MAX_SPLIT, R_RSA, R_HSA, R_LS, R_ES, R_PEEK, R_INSURANCE = range(9)
+R_CUT, R_COUNT_ON, R_LOG_ON, R_INS_ON = 9, 10, 11, 12
+N_RULES_I = 13
+# rules_f fields
+RF_BJ_PAYOUT = 0
+N_RULES_F = 1
+
+# ---- st_i fields (state that outlives a call) ------------------------------------------
+S_POS, S_COUNT_FROM, S_ROUNDS, S_SHUFFLES, S_NEED_SHUFFLE, S_LOG_N, S_LOG_TOTAL, S_BROKE = range(8)
+N_STATE_I = 8
+
+# ---- per-player integer counters -------------------------------------------------------
+(C_ROUNDS, C_SPOTS, C_HANDS, C_WIN, C_LOSS, C_PUSH, C_BLACKJACK, C_BUST, C_DOUBLE, C_SPLIT,
+ C_SURRENDER, C_INSURANCE, C_INSURANCE_WON, C_DEALER_BJ) = range(14)
+N_COUNTERS = 14
+COUNTER_NAMES = ("rounds", "spots", "hands", "win", "loss", "push", "blackjack", "bust",
+                 "double", "split", "surrender", "insurance", "insurance_won", "dealer_blackjack")
+
+# ---- per-player float sums -------------------------------------------------------------
+S_WAGERED, S_NET, S_NET_SQ, S_UNIT_NET, S_UNIT_SQ, S_INITIAL_BET, S_INSURANCE_WAGERED = range(7)
+N_SUMS = 7
+SUM_NAMES = ("wagered", "net", "net_sq", "unit_net", "unit_net_sq", "initial_bet", "insurance_wagered")
+
+# ---- table by true count ---------------------------------------------------------------
+TC_MIN, TC_MAX = -10, 10
+N_TC = TC_MAX - TC_MIN + 1
+T_ROUNDS, T_NET, T_NET_SQ, T_WAGERED = range(4)
+N_TC_FIELDS = 4
+
+# ---- hand log --------------------------------------------------------------------------
+MAX_CARDS = 24  # a hand holds at most 22 cards (21 aces and a bust card), so no check is needed
+L_PLAYER, L_SPOT, L_HAND, L_NCARDS = 0, 1, 2, 3
+L_CARDS = 4
+L_DNCARDS = L_CARDS + MAX_CARDS
+L_DCARDS = L_DNCARDS + 1
+L_FLAGS = L_DCARDS + MAX_CARDS
+L_OUTCOME, L_TOTAL, L_DTOTAL = L_FLAGS + 1, L_FLAGS + 2, L_FLAGS + 3
+LOG_WIDTH = L_FLAGS + 4
+LF_BET, LF_NET, LF_INSURANCE_NET = 0, 1, 2
+LOG_F_WIDTH = 3
+# hand flags in the log
+F_DOUBLED, F_SPLIT, F_SURRENDERED, F_NATURAL, F_BUST, F_INSURED, F_INSURANCE_WON, F_DEALER_BJ = (
+    1, 2, 4, 8, 16, 32, 64, 128)
+
+# hand states within a round
+H_LIVE, H_STOOD, H_BUST, H_SURRENDERED, H_NATURAL = 0, 1, 2, 3, 4
+
+INFINITE_BUFFER = 4096  # cards generated at a time for an infinite shoe
+_RANK13 = np.array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 10, 10, 10], dtype=np.int8)
+
+
+# ---------------------------------------------------------------------------------------
+# RNG: xoshiro256** (Blackman & Vigna), state in a uint64[4] array.
+# ---------------------------------------------------------------------------------------
+@njit(cache=True, inline="always")
+def _rotl(x, k):
+    return (x << np.uint64(k)) | (x >> np.uint64(64 - k))
+
+
+@njit(cache=True)
+def next_u64(s):
+    s0 = s[0]
+    s1 = s[1]
+    s2 = s[2]
+    s3 = s[3]
+    result = _rotl(s1 * np.uint64(5), 7) * np.uint64(9)
+    t = s1 << np.uint64(17)
+    s2 ^= s0
+    s3 ^= s1
+    s1 ^= s2
+    s0 ^= s3
+    s2 ^= t
+    s3 = _rotl(s3, 45)
+    s[0] = s0
+    s[1] = s1
+    s[2] = s2
+    s[3] = s3
+    return result
+
+
+@njit(cache=True)
+def bounded(s, bound):
+    """Uniform integer in [0, bound), bound < 2**32: Lemire's multiply-shift with rejection,
+    so unbiased; the rejection branch runs with probability < bound / 2**32."""
+    b = np.uint64(bound)
+    m = (next_u64(s) >> np.uint64(32)) * b
+    low = m & np.uint64(0xFFFFFFFF)
+    if low < b:
+        threshold = (np.uint64(0x100000000) - b) % b
+        while low < threshold:
+            m = (next_u64(s) >> np.uint64(32)) * b
+            low = m & np.uint64(0xFFFFFFFF)
+    return np.int64(m >> np.uint64(32))
+
+
+@njit(cache=True)
+def shuffle(cards, n, s):
+    """Fisher-Yates over cards[0:n]."""
+    for i in range(n - 1, 0, -1):
+        j = bounded(s, i + 1)
+        tmp = cards[i]
+        cards[i] = cards[j]
+        cards[j] = tmp
+
+
+@njit(cache=True)
+def fill_infinite(cards, start, s):
+    """Cards drawn with replacement: each of 13 ranks equally likely, 10/J/Q/K as 10."""
+    for i in range(start, cards.shape[0]):
+        cards[i] = _RANK13[bounded(s, 13)]
+
+
+@njit(cache=True)
+def _refill(shoe, pos, round_start, infinite, s, st_i):
+    """The shoe ran out in the middle of a round (or an infinite buffer is used up).
+
+    Infinite: a fresh buffer. Finite (a pathological case: several players, few decks,
+    deep penetration): the discards of earlier rounds are shuffled and dealt, and the shoe
+    is reshuffled in full before the next round. With too few discards the whole shoe is
+    reshuffled, which reuses cards of the round in progress.
+    """
+    if infinite:
+        fill_infinite(shoe, 0, s)
+        return 0
+    st_i[S_NEED_SHUFFLE] = 1
+    st_i[S_SHUFFLES] += 1
+    if round_start >= 20:
+        shuffle(shoe, round_start, s)
+    else:
+        shuffle(shoe, shoe.shape[0], s)
+    return 0
+
+
+# ---------------------------------------------------------------------------------------
+# Decisions
+# ---------------------------------------------------------------------------------------
+@njit(cache=True, inline="always")
+def _decide(act, act_poor, p, ctx, hard, has_ace, c0, c1, ncards, can_split, up, avail, bet):
+    """Resolved action for a hand: pair table while splitting is legal, else hard/soft."""
+    if ncards == 2 and c0 == c1 and can_split:
+        kind = KIND_PAIR
+        row = c0
+    elif has_ace and hard + 10 <= 21:
+        kind = KIND_SOFT
+        row = hard + 10
+    else:
+        kind = KIND_HARD
+        row = hard
+    a = act[p, ctx, kind, row, up]
+    if a >= SPLIT and a <= DOUBLE and avail < bet:
+        # The extra wager is not covered: play the chart's fallback.
+        a = act_poor[p, ctx, kind, row, up]
+    return a
+
+
+@njit(cache=True, inline="always")
+def _value(hard, has_ace):
+    if has_ace and hard + 10 <= 21:
+        return hard + 10
+    return hard
+
+
+# ---------------------------------------------------------------------------------------
+# The round loop
+# ---------------------------------------------------------------------------------------
+@njit(cache=True)
+def play_rounds(
+    rounds,
+    rules_i, rules_f,
+    act, act_poor,
+    min_bet, n_spots, ramp_thr, ramp_mult, ramp_n, ins_thr, tags,
+    shoe, rng, st_i, bankroll, active, run_count,
+    counters, sums, tc_table,
+    log_i, log_f, log_round,
+):
+    """Play up to `rounds` rounds; returns the number played (fewer when all are broke).
+
+    Shapes: act/act_poor int8[P, 3, 3, 22, 11]; min_bet float64[P]; n_spots int64[P];
+    ramp_thr/ramp_mult float64[P, T] with ramp_n int64[P] tiers used (thresholds sorted,
+    the first -inf); ins_thr float64[P] (inf = never insure); tags int64[P, 11] by rank;
+    shoe int8[N]; rng uint64[4]; st_i int64[N_STATE_I]; bankroll float64[P]; active
+    uint8[P]; run_count float64[P]; counters int64[P, N_COUNTERS]; sums float64[P, N_SUMS];
+    tc_table float64[P, N_TC, N_TC_FIELDS]; log_i int16[cap, LOG_WIDTH];
+    log_f float64[cap, LOG_F_WIDTH]; log_round int64[cap].
+    """
+    n_players = min_bet.shape[0]
+    infinite = rules_i[R_INFINITE] != 0
+    h17 = rules_i[R_H17] != 0
+    max_split = rules_i[R_MAX_SPLIT]
+    rsa = rules_i[R_RSA] != 0
+    hsa = rules_i[R_HSA] != 0
+    early_surrender = rules_i[R_ES] != 0
+    peek = rules_i[R_PEEK] != 0
+    offer_insurance = rules_i[R_INSURANCE] != 0
+    cut = rules_i[R_CUT]
+    count_on = rules_i[R_COUNT_ON] != 0
+    log_on = rules_i[R_LOG_ON] != 0
+    ins_on = rules_i[R_INS_ON] != 0 and offer_insurance
+    bj_payout = rules_f[RF_BJ_PAYOUT]
+    n_cards = shoe.shape[0]
+    log_cap = log_i.shape[0]
+
+    max_spots = 0
+    for p in range(n_players):
+        max_spots += n_spots[p]
+    n_hand_slots = max_spots * max_split
+
+    # Scratch for one round, allocated once per call.
+    h_hard = np.zeros(n_hand_slots, dtype=np.int64)
+    h_ace = np.zeros(n_hand_slots, dtype=np.bool_)
+    h_n = np.zeros(n_hand_slots, dtype=np.int64)
+    h_c0 = np.zeros(n_hand_slots, dtype=np.int64)
+    h_c1 = np.zeros(n_hand_slots, dtype=np.int64)
+    h_bet = np.zeros(n_hand_slots, dtype=np.float64)
+    h_state = np.zeros(n_hand_slots, dtype=np.int64)
+    h_doubled = np.zeros(n_hand_slots, dtype=np.bool_)
+    h_cards = np.zeros((n_hand_slots, MAX_CARDS), dtype=np.int8)
+    spot_player = np.zeros(max_spots, dtype=np.int64)
+    spot_index = np.zeros(max_spots, dtype=np.int64)
+    spot_hands = np.zeros(max_spots, dtype=np.int64)
+    spot_insured = np.zeros(max_spots, dtype=np.bool_)
+    d_cards = np.zeros(MAX_CARDS, dtype=np.int8)
+    bet_p = np.zeros(n_players, dtype=np.float64)
+    committed = np.zeros(n_players, dtype=np.float64)
+    round_net = np.zeros(n_players, dtype=np.float64)
+    tc_bin = np.zeros(n_players, dtype=np.int64)
+    tc_now = np.zeros(n_players, dtype=np.float64)
+
+    pos = st_i[S_POS]
+    count_from = st_i[S_COUNT_FROM]
+    played = 0
+
+    for _r in range(rounds):
+        # ---- 1. count the previous round's cards, reshuffle at the cut card -----------
+        if count_on:
+            for i in range(count_from, pos):
+                c = shoe[i]
+                for p in range(n_players):
+                    run_count[p] += tags[p, c]
+        count_from = pos
+        if pos >= cut or st_i[S_NEED_SHUFFLE] != 0:
+            if infinite:
+                fill_infinite(shoe, 0, rng)
+            else:
+                shuffle(shoe, n_cards, rng)
+            pos = 0
+            count_from = 0
+            st_i[S_NEED_SHUFFLE] = 0
+            st_i[S_SHUFFLES] += 1
+            for p in range(n_players):
+                run_count[p] = 0.0
+        round_start = pos
+
+        # ---- 2. bets ------------------------------------------------------------------
+        n_sp = 0
+        for p in range(n_players):
+            round_net[p] = 0.0
+            committed[p] = 0.0
+            if active[p] == 0:
+                continue
+            mult = 1.0
+            if count_on:
+                if infinite:
+                    tc = 0.0
+                else:
+                    tc = run_count[p] * 52.0 / (n_cards - pos)
+                tc_now[p] = tc
+                k = 0
+                for t in range(1, ramp_n[p]):
+                    if tc >= ramp_thr[p, t]:
+                        k = t
+                mult = ramp_mult[p, k]
+                rounded = np.floor(tc + 0.5)
+                if rounded < TC_MIN:
+                    rounded = float(TC_MIN)
+                elif rounded > TC_MAX:
+                    rounded = float(TC_MAX)
+                tc_bin[p] = np.int64(rounded) - TC_MIN
+            bet = min_bet[p] * mult
+            stake = bet * n_spots[p]
+            if bankroll[p] < stake:
+                # JOST's rule: a player who cannot cover the bet stops for good.
+                active[p] = 0
+                continue
+            bet_p[p] = bet
+            committed[p] = stake
+            for k in range(n_spots[p]):
+                spot_player[n_sp] = p
+                spot_index[n_sp] = k
+                n_sp += 1
+        if n_sp == 0:
+            st_i[S_BROKE] = 1
+            break
+
+        # ---- 3. deal ------------------------------------------------------------------
+        for s in range(n_sp):
+            if pos >= n_cards:
+                pos = _refill(shoe, pos, round_start, infinite, rng, st_i)
+            c = np.int64(shoe[pos])
+            pos += 1
+            h = s * max_split
+            h_hard[h] = c
+            h_ace[h] = c == 1
+            h_n[h] = 1
+            h_c0[h] = c
+            h_cards[h, 0] = c
+            h_bet[h] = bet_p[spot_player[s]]
+            h_state[h] = H_LIVE
+            h_doubled[h] = False
+            spot_hands[s] = 1
+            spot_insured[s] = False
+        if pos >= n_cards:
+            pos = _refill(shoe, pos, round_start, infinite, rng, st_i)
+        up = np.int64(shoe[pos])
+        pos += 1
+        d_cards[0] = up
+        for s in range(n_sp):
+            if pos >= n_cards:
+                pos = _refill(shoe, pos, round_start, infinite, rng, st_i)
+            c = np.int64(shoe[pos])
+            pos += 1
+            h = s * max_split
+            h_hard[h] += c
+            h_ace[h] = h_ace[h] or c == 1
+            h_n[h] = 2
+            h_c1[h] = c
+            h_cards[h, 1] = c
+            if h_ace[h] and h_hard[h] == 11:
+                h_state[h] = H_NATURAL
+        seen_before_hole = pos
+        d_hard = up
+        d_ace = up == 1
+        d_n = 1
+        if peek:
+            if pos >= n_cards:
+                pos = _refill(shoe, pos, round_start, infinite, rng, st_i)
+            c = np.int64(shoe[pos])
+            pos += 1
+            d_cards[1] = c
+            d_hard += c
+            d_ace = d_ace or c == 1
+            d_n = 2
+
+        # ---- 4. insurance, early surrender, the peek ----------------------------------
+        if ins_on and up == 1:
+            for p in range(n_players):
+                if committed[p] == 0.0:
+                    continue
+                tc = 0.0
+                if count_on and not infinite:
+                    rc = run_count[p]
+                    for i in range(count_from, seen_before_hole):
+                        rc += tags[p, shoe[i]]
+                    tc = rc * 52.0 / (n_cards - seen_before_hole)
+                if tc >= ins_thr[p]:
+                    cost = 0.5 * bet_p[p] * n_spots[p]
+                    if bankroll[p] - committed[p] >= cost:
+                        committed[p] += cost
+                        sums[p, S_INSURANCE_WAGERED] += cost
+                        for s in range(n_sp):
+                            if spot_player[s] == p:
+                                spot_insured[s] = True
+        if early_surrender:
+            for s in range(n_sp):
+                h = s * max_split
+                if h_state[h] != H_LIVE:
+                    continue
+                p = spot_player[s]
+                a = _decide(act, act_poor, p, CTX_FIRST, h_hard[h], h_ace[h], h_c0[h], h_c1[h],
+                            2, max_split > 1, up, bankroll[p] - committed[p], h_bet[h])
+                if a == SURRENDER:
+                    h_state[h] = H_SURRENDERED
+        dealer_bj = False
+        if peek and (up == 1 or up == 10):
+            dealer_bj = d_hard == 11 and d_ace
+
+        # ---- 5. players act -----------------------------------------------------------
+        any_standing = False
+        any_pending = False  # a natural or insurance still waiting for the dealer's 2nd card
+        if not dealer_bj:
+            for s in range(n_sp):
+                p = spot_player[s]
+                base = s * max_split
+                if spot_insured[s]:
+                    any_pending = True
+                i = 0
+                while i < spot_hands[s]:
+                    h = base + i
+                    st = h_state[h]
+                    if st == H_NATURAL:
+                        any_pending = True
+                        i += 1
+                        continue
+                    if st != H_LIVE:
+                        i += 1
+                        continue
+                    split_spot = spot_hands[s] > 1
+                    if h_n[h] == 1:
+                        # A split hand draws its second card when its turn comes.
+                        if pos >= n_cards:
+                            pos = _refill(shoe, pos, round_start, infinite, rng, st_i)
+                        c = np.int64(shoe[pos])
+                        pos += 1
+                        h_hard[h] += c
+                        h_ace[h] = h_ace[h] or c == 1
+                        h_c1[h] = c
+                        h_cards[h, 1] = c
+                        h_n[h] = 2
+                        if h_c0[h] == 1 and not hsa:
+                            # Split aces get one card each; a second ace may be resplit.
+                            if (c == 1 and rsa and spot_hands[s] < max_split):
+                                a = _decide(act, act_poor, p, CTX_SPLIT, h_hard[h], h_ace[h], 1, 1,
+                                            2, True, up, bankroll[p] - committed[p], h_bet[h])
+                                if a == SPLIT:
+                                    committed[p] += h_bet[h]
+                                    counters[p, C_SPLIT] += 1
+                                    nh = base + spot_hands[s]
+                                    spot_hands[s] += 1
+                                    h_hard[nh] = 1
+                                    h_ace[nh] = True
+                                    h_n[nh] = 1
+                                    h_c0[nh] = 1
+                                    h_cards[nh, 0] = 1
+                                    h_bet[nh] = h_bet[h]
+                                    h_state[nh] = H_LIVE
+                                    h_doubled[nh] = False
+                                    h_hard[h] = 1
+                                    h_n[h] = 1
+                                    continue
+                            h_state[h] = H_STOOD
+                            any_standing = True
+                            i += 1
+                            continue
+                    # Play the hand out.
+                    while True:
+                        hn = h_n[h]
+                        if hn == 2:
+                            ctx = CTX_SPLIT if split_spot else CTX_FIRST
+                            c0 = h_c0[h]
+                            can_split = spot_hands[s] < max_split and (c0 != 1 or rsa or not split_spot)
+                        else:
+                            ctx = CTX_LATER
+                            c0 = 0
+                            can_split = False
+                        a = _decide(act, act_poor, p, ctx, h_hard[h], h_ace[h], c0, h_c1[h], hn,
+                                    can_split, up, bankroll[p] - committed[p], h_bet[h])
+                        if a == HIT or a == DOUBLE:
+                            if a == DOUBLE:
+                                committed[p] += h_bet[h]
+                                h_bet[h] *= 2.0
+                                h_doubled[h] = True
+                                counters[p, C_DOUBLE] += 1
+                            if pos >= n_cards:
+                                pos = _refill(shoe, pos, round_start, infinite, rng, st_i)
+                            c = np.int64(shoe[pos])
+                            pos += 1
+                            h_cards[h, hn] = c
+                            h_n[h] = hn + 1
+                            hv = h_hard[h] + c
+                            h_hard[h] = hv
+                            h_ace[h] = h_ace[h] or c == 1
+                            if hv > 21:
+                                h_state[h] = H_BUST
+                                break
+                            if a == DOUBLE or hv == 21 or (h_ace[h] and hv == 11):
+                                h_state[h] = H_STOOD
+                                any_standing = True
+                                break
+                        elif a == STAND:
+                            h_state[h] = H_STOOD
+                            any_standing = True
+                            break
+                        elif a == SPLIT:
+                            committed[p] += h_bet[h]
+                            counters[p, C_SPLIT] += 1
+                            nh = base + spot_hands[s]
+                            spot_hands[s] += 1
+                            split_spot = True
+                            h_hard[nh] = c0
+                            h_ace[nh] = c0 == 1
+                            h_n[nh] = 1
+                            h_c0[nh] = c0
+                            h_cards[nh, 0] = c0
+                            h_bet[nh] = h_bet[h]
+                            h_state[nh] = H_LIVE
+                            h_doubled[nh] = False
+                            h_hard[h] = c0
+                            h_ace[h] = c0 == 1
+                            h_n[h] = 1
+                            break
+                        else:  # SURRENDER (late; only offered on the original two cards)
+                            h_state[h] = H_SURRENDERED
+                            break
+                    if h_state[h] == H_LIVE:
+                        continue  # split: this hand now draws its second card
+                    i += 1
+
+        # ---- 6. the dealer ------------------------------------------------------------
+        if not peek and (any_standing or (any_pending and (up == 1 or up == 10))):
+            # European no hole card: the second card comes now.
+            if pos >= n_cards:
+                pos = _refill(shoe, pos, round_start, infinite, rng, st_i)
+            c = np.int64(shoe[pos])
+            pos += 1
+            d_cards[1] = c
+            d_hard += c
+            d_ace = d_ace or c == 1
+            d_n = 2
+            dealer_bj = d_hard == 11 and d_ace
+        if any_standing and not dealer_bj:
+            while True:
+                dv = d_hard
+                soft = False
+                if d_ace and d_hard + 10 <= 21:
+                    dv = d_hard + 10
+                    soft = True
+                if dv > 17 or (dv == 17 and not (h17 and soft)):
+                    break
+                if pos >= n_cards:
+                    pos = _refill(shoe, pos, round_start, infinite, rng, st_i)
+                c = np.int64(shoe[pos])
+                pos += 1
+                d_cards[d_n] = c
+                d_n += 1
+                d_hard += c
+                d_ace = d_ace or c == 1
+        dealer_value = _value(d_hard, d_ace)
+
+        # ---- 7. settle ----------------------------------------------------------------
+        for s in range(n_sp):
+            p = spot_player[s]
+            base = s * max_split
+            ins_net = 0.0
+            counters[p, C_SPOTS] += 1
+            if dealer_bj:
+                counters[p, C_DEALER_BJ] += 1
+            if spot_insured[s]:
+                counters[p, C_INSURANCE] += 1
+                if dealer_bj:
+                    counters[p, C_INSURANCE_WON] += 1
+                    ins_net = bet_p[p]  # half the bet at 2:1
+                else:
+                    ins_net = -0.5 * bet_p[p]
+                round_net[p] += ins_net
+            for i in range(spot_hands[s]):
+                h = base + i
+                st = h_state[h]
+                bet = h_bet[h]
+                counters[p, C_HANDS] += 1
+                flags = 0
+                if st == H_SURRENDERED:
+                    net = -0.5 * bet
+                    outcome = -1
+                    counters[p, C_SURRENDER] += 1
+                    flags |= F_SURRENDERED
+                elif st == H_NATURAL:
+                    counters[p, C_BLACKJACK] += 1
+                    flags |= F_NATURAL
+                    if dealer_bj:
+                        net = 0.0
+                        outcome = 0
+                    else:
+                        net = bj_payout * bet
+                        outcome = 1
+                elif st == H_BUST:
+                    counters[p, C_BUST] += 1
+                    flags |= F_BUST
+                    net = -bet
+                    outcome = -1
+                elif dealer_bj:
+                    # Peek: the hand was never played. No hole card: doubles and splits lost too.
+                    net = -bet
+                    outcome = -1
+                else:
+                    pv = _value(h_hard[h], h_ace[h])
+                    if dealer_value > 21 or pv > dealer_value:
+                        net = bet
+                        outcome = 1
+                    elif pv < dealer_value:
+                        net = -bet
+                        outcome = -1
+                    else:
+                        net = 0.0
+                        outcome = 0
+                if outcome > 0:
+                    counters[p, C_WIN] += 1
+                elif outcome < 0:
+                    counters[p, C_LOSS] += 1
+                else:
+                    counters[p, C_PUSH] += 1
+                round_net[p] += net
+                if log_on:
+                    if st_i[S_LOG_N] < log_cap:
+                        row = st_i[S_LOG_N]
+                        if h_doubled[h]:
+                            flags |= F_DOUBLED
+                        if spot_hands[s] > 1:
+                            flags |= F_SPLIT
+                        if spot_insured[s]:
+                            flags |= F_INSURED
+                            if dealer_bj:
+                                flags |= F_INSURANCE_WON
+                        if dealer_bj:
+                            flags |= F_DEALER_BJ
+                        log_round[row] = st_i[S_ROUNDS]
+                        log_i[row, L_PLAYER] = p
+                        log_i[row, L_SPOT] = spot_index[s]
+                        log_i[row, L_HAND] = i
+                        nc = h_n[h]
+                        log_i[row, L_NCARDS] = nc
+                        for k in range(nc):
+                            log_i[row, L_CARDS + k] = h_cards[h, k]
+                        log_i[row, L_DNCARDS] = d_n
+                        for k in range(d_n):
+                            log_i[row, L_DCARDS + k] = d_cards[k]
+                        log_i[row, L_FLAGS] = flags
+                        log_i[row, L_OUTCOME] = outcome
+                        log_i[row, L_TOTAL] = _value(h_hard[h], h_ace[h])
+                        log_i[row, L_DTOTAL] = dealer_value
+                        log_f[row, LF_BET] = bet
+                        log_f[row, LF_NET] = net
+                        log_f[row, LF_INSURANCE_NET] = ins_net if i == 0 else 0.0
+                        st_i[S_LOG_N] = row + 1
+                    st_i[S_LOG_TOTAL] += 1
+
+        # ---- 8. round totals ----------------------------------------------------------
+        for p in range(n_players):
+            stake = committed[p]
+            if stake == 0.0:
+                continue
+            net = round_net[p]
+            bankroll[p] += net
+            counters[p, C_ROUNDS] += 1
+            sums[p, S_WAGERED] += stake
+            sums[p, S_NET] += net
+            sums[p, S_NET_SQ] += net * net
+            unit = net / min_bet[p]
+            sums[p, S_UNIT_NET] += unit
+            sums[p, S_UNIT_SQ] += unit * unit
+            sums[p, S_INITIAL_BET] += bet_p[p] * n_spots[p]
+            if count_on:
+                tb = tc_bin[p]
+                tc_table[p, tb, T_ROUNDS] += 1.0
+                tc_table[p, tb, T_NET] += net
+                tc_table[p, tb, T_NET_SQ] += net * net
+                tc_table[p, tb, T_WAGERED] += stake
+        st_i[S_ROUNDS] += 1
+        played += 1
+
+    st_i[S_POS] = pos
+    st_i[S_COUNT_FROM] = count_from
+    return played

@@ -1,0 +1,403 @@
+"""Run a config: arrays for the kernel, sessions in chunks, and the results document.
+
+`run_shard(config, seed, rounds) -> Stats` plays one continuous session (every player
+starting from the initial bankroll); `merge` adds sessions exactly; `results` turns
+merged statistics into the JSON document; `run_simulation_from_config` does all of it
+for one job in one process, reporting progress between chunks.
+
+A chunked session is bitwise the same as one call: every piece of state the kernel keeps
+between rounds lives in the `Session` arrays.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from jost_engine import kernel as k
+from jost_engine.config import Config, Rules, normalize_config
+from jost_engine.stats import HAND_LOG_CAP, Stats, finite, merge, player_metrics, true_count_table
+from jost_engine.strategy import ACTION_CODE, chart_arrays, resolve_playing_strategy
+
+__all__ = ["Session", "merge", "new_session", "results", "run_shard", "run_simulation_from_config"]
+
+Seed = int | np.random.SeedSequence
+Progress = Callable[[int, int], None]
+
+# Rounds per kernel call in run_simulation_from_config: about a tenth of a second at full
+# speed, so progress moves smoothly and the per-call overhead stays negligible.
+CHUNK_ROUNDS = 500_000
+CARD_NAMES = ("", "A", "2", "3", "4", "5", "6", "7", "8", "9", "10")
+_OUTCOMES = {1: "win", 0: "push", -1: "loss"}
+_FLAG_NAMES = ((k.F_DOUBLED, "double"), (k.F_SPLIT, "split"), (k.F_SURRENDERED, "surrender"),
+               (k.F_NATURAL, "blackjack"), (k.F_BUST, "bust"), (k.F_INSURED, "insurance"),
+               (k.F_INSURANCE_WON, "insurance_won"), (k.F_DEALER_BJ, "dealer_blackjack"))
+
+
+# ---------------------------------------------------------------------------------------
+# Charts -> resolved action tables
+# ---------------------------------------------------------------------------------------
+def action_tables(hard: np.ndarray, soft: np.ndarray, pairs: np.ndarray,
+                  rules: Rules) -> tuple[np.ndarray, np.ndarray]:
+    """(act, act_poor) int8[3 ctx, 3 kind, 22, 11] of kernel base actions.
+
+    Each chart code is resolved once here for each context, so the kernel never branches
+    on what the rules allow: Dh/Ds become a double where it is allowed (first two cards,
+    the total in double_totals, after a split only with DAS) and hit/stand elsewhere;
+    Rh/Rs/Rp become a surrender on the original two cards when late or early surrender is
+    offered, and hit/stand/split elsewhere. `act_poor` is the same table for a player whose
+    bankroll cannot cover a double or a split: the chart's fallback is played (a pair's P
+    falls back to the hard/soft cell of the pair's total).
+    """
+    code = ACTION_CODE
+    act = np.full((3, 3, 22, 11), k.STAND, dtype=np.int8)
+    poor = np.full((3, 3, 22, 11), k.STAND, dtype=np.int8)
+    allowed = set(range(4, 22)) if rules.double_totals is None else set(rules.double_totals)
+    surrender = rules.late_surrender or rules.early_surrender
+
+    def resolve(ctx: int, kind: int, row: int, up: int, is_poor: bool) -> int:
+        if kind == k.KIND_PAIR:
+            cell = int(pairs[row, up])
+            value = 12 if row == 1 else 2 * row
+        else:
+            cell = int((hard if kind == k.KIND_HARD else soft)[row, up])
+            value = row
+        may_double = not is_poor and value in allowed and (
+            ctx == k.CTX_FIRST or (ctx == k.CTX_SPLIT and rules.double_after_split))
+        may_surrender = surrender and ctx == k.CTX_FIRST
+        if cell in (code["Rh"], code["Rs"], code["Rp"]):
+            if may_surrender:
+                return k.SURRENDER
+            cell = {code["Rh"]: code["H"], code["Rs"]: code["S"], code["Rp"]: code["P"]}[cell]
+        if cell == code["H"]:
+            return k.HIT
+        if cell == code["S"]:
+            return k.STAND
+        if cell in (code["Dh"], code["Ds"]):
+            if may_double:
+                return k.DOUBLE
+            return k.HIT if cell == code["Dh"] else k.STAND
+        # P
+        if kind == k.KIND_PAIR:
+            if not is_poor:
+                return k.SPLIT
+            return resolve(ctx, k.KIND_SOFT if row == 1 else k.KIND_HARD, value, up, True)
+        return k.HIT  # a P in a hard/soft row cannot be played; hitting is the safe reading
+
+    for ctx in range(3):
+        for up in range(1, 11):
+            for kind, rows in ((k.KIND_HARD, range(4, 22)), (k.KIND_SOFT, range(12, 22)),
+                               (k.KIND_PAIR, range(1, 11))):
+                for row in rows:
+                    act[ctx, kind, row, up] = resolve(ctx, kind, row, up, False)
+                    poor[ctx, kind, row, up] = resolve(ctx, kind, row, up, True)
+    return act, poor
+
+
+def _tag_row(tags: Sequence[int], scale: float) -> np.ndarray:
+    # config tags run 2..9, 10, A; the kernel indexes by rank 1..10 with the ace at 1.
+    row = np.zeros(11, dtype=np.float64)
+    for i, rank in enumerate(range(2, 11)):
+        row[rank] = tags[i] * scale
+    row[1] = tags[9] * scale
+    return row
+
+
+def seed_state(seed: Seed) -> np.ndarray:
+    """xoshiro256** state from a SeedSequence (never all zero)."""
+    ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    state = ss.generate_state(4, np.uint64)
+    if not state.any():
+        state[0] = 1
+    return state
+
+
+# ---------------------------------------------------------------------------------------
+# A session: the kernel's arrays for one continuous run
+# ---------------------------------------------------------------------------------------
+@dataclass
+class Session:
+    """Every array the kernel reads or mutates. `play` may be called any number of times."""
+
+    config: Config
+    rules_i: np.ndarray
+    rules_f: np.ndarray
+    act: np.ndarray
+    act_poor: np.ndarray
+    min_bet: np.ndarray
+    n_spots: np.ndarray
+    ramp_thr: np.ndarray
+    ramp_mult: np.ndarray
+    ramp_n: np.ndarray
+    ins_thr: np.ndarray
+    tags: np.ndarray
+    shoe: np.ndarray
+    rng: np.ndarray
+    st_i: np.ndarray
+    bankroll: np.ndarray
+    active: np.ndarray
+    run_count: np.ndarray
+    counters: np.ndarray
+    sums: np.ndarray
+    tc_table: np.ndarray
+    log_i: np.ndarray
+    log_f: np.ndarray
+    log_round: np.ndarray
+    rounds_asked: int = 0
+
+    def play(self, rounds: int) -> int:
+        """Play up to `rounds` more rounds; the number played (fewer once all are broke)."""
+        self.rounds_asked += rounds
+        if rounds <= 0 or self.st_i[k.S_BROKE]:
+            return 0
+        return int(k.play_rounds(
+            rounds, self.rules_i, self.rules_f, self.act, self.act_poor,
+            self.min_bet, self.n_spots, self.ramp_thr, self.ramp_mult, self.ramp_n,
+            self.ins_thr, self.tags, self.shoe, self.rng, self.st_i, self.bankroll,
+            self.active, self.run_count, self.counters, self.sums, self.tc_table,
+            self.log_i, self.log_f, self.log_round))
+
+    @property
+    def rounds_played(self) -> int:
+        return int(self.st_i[k.S_ROUNDS])
+
+    @property
+    def all_broke(self) -> bool:
+        return bool(self.st_i[k.S_BROKE])
+
+    def stats(self) -> Stats:
+        """The session so far as mergeable statistics (copies; the session may go on)."""
+        n_log = int(self.st_i[k.S_LOG_N])
+        names = [p.name for p in self.config.players]
+        return Stats(
+            counters=self.counters.copy(),
+            sums=self.sums.copy(),
+            tc_table=self.tc_table.copy(),
+            rounds_played=self.rounds_played,
+            rounds_asked=self.rounds_asked,
+            sessions=1,
+            sessions_all_broke=int(self.all_broke),
+            players_broke=(self.active == 0).astype(np.int64),
+            hand_log=[_log_row(self.log_i[r], self.log_f[r], int(self.log_round[r]), names)
+                      for r in range(n_log)],
+            hands_logged=int(self.st_i[k.S_LOG_TOTAL]),
+        )
+
+
+def _log_row(row: np.ndarray, frow: np.ndarray, round_index: int, names: list[str]) -> dict[str, Any]:
+    n, dn, flags = int(row[k.L_NCARDS]), int(row[k.L_DNCARDS]), int(row[k.L_FLAGS])
+    return {
+        "round": round_index,
+        "player": names[int(row[k.L_PLAYER])],
+        "spot": int(row[k.L_SPOT]),
+        "hand": int(row[k.L_HAND]),
+        "cards": [CARD_NAMES[c] for c in row[k.L_CARDS:k.L_CARDS + n]],
+        "total": int(row[k.L_TOTAL]),
+        "dealer_cards": [CARD_NAMES[c] for c in row[k.L_DCARDS:k.L_DCARDS + dn]],
+        "dealer_total": int(row[k.L_DTOTAL]),
+        "bet": float(frow[k.LF_BET]),
+        "actions": [name for bit, name in _FLAG_NAMES if flags & bit],
+        "outcome": _OUTCOMES[int(row[k.L_OUTCOME])],
+        "net": float(frow[k.LF_NET]),
+        "insurance_net": float(frow[k.LF_INSURANCE_NET]),
+    }
+
+
+def new_session(config: Config, seed: Seed, *, arranged: Sequence[int] | None = None,
+                insurance_threshold: float | Sequence[float] | None = None,
+                log_cap: int = HAND_LOG_CAP) -> Session:
+    """The kernel's arrays for `config`, shuffled from `seed`.
+
+    arranged: ranks 1..10 (1 = ace) dealt first, in the kernel's deal order (see
+    kernel.py), for tests. With a finite shoe they are the top of the shoe and the rest of
+    that shoe follows in random order (they must be cards the shoe holds); the cut card
+    stays where penetration puts it. With an infinite shoe random cards follow them.
+    insurance_threshold: a player takes insurance when the true count is at least this;
+    None (the default) never insures. Config carries no such field yet, so it is a
+    parameter here.
+    """
+    rules = config.rules
+    players = config.players
+    n_players = len(players)
+    act = np.empty((n_players, 3, 3, 22, 11), dtype=np.int8)
+    act_poor = np.empty_like(act)
+    for i, player in enumerate(players):
+        chart = resolve_playing_strategy(player.playing, rules)
+        a, b = action_tables(*chart_arrays(chart), rules)
+        act[i], act_poor[i] = a, b
+
+    tiers = max(len(p.betting.ramp) for p in players)
+    ramp_thr = np.full((n_players, tiers), np.inf)
+    ramp_mult = np.ones((n_players, tiers))
+    ramp_n = np.zeros(n_players, dtype=np.int64)
+    for i, player in enumerate(players):
+        for t, (threshold, mult) in enumerate(player.betting.ramp):
+            ramp_thr[i, t], ramp_mult[i, t] = threshold, mult
+        ramp_n[i] = len(player.betting.ramp)
+    if insurance_threshold is None:
+        ins_thr = np.full(n_players, np.inf)
+    elif isinstance(insurance_threshold, (int, float)):
+        ins_thr = np.full(n_players, float(insurance_threshold))
+    else:
+        ins_thr = np.array(insurance_threshold, dtype=np.float64)
+    ins_on = bool(np.isfinite(ins_thr).any())
+    # Counting costs time on every card: do it only when a bet or a decision depends on it.
+    count_on = bool((ramp_n > 1).any()) or ins_on
+
+    rng = seed_state(seed)
+    infinite = rules.decks == 0
+    if infinite:
+        shoe = np.zeros(k.INFINITE_BUFFER, dtype=np.int8)
+        cut = k.INFINITE_BUFFER + 1  # never: the buffer refills itself as it runs out
+    else:
+        shoe = np.array(([1, 2, 3, 4, 5, 6, 7, 8, 9] + [10] * 4) * 4 * rules.decks, dtype=np.int8)
+        cut = min(max(int(round(rules.penetration * shoe.size)), 1), shoe.size)
+    st_i = np.zeros(k.N_STATE_I, dtype=np.int64)
+    st_i[k.S_NEED_SHUFFLE] = 1
+    if arranged is not None:
+        _arrange(shoe, np.asarray(arranged, dtype=np.int8), infinite, rng)
+        st_i[k.S_NEED_SHUFFLE] = 0
+
+    rules_i = np.zeros(k.N_RULES_I, dtype=np.int64)
+    rules_i[k.R_INFINITE] = infinite
+    rules_i[k.R_H17] = rules.hit_soft_17
+    rules_i[k.R_MAX_SPLIT] = max(rules.max_split_hands, 1)
+    rules_i[k.R_RSA] = rules.resplit_aces
+    rules_i[k.R_HSA] = rules.hit_split_aces
+    rules_i[k.R_LS] = rules.late_surrender
+    rules_i[k.R_ES] = rules.early_surrender
+    rules_i[k.R_PEEK] = rules.dealer_peeks
+    rules_i[k.R_INSURANCE] = rules.offer_insurance
+    rules_i[k.R_CUT] = cut
+    rules_i[k.R_COUNT_ON] = count_on
+    rules_i[k.R_LOG_ON] = config.log_hands
+    rules_i[k.R_INS_ON] = ins_on
+    rules_f = np.array([rules.blackjack_payout], dtype=np.float64)
+    log_rows = log_cap if config.log_hands else 0
+    return Session(
+        config=config, rules_i=rules_i, rules_f=rules_f, act=act, act_poor=act_poor,
+        min_bet=np.array([p.betting.min_bet for p in players], dtype=np.float64),
+        n_spots=np.array([p.betting.num_hands for p in players], dtype=np.int64),
+        ramp_thr=ramp_thr, ramp_mult=ramp_mult, ramp_n=ramp_n, ins_thr=ins_thr,
+        tags=np.array([_tag_row(p.counting.tags, p.counting.tag_scale) for p in players]),
+        shoe=shoe, rng=rng, st_i=st_i,
+        bankroll=np.array([p.bankroll for p in players], dtype=np.float64),
+        active=np.ones(n_players, dtype=np.uint8),
+        run_count=np.zeros(n_players, dtype=np.float64),
+        counters=np.zeros((n_players, k.N_COUNTERS), dtype=np.int64),
+        sums=np.zeros((n_players, k.N_SUMS), dtype=np.float64),
+        tc_table=np.zeros((n_players, k.N_TC, k.N_TC_FIELDS), dtype=np.float64),
+        log_i=np.zeros((log_rows, k.LOG_WIDTH), dtype=np.int16),
+        log_f=np.zeros((log_rows, k.LOG_F_WIDTH), dtype=np.float64),
+        log_round=np.zeros(log_rows, dtype=np.int64),
+    )
+
+
+def _arrange(shoe: np.ndarray, arranged: np.ndarray, infinite: bool, rng: np.ndarray) -> None:
+    if arranged.size and (arranged.min() < 1 or arranged.max() > 10):
+        raise ValueError("arranged cards are ranks 1..10 (1 = ace, 10 = any ten-value card)")
+    if arranged.size > shoe.size:
+        raise ValueError(f"{arranged.size} arranged cards do not fit a shoe of {shoe.size}")
+    if infinite:
+        k.fill_infinite(shoe, 0, rng)
+        shoe[: arranged.size] = arranged
+        return
+    rest = list(shoe)
+    for card in arranged:
+        try:
+            rest.remove(card)
+        except ValueError:
+            raise ValueError(f"the shoe holds no more cards of rank {card} to arrange") from None
+    tail = np.array(rest, dtype=np.int8)
+    k.shuffle(tail, tail.size, rng)
+    shoe[: arranged.size] = arranged
+    shoe[arranged.size:] = tail
+
+
+# ---------------------------------------------------------------------------------------
+# Public entry points
+# ---------------------------------------------------------------------------------------
+def run_shard(config: Config, seed: Seed, rounds: int) -> Stats:
+    """One continuous session of `rounds` rounds from the initial bankrolls."""
+    session = new_session(config, seed)
+    session.play(rounds)
+    return session.stats()
+
+
+def results(config: Config, stats: Stats, *, seed: int | None = None,
+            duration: float | None = None) -> dict[str, Any]:
+    """The results document: JOST's per-player fields and every derived metric, JSON-safe.
+
+    final_bankroll is initial_bankroll + net over every session merged (for one session,
+    the bankroll the player ended with), so net_gain_loss == final - initial always.
+    """
+    from jost_engine import __version__
+    from jost_engine.config import config_to_dict
+
+    counting = any(len(p.betting.ramp) > 1 for p in config.players)
+    truncated = stats.hands_logged > len(stats.hand_log)
+    players = []
+    for i, player in enumerate(config.players):
+        metrics = player_metrics(stats, i, player.bankroll)
+        net = metrics["net_gain_loss"]
+        entry = {
+            "name": player.name,
+            "initial_bankroll": player.bankroll,
+            "final_bankroll": player.bankroll + net,
+            **metrics,
+            "broke": bool(stats.players_broke[i]) if stats.players_broke.size else False,
+            "hand_history": [h for h in stats.hand_log if h["player"] == player.name]
+            if config.log_hands else [],
+        }
+        if counting:
+            entry["true_count_table"] = true_count_table(stats, i)
+        players.append(entry)
+    all_broke = stats.sessions_all_broke > 0
+    return {
+        "engine": "jost_engine",
+        "engine_version": __version__,
+        "config": config_to_dict(config),
+        "seed": seed,
+        "rounds_asked": stats.rounds_asked,
+        "rounds_played": stats.rounds_played,
+        "stop_reason": "all_players_broke" if all_broke else "completed",
+        "sessions": stats.sessions,
+        "duration_seconds": finite(duration),
+        "rounds_per_second": finite(stats.rounds_played / duration) if duration else None,
+        "hand_history_cap": HAND_LOG_CAP,
+        "hands_logged": stats.hands_logged if config.log_hands else 0,
+        "hand_history_truncated": truncated if config.log_hands else False,
+        "players": players,
+    }
+
+
+def run_simulation_from_config(config: Mapping[str, Any] | Config, progress: Progress | None = None,
+                               *, rounds: int | None = None, seed: int | None = None,
+                               chunk: int = CHUNK_ROUNDS) -> dict[str, Any]:
+    """Run a whole job in this process: one continuous session, in chunks for progress.
+
+    config: a raw config dict (any dialect) or an already normalised Config. rounds/seed
+    override the config's. With no seed anywhere one is drawn and reported, so every
+    result can be reproduced. progress(rounds_done, rounds_asked) is called after each chunk.
+    """
+    cfg = config if isinstance(config, Config) else normalize_config(config)
+    asked = int(rounds if rounds is not None else cfg.num_rounds)
+    if seed is None:
+        seed = cfg.seed if cfg.seed is not None else secrets.randbits(63)
+    start = time.perf_counter()
+    session = new_session(cfg, seed)
+    done = 0
+    while done < asked and not session.all_broke:
+        step = min(chunk, asked - done)
+        session.play(step)
+        done += step
+        if progress is not None:
+            progress(session.rounds_played, asked)
+    stats = session.stats()
+    stats.rounds_asked = asked
+    return results(cfg, stats, seed=seed, duration=time.perf_counter() - start)

@@ -1,0 +1,238 @@
+"""Mergeable statistics of a simulation, and the metrics derived from them.
+
+A `Stats` holds only sums, sums of squares and counts, so shards merge exactly by
+addition (never an average of averages): the merged statistics are those of one run that
+played every shard's rounds. Every metric (EV, SD, intervals, frequencies, risk of ruin,
+N0, SCORE) is computed from the merged sums, at the end.
+
+Formulas (n rounds, per-round net x in money, or u = x / min_bet in initial units):
+  mean = sum(x) / n;  variance = (sum(x^2) - n * mean^2) / (n - 1);  SD = sqrt(variance)
+  95% interval of the mean: mean +- 1.96 * SD / sqrt(n)
+  player_edge = sum(net) / total_wagered (JOST's definition; insurance bets count as wagered)
+  N0 = variance / mean^2: rounds for the expected win to equal one standard deviation
+  SCORE = 10^6 * mean^2 / variance (units): the win per 100 rounds of a Kelly bettor with a
+    bankroll of 10,000 units (Schlesinger, Blackjack Attack); 10^6 / N0
+  risk of ruin = exp(-2 * mean * bankroll / variance) in money, the diffusion (Brownian)
+    approximation for an unlimited session; 1 when mean <= 0
+Frequencies: win, loss, push, bust and double per hand played (a split adds hands; every
+hand is exactly one of win, loss or push, a surrender being a loss); blackjack, split,
+surrender and insurance per spot played (the initial hands dealt).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from jost_engine import kernel as k
+
+HAND_LOG_CAP = 10_000
+Z95 = 1.96
+
+
+@dataclass
+class Stats:
+    """Sums and counts of one or more sessions over the same players (seat order).
+
+    counters int64[P, N_COUNTERS] (kernel.COUNTER_NAMES), sums float64[P, N_SUMS]
+    (kernel.SUM_NAMES), tc_table float64[P, N_TC, 4] (rounds, net, net^2, wagered by true
+    count rounded and clipped to TC_MIN..TC_MAX), rounds played and asked, sessions that
+    ended with every player broke, players broke at the end of their session, and the first
+    HAND_LOG_CAP logged hands with the count of every hand that was logged or would have been.
+    """
+
+    counters: np.ndarray
+    sums: np.ndarray
+    tc_table: np.ndarray
+    rounds_played: int
+    rounds_asked: int
+    sessions: int = 1
+    sessions_all_broke: int = 0
+    players_broke: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    hand_log: list[dict[str, Any]] = field(default_factory=list)
+    hands_logged: int = 0
+
+    @property
+    def n_players(self) -> int:
+        return self.counters.shape[0]
+
+    def counter(self, player: int, name: str) -> int:
+        return int(self.counters[player, k.COUNTER_NAMES.index(name)])
+
+    def total(self, player: int, name: str) -> float:
+        return float(self.sums[player, k.SUM_NAMES.index(name)])
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON (floats round-trip exactly), so a service can store a shard's stats."""
+        return {
+            "counters": self.counters.tolist(),
+            "sums": self.sums.tolist(),
+            "tc_table": self.tc_table.tolist(),
+            "rounds_played": self.rounds_played,
+            "rounds_asked": self.rounds_asked,
+            "sessions": self.sessions,
+            "sessions_all_broke": self.sessions_all_broke,
+            "players_broke": self.players_broke.tolist(),
+            "hand_log": self.hand_log,
+            "hands_logged": self.hands_logged,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Stats":
+        return cls(
+            counters=np.array(data["counters"], dtype=np.int64).reshape(-1, k.N_COUNTERS),
+            sums=np.array(data["sums"], dtype=np.float64).reshape(-1, k.N_SUMS),
+            tc_table=np.array(data["tc_table"], dtype=np.float64).reshape(-1, k.N_TC, k.N_TC_FIELDS),
+            rounds_played=int(data["rounds_played"]),
+            rounds_asked=int(data["rounds_asked"]),
+            sessions=int(data["sessions"]),
+            sessions_all_broke=int(data["sessions_all_broke"]),
+            players_broke=np.array(data["players_broke"], dtype=np.int64),
+            hand_log=list(data["hand_log"]),
+            hands_logged=int(data["hands_logged"]),
+        )
+
+
+def merge(*parts: Stats) -> Stats:
+    """The exact combination of sessions: sums add, hand logs concatenate up to the cap.
+
+    Order matters only for the hand log (and for float rounding in the last bit), so a
+    service merges shards in shard order.
+    """
+    if not parts:
+        raise ValueError("merge needs at least one Stats")
+    shapes = {p.counters.shape for p in parts}
+    if len(shapes) != 1:
+        raise ValueError(f"cannot merge stats of different tables: {sorted(shapes)}")
+    log: list[dict[str, Any]] = []
+    for p in parts:
+        if len(log) < HAND_LOG_CAP:
+            log.extend(p.hand_log[: HAND_LOG_CAP - len(log)])
+    return Stats(
+        counters=np.sum([p.counters for p in parts], axis=0, dtype=np.int64),
+        sums=_ordered_sum([p.sums for p in parts]),
+        tc_table=_ordered_sum([p.tc_table for p in parts]),
+        rounds_played=sum(p.rounds_played for p in parts),
+        rounds_asked=sum(p.rounds_asked for p in parts),
+        sessions=sum(p.sessions for p in parts),
+        sessions_all_broke=sum(p.sessions_all_broke for p in parts),
+        players_broke=np.sum([p.players_broke for p in parts], axis=0, dtype=np.int64),
+        hand_log=log,
+        hands_logged=sum(p.hands_logged for p in parts),
+    )
+
+
+def _ordered_sum(arrays: list[np.ndarray]) -> np.ndarray:
+    # Left to right, one addition at a time: np.sum may pair terms differently by size,
+    # and the same shards must give the same bits however they are grouped in a call.
+    out = arrays[0].copy()
+    for a in arrays[1:]:
+        out = out + a
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Derived metrics
+# ---------------------------------------------------------------------------------------
+def finite(x: float | None) -> float | None:
+    """JSON has no NaN or infinity: those become null."""
+    if x is None or not math.isfinite(x):
+        return None
+    return float(x)
+
+
+def mean_sd(total: float, total_sq: float, n: int) -> tuple[float | None, float | None]:
+    """Mean and sample SD from a sum and a sum of squares (None where undefined)."""
+    if n <= 0:
+        return None, None
+    mean = total / n
+    if n < 2:
+        return mean, None
+    variance = max(total_sq - n * mean * mean, 0.0) / (n - 1)
+    return mean, math.sqrt(variance)
+
+
+def interval(mean: float | None, sd: float | None, n: int) -> list[float] | None:
+    if mean is None or sd is None or n <= 0:
+        return None
+    half = Z95 * sd / math.sqrt(n)
+    return [mean - half, mean + half]
+
+
+def ratio(numerator: float, denominator: float) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+def player_metrics(stats: Stats, player: int, initial_bankroll: float) -> dict[str, Any]:
+    """Every derived figure of one player, JSON-ready (null where undefined)."""
+    c = {name: int(stats.counters[player, i]) for i, name in enumerate(k.COUNTER_NAMES)}
+    s = {name: float(stats.sums[player, i]) for i, name in enumerate(k.SUM_NAMES)}
+    n = c["rounds"]
+    ev, sd = mean_sd(s["net"], s["net_sq"], n)
+    ev_u, sd_u = mean_sd(s["unit_net"], s["unit_net_sq"], n)
+    hands, spots = c["hands"], c["spots"]
+    variance = sd * sd if sd is not None else None
+    variance_u = sd_u * sd_u if sd_u is not None else None
+    n0 = score = ror = None
+    if ev_u and variance_u is not None:
+        n0 = variance_u / (ev_u * ev_u)
+        score = 1e6 * ev_u * ev_u / variance_u if ev_u > 0 else 0.0
+    if ev is not None and variance:
+        ror = 1.0 if ev <= 0 else math.exp(-2.0 * ev * initial_bankroll / variance)
+    frequencies = {
+        "win": ratio(c["win"], hands),
+        "loss": ratio(c["loss"], hands),
+        "push": ratio(c["push"], hands),
+        "bust": ratio(c["bust"], hands),
+        "double": ratio(c["double"], hands),
+        "blackjack": ratio(c["blackjack"], spots),
+        "split": ratio(c["split"], spots),
+        "surrender": ratio(c["surrender"], spots),
+        "insurance": ratio(c["insurance"], spots),
+        "insurance_won": ratio(c["insurance_won"], c["insurance"]),
+        "dealer_blackjack": ratio(c["dealer_blackjack"], spots),
+    }
+    return {
+        "rounds_played": n,
+        "hands_played": hands,
+        "spots_played": spots,
+        "total_wagered": s["wagered"],
+        "net_gain_loss": s["net"],
+        "player_edge": finite(ratio(s["net"], s["wagered"])),
+        "average_bet": finite(ratio(s["initial_bet"], spots)),
+        "ev_per_round": finite(ev),
+        "sd_per_round": finite(sd),
+        "ev_per_round_95ci": interval(ev, sd, n),
+        "ev_per_unit": finite(ev_u),
+        "sd_per_unit": finite(sd_u),
+        "ev_per_unit_95ci": interval(ev_u, sd_u, n),
+        "frequencies": {key: finite(v) for key, v in frequencies.items()},
+        "counts": c,
+        "risk_of_ruin": finite(ror),
+        "n0": finite(n0),
+        "score": finite(score),
+    }
+
+
+def true_count_table(stats: Stats, player: int) -> list[dict[str, Any]]:
+    """Rows by rounded true count (clipped at the ends) that saw at least one round."""
+    rows = []
+    for b in range(k.N_TC):
+        t = stats.tc_table[player, b]
+        n = int(t[k.T_ROUNDS])
+        if n == 0:
+            continue
+        ev, sd = mean_sd(float(t[k.T_NET]), float(t[k.T_NET_SQ]), n)
+        rows.append({
+            "true_count": b + k.TC_MIN,
+            "rounds": n,
+            "net": float(t[k.T_NET]),
+            "wagered": float(t[k.T_WAGERED]),
+            "ev_per_round": finite(ev),
+            "sd_per_round": finite(sd),
+            "edge": finite(ratio(float(t[k.T_NET]), float(t[k.T_WAGERED]))),
+        })
+    return rows
