@@ -956,17 +956,18 @@ def _player(raw: Any, path: str, ctx: _Context,
     own_name = isinstance(raw, Mapping) and "name" in raw
     name = f.take_one(("name",), ctx.name, looked_up)
     bankroll = f.take_one(("bankroll",), ctx.positive, DEFAULT_BANKROLL)
+    # A strategy slot left null (as form-built clients send it) takes its default.
     playing_raw = f.take("playing_strategy")
     betting_raw = f.take("betting_strategy")
     counting_raw = f.take_one(("counting_strategy", "counting_system"), lambda v, at: v, _MISSING)
     f.finish()
-    playing = _playing("auto" if playing_raw is _MISSING else playing_raw,
+    playing = _playing("auto" if playing_raw in (_MISSING, None) else playing_raw,
                        f.path_of("playing_strategy"), ctx)
-    betting = _betting({} if betting_raw is _MISSING else betting_raw,
+    betting = _betting({} if betting_raw in (_MISSING, None) else betting_raw,
                        f.path_of("betting_strategy"), ctx)
     counting_path = f.path_of("counting_system" if f.has("counting_system") and
                               not f.has("counting_strategy") else "counting_strategy")
-    counting = _counting(DEFAULT_COUNTING if counting_raw is _MISSING else counting_raw,
+    counting = _counting(DEFAULT_COUNTING if counting_raw in (_MISSING, None) else counting_raw,
                          counting_path, ctx)
     player = Player(name=name if isinstance(name, str) else "", bankroll=bankroll
                     if bankroll is not _BAD else DEFAULT_BANKROLL,

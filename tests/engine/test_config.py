@@ -241,6 +241,10 @@ class TestPlayers:
     def test_a_missing_playing_strategy_is_auto(self):
         assert player(name="x").playing.auto is True
 
+    def test_null_strategies_take_their_defaults(self):
+        p = player(playing_strategy=None, betting_strategy=None, counting_strategy=None)
+        assert p.playing.auto and p.betting.ramp == FLAT_RAMP and p.counting.name == "hilo"
+
 
 class TestUserProfiles:
     def test_a_resolver_profile_shadows_a_shipped_one(self):
