@@ -1,9 +1,146 @@
-"""`auto` basic strategy: total-dependent, computed for the exact rules and deck count."""
+"""`auto` basic strategy: total-dependent, computed for the exact rules and deck count.
+
+For every up card and every two-card starting hand (c1, c2), the shoe is the full shoe
+less c1, c2 and the up card. Against that shoe we compute the EV of standing, hitting,
+doubling, splitting and surrendering, as a share of the round (see _round: with a peek
+the hands are played only when the dealer has no blackjack). The EVs of all hands of the
+same hard or soft total (pairs apart) are added, weighted by the hand's probability given
+the up card, and the best action wins the (total, up) cell; pairs get their own row.
+
+Fallbacks the kernel needs are written into every cell (config.ACTIONS): Dh/Ds and Rh/Rs
+carry the better of hit and stand over the same weighted hands, Rp marks a pair whose
+best non-surrender play is splitting. Hard 4 (2,2), hard 20 (10,10) and soft 12 (A,A)
+have no non-pair two-card hand, so their rows come from the pair played without
+splitting. Hard and soft 21 (three or more cards) stand.
+
+Approximations, the same as the standard basic-strategy engines, none of which changes a
+published cell we test against:
+- each hand's EVs use the dealer's final-total distribution computed exactly from the
+  shoe less (c1, c2, up) and keep it for every later card the player draws; the player's
+  later cards are drawn with the proportions of that same shoe (no further depletion);
+- a split is evaluated with those same proportions and dealer distribution for every
+  split hand (the infinite-deck split formula of _ev.HandValues.split, with the hand
+  limit tracked exactly); resplits follow the pair's split decision;
+- play after the first decision (three or more cards) is optimal hit/stand in those EVs,
+  while the kernel plays the chart's fallback for the total.
+With an infinite deck (decks = 0) none of these is an approximation and the chart is
+the optimal strategy.
+"""
 
 from __future__ import annotations
 
-from jost_engine.config import PlayingStrategy, Rules
+from collections import defaultdict
+from functools import lru_cache
+
+import numpy as np
+
+from jost_engine._dealer import full_shoe
+from jost_engine._ev import two_cards
+from jost_engine._round import UpCardContext
+from jost_engine.config import HARD_TOTALS, PAIR_KEYS, SOFT_TOTALS, UP_CARDS, PlayingStrategy, Rules
+from jost_engine.strategy import pair_index, up_index
 
 
 def auto_strategy(rules: Rules) -> PlayingStrategy:
-    raise NotImplementedError("auto basic strategy is being written (deliverable 2)")
+    """Basic strategy for `rules` as a full canonical chart (cached per rule set)."""
+    return _auto_for(_strategy_key(rules))
+
+
+def _strategy_key(rules: Rules) -> Rules:
+    # Name, penetration and insurance do not change the chart: drop them from the cache key.
+    from dataclasses import replace
+
+    return replace(rules, name="", penetration=0.5, offer_insurance=False)
+
+
+@lru_cache(maxsize=64)
+def _auto_for(rules: Rules) -> PlayingStrategy:
+    evs = two_card_evs(rules)
+    hard = {str(t): {} for t in HARD_TOTALS}
+    soft = {str(t): {} for t in SOFT_TOTALS}
+    pairs = {key: {} for key in PAIR_KEYS}
+    for up in UP_CARDS:
+        rows = evs[up_index(up)]
+        for t in HARD_TOTALS:
+            row = rows.get(("hard", t)) or rows.get(("hard-pair", t))
+            hard[str(t)][up] = choose(row) if row else "S"
+        for t in SOFT_TOTALS:
+            row = rows.get(("soft", t)) or rows.get(("soft-pair", t))
+            soft[str(t)][up] = choose(row) if row else "S"
+        for key in PAIR_KEYS:
+            pairs[key][up] = choose(rows[("pair", pair_index(key))])
+    return PlayingStrategy(name=f"auto ({rules.decks or 'infinite'} decks)", auto=False, hard=hard, soft=soft, pairs=pairs)
+
+
+def choose(row: dict[str, float]) -> str:
+    """Best action of a row of summed EVs, written with its fallback."""
+    fallback = "H" if row["H"] >= row["S"] else "S"
+    best = max(row, key=row.__getitem__)
+    if best == "D":
+        return "D" + fallback.lower()
+    if best == "R":
+        others = {a: v for a, v in row.items() if a != "R"}
+        return "Rp" if max(others, key=others.__getitem__) == "P" else "R" + fallback.lower()
+    return best
+
+
+def two_card_evs(rules: Rules) -> dict[int, dict[tuple[str, int], dict[str, float]]]:
+    """evs[up][(row kind, total or rank)][action] = sum over two-card hands of that row of
+    P(hand | up) * round value of the action. Row kinds: "hard", "soft", "pair", and
+    "hard-pair"/"soft-pair" (a pair played without splitting, under its total)."""
+    infinite = rules.decks == 0
+    full = full_shoe(rules.decks)
+    evs: dict[int, dict] = {}
+    for up in range(1, 11):
+        rows: dict[tuple[str, int], dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        shoe_u = full.copy()
+        if not infinite:
+            shoe_u[up] -= 1
+        shared = UpCardContext(rules, shoe_u, up, deplete=False) if infinite else None
+        for c1 in range(1, 11):
+            for c2 in range(c1, 11):
+                if (c1, c2) == (1, 10):
+                    continue  # a blackjack is paid, not played
+                shoe = shoe_u.copy()
+                if not infinite:
+                    shoe[c1] -= 1
+                    shoe[c2] -= 1
+                    if shoe[c1] < 0 or shoe[c2] < 0:
+                        continue
+                weight = _hand_probability(shoe_u, c1, c2, infinite)
+                ctx = shared or UpCardContext(rules, shoe, up, deplete=True)
+                options = _round_options(ctx, c1, c2)
+                total, soft = two_cards(c1, c2)
+                kind = "soft" if soft else "hard"
+                keys = [("pair", c1), (kind + "-pair", total)] if c1 == c2 else [(kind, total)]
+                for key in keys:
+                    for action, value in options.items():
+                        if key[0].endswith("-pair") and action == "P":
+                            continue
+                        rows[key][action] += weight * value
+        evs[up] = rows
+    return evs
+
+
+def _hand_probability(shoe: np.ndarray, c1: int, c2: int, infinite: bool) -> float:
+    n = shoe.sum()
+    if infinite:
+        p = shoe[c1] / n * shoe[c2] / n
+    else:
+        p = shoe[c1] / n * (shoe[c2] - (c1 == c2)) / (n - 1)
+    return float(p if c1 == c2 else 2 * p)
+
+
+def _round_options(ctx: UpCardContext, c1: int, c2: int) -> dict[str, float]:
+    """Round value of every legal first action on (c1, c2)."""
+    hv, rules = ctx.hands, ctx.rules
+    total, soft = two_cards(c1, c2)
+    options = {"S": hv.stand(total), "H": hv.hit(total, soft)}
+    if hv.may_double(total):
+        options["D"] = hv.double(total, soft)
+    if c1 == c2 and rules.max_split_hands >= 2:
+        options["P"] = hv.split(c1)
+    values = {action: ctx.round_value(ev) for action, ev in options.items()}
+    if ctx.surrender_allowed:
+        values["R"] = ctx.surrender_value()
+    return values

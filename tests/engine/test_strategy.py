@@ -87,3 +87,51 @@ class TestResolvePlayingStrategy:
                       early_surrender=False, blackjack_payout=1.5, penetration=0.8, offer_insurance=False,
                       dealer_peeks=True)
         assert resolve_playing_strategy(h17_ls, rules) is h17_ls
+
+
+class TestAutoStrategy:
+    RULES = dict(name="t", decks=6, hit_soft_17=False, double_totals=None, double_after_split=True,
+                 max_split_hands=4, resplit_aces=False, hit_split_aces=False, late_surrender=False,
+                 early_surrender=False, blackjack_payout=1.5, penetration=0.8, offer_insurance=False,
+                 dealer_peeks=True)
+
+    def auto(self, **changes) -> PlayingStrategy:
+        from jost_engine.config import Rules
+
+        return resolve_playing_strategy(PlayingStrategy(name="auto", auto=True), Rules(**{**self.RULES, **changes}))
+
+    def test_auto_resolves_to_a_full_chart_the_kernel_can_read(self):
+        chart = self.auto()
+        assert not chart.auto
+        hard, soft, pairs = chart_arrays(chart)
+        assert (hard[4:22, 1:] >= 0).all() and (pairs[1:, 1:] >= 0).all()
+
+    def test_no_surrender_code_without_surrender(self):
+        chart = self.auto()
+        cells = [a for grid in (chart.hard, chart.soft, chart.pairs) for row in grid.values() for a in row.values()]
+        assert not {"Rh", "Rs", "Rp"} & set(cells)
+
+    def test_late_surrender_gives_the_classic_surrenders(self):
+        chart = self.auto(late_surrender=True)
+        assert chart.hard["16"]["10"] == "Rh" and chart.hard["15"]["10"] == "Rh"
+        assert chart.hard["16"]["9"] == "Rh" and chart.hard["17"]["A"] == "S"  # S17: no 17 vs A
+
+    def test_doubling_only_on_10_and_11_drops_the_other_doubles(self):
+        chart = self.auto(double_totals=(10, 11))
+        assert chart.hard["9"]["5"] == "H" and chart.soft["17"]["5"] == "H"
+        assert chart.hard["10"]["5"] == "Dh"
+
+    def test_without_das_small_pairs_split_less(self):
+        # Published no-DAS basic strategy: 2,2 and 3,3 hit vs 2 and 3, 4,4 always hits.
+        chart = self.auto(double_after_split=False)
+        assert chart.pairs["2,2"]["2"] == "H" and chart.pairs["4,4"]["5"] == "H"
+
+    def test_no_hole_card_stops_risking_more_against_ten_and_ace(self):
+        # Doubles and splits lose everything to a blackjack: 11 vs 10, 8,8 vs 10 and A,A vs
+        # A are not doubled or split under the European rule.
+        chart = self.auto(dealer_peeks=False)
+        assert chart.hard["11"]["10"] == "H" and chart.pairs["8,8"]["10"] == "H"
+        assert chart.pairs["A,A"]["A"] == "H"
+
+    def test_auto_is_computed_once_per_rule_set(self):
+        assert self.auto() is self.auto(name="other name", penetration=0.5)

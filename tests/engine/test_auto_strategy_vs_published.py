@@ -1,0 +1,53 @@
+"""`auto` basic strategy, computed from the rules, against published charts cell by cell.
+
+The published charts (Wizard of Odds, BlackjackInfo, Blackjack Apprenticeship; sources and
+cross-checks in the file's `_about`) live in the shared folder beside the repository and
+are only read here: the package computes its charts, it never stores one.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from jost_engine.config import PlayingStrategy, Rules
+from jost_engine.strategy import resolve_playing_strategy
+
+PUBLISHED = Path(__file__).parents[3] / "shared/data/published_charts.json"
+CHARTS = json.loads(PUBLISHED.read_text())["charts"]
+
+
+def rules_of(key: str) -> Rules:
+    """The chart's own rules block as Rules (every chart: double any two, DAS, 4 hands,
+    no resplit aces, one card to split aces, 3:2, peek)."""
+    r = CHARTS[key]["rules"]
+    assert r["double_on"] == "any first two cards" and r["blackjack_pays"] == "3:2"
+    return Rules(
+        name=key, decks=r["decks"], hit_soft_17=r["dealer_hits_soft_17"], double_totals=None,
+        double_after_split=r["double_after_split"], max_split_hands=r["max_split_hands"],
+        resplit_aces=r["resplit_aces"], hit_split_aces=not r["split_aces_receive_one_card"],
+        late_surrender=r["surrender"] == "late", early_surrender=r["surrender"] == "early",
+        blackjack_payout=1.5, penetration=0.8, offer_insurance=False,
+        dealer_peeks=r["dealer_peeks_for_blackjack"],
+    )
+
+
+def differences(key: str) -> list[str]:
+    """Every published cell (hard 5..21, soft 13..21, pairs) where auto plays otherwise."""
+    auto = resolve_playing_strategy(PlayingStrategy(name="auto", auto=True), rules_of(key))
+    published = CHARTS[key]
+    found = []
+    for table in ("hard", "soft", "pairs"):
+        ours = getattr(auto, table)
+        for row, cells in published[table].items():
+            for up, action in cells.items():
+                if ours[row][up] != action:
+                    found.append(f"{table} {row} vs {up}: published {action}, auto {ours[row][up]}")
+    return found
+
+
+@pytest.mark.parametrize("key", ["6D_S17_DAS_noLS", "6D_H17_DAS_LS"])
+def test_six_deck_auto_chart_matches_the_published_chart_cell_by_cell(key):
+    assert differences(key) == []
