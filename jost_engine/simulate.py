@@ -245,7 +245,7 @@ def new_session(config: Config, seed: Seed, *, arranged: Sequence[int] | None = 
         ins_thr = np.full(n_players, float(insurance_threshold))
     else:
         ins_thr = np.array(insurance_threshold, dtype=np.float64)
-    ins_on = bool(np.isfinite(ins_thr).any())
+    ins_on = bool((ins_thr < np.inf).any())
     # Counting costs time on every card: do it only when a bet or a decision depends on it.
     count_on = bool((ramp_n > 1).any()) or ins_on
 
