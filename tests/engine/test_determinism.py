@@ -1,0 +1,109 @@
+"""Same seed, same bits: one call or many chunks, one process or shards merged."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from jost_engine.config import BettingStrategy, Config, CountingSystem, Player, PlayingStrategy, Rules
+from jost_engine.simulate import new_session, results, run_shard
+from jost_engine.stats import merge
+
+PUBLISHED = Path(__file__).parents[3] / "shared/data/published_charts.json"
+
+
+def chart(key: str) -> PlayingStrategy:
+    c = json.loads(PUBLISHED.read_text())["charts"][key]
+    return PlayingStrategy(name=key, auto=False, hard=c["hard"], soft=c["soft"], pairs=c["pairs"])
+
+
+S17_CHART = chart("6D_S17_DAS_noLS")
+LS_CHART = chart("6D_H17_DAS_LS")
+
+RULES = Rules(name="6d", decks=6, hit_soft_17=True, double_totals=None, double_after_split=True,
+              max_split_hands=4, resplit_aces=True, hit_split_aces=False, late_surrender=True,
+              early_surrender=False, blackjack_payout=1.5, penetration=0.75, offer_insurance=True,
+              dealer_peeks=True)
+HILO = CountingSystem(name="hilo", tags=(1, 1, 1, 1, 1, 0, 0, 0, -1, -1))
+RAMP = ((-math.inf, 1.0), (1.0, 2.0), (2.0, 4.0), (3.0, 8.0))
+
+
+def table(log_hands: bool = True, bankroll: float = 50_000.0) -> Config:
+    counter = Player(name="counter", bankroll=bankroll, playing=LS_CHART,
+                     betting=BettingStrategy(name="ramp", min_bet=10.0, num_hands=2, ramp=RAMP), counting=HILO)
+    flat = Player(name="flat", bankroll=bankroll, playing=S17_CHART,
+                  betting=BettingStrategy(name="flat", min_bet=25.0, num_hands=1, ramp=((-math.inf, 1.0),)),
+                  counting=HILO)
+    return Config(rules=RULES, players=(counter, flat), num_rounds=20_000, seed=5, log_hands=log_hands)
+
+
+def strip_timing(doc: dict) -> dict:
+    return {key: value for key, value in doc.items() if key not in ("duration_seconds", "rounds_per_second")}
+
+
+def assert_same(a, b) -> None:
+    assert a.to_dict() == b.to_dict()
+    assert np.array_equal(a.sums, b.sums) and np.array_equal(a.tc_table, b.tc_table)
+
+
+class TestSameSeed:
+    def test_the_same_seed_gives_identical_results(self):
+        config = table()
+        first = results(config, run_shard(config, 42, 20_000), seed=42, duration=1.0)
+        second = results(config, run_shard(config, 42, 20_000), seed=42, duration=2.0)
+        assert strip_timing(first) == strip_timing(second)
+        assert first["players"][0]["hand_history"]  # the log is part of what must match
+
+    def test_another_seed_gives_another_run(self):
+        config = table(log_hands=False)
+        assert run_shard(config, 1, 5_000).to_dict() != run_shard(config, 2, 5_000).to_dict()
+
+    def test_a_seed_sequence_and_its_integer_agree(self):
+        config = table(log_hands=False)
+        assert_same(run_shard(config, 9, 3_000), run_shard(config, np.random.SeedSequence(9), 3_000))
+
+
+class TestChunks:
+    @pytest.mark.parametrize("chunks", [[20_000], [1, 999, 9_000, 10_000], [7] * 2_857 + [1]])
+    def test_a_chunked_session_equals_one_call(self, chunks):
+        config = table()
+        whole = new_session(config, 77)
+        whole.play(sum(chunks))
+        pieces = new_session(config, 77)
+        for n in chunks:
+            pieces.play(n)
+        assert_same(whole.stats(), pieces.stats())
+        assert np.array_equal(whole.bankroll, pieces.bankroll)
+        assert np.array_equal(whole.rng, pieces.rng) and np.array_equal(whole.shoe, pieces.shoe)
+
+    def test_a_session_that_goes_broke_stops_the_same_way_in_chunks(self):
+        config = table(log_hands=False, bankroll=300.0)
+        whole = new_session(config, 3)
+        whole.play(50_000)
+        pieces = new_session(config, 3)
+        for _ in range(50):
+            pieces.play(1_000)
+        assert whole.all_broke and pieces.all_broke
+        assert whole.rounds_played < 50_000
+        assert whole.stats().to_dict()["sums"] == pieces.stats().to_dict()["sums"]
+
+
+class TestShards:
+    def test_merged_shards_equal_the_same_shards_merged_again(self):
+        config = table()
+        seeds = np.random.SeedSequence(2026).spawn(4)
+        once = merge(*[run_shard(config, s, 2_500) for s in seeds])
+        seeds = np.random.SeedSequence(2026).spawn(4)
+        again = merge(*[run_shard(config, s, 2_500) for s in seeds])
+        assert_same(once, again)
+        assert once.rounds_played == 10_000 and once.sessions == 4
+
+    def test_shard_stats_survive_a_json_round_trip_bit_for_bit(self):
+        from jost_engine.stats import Stats
+
+        stats = run_shard(table(), 8, 2_000)
+        assert_same(Stats.from_dict(json.loads(json.dumps(stats.to_dict()))), stats)
