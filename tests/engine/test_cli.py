@@ -1,0 +1,81 @@
+"""python -m jost_engine: a config from the shell, JSON out, problems and status 2 for a bad one."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from jost_engine.__main__ import main
+
+REPO = Path(__file__).parents[2]
+CONFIG = {
+    "casino": "vegas_6d_s17_das",
+    "num_rounds": 1_000_000,
+    "players": [{"profile": "master_player", "playing_strategy": "perfect_s17_basic_strategy",
+                 "betting_strategy": "flat_betting"}],
+}
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(CONFIG))
+    return path
+
+
+def timing_free(doc: dict) -> dict:
+    return {k: v for k, v in doc.items() if k not in ("duration_seconds", "rounds_per_second")}
+
+
+def test_python_dash_m_prints_the_results_as_json(config_file):
+    done = subprocess.run([sys.executable, "-m", "jost_engine", str(config_file), "--rounds", "20000",
+                           "--seed", "3"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    assert doc["rounds_played"] == 20_000 and doc["seed"] == 3
+    assert doc["players"][0]["net_gain_loss"] == pytest.approx(
+        doc["players"][0]["final_bankroll"] - doc["players"][0]["initial_bankroll"])
+    assert done.stderr == ""  # not a terminal and no --progress: no bar
+
+
+def test_the_same_seed_prints_the_same_results(config_file, capsys):
+    assert main([str(config_file), "--rounds", "5000", "--seed", "11"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert main([str(config_file), "--rounds", "5000", "--seed", "11"]) == 0
+    assert timing_free(json.loads(capsys.readouterr().out)) == timing_free(first)
+
+
+def test_out_writes_the_document_to_a_file(config_file, tmp_path, capsys):
+    out = tmp_path / "results.json"
+    assert main([str(config_file), "--rounds", "1000", "--seed", "1", "--out", str(out)]) == 0
+    assert capsys.readouterr().out == ""
+    assert json.loads(out.read_text())["rounds_asked"] == 1000
+
+
+def test_progress_asks_for_the_bar_on_stderr(config_file, capsys):
+    assert main([str(config_file), "--rounds", "1000", "--seed", "1", "--progress"]) == 0
+    assert "1,000 / 1,000 rounds" in capsys.readouterr().err
+
+
+def test_a_seed_is_drawn_and_reported_when_none_is_given(config_file, capsys):
+    assert main([str(config_file), "--rounds", "1000"]) == 0
+    assert isinstance(json.loads(capsys.readouterr().out)["seed"], int)
+
+
+def test_a_bad_config_prints_its_problems_and_exits_2(tmp_path, capsys):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({**CONFIG, "num_rounds": "many", "players": [{"bankroll": "lots"}]}))
+    assert main([str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "num_rounds" in err and "players[0].bankroll" in err
+
+
+def test_a_file_that_is_not_json_exits_2(tmp_path, capsys):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    assert main([str(bad)]) == 2
+    assert "not JSON" in capsys.readouterr().err
