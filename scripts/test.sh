@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Run the whole test suite (tests/: engine, API, integration with a real Celery worker and
+# Gunicorn, ops) on PostgreSQL and Redis, setting up what is missing first:
+#   - .venv with the pinned requirements-dev.txt;
+#   - redis-server, PostgreSQL and nix-instantiate installed with apt-get when absent and
+#     this runs as root (CI); otherwise the tests needing them skip and say why;
+#   - PostgreSQL and Redis started when they do not answer.
+# Extra arguments go to pytest (./scripts/test.sh tests/api -x). Exits non-zero on failure.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+PY=.venv/bin/python
+PG_PORT=${PG_PORT:-5432}
+TEST_DATABASE_NAME=${TEST_DATABASE_NAME:-jost}
+
+say() { printf 'test.sh: %s\n' "$*"; }
+
+# --- Python environment -----------------------------------------------------------------
+if [ ! -x "$PY" ]; then
+    BASE_PY=$(command -v python3.11 || command -v python3)
+    "$BASE_PY" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' ||
+        { say "Python 3.11 is needed"; exit 1; }
+    say "creating .venv"
+    "$BASE_PY" -m venv .venv
+fi
+"$PY" -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+
+# --- System packages (only as root with apt-get: CI and fresh machines) -------------------
+missing=()
+command -v redis-server >/dev/null || missing+=(redis-server)
+command -v pg_ctlcluster >/dev/null || missing+=(postgresql)
+command -v nix-instantiate >/dev/null || missing+=(nix-bin)
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        say "installing ${missing[*]}"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq >/dev/null
+        # nix-bin only checks the syntax of .idx/dev.nix: its failure must not stop the run.
+        for package in "${missing[@]}"; do
+            apt-get install -y -qq "$package" >/dev/null || say "could not install $package"
+        done
+    else
+        say "not installed: ${missing[*]} (tests that need them will skip or fail)"
+    fi
+fi
+
+# --- PostgreSQL -------------------------------------------------------------------------
+pg_answers() { pg_isready -q -h 127.0.0.1 -p "$PG_PORT" 2>/dev/null; }
+if ! pg_answers && command -v pg_ctlcluster >/dev/null; then
+    say "starting PostgreSQL"
+    pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start || true
+    for _ in $(seq 1 50); do pg_answers && break; sleep 0.2; done
+fi
+if [ -z "${DATABASE_URL:-}" ]; then
+    export DATABASE_URL=postgres://postgres@127.0.0.1:$PG_PORT/$TEST_DATABASE_NAME
+    if ! psql "postgres://postgres@127.0.0.1:$PG_PORT/postgres" -qAtc 'select 1' >/dev/null 2>&1 &&
+        [ "$(id -u)" = 0 ]; then
+        # A fresh install trusts no TCP login: give the postgres role a password, as postgres.
+        su postgres -c "psql -qc \"ALTER USER postgres PASSWORD 'postgres'\"" >/dev/null
+        export DATABASE_URL=postgres://postgres:postgres@127.0.0.1:$PG_PORT/$TEST_DATABASE_NAME
+    fi
+fi
+
+# --- Redis (the broker the in-process tests check; integration tests start their own) -----
+redis_answers() { "$PY" -c 'import redis; redis.Redis(port=6379, socket_connect_timeout=1).ping()' 2>/dev/null; }
+if ! redis_answers && command -v redis-server >/dev/null; then
+    say "starting Redis"
+    mkdir -p /var/lib/redis /var/log/redis
+    redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+        --dir /var/lib/redis --logfile /var/log/redis/ci.log
+    for _ in $(seq 1 50); do redis_answers && break; sleep 0.2; done
+fi
+export CELERY_BROKER_URL=${CELERY_BROKER_URL:-redis://127.0.0.1:6379/0}
+
+say "pytest on $(printf '%s' "$DATABASE_URL" | sed -E 's#://([^:@/]*):[^@]*@#://\1:***@#')"
+exec "$PY" -m pytest "$@"

@@ -1,0 +1,59 @@
+"""The files a platform or an IDE reads: Procfile, gunicorn.conf.py, .idx/dev.nix, .ci/run."""
+
+from __future__ import annotations
+
+import runpy
+import shutil
+import subprocess
+
+import pytest
+
+from tests.integration.processes import REPO
+
+
+def _procfile() -> dict[str, str]:
+    lines = (REPO / "Procfile").read_text().splitlines()
+    return {name.strip(): cmd.strip() for name, _, cmd in (line.partition(":") for line in lines)}
+
+
+class TestProcfile:
+    def test_web_is_gunicorn_on_the_wsgi_app(self):
+        assert _procfile()["web"] == "gunicorn service.wsgi"
+
+    def test_worker_is_celery_with_sigterm_remapped_for_a_warm_requeue(self):
+        worker = _procfile()["worker"]
+        assert worker.startswith("REMAP_SIGTERM=SIGQUIT celery -A service worker")
+
+    def test_release_migrates(self):
+        assert _procfile()["release"] == "python manage.py migrate --noinput"
+
+
+class TestGunicornConfig:
+    def test_it_binds_port_on_every_interface_with_web_concurrency_workers(self, monkeypatch):
+        monkeypatch.setenv("PORT", "5123")
+        monkeypatch.setenv("WEB_CONCURRENCY", "3")
+        conf = runpy.run_path(str(REPO / "gunicorn.conf.py"))
+        assert conf["bind"] == ["0.0.0.0:5123"] and conf["workers"] == 3
+
+
+class TestDevNix:
+    def test_it_lists_python_311_redis_and_postgresql_and_a_preview(self):
+        text = (REPO / ".idx" / "dev.nix").read_text()
+        for package in ("pkgs.python311", "pkgs.redis", "pkgs.postgresql"):
+            assert package in text
+        assert "previews" in text and "start-dev.sh" in text
+
+    def test_it_is_a_valid_nix_expression(self):
+        nix = shutil.which("nix-instantiate")
+        if nix is None:
+            pytest.skip("nix-instantiate not installed (apt-get install nix-bin; scripts/test.sh "
+                        "installs it when run as root)")
+        done = subprocess.run([nix, "--parse", str(REPO / ".idx" / "dev.nix")],
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+
+
+class TestCi:
+    def test_ci_runs_the_readmes_test_command(self):
+        assert "scripts/test.sh" in (REPO / ".ci" / "run").read_text()
+        assert "./scripts/test.sh" in (REPO / "README.md").read_text()
