@@ -44,8 +44,8 @@ RF_BJ_PAYOUT = 0
 N_RULES_F = 1
 
 # ---- st_i fields (state that outlives a call) ------------------------------------------
-S_POS, S_COUNT_FROM, S_ROUNDS, S_SHUFFLES, S_NEED_SHUFFLE, S_LOG_N, S_LOG_TOTAL, S_BROKE = range(8)
-N_STATE_I = 8
+S_POS, S_COUNT_FROM, S_ROUNDS, S_SHUFFLES, S_NEED_SHUFFLE, S_LOG_N, S_LOG_TOTAL, S_BROKE, S_LIMIT = range(9)
+N_STATE_I = 9  # S_LIMIT: the end of the cards shuffled so far
 
 # ---- per-player integer counters -------------------------------------------------------
 (C_ROUNDS, C_SPOTS, C_HANDS, C_WIN, C_LOSS, C_PUSH, C_BLACKJACK, C_BUST, C_DOUBLE, C_SPLIT,
@@ -116,12 +116,13 @@ def next_u64(s):
     return result
 
 
-@njit(cache=True)
-def bounded(s, bound):
-    """Uniform integer in [0, bound), bound < 2**32: Lemire's multiply-shift with rejection,
-    so unbiased; the rejection branch runs with probability < bound / 2**32."""
+@njit(cache=True, inline="always")
+def _lemire(x, bound, s):
+    """Uniform integer in [0, bound) from 32 random bits x, bound < 2**32: Lemire's
+    multiply-shift with rejection, so unbiased; the rejection branch runs with probability
+    below bound / 2**32 and then draws fresh bits."""
     b = np.uint64(bound)
-    m = (next_u64(s) >> np.uint64(32)) * b
+    m = x * b
     low = m & np.uint64(0xFFFFFFFF)
     if low < b:
         threshold = (np.uint64(0x100000000) - b) % b
@@ -132,13 +133,38 @@ def bounded(s, bound):
 
 
 @njit(cache=True)
-def shuffle(cards, n, s):
-    """Fisher-Yates over cards[0:n]."""
-    for i in range(n - 1, 0, -1):
-        j = bounded(s, i + 1)
+def bounded(s, bound):
+    """Uniform integer in [0, bound), bound < 2**32."""
+    return _lemire(next_u64(s) >> np.uint64(32), bound, s)
+
+
+@njit(cache=True)
+def shuffle_forward(cards, start, stop, n, s):
+    """Fisher-Yates, forward and partial: positions start..stop-1 of cards[0:n] receive
+    uniformly random cards from those not yet placed (positions before `start` are already
+    placed). Shuffling only as far as the cards actually dealt saves the work on the cards
+    behind the cut card; each 64-bit draw serves two positions."""
+    i = start
+    mask = np.uint64(0xFFFFFFFF)
+    while i < stop:
+        r = next_u64(s)
+        j = i + _lemire(r >> np.uint64(32), n - i, s)
         tmp = cards[i]
         cards[i] = cards[j]
         cards[j] = tmp
+        i += 1
+        if i < stop:
+            j = i + _lemire(r & mask, n - i, s)
+            tmp = cards[i]
+            cards[i] = cards[j]
+            cards[j] = tmp
+            i += 1
+
+
+@njit(cache=True)
+def shuffle(cards, n, s):
+    """A full Fisher-Yates shuffle of cards[0:n]."""
+    shuffle_forward(cards, 0, n, n, s)
 
 
 @njit(cache=True)
@@ -148,25 +174,35 @@ def fill_infinite(cards, start, s):
         cards[i] = _RANK13[bounded(s, 13)]
 
 
-@njit(cache=True)
-def _refill(shoe, pos, round_start, infinite, s, st_i):
-    """The shoe ran out in the middle of a round (or an infinite buffer is used up).
+SHUFFLE_STEP = 16  # cards shuffled at a time past the cut card (a round rarely needs more)
 
-    Infinite: a fresh buffer. Finite (a pathological case: several players, few decks,
-    deep penetration): the discards of earlier rounds are shuffled and dealt, and the shoe
-    is reshuffled in full before the next round. With too few discards the whole shoe is
-    reshuffled, which reuses cards of the round in progress.
+
+@njit(cache=True)
+def _more_cards(shoe, pos, limit, round_start, infinite, s, st_i):
+    """The dealer reached `limit`, the end of the cards shuffled so far: (pos, new limit).
+
+    Infinite: a fresh buffer of random cards. Finite: the round in progress went past
+    the cut card, so the shuffle goes on a few cards further. Only when the whole shoe is
+    dealt within a round (a pathological table: several players, few decks, deep
+    penetration) are the discards of earlier rounds shuffled and dealt, and the shoe is
+    reshuffled in full before the next round; with fewer than 20 discards the whole shoe
+    is reshuffled, which reuses cards of the round in progress.
     """
+    n = shoe.shape[0]
     if infinite:
         fill_infinite(shoe, 0, s)
-        return 0
+        return 0, n
+    if limit < n:
+        stop = min(n, limit + SHUFFLE_STEP)
+        shuffle_forward(shoe, limit, stop, n, s)
+        return pos, stop
     st_i[S_NEED_SHUFFLE] = 1
     st_i[S_SHUFFLES] += 1
     if round_start >= 20:
         shuffle(shoe, round_start, s)
-    else:
-        shuffle(shoe, shoe.shape[0], s)
-    return 0
+        return 0, round_start
+    shuffle(shoe, n, s)
+    return 0, n
 
 
 # ---------------------------------------------------------------------------------------
@@ -201,7 +237,8 @@ def _value(hard, has_ace):
 # ---------------------------------------------------------------------------------------
 # The round loop
 # ---------------------------------------------------------------------------------------
-@njit(cache=True)
+# error_model="numpy": no zero-division checks in the loop (no divisor there can be zero).
+@njit(cache=True, error_model="numpy")
 def play_rounds(
     rounds,
     rules_i, rules_f,
@@ -265,6 +302,7 @@ def play_rounds(
     tc_now = np.zeros(n_players, dtype=np.float64)
 
     pos = st_i[S_POS]
+    limit = st_i[S_LIMIT]
     count_from = st_i[S_COUNT_FROM]
     played = 0
 
@@ -279,8 +317,11 @@ def play_rounds(
         if pos >= cut or st_i[S_NEED_SHUFFLE] != 0:
             if infinite:
                 fill_infinite(shoe, 0, rng)
+                limit = n_cards
             else:
-                shuffle(shoe, n_cards, rng)
+                # Shuffle as far as the cut card; a round that crosses it extends the shuffle.
+                shuffle_forward(shoe, 0, cut, n_cards, rng)
+                limit = cut
             pos = 0
             count_from = 0
             st_i[S_NEED_SHUFFLE] = 0
@@ -332,8 +373,8 @@ def play_rounds(
 
         # ---- 3. deal ------------------------------------------------------------------
         for s in range(n_sp):
-            if pos >= n_cards:
-                pos = _refill(shoe, pos, round_start, infinite, rng, st_i)
+            if pos >= limit:
+                pos, limit = _more_cards(shoe, pos, limit, round_start, infinite, rng, st_i)
             c = np.int64(shoe[pos])
             pos += 1
             h = s * max_split
@@ -347,14 +388,14 @@ def play_rounds(
             h_doubled[h] = False
             spot_hands[s] = 1
             spot_insured[s] = False
-        if pos >= n_cards:
-            pos = _refill(shoe, pos, round_start, infinite, rng, st_i)
+        if pos >= limit:
+            pos, limit = _more_cards(shoe, pos, limit, round_start, infinite, rng, st_i)
         up = np.int64(shoe[pos])
         pos += 1
         d_cards[0] = up
         for s in range(n_sp):
-            if pos >= n_cards:
-                pos = _refill(shoe, pos, round_start, infinite, rng, st_i)
+            if pos >= limit:
+                pos, limit = _more_cards(shoe, pos, limit, round_start, infinite, rng, st_i)
             c = np.int64(shoe[pos])
             pos += 1
             h = s * max_split
@@ -370,8 +411,8 @@ def play_rounds(
         d_ace = up == 1
         d_n = 1
         if peek:
-            if pos >= n_cards:
-                pos = _refill(shoe, pos, round_start, infinite, rng, st_i)
+            if pos >= limit:
+                pos, limit = _more_cards(shoe, pos, limit, round_start, infinite, rng, st_i)
             c = np.int64(shoe[pos])
             pos += 1
             d_cards[1] = c
@@ -435,8 +476,8 @@ def play_rounds(
                     split_spot = spot_hands[s] > 1
                     if h_n[h] == 1:
                         # A split hand draws its second card when its turn comes.
-                        if pos >= n_cards:
-                            pos = _refill(shoe, pos, round_start, infinite, rng, st_i)
+                        if pos >= limit:
+                            pos, limit = _more_cards(shoe, pos, limit, round_start, infinite, rng, st_i)
                         c = np.int64(shoe[pos])
                         pos += 1
                         h_hard[h] += c
@@ -488,8 +529,8 @@ def play_rounds(
                                 h_bet[h] *= 2.0
                                 h_doubled[h] = True
                                 counters[p, C_DOUBLE] += 1
-                            if pos >= n_cards:
-                                pos = _refill(shoe, pos, round_start, infinite, rng, st_i)
+                            if pos >= limit:
+                                pos, limit = _more_cards(shoe, pos, limit, round_start, infinite, rng, st_i)
                             c = np.int64(shoe[pos])
                             pos += 1
                             h_cards[h, hn] = c
@@ -536,8 +577,8 @@ def play_rounds(
         # ---- 6. the dealer ------------------------------------------------------------
         if not peek and (any_standing or (any_pending and (up == 1 or up == 10))):
             # European no hole card: the second card comes now.
-            if pos >= n_cards:
-                pos = _refill(shoe, pos, round_start, infinite, rng, st_i)
+            if pos >= limit:
+                pos, limit = _more_cards(shoe, pos, limit, round_start, infinite, rng, st_i)
             c = np.int64(shoe[pos])
             pos += 1
             d_cards[1] = c
@@ -554,8 +595,8 @@ def play_rounds(
                     soft = True
                 if dv > 17 or (dv == 17 and not (h17 and soft)):
                     break
-                if pos >= n_cards:
-                    pos = _refill(shoe, pos, round_start, infinite, rng, st_i)
+                if pos >= limit:
+                    pos, limit = _more_cards(shoe, pos, limit, round_start, infinite, rng, st_i)
                 c = np.int64(shoe[pos])
                 pos += 1
                 d_cards[d_n] = c
@@ -686,5 +727,6 @@ def play_rounds(
         played += 1
 
     st_i[S_POS] = pos
+    st_i[S_LIMIT] = limit
     st_i[S_COUNT_FROM] = count_from
     return played

@@ -262,6 +262,7 @@ def new_session(config: Config, seed: Seed, *, arranged: Sequence[int] | None = 
     if arranged is not None:
         _arrange(shoe, np.asarray(arranged, dtype=np.int8), infinite, rng)
         st_i[k.S_NEED_SHUFFLE] = 0
+        st_i[k.S_LIMIT] = shoe.size  # every card is in its place already
 
     rules_i = np.zeros(k.N_RULES_I, dtype=np.int64)
     rules_i[k.R_INFINITE] = infinite

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from jost_engine import kernel as k
 from jost_engine.config import BettingStrategy, Config, CountingSystem, Player, PlayingStrategy, Rules
 from jost_engine.simulate import new_session, results, run_shard
 from jost_engine.stats import merge
@@ -107,3 +108,13 @@ class TestShards:
 
         stats = run_shard(table(), 8, 2_000)
         assert_same(Stats.from_dict(json.loads(json.dumps(stats.to_dict()))), stats)
+
+
+class TestShoe:
+    def test_the_shoe_stays_a_permutation_of_its_decks_through_many_shuffles(self):
+        config = table(log_hands=False)
+        session = new_session(config, 4)
+        session.play(30_000)
+        assert session.st_i[k.S_SHUFFLES] > 100  # many shoes went by
+        counts = np.bincount(session.shoe, minlength=11)
+        assert counts[1:10].tolist() == [24] * 9 and counts[10] == 96

@@ -63,3 +63,21 @@ def test_simulated_ev_is_within_4_se_of_the_exact_ev(case):
     se = sd / math.sqrt(n)
     exact = infinite_deck_ev(rules, strategy)
     assert abs(ev - exact) <= K_SE * se, f"{case}: simulated {ev:.5f} vs exact {exact:.5f}, SE {se:.5f}"
+
+
+def test_blackjack_frequency_with_six_decks_matches_the_exact_probability():
+    # P(two-card blackjack) from a full 6-deck shoe is 4.7489% (issue 3's published figure,
+    # exact.blackjack_probability); a biased shuffle or a miscomposed shoe would miss it.
+    from jost_engine.exact import blackjack_probability
+
+    rules = dataclasses.replace(BASE, decks=6)
+    player = Player(name="p", bankroll=1e15, playing=chart("6D_S17_DAS_noLS"),
+                    betting=BettingStrategy(name="flat", min_bet=1.0, num_hands=1, ramp=((-math.inf, 1.0),)),
+                    counting=CountingSystem(name="hilo", tags=(1, 1, 1, 1, 1, 0, 0, 0, -1, -1)))
+    config = Config(rules=rules, players=(player,), num_rounds=ROUNDS, seed=3, log_hands=False)
+    stats = run_shard(config, seed=3, rounds=ROUNDS)
+    p = blackjack_probability(6)
+    assert p == pytest.approx(0.047489, abs=5e-7)
+    freq = stats.counter(0, "blackjack") / stats.counter(0, "spots")
+    se = math.sqrt(p * (1 - p) / stats.counter(0, "spots"))
+    assert abs(freq - p) <= K_SE * se, f"{freq:.5f} vs {p:.5f}, SE {se:.5f}"
