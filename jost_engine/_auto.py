@@ -36,7 +36,8 @@ import numpy as np
 
 from jost_engine._dealer import full_shoe
 from jost_engine._ev import two_cards
-from jost_engine._round import UpCardContext
+from jost_engine._composition import FiniteShoeUpCard
+from jost_engine._round import UpCardContext, round_value, surrender_allowed, surrender_value
 from jost_engine.config import HARD_TOTALS, PAIR_KEYS, SOFT_TOTALS, UP_CARDS, PlayingStrategy, Rules
 from jost_engine.strategy import pair_index, up_index
 
@@ -94,27 +95,27 @@ def two_card_evs(rules: Rules) -> dict[int, dict[tuple[str, int], dict[str, floa
     for up in range(1, 11):
         rows: dict[tuple[str, int], dict[str, float]] = defaultdict(lambda: defaultdict(float))
         shoe_u = full.copy()
-        if not infinite:
+        if infinite:
+            context = UpCardContext(rules, shoe_u, up, deplete=False)
+        else:
             shoe_u[up] -= 1
-        shared = UpCardContext(rules, shoe_u, up, deplete=False) if infinite else None
+            context = FiniteShoeUpCard(rules, shoe_u, up)
         for c1 in range(1, 11):
             for c2 in range(c1, 11):
                 if (c1, c2) == (1, 10):
                     continue  # a blackjack is paid, not played
-                shoe = shoe_u.copy()
-                if not infinite:
-                    shoe[c1] -= 1
-                    shoe[c2] -= 1
-                    if shoe[c1] < 0 or shoe[c2] < 0:
-                        continue
                 weight = _hand_probability(shoe_u, c1, c2, infinite)
-                ctx = shared or UpCardContext(rules, shoe, up, deplete=True)
-                options = _round_options(ctx, c1, c2)
+                if weight == 0.0:
+                    continue
+                options, p_blackjack = context.options(c1, c2)
+                values = {a: round_value(rules, p_blackjack, ev) for a, ev in options.items()}
+                if surrender_allowed(rules):
+                    values["R"] = surrender_value(rules, p_blackjack)
                 total, soft = two_cards(c1, c2)
                 kind = "soft" if soft else "hard"
                 keys = [("pair", c1), (kind + "-pair", total)] if c1 == c2 else [(kind, total)]
                 for key in keys:
-                    for action, value in options.items():
+                    for action, value in values.items():
                         if key[0].endswith("-pair") and action == "P":
                             continue
                         rows[key][action] += weight * value
@@ -127,20 +128,5 @@ def _hand_probability(shoe: np.ndarray, c1: int, c2: int, infinite: bool) -> flo
     if infinite:
         p = shoe[c1] / n * shoe[c2] / n
     else:
-        p = shoe[c1] / n * (shoe[c2] - (c1 == c2)) / (n - 1)
+        p = shoe[c1] / n * max(shoe[c2] - (c1 == c2), 0) / (n - 1)
     return float(p if c1 == c2 else 2 * p)
-
-
-def _round_options(ctx: UpCardContext, c1: int, c2: int) -> dict[str, float]:
-    """Round value of every legal first action on (c1, c2)."""
-    hv, rules = ctx.hands, ctx.rules
-    total, soft = two_cards(c1, c2)
-    options = {"S": hv.stand(total), "H": hv.hit(total, soft)}
-    if hv.may_double(total):
-        options["D"] = hv.double(total, soft)
-    if c1 == c2 and rules.max_split_hands >= 2:
-        options["P"] = hv.split(c1)
-    values = {action: ctx.round_value(ev) for action, ev in options.items()}
-    if ctx.surrender_allowed:
-        values["R"] = ctx.surrender_value()
-    return values

@@ -1,11 +1,12 @@
 """From hand EVs to round EVs: the dealer's blackjack, the peek and surrender.
 
-With a peek, hands are played only when the dealer has no blackjack, so HandValues
-works with the dealer distribution conditioned on no blackjack and a round's value is
+With a peek, hands are played only when the dealer has no blackjack, so hand EVs are
+computed with the dealer distribution conditioned on no blackjack and a round's value is
 P(bj) * (-1) + (1 - P(bj)) * EV. Late surrender happens after the peek; early surrender
 before it, so it also escapes the dealer's blackjack. Without a peek (European no hole
-card) HandValues already counts the dealer's blackjack against every hand, and a
-surrendered hand is settled at -0.5 before the dealer's hole card is dealt.
+card) hand EVs already count the dealer's blackjack against every hand, doubles and
+split hands included, and a surrendered hand is settled at -0.5 before the dealer's hole
+card is dealt.
 """
 
 from __future__ import annotations
@@ -17,8 +18,30 @@ from jost_engine._ev import HandValues
 from jost_engine.config import Rules
 
 
+def surrender_allowed(rules: Rules) -> bool:
+    return rules.late_surrender or rules.early_surrender
+
+
+def round_value(rules: Rules, p_blackjack: float, hand_ev: float) -> float:
+    """A played (non-surrendered, non-blackjack) hand's EV as a share of the round."""
+    if not rules.dealer_peeks:
+        return hand_ev
+    return -p_blackjack + (1.0 - p_blackjack) * hand_ev
+
+
+def surrender_value(rules: Rules, p_blackjack: float) -> float:
+    if not rules.dealer_peeks or rules.early_surrender:
+        return -0.5
+    return -p_blackjack - 0.5 * (1.0 - p_blackjack)
+
+
+def blackjack_value(rules: Rules, p_blackjack: float) -> float:
+    """A player's natural: paid unless the dealer has one too (a push)."""
+    return (1.0 - p_blackjack) * rules.blackjack_payout
+
+
 class UpCardContext:
-    """Everything about one up card and one shoe that the round arithmetic needs."""
+    """One up card with cards drawn at fixed proportions (exact for an infinite deck)."""
 
     def __init__(self, rules: Rules, shoe: np.ndarray, up: int, deplete: bool) -> None:
         self.rules = rules
@@ -30,19 +53,26 @@ class UpCardContext:
 
     @property
     def surrender_allowed(self) -> bool:
-        return self.rules.late_surrender or self.rules.early_surrender
+        return surrender_allowed(self.rules)
 
     def round_value(self, hand_ev: float) -> float:
-        """A played (non-surrendered, non-blackjack) hand's EV as a share of the round."""
-        if not self.rules.dealer_peeks:
-            return hand_ev
-        return -self.p_blackjack + (1.0 - self.p_blackjack) * hand_ev
+        return round_value(self.rules, self.p_blackjack, hand_ev)
 
     def surrender_value(self) -> float:
-        if not self.rules.dealer_peeks or self.rules.early_surrender:
-            return -0.5
-        return -self.p_blackjack - 0.5 * (1.0 - self.p_blackjack)
+        return surrender_value(self.rules, self.p_blackjack)
 
     def blackjack_value(self) -> float:
-        """A player's natural: paid unless the dealer has one too (a push)."""
-        return (1.0 - self.p_blackjack) * self.rules.blackjack_payout
+        return blackjack_value(self.rules, self.p_blackjack)
+
+    def options(self, c1: int, c2: int) -> tuple[dict[str, float], float]:
+        """Hand EVs of every legal first action on (c1, c2), and P(dealer blackjack)."""
+        from jost_engine._ev import two_cards
+
+        hv = self.hands
+        total, soft = two_cards(c1, c2)
+        options = {"S": hv.stand(total), "H": hv.hit(total, soft)}
+        if hv.may_double(total):
+            options["D"] = hv.double(total, soft)
+        if c1 == c2 and self.rules.max_split_hands >= 2:
+            options["P"] = hv.split(c1)
+        return options, self.p_blackjack
