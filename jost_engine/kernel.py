@@ -510,23 +510,28 @@ def play_rounds(
                             any_standing = True
                             i += 1
                             continue
-                    # Play the hand out.
+                    # Play the hand out, in locals (written back once) so the compiler
+                    # keeps them in registers rather than reloading the arrays.
+                    hard = h_hard[h]
+                    ace = h_ace[h]
+                    hn = h_n[h]
+                    hbet = h_bet[h]
+                    c0 = h_c0[h]
+                    c1 = h_c1[h]
+                    state = H_LIVE
                     while True:
-                        hn = h_n[h]
                         if hn == 2:
                             ctx = CTX_SPLIT if split_spot else CTX_FIRST
-                            c0 = h_c0[h]
                             can_split = spot_hands[s] < max_split and (c0 != 1 or rsa or not split_spot)
                         else:
                             ctx = CTX_LATER
-                            c0 = 0
                             can_split = False
-                        a = _decide(act, act_poor, p, ctx, h_hard[h], h_ace[h], c0, h_c1[h], hn,
-                                    can_split, up, bankroll[p] - committed[p], h_bet[h])
+                        a = _decide(act, act_poor, p, ctx, hard, ace, c0, c1, hn,
+                                    can_split, up, bankroll[p] - committed[p], hbet)
                         if a == HIT or a == DOUBLE:
                             if a == DOUBLE:
-                                committed[p] += h_bet[h]
-                                h_bet[h] *= 2.0
+                                committed[p] += hbet
+                                hbet *= 2.0
                                 h_doubled[h] = True
                                 counters[p, C_DOUBLE] += 1
                             if pos >= limit:
@@ -534,42 +539,45 @@ def play_rounds(
                             c = np.int64(shoe[pos])
                             pos += 1
                             h_cards[h, hn] = c
-                            h_n[h] = hn + 1
-                            hv = h_hard[h] + c
-                            h_hard[h] = hv
-                            h_ace[h] = h_ace[h] or c == 1
-                            if hv > 21:
-                                h_state[h] = H_BUST
+                            hn += 1
+                            hard += c
+                            ace = ace or c == 1
+                            if hard > 21:
+                                state = H_BUST
                                 break
-                            if a == DOUBLE or hv == 21 or (h_ace[h] and hv == 11):
-                                h_state[h] = H_STOOD
+                            if a == DOUBLE or hard == 21 or (ace and hard == 11):
+                                state = H_STOOD
                                 any_standing = True
                                 break
                         elif a == STAND:
-                            h_state[h] = H_STOOD
+                            state = H_STOOD
                             any_standing = True
                             break
                         elif a == SPLIT:
-                            committed[p] += h_bet[h]
+                            committed[p] += hbet
                             counters[p, C_SPLIT] += 1
                             nh = base + spot_hands[s]
                             spot_hands[s] += 1
-                            split_spot = True
                             h_hard[nh] = c0
                             h_ace[nh] = c0 == 1
                             h_n[nh] = 1
                             h_c0[nh] = c0
                             h_cards[nh, 0] = c0
-                            h_bet[nh] = h_bet[h]
+                            h_bet[nh] = hbet
                             h_state[nh] = H_LIVE
                             h_doubled[nh] = False
-                            h_hard[h] = c0
-                            h_ace[h] = c0 == 1
-                            h_n[h] = 1
+                            hard = c0
+                            ace = c0 == 1
+                            hn = 1
                             break
                         else:  # SURRENDER (late; only offered on the original two cards)
-                            h_state[h] = H_SURRENDERED
+                            state = H_SURRENDERED
                             break
+                    h_hard[h] = hard
+                    h_ace[h] = ace
+                    h_n[h] = hn
+                    h_bet[h] = hbet
+                    h_state[h] = state
                     if h_state[h] == H_LIVE:
                         continue  # split: this hand now draws its second card
                     i += 1
