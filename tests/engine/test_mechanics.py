@@ -203,3 +203,40 @@ class TestBankroll:
         _, stats = play([6, 6, 5, T, T], bankroll=10.0)
         assert stats.counter(0, "double") == 0
         assert stats.hand_log[0]["cards"] == ["6", "5", "10"] and stats.hand_log[0]["bet"] == 10.0
+
+
+class TestTable:
+    def test_cards_go_round_the_table_in_seat_order_then_the_dealer(self):
+        # Two players, the first with two spots: spot cards, up card, second cards, hole.
+        first = config(BASE, spots=2).players[0]
+        second = dataclasses.replace(first, name="bob", betting=dataclasses.replace(first.betting, num_hands=1))
+        cfg = dataclasses.replace(config(BASE), players=(first, second))
+        session = new_session(cfg, seed=1, arranged=[T, 9, 8, 7, T, 9, T, T])
+        session.play(1)
+        hands = session.stats().hand_log
+        assert [(h["player"], h["spot"], h["cards"]) for h in hands] == [
+            ("alice", 0, ["10", "10"]), ("alice", 1, ["9", "9"]), ("bob", 0, ["8", "10"])]
+        assert hands[0]["dealer_cards"] == ["7", "10"]
+
+
+class TestCounting:
+    RAMP = ((-float("inf"), 1.0), (1.0, 2.0), (2.0, 4.0), (3.0, 8.0))
+
+    def test_the_bet_follows_the_true_count_of_every_card_seen(self):
+        # One deck. Round 1: 10,10 vs 2 with a 3 in the hole; the dealer draws 4, 5, 6 to 20.
+        # Hi-Lo over those 7 cards (the hole card included) is +3; 45 cards unseen make a
+        # true count of 3 * 52 / 45 = 3.47, so round 2 bets 8 units.
+        base = config(dataclasses.replace(BASE, decks=1, penetration=0.75))
+        player = base.players[0]
+        player = dataclasses.replace(player, betting=dataclasses.replace(player.betting, ramp=self.RAMP))
+        session = new_session(dataclasses.replace(base, players=(player,)), seed=2,
+                              arranged=[T, 2, T, 3, 4, 5, 6])
+        session.play(2)
+        stats = session.stats()
+        assert stats.hand_log[0]["outcome"] == "push"
+        # A round's cards are counted when the next round starts (no decision depends on
+        # them before), so after two rounds the running count holds round 1's cards.
+        assert session.run_count[0] == 3.0
+        assert stats.total(0, "initial_bet") == 10.0 + 80.0
+        table = stats.tc_table[0, :, k.T_ROUNDS]
+        assert table[0 - k.TC_MIN] == 1 and table[3 - k.TC_MIN] == 1
