@@ -4,32 +4,160 @@ Standing, hitting and doubling are exact: every card the player draws leaves the
 and every final hand is compared with the dealer's distribution computed (exactly, see
 _dealer) from the shoe less the player's cards and the up card, memoised on the multiset
 of the player's cards. After a peek the player's draws also carry what the peek told
-(the hole card does not complete a blackjack; see _draws). One simplification, as in
-the standard engines:
+(the hole card does not complete a blackjack; see _draw_probs). One simplification, as
+in the standard engines:
 - a split is valued as the standard engines do: one split hand, (pair card, x), played
   optimally and exactly against the shoe less both pair cards, x and the up card (the
   other split hands' later cards are not removed), and the hand count from
   _ev._split_total with the pair card's probability in the shoe less the pair.
 A hand drawing to a hard total of 11 or less never stands (hitting cannot bust it); that
 only skips dealer computations.
+
+The recursion runs in numba (it visits tens of thousands of hand compositions per up
+card); the Python class only combines its answers under the rules.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numba import njit, types
+from numba.typed import Dict
 
-from jost_engine._dealer import BLACKJACK, BUST, dealer_outcomes, given_no_blackjack
-from jost_engine._ev import _split_total, add_card, two_cards
+from jost_engine._dealer import dealer_outcomes_by_states, dealer_states
+from jost_engine._ev import _split_total, two_cards
 from jost_engine.config import Rules
 
-# The player's cards taken from the shoe, as one int: 5 bits per rank (a hand holds at most
-# 21 cards of a rank), rank c at bits 5c. Ints hash and add far faster than tuples.
-Removed = int
+# The player's cards taken from the shoe, as one int64: 5 bits per rank (a hand holds at
+# most 21 cards of a rank), rank c at bits 5c, so ranks 1..10 use bits 5..54. Hand-value
+# memo keys shift it by 6 more bits for (total, soft): bit 60 at most.
 ONE = tuple(1 << (5 * c) for c in range(11))
 
 
-def _count(removed: Removed, card: int) -> int:
-    return (removed >> (5 * card)) & 31
+@njit(cache=True)
+def _dealer(shoe, st, peek, removed, dmemo):
+    # [P(17..21), P(bust), P(bj) in the play frame, P(bj) unconditioned]: with a peek the
+    # frame is conditioned on no dealer blackjack.
+    if removed in dmemo:
+        return dmemo[removed]
+    left = shoe.copy()
+    for c in range(1, 11):
+        left[c] -= (removed >> (5 * c)) & 31
+    out = dealer_outcomes_by_states(left, st[0], st[1], st[2], True)
+    res = np.empty(8)
+    pbj = out[6]
+    if peek:
+        for i in range(6):
+            res[i] = out[i] / (1.0 - pbj)
+        res[6] = 0.0
+    else:
+        for i in range(7):
+            res[i] = out[i]
+    res[7] = pbj
+    dmemo[removed] = res
+    return res
+
+
+@njit(cache=True)
+def _stand(total, d):
+    if total > 21:
+        return -1.0
+    ev = d[5] - d[6]
+    for i in range(5):
+        if total > 17 + i:
+            ev += d[i]
+        elif total < 17 + i:
+            ev -= d[i]
+    return ev
+
+
+@njit(cache=True)
+def _add(total, soft, card):
+    t = total + card
+    if card == 1 and not soft and t + 10 <= 21:
+        return t + 10, True
+    if t > 21 and soft:
+        return t - 10, False
+    if t > 21:
+        return 22, False
+    return t, soft
+
+
+@njit(cache=True)
+def _draw_probs(shoe, n, partner, removed):
+    # P(next card) by rank. After a peek the hole card is known not to complete a
+    # blackjack (partner = the rank that would); by exchangeability the hole card may be
+    # treated as dealt after the player's cards, so card c comes with
+    # P(c) * P(no bj | shoe less c) / P(no bj | shoe), which still sums to 1.
+    probs = np.zeros(11)
+    left = n
+    for c in range(1, 11):
+        left -= (removed >> (5 * c)) & 31
+    before = 1.0
+    partner_left = 0
+    if partner > 0:
+        partner_left = shoe[partner] - ((removed >> (5 * partner)) & 31)
+        before = 1.0 - partner_left / left
+    for c in range(1, 11):
+        k = shoe[c] - ((removed >> (5 * c)) & 31)
+        if k <= 0:
+            continue
+        after = 1.0
+        if partner > 0:
+            after = 1.0 - (partner_left - (1 if c == partner else 0)) / (left - 1)
+        probs[c] = k / left * after / before
+    return probs
+
+
+@njit(cache=True)
+def _multi(shoe, n, st, peek, partner, total, soft, removed, dmemo, mmemo):
+    # Best of hit and stand for a hand that may only hit or stand.
+    key = (removed << 6) | (total << 1) | (1 if soft else 0)
+    if key in mmemo:
+        return mmemo[key]
+    if total == 21:
+        value = _stand(21, _dealer(shoe, st, peek, removed, dmemo))
+    else:
+        probs = _draw_probs(shoe, n, partner, removed)
+        hit = 0.0
+        for c in range(1, 11):
+            if probs[c] == 0.0:
+                continue
+            t, s = _add(total, soft, c)
+            if t > 21:
+                hit -= probs[c]
+            else:
+                hit += probs[c] * _multi(shoe, n, st, peek, partner, t, s, removed + (1 << (5 * c)), dmemo, mmemo)
+        value = hit
+        if total > 11 or soft:
+            value = max(hit, _stand(total, _dealer(shoe, st, peek, removed, dmemo)))
+    mmemo[key] = value
+    return value
+
+
+@njit(cache=True)
+def _hand_evs(shoe, n, st, peek, partner, total, soft, removed, dmemo, mmemo):
+    # [stand, hit then play on optimally, double, P(dealer bj) unconditioned].
+    d = _dealer(shoe, st, peek, removed, dmemo)
+    probs = _draw_probs(shoe, n, partner, removed)
+    hit = 0.0
+    double = 0.0
+    for c in range(1, 11):
+        if probs[c] == 0.0:
+            continue
+        t, s = _add(total, soft, c)
+        after = removed + (1 << (5 * c))
+        if t > 21:
+            hit -= probs[c]
+            double -= 2.0 * probs[c]
+        else:
+            hit += probs[c] * _multi(shoe, n, st, peek, partner, t, s, after, dmemo, mmemo)
+            double += 2.0 * probs[c] * _stand(t, _dealer(shoe, st, peek, after, dmemo))
+    res = np.empty(4)
+    res[0] = _stand(total, d)
+    res[1] = hit
+    res[2] = double
+    res[3] = d[7]
+    return res
 
 
 class FiniteShoeUpCard:
@@ -37,88 +165,21 @@ class FiniteShoeUpCard:
 
     def __init__(self, rules: Rules, shoe: np.ndarray, up: int) -> None:
         self.rules = rules
-        self.shoe = [int(k) for k in shoe]
+        self.shoe = shoe.astype(np.int64)
         self.n = int(shoe.sum())
         self.up = up
-        self._dealer: dict[Removed, tuple[np.ndarray, float]] = {}
-        self._multi: dict[tuple[Removed, int, bool], float] = {}
-        self._draw_memo: dict[Removed, list[tuple[int, float, Removed]]] = {}
-        partner = {1: 10, 10: 1}.get(up)
-        self._partner = partner if rules.dealer_peeks else None
+        self._states = dealer_states(up, rules.hit_soft_17)
+        self.partner = {1: 10, 10: 1}.get(up, 0) if rules.dealer_peeks else 0
+        self._dmemo = Dict.empty(key_type=types.int64, value_type=types.float64[:])
+        # Split hands share this memo safely: their removed cards include the other pair
+        # card, so (removed, total, soft) never equals a non-split hand's key.
+        self._mmemo = Dict.empty(key_type=types.int64, value_type=types.float64)
 
-    # -- the dealer against what the player holds -------------------------------------
-
-    def dealer(self, removed: Removed) -> tuple[np.ndarray, float]:
-        """(outcome vector in the play frame, P(dealer blackjack)) for the shoe less removed."""
-        if removed not in self._dealer:
-            left = np.array([k - _count(removed, c) for c, k in enumerate(self.shoe)], dtype=np.int64)
-            outcomes = dealer_outcomes(left, self.up, self.rules.hit_soft_17, True)
-            frame = given_no_blackjack(outcomes) if self.rules.dealer_peeks else outcomes
-            self._dealer[removed] = (frame, float(outcomes[BLACKJACK]))
-        return self._dealer[removed]
-
-    def stand(self, total: int, removed: Removed) -> float:
-        if total > 21:
-            return -1.0
-        d, _ = self.dealer(removed)
-        ev = d[BUST] - d[BLACKJACK]
-        for i, dealer_total in enumerate(range(17, 22)):
-            ev += d[i] if total > dealer_total else -d[i] if total < dealer_total else 0.0
-        return float(ev)
-
-    def _no_blackjack(self, removed: Removed, left: int) -> float:
-        """P(the hole card does not complete a blackjack), were it dealt from the shoe
-        less `removed` (by exchangeability it may be treated as dealt after them)."""
-        if self._partner is None:
-            return 1.0
-        return 1.0 - (self.shoe[self._partner] - _count(removed, self._partner)) / left
-
-    def _draws(self, removed: Removed) -> list[tuple[int, float, Removed]]:
-        """(card, probability, removed after it) of the player's next card. After a peek
-        the hole card is known not to complete a blackjack, which tilts the player's
-        draws: c comes with P(c) * P(no bj | shoe less c) / P(no bj | shoe), still
-        summing to 1."""
-        draws = self._draw_memo.get(removed)
-        if draws is None:
-            left = self.n - sum(_count(removed, c) for c in range(1, 11))
-            before = self._no_blackjack(removed, left)
-            draws = []
-            for c in range(1, 11):
-                k = self.shoe[c] - _count(removed, c)
-                if k > 0:
-                    after = removed + ONE[c]
-                    draws.append((c, k / left * self._no_blackjack(after, left - 1) / before, after))
-            self._draw_memo[removed] = draws
-        return draws
-
-    # -- actions ----------------------------------------------------------------------
-
-    def hit(self, total: int, soft: bool, removed: Removed) -> float:
-        ev = 0.0
-        for c, p, after in self._draws(removed):
-            t, s = add_card(total, soft, c)
-            ev += p * (-1.0 if t > 21 else self.multi(t, s, after))
-        return ev
-
-    def multi(self, total: int, soft: bool, removed: Removed) -> float:
-        """Best of hit and stand, playing on optimally with the exact composition."""
-        key = (removed, total, soft)
-        if key not in self._multi:
-            if total == 21:
-                value = self.stand(21, removed)
-            elif total <= 11 and not soft:
-                value = self.hit(total, soft, removed)
-            else:
-                value = max(self.stand(total, removed), self.hit(total, soft, removed))
-            self._multi[key] = value
-        return self._multi[key]
-
-    def double(self, total: int, soft: bool, removed: Removed) -> float:
-        ev = 0.0
-        for c, p, after in self._draws(removed):
-            t, _ = add_card(total, soft, c)
-            ev += p * 2.0 * self.stand(t, after)
-        return ev
+    def hand_evs(self, total: int, soft: bool, removed: int) -> np.ndarray:
+        """[stand, hit, double, P(dealer bj)] for a hand of (total, soft) with the
+        player's cards `removed` (an int, see ONE) out of the shoe."""
+        return _hand_evs(self.shoe, self.n, self._states, self.rules.dealer_peeks,
+                         self.partner, total, soft, removed, self._dmemo, self._mmemo)
 
     def may_double(self, total: int) -> bool:
         allowed = self.rules.double_totals
@@ -127,45 +188,32 @@ class FiniteShoeUpCard:
     def options(self, c1: int, c2: int) -> tuple[dict[str, float], float]:
         """Hand EVs of every legal first action on (c1, c2) in the play frame, and
         P(dealer blackjack) given those cards."""
-        removed = ONE[c1] + ONE[c2]
         total, soft = two_cards(c1, c2)
-        options = {"S": self.stand(total, removed), "H": self.hit(total, soft, removed)}
+        stand, hit, double, p_blackjack = self.hand_evs(total, soft, ONE[c1] + ONE[c2])
+        options = {"S": float(stand), "H": float(hit)}
         if self.may_double(total):
-            options["D"] = self.double(total, soft, removed)
+            options["D"] = float(double)
         if c1 == c2 and self.rules.max_split_hands >= 2:
             options["P"] = self.split(c1)
-        return options, self.dealer(removed)[1]
+        return options, float(p_blackjack)
 
     def split(self, card: int) -> float:
-        return _SplitHands(self, card).total()
-
-
-class _SplitHands(FiniteShoeUpCard):
-    """The split hands of one pair: their own memo of hand values (the other split card
-    is out of the shoe but not in the hand), the parent's dealer and draw caches."""
-
-    def __init__(self, parent: FiniteShoeUpCard, card: int) -> None:
-        self.__dict__.update(parent.__dict__)
-        self._multi = {}
-        self.card = card
-
-    def total(self) -> float:
-        rules, card = self.rules, self.card
+        rules = self.rules
         pair = 2 * ONE[card]
 
         def value(other: int) -> float:
-            removed = pair + ONE[other]
             total, soft = two_cards(card, other)
+            stand, hit, double, _ = self.hand_evs(total, soft, pair + ONE[other])
             if card == 1 and not rules.hit_split_aces:
-                return self.stand(total, removed)
-            best = max(self.stand(total, removed), self.hit(total, soft, removed))
+                return float(stand)
+            best = max(stand, hit)
             if rules.double_after_split and self.may_double(total):
-                best = max(best, self.double(total, soft, removed))
-            return best
+                best = max(best, double)
+            return float(best)
 
-        draws = {c: p for c, p, _ in self._draws(pair)}
-        r = draws.get(card, 0.0)
-        w = sum(p * value(x) for x, p in draws.items() if x != card)
+        probs = _draw_probs(self.shoe, self.n, self.partner, pair)
+        r = float(probs[card])
+        w = sum(probs[x] * value(x) for x in range(1, 11) if x != card and probs[x] > 0)
         stuck = value(card) if r > 0 else 0.0
         resplit = card != 1 or rules.resplit_aces
         k = max(rules.max_split_hands - 2, 0) if resplit else 0

@@ -6,6 +6,8 @@ An outcome vector has OUTCOMES slots: final totals 17..21, bust, blackjack.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from numba import njit
 
@@ -50,10 +52,17 @@ def _draw(counts, n, hard, ace, prob, h17, deplete, out):
             _draw(counts, n, h, a, p, h17, deplete, out)
 
 
-@njit(cache=True)
-def dealer_outcomes(counts, up, h17, deplete):
+def dealer_outcomes(counts: np.ndarray, up: int, h17: bool, deplete: bool) -> np.ndarray:
     """P(17, 18, 19, 20, 21, bust, blackjack) for a dealer showing `up`, hole card and
-    draws from `counts` (the up card already removed). Not conditioned on anything."""
+    draws from `counts` (the up card already removed; with deplete=False the proportions
+    of `counts` never change: an infinite deck). Not conditioned on anything."""
+    return dealer_outcomes_by_states(counts, *dealer_states(up, h17), deplete)
+
+
+@njit(cache=True)
+def dealer_outcomes_by_sequences(counts, up, h17, deplete):
+    """The same distribution by enumerating every sequence of draws: slow, kept as an
+    independent check of dealer_outcomes_by_states in the tests."""
     out = np.zeros(7)
     shoe = counts.copy()
     n = shoe.sum()
@@ -88,3 +97,76 @@ def given_no_blackjack(outcomes: np.ndarray) -> np.ndarray:
     conditioned[:6] /= 1.0 - outcomes[BLACKJACK]
     conditioned[BLACKJACK] = 0.0
     return conditioned
+
+
+@lru_cache(maxsize=None)
+def dealer_states(up: int, h17: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every multiset of cards (hole card and draws) with which a dealer showing `up`
+    still has to draw, by number of cards, and where each next card leads.
+
+    Whether the dealer draws depends only on the multiset of his cards, and so does the
+    chance of each next card from a given shoe, so the final-total distribution is a
+    forward pass over these few hundred states instead of an enumeration of the tens of
+    thousands of draw sequences (see dealer_outcomes_by_states).
+
+    Returns counts[s, rank], size[s] and nxt[s, card]: a state index, or -1 - k for
+    outcome k (OUTCOMES order: 17..21, bust, blackjack). State 0 is the up card alone.
+    """
+    index = {(0,) * 11: 0}
+    states = [(0,) * 11]
+    nxt_rows = []
+    i = 0
+    while i < len(states):
+        counts = states[i]
+        hard = up + sum(c * k for c, k in enumerate(counts))
+        row = [0] * 11
+        for c in range(1, 11):
+            if i == 0 and {up, c} == {1, 10}:
+                row[c] = -1 - BLACKJACK
+                continue
+            h = hard + c
+            ace = up == 1 or counts[1] > 0 or c == 1
+            soft = ace and h + 10 <= 21
+            v = h + 10 if soft else h
+            if h > 21:
+                row[c] = -1 - BUST
+            elif v > 17 or (v == 17 and not (soft and h17)):
+                row[c] = -1 - (v - 17)
+            else:
+                after = list(counts)
+                after[c] += 1
+                key = tuple(after)
+                if key not in index:
+                    index[key] = len(states)
+                    states.append(key)
+                row[c] = index[key]
+        nxt_rows.append(row)
+        i += 1
+    counts = np.array(states, dtype=np.int64)
+    return counts, counts.sum(axis=1), np.array(nxt_rows, dtype=np.int64)
+
+
+@njit(cache=True)
+def dealer_outcomes_by_states(counts, st_counts, st_size, st_next, deplete):
+    """dealer_outcomes computed as a forward pass over dealer_states: same answer."""
+    n_states = st_counts.shape[0]
+    reach = np.zeros(n_states)
+    reach[0] = 1.0
+    out = np.zeros(7)
+    n = counts.sum()
+    for s in range(n_states):
+        p_s = reach[s]
+        if p_s == 0.0:
+            continue
+        left = n - st_size[s] if deplete else n
+        for c in range(1, 11):
+            k = counts[c] - st_counts[s, c] if deplete else counts[c]
+            if k <= 0:
+                continue
+            p = p_s * k / left
+            j = st_next[s, c]
+            if j >= 0:
+                reach[j] += p
+            else:
+                out[-1 - j] += p
+    return out

@@ -51,3 +51,17 @@ def differences(key: str) -> list[str]:
 @pytest.mark.parametrize("key", ["6D_S17_DAS_noLS", "6D_H17_DAS_LS"])
 def test_six_deck_auto_chart_matches_the_published_chart_cell_by_cell(key):
     assert differences(key) == []
+
+
+def test_two_deck_auto_chart_matches_the_published_chart_cell_by_cell():
+    # Includes both disputed cells listed for this chart (soft 14 vs 4 = H, soft 18 vs A =
+    # H), which auto reproduces as published.
+    assert differences("2D_S17_DAS_noLS") == []
+
+
+def test_one_deck_auto_chart_differs_from_the_published_chart_only_at_9_9_vs_ace():
+    # A near-tie decided by resplitting. Per hand, as a share of the round (after the peek,
+    # 1 deck, H17): stand -0.45188; split to at most 2 hands -0.45178; split with resplits
+    # to 4 hands -0.45290. The kernel resplits whenever the pairs cell says P, so auto
+    # values P with resplits and stands. Published (Wizard of Odds calculator): P.
+    assert differences("1D_H17_DAS_noLS") == ["pairs 9,9 vs A: published P, auto S"]

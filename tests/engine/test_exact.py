@@ -137,3 +137,20 @@ class TestInfiniteDeckEvOfAChart:
         assert set(shares) == {"2", "3", "4", "5", "6", "7", "8", "9", "10", "A"}
         assert sum(shares.values()) == pytest.approx(ev(), abs=1e-15)
         assert shares["6"] > 0 > shares["A"]
+
+
+class TestDealerRecursions:
+    @pytest.mark.parametrize("decks", [1, 2, 6])
+    @pytest.mark.parametrize("h17", [False, True])
+    def test_forward_pass_over_states_equals_the_enumeration_of_sequences(self, decks, h17):
+        import numpy as np
+
+        from jost_engine._dealer import dealer_outcomes, dealer_outcomes_by_sequences, full_shoe
+
+        for up in range(1, 11):
+            shoe = full_shoe(decks)
+            shoe[up] -= 1
+            shoe[7] -= 1  # some player cards out, so the shoe is not symmetric
+            a = dealer_outcomes(shoe, up, h17, True)
+            b = dealer_outcomes_by_sequences(shoe, up, h17, True)
+            assert np.abs(a - b).max() < 1e-14
