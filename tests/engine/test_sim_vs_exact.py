@@ -81,3 +81,23 @@ def test_blackjack_frequency_with_six_decks_matches_the_exact_probability():
     freq = stats.counter(0, "blackjack") / stats.counter(0, "spots")
     se = math.sqrt(p * (1 - p) / stats.counter(0, "spots"))
     assert abs(freq - p) <= K_SE * se, f"{freq:.5f} vs {p:.5f}, SE {se:.5f}"
+
+
+def test_every_spot_at_a_full_table_plays_the_exact_ev():
+    # Two players, three spots: with an infinite shoe the spots are independent, so each
+    # player's EV per round is (spots x the exact EV per hand).
+    rules = dataclasses.replace(BASE, hit_soft_17=True, late_surrender=True)
+    strategy = chart("6D_H17_DAS_LS")
+    hilo = CountingSystem(name="hilo", tags=(1, 1, 1, 1, 1, 0, 0, 0, -1, -1))
+    players = tuple(
+        Player(name=name, bankroll=1e15, playing=strategy, counting=hilo,
+               betting=BettingStrategy(name="flat", min_bet=5.0, num_hands=spots, ramp=((-math.inf, 1.0),)))
+        for name, spots in (("two spots", 2), ("one spot", 1)))
+    config = Config(rules=rules, players=players, num_rounds=ROUNDS, seed=4, log_hands=False)
+    rounds = 2_000_000
+    stats = run_shard(config, seed=4, rounds=rounds)
+    exact = infinite_deck_ev(rules, strategy)
+    for i, spots in ((0, 2), (1, 1)):
+        ev, sd = mean_sd(stats.total(i, "unit_net"), stats.total(i, "unit_net_sq"), rounds)
+        se = sd / math.sqrt(rounds)
+        assert abs(ev - spots * exact) <= K_SE * se, f"player {i}: {ev:.5f} vs {spots * exact:.5f}, SE {se:.5f}"
