@@ -13,18 +13,24 @@ best non-surrender play is splitting. Hard 4 (2,2), hard 20 (10,10) and soft 12 
 have no non-pair two-card hand, so their rows come from the pair played without
 splitting. Hard and soft 21 (three or more cards) stand.
 
-Approximations, the same as the standard basic-strategy engines, none of which changes a
-published cell we test against:
-- each hand's EVs use the dealer's final-total distribution computed exactly from the
-  shoe less (c1, c2, up) and keep it for every later card the player draws; the player's
-  later cards are drawn with the proportions of that same shoe (no further depletion);
-- a split is evaluated with those same proportions and dealer distribution for every
-  split hand (the infinite-deck split formula of _ev.HandValues.split, with the hand
-  limit tracked exactly); resplits follow the pair's split decision;
-- play after the first decision (three or more cards) is optimal hit/stand in those EVs,
-  while the kernel plays the chart's fallback for the total.
-With an infinite deck (decks = 0) none of these is an approximation and the chart is
-the optimal strategy.
+How the EVs are computed, and what is approximated (against the four published charts
+only one cell differs, 1-deck H17 9,9 vs A, a near-tie decided by the resplit rule
+below; see tests/engine/test_auto_strategy_vs_published.py):
+- finite shoe (_composition): standing, hitting (then playing on optimally, composition
+  dependent) and doubling are exact for the shoe less the hand and the up card: the
+  player's later cards leave the shoe, the dealer's distribution is recomputed exactly
+  for every final hand, and after a peek the player's draws carry the knowledge that the
+  hole card does not complete a blackjack;
+- splits are approximated as in the standard engines: one split hand played exactly
+  against the shoe less both pair cards (the other hands' later cards are ignored), the
+  number of hands from the infinite-deck recursion with the pair card's probability in
+  that shoe; resplits are made whenever the limit allows, because the kernel resplits
+  whenever the pairs cell says P;
+- total dependence: hands of three or more cards play the cell's hit/stand fallback,
+  which is chosen on the two-card hands of that total (weighted as above);
+- infinite deck (decks = 0, _ev): everything is exact, and the chart is the optimal
+  strategy among the charts the kernel plays (with an infinite deck a hand's best play
+  depends only on its total, so total dependence loses nothing there).
 """
 
 from __future__ import annotations

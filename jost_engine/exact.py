@@ -19,7 +19,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from jost_engine._dealer import OUTCOMES, dealer_outcomes, full_shoe, given_no_blackjack
+from jost_engine._dealer import OUTCOMES, dealer_outcomes, full_shoe
+from jost_engine._dealer import given_no_blackjack as _condition_on_no_blackjack
 from jost_engine._ev import DH, DS, RH, RP, RS, P, S, Chart, hit_or_stand, two_cards
 from jost_engine._round import UpCardContext
 from jost_engine.config import UP_CARDS, PlayingStrategy, Rules
@@ -97,7 +98,7 @@ def dealer_final_probabilities(
     up_card: str | int | None = None,
     shoe: Mapping[int, int] | Sequence[int] | None = None,
     *,
-    given_no_blackjack_: bool = False,
+    given_no_blackjack: bool = False,
 ) -> dict[str, float]:
     """P(dealer ends on 17, 18, 19, 20, 21, bust, blackjack), exact.
 
@@ -107,7 +108,7 @@ def dealer_final_probabilities(
     without, the up card is drawn from it too and the result is over all up cards.
     Default: the full shoe of rules.decks less the up card (decks = 0: an infinite deck,
     whose proportions never change).
-    given_no_blackjack_=True conditions on the dealer not having a blackjack (what a
+    given_no_blackjack=True conditions on the dealer not having a blackjack (what a
     player sees after the peek); its "blackjack" entry is then 0.
     """
     infinite = shoe is None and rules.decks == 0
@@ -122,8 +123,8 @@ def dealer_final_probabilities(
         if not infinite and (up_card is None or shoe is None):
             rest[up] -= 1
         total += weight * dealer_outcomes(rest, up, rules.hit_soft_17, not infinite)
-    if given_no_blackjack_:
-        total = given_no_blackjack(total)
+    if given_no_blackjack:
+        total = _condition_on_no_blackjack(total)
     return {name: float(p) for name, p in zip(OUTCOMES, total)}
 
 
