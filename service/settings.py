@@ -56,7 +56,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-ROOT_URLCONF = env_str("ROOT_URLCONF", "service.urls")
+ROOT_URLCONF = "service.urls"
 WSGI_APPLICATION = "service.wsgi.application"
 
 TEMPLATES = [
