@@ -6,10 +6,12 @@ The game (issue 3's benchmark): 6 decks, S17, DAS, split to 4 hands, no resplit 
 80% penetration, one player, flat bet, basic strategy (the shipped S17 chart). Each timing
 is one kernel call on a fresh session after a warm-up call, so it is the compiled loop
 alone on one core (the kernel is single-threaded); the figure is the median of the
-repeats. Warm-up is measured in fresh subprocesses with the numba cache already written:
+repeats, by the wall clock and (less sensitive to other work on a shared machine) by this
+process's CPU time. Warm-up is measured in fresh subprocesses with the numba cache already written:
 import time and the first `play` (cache load plus the first rounds). The pure-Python loop
 (bench/pure_python_loop.py) plays the same game from the same action tables in the same
-process, so the ratio compares like with like on a machine shared with other work.
+process, interleaved with the kernel repeat by repeat; the ratio is the median of the
+paired ratios, so both sides of each ratio saw the same machine load.
 Results go in the "## Engine" section of docs/BENCHMARKS.md.
 """
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -60,27 +63,32 @@ print(json.dumps({{"import": t1 - t0, "first_call": t2 - t1}}))
 """
 
 
-def kernel_rate(rounds: int, repeats: int) -> list[float]:
+def timed(play) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of this process) of one call."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    play()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def measure(rounds: int, python_rounds: int, repeats: int) -> dict[str, list[float]]:
+    """Kernel and pure-Python rounds/s, interleaved repeat by repeat so that both see the
+    same machine load and each repeat gives a paired ratio."""
     config = normalize_config(CONFIG)
     new_session(config, 0).play(10_000)  # compile or load the cache, outside the timing
-    rates = []
+    act = new_session(config, 0).act[0].tolist()
+    out: dict[str, list[float]] = {"kernel_wall": [], "kernel_cpu": [], "python_wall": [], "ratio": [],
+                                   "python_ev": []}
     for r in range(repeats):
         session = new_session(config, r + 1)
-        start = time.perf_counter()
-        session.play(rounds)
-        rates.append(rounds / (time.perf_counter() - start))
-    return rates
-
-
-def python_rate(rounds: int, repeats: int) -> tuple[list[float], float]:
-    session = new_session(normalize_config(CONFIG), 1)
-    act = session.act[0].tolist()
-    rates, net = [], 0.0
-    for r in range(repeats):
-        start = time.perf_counter()
-        _, net = pure_python_loop.play(rounds, act, seed=r + 1)
-        rates.append(rounds / (time.perf_counter() - start))
-    return rates, net / rounds
+        wall, cpu = timed(lambda: session.play(rounds))
+        out["kernel_wall"].append(rounds / wall)
+        out["kernel_cpu"].append(rounds / cpu)
+        result: list[float] = []
+        py_wall, _ = timed(lambda: result.append(pure_python_loop.play(python_rounds, act, seed=r + 1)[1]))
+        out["python_wall"].append(python_rounds / py_wall)
+        out["python_ev"].append(result[0] / python_rounds)
+        out["ratio"].append(out["kernel_wall"][-1] / out["python_wall"][-1])
+    return out
 
 
 def warmup(repeats: int) -> list[dict[str, float]]:
@@ -95,22 +103,23 @@ def main() -> None:
     parser.add_argument("--python-rounds", type=int, default=200_000)
     args = parser.parse_args()
 
-    kernel = kernel_rate(args.rounds, args.repeats)
-    py, py_ev = python_rate(args.python_rounds, args.repeats)
+    m = measure(args.rounds, args.python_rounds, args.repeats)
     warm = warmup(3)
-    k_med, p_med = statistics.median(kernel), statistics.median(py)
+    med = statistics.median
     report = {
-        "machine": f"{platform.machine()}, {platform.python_version()}",
-        "kernel_rounds_per_second": [round(x) for x in kernel],
-        "kernel_median": round(k_med),
-        "python_rounds_per_second": [round(x) for x in py],
-        "python_median": round(p_med),
-        "python_ev_per_unit": py_ev,
-        "ratio_kernel_over_python": round(k_med / p_med, 1),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "load_average_at_end": os.getloadavg(),
+        "kernel_rounds_per_second_wall": [round(x) for x in m["kernel_wall"]],
+        "kernel_median_wall": round(med(m["kernel_wall"])),
+        "kernel_median_cpu": round(med(m["kernel_cpu"])),
+        "python_rounds_per_second_wall": [round(x) for x in m["python_wall"]],
+        "python_median_wall": round(med(m["python_wall"])),
+        "python_ev_per_unit": [round(x, 4) for x in m["python_ev"]],
+        "ratio_kernel_over_python_paired_median": round(med(m["ratio"]), 1),
         "warmup_import_s": [round(w["import"], 3) for w in warm],
         "warmup_first_call_s": [round(w["first_call"], 3) for w in warm],
-        "warmup_first_call_median_s": round(statistics.median(w["first_call"] for w in warm), 3),
-        "warmup_total_median_s": round(statistics.median(w["import"] + w["first_call"] for w in warm), 3),
+        "warmup_first_call_median_s": round(med(w["first_call"] for w in warm), 3),
+        "warmup_import_plus_first_call_median_s": round(med(w["import"] + w["first_call"] for w in warm), 3),
     }
     print(json.dumps(report, indent=2))
 
