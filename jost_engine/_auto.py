@@ -54,10 +54,11 @@ def auto_strategy(rules: Rules) -> PlayingStrategy:
 
 
 def _strategy_key(rules: Rules) -> Rules:
-    # Name, penetration and insurance do not change the chart: drop them from the cache key.
+    # Name, penetration, insurance and the blackjack payout (a natural is paid, never
+    # played) do not change the chart: drop them from the cache key.
     from dataclasses import replace
 
-    return replace(rules, name="", penetration=0.5, offer_insurance=False)
+    return replace(rules, name="", penetration=0.5, offer_insurance=False, blackjack_payout=1.5)
 
 
 @lru_cache(maxsize=64)

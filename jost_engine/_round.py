@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from jost_engine._dealer import BLACKJACK, dealer_outcomes, given_no_blackjack
-from jost_engine._ev import HandValues
+from jost_engine._ev import HandValues, two_cards
 from jost_engine.config import Rules
 
 
@@ -66,8 +66,6 @@ class UpCardContext:
 
     def options(self, c1: int, c2: int) -> tuple[dict[str, float], float]:
         """Hand EVs of every legal first action on (c1, c2), and P(dealer blackjack)."""
-        from jost_engine._ev import two_cards
-
         hv = self.hands
         total, soft = two_cards(c1, c2)
         options = {"S": hv.stand(total), "H": hv.hit(total, soft)}
