@@ -193,6 +193,7 @@ def _log_row(row: np.ndarray, frow: np.ndarray, round_index: int, names: list[st
     n, dn, flags = int(row[k.L_NCARDS]), int(row[k.L_DNCARDS]), int(row[k.L_FLAGS])
     return {
         "round": round_index,
+        "seat": int(row[k.L_PLAYER]),
         "player": names[int(row[k.L_PLAYER])],
         "spot": int(row[k.L_SPOT]),
         "hand": int(row[k.L_HAND]),
@@ -352,7 +353,7 @@ def results(config: Config, stats: Stats, *, seed: int | None = None,
             "final_bankroll": player.bankroll + net,
             **metrics,
             "broke": bool(stats.players_broke[i]) if stats.players_broke.size else False,
-            "hand_history": [h for h in stats.hand_log if h["player"] == player.name]
+            "hand_history": [h for h in stats.hand_log if h["seat"] == i]
             if config.log_hands else [],
         }
         if counting:
