@@ -9,6 +9,7 @@ from django.http import Http404
 from rest_framework import generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.parsers import JSONParser
 from rest_framework.views import APIView
 
 from simulator import selectors, services
@@ -30,6 +31,9 @@ def _own_job(request: Request, job_id: UUID) -> SimulationJob:
 
 class SubmitView(APIView):
     """POST /api/submit/ with a simulation config as the body."""
+
+    # A config is a JSON document; a form post would arrive as flat strings.
+    parser_classes = [JSONParser]
 
     def post(self, request: Request) -> Response:
         try:

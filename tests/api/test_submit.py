@@ -58,6 +58,10 @@ class TestSubmitJob:
         )
         assert response.status_code == 400
 
+    def test_a_form_post_gets_415(self, alice_client):
+        response = alice_client.post("/api/submit/", {"num_rounds": "10"})
+        assert response.status_code == 415
+
     def test_without_a_token_it_gets_401(self, anon_client, master_config, db):
         response = anon_client.post("/api/submit/", master_config, format="json")
         assert response.status_code == 401

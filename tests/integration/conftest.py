@@ -183,6 +183,17 @@ def web_with_broker_down(service_env, logs_dir) -> Iterator[str]:
         stop_process(proc)
 
 
+@pytest.fixture(scope="session")
+def web_with_database_down(service_env, logs_dir) -> Iterator[str]:
+    """The same web process, but its database is a port where nothing listens."""
+    env = {**service_env, "DATABASE_URL": f"postgres://nobody@127.0.0.1:{free_port()}/none"}
+    proc, base = _start_web(env, logs_dir / "web-database-down.log")
+    try:
+        yield base
+    finally:
+        stop_process(proc)
+
+
 @pytest.fixture
 def alice_token(transactional_db, django_user_model) -> str:
     from rest_framework.authtoken.models import Token

@@ -68,21 +68,26 @@ class TestEndToEnd:
         assert status == 200 and listing["results"][0]["job_id"] == job_id
 
     def test_a_job_the_engine_rejects_fails_with_the_reason_and_the_worker_goes_on(
-        self, web, celery_worker, alice_token, redis_url, django_user_model
+        self, web, web_with_broker_down, celery_worker, alice_token, redis_url
     ):
-        # A row whose config was broken after validation (as an edit in the database
-        # would): the API would have refused it, so the engine in the worker must.
-        bad = load_master_config(num_rounds=100)
-        bad["num_rounds"] = "lots"
-        alice = django_user_model.objects.get(username="alice")
-        job = SimulationJob.objects.create(owner=alice, request_data=bad)
+        # Submitted while the broker is down, the job waits PENDING with no message; its
+        # config is then broken in the database, where no validation guards it, and the
+        # job is queued: the engine in the worker is the one that must refuse it.
+        status, body = http("POST", f"{web_with_broker_down}/api/submit/",
+                            load_master_config(100), token=alice_token)
+        assert status == 202
+        job_id = body["job_id"]
+        job = SimulationJob.objects.get(id=job_id)
+        assert job.status == JobStatus.PENDING
+        job.request_data["num_rounds"] = "lots"
+        job.save(update_fields=["request_data"])
         with Connection(redis_url) as connection:
-            run_simulation_job.apply_async(args=[str(job.id)], connection=connection)
+            run_simulation_job.apply_async(args=[job_id], connection=connection)
 
-        final = poll_until_finished(web, alice_token, str(job.id))
+        final = poll_until_finished(web, alice_token, job_id)
         assert final["status"] == "FAILED"
         assert "num_rounds" in final["error"]
-        status, body = http("GET", f"{web}/api/results/{job.id}/", token=alice_token)
+        status, body = http("GET", f"{web}/api/results/{job_id}/", token=alice_token)
         assert body["results"] is None and "num_rounds" in body["error"]
 
         # The same worker takes the next job and finishes it.
@@ -123,3 +128,10 @@ class TestBrokerDown:
         status, body = http("GET", f"{web_with_broker_down}/healthz")
         assert status == 503
         assert body["down"] == ["broker"] and body["checks"]["database"] == "ok"
+
+
+class TestDatabaseDown:
+    def test_healthz_is_503_naming_the_database(self, web_with_database_down):
+        status, body = http("GET", f"{web_with_database_down}/healthz")
+        assert status == 503
+        assert body["down"] == ["database"] and body["checks"]["broker"] == "ok"
