@@ -70,6 +70,15 @@ alive() {
     [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && ps -o args= -p "$pid" 2>/dev/null | grep -q -- "$2"
 }
 
+# detach COMMAND...: exec COMMAND as the leader of a new session (and process group), so
+# stop-dev.sh can end it with every child. setsid(1) is Linux-only; Python's os.setsid is not.
+detach() {
+    if command -v setsid >/dev/null 2>&1; then
+        exec setsid "$@"
+    fi
+    exec "$PY" -c 'import os, sys; os.setsid(); os.execvp(sys.argv[1], sys.argv[1:])' "$@"
+}
+
 broker_answers() {
     "$PY" - "$1" <<'EOF' >/dev/null 2>&1
 import sys
@@ -109,8 +118,8 @@ else
                 die "port $DEV_REDIS_PORT is taken by something that is not Redis: set DEV_REDIS_PORT to a free port"
             say "broker: a Redis that is not ours already answers on port $DEV_REDIS_PORT; using it"
         else
-            setsid "$REDIS_SERVER" --port "$DEV_REDIS_PORT" --bind 127.0.0.1 --dir "$VAR/redis" \
-                --daemonize no --appendonly no </dev/null >>"$LOG/redis.log" 2>&1 &
+            (detach "$REDIS_SERVER" --port "$DEV_REDIS_PORT" --bind 127.0.0.1 --dir "$VAR/redis" \
+                --daemonize no --appendonly no) </dev/null >>"$LOG/redis.log" 2>&1 &
             echo $! >"$RUN/redis.pid"
             for _ in $(seq 1 50); do
                 broker_answers "$OWN_REDIS_URL" && break
@@ -139,7 +148,7 @@ start_bg() {
         say "$name: already running (pid $(cat "$RUN/$name.pid"))"
         return
     fi
-    setsid "$@" </dev/null >>"$LOG/$name.log" 2>&1 &
+    (detach "$@") </dev/null >>"$LOG/$name.log" 2>&1 &
     echo $! >"$RUN/$name.pid"
     say "$name: started (pid $!, log var/log/$name.log)"
 }
