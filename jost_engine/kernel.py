@@ -237,8 +237,9 @@ def _value(hard, has_ace):
 # ---------------------------------------------------------------------------------------
 # The round loop
 # ---------------------------------------------------------------------------------------
-# error_model="numpy": no zero-division checks in the loop (no divisor there can be zero).
-@njit(cache=True, error_model="numpy")
+# error_model="numpy": no zero-division checks in the loop (no divisor there can be zero);
+# nogil: a worker's other threads (heartbeats, progress) run while a chunk plays.
+@njit(cache=True, error_model="numpy", nogil=True)
 def play_rounds(
     rounds,
     rules_i, rules_f,
