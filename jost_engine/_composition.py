@@ -6,10 +6,9 @@ _dealer) from the shoe less the player's cards and the up card, memoised on the 
 of the player's cards. After a peek the player's draws also carry what the peek told
 (the hole card does not complete a blackjack; see _draw_probs). One simplification, as
 in the standard engines:
-- a split is valued as the standard engines do: one split hand, (pair card, x), played
-  optimally and exactly against the shoe less both pair cards, x and the up card (the
-  other split hands' later cards are not removed), and the hand count from
-  _ev._split_total with the pair card's probability in the shoe less the pair.
+- a split hand's cards and play come from the shoe less the up card, the pair cards
+  dealt so far in the split and its own cards, ignoring the other split hands' non-pair
+  cards (see FiniteShoeUpCard.split).
 A hand drawing to a hard total of 11 or less never stands (hitting cannot bust it); that
 only skips dealer computations.
 
@@ -19,18 +18,27 @@ card); the Python class only combines its answers under the rules.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from numba import njit, types
 from numba.typed import Dict
 
 from jost_engine._dealer import dealer_outcomes_by_states, dealer_states
-from jost_engine._ev import _split_total, two_cards
+from jost_engine._ev import two_cards
 from jost_engine.config import Rules
 
 # The player's cards taken from the shoe, as one int64: 5 bits per rank (a hand holds at
 # most 21 cards of a rank), rank c at bits 5c, so ranks 1..10 use bits 5..54. Hand-value
 # memo keys shift it by 6 more bits for (total, soft): bit 60 at most.
 ONE = tuple(1 << (5 * c) for c in range(11))
+
+# Splits track the pair cards that leave the shoe up to this many (the pair and four
+# more: every resplit and stuck pair of a four-hand game); further ones are ignored.
+TRACKED_PAIR_CARDS = 6
+# With more resplits than this still allowed, a split is valued as unlimited. Only a
+# split of tens (never the best play) can need that many with a real chance.
+UNLIMITED_RESPLITS = 20
 
 
 @njit(cache=True)
@@ -198,23 +206,65 @@ class FiniteShoeUpCard:
         return options, float(p_blackjack)
 
     def split(self, card: int) -> float:
+        """EV of splitting a pair of `card` (all hands, per unit of the original bet).
+
+        Hands are completed one after another. A hand's second card, and its play, come
+        from the shoe less the up card, the pair cards dealt so far in this split (the
+        pair itself, any resplit or stuck pair cards) and the hand's own cards; the other
+        hands' non-pair cards are ignored (the standard approximation). Drawing the pair
+        card resplits while the hand limit allows (as the kernel does when the pairs cell
+        says P), otherwise the hand is a pair that plays as its total.
+        """
         rules = self.rules
-        pair = 2 * ONE[card]
-
-        def value(other: int) -> float:
-            total, soft = two_cards(card, other)
-            stand, hit, double, _ = self.hand_evs(total, soft, pair + ONE[other])
-            if card == 1 and not rules.hit_split_aces:
-                return float(stand)
-            best = max(stand, hit)
-            if rules.double_after_split and self.may_double(total):
-                best = max(best, double)
-            return float(best)
-
-        probs = _draw_probs(self.shoe, self.n, self.partner, pair)
-        r = float(probs[card])
-        w = sum(probs[x] * value(x) for x in range(1, 11) if x != card and probs[x] > 0)
-        stuck = value(card) if r > 0 else 0.0
         resplit = card != 1 or rules.resplit_aces
-        k = max(rules.max_split_hands - 2, 0) if resplit else 0
-        return _split_total(w, r, stuck, k)
+        resplits = max(rules.max_split_hands - 2, 0) if resplit else 0
+
+        @lru_cache(maxsize=None)
+        def parts(m: int) -> tuple[float, float, float]:
+            # (w, r, stuck) with m pair cards out: w = sum over non-pair cards x of
+            # P(x) * EV of the hand (card, x); r = P(pair card); stuck = EV of (card, card).
+            out = m * ONE[card]
+            probs = _draw_probs(self.shoe, self.n, self.partner, out)
+
+            def value(other: int) -> float:
+                total, soft = two_cards(card, other)
+                stand, hit, double, _ = self.hand_evs(total, soft, out + ONE[other])
+                if card == 1 and not rules.hit_split_aces:
+                    return float(stand)
+                best = max(stand, hit)
+                if rules.double_after_split and self.may_double(total):
+                    best = max(best, double)
+                return float(best)
+
+            r = float(probs[card])
+            w = sum(probs[x] * value(x) for x in range(1, 11) if x != card and probs[x] > 0)
+            return w, r, (value(card) if r > 0 else 0.0)
+
+        @lru_cache(maxsize=None)
+        def f(pending: int, left: int, m: int) -> float:
+            # Expected sum of the EVs of `pending` hands still to get their second card,
+            # `left` resplits allowed, m pair cards out of the shoe.
+            if pending == 0:
+                return 0.0
+            if m >= TRACKED_PAIR_CARDS:
+                return frozen(pending, left)
+            w, r, stuck = parts(m)
+            if left == 0:
+                return w + (1.0 - r) * f(pending - 1, 0, m) + r * (stuck + f(pending - 1, 0, m + 1))
+            return w + (1.0 - r) * f(pending - 1, left, m) + r * f(pending + 1, left - 1, m + 1)
+
+        @lru_cache(maxsize=None)
+        def frozen(pending: int, left: int) -> float:
+            # The same once TRACKED_PAIR_CARDS are out: later pair cards no longer change
+            # the shoe, and a hand limit this far off counts as unlimited.
+            w, r, stuck = parts(TRACKED_PAIR_CARDS)
+            if pending == 0:
+                return 0.0
+            if left >= UNLIMITED_RESPLITS:
+                return pending * w / (1.0 - 2.0 * r)
+            if left == 0:
+                return pending * (w + r * stuck)
+            return w + (1.0 - r) * frozen(pending - 1, left) + r * frozen(pending + 1, left - 1)
+
+        # Past the pair cards in the shoe none can be drawn (r = 0): no more resplits.
+        return f(2, min(resplits, int(self.shoe[card]) - 2), 2)
