@@ -3,8 +3,8 @@
 `HandValues(q, dealer, rules)` answers every question the strategy and the exact
 calculator ask: EV of standing, hitting, doubling, splitting a hand, playing either
 optimally or by a chart. Cards are drawn with fixed probabilities `q` (index 1..10,
-ace = 1), which is exact for an infinite deck and the usual approximation for a finite
-shoe (the caller passes the shoe less the cards already seen). `dealer` is an outcome
+ace = 1): this is the infinite deck, where it is exact (finite shoes go through
+_composition, which removes every card seen). `dealer` is an outcome
 vector of _dealer (17..21, bust, blackjack): conditioned on no blackjack after a peek,
 unconditioned in a no-hole-card game, where a dealer blackjack then beats every
 non-blackjack hand, doubles and split hands included, which is exactly the European rule.
@@ -26,8 +26,8 @@ from jost_engine.strategy import ACTION_CODE
 H, S, P, DH, DS, RH, RS, RP = (ACTION_CODE[a] for a in ("H", "S", "P", "Dh", "Ds", "Rh", "Rs", "Rp"))
 
 # A hand limit this high is treated as unlimited (closed form). Needing more than 64 hands
-# takes over 62 resplits; even for a chart that splits tens (the likeliest pair card,
-# 4/13) that changes the EV by under 1e-4 of a unit, and for any sane chart by far less.
+# takes over 62 resplits: for a chart that splits tens (the likeliest pair card, 4/13)
+# that moves the EV by about 1e-9 of a unit, for any other pair by far less.
 UNLIMITED_HANDS = 64
 
 
