@@ -27,7 +27,7 @@ H, S, P, DH, DS, RH, RS, RP = (ACTION_CODE[a] for a in ("H", "S", "P", "Dh", "Ds
 
 # A hand limit this high is treated as unlimited (closed form). Needing more than 64 hands
 # takes over 62 resplits: for a chart that splits tens (the likeliest pair card, 4/13)
-# that moves the EV by about 1e-9 of a unit, for any other pair by far less.
+# that moves the EV by under 1e-6 of a unit, for any other pair by far less.
 UNLIMITED_HANDS = 64
 
 
