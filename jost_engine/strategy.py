@@ -102,7 +102,14 @@ def chart_arrays(playing: PlayingStrategy) -> tuple[np.ndarray, np.ndarray, np.n
 
 
 def resolve_playing_strategy(playing: PlayingStrategy, rules: Rules) -> PlayingStrategy:
-    """The chart to play: `playing` itself, or for `auto` the basic strategy for `rules`."""
+    """The chart to play: `playing` itself, or for `auto` the basic strategy for `rules`.
+
+    `auto` is total-dependent basic strategy computed for the exact rules and deck count
+    (rules.decks = 0: infinite deck), with every cell's fallback written out; the method
+    and its approximations are in jost_engine._auto. It is cached per rule set (name,
+    penetration, insurance and payout aside): about a second or two the first time for a
+    finite shoe, milliseconds for an infinite deck.
+    """
     if not playing.auto:
         return playing
     from jost_engine._auto import auto_strategy  # heavy; only loaded when asked
