@@ -79,3 +79,14 @@ def test_a_file_that_is_not_json_exits_2(tmp_path, capsys):
     bad.write_text("{not json")
     assert main([str(bad)]) == 2
     assert "not JSON" in capsys.readouterr().err
+
+
+def test_warm_up_compiles_the_kernel_and_exits_0(capsys):
+    assert main(["--warm-up"]) == 0
+    assert "kernel ready" in capsys.readouterr().err
+
+
+def test_no_config_and_no_warm_up_is_a_usage_error():
+    with pytest.raises(SystemExit) as exc:
+        main([])
+    assert exc.value.code == 2
