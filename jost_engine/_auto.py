@@ -43,7 +43,7 @@ import numpy as np
 from jost_engine._dealer import full_shoe
 from jost_engine._ev import two_cards
 from jost_engine._composition import FiniteShoeUpCard
-from jost_engine._round import UpCardContext, round_value, surrender_allowed, surrender_value
+from jost_engine._round import UpCardContext, blackjack_value, round_value, surrender_allowed, surrender_value
 from jost_engine.config import HARD_TOTALS, PAIR_KEYS, SOFT_TOTALS, UP_CARDS, PlayingStrategy, Rules
 from jost_engine.strategy import pair_index, up_index
 
@@ -96,11 +96,27 @@ def two_card_evs(rules: Rules) -> dict[int, dict[tuple[str, int], dict[str, floa
     """evs[up][(row kind, total or rank)][action] = sum over two-card hands of that row of
     P(hand | up) * round value of the action. Row kinds: "hard", "soft", "pair", and
     "hard-pair"/"soft-pair" (a pair played without splitting, under its total)."""
+    evs: dict[int, dict] = {up: defaultdict(lambda: defaultdict(float)) for up in range(1, 11)}
+    for up, _, c1, c2, weight, values in starting_hands(rules):
+        total, soft = two_cards(c1, c2)
+        kind = "soft" if soft else "hard"
+        keys = [("pair", c1), (kind + "-pair", total)] if c1 == c2 else [(kind, total)]
+        for key in keys:
+            for action, value in values.items():
+                if key[0].endswith("-pair") and action == "P":
+                    continue
+                evs[up][key][action] += weight * value
+    return evs
+
+
+def starting_hands(rules: Rules, with_blackjacks: bool = False):
+    """Yields (up, P(up), c1, c2, P(c1, c2 | up), {action: round value}) for every up card
+    and two-card hand c1 <= c2 of the full shoe. A blackjack (only if asked) has the one
+    action "BJ", its value after the dealer's possible blackjack."""
     infinite = rules.decks == 0
     full = full_shoe(rules.decks)
-    evs: dict[int, dict] = {}
     for up in range(1, 11):
-        rows: dict[tuple[str, int], dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        p_up = float(full[up] / full.sum())
         shoe_u = full.copy()
         if infinite:
             context = UpCardContext(rules, shoe_u, up, deplete=False)
@@ -109,25 +125,29 @@ def two_card_evs(rules: Rules) -> dict[int, dict[tuple[str, int], dict[str, floa
             context = FiniteShoeUpCard(rules, shoe_u, up)
         for c1 in range(1, 11):
             for c2 in range(c1, 11):
-                if (c1, c2) == (1, 10):
-                    continue  # a blackjack is paid, not played
                 weight = _hand_probability(shoe_u, c1, c2, infinite)
                 if weight == 0.0:
+                    continue
+                if (c1, c2) == (1, 10):
+                    if with_blackjacks:
+                        p_blackjack = _dealer_blackjack_probability(shoe_u, up, infinite)
+                        yield up, p_up, c1, c2, weight, {"BJ": blackjack_value(rules, p_blackjack)}
                     continue
                 options, p_blackjack = context.options(c1, c2)
                 values = {a: round_value(rules, p_blackjack, ev) for a, ev in options.items()}
                 if surrender_allowed(rules):
                     values["R"] = surrender_value(rules, p_blackjack)
-                total, soft = two_cards(c1, c2)
-                kind = "soft" if soft else "hard"
-                keys = [("pair", c1), (kind + "-pair", total)] if c1 == c2 else [(kind, total)]
-                for key in keys:
-                    for action, value in values.items():
-                        if key[0].endswith("-pair") and action == "P":
-                            continue
-                        rows[key][action] += weight * value
-        evs[up] = rows
-    return evs
+                yield up, p_up, c1, c2, weight, values
+
+
+def _dealer_blackjack_probability(shoe_u: np.ndarray, up: int, infinite: bool) -> float:
+    # Against a player's ace and ten: the hole card completes the dealer's blackjack.
+    partner = {1: 10, 10: 1}.get(up)
+    if partner is None:
+        return 0.0
+    if infinite:
+        return float(shoe_u[partner] / shoe_u.sum())
+    return float((shoe_u[partner] - 1) / (shoe_u.sum() - 2))
 
 
 def _hand_probability(shoe: np.ndarray, c1: int, c2: int, infinite: bool) -> float:

@@ -28,6 +28,7 @@ from jost_engine.strategy import chart_arrays, resolve_playing_strategy, up_inde
 
 __all__ = [
     "blackjack_probability",
+    "composition_dependent_ev",
     "dealer_final_probabilities",
     "infinite_deck_ev",
     "infinite_deck_ev_by_up_card",
@@ -83,6 +84,23 @@ def _play_two_cards(ctx: UpCardContext, chart: Chart, c1: int, c2: int) -> float
     if hit_or_stand(code) == S:
         return ctx.round_value(hv.stand(total))
     return ctx.round_value(hv.hit(total, soft, chart))
+
+
+def composition_dependent_ev(rules: Rules) -> float:
+    """EV per initial unit of the first round from a full shoe of rules.decks, for a
+    player whose first decision on every two-card hand is the best for that exact hand
+    (and later decisions too, composition dependent). With decks = 0 this is
+    infinite_deck_ev of the optimal strategy.
+
+    Exact but for splits, which use the approximation described in
+    _composition.FiniteShoeUpCard.split; it is what published tables of "expected return
+    of the game" for N decks compute (e.g. Wizard of Odds, Blackjack Appendix 9), so a
+    simulator playing `auto` should come out slightly below it (auto is total-dependent).
+    """
+    from jost_engine._auto import starting_hands  # imports the finite-shoe machinery
+
+    return float(sum(p_up * weight * max(values.values())
+                     for _, p_up, _, _, weight, values in starting_hands(rules, with_blackjacks=True)))
 
 
 def blackjack_probability(decks: int) -> float:
