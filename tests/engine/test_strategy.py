@@ -90,7 +90,9 @@ class TestResolvePlayingStrategy:
 
 
 class TestAutoStrategy:
-    RULES = dict(name="t", decks=6, hit_soft_17=False, double_totals=None, double_after_split=True,
+    # Rule effects are checked on an infinite deck (milliseconds per chart); the
+    # finite-shoe path is covered by the published charts and by the last test here.
+    RULES = dict(name="t", decks=0, hit_soft_17=False, double_totals=None, double_after_split=True,
                  max_split_hands=4, resplit_aces=False, hit_split_aces=False, late_surrender=False,
                  early_surrender=False, blackjack_payout=1.5, penetration=0.8, offer_insurance=False,
                  dealer_peeks=True)
@@ -132,6 +134,11 @@ class TestAutoStrategy:
         chart = self.auto(dealer_peeks=False)
         assert chart.hard["11"]["10"] == "H" and chart.pairs["8,8"]["10"] == "H"
         assert chart.pairs["A,A"]["A"] == "H"
+
+    def test_a_two_deck_european_chart_follows_the_same_rules(self):
+        chart = self.auto(decks=2, dealer_peeks=False, double_totals=(10, 11), late_surrender=True)
+        assert chart.hard["11"]["10"] == "H" and chart.hard["9"]["5"] == "H"
+        assert chart.hard["16"]["10"] == "Rh" and chart.soft["18"]["4"] == "S"
 
     def test_auto_is_computed_once_per_rule_set(self):
         assert self.auto() is self.auto(name="other name", penetration=0.5)
