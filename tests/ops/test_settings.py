@@ -169,3 +169,34 @@ class TestEnvHelpers:
         assert env_list("HOSTS", []) == ["a.example.com", "b.example.com"]
         monkeypatch.delenv("HOSTS")
         assert env_list("HOSTS", ["localhost"]) == ["localhost"]
+
+
+class TestRabbitMq:
+    def test_a_job_is_enqueued_through_rabbitmq(self, settings):
+        with socket.socket() as sock:
+            sock.settimeout(0.5)
+            if sock.connect_ex(("127.0.0.1", 5672)) != 0:
+                pytest.skip("no RabbitMQ on 127.0.0.1:5672")
+        import uuid
+
+        from kombu import Connection
+
+        from simulator.services import enqueue_job
+
+        url = "amqp://guest:guest@127.0.0.1:5672//"
+        settings.CELERY_BROKER_URL = url
+        job_id = uuid.uuid4()
+        assert enqueue_job(job_id) is True
+        # Take our message back off the queue, so no worker ever sees it.
+        with Connection(url) as connection:
+            queue = connection.SimpleQueue("celery")
+            try:
+                for _ in range(100):
+                    message = queue.get(timeout=5)
+                    message.ack()
+                    if str(job_id) in json.dumps(message.payload):
+                        break
+                else:
+                    pytest.fail("the message never reached RabbitMQ's celery queue")
+            finally:
+                queue.close()
