@@ -13,19 +13,18 @@ best non-surrender play is splitting. Hard 4 (2,2), hard 20 (10,10) and soft 12 
 have no non-pair two-card hand, so their rows come from the pair played without
 splitting. Hard and soft 21 (three or more cards) stand.
 
-How the EVs are computed, and what is approximated (against the four published charts
-only one cell differs, 1-deck H17 9,9 vs A, a near-tie decided by the resplit rule
-below; see tests/engine/test_auto_strategy_vs_published.py):
+How the EVs are computed, and what is approximated (the four published charts in
+tests/engine/test_auto_strategy_vs_published.py come out cell by cell):
 - finite shoe (_composition): standing, hitting (then playing on optimally, composition
   dependent) and doubling are exact for the shoe less the hand and the up card: the
   player's later cards leave the shoe, the dealer's distribution is recomputed exactly
   for every final hand, and after a peek the player's draws carry the knowledge that the
-  hole card does not complete a blackjack;
-- splits are approximated as in the standard engines: one split hand played exactly
-  against the shoe less both pair cards (the other hands' later cards are ignored), the
-  number of hands from the infinite-deck recursion with the pair card's probability in
-  that shoe; resplits are made whenever the limit allows, because the kernel resplits
-  whenever the pairs cell says P;
+  hole card does not complete a blackjack (these EVs equal Wizard of Odds' Appendix 9 to
+  its six published decimals, see tests/engine/test_exact.py);
+- splits are approximated as in the standard engines: each split hand is played exactly
+  against the shoe less the up card, its own cards and the pair cards dealt so far in
+  the split, ignoring the other hands' non-pair cards; resplits are made whenever the
+  limit allows, because the kernel resplits whenever the pairs cell says P;
 - total dependence: hands of three or more cards play the cell's hit/stand fallback,
   which is chosen on the two-card hands of that total (weighted as above);
 - infinite deck (decks = 0, _ev): everything is exact, and the chart is the optimal

@@ -8,8 +8,11 @@ resplit aces, hitting split aces. With an infinite deck every card is drawn with
 probabilities, so each hand's EV depends only on its own cards and the dealer's up card,
 and the EV of a split is the expected number of hands of each kind times their EVs.
 
-`dealer_final_probabilities` is exact for a finite shoe too (every sequence of dealer
-draws enumerated with the shoe depleted, see _dealer).
+`dealer_final_probabilities` is exact for a finite shoe too (a forward pass over every
+multiset of dealer cards with the shoe depleted, see _dealer).
+
+`composition_dependent_ev` gives the first-round EV from a full finite shoe for the best
+composition-dependent play, exact but for splits.
 """
 
 from __future__ import annotations
