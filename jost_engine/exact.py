@@ -43,7 +43,17 @@ def infinite_deck_ev(rules: Rules, strategy: PlayingStrategy | None = None) -> f
 
     `strategy` is a chart (or `auto`); None means basic strategy computed for these rules
     with an infinite deck, which is the optimal strategy there. Insurance is never taken.
-    Takes a few milliseconds per call, so tests may call it for many rule sets.
+    Takes tens of milliseconds per call, so tests may call it for many rule sets.
+
+    A chart is read as the kernel reads it (simulate.action_tables): a pair uses the pairs
+    row while splitting is legal (always, on the first two cards, if max_split_hands >= 2),
+    and a split hand that draws its pair card resplits while the limit (and, for aces,
+    resplit_aces) allows, otherwise it plays as its hard/soft total; Dh/Ds double only on
+    two cards whose total is in double_totals, after a split only with DAS, else hit/stand;
+    Rh/Rs/Rp surrender only on the first two cards when late or early surrender is
+    offered, else hit/stand/split; a P in a hard/soft row hits. A surrendered hand is
+    -0.5 whatever the dealer holds (early surrender and no-hole-card games settle it
+    before the dealer's blackjack is known); a player's blackjack pushes a dealer's.
     """
     return sum(infinite_deck_ev_by_up_card(rules, strategy).values())
 
