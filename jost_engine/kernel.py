@@ -21,6 +21,13 @@ everything already wagered this round covers the extra bet; otherwise the chart'
 fallback is played (Dh -> hit, Ds -> stand, P -> the hard/soft cell of the same total).
 Insurance is taken on all of a player's spots or none, when the true count at that moment
 (cards seen so far, hole card excluded) reaches the player's threshold and it is covered.
+
+Counting: a round's cards, the hole card included, are added to each player's running
+count when the next round starts (no decision in a round depends on its own cards except
+insurance, which adds them itself). True count = running count / (unseen cards / 52),
+unseen meaning behind the dealing position; with an infinite shoe it is always 0, since
+no card dealt changes what is left. Counting is switched off (R_COUNT_ON = 0) when no bet
+or decision depends on it, which keeps the flat-bet loop free of it.
 """
 
 from __future__ import annotations
@@ -253,7 +260,8 @@ def play_rounds(
 
     Shapes: act/act_poor int8[P, 3, 3, 22, 11]; min_bet float64[P]; n_spots int64[P];
     ramp_thr/ramp_mult float64[P, T] with ramp_n int64[P] tiers used (thresholds sorted,
-    the first -inf); ins_thr float64[P] (inf = never insure); tags int64[P, 11] by rank;
+    the first -inf); ins_thr float64[P] (inf = never insure); tags float64[P, 11] by rank
+    (tag x tag_scale);
     shoe int8[N]; rng uint64[4]; st_i int64[N_STATE_I]; bankroll float64[P]; active
     uint8[P]; run_count float64[P]; counters int64[P, N_COUNTERS]; sums float64[P, N_SUMS];
     tc_table float64[P, N_TC, N_TC_FIELDS]; log_i int16[cap, LOG_WIDTH];
@@ -300,7 +308,6 @@ def play_rounds(
     committed = np.zeros(n_players, dtype=np.float64)
     round_net = np.zeros(n_players, dtype=np.float64)
     tc_bin = np.zeros(n_players, dtype=np.int64)
-    tc_now = np.zeros(n_players, dtype=np.float64)
 
     pos = st_i[S_POS]
     limit = st_i[S_LIMIT]
@@ -344,7 +351,6 @@ def play_rounds(
                     tc = 0.0
                 else:
                     tc = run_count[p] * 52.0 / (n_cards - pos)
-                tc_now[p] = tc
                 k = 0
                 for t in range(1, ramp_n[p]):
                     if tc >= ramp_thr[p, t]:
