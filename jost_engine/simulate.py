@@ -324,9 +324,13 @@ def _arrange(shoe: np.ndarray, arranged: np.ndarray, infinite: bool, rng: np.nda
 # ---------------------------------------------------------------------------------------
 # Public entry points
 # ---------------------------------------------------------------------------------------
-def run_shard(config: Config, seed: Seed, rounds: int) -> Stats:
-    """One continuous session of `rounds` rounds from the initial bankrolls."""
-    session = new_session(config, seed)
+def run_shard(config: Config, seed: Seed, rounds: int, *,
+              insurance_threshold: float | Sequence[float] | None = None) -> Stats:
+    """One continuous session of `rounds` rounds from the initial bankrolls.
+
+    insurance_threshold: see new_session (default: never insure).
+    """
+    session = new_session(config, seed, insurance_threshold=insurance_threshold)
     session.play(rounds)
     return session.stats()
 

@@ -122,3 +122,13 @@ class TestRunning:
         doc = results(config, merge(*shards), seed=1)
         assert doc["rounds_played"] == 15_000 and doc["sessions"] == 3
         assert doc["players"][0]["rounds_played"] == 15_000
+
+
+class TestInsuranceThreshold:
+    def test_a_shard_insures_only_when_asked(self):
+        config = normalize_config(FLAT)
+        never = run_shard(config, 3, 20_000)
+        always = run_shard(config, 3, 20_000, insurance_threshold=-float("inf"))
+        assert never.counter(0, "insurance") == 0
+        # Insurance is offered on every ace up card: about 1 round in 13.
+        assert 0.06 < always.counter(0, "insurance") / 20_000 < 0.095
