@@ -240,3 +240,24 @@ class TestCounting:
         assert stats.total(0, "initial_bet") == 10.0 + 80.0
         table = stats.tc_table[0, :, k.T_ROUNDS]
         assert table[0 - k.TC_MIN] == 1 and table[3 - k.TC_MIN] == 1
+
+
+class TestNoHoleCardInsurance:
+    def test_insurance_waits_for_the_dealers_second_card(self):
+        # No hole card: 10,9 vs A insured; the player stands, the dealer's second card is a
+        # ten: blackjack. The hand loses 10 and the insurance wins 10.
+        _, stats = play([T, A, 9, T], insurance=-float("inf"), dealer_peeks=False)
+        assert net(stats) == 0.0 and stats.counter(0, "insurance_won") == 1
+        assert stats.hand_log[0]["dealer_cards"] == ["A", "10"]
+
+
+class TestCrowdedShoe:
+    def test_seven_spots_at_one_deck_dealt_deep_never_break_the_shoe(self):
+        # So many cards a round that the shoe can run out mid-round: the discards are
+        # shuffled back in and the shoe stays a permutation of one deck.
+        base = config(dataclasses.replace(BASE, decks=1, penetration=0.95), spots=7)
+        session = new_session(base, seed=5)
+        session.play(5_000)
+        assert session.rounds_played == 5_000
+        counts = [int((session.shoe == rank).sum()) for rank in range(1, 11)]
+        assert counts == [4] * 9 + [16]
