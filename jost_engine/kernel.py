@@ -241,6 +241,34 @@ def _value(hard, has_ace):
     return hard
 
 
+@njit(cache=True)
+def _log_hand(log_i, log_f, log_round, st_i, p, spot, hand, cards, n_cards, d_cards, d_n, flags,
+              outcome, total, dealer_total, bet, net, insurance_net):
+    """One row of the hand log (kept out of the round loop: its code there cost registers
+    and about 5% of the speed even with logging off)."""
+    if st_i[S_LOG_N] < log_i.shape[0]:
+        row = st_i[S_LOG_N]
+        log_round[row] = st_i[S_ROUNDS]
+        log_i[row, L_PLAYER] = p
+        log_i[row, L_SPOT] = spot
+        log_i[row, L_HAND] = hand
+        log_i[row, L_NCARDS] = n_cards
+        for k in range(n_cards):
+            log_i[row, L_CARDS + k] = cards[k]
+        log_i[row, L_DNCARDS] = d_n
+        for k in range(d_n):
+            log_i[row, L_DCARDS + k] = d_cards[k]
+        log_i[row, L_FLAGS] = flags
+        log_i[row, L_OUTCOME] = outcome
+        log_i[row, L_TOTAL] = total
+        log_i[row, L_DTOTAL] = dealer_total
+        log_f[row, LF_BET] = bet
+        log_f[row, LF_NET] = net
+        log_f[row, LF_INSURANCE_NET] = insurance_net
+        st_i[S_LOG_N] = row + 1
+    st_i[S_LOG_TOTAL] += 1
+
+
 # ---------------------------------------------------------------------------------------
 # The round loop
 # ---------------------------------------------------------------------------------------
@@ -282,7 +310,6 @@ def play_rounds(
     ins_on = rules_i[R_INS_ON] != 0 and offer_insurance
     bj_payout = rules_f[RF_BJ_PAYOUT]
     n_cards = shoe.shape[0]
-    log_cap = log_i.shape[0]
 
     max_spots = 0
     for p in range(n_players):
@@ -684,38 +711,19 @@ def play_rounds(
                     counters[p, C_PUSH] += 1
                 round_net[p] += net
                 if log_on:
-                    if st_i[S_LOG_N] < log_cap:
-                        row = st_i[S_LOG_N]
-                        if h_doubled[h]:
-                            flags |= F_DOUBLED
-                        if spot_hands[s] > 1:
-                            flags |= F_SPLIT
-                        if spot_insured[s]:
-                            flags |= F_INSURED
-                            if dealer_bj:
-                                flags |= F_INSURANCE_WON
+                    if h_doubled[h]:
+                        flags |= F_DOUBLED
+                    if spot_hands[s] > 1:
+                        flags |= F_SPLIT
+                    if spot_insured[s]:
+                        flags |= F_INSURED
                         if dealer_bj:
-                            flags |= F_DEALER_BJ
-                        log_round[row] = st_i[S_ROUNDS]
-                        log_i[row, L_PLAYER] = p
-                        log_i[row, L_SPOT] = spot_index[s]
-                        log_i[row, L_HAND] = i
-                        nc = h_n[h]
-                        log_i[row, L_NCARDS] = nc
-                        for k in range(nc):
-                            log_i[row, L_CARDS + k] = h_cards[h, k]
-                        log_i[row, L_DNCARDS] = d_n
-                        for k in range(d_n):
-                            log_i[row, L_DCARDS + k] = d_cards[k]
-                        log_i[row, L_FLAGS] = flags
-                        log_i[row, L_OUTCOME] = outcome
-                        log_i[row, L_TOTAL] = _value(h_hard[h], h_ace[h])
-                        log_i[row, L_DTOTAL] = dealer_value
-                        log_f[row, LF_BET] = bet
-                        log_f[row, LF_NET] = net
-                        log_f[row, LF_INSURANCE_NET] = ins_net if i == 0 else 0.0
-                        st_i[S_LOG_N] = row + 1
-                    st_i[S_LOG_TOTAL] += 1
+                            flags |= F_INSURANCE_WON
+                    if dealer_bj:
+                        flags |= F_DEALER_BJ
+                    _log_hand(log_i, log_f, log_round, st_i, p, spot_index[s], i, h_cards[h], h_n[h],
+                              d_cards, d_n, flags, outcome, _value(h_hard[h], h_ace[h]), dealer_value,
+                              bet, net, ins_net if i == 0 else 0.0)
 
         # ---- 8. round totals ----------------------------------------------------------
         for p in range(n_players):
