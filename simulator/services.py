@@ -98,7 +98,7 @@ def fail_job(job_id: UUID, error: str) -> bool:
     ) == 1
 
 
-def run_job(job_id: UUID) -> str:
+def run_job(job_id: UUID, soft_time_limit: float | None = None) -> str:
     """Claim the job, run it through the engine and record how it ended.
 
     Returns the job's final status, or "SKIPPED" when another delivery already claimed it
@@ -115,10 +115,10 @@ def run_job(job_id: UUID) -> str:
             job.request_data, progress=_progress_reporter(job_id)
         )
     except SoftTimeLimitExceeded:
+        limit = soft_time_limit or settings.CELERY_TASK_SOFT_TIME_LIMIT
         fail_job(job_id, (
-            f"The job ran past the time limit of {settings.CELERY_TASK_SOFT_TIME_LIMIT} s "
-            "(CELERY_TASK_SOFT_TIME_LIMIT). Ask for fewer rounds, or have the operator "
-            "raise the limit."
+            f"The job ran past the time limit of {limit:g} s (CELERY_TASK_SOFT_TIME_LIMIT). "
+            "Ask for fewer rounds, or have the operator raise the limit."
         ))
         return JobStatus.FAILED
     except Exception as exc:

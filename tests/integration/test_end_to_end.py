@@ -135,3 +135,26 @@ class TestDatabaseDown:
         status, body = http("GET", f"{web_with_database_down}/healthz")
         assert status == 503
         assert body["down"] == ["database"] and body["checks"]["broker"] == "ok"
+
+
+class TestTimeLimit:
+    def test_a_job_past_the_soft_time_limit_fails_saying_so_and_the_worker_goes_on(
+        self, web, celery_worker, alice_token, redis_url, django_user_model
+    ):
+        # Celery puts the time limits in the message, from the sender's settings: this
+        # one is sent with a 2 s soft limit, as a web process with
+        # CELERY_TASK_SOFT_TIME_LIMIT=2 would send it.
+        alice = django_user_model.objects.get(username="alice")
+        config = load_master_config(num_rounds=1_000_000_000)
+        job = SimulationJob.objects.create(owner=alice, request_data=config,
+                                           rounds_total=config["num_rounds"])
+        with Connection(redis_url) as connection:
+            run_simulation_job.apply_async(args=[str(job.id)], connection=connection,
+                                           soft_time_limit=2, time_limit=60)
+        final = poll_until_finished(web, alice_token, str(job.id))
+        assert final["status"] == "FAILED"
+        assert "time limit of 2 s" in final["error"]
+
+        status, body = http("POST", f"{web}/api/submit/", load_master_config(500),
+                            token=alice_token)
+        assert poll_until_finished(web, alice_token, body["job_id"])["status"] == "COMPLETE"
