@@ -11,6 +11,7 @@ between rounds lives in the `Session` arrays.
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -395,6 +396,8 @@ def run_simulation_from_config(config: Mapping[str, Any] | Config, progress: Pro
     asked = int(rounds if rounds is not None else cfg.num_rounds)
     if seed is None:
         seed = cfg.seed if cfg.seed is not None else secrets.randbits(63)
+    # The document's config is what ran: running it again reproduces these results.
+    cfg = dataclasses.replace(cfg, num_rounds=asked, seed=seed)
     start = time.perf_counter()
     session = new_session(cfg, seed)
     done = 0

@@ -134,3 +134,12 @@ class TestInsuranceThreshold:
         p = 1 / 13
         se = (p * (1 - p) / 20_000) ** 0.5
         assert abs(always.counter(0, "insurance") / 20_000 - p) <= 4 * se
+
+
+class TestReproducible:
+    def test_the_documents_config_reruns_to_the_same_results(self):
+        config = {key: value for key, value in FLAT.items() if key != "seed"}
+        first = run_simulation_from_config(config, rounds=3_000)
+        assert first["config"]["seed"] == first["seed"] and first["config"]["num_rounds"] == 3_000
+        again = run_simulation_from_config(first["config"])
+        assert again["players"] == first["players"]
