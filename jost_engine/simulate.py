@@ -342,6 +342,8 @@ def results(config: Config, stats: Stats, *, seed: int | None = None,
 
     final_bankroll is initial_bankroll + net over every session merged (for one session,
     the bankroll the player ended with), so net_gain_loss == final - initial always.
+    stop_reason is "all_players_broke" when a session (a shard) ended with every player
+    broke before its rounds were played, and "completed" otherwise.
     """
     from jost_engine import __version__
     from jost_engine.config import config_to_dict
@@ -374,6 +376,7 @@ def results(config: Config, stats: Stats, *, seed: int | None = None,
         "rounds_played": stats.rounds_played,
         "stop_reason": "all_players_broke" if all_broke else "completed",
         "sessions": stats.sessions,
+        "sessions_all_broke": stats.sessions_all_broke,
         "duration_seconds": finite(duration),
         "rounds_per_second": finite(stats.rounds_played / duration) if duration else None,
         "hand_history_cap": HAND_LOG_CAP,
