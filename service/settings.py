@@ -197,6 +197,10 @@ if urlsplit(CELERY_BROKER_URL).scheme in {"redis", "rediss", "redis+socket"}:
 
 # How often (seconds at most) a running job writes its progress to its row.
 JOB_PROGRESS_INTERVAL = env_float("JOB_PROGRESS_INTERVAL", 1.0, minimum=0.0)
+# Rounds the engine plays between two progress reports. A chunked run gives the same
+# result bit for bit; smaller chunks show progress sooner and let a soft time limit
+# (a signal, handled between chunks) stop a job sooner.
+JOB_CHUNK_ROUNDS = env_int("JOB_CHUNK_ROUNDS", 50_000, minimum=1)
 
 # --- Logging: to stdout/stderr, where Procfile platforms collect it ---------------------
 LOGGING = {

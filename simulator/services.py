@@ -112,7 +112,8 @@ def run_job(job_id: UUID, soft_time_limit: float | None = None) -> str:
     job = SimulationJob.objects.only("request_data", "rounds_total").get(id=job_id)
     try:
         result = jost_engine.run_simulation_from_config(
-            job.request_data, progress=_progress_reporter(job_id)
+            job.request_data, progress=_progress_reporter(job_id),
+            chunk=settings.JOB_CHUNK_ROUNDS,
         )
     except SoftTimeLimitExceeded:
         limit = soft_time_limit or settings.CELERY_TASK_SOFT_TIME_LIMIT

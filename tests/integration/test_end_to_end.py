@@ -23,16 +23,20 @@ JOB_TIMEOUT = 300
 
 def poll_until_finished(web: str, token: str, job_id: str) -> dict:
     seen: list[str] = []
+    running_progress: list[int] = []
 
     def finished():
         status, body = http("GET", f"{web}/api/status/{job_id}/", token=token)
         assert status == 200, body
         if not seen or seen[-1] != body["status"]:
             seen.append(body["status"])
+        if body["status"] == "RUNNING":
+            running_progress.append(body["progress"]["rounds_done"])
         return body if body["status"] in {"COMPLETE", "FAILED", "CANCELLED"} else None
 
     body = wait_until(finished, JOB_TIMEOUT, f"job {job_id} to finish", interval=0.25)
     body["seen"] = seen
+    body["running_progress"] = running_progress
     return body
 
 
@@ -154,6 +158,8 @@ class TestTimeLimit:
         final = poll_until_finished(web, alice_token, str(job.id))
         assert final["status"] == "FAILED"
         assert "time limit of 2 s" in final["error"]
+        # While it ran, its progress showed in /api/status/.
+        assert max(final["running_progress"], default=0) > 0, final
 
         status, body = http("POST", f"{web}/api/submit/", load_master_config(500),
                             token=alice_token)
