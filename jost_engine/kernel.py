@@ -753,3 +753,361 @@ def play_rounds(
     st_i[S_LIMIT] = limit
     st_i[S_COUNT_FROM] = count_from
     return played
+
+
+# ---------------------------------------------------------------------------------------
+# The same loop for the common table, specialised
+# ---------------------------------------------------------------------------------------
+def solo_applies(rules_i: np.ndarray, n_spots: np.ndarray) -> bool:
+    """True when play_rounds_solo may stand in for play_rounds: one player with one spot,
+    no count (flat bet), no hand log and no insurance ever taken."""
+    return (n_spots.shape[0] == 1 and n_spots[0] == 1 and rules_i[R_COUNT_ON] == 0
+            and rules_i[R_LOG_ON] == 0 and rules_i[R_INS_ON] == 0)
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def play_rounds_solo(
+    rounds,
+    rules_i, rules_f,
+    act, act_poor,
+    min_bet, n_spots, ramp_thr, ramp_mult, ramp_n, ins_thr, tags,
+    shoe, rng, st_i, bankroll, active, run_count,
+    counters, sums, tc_table,
+    log_i, log_f, log_round,
+):
+    """play_rounds for one player on one spot with a flat bet, no hand log and no insurance
+    (see solo_applies): the same game, card for card, and bitwise the same counters, sums
+    and state (tests hold it to that), with the spot, the counters and the sums in locals
+    instead of arrays indexed by player and spot. This is most configs and the benchmark;
+    the general loop spends about half its time on that indexing and bookkeeping.
+    """
+    infinite = rules_i[R_INFINITE] != 0
+    h17 = rules_i[R_H17] != 0
+    max_split = rules_i[R_MAX_SPLIT]
+    rsa = rules_i[R_RSA] != 0
+    hsa = rules_i[R_HSA] != 0
+    early_surrender = rules_i[R_ES] != 0
+    peek = rules_i[R_PEEK] != 0
+    cut = rules_i[R_CUT]
+    bj_payout = rules_f[RF_BJ_PAYOUT]
+    n_cards = shoe.shape[0]
+    unit_bet = min_bet[0]
+    bet = unit_bet * 1.0  # the general loop's min_bet * multiplier, multiplier 1
+    stake = bet * n_spots[0]
+
+    h_hard = np.zeros(max_split, dtype=np.int64)
+    h_ace = np.zeros(max_split, dtype=np.bool_)
+    h_n = np.zeros(max_split, dtype=np.int64)
+    h_c0 = np.zeros(max_split, dtype=np.int64)
+    h_c1 = np.zeros(max_split, dtype=np.int64)
+    h_bet = np.zeros(max_split, dtype=np.float64)
+    h_state = np.zeros(max_split, dtype=np.int64)
+
+    bank = bankroll[0]
+    n_rounds = counters[0, C_ROUNDS]
+    n_spots_played = counters[0, C_SPOTS]
+    n_hands = counters[0, C_HANDS]
+    n_win = counters[0, C_WIN]
+    n_loss = counters[0, C_LOSS]
+    n_push = counters[0, C_PUSH]
+    n_bj = counters[0, C_BLACKJACK]
+    n_bust = counters[0, C_BUST]
+    n_double = counters[0, C_DOUBLE]
+    n_split = counters[0, C_SPLIT]
+    n_surrender = counters[0, C_SURRENDER]
+    n_dealer_bj = counters[0, C_DEALER_BJ]
+    s_wagered = sums[0, S_WAGERED]
+    s_net = sums[0, S_NET]
+    s_net_sq = sums[0, S_NET_SQ]
+    s_unit = sums[0, S_UNIT_NET]
+    s_unit_sq = sums[0, S_UNIT_SQ]
+    s_initial = sums[0, S_INITIAL_BET]
+
+    pos = st_i[S_POS]
+    limit = st_i[S_LIMIT]
+    count_from = st_i[S_COUNT_FROM]
+    played = 0
+
+    for _r in range(rounds):
+        count_from = pos
+        if pos >= cut or st_i[S_NEED_SHUFFLE] != 0:
+            if infinite:
+                fill_infinite(shoe, 0, rng)
+                limit = n_cards
+            else:
+                shuffle_forward(shoe, 0, cut, n_cards, rng)
+                limit = cut
+            pos = 0
+            count_from = 0
+            st_i[S_NEED_SHUFFLE] = 0
+            st_i[S_SHUFFLES] += 1
+            run_count[0] = 0.0
+        round_start = pos
+
+        if active[0] == 0 or bank < stake:
+            active[0] = 0
+            st_i[S_BROKE] = 1
+            break
+        committed = stake
+
+        # Deal: the spot, the up card, the spot, the hole card (peek only).
+        if pos >= limit:
+            pos, limit = _more_cards(shoe, pos, limit, round_start, infinite, rng, st_i)
+        c0 = np.int64(shoe[pos])
+        pos += 1
+        if pos >= limit:
+            pos, limit = _more_cards(shoe, pos, limit, round_start, infinite, rng, st_i)
+        up = np.int64(shoe[pos])
+        pos += 1
+        if pos >= limit:
+            pos, limit = _more_cards(shoe, pos, limit, round_start, infinite, rng, st_i)
+        c1 = np.int64(shoe[pos])
+        pos += 1
+        h_hard[0] = c0 + c1
+        h_ace[0] = c0 == 1 or c1 == 1
+        h_n[0] = 2
+        h_c0[0] = c0
+        h_c1[0] = c1
+        h_bet[0] = bet
+        h_state[0] = H_LIVE
+        if h_ace[0] and h_hard[0] == 11:
+            h_state[0] = H_NATURAL
+        nh = 1
+        d_hard = up
+        d_ace = up == 1
+        if peek:
+            if pos >= limit:
+                pos, limit = _more_cards(shoe, pos, limit, round_start, infinite, rng, st_i)
+            c = np.int64(shoe[pos])
+            pos += 1
+            d_hard += c
+            d_ace = d_ace or c == 1
+
+        if early_surrender and h_state[0] == H_LIVE:
+            a = _decide(act, act_poor, 0, CTX_FIRST, h_hard[0], h_ace[0], c0, c1,
+                        2, max_split > 1, up, bank - committed, bet)
+            if a == SURRENDER:
+                h_state[0] = H_SURRENDERED
+        dealer_bj = False
+        if peek and (up == 1 or up == 10):
+            dealer_bj = d_hard == 11 and d_ace
+
+        # The player acts (see play_rounds for the rules of each branch).
+        any_standing = False
+        any_pending = False
+        if not dealer_bj:
+            i = 0
+            while i < nh:
+                st = h_state[i]
+                if st == H_NATURAL:
+                    any_pending = True
+                    i += 1
+                    continue
+                if st != H_LIVE:
+                    i += 1
+                    continue
+                split_spot = nh > 1
+                if h_n[i] == 1:
+                    if pos >= limit:
+                        pos, limit = _more_cards(shoe, pos, limit, round_start, infinite, rng, st_i)
+                    c = np.int64(shoe[pos])
+                    pos += 1
+                    h_hard[i] += c
+                    h_ace[i] = h_ace[i] or c == 1
+                    h_c1[i] = c
+                    h_n[i] = 2
+                    if h_c0[i] == 1 and not hsa:
+                        if c == 1 and rsa and nh < max_split:
+                            a = _decide(act, act_poor, 0, CTX_SPLIT, h_hard[i], h_ace[i], 1, 1,
+                                        2, True, up, bank - committed, h_bet[i])
+                            if a == SPLIT:
+                                committed += h_bet[i]
+                                n_split += 1
+                                h_hard[nh] = 1
+                                h_ace[nh] = True
+                                h_n[nh] = 1
+                                h_c0[nh] = 1
+                                h_bet[nh] = h_bet[i]
+                                h_state[nh] = H_LIVE
+                                nh += 1
+                                h_hard[i] = 1
+                                h_n[i] = 1
+                                continue
+                        h_state[i] = H_STOOD
+                        any_standing = True
+                        i += 1
+                        continue
+                hard = h_hard[i]
+                ace = h_ace[i]
+                hn = h_n[i]
+                hbet = h_bet[i]
+                p0 = h_c0[i]
+                p1 = h_c1[i]
+                state = H_LIVE
+                while True:
+                    if hn == 2:
+                        ctx = CTX_SPLIT if split_spot else CTX_FIRST
+                        can_split = nh < max_split and (p0 != 1 or rsa or not split_spot)
+                    else:
+                        ctx = CTX_LATER
+                        can_split = False
+                    a = _decide(act, act_poor, 0, ctx, hard, ace, p0, p1, hn,
+                                can_split, up, bank - committed, hbet)
+                    if a == HIT or a == DOUBLE:
+                        if a == DOUBLE:
+                            committed += hbet
+                            hbet *= 2.0
+                            n_double += 1
+                        if pos >= limit:
+                            pos, limit = _more_cards(shoe, pos, limit, round_start, infinite, rng, st_i)
+                        c = np.int64(shoe[pos])
+                        pos += 1
+                        hn += 1
+                        hard += c
+                        ace = ace or c == 1
+                        if hard > 21:
+                            state = H_BUST
+                            break
+                        if a == DOUBLE or hard == 21 or (ace and hard == 11):
+                            state = H_STOOD
+                            any_standing = True
+                            break
+                    elif a == STAND:
+                        state = H_STOOD
+                        any_standing = True
+                        break
+                    elif a == SPLIT:
+                        committed += hbet
+                        n_split += 1
+                        h_hard[nh] = p0
+                        h_ace[nh] = p0 == 1
+                        h_n[nh] = 1
+                        h_c0[nh] = p0
+                        h_bet[nh] = hbet
+                        h_state[nh] = H_LIVE
+                        nh += 1
+                        split_spot = True
+                        hard = p0
+                        ace = p0 == 1
+                        hn = 1
+                        break
+                    else:
+                        state = H_SURRENDERED
+                        break
+                h_hard[i] = hard
+                h_ace[i] = ace
+                h_n[i] = hn
+                h_bet[i] = hbet
+                h_state[i] = state
+                if state == H_LIVE:
+                    continue
+                i += 1
+
+        # The dealer.
+        if not peek and (any_standing or (any_pending and (up == 1 or up == 10))):
+            if pos >= limit:
+                pos, limit = _more_cards(shoe, pos, limit, round_start, infinite, rng, st_i)
+            c = np.int64(shoe[pos])
+            pos += 1
+            d_hard += c
+            d_ace = d_ace or c == 1
+            dealer_bj = d_hard == 11 and d_ace
+        if any_standing and not dealer_bj:
+            while True:
+                dv = d_hard
+                soft = False
+                if d_ace and d_hard + 10 <= 21:
+                    dv = d_hard + 10
+                    soft = True
+                if dv > 17 or (dv == 17 and not (h17 and soft)):
+                    break
+                if pos >= limit:
+                    pos, limit = _more_cards(shoe, pos, limit, round_start, infinite, rng, st_i)
+                c = np.int64(shoe[pos])
+                pos += 1
+                d_hard += c
+                d_ace = d_ace or c == 1
+        dealer_value = _value(d_hard, d_ace)
+
+        # Settle, in the general loop's order of float operations.
+        round_net = 0.0
+        n_spots_played += 1
+        if dealer_bj:
+            n_dealer_bj += 1
+        for i in range(nh):
+            st = h_state[i]
+            hb = h_bet[i]
+            n_hands += 1
+            if st == H_SURRENDERED:
+                net = -0.5 * hb
+                outcome = -1
+                n_surrender += 1
+            elif st == H_NATURAL:
+                n_bj += 1
+                if dealer_bj:
+                    net = 0.0
+                    outcome = 0
+                else:
+                    net = bj_payout * hb
+                    outcome = 1
+            elif st == H_BUST:
+                n_bust += 1
+                net = -hb
+                outcome = -1
+            elif dealer_bj:
+                net = -hb
+                outcome = -1
+            else:
+                pv = _value(h_hard[i], h_ace[i])
+                if dealer_value > 21 or pv > dealer_value:
+                    net = hb
+                    outcome = 1
+                elif pv < dealer_value:
+                    net = -hb
+                    outcome = -1
+                else:
+                    net = 0.0
+                    outcome = 0
+            if outcome > 0:
+                n_win += 1
+            elif outcome < 0:
+                n_loss += 1
+            else:
+                n_push += 1
+            round_net += net
+
+        bank += round_net
+        n_rounds += 1
+        s_wagered += committed
+        s_net += round_net
+        s_net_sq += round_net * round_net
+        unit = round_net / unit_bet
+        s_unit += unit
+        s_unit_sq += unit * unit
+        s_initial += bet * n_spots[0]
+        st_i[S_ROUNDS] += 1
+        played += 1
+
+    bankroll[0] = bank
+    counters[0, C_ROUNDS] = n_rounds
+    counters[0, C_SPOTS] = n_spots_played
+    counters[0, C_HANDS] = n_hands
+    counters[0, C_WIN] = n_win
+    counters[0, C_LOSS] = n_loss
+    counters[0, C_PUSH] = n_push
+    counters[0, C_BLACKJACK] = n_bj
+    counters[0, C_BUST] = n_bust
+    counters[0, C_DOUBLE] = n_double
+    counters[0, C_SPLIT] = n_split
+    counters[0, C_SURRENDER] = n_surrender
+    counters[0, C_DEALER_BJ] = n_dealer_bj
+    sums[0, S_WAGERED] = s_wagered
+    sums[0, S_NET] = s_net
+    sums[0, S_NET_SQ] = s_net_sq
+    sums[0, S_UNIT_NET] = s_unit
+    sums[0, S_UNIT_SQ] = s_unit_sq
+    sums[0, S_INITIAL_BET] = s_initial
+    st_i[S_POS] = pos
+    st_i[S_LIMIT] = limit
+    st_i[S_COUNT_FROM] = count_from
+    return played

@@ -156,7 +156,9 @@ class Session:
         self.rounds_asked += rounds
         if rounds <= 0 or self.st_i[k.S_BROKE]:
             return 0
-        return int(k.play_rounds(
+        # The specialised loop plays the same game bitwise; it serves most tables.
+        loop = k.play_rounds_solo if k.solo_applies(self.rules_i, self.n_spots) else k.play_rounds
+        return int(loop(
             rounds, self.rules_i, self.rules_f, self.act, self.act_poor,
             self.min_bet, self.n_spots, self.ramp_thr, self.ramp_mult, self.ramp_n,
             self.ins_thr, self.tags, self.shoe, self.rng, self.st_i, self.bankroll,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -118,3 +119,45 @@ class TestShoe:
         assert session.st_i[k.S_SHUFFLES] > 100  # many shoes went by
         counts = np.bincount(session.shoe, minlength=11)
         assert counts[1:10].tolist() == [24] * 9 and counts[10] == 96
+
+
+class TestSoloLoop:
+    """play_rounds_solo must be play_rounds, bit for bit, wherever it is used."""
+
+    VARIANTS = {
+        "6D H17 LS RSA": {},
+        "S17 no peek": dict(hit_soft_17=False, dealer_peeks=False),
+        "early surrender, hit split aces": dict(early_surrender=True, late_surrender=False, hit_split_aces=True),
+        "one split, double 10-11, 6:5": dict(max_split_hands=2, double_totals=(10, 11), blackjack_payout=1.2),
+        "no split": dict(max_split_hands=1),
+        "infinite": dict(decks=0),
+        "one deck dealt deep": dict(decks=1, penetration=0.95),
+    }
+
+    @staticmethod
+    def sessions(rules_changes: dict, bankroll: float, seed: int):
+        rules = dataclasses.replace(RULES, **rules_changes)
+        player = Player(name="solo", bankroll=bankroll, playing=LS_CHART, counting=HILO,
+                        betting=BettingStrategy(name="flat", min_bet=10.0, num_hands=1, ramp=((-math.inf, 1.0),)))
+        config = Config(rules=rules, players=(player,), num_rounds=1, seed=seed, log_hands=False)
+        return new_session(config, seed), new_session(config, seed)
+
+    @staticmethod
+    def arrays(s):
+        return (s.rules_i, s.rules_f, s.act, s.act_poor, s.min_bet, s.n_spots, s.ramp_thr, s.ramp_mult,
+                s.ramp_n, s.ins_thr, s.tags, s.shoe, s.rng, s.st_i, s.bankroll, s.active, s.run_count,
+                s.counters, s.sums, s.tc_table, s.log_i, s.log_f, s.log_round)
+
+    @pytest.mark.parametrize("variant", list(VARIANTS))
+    @pytest.mark.parametrize("bankroll", [1e9, 400.0])
+    def test_the_solo_loop_is_the_general_loop_bit_for_bit(self, variant, bankroll):
+        general, solo = self.sessions(self.VARIANTS[variant], bankroll, seed=31)
+        assert k.solo_applies(solo.rules_i, solo.n_spots)
+        for chunk in (1, 999, 20_000):
+            assert k.play_rounds(chunk, *self.arrays(general)) == k.play_rounds_solo(chunk, *self.arrays(solo))
+        for name in ("shoe", "rng", "st_i", "bankroll", "active", "run_count", "counters", "sums"):
+            assert np.array_equal(getattr(general, name), getattr(solo, name)), name
+
+    def test_it_is_not_used_where_it_does_not_apply(self):
+        config = table()
+        assert not k.solo_applies(new_session(config, 1).rules_i, new_session(config, 1).n_spots)
