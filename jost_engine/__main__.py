@@ -4,8 +4,8 @@
 Runs one config in this process and writes the results document as JSON (stdout, or FILE).
 A progress bar goes to stderr when stderr is a terminal (or with --progress). A config
 that cannot be run prints every problem as `path: reason` and exits with status 2.
---warm-up compiles the kernel into numba's cache and exits: compiling takes 10-20 s, a
-cached load well under a second, so a deploy runs it once before workers take jobs.
+--warm-up compiles both round loops into numba's cache and exits: compiling takes 15-25 s,
+a cached load well under a second, so a deploy runs it once before workers take jobs.
 """
 
 from __future__ import annotations
@@ -41,13 +41,19 @@ def progress_bar(stream: TextIO, width: int = 30):
 
 
 def warm_up() -> int:
-    """Compile (or load) the kernel with a tiny shipped config, so the cache is written."""
+    """Compile (or load) both round loops with a tiny shipped config, so the cache is written."""
+    from jost_engine import kernel
     from jost_engine.simulate import new_session
 
     start = time.perf_counter()
     config = normalize_config({"casino": "master_casino", "num_rounds": 1, "players": [
         {"profile": "master_player", "playing_strategy": "perfect_s17_basic_strategy"}]})
-    new_session(config, 0).play(100)
+    s = new_session(config, 0)
+    arrays = (s.rules_i, s.rules_f, s.act, s.act_poor, s.min_bet, s.n_spots, s.ramp_thr, s.ramp_mult,
+              s.ramp_n, s.ins_thr, s.tags, s.shoe, s.rng, s.st_i, s.bankroll, s.active, s.run_count,
+              s.counters, s.sums, s.tc_table, s.log_i, s.log_f, s.log_round)
+    kernel.play_rounds(100, *arrays)
+    kernel.play_rounds_solo(100, *arrays)
     print(f"kernel ready in {time.perf_counter() - start:.1f} s", file=sys.stderr)
     return 0
 
