@@ -12,8 +12,8 @@ import time and the first `play` (cache load plus the first rounds). The pure-Py
 (bench/pure_python_loop.py) plays the same game from the same action tables in the same
 process, interleaved with the kernel repeat by repeat; the ratio is the median of the
 paired ratios, so both sides of each ratio saw the same machine load.
-It also times the general loop (several players or spots, counting, hand log) on the same
-game, and with a Hi-Lo bet ramp, 3 repeats of half the rounds each.
+It also times the general loop (several players or spots, hand log, insurance) on the same
+game, and the one-spot loop with a Hi-Lo bet ramp, 3 repeats of half the rounds each.
 Results go in the "## Engine" section of docs/BENCHMARKS.md.
 """
 
@@ -94,14 +94,15 @@ def measure(rounds: int, python_rounds: int, repeats: int) -> dict[str, list[flo
 
 
 def other_loops(rounds: int, repeats: int) -> dict[str, float]:
-    """Median rounds/s (wall) of the general loop on the same game, and with a Hi-Lo bet
-    ramp (counting on), for the tables the specialised loop does not serve."""
+    """Median rounds/s (wall) of the general loop (several players or spots, hand log,
+    insurance) on the same game, and of the one-spot loop with a Hi-Lo bet ramp."""
     from jost_engine import kernel
 
     ramp = {**CONFIG, "players": [{**CONFIG["players"][0], "counting_strategy": "hilo", "betting_strategy": {
         "name": "ramp", "min_bet": 10, "bet_ramp": {"-Infinity": 1, "1": 2, "2": 4, "3": 8, "4": 12}}}]}
     out = {}
-    for name, raw in (("general_loop", CONFIG), ("general_loop_hilo_ramp", ramp)):
+    for name, raw, loop in (("general_loop", CONFIG, kernel.play_rounds),
+                            ("hilo_ramp", ramp, kernel.play_rounds_solo)):
         config = normalize_config(raw)
         rates = []
         for r in range(repeats + 1):
@@ -110,7 +111,7 @@ def other_loops(rounds: int, repeats: int) -> dict[str, float]:
                       s.ramp_mult, s.ramp_n, s.ins_thr, s.tags, s.shoe, s.rng, s.st_i, s.bankroll,
                       s.active, s.run_count, s.counters, s.sums, s.tc_table, s.log_i, s.log_f, s.log_round)
             n = 10_000 if r == 0 else rounds  # the first call is a warm-up
-            wall, _ = timed(lambda: kernel.play_rounds(n, *arrays))
+            wall, _ = timed(lambda: loop(n, *arrays))
             if r:
                 rates.append(n / wall)
         out[name] = round(statistics.median(rates))
@@ -144,7 +145,7 @@ def main() -> None:
         "python_ev_per_unit": [round(x, 4) for x in m["python_ev"]],
         "ratio_kernel_over_python_paired_median": round(med(m["ratio"]), 1),
         "general_loop_median_wall": others["general_loop"],
-        "general_loop_hilo_ramp_median_wall": others["general_loop_hilo_ramp"],
+        "hilo_ramp_median_wall": others["hilo_ramp"],
         "warmup_import_s": [round(w["import"], 3) for w in warm],
         "warmup_first_call_s": [round(w["first_call"], 3) for w in warm],
         "warmup_first_call_median_s": round(med(w["first_call"] for w in warm), 3),

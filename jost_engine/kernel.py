@@ -760,8 +760,8 @@ def play_rounds(
 # ---------------------------------------------------------------------------------------
 def solo_applies(rules_i: np.ndarray, n_spots: np.ndarray) -> bool:
     """True when play_rounds_solo may stand in for play_rounds: one player with one spot,
-    no count (flat bet), no hand log and no insurance ever taken."""
-    return (n_spots.shape[0] == 1 and n_spots[0] == 1 and rules_i[R_COUNT_ON] == 0
+    no hand log and no insurance ever taken (a flat bet or a bet ramp by the count)."""
+    return (n_spots.shape[0] == 1 and n_spots[0] == 1
             and rules_i[R_LOG_ON] == 0 and rules_i[R_INS_ON] == 0)
 
 
@@ -775,8 +775,8 @@ def play_rounds_solo(
     counters, sums, tc_table,
     log_i, log_f, log_round,
 ):
-    """play_rounds for one player on one spot with a flat bet, no hand log and no insurance
-    (see solo_applies): the same game, card for card, and bitwise the same counters, sums
+    """play_rounds for one player on one spot, no hand log and no insurance (see
+    solo_applies): the same game, card for card, and bitwise the same counters, sums
     and state (tests hold it to that), with the spot, the counters and the sums in locals
     instead of arrays indexed by player and spot. This is most configs and the benchmark;
     the general loop spends about half its time on that indexing and bookkeeping.
@@ -792,8 +792,8 @@ def play_rounds_solo(
     bj_payout = rules_f[RF_BJ_PAYOUT]
     n_cards = shoe.shape[0]
     unit_bet = min_bet[0]
-    bet = unit_bet * 1.0  # the general loop's min_bet * multiplier, multiplier 1
-    stake = bet * n_spots[0]
+    count_on = rules_i[R_COUNT_ON] != 0
+    n_tiers = ramp_n[0]
 
     h_hard = np.zeros(max_split, dtype=np.int64)
     h_ace = np.zeros(max_split, dtype=np.bool_)
@@ -829,6 +829,11 @@ def play_rounds_solo(
     played = 0
 
     for _r in range(rounds):
+        if count_on:
+            rc = run_count[0]
+            for i in range(count_from, pos):
+                rc += tags[0, shoe[i]]
+            run_count[0] = rc
         count_from = pos
         if pos >= cut or st_i[S_NEED_SHUFFLE] != 0:
             if infinite:
@@ -844,6 +849,26 @@ def play_rounds_solo(
             run_count[0] = 0.0
         round_start = pos
 
+        mult = 1.0
+        tb = 0
+        if count_on:
+            if infinite:
+                tc = 0.0
+            else:
+                tc = run_count[0] * 52.0 / (n_cards - pos)
+            t_k = 0
+            for t in range(1, n_tiers):
+                if tc >= ramp_thr[0, t]:
+                    t_k = t
+            mult = ramp_mult[0, t_k]
+            rounded = np.floor(tc + 0.5)
+            if rounded < TC_MIN:
+                rounded = float(TC_MIN)
+            elif rounded > TC_MAX:
+                rounded = float(TC_MAX)
+            tb = np.int64(rounded) - TC_MIN
+        bet = unit_bet * mult
+        stake = bet * n_spots[0]
         if active[0] == 0 or bank < stake:
             active[0] = 0
             st_i[S_BROKE] = 1
@@ -1085,6 +1110,11 @@ def play_rounds_solo(
         s_unit += unit
         s_unit_sq += unit * unit
         s_initial += bet * n_spots[0]
+        if count_on:
+            tc_table[0, tb, T_ROUNDS] += 1.0
+            tc_table[0, tb, T_NET] += round_net
+            tc_table[0, tb, T_NET_SQ] += round_net * round_net
+            tc_table[0, tb, T_WAGERED] += committed
         st_i[S_ROUNDS] += 1
         played += 1
 

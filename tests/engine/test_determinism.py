@@ -135,10 +135,10 @@ class TestSoloLoop:
     }
 
     @staticmethod
-    def sessions(rules_changes: dict, bankroll: float, seed: int):
+    def sessions(rules_changes: dict, bankroll: float, seed: int, ramp=((-math.inf, 1.0),)):
         rules = dataclasses.replace(RULES, **rules_changes)
         player = Player(name="solo", bankroll=bankroll, playing=LS_CHART, counting=HILO,
-                        betting=BettingStrategy(name="flat", min_bet=10.0, num_hands=1, ramp=((-math.inf, 1.0),)))
+                        betting=BettingStrategy(name="ramp", min_bet=10.0, num_hands=1, ramp=ramp))
         config = Config(rules=rules, players=(player,), num_rounds=1, seed=seed, log_hands=False)
         return new_session(config, seed), new_session(config, seed)
 
@@ -150,12 +150,13 @@ class TestSoloLoop:
 
     @pytest.mark.parametrize("variant", list(VARIANTS))
     @pytest.mark.parametrize("bankroll", [1e9, 400.0])
-    def test_the_solo_loop_is_the_general_loop_bit_for_bit(self, variant, bankroll):
-        general, solo = self.sessions(self.VARIANTS[variant], bankroll, seed=31)
+    @pytest.mark.parametrize("ramp", [((-math.inf, 1.0),), RAMP], ids=["flat", "hilo ramp"])
+    def test_the_solo_loop_is_the_general_loop_bit_for_bit(self, variant, bankroll, ramp):
+        general, solo = self.sessions(self.VARIANTS[variant], bankroll, seed=31, ramp=ramp)
         assert k.solo_applies(solo.rules_i, solo.n_spots)
         for chunk in (1, 999, 20_000):
             assert k.play_rounds(chunk, *self.arrays(general)) == k.play_rounds_solo(chunk, *self.arrays(solo))
-        for name in ("shoe", "rng", "st_i", "bankroll", "active", "run_count", "counters", "sums"):
+        for name in ("shoe", "rng", "st_i", "bankroll", "active", "run_count", "counters", "sums", "tc_table"):
             assert np.array_equal(getattr(general, name), getattr(solo, name)), name
 
     def test_it_is_not_used_where_it_does_not_apply(self):
