@@ -1,8 +1,11 @@
 """The numba inner loop: arrays in, counters out, nothing else.
 
 Everything the kernel touches is a numpy array or a scalar. The Python layer
-(simulate.py) turns a typed Config into these arrays once per shard (`prepare`), calls
-`play_rounds` one or more times on the same state arrays, and reads the counters back.
+(simulate.py) turns a typed Config into these arrays once per shard (`new_session`), calls
+a round loop one or more times on the same state arrays, and reads the counters back.
+There are two loops over the same arrays: `play_rounds`, the general one, and
+`play_rounds_solo`, the same game specialised for one player on one spot without the hand
+log or insurance (`solo_applies`), about 1.4 times faster and bitwise equal (tested).
 All state that survives a round (shoe, position, RNG, bankrolls, running counts,
 counters, the hand log) lives in the arrays passed in and is mutated in place, so a long
 job run in chunks gives bitwise the same result as one call.
@@ -14,7 +17,14 @@ the dealer's up card, a second card to every spot, then the hole card (peek game
 with European no hole card the dealer's second card is drawn after the players act).
 Players then act spot by spot. A split leaves the first card in the hand being played,
 which draws its second card at once; the other card starts a new hand appended after the
-spot's last hand, played in turn.
+spot's last hand, played in turn. A hand that reaches 21 stands. The dealer draws only
+when some hand is still standing (a European dealer also draws its second card to settle
+a natural or insurance against an ace or ten up).
+
+Shuffling: at the cut card (checked between rounds, so the round in progress finishes)
+the shoe is shuffled as far as the cut card with a forward Fisher-Yates; a round that
+crosses the cut card extends the shuffle as it goes. xoshiro256** draws, each 64-bit
+output serving two 32-bit Lemire bounded draws; the state is seeded from a SeedSequence.
 
 Money is float64 throughout. A player can double or split only when the bankroll less
 everything already wagered this round covers the extra bet; otherwise the chart's
