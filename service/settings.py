@@ -202,6 +202,61 @@ JOB_PROGRESS_INTERVAL = env_float("JOB_PROGRESS_INTERVAL", 1.0, minimum=0.0)
 # (a signal, handled between chunks) stop a job sooner.
 JOB_CHUNK_ROUNDS = env_int("JOB_CHUNK_ROUNDS", 50_000, minimum=1)
 
+# --- Crash recovery: heartbeat, reclaim, sweep --------------------------------------------
+# A running job refreshes heartbeat_at at least this often (seconds), with its progress
+# write, whenever the engine reports between chunks.
+JOB_HEARTBEAT_INTERVAL = env_float("JOB_HEARTBEAT_INTERVAL", 10.0, minimum=0.1)
+# A RUNNING job whose heartbeat is older than this (seconds) is taken to have lost its
+# worker: any delivery may claim it again, and the sweep re-enqueues it.
+JOB_STALE_AFTER = env_float("JOB_STALE_AFTER", 120.0, minimum=1.0)
+# A PENDING job whose last enqueue (or submission) is older than this (seconds) is sent
+# to the broker again by the sweep: its message never arrived (the broker was down at
+# submit) or was lost (a broker restarted without persistence).
+JOB_REQUEUE_AFTER = env_float("JOB_REQUEUE_AFTER", 300.0, minimum=0.0)
+# How often (seconds) Celery beat runs the sweep.
+JOB_SWEEP_INTERVAL = env_float("JOB_SWEEP_INTERVAL", 60.0, minimum=1.0)
+# The slowest the engine is assumed to play (rounds a second, one core): a full table
+# with hand history stays above it (one player plays about 9 M rounds/s, docs/BENCHMARKS.md).
+# It bounds how long one chunk can go without a heartbeat.
+ENGINE_SLOWEST_ROUNDS_PER_SECOND = 100_000
+JOB_CHUNK_SECONDS_MAX = JOB_CHUNK_ROUNDS / ENGINE_SLOWEST_ROUNDS_PER_SECOND
+
+
+def check_job_recovery_settings(stale_after: float, heartbeat_interval: float,
+                                chunk_seconds: float) -> None:
+    """A live job must never look stale: between two heartbeats pass at most the interval
+    plus one chunk (the engine reports only between chunks), and the stale threshold must
+    be comfortably (3x) larger, or a healthy job would be taken from its worker and run
+    twice."""
+    gap = heartbeat_interval + chunk_seconds
+    if stale_after < 3 * gap:
+        raise ImproperlyConfigured(
+            f"JOB_STALE_AFTER={stale_after:g} is too short: a running job may go "
+            f"JOB_HEARTBEAT_INTERVAL ({heartbeat_interval:g} s) plus one chunk of "
+            f"JOB_CHUNK_ROUNDS (up to {chunk_seconds:g} s) without a heartbeat, so "
+            f"JOB_STALE_AFTER must be at least 3 x {gap:g} = {3 * gap:g} s. Raise "
+            "JOB_STALE_AFTER, or lower JOB_HEARTBEAT_INTERVAL or JOB_CHUNK_ROUNDS."
+        )
+
+
+check_job_recovery_settings(JOB_STALE_AFTER, JOB_HEARTBEAT_INTERVAL, JOB_CHUNK_SECONDS_MAX)
+# A delivery that finds its job RUNNING with a fresh heartbeat (a duplicate, or a
+# redelivery right after a crash) retries itself later; this many times covers a job
+# running up to the hard time limit, after which the sweep is the backstop.
+JOB_BUSY_MAX_RETRIES = int(CELERY_TASK_TIME_LIMIT // JOB_STALE_AFTER) + 2
+# Celery beat's schedule is this one entry, rebuilt at every start: an in-memory
+# scheduler keeps no schedule file, and a sweep missed while beat was down is harmless.
+CELERY_BEAT_SCHEDULER = "celery.beat:Scheduler"
+CELERY_BEAT_SCHEDULE = {
+    "sweep-jobs": {
+        "task": "simulator.sweep_jobs",
+        "schedule": JOB_SWEEP_INTERVAL,
+        # A sweep still queued when the next one is due is dropped, so busy workers do
+        # not find a pile of them.
+        "options": {"expires": JOB_SWEEP_INTERVAL},
+    }
+}
+
 # --- Logging: to stdout/stderr, where Procfile platforms collect it ---------------------
 LOGGING = {
     "version": 1,

@@ -33,8 +33,20 @@ class SimulationJob(models.Model):
     rounds_done = models.BigIntegerField(default=0)
     rounds_total = models.BigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # When the job's id last went to the broker; the sweep re-enqueues a PENDING job only
+    # when this (or, never sent, created_at) is older than JOB_REQUEUE_AFTER.
+    enqueued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The claim: set by the conditional UPDATE that moves the job to RUNNING. Only the
+    # worker holding `claim` may record progress or finish the job, so a worker that was
+    # taken for dead and comes back cannot overwrite the result of the one that reclaimed
+    # it. heartbeat_at is refreshed while the job runs; older than JOB_STALE_AFTER, the
+    # claim is up for grabs again.
+    claim = models.UUIDField(null=True, blank=True, editable=False)
+    claimed_by = models.CharField(max_length=255, blank=True, default="")
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at"]

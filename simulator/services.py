@@ -6,6 +6,9 @@ from __future__ import annotations
 import logging
 import math
 import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Callable
 from uuid import UUID
 
@@ -14,7 +17,9 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.utils import timezone
+from django.db.models import DurationField, F, Q, QuerySet, Value
+from django.db.models.expressions import CombinedExpression
+from django.db.models.functions import Now
 
 from simulator.models import JobStatus, SimulationJob
 
@@ -41,8 +46,10 @@ def submit_job(owner: AbstractBaseUser, config: Any) -> SimulationJob:
 
 def enqueue_job(job_id: UUID) -> bool:
     """Send the job's id to the broker. A broker that is down is logged, not raised: the
-    job stays PENDING and the client still gets its 202 (a periodic sweep re-enqueues
-    such jobs once it lands; until then an operator re-runs enqueue_job)."""
+    job stays PENDING and the client still gets its 202, and sweep_jobs sends it again.
+
+    Sending the same job twice is harmless: the worker's claim decides who runs it.
+    """
     from simulator.tasks import run_simulation_job
 
     try:
@@ -59,77 +66,189 @@ def enqueue_job(job_id: UUID) -> bool:
             )
     except Exception as exc:  # the broker being down must never turn a submit into a 500
         logger.error(
-            "Job %s stays PENDING: the broker at %s did not take it (%s: %s)",
+            "Job %s stays PENDING: the broker at %s did not take it (%s: %s); the sweep "
+            "sends it again once the broker answers",
             job_id, _redacted(settings.CELERY_BROKER_URL), type(exc).__name__, exc,
         )
         return False
+    SimulationJob.objects.filter(id=job_id).update(enqueued_at=Now())
     return True
 
 
-def claim_job(job_id: UUID) -> bool:
-    # Redelivery after a crash can hand the same job to two workers; only the one whose
-    # UPDATE matched may run it.
-    claimed = SimulationJob.objects.filter(id=job_id, status=JobStatus.PENDING).update(
-        status=JobStatus.RUNNING, started_at=timezone.now(), error=""
+def _stale_cutoff() -> CombinedExpression:
+    # The database's clock, for the heartbeat and for this comparison alike, so workers on
+    # hosts whose clocks disagree still agree on what is stale.
+    return Now() - Value(timedelta(seconds=settings.JOB_STALE_AFTER),
+                         output_field=DurationField())
+
+
+def _stale_running() -> Q:
+    """RUNNING with a heartbeat older than JOB_STALE_AFTER: its worker is taken for dead.
+    A RUNNING row with no heartbeat at all predates heartbeats and counts as stale."""
+    return Q(status=JobStatus.RUNNING) & (
+        Q(heartbeat_at__lt=_stale_cutoff()) | Q(heartbeat_at__isnull=True)
     )
-    return claimed == 1
 
 
-def record_progress(job_id: UUID, rounds_done: int, rounds_total: int | None = None) -> None:
-    fields: dict[str, Any] = {"rounds_done": int(rounds_done)}
+def claim_job(job_id: UUID, worker: str = "") -> UUID | None:
+    """Take the job for this worker; returns the claim token, or None if another holds it.
+
+    Redelivery after a crash, a duplicate from the sweep, or two workers handed the same
+    message: only the one whose UPDATE matched may run the job. A RUNNING job whose
+    heartbeat went stale is claimable again: its worker died, and a crash must not lose
+    the job. The new claim token makes the old worker's late writes match nothing.
+    """
+    token = uuid.uuid4()
+    claimed = SimulationJob.objects.filter(
+        Q(status=JobStatus.PENDING) | _stale_running(), id=job_id
+    ).update(
+        status=JobStatus.RUNNING, claim=token, claimed_by=worker[:255],
+        attempts=F("attempts") + 1, heartbeat_at=Now(), started_at=Now(),
+        rounds_done=0, error="",
+    )
+    return token if claimed == 1 else None
+
+
+def _held(job_id: UUID, claim: UUID) -> QuerySet[SimulationJob]:
+    """The job's row only while `claim` still holds it."""
+    return SimulationJob.objects.filter(id=job_id, status=JobStatus.RUNNING, claim=claim)
+
+
+def record_progress(job_id: UUID, claim: UUID, rounds_done: int,
+                    rounds_total: int | None = None) -> bool:
+    """Progress and heartbeat in one write; False when the claim was lost."""
+    fields: dict[str, Any] = {"rounds_done": int(rounds_done), "heartbeat_at": Now()}
     if rounds_total:
         fields["rounds_total"] = int(rounds_total)
-    SimulationJob.objects.filter(id=job_id, status=JobStatus.RUNNING).update(**fields)
+    return _held(job_id, claim).update(**fields) == 1
 
 
-def complete_job(job_id: UUID, result: dict[str, Any]) -> bool:
+def complete_job(job_id: UUID, claim: UUID, result: dict[str, Any]) -> bool:
     result = json_safe(result)
     rounds = result.get("rounds_played") if isinstance(result, dict) else None
     fields: dict[str, Any] = {"status": JobStatus.COMPLETE, "result_data": result,
-                              "finished_at": timezone.now()}
+                              "finished_at": Now()}
     if isinstance(rounds, int):
         fields["rounds_done"] = rounds
-    return SimulationJob.objects.filter(id=job_id, status=JobStatus.RUNNING).update(**fields) == 1
+    return _held(job_id, claim).update(**fields) == 1
 
 
-def fail_job(job_id: UUID, error: str) -> bool:
-    return SimulationJob.objects.filter(id=job_id, status=JobStatus.RUNNING).update(
-        status=JobStatus.FAILED, error=error, finished_at=timezone.now()
+def fail_job(job_id: UUID, claim: UUID, error: str) -> bool:
+    return _held(job_id, claim).update(
+        status=JobStatus.FAILED, error=error, finished_at=Now()
     ) == 1
 
 
-def run_job(job_id: UUID, soft_time_limit: float | None = None) -> str:
+@dataclass(frozen=True)
+class RunOutcome:
+    """How one delivery of a job ended. status is the job's final status, or
+    SKIPPED (finished already, cancelled or unknown: nothing to do), BUSY (another worker
+    holds a live claim: try again in retry_in seconds) or LOST (this worker's claim was
+    taken over while it ran: its result was dropped)."""
+
+    status: str
+    retry_in: float | None = None
+
+
+SKIPPED, BUSY, LOST = "SKIPPED", "BUSY", "LOST"
+
+
+def run_job(job_id: UUID, soft_time_limit: float | None = None,
+            worker: str = "") -> RunOutcome:
     """Claim the job, run it through the engine and record how it ended.
 
-    Returns the job's final status, or "SKIPPED" when another delivery already claimed it
-    (or it is unknown, or cancelled). Never raises for an engine fault: a bad job fails
-    itself, not the worker.
+    Never raises for an engine fault: a bad job fails itself, not the worker.
     """
-    if not claim_job(job_id):
-        logger.info("Job %s not run: it is not PENDING (already claimed, done or unknown)",
-                    job_id)
-        return "SKIPPED"
-    job = SimulationJob.objects.only("request_data", "rounds_total").get(id=job_id)
+    claim = claim_job(job_id, worker)
+    if claim is None:
+        return _not_claimed(job_id)
+    job = SimulationJob.objects.only("request_data", "attempts").get(id=job_id)
+    if job.attempts > 1:
+        logger.warning("Job %s reclaimed (attempt %d): its previous worker stopped "
+                       "sending heartbeats", job_id, job.attempts)
     try:
         result = jost_engine.run_simulation_from_config(
-            job.request_data, progress=_progress_reporter(job_id),
+            job.request_data, progress=_progress_reporter(job_id, claim),
             chunk=settings.JOB_CHUNK_ROUNDS,
         )
     except SoftTimeLimitExceeded:
         limit = soft_time_limit or settings.CELERY_TASK_SOFT_TIME_LIMIT
-        fail_job(job_id, (
+        return _finished(job_id, JobStatus.FAILED, fail_job(job_id, claim, (
             f"The job ran past the time limit of {limit:g} s (CELERY_TASK_SOFT_TIME_LIMIT). "
             "Ask for fewer rounds, or have the operator raise the limit."
-        ))
-        return JobStatus.FAILED
+        )))
     except Exception as exc:
         logger.warning("Job %s failed: %s", job_id, exc, exc_info=not _is_config_error(exc))
-        fail_job(job_id, describe_failure(exc))
-        return JobStatus.FAILED
-    if not complete_job(job_id, result):
-        logger.warning("Job %s finished but was no longer RUNNING; result dropped", job_id)
-        return "SKIPPED"
-    return JobStatus.COMPLETE
+        return _finished(job_id, JobStatus.FAILED, fail_job(job_id, claim, describe_failure(exc)))
+    return _finished(job_id, JobStatus.COMPLETE, complete_job(job_id, claim, result))
+
+
+def _finished(job_id: UUID, status: str, recorded: bool) -> RunOutcome:
+    if recorded:
+        return RunOutcome(status)
+    # Our heartbeat went stale and another worker reclaimed the job: its run is the one
+    # that counts (same config, same seed, so the same result).
+    logger.warning("Job %s ended %s here, but this worker no longer held its claim; "
+                   "the result was dropped", job_id, status)
+    return RunOutcome(LOST)
+
+
+def _not_claimed(job_id: UUID) -> RunOutcome:
+    """Why a claim failed, and whether this delivery should come back later."""
+    job = (SimulationJob.objects.filter(id=job_id)
+           .annotate(age=Now() - F("heartbeat_at")).only("status").first())
+    if job is None or job.status != JobStatus.RUNNING:
+        logger.info("Job %s not run: it is %s", job_id,
+                    "unknown" if job is None else job.status)
+        return RunOutcome(SKIPPED)
+    # RUNNING with a fresh heartbeat: a duplicate message, or a redelivery right after
+    # the worker running it died. Dropping this delivery could lose the job, so it comes
+    # back just after the heartbeat would go stale: by then the job is finished (stop),
+    # still beating (come back again), or stale (reclaim it).
+    age = job.age.total_seconds() if job.age is not None else 0.0
+    retry_in = max(settings.JOB_STALE_AFTER - age, 0.0) + 1.0
+    logger.info("Job %s is running elsewhere (heartbeat %.1f s ago); trying again in %.1f s",
+                job_id, age, retry_in)
+    return RunOutcome(BUSY, retry_in=retry_in)
+
+
+def sweep_jobs() -> dict[str, list[UUID]]:
+    """Send to the broker again every job that has no live message or no live worker:
+
+    - PENDING, last sent (or submitted, if never sent) more than JOB_REQUEUE_AFTER ago:
+      the broker was down at submit, or lost the message;
+    - RUNNING with a heartbeat older than JOB_STALE_AFTER: its worker died.
+
+    Sending a job twice is harmless by construction: the worker's conditional claim
+    decides who runs it, and a delivery that finds it finished stops. A job just sent is
+    left alone for JOB_REQUEUE_AFTER, so sweeps during a long queue do not pile up copies.
+    Run by Celery beat every JOB_SWEEP_INTERVAL seconds, and by `manage.py sweep_jobs`.
+    Returns the ids sent, by kind, and those left for the next sweep ("unsent").
+    """
+    requeue_cutoff = Now() - Value(timedelta(seconds=settings.JOB_REQUEUE_AFTER),
+                                   output_field=DurationField())
+    not_sent_lately = (Q(enqueued_at__isnull=True, created_at__lt=requeue_cutoff)
+                       | Q(enqueued_at__lt=requeue_cutoff))
+    found = {
+        "pending": list(SimulationJob.objects.filter(not_sent_lately, status=JobStatus.PENDING)
+                        .order_by("created_at").values_list("id", flat=True)),
+        "stale": list(SimulationJob.objects.filter(not_sent_lately, _stale_running())
+                      .order_by("created_at").values_list("id", flat=True)),
+    }
+    sent: dict[str, list[UUID]] = {"pending": [], "stale": [], "unsent": []}
+    for kind, ids in found.items():
+        for job_id in ids:
+            # Once the broker failed, the next sweep tries again: no use waiting out one
+            # connection timeout per job now.
+            if sent["unsent"] or not enqueue_job(job_id):
+                sent["unsent"].append(job_id)
+            else:
+                sent[kind].append(job_id)
+    if any(sent.values()):
+        logger.warning("Sweep re-enqueued %d PENDING and %d stale RUNNING job(s); %d not "
+                       "sent (broker down)", len(sent["pending"]), len(sent["stale"]),
+                       len(sent["unsent"]))
+    return sent
 
 
 def describe_failure(exc: BaseException) -> str:
@@ -148,18 +267,25 @@ def _is_config_error(exc: BaseException) -> bool:
     return isinstance(exc, jost_engine.ConfigError)
 
 
-def _progress_reporter(job_id: UUID) -> Callable[..., None]:
-    """A progress callback for the engine that writes to the row at most once every
-    JOB_PROGRESS_INTERVAL seconds: the engine may call it thousands of times."""
-    interval = settings.JOB_PROGRESS_INTERVAL
+def _progress_reporter(job_id: UUID, claim: UUID) -> Callable[..., None]:
+    """A progress callback for the engine. It writes progress and the heartbeat to the row
+    at most once every JOB_PROGRESS_INTERVAL seconds (the engine may call it thousands of
+    times), and at least once every JOB_HEARTBEAT_INTERVAL seconds whenever the engine
+    reports, so a live job never looks stale."""
+    interval = min(settings.JOB_PROGRESS_INTERVAL, settings.JOB_HEARTBEAT_INTERVAL)
     last = [0.0]
+    lost = [False]
 
     def report(rounds_done: int, rounds_total: int | None = None, *_: Any, **__: Any) -> None:
         now = time.monotonic()
-        if now - last[0] < interval:
+        if lost[0] or now - last[0] < interval:
             return
         last[0] = now
-        record_progress(job_id, rounds_done, rounds_total)
+        if not record_progress(job_id, claim, rounds_done, rounds_total):
+            # Reclaimed by another worker (or cancelled): stop writing; the run ends and
+            # its result is dropped by complete_job's claim check.
+            lost[0] = True
+            logger.warning("Job %s: this worker lost its claim while running", job_id)
 
     return report
 

@@ -3,11 +3,18 @@ the row holds the config and receives the result."""
 
 from __future__ import annotations
 
+import logging
+import os
+import socket
 from uuid import UUID
 
 from celery import shared_task
+from celery.exceptions import MaxRetriesExceededError
+from django.conf import settings
 
 from simulator import services
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(bind=True, name="simulator.run_simulation_job")
@@ -15,4 +22,23 @@ def run_simulation_job(self, job_id: str) -> str:
     # The limits travel in the message (set by the sender from its settings), so the
     # request, not this worker's settings, says which one applies.
     timelimit = getattr(self.request, "timelimit", None) or (None, None)
-    return services.run_job(UUID(job_id), soft_time_limit=timelimit[1])
+    # host:pid of the process that runs it, for the admin and for an operator's `ps`.
+    worker = f"{self.request.hostname or socket.gethostname()}:{os.getpid()}"
+    outcome = services.run_job(UUID(job_id), soft_time_limit=timelimit[1], worker=worker)
+    if outcome.status == services.BUSY:
+        # Another worker holds a live claim. Not dropped: if that worker died, this
+        # delivery reclaims the job once its heartbeat is stale; if it lives, the retry
+        # finds the job finished and stops. Bounded; past the bound the sweep takes over.
+        try:
+            raise self.retry(countdown=outcome.retry_in,
+                             max_retries=settings.JOB_BUSY_MAX_RETRIES)
+        except MaxRetriesExceededError:
+            logger.warning("Job %s: still running elsewhere after %d retries; leaving it "
+                           "to its worker and to the sweep", job_id, self.request.retries)
+    return outcome.status
+
+
+@shared_task(name="simulator.sweep_jobs")
+def sweep_jobs() -> dict[str, int]:
+    sent = services.sweep_jobs()
+    return {kind: len(ids) for kind, ids in sent.items()}

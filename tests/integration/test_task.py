@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+from celery.exceptions import Retry
 
 from simulator import services
 from simulator.models import JobStatus, SimulationJob
@@ -48,10 +49,14 @@ class TestRunSimulationJob:
         )
 
     def test_a_job_another_worker_claimed_is_left_alone(self, pending_job):
-        SimulationJob.objects.filter(id=pending_job.id).update(status=JobStatus.RUNNING)
-        assert run_simulation_job(str(pending_job.id)) == "SKIPPED"
+        # Another worker's live claim (a fresh heartbeat): this delivery must not run it,
+        # and comes back later (Retry) rather than dropping it.
+        claim = services.claim_job(pending_job.id, "another worker")
+        with pytest.raises(Retry):
+            run_simulation_job(str(pending_job.id))
         job = SimulationJob.objects.get(id=pending_job.id)
         assert job.status == JobStatus.RUNNING and job.result_data is None
+        assert (job.claim, job.attempts) == (claim, 1)
 
     def test_a_cancelled_job_is_not_run(self, pending_job):
         SimulationJob.objects.filter(id=pending_job.id).update(status=JobStatus.CANCELLED)
@@ -59,8 +64,8 @@ class TestRunSimulationJob:
         assert SimulationJob.objects.get(id=pending_job.id).status == JobStatus.CANCELLED
 
     def test_only_one_of_two_claims_wins(self, pending_job):
-        assert services.claim_job(pending_job.id) is True
-        assert services.claim_job(pending_job.id) is False
+        assert services.claim_job(pending_job.id) is not None
+        assert services.claim_job(pending_job.id) is None
 
     def test_an_unknown_job_id_is_skipped_not_raised(self, db):
         assert run_simulation_job("00000000-0000-0000-0000-000000000000") == "SKIPPED"
@@ -88,15 +93,15 @@ class TestFailureMessages:
 class TestProgress:
     def test_progress_is_written_to_the_running_row(self, pending_job, settings):
         settings.JOB_PROGRESS_INTERVAL = 0.0
-        services.claim_job(pending_job.id)
-        services._progress_reporter(pending_job.id)(250, 500)
+        claim = services.claim_job(pending_job.id)
+        services._progress_reporter(pending_job.id, claim)(250, 500)
         job = SimulationJob.objects.get(id=pending_job.id)
         assert (job.rounds_done, job.rounds_total) == (250, 500)
 
     def test_progress_writes_are_throttled(self, pending_job, settings):
         settings.JOB_PROGRESS_INTERVAL = 60.0
-        services.claim_job(pending_job.id)
-        report = services._progress_reporter(pending_job.id)
+        claim = services.claim_job(pending_job.id)
+        report = services._progress_reporter(pending_job.id, claim)
         report(100, 500)
         report(400, 500)  # within the interval: not written
         assert SimulationJob.objects.get(id=pending_job.id).rounds_done == 100

@@ -1,0 +1,208 @@
+"""The claim in-process, on the real database: a job runs under exactly one live claim,
+a RUNNING job whose heartbeat went stale is taken over, and the worker that lost its
+claim can no longer write to the job."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from uuid import UUID
+
+import pytest
+from celery.exceptions import Retry
+from django.utils import timezone
+
+from simulator import services
+from simulator.models import JobStatus, SimulationJob
+from simulator.tasks import run_simulation_job
+
+
+@pytest.fixture
+def pending_job(alice, master_config) -> SimulationJob:
+    return services.submit_job(alice, master_config)
+
+
+def _age_heartbeat(job_id: UUID, seconds: float) -> None:
+    SimulationJob.objects.filter(id=job_id).update(
+        heartbeat_at=timezone.now() - timedelta(seconds=seconds))
+
+
+class TestClaimJob:
+    def test_a_claim_sets_running_a_heartbeat_an_attempt_and_who_runs_it(self, pending_job):
+        before = timezone.now()
+        claim = services.claim_job(pending_job.id, "w1@host:123")
+        assert claim is not None
+        job = SimulationJob.objects.get(id=pending_job.id)
+        assert job.status == JobStatus.RUNNING and job.claim == claim
+        assert job.attempts == 1 and job.claimed_by == "w1@host:123"
+        assert job.heartbeat_at >= before - timedelta(seconds=1)
+
+    def test_fresh_running_is_not_reclaimable(self, pending_job, settings):
+        settings.JOB_STALE_AFTER = 120
+        first = services.claim_job(pending_job.id, "w1")
+        _age_heartbeat(pending_job.id, 60)
+        assert services.claim_job(pending_job.id, "w2") is None
+        job = SimulationJob.objects.get(id=pending_job.id)
+        assert (job.claim, job.attempts, job.claimed_by) == (first, 1, "w1")
+
+    def test_stale_running_is_reclaimable_with_a_new_claim(self, pending_job, settings):
+        settings.JOB_STALE_AFTER = 120
+        first = services.claim_job(pending_job.id, "w1")
+        services.record_progress(pending_job.id, first, 250, 500)
+        _age_heartbeat(pending_job.id, 121)
+        second = services.claim_job(pending_job.id, "w2")
+        assert second is not None and second != first
+        job = SimulationJob.objects.get(id=pending_job.id)
+        assert (job.status, job.claim, job.attempts, job.claimed_by) == (
+            JobStatus.RUNNING, second, 2, "w2")
+        # The run starts again from the start: progress shows the new run's.
+        assert job.rounds_done == 0
+        assert job.heartbeat_at > timezone.now() - timedelta(seconds=5)
+
+    def test_running_without_a_heartbeat_predates_heartbeats_and_is_reclaimable(
+        self, pending_job
+    ):
+        SimulationJob.objects.filter(id=pending_job.id).update(status=JobStatus.RUNNING)
+        assert services.claim_job(pending_job.id, "w2") is not None
+
+    @pytest.mark.parametrize("status", [JobStatus.COMPLETE, JobStatus.FAILED,
+                                        JobStatus.CANCELLED])
+    def test_a_finished_job_is_never_claimed_even_long_after(self, pending_job, status):
+        SimulationJob.objects.filter(id=pending_job.id).update(status=status)
+        _age_heartbeat(pending_job.id, 10_000)
+        assert services.claim_job(pending_job.id, "w2") is None
+        assert SimulationJob.objects.get(id=pending_job.id).status == status
+
+
+class TestOnlyTheClaimHolderWrites:
+    @pytest.fixture
+    def reclaimed(self, pending_job, settings):
+        """(stale claim, live claim): w1 claimed, went silent, w2 took the job over."""
+        settings.JOB_STALE_AFTER = 120
+        stale = services.claim_job(pending_job.id, "w1")
+        _age_heartbeat(pending_job.id, 121)
+        live = services.claim_job(pending_job.id, "w2")
+        return stale, live
+
+    def test_a_stale_worker_cannot_complete_a_reclaimed_job(self, pending_job, reclaimed):
+        stale, live = reclaimed
+        assert services.complete_job(pending_job.id, stale, {"rounds_played": 1}) is False
+        job = SimulationJob.objects.get(id=pending_job.id)
+        assert job.status == JobStatus.RUNNING and job.result_data is None
+
+        assert services.complete_job(pending_job.id, live, {"rounds_played": 500}) is True
+        # Coming back after the live worker finished changes nothing either.
+        assert services.complete_job(pending_job.id, stale, {"rounds_played": 1}) is False
+        assert services.fail_job(pending_job.id, stale, "late") is False
+        job = SimulationJob.objects.get(id=pending_job.id)
+        assert (job.status, job.result_data, job.error) == (
+            JobStatus.COMPLETE, {"rounds_played": 500}, "")
+
+    def test_a_stale_worker_cannot_fail_a_reclaimed_job(self, pending_job, reclaimed):
+        stale, _ = reclaimed
+        assert services.fail_job(pending_job.id, stale, "killed") is False
+        assert SimulationJob.objects.get(id=pending_job.id).status == JobStatus.RUNNING
+
+    def test_a_stale_worker_cannot_write_progress_or_a_heartbeat(self, pending_job, reclaimed):
+        stale, live = reclaimed
+        services.record_progress(pending_job.id, live, 100, 500)
+        _age_heartbeat(pending_job.id, 100)
+        assert services.record_progress(pending_job.id, stale, 400, 500) is False
+        job = SimulationJob.objects.get(id=pending_job.id)
+        assert job.rounds_done == 100
+        # Its write did not refresh the heartbeat, so it cannot keep the job looking alive.
+        assert job.heartbeat_at < timezone.now() - timedelta(seconds=90)
+
+    def test_a_run_whose_claim_was_taken_over_drops_its_result(
+        self, pending_job, settings, monkeypatch
+    ):
+        # While this worker runs, another reclaims the job (as after a long pause here).
+        settings.JOB_STALE_AFTER = 120
+        real_complete = services.complete_job
+
+        def taken_over_then_complete(job_id, claim, result):
+            _age_heartbeat(job_id, 121)
+            services.claim_job(job_id, "w2")
+            return real_complete(job_id, claim, result)
+
+        monkeypatch.setattr(services, "complete_job", taken_over_then_complete)
+        assert services.run_job(pending_job.id, worker="w1").status == services.LOST
+        job = SimulationJob.objects.get(id=pending_job.id)
+        assert (job.status, job.claimed_by, job.result_data) == (JobStatus.RUNNING, "w2", None)
+
+
+class TestHeartbeat:
+    def test_each_progress_write_refreshes_the_heartbeat(self, pending_job, settings):
+        settings.JOB_PROGRESS_INTERVAL = 0.0
+        claim = services.claim_job(pending_job.id, "w1")
+        _age_heartbeat(pending_job.id, 100)
+        services._progress_reporter(pending_job.id, claim)(250, 500)
+        job = SimulationJob.objects.get(id=pending_job.id)
+        assert job.rounds_done == 250
+        assert job.heartbeat_at > timezone.now() - timedelta(seconds=5)
+
+    def test_the_heartbeat_interval_caps_a_longer_progress_interval(
+        self, pending_job, settings, monkeypatch
+    ):
+        # Progress every 60 s at most, heartbeat every 5 s at least: a report 6 s after
+        # the last write is written, or the job would look dead at JOB_STALE_AFTER.
+        settings.JOB_PROGRESS_INTERVAL = 60.0
+        settings.JOB_HEARTBEAT_INTERVAL = 5.0
+        clock = [1000.0]
+        monkeypatch.setattr(services.time, "monotonic", lambda: clock[0])
+        claim = services.claim_job(pending_job.id, "w1")
+        report = services._progress_reporter(pending_job.id, claim)
+        report(100, 500)
+        clock[0] += 2
+        report(200, 500)  # within both intervals: not written
+        assert SimulationJob.objects.get(id=pending_job.id).rounds_done == 100
+        clock[0] += 4
+        report(300, 500)
+        assert SimulationJob.objects.get(id=pending_job.id).rounds_done == 300
+
+    def test_a_run_records_heartbeats_while_the_engine_reports(self, alice, master_config,
+                                                               settings):
+        settings.JOB_CHUNK_ROUNDS = 100
+        settings.JOB_PROGRESS_INTERVAL = 0.0
+        job = services.submit_job(alice, master_config)
+        assert services.run_job(job.id, worker="w1").status == JobStatus.COMPLETE
+        job.refresh_from_db()
+        assert job.heartbeat_at >= job.started_at
+        assert job.attempts == 1 and job.claimed_by == "w1"
+
+
+class TestDeliveryThatFindsTheJobBusy:
+    def test_it_leaves_the_job_alone_and_retries_after_the_heartbeat_would_go_stale(
+        self, pending_job, settings
+    ):
+        settings.JOB_STALE_AFTER = 120
+        claim = services.claim_job(pending_job.id, "w1")
+        _age_heartbeat(pending_job.id, 30)
+        outcome = services.run_job(pending_job.id, worker="w2")
+        assert outcome.status == services.BUSY
+        assert 90 <= outcome.retry_in <= 93
+        job = SimulationJob.objects.get(id=pending_job.id)
+        assert (job.status, job.claim, job.attempts, job.result_data) == (
+            JobStatus.RUNNING, claim, 1, None)
+
+    def test_the_task_asks_celery_to_retry_it_instead_of_dropping_it(self, pending_job):
+        services.claim_job(pending_job.id, "w1")
+        with pytest.raises(Retry):
+            run_simulation_job(str(pending_job.id))
+        assert SimulationJob.objects.get(id=pending_job.id).attempts == 1
+
+    def test_the_retry_reclaims_and_completes_a_job_whose_worker_died(
+        self, pending_job, settings
+    ):
+        settings.JOB_STALE_AFTER = 120
+        services.claim_job(pending_job.id, "dead worker")
+        _age_heartbeat(pending_job.id, 121)
+        assert run_simulation_job(str(pending_job.id)) == JobStatus.COMPLETE
+        job = SimulationJob.objects.get(id=pending_job.id)
+        assert job.attempts == 2
+        assert job.result_data["rounds_played"] == job.result_data["rounds_asked"] == 500
+
+    @pytest.mark.parametrize("status", [JobStatus.COMPLETE, JobStatus.FAILED,
+                                        JobStatus.CANCELLED])
+    def test_it_stops_quietly_when_the_job_is_finished(self, pending_job, status):
+        SimulationJob.objects.filter(id=pending_job.id).update(status=status)
+        assert run_simulation_job(str(pending_job.id)) == "SKIPPED"
