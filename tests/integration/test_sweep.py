@@ -1,0 +1,129 @@
+"""sweep_jobs in-process on the real database, sending to a real Redis (a database of the
+private Redis that no worker reads, so the test reads back exactly what was sent)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import timedelta
+from uuid import UUID
+
+import pytest
+import redis
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from simulator import services
+from simulator.models import JobStatus, SimulationJob
+from tests.integration.processes import free_port
+
+QUEUE = "celery"
+
+
+@pytest.fixture
+def broker(redis_url, settings) -> redis.Redis:
+    """Database 3 of the private Redis, emptied, as the broker enqueue_job sends to."""
+    url = redis_url.rsplit("/", 1)[0] + "/3"
+    settings.CELERY_BROKER_URL = url
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    yield client
+    client.flushdb()
+
+
+def sent_job_ids(client: redis.Redis) -> list[str]:
+    ids = []
+    for raw in client.lrange(QUEUE, 0, -1):
+        message = json.loads(raw)
+        assert message["headers"]["task"] == "simulator.run_simulation_job"
+        args, _kwargs, _embed = json.loads(base64.b64decode(message["body"]))
+        ids.append(args[0])
+    return ids
+
+
+@pytest.fixture
+def jobs(alice, master_config, settings) -> dict[str, UUID]:
+    """One job in every state the sweep must tell apart, by what it should do with it."""
+    settings.JOB_STALE_AFTER = 120
+    settings.JOB_REQUEUE_AFTER = 300
+    now = timezone.now()
+    long_ago = now - timedelta(hours=1)
+
+    def make(status: str, **fields) -> UUID:
+        job = SimulationJob.objects.create(owner=alice, request_data=master_config,
+                                           rounds_total=500)
+        # auto_now_add ignores a value given to create(); an UPDATE sets it.
+        SimulationJob.objects.filter(id=job.id).update(
+            status=status, created_at=fields.pop("created_at", long_ago), **fields)
+        return job.id
+
+    return {
+        # Picked: no message went out (broker down at submit), or it went out long ago.
+        "pending_never_sent": make(JobStatus.PENDING),
+        "pending_sent_long_ago": make(JobStatus.PENDING, enqueued_at=long_ago),
+        "running_stale": make(JobStatus.RUNNING, heartbeat_at=now - timedelta(seconds=121)),
+        "running_without_heartbeat": make(JobStatus.RUNNING),
+        # Left alone: a message is probably still queued, or a worker is alive.
+        "pending_just_submitted": make(JobStatus.PENDING, created_at=now),
+        "pending_sent_lately": make(JobStatus.PENDING, enqueued_at=now - timedelta(seconds=10)),
+        "running_fresh": make(JobStatus.RUNNING, heartbeat_at=now - timedelta(seconds=60)),
+        "running_stale_but_just_resent": make(
+            JobStatus.RUNNING, heartbeat_at=now - timedelta(seconds=200),
+            enqueued_at=now - timedelta(seconds=10)),
+        "complete": make(JobStatus.COMPLETE, heartbeat_at=long_ago),
+        "failed": make(JobStatus.FAILED, heartbeat_at=long_ago),
+        "cancelled": make(JobStatus.CANCELLED),
+    }
+
+
+PICKED = {"pending_never_sent", "pending_sent_long_ago", "running_stale",
+          "running_without_heartbeat"}
+
+
+class TestSweepJobs:
+    def test_it_enqueues_exactly_the_lost_pending_and_the_stale_running_jobs(self, broker, jobs):
+        sent = services.sweep_jobs()
+        assert set(sent["pending"]) == {jobs["pending_never_sent"], jobs["pending_sent_long_ago"]}
+        assert set(sent["stale"]) == {jobs["running_stale"], jobs["running_without_heartbeat"]}
+        assert sent["unsent"] == []
+        assert sorted(sent_job_ids(broker)) == sorted(str(jobs[name]) for name in PICKED)
+        # Each is marked sent now, which keeps the next sweeps from sending it again.
+        recent = timezone.now() - timedelta(seconds=30)
+        assert all(job.enqueued_at > recent
+                   for job in SimulationJob.objects.filter(id__in=[jobs[n] for n in PICKED]))
+
+    def test_it_changes_no_job_state_the_claim_decides(self, broker, jobs):
+        before = dict(SimulationJob.objects.values_list("id", "status"))
+        services.sweep_jobs()
+        assert dict(SimulationJob.objects.values_list("id", "status")) == before
+
+    def test_a_second_sweep_right_after_sends_nothing_again(self, broker, jobs):
+        services.sweep_jobs()
+        again = services.sweep_jobs()
+        assert again == {"pending": [], "stale": [], "unsent": []}
+        assert len(sent_job_ids(broker)) == len(PICKED)
+
+    def test_with_the_broker_down_it_sends_nothing_and_says_so(self, jobs, settings):
+        settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{free_port()}/0"
+        settings.BROKER_CHECK_TIMEOUT = 0.5
+        before = dict(SimulationJob.objects.values_list("id", "enqueued_at"))
+        sent = services.sweep_jobs()
+        assert sent["pending"] == [] and sent["stale"] == []
+        assert {jobs[name] for name in PICKED} == set(sent["unsent"])
+        # Nothing was marked sent, so the next sweep (broker back) picks them all again.
+        assert dict(SimulationJob.objects.values_list("id", "enqueued_at")) == before
+
+
+class TestSweepCommand:
+    def test_it_reports_what_it_sent(self, broker, jobs, capsys):
+        call_command("sweep_jobs")
+        out = capsys.readouterr().out
+        assert "2 PENDING and 2 stale RUNNING job(s) re-enqueued" in out
+        assert f"re-enqueued stale RUNNING job {jobs['running_stale']}" in out
+        assert str(jobs["running_fresh"]) not in out
+
+    def test_it_fails_loudly_when_the_broker_is_down(self, jobs, settings):
+        settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{free_port()}/0"
+        settings.BROKER_CHECK_TIMEOUT = 0.5
+        with pytest.raises(CommandError, match="4 job\\(s\\) not re-enqueued"):
+            call_command("sweep_jobs")
