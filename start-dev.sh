@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run JOST Cloud on this machine: virtual environment, dependencies, migrations, a dev user
-# and its API token, a broker, a Celery worker and Gunicorn, then print every address.
+# and its API token, a broker, a Celery worker, Celery beat (the job sweep) and Gunicorn,
+# then print every address.
 #
 # Needs only Python 3.11. Safe to run again: what already runs is left as it is.
 # ./stop-dev.sh stops exactly what this started (pid files under var/run/).
@@ -155,6 +156,8 @@ start_bg() {
 
 start_bg worker celery "$ROOT/.venv/bin/celery" -A service worker --loglevel=info \
     --concurrency="${CELERY_CONCURRENCY:-1}" --hostname="jost-dev-$PORT@%h"
+# Exactly one beat: it sends the periodic sweep that re-enqueues lost jobs.
+start_bg beat celery "$ROOT/.venv/bin/celery" -A service beat --loglevel=info
 
 if alive "$RUN/web.pid" gunicorn; then
     # Already serving, perhaps on the port of an earlier run: report that one.
@@ -168,7 +171,7 @@ echo "$PORT" >"$RUN/web.port"
 
 # --- Wait until the service answers -----------------------------------------------------
 URL=http://127.0.0.1:$PORT
-"$PY" - "$URL/healthz" "$HEALTH_TIMEOUT" <<'EOF' || { tail -n 20 "$LOG/web.log" "$LOG/worker.log" >&2; die "/healthz did not answer 200 within $HEALTH_TIMEOUT s (logs above and in var/log/; ./stop-dev.sh stops what was started)"; }
+"$PY" - "$URL/healthz" "$HEALTH_TIMEOUT" <<'EOF' || { tail -n 20 "$LOG/web.log" "$LOG/worker.log" "$LOG/beat.log" >&2; die "/healthz did not answer 200 within $HEALTH_TIMEOUT s (logs above and in var/log/; ./stop-dev.sh stops what was started)"; }
 import sys, time, urllib.request
 url, deadline = sys.argv[1], time.monotonic() + float(sys.argv[2])
 while time.monotonic() < deadline:
@@ -193,7 +196,7 @@ JOST Cloud is running.
   web       $URL/            (API under $URL/api/, admin at $URL/admin/)
   health    $URL/healthz
   broker    $CELERY_BROKER_URL
-  logs      var/log/web.log, var/log/worker.log
+  logs      var/log/web.log, var/log/worker.log, var/log/beat.log
   dev user  dev, API token: $TOKEN
 
 Submit the master simulation:

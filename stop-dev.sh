@@ -39,6 +39,7 @@ stop() {
 }
 
 stop web gunicorn
+stop beat celery
 stop worker celery
 stop redis redis
 rm -f "$RUN/broker_url" "$RUN/web.port"

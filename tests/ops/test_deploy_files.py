@@ -24,6 +24,11 @@ class TestProcfile:
         worker = _procfile()["worker"]
         assert worker.startswith("REMAP_SIGTERM=SIGQUIT celery -A service worker")
 
+    def test_beat_is_celery_beat_and_the_file_says_to_run_exactly_one(self):
+        assert _procfile()["beat"] == "celery -A service beat --loglevel=info"
+        text = (REPO / "Procfile").read_text()
+        assert "Exactly one beat process must run" in text
+
     def test_release_migrates(self):
         assert _procfile()["release"] == "python manage.py migrate --noinput"
 

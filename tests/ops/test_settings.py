@@ -138,6 +138,46 @@ class TestBrokerSettings:
         assert check_broker() is None
 
 
+class TestJobRecoverySettings:
+    def test_the_defaults_leave_a_live_job_far_from_stale(self):
+        values = _settings(_env(**PRODUCTION), "JOB_HEARTBEAT_INTERVAL", "JOB_STALE_AFTER",
+                           "JOB_REQUEUE_AFTER", "JOB_SWEEP_INTERVAL", "JOB_BUSY_MAX_RETRIES")
+        assert values == {"JOB_HEARTBEAT_INTERVAL": 10.0, "JOB_STALE_AFTER": 120.0,
+                          "JOB_REQUEUE_AFTER": 300.0, "JOB_SWEEP_INTERVAL": 60.0,
+                          # enough 120 s waits to outlast the 3660 s hard time limit
+                          "JOB_BUSY_MAX_RETRIES": 32}
+
+    def test_beat_sends_the_sweep_every_sweep_interval(self):
+        values = _settings(_env(**PRODUCTION, JOB_SWEEP_INTERVAL="15"), "CELERY_BEAT_SCHEDULE")
+        entry = values["CELERY_BEAT_SCHEDULE"]["sweep-jobs"]
+        assert entry["task"] == "simulator.sweep_jobs" and entry["schedule"] == 15.0
+
+    def test_a_stale_threshold_close_to_the_heartbeat_interval_stops_start_up(self):
+        done = _manage(_env(**PRODUCTION, JOB_HEARTBEAT_INTERVAL="30", JOB_STALE_AFTER="60"),
+                       "check")
+        assert done.returncode != 0
+        assert "ImproperlyConfigured" in done.stderr and "JOB_STALE_AFTER=60" in done.stderr
+
+    def test_a_stale_threshold_shorter_than_a_chunk_stops_start_up(self):
+        # 10,000,000 rounds a chunk may take 100 s at the slowest assumed engine speed.
+        done = _manage(_env(**PRODUCTION, JOB_CHUNK_ROUNDS="10000000"), "check")
+        assert done.returncode != 0 and "JOB_STALE_AFTER=120" in done.stderr
+        assert "JOB_CHUNK_ROUNDS" in done.stderr
+
+    def test_small_values_that_keep_the_margin_are_accepted(self):
+        values = _settings(_env(**PRODUCTION, JOB_STALE_AFTER="3", JOB_HEARTBEAT_INTERVAL="0.5",
+                                JOB_CHUNK_ROUNDS="20000"), "JOB_STALE_AFTER")
+        assert values == {"JOB_STALE_AFTER": 3.0}
+
+    def test_the_rule_is_three_times_the_interval_plus_one_chunk(self):
+        from service.settings import check_job_recovery_settings
+
+        check_job_recovery_settings(stale_after=33, heartbeat_interval=10, chunk_seconds=1)
+        with pytest.raises(ImproperlyConfigured, match="at least 3 x 11 = 33 s"):
+            check_job_recovery_settings(stale_after=32.9, heartbeat_interval=10,
+                                        chunk_seconds=1)
+
+
 class TestEnvHelpers:
     def test_env_bool_reads_true_and_false_and_refuses_anything_else(self, monkeypatch):
         monkeypatch.setenv("FLAG", "True")
@@ -172,7 +212,8 @@ class TestEnvHelpers:
 
 
 class TestRabbitMq:
-    def test_a_job_is_enqueued_through_rabbitmq(self, settings):
+    def test_a_job_is_enqueued_through_rabbitmq(self, settings, db):
+        # db: enqueue_job records when the job was sent (enqueued_at) on its row.
         with socket.socket() as sock:
             sock.settimeout(0.5)
             if sock.connect_ex(("127.0.0.1", 5672)) != 0:

@@ -104,7 +104,8 @@ def test_start_dev_serves_and_stop_dev_leaves_nothing_running(repo_copy):
         assert response.status == 200
 
     run = repo_copy / "var" / "run"
-    leaders = {name: int((run / f"{name}.pid").read_text()) for name in ("redis", "worker", "web")}
+    leaders = {name: int((run / f"{name}.pid").read_text())
+               for name in ("redis", "worker", "beat", "web")}
 
     second = _run(repo_copy / "start-dev.sh", env)
     assert second.returncode == 0, second.stdout + second.stderr
