@@ -66,10 +66,11 @@ N_STATE_I = 9  # S_LIMIT: the end of the cards shuffled so far
 
 # ---- per-player integer counters -------------------------------------------------------
 (C_ROUNDS, C_SPOTS, C_HANDS, C_WIN, C_LOSS, C_PUSH, C_BLACKJACK, C_BUST, C_DOUBLE, C_SPLIT,
- C_SURRENDER, C_INSURANCE, C_INSURANCE_WON, C_DEALER_BJ) = range(14)
-N_COUNTERS = 14
+ C_SURRENDER, C_INSURANCE, C_INSURANCE_WON, C_DEALER_BJ, C_DEALER_BUST) = range(15)
+N_COUNTERS = 15
 COUNTER_NAMES = ("rounds", "spots", "hands", "win", "loss", "push", "blackjack", "bust",
-                 "double", "split", "surrender", "insurance", "insurance_won", "dealer_blackjack")
+                 "double", "split", "surrender", "insurance", "insurance_won", "dealer_blackjack",
+                 "dealer_bust")
 
 # ---- per-player float sums -------------------------------------------------------------
 S_WAGERED, S_NET, S_NET_SQ, S_UNIT_NET, S_UNIT_SQ, S_INITIAL_BET, S_INSURANCE_WAGERED = range(7)
@@ -665,6 +666,8 @@ def play_rounds(
             counters[p, C_SPOTS] += 1
             if dealer_bj:
                 counters[p, C_DEALER_BJ] += 1
+            if dealer_value > 21:
+                counters[p, C_DEALER_BUST] += 1
             if spot_insured[s]:
                 counters[p, C_INSURANCE] += 1
                 if dealer_bj:
@@ -826,6 +829,7 @@ def play_rounds_solo(
     n_split = counters[0, C_SPLIT]
     n_surrender = counters[0, C_SURRENDER]
     n_dealer_bj = counters[0, C_DEALER_BJ]
+    n_dealer_bust = counters[0, C_DEALER_BUST]
     s_wagered = sums[0, S_WAGERED]
     s_net = sums[0, S_NET]
     s_net_sq = sums[0, S_NET_SQ]
@@ -1069,6 +1073,8 @@ def play_rounds_solo(
         n_spots_played += 1
         if dealer_bj:
             n_dealer_bj += 1
+        if dealer_value > 21:
+            n_dealer_bust += 1
         for i in range(nh):
             st = h_state[i]
             hb = h_bet[i]
@@ -1141,6 +1147,7 @@ def play_rounds_solo(
     counters[0, C_SPLIT] = n_split
     counters[0, C_SURRENDER] = n_surrender
     counters[0, C_DEALER_BJ] = n_dealer_bj
+    counters[0, C_DEALER_BUST] = n_dealer_bust
     sums[0, S_WAGERED] = s_wagered
     sums[0, S_NET] = s_net
     sums[0, S_NET_SQ] = s_net_sq

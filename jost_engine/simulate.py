@@ -340,7 +340,7 @@ def run_shard(config: Config, seed: Seed, rounds: int, *,
 
 
 def results(config: Config, stats: Stats, *, seed: int | None = None,
-            duration: float | None = None) -> dict[str, Any]:
+            duration: float | None = None, play_seconds: float | None = None) -> dict[str, Any]:
     """The results document: JOST's per-player fields and every derived metric, JSON-safe.
 
     final_bankroll is initial_bankroll + net over every session merged (for one session,
@@ -381,7 +381,10 @@ def results(config: Config, stats: Stats, *, seed: int | None = None,
         "sessions": stats.sessions,
         "sessions_all_broke": stats.sessions_all_broke,
         "duration_seconds": finite(duration),
-        "rounds_per_second": finite(stats.rounds_played / duration) if duration else None,
+        # Speed of the rounds alone: `duration` also holds set-up (an "auto" chart is
+        # computed for the rules first, about a second for a finite shoe).
+        "play_seconds": finite(play_seconds),
+        "rounds_per_second": finite(stats.rounds_played / play_seconds) if play_seconds else None,
         "hand_history_cap": HAND_LOG_CAP,
         "hands_logged": stats.hands_logged if config.log_hands else 0,
         "hand_history_truncated": truncated if config.log_hands else False,
@@ -407,12 +410,16 @@ def run_simulation_from_config(config: Mapping[str, Any] | Config, progress: Pro
     start = time.perf_counter()
     session = new_session(cfg, seed)
     done = 0
+    play_seconds = 0.0
     while done < asked and not session.all_broke:
         step = min(chunk, asked - done)
+        chunk_start = time.perf_counter()
         session.play(step)
+        play_seconds += time.perf_counter() - chunk_start
         done += step
         if progress is not None:
             progress(session.rounds_played, asked)
     stats = session.stats()
     stats.rounds_asked = asked
-    return results(cfg, stats, seed=seed, duration=time.perf_counter() - start)
+    return results(cfg, stats, seed=seed, duration=time.perf_counter() - start,
+                   play_seconds=play_seconds)

@@ -194,6 +194,9 @@ def player_metrics(stats: Stats, player: int, initial_bankroll: float) -> dict[s
         "insurance": ratio(c["insurance"], spots),
         "insurance_won": ratio(c["insurance_won"], c["insurance"]),
         "dealer_blackjack": ratio(c["dealer_blackjack"], spots),
+        # The dealer draws only while some hand stands, so this is the bust rate of the
+        # rounds as they were played, not the dealer's unconditional bust probability.
+        "dealer_bust": ratio(c["dealer_bust"], spots),
     }
     return {
         "rounds_played": n,

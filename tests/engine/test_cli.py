@@ -28,7 +28,7 @@ def config_file(tmp_path: Path) -> Path:
 
 
 def timing_free(doc: dict) -> dict:
-    return {k: v for k, v in doc.items() if k not in ("duration_seconds", "rounds_per_second")}
+    return {k: v for k, v in doc.items() if k not in ("duration_seconds", "play_seconds", "rounds_per_second")}
 
 
 def test_python_dash_m_prints_the_results_as_json(config_file):

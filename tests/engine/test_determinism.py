@@ -44,7 +44,7 @@ def table(log_hands: bool = True, bankroll: float = 50_000.0) -> Config:
 
 
 def strip_timing(doc: dict) -> dict:
-    return {key: value for key, value in doc.items() if key not in ("duration_seconds", "rounds_per_second")}
+    return {key: value for key, value in doc.items() if key not in ("duration_seconds", "play_seconds", "rounds_per_second")}
 
 
 def assert_same(a, b) -> None:

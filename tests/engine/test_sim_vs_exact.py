@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from jost_engine.config import BettingStrategy, Config, CountingSystem, Player, PlayingStrategy, Rules
+from jost_engine.config import (
+    PAIR_KEYS, UP_CARDS, BettingStrategy, Config, CountingSystem, Player, PlayingStrategy, Rules,
+)
 from jost_engine.exact import infinite_deck_ev
 from jost_engine.simulate import run_shard
 from jost_engine.stats import mean_sd
@@ -101,3 +103,50 @@ def test_every_spot_at_a_full_table_plays_the_exact_ev():
         ev, sd = mean_sd(stats.total(i, "unit_net"), stats.total(i, "unit_net_sq"), rounds)
         se = sd / math.sqrt(rounds)
         assert abs(ev - spots * exact) <= K_SE * se, f"player {i}: {ev:.5f} vs {spots * exact:.5f}, SE {se:.5f}"
+
+
+def test_dealer_bust_frequency_with_six_decks_s17_matches_the_exact_figures():
+    # Published: with 6 decks S17 the dealer busts in 28.19% of all rounds (29.60% without a
+    # dealer blackjack), which exact.dealer_final_probabilities reproduces. The dealer draws
+    # only while some hand stands, so the player here stands on everything, and the
+    # rounds where the dealer plays out are those where the player holds no natural. The
+    # exact figure for those rounds removes the player's two cards from the shoe, hand by
+    # hand, since they are dealt before the dealer draws.
+    from jost_engine._dealer import full_shoe
+    from jost_engine.exact import dealer_final_probabilities
+
+    rules = dataclasses.replace(BASE, decks=6)
+    assert dealer_final_probabilities(rules)["bust"] == pytest.approx(0.2819, abs=5e-5)
+    assert dealer_final_probabilities(rules, given_no_blackjack=True)["bust"] == pytest.approx(0.2960, abs=5e-5)
+
+    shoe = full_shoe(6)
+    n = shoe.sum()
+    p_no_natural = p_bust_and_no_natural = 0.0
+    for i in range(1, 11):
+        for j in range(i, 11):
+            if {i, j} == {1, 10}:
+                continue
+            p_hand = shoe[i] / n * (shoe[j] - (i == j)) / (n - 1) * (1 if i == j else 2)
+            rest = shoe.copy()
+            rest[i] -= 1
+            rest[j] -= 1
+            p_no_natural += p_hand
+            p_bust_and_no_natural += p_hand * dealer_final_probabilities(rules, shoe=list(rest[1:]))["bust"]
+    p = p_bust_and_no_natural / p_no_natural
+    assert p == pytest.approx(0.2819, abs=5e-4)  # the player's two cards barely move it
+
+    always_stand = PlayingStrategy(
+        name="always stand", auto=False,
+        hard={str(t): {up: "S" for up in UP_CARDS} for t in range(4, 22)},
+        soft={str(t): {up: "S" for up in UP_CARDS} for t in range(12, 22)},
+        pairs={key: {up: "S" for up in UP_CARDS} for key in PAIR_KEYS})
+    player = Player(name="p", bankroll=1e15, playing=always_stand,
+                    betting=BettingStrategy(name="flat", min_bet=1.0, num_hands=1, ramp=((-math.inf, 1.0),)),
+                    counting=CountingSystem(name="hilo", tags=(1, 1, 1, 1, 1, 0, 0, 0, -1, -1)))
+    rounds = 2_000_000
+    stats = run_shard(Config(rules=rules, players=(player,), num_rounds=rounds, seed=5, log_hands=False),
+                      seed=5, rounds=rounds)
+    dealer_played = stats.counter(0, "spots") - stats.counter(0, "blackjack")
+    freq = stats.counter(0, "dealer_bust") / dealer_played
+    se = math.sqrt(p * (1 - p) / dealer_played)
+    assert abs(freq - p) <= K_SE * se, f"{freq:.5f} vs {p:.5f}, SE {se:.5f}"
