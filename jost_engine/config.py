@@ -74,6 +74,9 @@ class PlayingStrategy:
     hard: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     soft: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     pairs: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # Insurance is a count decision, not a chart cell: take it when the true count is at
+    # least this. None never insures (basic strategy); -inf always does.
+    insurance_true_count: float | None = None
 
 
 @dataclass(frozen=True)
@@ -711,6 +714,7 @@ def _playing(raw: Any, path: str, ctx: _Context) -> PlayingStrategy:
     f = _Fields(entries, path, ctx.problems)
     name = f.take_one(("name",), ctx.name, looked_up or "custom chart")
     auto = f.take_one(("auto",), ctx.boolean, False)
+    insurance = f.take_one(("insurance", "take_insurance"), _insurance(ctx.problems), None)
     strategy = f.take("strategy")
     if strategy is not _MISSING:
         if isinstance(strategy, str) and strategy.strip().lower() == "auto":
@@ -735,13 +739,28 @@ def _playing(raw: Any, path: str, ctx: _Context) -> PlayingStrategy:
     if auto is True:
         if given:
             ctx.problems.add(path, "an auto strategy takes no chart")
-        return PlayingStrategy(name=name if name is not _BAD else "auto", auto=True)
+        return PlayingStrategy(name=name if name is not _BAD else "auto", auto=True,
+                               insurance_true_count=insurance if insurance is not _BAD else None)
     if not given:
         ctx.problems.add(path, 'no chart: give strategy.hard/soft/pairs, or "auto"')
         return placeholder
     chart = _complete_chart(tables)
     return PlayingStrategy(name=name if name is not _BAD else "custom chart", auto=False,
-                           hard=chart["hard"], soft=chart["soft"], pairs=chart["pairs"])
+                           hard=chart["hard"], soft=chart["soft"], pairs=chart["pairs"],
+                           insurance_true_count=insurance if insurance is not _BAD else None)
+
+
+def _insurance(problems: _Problems) -> Callable[[Any, str], Any]:
+    """`insurance`: "never" (the default, basic strategy), "always", or the true count at
+    or above which the player insures (Hi-Lo's index is +3)."""
+    def check(value: Any, path: str) -> Any:
+        if isinstance(value, str) and value.strip().lower() in {"never", "always"}:
+            return None if value.strip().lower() == "never" else -_INF
+        if _is_number(value) and math.isfinite(value):
+            return float(value)
+        problems.add(path, 'not "never", "always" or a true count')
+        return _BAD
+    return check
 
 
 # --------------------------------------------------------------------------------------
@@ -1106,6 +1125,9 @@ def config_to_dict(config: Config) -> dict[str, Any]:
     players = []
     for p in config.players:
         playing: dict[str, Any] = {"name": p.playing.name}
+        insurance = p.playing.insurance_true_count
+        if insurance is not None:
+            playing["insurance"] = "always" if insurance == -_INF else _number(insurance)
         if p.playing.auto:
             playing["strategy"] = "auto"
         else:

@@ -222,9 +222,9 @@ def new_session(config: Config, seed: Seed, *, arranged: Sequence[int] | None = 
     kernel.py), for tests. With a finite shoe they are the top of the shoe and the rest of
     that shoe follows in random order (they must be cards the shoe holds); the cut card
     stays where penetration puts it. With an infinite shoe random cards follow them.
-    insurance_threshold: a player takes insurance when the true count is at least this;
-    None (the default) never insures. Config carries no such field yet, so it is a
-    parameter here.
+    insurance_threshold: overrides every player's playing.insurance_true_count (a player
+    takes insurance when the true count is at least this; None in the config never
+    insures).
     """
     rules = config.rules
     players = config.players
@@ -245,7 +245,8 @@ def new_session(config: Config, seed: Seed, *, arranged: Sequence[int] | None = 
             ramp_thr[i, t], ramp_mult[i, t] = threshold, mult
         ramp_n[i] = len(player.betting.ramp)
     if insurance_threshold is None:
-        ins_thr = np.full(n_players, np.inf)
+        ins_thr = np.array([np.inf if p.playing.insurance_true_count is None
+                            else p.playing.insurance_true_count for p in players])
     elif isinstance(insurance_threshold, (int, float)):
         ins_thr = np.full(n_players, float(insurance_threshold))
     else:

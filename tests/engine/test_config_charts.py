@@ -2,11 +2,12 @@
 out as one canonical chart (hard 4..21, soft 12..21, pairs PAIR_KEYS, every up card)."""
 
 import json
+import math
 from pathlib import Path
 
 import pytest
 
-from jost_engine.config import HARD_TOTALS, PAIR_KEYS, SOFT_TOTALS, UP_CARDS, normalize_config
+from jost_engine.config import HARD_TOTALS, PAIR_KEYS, SOFT_TOTALS, UP_CARDS, config_to_dict, normalize_config
 
 PUBLISHED = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "published_charts.json"
 
@@ -36,6 +37,28 @@ class TestAuto:
     def test_every_spelling_of_auto_gives_an_auto_strategy(self, spelling):
         chart = playing(spelling)
         assert chart.auto is True and not chart.hard and not chart.soft and not chart.pairs
+
+
+class TestInsurance:
+    @pytest.mark.parametrize("value, threshold", [
+        ("never", None), ("Never", None), ("always", -math.inf), (3, 3.0), (2.5, 2.5), (-1, -1.0)])
+    def test_a_chart_says_when_to_take_insurance(self, value, threshold):
+        chart = playing({"strategy": "auto", "insurance": value})
+        assert chart.auto is True and chart.insurance_true_count == threshold
+
+    def test_insurance_is_never_taken_unless_the_chart_says_so(self):
+        assert playing("auto").insurance_true_count is None
+        assert playing("perfect_s17_basic_strategy").insurance_true_count is None
+
+    def test_take_insurance_is_a_synonym(self):
+        assert playing({"strategy": "auto", "take_insurance": 3}).insurance_true_count == 3.0
+
+    @pytest.mark.parametrize("value", ["always", 3])
+    def test_the_insurance_choice_round_trips(self, value):
+        raw = {"casino": "master_casino", "num_rounds": 10,
+               "players": [{"playing_strategy": {"strategy": "auto", "insurance": value}}]}
+        cfg = normalize_config(raw)
+        assert normalize_config(json.loads(json.dumps(config_to_dict(cfg)))) == cfg
 
 
 class TestGrids:

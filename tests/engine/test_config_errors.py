@@ -187,6 +187,12 @@ class TestChartErrors:
         raw = self.chart(hard={"16": {"2-6": "S", "7-9": "H"}})
         assert reason_at(raw, self.path('strategy.hard["16"]')) == "hard 16 misses up cards 10, A"
 
+    @pytest.mark.parametrize("value", ["sometimes", True, None, [3]])
+    def test_it_rejects_an_insurance_choice_that_is_not_never_always_or_a_count(self, value):
+        raw = config(players=[{"playing_strategy": {"strategy": "auto", "insurance": value}}])
+        assert reason_at(raw, "players[0].playing_strategy.insurance") == \
+            'not "never", "always" or a true count'
+
     def test_a_bad_action_names_its_cell(self):
         raw = self.chart(hard={"16": {"2-9": "S", "10": "X", "A": "H"}})
         assert reason_at(raw, self.path('strategy.hard["16"]["10"]')).startswith("not an action")

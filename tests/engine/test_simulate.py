@@ -135,6 +135,20 @@ class TestInsuranceThreshold:
         se = (p * (1 - p) / 20_000) ** 0.5
         assert abs(always.counter(0, "insurance") / 20_000 - p) <= 4 * se
 
+    def test_the_players_chart_says_when_to_insure(self):
+        def insured(insurance):
+            raw = {**FLAT, "players": [{**FLAT["players"][0], "playing_strategy": {
+                "name": "s17 with insurance", "parent": "perfect_s17_basic_strategy",
+                "insurance": insurance}}]}
+            return run_shard(normalize_config(raw), 3, 20_000).counter(0, "insurance")
+
+        always, at_plus_3, never = insured("always"), insured(3), insured("never")
+        # Every ace up card is insured "always"; at +3 only the few aces dealt at a true
+        # count of +3 or more, which happen, but far less often.
+        assert never == 0 < at_plus_3 < always / 3
+        p, n = 1 / 13, 20_000
+        assert abs(always / n - p) <= 4 * (p * (1 - p) / n) ** 0.5
+
 
 class TestReproducible:
     def test_the_documents_config_reruns_to_the_same_results(self):
