@@ -213,6 +213,10 @@ JOB_STALE_AFTER = env_float("JOB_STALE_AFTER", 120.0, minimum=1.0)
 # to the broker again by the sweep: its message never arrived (the broker was down at
 # submit) or was lost (a broker restarted without persistence).
 JOB_REQUEUE_AFTER = env_float("JOB_REQUEUE_AFTER", 300.0, minimum=0.0)
+# A job whose worker died this many times (its heartbeat went stale while it ran) is
+# FAILED instead of claimed again: a job that kills its worker must not kill them all.
+# Restarts count too (a deploy's SIGTERM stops the running job), hence room for a few.
+JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 5, minimum=1)
 # How often (seconds) Celery beat runs the sweep.
 JOB_SWEEP_INTERVAL = env_float("JOB_SWEEP_INTERVAL", 60.0, minimum=1.0)
 # The slowest the engine is assumed to play (rounds a second, one core): a full table

@@ -90,6 +90,33 @@ def _stale_running() -> Q:
     )
 
 
+def _attempts_left() -> Q:
+    return Q(attempts__lt=settings.JOB_MAX_ATTEMPTS)
+
+
+def fail_abandoned_jobs(job_id: UUID | None = None) -> list[UUID]:
+    """FAILED for every stale RUNNING job (or just `job_id`) whose worker already died
+    JOB_MAX_ATTEMPTS times: a job that kills its worker (out of memory, a crash in native
+    code) must not take down one worker after another forever."""
+    jobs = SimulationJob.objects.filter(_stale_running(), ~_attempts_left())
+    if job_id is not None:
+        jobs = jobs.filter(id=job_id)
+    failed = []
+    for stale_id in jobs.values_list("id", flat=True):
+        # Conditional again: a worker's heartbeat may have landed since the SELECT.
+        if SimulationJob.objects.filter(_stale_running(), ~_attempts_left(), id=stale_id).update(
+            status=JobStatus.FAILED, finished_at=Now(), claim=None,
+            error=(f"The worker running this job stopped {settings.JOB_MAX_ATTEMPTS} times "
+                   "without finishing it (killed, out of memory, or crashed), so it is not "
+                   "run again. Ask for fewer rounds or a smaller table; if it persists, "
+                   "report it with this job's id."),
+        ) == 1:
+            logger.error("Job %s FAILED: its worker died %d times", stale_id,
+                         settings.JOB_MAX_ATTEMPTS)
+            failed.append(stale_id)
+    return failed
+
+
 def claim_job(job_id: UUID, worker: str = "") -> UUID | None:
     """Take the job for this worker; returns the claim token, or None if another holds it.
 
@@ -100,7 +127,7 @@ def claim_job(job_id: UUID, worker: str = "") -> UUID | None:
     """
     token = uuid.uuid4()
     claimed = SimulationJob.objects.filter(
-        Q(status=JobStatus.PENDING) | _stale_running(), id=job_id
+        Q(status=JobStatus.PENDING) | (_stale_running() & _attempts_left()), id=job_id
     ).update(
         status=JobStatus.RUNNING, claim=token, claimed_by=worker[:255],
         attempts=F("attempts") + 1, heartbeat_at=Now(), started_at=Now(),
@@ -161,6 +188,8 @@ def run_job(job_id: UUID, soft_time_limit: float | None = None,
     """
     claim = claim_job(job_id, worker)
     if claim is None:
+        if fail_abandoned_jobs(job_id):
+            return RunOutcome(JobStatus.FAILED)
         return _not_claimed(job_id)
     job = SimulationJob.objects.only("request_data", "attempts").get(id=job_id)
     if job.attempts > 1:
@@ -217,25 +246,30 @@ def sweep_jobs() -> dict[str, list[UUID]]:
 
     - PENDING, last sent (or submitted, if never sent) more than JOB_REQUEUE_AFTER ago:
       the broker was down at submit, or lost the message;
-    - RUNNING with a heartbeat older than JOB_STALE_AFTER: its worker died.
+    - RUNNING with a heartbeat older than JOB_STALE_AFTER: its worker died (unless it
+      died JOB_MAX_ATTEMPTS times already: that job is FAILED instead, see
+      fail_abandoned_jobs).
 
     Sending a job twice is harmless by construction: the worker's conditional claim
     decides who runs it, and a delivery that finds it finished stops. A job just sent is
     left alone for JOB_REQUEUE_AFTER, so sweeps during a long queue do not pile up copies.
     Run by Celery beat every JOB_SWEEP_INTERVAL seconds, and by `manage.py sweep_jobs`.
-    Returns the ids sent, by kind, and those left for the next sweep ("unsent").
+    Returns the ids sent, by kind, those left for the next sweep ("unsent") and those
+    failed for having killed their worker too often ("failed").
     """
     requeue_cutoff = Now() - Value(timedelta(seconds=settings.JOB_REQUEUE_AFTER),
                                    output_field=DurationField())
     not_sent_lately = (Q(enqueued_at__isnull=True, created_at__lt=requeue_cutoff)
                        | Q(enqueued_at__lt=requeue_cutoff))
+    abandoned = fail_abandoned_jobs()
     found = {
         "pending": list(SimulationJob.objects.filter(not_sent_lately, status=JobStatus.PENDING)
                         .order_by("created_at").values_list("id", flat=True)),
         "stale": list(SimulationJob.objects.filter(not_sent_lately, _stale_running())
                       .order_by("created_at").values_list("id", flat=True)),
     }
-    sent: dict[str, list[UUID]] = {"pending": [], "stale": [], "unsent": []}
+    sent: dict[str, list[UUID]] = {"pending": [], "stale": [], "unsent": [],
+                                   "failed": abandoned}
     for kind, ids in found.items():
         for job_id in ids:
             # Once the broker failed, the next sweep tries again: no use waiting out one
@@ -245,9 +279,10 @@ def sweep_jobs() -> dict[str, list[UUID]]:
             else:
                 sent[kind].append(job_id)
     if any(sent.values()):
-        logger.warning("Sweep re-enqueued %d PENDING and %d stale RUNNING job(s); %d not "
-                       "sent (broker down)", len(sent["pending"]), len(sent["stale"]),
-                       len(sent["unsent"]))
+        logger.warning("Sweep: %d PENDING and %d stale RUNNING job(s) re-enqueued, %d left "
+                       "for the next sweep (broker down), %d failed (worker died too often)",
+                       len(sent["pending"]), len(sent["stale"]), len(sent["unsent"]),
+                       len(sent["failed"]))
     return sent
 
 

@@ -73,6 +73,22 @@ class TestClaimJob:
         assert SimulationJob.objects.get(id=pending_job.id).status == status
 
 
+class TestAJobThatKeepsKillingItsWorker:
+    def test_after_max_attempts_a_stale_job_is_failed_instead_of_claimed(
+        self, pending_job, settings
+    ):
+        settings.JOB_STALE_AFTER = 120
+        settings.JOB_MAX_ATTEMPTS = 2
+        for attempt in (1, 2):
+            assert services.claim_job(pending_job.id, f"w{attempt}") is not None
+            _age_heartbeat(pending_job.id, 121)
+        assert services.claim_job(pending_job.id, "w3") is None
+        assert services.run_job(pending_job.id, worker="w3").status == JobStatus.FAILED
+        job = SimulationJob.objects.get(id=pending_job.id)
+        assert (job.status, job.attempts, job.claim) == (JobStatus.FAILED, 2, None)
+        assert "stopped 2 times without finishing it" in job.error
+
+
 class TestOnlyTheClaimHolderWrites:
     @pytest.fixture
     def reclaimed(self, pending_job, settings):

@@ -85,7 +85,7 @@ class TestSweepJobs:
         sent = services.sweep_jobs()
         assert set(sent["pending"]) == {jobs["pending_never_sent"], jobs["pending_sent_long_ago"]}
         assert set(sent["stale"]) == {jobs["running_stale"], jobs["running_without_heartbeat"]}
-        assert sent["unsent"] == []
+        assert sent["unsent"] == [] and sent["failed"] == []
         assert sorted(sent_job_ids(broker)) == sorted(str(jobs[name]) for name in PICKED)
         # Each is marked sent now, which keeps the next sweeps from sending it again.
         recent = timezone.now() - timedelta(seconds=30)
@@ -100,7 +100,7 @@ class TestSweepJobs:
     def test_a_second_sweep_right_after_sends_nothing_again(self, broker, jobs):
         services.sweep_jobs()
         again = services.sweep_jobs()
-        assert again == {"pending": [], "stale": [], "unsent": []}
+        assert again == {"pending": [], "stale": [], "unsent": [], "failed": []}
         assert len(sent_job_ids(broker)) == len(PICKED)
 
     def test_with_the_broker_down_it_sends_nothing_and_says_so(self, jobs, settings):
@@ -112,6 +112,22 @@ class TestSweepJobs:
         assert {jobs[name] for name in PICKED} == set(sent["unsent"])
         # Nothing was marked sent, so the next sweep (broker back) picks them all again.
         assert dict(SimulationJob.objects.values_list("id", "enqueued_at")) == before
+
+
+    def test_a_stale_job_whose_worker_died_too_often_is_failed_not_sent(
+        self, broker, jobs, settings
+    ):
+        settings.JOB_MAX_ATTEMPTS = 3
+        SimulationJob.objects.filter(id=jobs["running_stale"]).update(attempts=3)
+        SimulationJob.objects.filter(id=jobs["running_fresh"]).update(attempts=3)
+        sent = services.sweep_jobs()
+        assert sent["failed"] == [jobs["running_stale"]]
+        assert jobs["running_stale"] not in sent["stale"]
+        assert str(jobs["running_stale"]) not in sent_job_ids(broker)
+        job = SimulationJob.objects.get(id=jobs["running_stale"])
+        assert job.status == JobStatus.FAILED and "stopped 3 times" in job.error
+        # A live job is never failed for its attempts, however many.
+        assert SimulationJob.objects.get(id=jobs["running_fresh"]).status == JobStatus.RUNNING
 
 
 class TestSweepCommand:

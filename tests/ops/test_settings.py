@@ -141,9 +141,11 @@ class TestBrokerSettings:
 class TestJobRecoverySettings:
     def test_the_defaults_leave_a_live_job_far_from_stale(self):
         values = _settings(_env(**PRODUCTION), "JOB_HEARTBEAT_INTERVAL", "JOB_STALE_AFTER",
-                           "JOB_REQUEUE_AFTER", "JOB_SWEEP_INTERVAL", "JOB_BUSY_MAX_RETRIES")
+                           "JOB_REQUEUE_AFTER", "JOB_SWEEP_INTERVAL", "JOB_BUSY_MAX_RETRIES",
+                           "JOB_MAX_ATTEMPTS")
         assert values == {"JOB_HEARTBEAT_INTERVAL": 10.0, "JOB_STALE_AFTER": 120.0,
                           "JOB_REQUEUE_AFTER": 300.0, "JOB_SWEEP_INTERVAL": 60.0,
+                          "JOB_MAX_ATTEMPTS": 5,
                           # enough 120 s waits to outlast the 3660 s hard time limit
                           "JOB_BUSY_MAX_RETRIES": 32}
 

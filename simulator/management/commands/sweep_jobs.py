@@ -2,7 +2,8 @@
 for an operator who wants it now (after a broker outage, or with no beat running).
 
 Re-enqueues PENDING jobs not sent for JOB_REQUEUE_AFTER seconds and RUNNING jobs whose
-heartbeat is older than JOB_STALE_AFTER. Running it twice, or beside beat, is harmless:
+heartbeat is older than JOB_STALE_AFTER (or fails them, once their worker died
+JOB_MAX_ATTEMPTS times). Running it twice, or beside beat, is harmless:
 the worker's claim decides who runs a job.
 """
 
@@ -21,6 +22,8 @@ class Command(BaseCommand):
         for kind, label in (("pending", "PENDING"), ("stale", "stale RUNNING")):
             for job_id in sent[kind]:
                 self.stdout.write(f"re-enqueued {label} job {job_id}")
+        for job_id in sent["failed"]:
+            self.stdout.write(f"failed job {job_id}: its worker died too often")
         self.stdout.write(f"{len(sent['pending'])} PENDING and {len(sent['stale'])} stale "
                           "RUNNING job(s) re-enqueued")
         if sent["unsent"]:
