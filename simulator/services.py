@@ -180,6 +180,11 @@ class RunOutcome:
 SKIPPED, BUSY, LOST = "SKIPPED", "BUSY", "LOST"
 
 
+class ClaimLost(Exception):
+    """Raised from the progress callback, through the engine, when the job's row no longer
+    carries this worker's claim: the rest of the run would be thrown away, so it stops."""
+
+
 def run_job(job_id: UUID, soft_time_limit: float | None = None,
             worker: str = "") -> RunOutcome:
     """Claim the job, run it through the engine and record how it ended.
@@ -200,6 +205,10 @@ def run_job(job_id: UUID, soft_time_limit: float | None = None,
             job.request_data, progress=_progress_reporter(job_id, claim),
             chunk=settings.JOB_CHUNK_ROUNDS,
         )
+    except ClaimLost:
+        logger.warning("Job %s: this worker lost its claim while running (another worker "
+                       "reclaimed it); stopped without recording anything", job_id)
+        return RunOutcome(LOST)
     except SoftTimeLimitExceeded:
         limit = soft_time_limit or settings.CELERY_TASK_SOFT_TIME_LIMIT
         return _finished(job_id, JobStatus.FAILED, fail_job(job_id, claim, (
@@ -216,7 +225,7 @@ def _finished(job_id: UUID, status: str, recorded: bool) -> RunOutcome:
     if recorded:
         return RunOutcome(status)
     # Our heartbeat went stale and another worker reclaimed the job: its run is the one
-    # that counts (same config, same seed, so the same result).
+    # that counts (a config with a seed gives it the very same result).
     logger.warning("Job %s ended %s here, but this worker no longer held its claim; "
                    "the result was dropped", job_id, status)
     return RunOutcome(LOST)
@@ -309,18 +318,16 @@ def _progress_reporter(job_id: UUID, claim: UUID) -> Callable[..., None]:
     reports, so a live job never looks stale."""
     interval = min(settings.JOB_PROGRESS_INTERVAL, settings.JOB_HEARTBEAT_INTERVAL)
     last = [0.0]
-    lost = [False]
 
     def report(rounds_done: int, rounds_total: int | None = None, *_: Any, **__: Any) -> None:
         now = time.monotonic()
-        if lost[0] or now - last[0] < interval:
+        if now - last[0] < interval:
             return
         last[0] = now
         if not record_progress(job_id, claim, rounds_done, rounds_total):
-            # Reclaimed by another worker (or cancelled): stop writing; the run ends and
-            # its result is dropped by complete_job's claim check.
-            lost[0] = True
-            logger.warning("Job %s: this worker lost its claim while running", job_id)
+            # Reclaimed by another worker after our heartbeat went stale (this one was
+            # paused or cut off for JOB_STALE_AFTER): stop instead of finishing for nothing.
+            raise ClaimLost(job_id)
 
     return report
 

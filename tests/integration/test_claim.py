@@ -146,6 +146,33 @@ class TestOnlyTheClaimHolderWrites:
         assert (job.status, job.claimed_by, job.result_data) == (JobStatus.RUNNING, "w2", None)
 
 
+    def test_a_worker_that_finds_its_claim_taken_over_mid_run_stops_the_engine(
+        self, alice, master_config, settings, monkeypatch
+    ):
+        settings.JOB_STALE_AFTER = 120
+        settings.JOB_PROGRESS_INTERVAL = 0.0
+        settings.JOB_CHUNK_ROUNDS = 100
+        master_config["num_rounds"] = 100_000
+        job = services.submit_job(alice, master_config)
+        real_record = services.record_progress
+        writes = []
+
+        def taken_over_after_the_first_write(job_id, claim, done, total=None):
+            writes.append(done)
+            if len(writes) == 2:  # this worker stalled; w2 took the job over meanwhile
+                _age_heartbeat(job_id, 121)
+                services.claim_job(job_id, "w2")
+            return real_record(job_id, claim, done, total)
+
+        monkeypatch.setattr(services, "record_progress", taken_over_after_the_first_write)
+        assert services.run_job(job.id, worker="w1").status == services.LOST
+        # It stopped at the first write that found the claim gone, not after 1,000 chunks.
+        assert writes == [100, 200]
+        job.refresh_from_db()
+        assert (job.status, job.claimed_by, job.attempts, job.rounds_done) == (
+            JobStatus.RUNNING, "w2", 2, 0)
+
+
 class TestHeartbeat:
     def test_each_progress_write_refreshes_the_heartbeat(self, pending_job, settings):
         settings.JOB_PROGRESS_INTERVAL = 0.0
