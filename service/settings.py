@@ -207,7 +207,10 @@ JOB_CHUNK_ROUNDS = env_int("JOB_CHUNK_ROUNDS", 50_000, minimum=1)
 # write, whenever the engine reports between chunks.
 JOB_HEARTBEAT_INTERVAL = env_float("JOB_HEARTBEAT_INTERVAL", 10.0, minimum=0.1)
 # A RUNNING job whose heartbeat is older than this (seconds) is taken to have lost its
-# worker: any delivery may claim it again, and the sweep re-enqueues it.
+# worker: any delivery may claim it again, and the sweep re-enqueues it. The default also
+# covers the first job of a worker whose numba cache is empty: compiling the engine before
+# its first report took 18 s (one player) and 12 s more (the general loop) here
+# (`python -m jost_engine --warm-up` fills the cache ahead).
 JOB_STALE_AFTER = env_float("JOB_STALE_AFTER", 120.0, minimum=1.0)
 # A PENDING job whose last enqueue (or submission) is older than this (seconds) is sent
 # to the broker again by the sweep: its message never arrived (the broker was down at
