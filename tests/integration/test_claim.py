@@ -244,6 +244,21 @@ class TestDeliveryThatFindsTheJobBusy:
         assert job.attempts == 2
         assert job.result_data["rounds_played"] == job.result_data["rounds_asked"] == 500
 
+    def test_its_retries_are_bounded_and_then_it_leaves_the_job_to_its_worker(
+        self, pending_job, settings, caplog
+    ):
+        # Eagerly applied, each retry runs at once (no countdown): a job that stays fresh
+        # for every one of them is the case of a live worker on a long job.
+        settings.JOB_BUSY_MAX_RETRIES = 3
+        claim = services.claim_job(pending_job.id, "w1")
+        with caplog.at_level("INFO", logger="simulator.services"):
+            result = run_simulation_job.apply(args=[str(pending_job.id)])
+            assert result.get() == services.BUSY
+        # The first delivery and its three retries, then no more.
+        assert sum("is running elsewhere" in r.getMessage() for r in caplog.records) == 4
+        job = SimulationJob.objects.get(id=pending_job.id)
+        assert (job.status, job.claim, job.attempts) == (JobStatus.RUNNING, claim, 1)
+
     @pytest.mark.parametrize("status", [JobStatus.COMPLETE, JobStatus.FAILED,
                                         JobStatus.CANCELLED])
     def test_it_stops_quietly_when_the_job_is_finished(self, pending_job, status):
