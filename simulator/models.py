@@ -32,6 +32,9 @@ class SimulationJob(models.Model):
     # Progress while RUNNING: rounds simulated so far out of rounds asked.
     rounds_done = models.BigIntegerField(default=0)
     rounds_total = models.BigIntegerField(default=0)
+    # The seed the job runs with: the config's, or one drawn at submit when it has none, so
+    # a job reclaimed after a crash reruns to the very result the first run would have given.
+    seed = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     # When the job's id last went to the broker; the sweep re-enqueues a PENDING job only
     # when this (or, never sent, created_at) is older than JOB_REQUEUE_AFTER.

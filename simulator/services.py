@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import math
+import secrets
 import time
 import uuid
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ def submit_job(owner: AbstractBaseUser, config: Any) -> SimulationJob:
             owner=owner,
             request_data=config,
             rounds_total=int(normalized.num_rounds),
+            seed=normalized.seed if normalized.seed is not None else secrets.randbits(63),
         )
         # A worker must never look for a row that is not committed yet.
         transaction.on_commit(lambda: enqueue_job(job.id))
@@ -196,14 +198,14 @@ def run_job(job_id: UUID, soft_time_limit: float | None = None,
         if fail_abandoned_jobs(job_id):
             return RunOutcome(JobStatus.FAILED)
         return _not_claimed(job_id)
-    job = SimulationJob.objects.only("request_data", "attempts").get(id=job_id)
+    job = SimulationJob.objects.only("request_data", "attempts", "seed").get(id=job_id)
     if job.attempts > 1:
         logger.warning("Job %s reclaimed (attempt %d): its previous worker stopped "
                        "sending heartbeats", job_id, job.attempts)
     try:
         result = jost_engine.run_simulation_from_config(
             job.request_data, progress=_progress_reporter(job_id, claim),
-            chunk=settings.JOB_CHUNK_ROUNDS,
+            chunk=settings.JOB_CHUNK_ROUNDS, seed=job.seed,
         )
     except ClaimLost:
         logger.warning("Job %s: this worker lost its claim while running (another worker "

@@ -50,7 +50,7 @@ class JobDetailSerializer(JobListSerializer):
     config = serializers.JSONField(source="request_data", read_only=True)
 
     class Meta(JobListSerializer.Meta):
-        fields = JobListSerializer.Meta.fields + ["config", "results"]
+        fields = JobListSerializer.Meta.fields + ["seed", "attempts", "config", "results"]
 
     def get_results(self, job: SimulationJob) -> Any:
         return job.result_data if job.status == JobStatus.COMPLETE else None

@@ -53,6 +53,8 @@ class TestJobDetail:
         assert body["job_id"] == str(alice_job.id)
         assert body["status"] == "PENDING"
         assert body["config"] == master_config
+        assert body["seed"] == alice_job.seed is not None  # what reproduces the run
+        assert body["attempts"] == 0
         assert body["results"] is None
         assert body["created_at"] and body["started_at"] is None
 

@@ -26,6 +26,20 @@ class TestSubmitJob:
         assert job.rounds_total == master_config["num_rounds"]
         assert job.result_data is None
 
+    def test_the_job_keeps_the_configs_seed(self, alice_client, master_config):
+        master_config["seed"] = 1234
+        job_id = alice_client.post("/api/submit/", master_config, format="json").json()["job_id"]
+        assert SimulationJob.objects.get(id=job_id).seed == 1234
+
+    def test_a_config_without_a_seed_gets_one_drawn_at_submit(self, alice_client, master_config):
+        master_config.pop("seed", None)
+        ids = [alice_client.post("/api/submit/", master_config, format="json").json()["job_id"]
+               for _ in range(2)]
+        seeds = [SimulationJob.objects.get(id=job_id).seed for job_id in ids]
+        assert all(isinstance(seed, int) and 0 <= seed < 2**63 for seed in seeds)
+        assert seeds[0] != seeds[1]
+        assert "seed" not in SimulationJob.objects.get(id=ids[0]).request_data  # kept as sent
+
     def test_it_names_the_bad_field(self, alice_client, master_config):
         master_config["num_rounds"] = "lots"
         response = alice_client.post("/api/submit/", master_config, format="json")

@@ -39,6 +39,23 @@ class TestRunSimulationJob:
                 abs_tol=1e-6,
             )
 
+    def test_a_job_without_a_seed_reruns_to_the_same_result_with_the_seed_drawn_at_submit(
+        self, alice, master_config
+    ):
+        # A job reclaimed after a crash runs again from the start: with the seed fixed at
+        # submit, the rerun gives the result the first run would have given.
+        master_config.pop("seed", None)
+        job = services.submit_job(alice, master_config)
+        assert run_simulation_job(str(job.id)) == JobStatus.COMPLETE
+        first = SimulationJob.objects.get(id=job.id).result_data
+        assert first["seed"] == job.seed
+        SimulationJob.objects.filter(id=job.id).update(status=JobStatus.PENDING, result_data=None)
+        assert run_simulation_job(str(job.id)) == JobStatus.COMPLETE
+        again = SimulationJob.objects.get(id=job.id).result_data
+        volatile = ("duration_seconds", "play_seconds", "rounds_per_second")
+        assert {k: v for k, v in again.items() if k not in volatile} == \
+            {k: v for k, v in first.items() if k not in volatile}
+
     def test_a_redelivered_message_does_not_run_the_job_twice(self, pending_job):
         run_simulation_job(str(pending_job.id))
         first = SimulationJob.objects.get(id=pending_job.id)
