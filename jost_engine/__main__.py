@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import TextIO
 
-from jost_engine.config import ConfigError, normalize_config
+from jost_engine.config import MAX_ROUNDS, ConfigError, normalize_config
 from jost_engine.simulate import run_simulation_from_config
 
 EXIT_BAD_CONFIG = 2
@@ -33,8 +33,6 @@ def progress_bar(stream: TextIO, width: int = 30):
         rate = done / max(time.perf_counter() - start, 1e-9)
         stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {fraction:4.0%}  "
                      f"{done:,} / {asked:,} rounds  {rate / 1e6:.1f} M/s")
-        if done >= asked:
-            stream.write("\n")
         stream.flush()
 
     return draw
@@ -80,8 +78,13 @@ def main(argv: list[str] | None = None) -> int:
     except json.JSONDecodeError as exc:
         print(f"{args.config}: not JSON: {exc}", file=sys.stderr)
         return EXIT_BAD_CONFIG
-    if args.rounds is not None and args.rounds < 1:
-        print("--rounds: must be at least 1", file=sys.stderr)
+    # The same bounds as the config's own fields, so the document's config (which carries
+    # the rounds and seed that ran) normalises again and reproduces the run.
+    if args.rounds is not None and not 1 <= args.rounds <= MAX_ROUNDS:
+        print(f"--rounds: must be 1..{MAX_ROUNDS}, got {args.rounds}", file=sys.stderr)
+        return EXIT_BAD_CONFIG
+    if args.seed is not None and not 0 <= args.seed < 2**63:
+        print(f"--seed: must be 0..{2**63 - 1}, got {args.seed}", file=sys.stderr)
         return EXIT_BAD_CONFIG
     try:
         config = normalize_config(raw)
@@ -94,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     show = args.progress or sys.stderr.isatty()
     doc = run_simulation_from_config(config, progress=progress_bar(sys.stderr) if show else None,
                                      rounds=args.rounds, seed=args.seed)
+    if show:
+        sys.stderr.write("\n")  # end the bar's line, also when every player went broke early
     text = json.dumps(doc, indent=2, allow_nan=False)
     if args.out:
         args.out.write_text(text + "\n")

@@ -693,17 +693,35 @@ def _complete_chart(given: dict[str, dict[str, dict[str, str]]]) -> dict[str, di
     return {"hard": hard, "soft": soft, "pairs": pairs}
 
 
-def _playing(raw: Any, path: str, ctx: _Context) -> PlayingStrategy:
+# What an unusable playing strategy becomes while its problems are collected; never run.
+_INVALID_CHART = PlayingStrategy(name="invalid", auto=True)
+
+
+def _playing(raw: Any, path: str, ctx: _Context, seen: tuple[str, ...] = ()) -> PlayingStrategy:
     """"auto", a name, or an object with a chart (`strategy: {hard, soft, pairs}`, the
     same three tables at top level, or JOST_ENGINE's `hard_totals`/`soft_totals`), or
-    `{"strategy": "auto"}` / `{"auto": true}`."""
+    `{"strategy": "auto"}` / `{"auto": true}`.
+
+    A `parent` chart is overlaid row by row: the child's rows replace the parent's rows of
+    the same hand and every other row stays the parent's, so a child that changes 16 vs 10
+    still splits its eights. (A whole-field overlay would drop the parent's chart.)
+    """
     if isinstance(raw, str) and raw.strip().lower() == "auto":
         return PlayingStrategy(name="auto", auto=True)
-    flat = ctx.flatten("playing_strategy", raw, path)
-    placeholder = PlayingStrategy(name="invalid", auto=True)
+    placeholder = _INVALID_CHART
+    if isinstance(raw, str) and raw in seen:
+        ctx.problems.add(path, f"profile cycle: {' -> '.join((*seen, raw))}")
+        return placeholder
+    flat = ctx.flatten("playing_strategy", raw, path, links=(), seen=seen)
     if flat is None:
         return placeholder
     entries, looked_up = flat
+    parent: PlayingStrategy | None = None
+    if "parent" in entries:
+        parent_raw, parent_path = entries.pop("parent")
+        parent = _playing(parent_raw, parent_path, ctx, (*seen, looked_up) if looked_up else seen)
+        if parent is _INVALID_CHART:
+            parent = None
     if "strategy" in entries and isinstance(entries["strategy"][0], Mapping):
         # JOST nests the chart under `strategy`; lift its tables beside the others.
         nested, nested_path = entries.pop("strategy")
@@ -712,9 +730,9 @@ def _playing(raw: Any, path: str, ctx: _Context) -> PlayingStrategy:
                 ctx.problems.add(value[1], f"also given at {entries[key][1]}")
             entries[key] = value
     f = _Fields(entries, path, ctx.problems)
-    name = f.take_one(("name",), ctx.name, looked_up or "custom chart")
-    auto = f.take_one(("auto",), ctx.boolean, False)
-    insurance = f.take_one(("insurance", "take_insurance"), _insurance(ctx.problems), None)
+    name = f.take_one(("name",), ctx.name, looked_up)
+    auto = f.take_one(("auto",), ctx.boolean, None)
+    insurance = f.take_one(("insurance", "take_insurance"), _insurance(ctx.problems), _MISSING)
     strategy = f.take("strategy")
     if strategy is not _MISSING:
         if isinstance(strategy, str) and strategy.strip().lower() == "auto":
@@ -736,18 +754,32 @@ def _playing(raw: Any, path: str, ctx: _Context) -> PlayingStrategy:
                 ctx.problems.add(f.path_of(table), f"row {row} is also given in another table")
             target[row] = cells
     f.finish()
+
+    if name in (None, _BAD):
+        name = parent.name if parent is not None else None
+    if insurance is _MISSING:
+        insurance = parent.insurance_true_count if parent is not None else None
+    insurance = None if insurance is _BAD else insurance
+    if auto is None:
+        auto = parent.auto if parent is not None and not given else False
     if auto is True:
         if given:
             ctx.problems.add(path, "an auto strategy takes no chart")
-        return PlayingStrategy(name=name if name is not _BAD else "auto", auto=True,
-                               insurance_true_count=insurance if insurance is not _BAD else None)
+        return PlayingStrategy(name=name or "auto", auto=True, insurance_true_count=insurance)
+    if parent is not None and not parent.auto:
+        for table in ("hard", "soft", "pairs"):
+            tables[table] = {**getattr(parent, table), **tables[table]}
+        given = True
+    elif parent is not None and given:
+        ctx.problems.add(path, "rows cannot overlay an auto parent: give a whole chart")
+        return placeholder
     if not given:
         ctx.problems.add(path, 'no chart: give strategy.hard/soft/pairs, or "auto"')
         return placeholder
     chart = _complete_chart(tables)
-    return PlayingStrategy(name=name if name is not _BAD else "custom chart", auto=False,
+    return PlayingStrategy(name=name or "custom chart", auto=False,
                            hard=chart["hard"], soft=chart["soft"], pairs=chart["pairs"],
-                           insurance_true_count=insurance if insurance is not _BAD else None)
+                           insurance_true_count=insurance)
 
 
 def _insurance(problems: _Problems) -> Callable[[Any, str], Any]:

@@ -333,7 +333,7 @@ def run_shard(config: Config, seed: Seed, rounds: int, *,
               insurance_threshold: float | Sequence[float] | None = None) -> Stats:
     """One continuous session of `rounds` rounds from the initial bankrolls.
 
-    insurance_threshold: see new_session (default: never insure).
+    insurance_threshold: see new_session (default: each player's own insurance choice).
     """
     session = new_session(config, seed, insurance_threshold=insurance_threshold)
     session.play(rounds)
@@ -383,7 +383,9 @@ def results(config: Config, stats: Stats, *, seed: int | None = None,
         "sessions_all_broke": stats.sessions_all_broke,
         "duration_seconds": finite(duration),
         # Speed of the rounds alone: `duration` also holds set-up (an "auto" chart is
-        # computed for the rules first, about a second for a finite shoe).
+        # computed for the rules first, about a second for a finite shoe). The first run
+        # in a process also loads the compiled loop from numba's cache (about 0.3 s),
+        # which counts here, so short runs understate the loop's speed.
         "play_seconds": finite(play_seconds),
         "rounds_per_second": finite(stats.rounds_played / play_seconds) if play_seconds else None,
         "hand_history_cap": HAND_LOG_CAP,

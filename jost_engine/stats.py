@@ -177,7 +177,9 @@ def player_metrics(stats: Stats, player: int, initial_bankroll: float) -> dict[s
     variance = sd * sd if sd is not None else None
     variance_u = sd_u * sd_u if sd_u is not None else None
     n0 = score = ror = None
-    if ev_u and variance_u is not None:
+    # N0 and SCORE divide by the EV and by the variance: undefined (null) when either is 0,
+    # as in a run too short for any spread.
+    if ev_u and variance_u:
         n0 = variance_u / (ev_u * ev_u)
         score = 1e6 * ev_u * ev_u / variance_u if ev_u > 0 else 0.0
     if ev is not None and variance:

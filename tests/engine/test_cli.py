@@ -74,6 +74,36 @@ def test_a_bad_config_prints_its_problems_and_exits_2(tmp_path, capsys):
     assert "num_rounds" in err and "players[0].bankroll" in err
 
 
+@pytest.mark.parametrize("flag, value", [("--rounds", "0"), ("--rounds", str(10**10 + 1)),
+                                         ("--seed", "-1"), ("--seed", str(2**63))])
+def test_a_round_count_or_seed_out_of_range_exits_2_naming_the_flag(config_file, capsys, flag, value):
+    assert main([str(config_file), flag, value]) == 2
+    assert capsys.readouterr().err.startswith(f"{flag}: must be ")
+
+
+def test_the_bar_ends_its_line_when_every_player_goes_broke_early(tmp_path, capsys):
+    broke = tmp_path / "broke.json"
+    broke.write_text(json.dumps({**CONFIG, "seed": 3, "players": [
+        {**CONFIG["players"][0], "bankroll": 30}]}))
+    assert main([str(broke), "--progress"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["stop_reason"] == "all_players_broke"
+    assert captured.err.endswith(" M/s\n")
+
+
+def test_a_run_too_short_for_any_spread_reports_null_n0_and_score(config_file, capsys):
+    # Two rounds that net the same have no variance: N0 and SCORE are then undefined
+    # (this used to divide by zero). Some of these seeds give two equal rounds.
+    equal = 0
+    for seed in range(20):
+        assert main([str(config_file), "--rounds", "2", "--seed", str(seed)]) == 0
+        player = json.loads(capsys.readouterr().out)["players"][0]
+        if player["sd_per_round"] == 0:
+            equal += 1
+            assert player["n0"] is None and player["score"] is None
+    assert equal > 0
+
+
 def test_a_file_that_is_not_json_exits_2(tmp_path, capsys):
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from jost_engine.config import HARD_TOTALS, PAIR_KEYS, SOFT_TOTALS, UP_CARDS, config_to_dict, normalize_config
+from jost_engine.config import (
+    HARD_TOTALS, PAIR_KEYS, SOFT_TOTALS, UP_CARDS, ConfigError, config_to_dict, normalize_config,
+)
 
 PUBLISHED = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "published_charts.json"
 
@@ -38,6 +40,10 @@ class TestAuto:
         chart = playing(spelling)
         assert chart.auto is True and not chart.hard and not chart.soft and not chart.pairs
 
+    @pytest.mark.parametrize("spelling", [{"strategy": "auto"}, {"auto": True}])
+    def test_an_inline_auto_strategy_is_named_auto(self, spelling):
+        assert playing(spelling).name == "auto"
+
 
 class TestInsurance:
     @pytest.mark.parametrize("value, threshold", [
@@ -59,6 +65,51 @@ class TestInsurance:
                "players": [{"playing_strategy": {"strategy": "auto", "insurance": value}}]}
         cfg = normalize_config(raw)
         assert normalize_config(json.loads(json.dumps(config_to_dict(cfg)))) == cfg
+
+
+class TestParentCharts:
+    def test_a_child_overlays_its_parents_chart_row_by_row(self):
+        parent = playing("perfect_s17_basic_strategy")
+        child = playing({"name": "mine", "parent": "perfect_s17_basic_strategy",
+                         "strategy": {"hard": {"16": every_up("S")}}})
+        assert child.name == "mine" and child.auto is False
+        assert child.hard["16"] == every_up("S")
+        # Every other row is the parent's: the eights are still split.
+        assert child.pairs == parent.pairs and child.soft == parent.soft
+        assert {r: c for r, c in child.hard.items() if r != "16"} == \
+            {r: c for r, c in parent.hard.items() if r != "16"}
+
+    def test_a_child_without_rows_is_its_parent_under_its_own_name(self):
+        child = playing({"name": "same", "parent": "perfect_s17_basic_strategy"})
+        assert child.name == "same"
+        assert child.hard == playing("perfect_s17_basic_strategy").hard
+
+    def test_a_child_inherits_its_parents_insurance_choice_unless_it_gives_one(self):
+        parent = {"name": "insurer", "parent": "perfect_s17_basic_strategy", "insurance": 3}
+        assert playing({"parent": parent}).insurance_true_count == 3.0
+        assert playing({"parent": parent, "insurance": "never"}).insurance_true_count is None
+
+    def test_a_child_of_auto_is_auto(self):
+        assert playing({"name": "auto with insurance", "parent": "auto", "insurance": 3}).auto is True
+
+    def test_rows_cannot_overlay_an_auto_parent(self):
+        raw = {"casino": "master_casino", "num_rounds": 10, "players": [{"playing_strategy": {
+            "parent": "auto", "strategy": {"hard": {"16": every_up("S")}}}}]}
+        with pytest.raises(ConfigError) as caught:
+            normalize_config(raw)
+        assert caught.value.problems == [
+            ("players[0].playing_strategy", "rows cannot overlay an auto parent: give a whole chart")]
+
+    def test_a_cycle_of_named_charts_is_an_error(self):
+        def resolve(kind, name):
+            other = {"a": "b", "b": "a"}.get(name)
+            return {"parent": other} if kind == "playing_strategy" and other else None
+
+        raw = {"casino": "master_casino", "num_rounds": 10,
+               "players": [{"playing_strategy": "a"}]}
+        with pytest.raises(ConfigError) as caught:
+            normalize_config(raw, resolve=resolve)
+        assert any("profile cycle: a -> b -> a" in reason for _, reason in caught.value.problems)
 
 
 class TestGrids:
