@@ -53,6 +53,14 @@ class SubmitView(APIView):
         )
 
 
+class DefaultsView(APIView):
+    """GET /api/defaults/: every profile the engine ships, by kind and name, so a client
+    can offer them (and submit them by name) without copies of its own."""
+
+    def get(self, request: Request) -> Response:
+        return Response(jost_engine.defaults())
+
+
 class StatusView(APIView):
     def get(self, request: Request, job_id: UUID) -> Response:
         return Response(JobStatusSerializer(_own_job(request, job_id)).data)

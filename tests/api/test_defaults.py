@@ -1,0 +1,22 @@
+"""GET /api/defaults/: every profile the engine ships, by kind and name."""
+
+import jost_engine
+
+
+class TestDefaults:
+    def test_alice_gets_every_shipped_profile_by_kind_and_name(self, alice_client):
+        response = alice_client.get("/api/defaults/")
+        assert response.status_code == 200
+        body = response.json()
+        assert body == jost_engine.defaults()
+        assert {"casinos", "players", "playing_strategies", "betting_strategies",
+                "counting_systems", "simulations"} <= set(body)
+        assert "master_casino" in body["casinos"] and "hilo" in body["counting_systems"]
+
+    def test_a_shipped_simulation_submits_as_it_is_served(self, alice_client):
+        simulation = alice_client.get("/api/defaults/").json()["simulations"]["master_simulation"]
+        response = alice_client.post("/api/submit/", simulation, format="json")
+        assert response.status_code == 202
+
+    def test_without_a_token_it_gets_401(self, anon_client, db):
+        assert anon_client.get("/api/defaults/").status_code == 401
