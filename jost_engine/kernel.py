@@ -6,6 +6,8 @@ a round loop one or more times on the same state arrays, and reads the counters 
 There are two loops over the same arrays: `play_rounds`, the general one, and
 `play_rounds_solo`, the same game specialised for one player on one spot without the hand
 log or insurance (`solo_applies`), about 1.4 times faster and bitwise equal (tested).
+What both loops do alike (a card drawn, the reshuffle, the dealer's turn, a hand settled)
+is written once, in small helpers inlined into both; the rest is written out in each.
 All state that survives a round (shoe, position, RNG, bankrolls, running counts,
 counters, the hand log) lives in the arrays passed in and is mutated in place, so a long
 job run in chunks gives bitwise the same result as one call.
@@ -281,6 +283,110 @@ def _log_hand(log_i, log_f, log_round, st_i, p, spot, hand, cards, n_cards, d_ca
 
 
 # ---------------------------------------------------------------------------------------
+# Pieces of a round shared by both loops, written once so that the loops cannot drift
+# apart. Each is inlined into the loop at numba's IR level (inline="always") and takes and
+# returns scalars, mutating arrays in place. The loops that inline them are compiled with
+# _nrt=False: with reference counting on, every array handed to an inlined piece is
+# counted up and down on every round (numba does not prune those counts across branches),
+# which made both loops two to three times slower; as plain calls they were slower still.
+# ---------------------------------------------------------------------------------------
+@njit(cache=True, inline="always")
+def _draw(shoe, pos, limit, round_start, infinite, rng, st_i):
+    """The next card of the shoe: (card, pos, limit), shuffling or refilling on the way
+    when the dealer reaches the end of the cards shuffled so far."""
+    if pos >= limit:
+        pos, limit = _more_cards(shoe, pos, limit, round_start, infinite, rng, st_i)
+    return np.int64(shoe[pos]), pos + 1, limit
+
+
+@njit(cache=True, inline="always")
+def _shuffle_if_due(shoe, pos, limit, cut, infinite, rng, st_i, run_count):
+    """At the cut card (or after a round that dealt the whole shoe), a new shoe and the
+    running counts back to 0: (pos, limit)."""
+    if pos >= cut or st_i[S_NEED_SHUFFLE] != 0:
+        if infinite:
+            fill_infinite(shoe, 0, rng)
+            limit = shoe.shape[0]
+        else:
+            # Shuffle as far as the cut card; a round that crosses it extends the shuffle.
+            shuffle_forward(shoe, 0, cut, shoe.shape[0], rng)
+            limit = cut
+        pos = 0
+        st_i[S_NEED_SHUFFLE] = 0
+        st_i[S_SHUFFLES] += 1
+        for p in range(run_count.shape[0]):
+            run_count[p] = 0.0
+    return pos, limit
+
+
+@njit(cache=True, inline="always")
+def _dealer_plays(shoe, pos, limit, round_start, infinite, rng, st_i, peek, h17, up,
+                  any_standing, any_pending, dealer_bj, d_hard, d_ace, d_cards, d_n, track):
+    """The dealer's turn: with no hole card, the second card when a hand stands or a
+    natural or insurance waits for it against an ace or ten up; then the draw to 17 when
+    a hand stands and the dealer has no blackjack. track: keep the cards in d_cards[:d_n]
+    (for the hand log).
+
+    Returns (pos, limit, dealer_bj, dealer_value, d_n).
+    """
+    if not peek and (any_standing or (any_pending and (up == 1 or up == 10))):
+        # European no hole card: the second card comes now.
+        c, pos, limit = _draw(shoe, pos, limit, round_start, infinite, rng, st_i)
+        if track:
+            d_cards[1] = c
+        d_hard += c
+        d_ace = d_ace or c == 1
+        d_n = 2
+        dealer_bj = d_hard == 11 and d_ace
+    if any_standing and not dealer_bj:
+        while True:
+            dv = d_hard
+            soft = False
+            if d_ace and d_hard + 10 <= 21:
+                dv = d_hard + 10
+                soft = True
+            if dv > 17 or (dv == 17 and not (h17 and soft)):
+                break
+            c, pos, limit = _draw(shoe, pos, limit, round_start, infinite, rng, st_i)
+            if track:
+                d_cards[d_n] = c
+            d_n += 1
+            d_hard += c
+            d_ace = d_ace or c == 1
+    return pos, limit, dealer_bj, _value(d_hard, d_ace), d_n
+
+
+@njit(cache=True, inline="always")
+def _hand_net(st, bet, hard, ace, dealer_value, dealer_bj, bj_payout):
+    """A finished hand's net and outcome (1 win, -1 loss, 0 push)."""
+    if st == H_SURRENDERED:
+        return -0.5 * bet, -1
+    if st == H_NATURAL:
+        if dealer_bj:
+            return 0.0, 0
+        return bj_payout * bet, 1
+    if st == H_BUST or dealer_bj:
+        # dealer_bj: with a peek the hand was never played; with no hole card, doubles and
+        # splits are lost too.
+        return -bet, -1
+    pv = _value(hard, ace)
+    if dealer_value > 21 or pv > dealer_value:
+        return bet, 1
+    if pv < dealer_value:
+        return -bet, -1
+    return 0.0, 0
+
+
+@njit(cache=True, inline="always")
+def _tally_tc(tc_table, p, tb, net, stake):
+    """A round in the table by true count."""
+    tc_table[p, tb, T_ROUNDS] += 1.0
+    tc_table[p, tb, T_NET] += net
+    tc_table[p, tb, T_NET_SQ] += net * net
+    tc_table[p, tb, T_WAGERED] += stake
+
+
+# ---------------------------------------------------------------------------------------
 # The round loop
 # ---------------------------------------------------------------------------------------
 # error_model="numpy": no zero-division checks in the loop (no divisor there can be zero);
@@ -307,21 +413,7 @@ def play_rounds(
     log_f float64[cap, LOG_F_WIDTH]; log_round int64[cap].
     """
     n_players = min_bet.shape[0]
-    infinite = rules_i[R_INFINITE] != 0
-    h17 = rules_i[R_H17] != 0
     max_split = rules_i[R_MAX_SPLIT]
-    rsa = rules_i[R_RSA] != 0
-    hsa = rules_i[R_HSA] != 0
-    early_surrender = rules_i[R_ES] != 0
-    peek = rules_i[R_PEEK] != 0
-    offer_insurance = rules_i[R_INSURANCE] != 0
-    cut = rules_i[R_CUT]
-    count_on = rules_i[R_COUNT_ON] != 0
-    log_on = rules_i[R_LOG_ON] != 0
-    ins_on = rules_i[R_INS_ON] != 0 and offer_insurance
-    bj_payout = rules_f[RF_BJ_PAYOUT]
-    n_cards = shoe.shape[0]
-
     max_spots = 0
     for p in range(n_players):
         max_spots += n_spots[p]
@@ -346,6 +438,43 @@ def play_rounds(
     committed = np.zeros(n_players, dtype=np.float64)
     round_net = np.zeros(n_players, dtype=np.float64)
     tc_bin = np.zeros(n_players, dtype=np.int64)
+    return _general_rounds(
+        rounds, rules_i, rules_f, act, act_poor, min_bet, n_spots, ramp_thr, ramp_mult, ramp_n,
+        ins_thr, tags, shoe, rng, st_i, bankroll, active, run_count, counters, sums, tc_table,
+        log_i, log_f, log_round,
+        h_hard, h_ace, h_n, h_c0, h_c1, h_bet, h_state, h_doubled,
+        h_cards, spot_player, spot_index, spot_hands, spot_insured, d_cards, bet_p, committed, round_net, tc_bin)
+
+
+@njit(cache=True, error_model="numpy", nogil=True, _nrt=False)
+def _general_rounds(
+    rounds,
+    rules_i, rules_f,
+    act, act_poor,
+    min_bet, n_spots, ramp_thr, ramp_mult, ramp_n, ins_thr, tags,
+    shoe, rng, st_i, bankroll, active, run_count,
+    counters, sums, tc_table,
+    log_i, log_f, log_round,
+    h_hard, h_ace, h_n, h_c0, h_c1, h_bet, h_state, h_doubled,
+    h_cards, spot_player, spot_index, spot_hands, spot_insured, d_cards, bet_p, committed, round_net, tc_bin,
+):
+    """The loop of play_rounds, on the scratch arrays play_rounds allocates once per call.
+    Compiled with _nrt=False (nothing here allocates; see "Pieces of a round" above for why)."""
+    n_players = min_bet.shape[0]
+    infinite = rules_i[R_INFINITE] != 0
+    h17 = rules_i[R_H17] != 0
+    max_split = rules_i[R_MAX_SPLIT]
+    rsa = rules_i[R_RSA] != 0
+    hsa = rules_i[R_HSA] != 0
+    early_surrender = rules_i[R_ES] != 0
+    peek = rules_i[R_PEEK] != 0
+    offer_insurance = rules_i[R_INSURANCE] != 0
+    cut = rules_i[R_CUT]
+    count_on = rules_i[R_COUNT_ON] != 0
+    log_on = rules_i[R_LOG_ON] != 0
+    ins_on = rules_i[R_INS_ON] != 0 and offer_insurance
+    bj_payout = rules_f[RF_BJ_PAYOUT]
+    n_cards = shoe.shape[0]
 
     pos = st_i[S_POS]
     limit = st_i[S_LIMIT]
@@ -359,21 +488,8 @@ def play_rounds(
                 c = shoe[i]
                 for p in range(n_players):
                     run_count[p] += tags[p, c]
+        pos, limit = _shuffle_if_due(shoe, pos, limit, cut, infinite, rng, st_i, run_count)
         count_from = pos
-        if pos >= cut or st_i[S_NEED_SHUFFLE] != 0:
-            if infinite:
-                fill_infinite(shoe, 0, rng)
-                limit = n_cards
-            else:
-                # Shuffle as far as the cut card; a round that crosses it extends the shuffle.
-                shuffle_forward(shoe, 0, cut, n_cards, rng)
-                limit = cut
-            pos = 0
-            count_from = 0
-            st_i[S_NEED_SHUFFLE] = 0
-            st_i[S_SHUFFLES] += 1
-            for p in range(n_players):
-                run_count[p] = 0.0
         round_start = pos
 
         # ---- 2. bets ------------------------------------------------------------------
@@ -385,6 +501,9 @@ def play_rounds(
                 continue
             mult = 1.0
             if count_on:
+                # The bet ramp and the true-count bin are written out here and again in
+                # _solo_rounds: as a shared inlined piece they cost the Hi-Lo solo loop about
+                # 4%. test_determinism holds the two copies to the same results.
                 if infinite:
                     tc = 0.0
                 else:
@@ -418,10 +537,7 @@ def play_rounds(
 
         # ---- 3. deal ------------------------------------------------------------------
         for s in range(n_sp):
-            if pos >= limit:
-                pos, limit = _more_cards(shoe, pos, limit, round_start, infinite, rng, st_i)
-            c = np.int64(shoe[pos])
-            pos += 1
+            c, pos, limit = _draw(shoe, pos, limit, round_start, infinite, rng, st_i)
             h = s * max_split
             h_hard[h] = c
             h_ace[h] = c == 1
@@ -433,16 +549,10 @@ def play_rounds(
             h_doubled[h] = False
             spot_hands[s] = 1
             spot_insured[s] = False
-        if pos >= limit:
-            pos, limit = _more_cards(shoe, pos, limit, round_start, infinite, rng, st_i)
-        up = np.int64(shoe[pos])
-        pos += 1
+        up, pos, limit = _draw(shoe, pos, limit, round_start, infinite, rng, st_i)
         d_cards[0] = up
         for s in range(n_sp):
-            if pos >= limit:
-                pos, limit = _more_cards(shoe, pos, limit, round_start, infinite, rng, st_i)
-            c = np.int64(shoe[pos])
-            pos += 1
+            c, pos, limit = _draw(shoe, pos, limit, round_start, infinite, rng, st_i)
             h = s * max_split
             h_hard[h] += c
             h_ace[h] = h_ace[h] or c == 1
@@ -456,10 +566,7 @@ def play_rounds(
         d_ace = up == 1
         d_n = 1
         if peek:
-            if pos >= limit:
-                pos, limit = _more_cards(shoe, pos, limit, round_start, infinite, rng, st_i)
-            c = np.int64(shoe[pos])
-            pos += 1
+            c, pos, limit = _draw(shoe, pos, limit, round_start, infinite, rng, st_i)
             d_cards[1] = c
             d_hard += c
             d_ace = d_ace or c == 1
@@ -499,6 +606,9 @@ def play_rounds(
             dealer_bj = d_hard == 11 and d_ace
 
         # ---- 5. players act -----------------------------------------------------------
+        # Written out here and again in _solo_rounds: as a shared inlined piece (a hand
+        # played out, splits and doubles included) it cost the solo loop about 15%.
+        # test_determinism holds the two copies to bitwise the same results.
         any_standing = False
         any_pending = False  # a natural or insurance still waiting for the dealer's 2nd card
         if not dealer_bj:
@@ -628,35 +738,9 @@ def play_rounds(
                     i += 1
 
         # ---- 6. the dealer ------------------------------------------------------------
-        if not peek and (any_standing or (any_pending and (up == 1 or up == 10))):
-            # European no hole card: the second card comes now.
-            if pos >= limit:
-                pos, limit = _more_cards(shoe, pos, limit, round_start, infinite, rng, st_i)
-            c = np.int64(shoe[pos])
-            pos += 1
-            d_cards[1] = c
-            d_hard += c
-            d_ace = d_ace or c == 1
-            d_n = 2
-            dealer_bj = d_hard == 11 and d_ace
-        if any_standing and not dealer_bj:
-            while True:
-                dv = d_hard
-                soft = False
-                if d_ace and d_hard + 10 <= 21:
-                    dv = d_hard + 10
-                    soft = True
-                if dv > 17 or (dv == 17 and not (h17 and soft)):
-                    break
-                if pos >= limit:
-                    pos, limit = _more_cards(shoe, pos, limit, round_start, infinite, rng, st_i)
-                c = np.int64(shoe[pos])
-                pos += 1
-                d_cards[d_n] = c
-                d_n += 1
-                d_hard += c
-                d_ace = d_ace or c == 1
-        dealer_value = _value(d_hard, d_ace)
+        pos, limit, dealer_bj, dealer_value, d_n = _dealer_plays(
+            shoe, pos, limit, round_start, infinite, rng, st_i, peek, h17, up,
+            any_standing, any_pending, dealer_bj, d_hard, d_ace, d_cards, d_n, True)
 
         # ---- 7. settle ----------------------------------------------------------------
         for s in range(n_sp):
@@ -681,41 +765,17 @@ def play_rounds(
                 st = h_state[h]
                 bet = h_bet[h]
                 counters[p, C_HANDS] += 1
+                net, outcome = _hand_net(st, bet, h_hard[h], h_ace[h], dealer_value, dealer_bj, bj_payout)
                 flags = 0
                 if st == H_SURRENDERED:
-                    net = -0.5 * bet
-                    outcome = -1
                     counters[p, C_SURRENDER] += 1
                     flags |= F_SURRENDERED
                 elif st == H_NATURAL:
                     counters[p, C_BLACKJACK] += 1
                     flags |= F_NATURAL
-                    if dealer_bj:
-                        net = 0.0
-                        outcome = 0
-                    else:
-                        net = bj_payout * bet
-                        outcome = 1
                 elif st == H_BUST:
                     counters[p, C_BUST] += 1
                     flags |= F_BUST
-                    net = -bet
-                    outcome = -1
-                elif dealer_bj:
-                    # Peek: the hand was never played. No hole card: doubles and splits lost too.
-                    net = -bet
-                    outcome = -1
-                else:
-                    pv = _value(h_hard[h], h_ace[h])
-                    if dealer_value > 21 or pv > dealer_value:
-                        net = bet
-                        outcome = 1
-                    elif pv < dealer_value:
-                        net = -bet
-                        outcome = -1
-                    else:
-                        net = 0.0
-                        outcome = 0
                 if outcome > 0:
                     counters[p, C_WIN] += 1
                 elif outcome < 0:
@@ -754,11 +814,7 @@ def play_rounds(
             sums[p, S_UNIT_SQ] += unit * unit
             sums[p, S_INITIAL_BET] += bet_p[p] * n_spots[p]
             if count_on:
-                tb = tc_bin[p]
-                tc_table[p, tb, T_ROUNDS] += 1.0
-                tc_table[p, tb, T_NET] += net
-                tc_table[p, tb, T_NET_SQ] += net * net
-                tc_table[p, tb, T_WAGERED] += stake
+                _tally_tc(tc_table, p, tc_bin[p], net, stake)
         st_i[S_ROUNDS] += 1
         played += 1
 
@@ -794,6 +850,35 @@ def play_rounds_solo(
     instead of arrays indexed by player and spot. This is most configs and the benchmark;
     the general loop spends about half its time on that indexing and bookkeeping.
     """
+    max_split = rules_i[R_MAX_SPLIT]
+    # Scratch for one round, allocated once per call (d_cards only for _dealer_plays's
+    # signature: nothing writes it here).
+    h_hard = np.zeros(max_split, dtype=np.int64)
+    h_ace = np.zeros(max_split, dtype=np.bool_)
+    h_n = np.zeros(max_split, dtype=np.int64)
+    h_c0 = np.zeros(max_split, dtype=np.int64)
+    h_c1 = np.zeros(max_split, dtype=np.int64)
+    h_bet = np.zeros(max_split, dtype=np.float64)
+    h_state = np.zeros(max_split, dtype=np.int64)
+    d_cards = np.zeros(MAX_CARDS, dtype=np.int8)
+    return _solo_rounds(
+        rounds, rules_i, rules_f, act, act_poor, min_bet, n_spots, ramp_thr, ramp_mult, ramp_n,
+        ins_thr, tags, shoe, rng, st_i, bankroll, active, run_count, counters, sums, tc_table,
+        h_hard, h_ace, h_n, h_c0, h_c1, h_bet, h_state, d_cards)
+
+
+@njit(cache=True, error_model="numpy", nogil=True, _nrt=False)
+def _solo_rounds(
+    rounds,
+    rules_i, rules_f,
+    act, act_poor,
+    min_bet, n_spots, ramp_thr, ramp_mult, ramp_n, ins_thr, tags,
+    shoe, rng, st_i, bankroll, active, run_count,
+    counters, sums, tc_table,
+    h_hard, h_ace, h_n, h_c0, h_c1, h_bet, h_state, d_cards,
+):
+    """The loop of play_rounds_solo, on the scratch arrays play_rounds_solo allocates once
+    per call. Compiled with _nrt=False (nothing here allocates; see "Pieces of a round")."""
     infinite = rules_i[R_INFINITE] != 0
     h17 = rules_i[R_H17] != 0
     max_split = rules_i[R_MAX_SPLIT]
@@ -807,14 +892,6 @@ def play_rounds_solo(
     unit_bet = min_bet[0]
     count_on = rules_i[R_COUNT_ON] != 0
     n_tiers = ramp_n[0]
-
-    h_hard = np.zeros(max_split, dtype=np.int64)
-    h_ace = np.zeros(max_split, dtype=np.bool_)
-    h_n = np.zeros(max_split, dtype=np.int64)
-    h_c0 = np.zeros(max_split, dtype=np.int64)
-    h_c1 = np.zeros(max_split, dtype=np.int64)
-    h_bet = np.zeros(max_split, dtype=np.float64)
-    h_state = np.zeros(max_split, dtype=np.int64)
 
     bank = bankroll[0]
     n_rounds = counters[0, C_ROUNDS]
@@ -848,24 +925,15 @@ def play_rounds_solo(
             for i in range(count_from, pos):
                 rc += tags[0, shoe[i]]
             run_count[0] = rc
+        pos, limit = _shuffle_if_due(shoe, pos, limit, cut, infinite, rng, st_i, run_count)
         count_from = pos
-        if pos >= cut or st_i[S_NEED_SHUFFLE] != 0:
-            if infinite:
-                fill_infinite(shoe, 0, rng)
-                limit = n_cards
-            else:
-                shuffle_forward(shoe, 0, cut, n_cards, rng)
-                limit = cut
-            pos = 0
-            count_from = 0
-            st_i[S_NEED_SHUFFLE] = 0
-            st_i[S_SHUFFLES] += 1
-            run_count[0] = 0.0
         round_start = pos
 
         mult = 1.0
         tb = 0
         if count_on:
+            # Written out as in _general_rounds (see there why); test_determinism holds the
+            # copies equal.
             if infinite:
                 tc = 0.0
             else:
@@ -890,18 +958,9 @@ def play_rounds_solo(
         committed = stake
 
         # Deal: the spot, the up card, the spot, the hole card (peek only).
-        if pos >= limit:
-            pos, limit = _more_cards(shoe, pos, limit, round_start, infinite, rng, st_i)
-        c0 = np.int64(shoe[pos])
-        pos += 1
-        if pos >= limit:
-            pos, limit = _more_cards(shoe, pos, limit, round_start, infinite, rng, st_i)
-        up = np.int64(shoe[pos])
-        pos += 1
-        if pos >= limit:
-            pos, limit = _more_cards(shoe, pos, limit, round_start, infinite, rng, st_i)
-        c1 = np.int64(shoe[pos])
-        pos += 1
+        c0, pos, limit = _draw(shoe, pos, limit, round_start, infinite, rng, st_i)
+        up, pos, limit = _draw(shoe, pos, limit, round_start, infinite, rng, st_i)
+        c1, pos, limit = _draw(shoe, pos, limit, round_start, infinite, rng, st_i)
         h_hard[0] = c0 + c1
         h_ace[0] = c0 == 1 or c1 == 1
         h_n[0] = 2
@@ -914,13 +973,12 @@ def play_rounds_solo(
         nh = 1
         d_hard = up
         d_ace = up == 1
+        d_n = 1
         if peek:
-            if pos >= limit:
-                pos, limit = _more_cards(shoe, pos, limit, round_start, infinite, rng, st_i)
-            c = np.int64(shoe[pos])
-            pos += 1
+            c, pos, limit = _draw(shoe, pos, limit, round_start, infinite, rng, st_i)
             d_hard += c
             d_ace = d_ace or c == 1
+            d_n = 2
 
         if early_surrender and h_state[0] == H_LIVE:
             a = _decide(act, act_poor, 0, CTX_FIRST, h_hard[0], h_ace[0], c0, c1,
@@ -931,7 +989,8 @@ def play_rounds_solo(
         if peek and (up == 1 or up == 10):
             dealer_bj = d_hard == 11 and d_ace
 
-        # The player acts (see play_rounds for the rules of each branch).
+        # The player acts (see _general_rounds for the rules of each branch, and for why
+        # this is written out twice).
         any_standing = False
         any_pending = False
         if not dealer_bj:
@@ -1042,31 +1101,10 @@ def play_rounds_solo(
                     continue
                 i += 1
 
-        # The dealer.
-        if not peek and (any_standing or (any_pending and (up == 1 or up == 10))):
-            if pos >= limit:
-                pos, limit = _more_cards(shoe, pos, limit, round_start, infinite, rng, st_i)
-            c = np.int64(shoe[pos])
-            pos += 1
-            d_hard += c
-            d_ace = d_ace or c == 1
-            dealer_bj = d_hard == 11 and d_ace
-        if any_standing and not dealer_bj:
-            while True:
-                dv = d_hard
-                soft = False
-                if d_ace and d_hard + 10 <= 21:
-                    dv = d_hard + 10
-                    soft = True
-                if dv > 17 or (dv == 17 and not (h17 and soft)):
-                    break
-                if pos >= limit:
-                    pos, limit = _more_cards(shoe, pos, limit, round_start, infinite, rng, st_i)
-                c = np.int64(shoe[pos])
-                pos += 1
-                d_hard += c
-                d_ace = d_ace or c == 1
-        dealer_value = _value(d_hard, d_ace)
+        # The dealer (track=False: its cards are not kept).
+        pos, limit, dealer_bj, dealer_value, d_n = _dealer_plays(
+            shoe, pos, limit, round_start, infinite, rng, st_i, peek, h17, up,
+            any_standing, any_pending, dealer_bj, d_hard, d_ace, d_cards, d_n, False)
 
         # Settle, in the general loop's order of float operations.
         round_net = 0.0
@@ -1077,38 +1115,14 @@ def play_rounds_solo(
             n_dealer_bust += 1
         for i in range(nh):
             st = h_state[i]
-            hb = h_bet[i]
+            net, outcome = _hand_net(st, h_bet[i], h_hard[i], h_ace[i], dealer_value, dealer_bj, bj_payout)
             n_hands += 1
             if st == H_SURRENDERED:
-                net = -0.5 * hb
-                outcome = -1
                 n_surrender += 1
             elif st == H_NATURAL:
                 n_bj += 1
-                if dealer_bj:
-                    net = 0.0
-                    outcome = 0
-                else:
-                    net = bj_payout * hb
-                    outcome = 1
             elif st == H_BUST:
                 n_bust += 1
-                net = -hb
-                outcome = -1
-            elif dealer_bj:
-                net = -hb
-                outcome = -1
-            else:
-                pv = _value(h_hard[i], h_ace[i])
-                if dealer_value > 21 or pv > dealer_value:
-                    net = hb
-                    outcome = 1
-                elif pv < dealer_value:
-                    net = -hb
-                    outcome = -1
-                else:
-                    net = 0.0
-                    outcome = 0
             if outcome > 0:
                 n_win += 1
             elif outcome < 0:
@@ -1127,10 +1141,7 @@ def play_rounds_solo(
         s_unit_sq += unit * unit
         s_initial += bet * n_spots[0]
         if count_on:
-            tc_table[0, tb, T_ROUNDS] += 1.0
-            tc_table[0, tb, T_NET] += round_net
-            tc_table[0, tb, T_NET_SQ] += round_net * round_net
-            tc_table[0, tb, T_WAGERED] += committed
+            _tally_tc(tc_table, 0, tb, round_net, committed)
         st_i[S_ROUNDS] += 1
         played += 1
 
