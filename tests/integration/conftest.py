@@ -12,6 +12,7 @@ process group at the end, before pytest-django drops the database (the fixtures 
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import urllib.error
@@ -200,3 +201,15 @@ def alice_token(transactional_db, django_user_model) -> str:
 
     alice = django_user_model.objects.create_user(username="alice", password="alice-password-123")
     return Token.objects.create(user=alice).key
+
+
+def assert_consistent_results(results: dict[str, Any], rounds: int) -> None:
+    """What every COMPLETE job's result must satisfy: each round asked was played, and each
+    player's net is the difference of the bankrolls."""
+    assert results["rounds_played"] == results["rounds_asked"] == rounds
+    assert results["players"]
+    for player in results["players"]:
+        assert math.isclose(player["net_gain_loss"],
+                            player["final_bankroll"] - player["initial_bankroll"],
+                            abs_tol=1e-6), player
+        assert player["total_wagered"] > 0

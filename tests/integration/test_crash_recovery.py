@@ -8,7 +8,6 @@ small recovery settings (a heartbeat goes stale after 3 s) so each test takes se
 
 from __future__ import annotations
 
-import math
 import os
 import signal
 from pathlib import Path
@@ -18,7 +17,7 @@ import pytest
 
 from simulator.models import JobStatus, SimulationJob
 from tests.conftest import load_master_config
-from tests.integration.conftest import _start_web, http, procfile_command
+from tests.integration.conftest import _start_web, assert_consistent_results, http, procfile_command
 from tests.integration.processes import start_process, stop_process, wait_until
 
 pytestmark = pytest.mark.integration
@@ -105,22 +104,6 @@ def wait_for_status(web: str, token: str, job_id: str, want: set[str]) -> dict:
     return wait_until(reached, WAIT, f"job {job_id} to be {sorted(want)}", interval=0.2)
 
 
-def assert_consistent_results(web: str, token: str, job_id: str, rounds: int) -> dict:
-    status, body = http("GET", f"{web}/api/results/{job_id}/", token=token)
-    assert status == 200 and body["status"] == "COMPLETE", body
-    results = body["results"]
-    assert results["rounds_played"] == results["rounds_asked"] == rounds
-    players = results["players"]
-    players = list(players.values()) if isinstance(players, dict) else players
-    assert players
-    for player in players:
-        assert math.isclose(player["net_gain_loss"],
-                            player["final_bankroll"] - player["initial_bankroll"],
-                            abs_tol=1e-6), player
-        assert player["total_wagered"] > 0
-    return results
-
-
 class TestWorkerCrash:
     def test_a_job_whose_pool_child_is_killed_mid_run_still_completes(
         self, recovery_web, recovery_worker, alice_token
@@ -150,7 +133,9 @@ class TestWorkerCrash:
                                 {"COMPLETE", "FAILED", "CANCELLED"})
         assert final["status"] == "COMPLETE", (final, log.read_text()[-3000:])
         assert final["progress"]["rounds_done"] == LONG_JOB_ROUNDS
-        assert_consistent_results(recovery_web, alice_token, job_id, LONG_JOB_ROUNDS)
+        status, body = http("GET", f"{recovery_web}/api/results/{job_id}/", token=alice_token)
+        assert status == 200 and body["status"] == "COMPLETE", body
+        assert_consistent_results(body["results"], LONG_JOB_ROUNDS)
 
         job = SimulationJob.objects.get(id=job_id)
         # Run again from the start under a second claim, by another pool child.
