@@ -107,9 +107,7 @@ def other_loops(rounds: int, repeats: int) -> dict[str, float]:
         rates = []
         for r in range(repeats + 1):
             s = new_session(config, r)
-            arrays = (s.rules_i, s.rules_f, s.act, s.act_poor, s.min_bet, s.n_spots, s.ramp_thr,
-                      s.ramp_mult, s.ramp_n, s.ins_thr, s.tags, s.shoe, s.rng, s.st_i, s.bankroll,
-                      s.active, s.run_count, s.counters, s.sums, s.tc_table, s.log_i, s.log_f, s.log_round)
+            arrays = s.kernel_arrays
             n = 10_000 if r == 0 else rounds  # the first call is a warm-up
             wall, _ = timed(lambda: loop(n, *arrays))
             if r:

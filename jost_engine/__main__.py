@@ -47,11 +47,8 @@ def warm_up() -> int:
     config = normalize_config({"casino": "master_casino", "num_rounds": 1, "players": [
         {"profile": "master_player", "playing_strategy": "perfect_s17_basic_strategy"}]})
     s = new_session(config, 0)
-    arrays = (s.rules_i, s.rules_f, s.act, s.act_poor, s.min_bet, s.n_spots, s.ramp_thr, s.ramp_mult,
-              s.ramp_n, s.ins_thr, s.tags, s.shoe, s.rng, s.st_i, s.bankroll, s.active, s.run_count,
-              s.counters, s.sums, s.tc_table, s.log_i, s.log_f, s.log_round)
-    kernel.play_rounds(100, *arrays)
-    kernel.play_rounds_solo(100, *arrays)
+    kernel.play_rounds(100, *s.kernel_arrays)
+    kernel.play_rounds_solo(100, *s.kernel_arrays)
     print(f"kernel ready in {time.perf_counter() - start:.1f} s", file=sys.stderr)
     return 0
 

@@ -159,12 +159,16 @@ class Session:
             return 0
         # The specialised loop plays the same game bitwise; it serves most tables.
         loop = k.play_rounds_solo if k.solo_applies(self.rules_i, self.n_spots) else k.play_rounds
-        return int(loop(
-            rounds, self.rules_i, self.rules_f, self.act, self.act_poor,
-            self.min_bet, self.n_spots, self.ramp_thr, self.ramp_mult, self.ramp_n,
-            self.ins_thr, self.tags, self.shoe, self.rng, self.st_i, self.bankroll,
-            self.active, self.run_count, self.counters, self.sums, self.tc_table,
-            self.log_i, self.log_f, self.log_round))
+        return int(loop(rounds, *self.kernel_arrays))
+
+    @property
+    def kernel_arrays(self) -> tuple[np.ndarray, ...]:
+        """The arrays both round loops take after `rounds`, in their order."""
+        return (self.rules_i, self.rules_f, self.act, self.act_poor,
+                self.min_bet, self.n_spots, self.ramp_thr, self.ramp_mult, self.ramp_n,
+                self.ins_thr, self.tags, self.shoe, self.rng, self.st_i, self.bankroll,
+                self.active, self.run_count, self.counters, self.sums, self.tc_table,
+                self.log_i, self.log_f, self.log_round)
 
     @property
     def rounds_played(self) -> int:

@@ -142,12 +142,6 @@ class TestSoloLoop:
         config = Config(rules=rules, players=(player,), num_rounds=1, seed=seed, log_hands=False)
         return new_session(config, seed), new_session(config, seed)
 
-    @staticmethod
-    def arrays(s):
-        return (s.rules_i, s.rules_f, s.act, s.act_poor, s.min_bet, s.n_spots, s.ramp_thr, s.ramp_mult,
-                s.ramp_n, s.ins_thr, s.tags, s.shoe, s.rng, s.st_i, s.bankroll, s.active, s.run_count,
-                s.counters, s.sums, s.tc_table, s.log_i, s.log_f, s.log_round)
-
     @pytest.mark.parametrize("variant", list(VARIANTS))
     @pytest.mark.parametrize("bankroll", [1e9, 400.0])
     @pytest.mark.parametrize("ramp", [((-math.inf, 1.0),), RAMP], ids=["flat", "hilo ramp"])
@@ -155,7 +149,7 @@ class TestSoloLoop:
         general, solo = self.sessions(self.VARIANTS[variant], bankroll, seed=31, ramp=ramp)
         assert k.solo_applies(solo.rules_i, solo.n_spots)
         for chunk in (1, 999, 20_000):
-            assert k.play_rounds(chunk, *self.arrays(general)) == k.play_rounds_solo(chunk, *self.arrays(solo))
+            assert k.play_rounds(chunk, *general.kernel_arrays) == k.play_rounds_solo(chunk, *solo.kernel_arrays)
         for name in ("shoe", "rng", "st_i", "bankroll", "active", "run_count", "counters", "sums", "tc_table"):
             assert np.array_equal(getattr(general, name), getattr(solo, name)), name
 
