@@ -4,7 +4,7 @@
 #   - .venv with the pinned requirements-dev.txt;
 #   - redis-server, PostgreSQL and nix-instantiate installed with apt-get when absent and
 #     this runs as root (CI); otherwise the tests needing them skip and say why;
-#   - PostgreSQL and Redis started when they do not answer.
+#   - PostgreSQL, Redis and RabbitMQ started when they do not answer.
 # Extra arguments go to pytest (./scripts/test.sh tests/api -x). Exits non-zero on failure.
 set -euo pipefail
 
@@ -71,6 +71,14 @@ if ! redis_answers && command -v redis-server >/dev/null; then
     for _ in $(seq 1 50); do redis_answers && break; sleep 0.2; done
 fi
 export CELERY_BROKER_URL=${CELERY_BROKER_URL:-redis://127.0.0.1:6379/0}
+
+# --- RabbitMQ (the tests that prove an amqp:// broker works; they skip only where none can run)
+rabbit_answers() { "$PY" -c 'import socket; socket.create_connection(("127.0.0.1", 5672), 1).close()' 2>/dev/null; }
+if ! rabbit_answers && command -v rabbitmq-server >/dev/null; then
+    say "starting RabbitMQ"
+    rabbitmq-server -detached || true
+    for _ in $(seq 1 150); do rabbit_answers && break; sleep 0.2; done
+fi
 
 say "pytest on $(printf '%s' "$DATABASE_URL" | sed -E 's#://([^:@/]*):[^@]*@#://\1:***@#')"
 exec "$PY" -m pytest "$@"
