@@ -1,6 +1,7 @@
 """Engine speed: rounds per second of the numba kernel, its JIT warm-up, and plain Python.
 
-    .venv/bin/python bench/engine_speed.py [--rounds 10000000] [--repeats 5] [--python-rounds 200000]
+    .venv/bin/python bench/engine_speed.py \
+        [--rounds 10000000] [--repeats 5] [--python-rounds 200000]
 
 The game (issue 3's benchmark): 6 decks, S17, DAS, split to 4 hands, no resplit of aces,
 80% penetration, one player, flat bet, basic strategy (the shipped S17 chart). Each timing
@@ -38,16 +39,31 @@ from jost_engine.simulate import new_session  # noqa: E402
 
 CONFIG = {
     "casino": {
-        "name": "bench_6d_s17_das", "deck_count": 6, "hit_on_soft_17": False, "DAS": True,
-        "double_down_restrictions": ["any"], "allow_resplit_to_hands": 4, "allow_resplit_aces": False,
-        "hit_split_aces": False, "allow_late_surrender": False, "allow_early_surrender": False,
-        "blackjack_payout": "3:2", "reshuffle_penetration": 80, "offer_insurance": True,
+        "name": "bench_6d_s17_das",
+        "deck_count": 6,
+        "hit_on_soft_17": False,
+        "DAS": True,
+        "double_down_restrictions": ["any"],
+        "allow_resplit_to_hands": 4,
+        "allow_resplit_aces": False,
+        "hit_split_aces": False,
+        "allow_late_surrender": False,
+        "allow_early_surrender": False,
+        "blackjack_payout": "3:2",
+        "reshuffle_penetration": 80,
+        "offer_insurance": True,
         "dealer_checks_for_blackjack": True,
     },
     "num_rounds": 10_000_000,
     "seed": 1,
-    "players": [{"name": "bench", "bankroll": 1e15, "playing_strategy": "perfect_s17_basic_strategy",
-                 "betting_strategy": {"name": "FlatBettingStrategy", "params": {"bet_amount": 10}}}],
+    "players": [
+        {
+            "name": "bench",
+            "bankroll": 1e15,
+            "playing_strategy": "perfect_s17_basic_strategy",
+            "betting_strategy": {"name": "FlatBettingStrategy", "params": {"bet_amount": 10}},
+        }
+    ],
 }
 
 WARMUP_SCRIPT = f"""
@@ -78,15 +94,24 @@ def measure(rounds: int, python_rounds: int, repeats: int) -> dict[str, list[flo
     config = normalize_config(CONFIG)
     new_session(config, 0).play(10_000)  # compile or load the cache, outside the timing
     act = new_session(config, 0).act[0].tolist()
-    out: dict[str, list[float]] = {"kernel_wall": [], "kernel_cpu": [], "python_wall": [], "ratio": [],
-                                   "python_ev": []}
+    out: dict[str, list[float]] = {
+        "kernel_wall": [],
+        "kernel_cpu": [],
+        "python_wall": [],
+        "ratio": [],
+        "python_ev": [],
+    }
     for r in range(repeats):
         session = new_session(config, r + 1)
-        wall, cpu = timed(lambda: session.play(rounds))
+        wall, cpu = timed(lambda session=session: session.play(rounds))
         out["kernel_wall"].append(rounds / wall)
         out["kernel_cpu"].append(rounds / cpu)
         result: list[float] = []
-        py_wall, _ = timed(lambda: result.append(pure_python_loop.play(python_rounds, act, seed=r + 1)[1]))
+        py_wall, _ = timed(
+            lambda result=result, r=r: result.append(
+                pure_python_loop.play(python_rounds, act, seed=r + 1)[1]
+            )
+        )
         out["python_wall"].append(python_rounds / py_wall)
         out["python_ev"].append(result[0] / python_rounds)
         out["ratio"].append(out["kernel_wall"][-1] / out["python_wall"][-1])
@@ -98,18 +123,32 @@ def other_loops(rounds: int, repeats: int) -> dict[str, float]:
     insurance) on the same game, and of the one-spot loop with a Hi-Lo bet ramp."""
     from jost_engine import kernel
 
-    ramp = {**CONFIG, "players": [{**CONFIG["players"][0], "counting_strategy": "hilo", "betting_strategy": {
-        "name": "ramp", "min_bet": 10, "bet_ramp": {"-Infinity": 1, "1": 2, "2": 4, "3": 8, "4": 12}}}]}
+    ramp = {
+        **CONFIG,
+        "players": [
+            {
+                **CONFIG["players"][0],
+                "counting_strategy": "hilo",
+                "betting_strategy": {
+                    "name": "ramp",
+                    "min_bet": 10,
+                    "bet_ramp": {"-Infinity": 1, "1": 2, "2": 4, "3": 8, "4": 12},
+                },
+            }
+        ],
+    }
     out = {}
-    for name, raw, loop in (("general_loop", CONFIG, kernel.play_rounds),
-                            ("hilo_ramp", ramp, kernel.play_rounds_solo)):
+    for name, raw, loop in (
+        ("general_loop", CONFIG, kernel.play_rounds),
+        ("hilo_ramp", ramp, kernel.play_rounds_solo),
+    ):
         config = normalize_config(raw)
         rates = []
         for r in range(repeats + 1):
             s = new_session(config, r)
             arrays = s.kernel_arrays
             n = 10_000 if r == 0 else rounds  # the first call is a warm-up
-            wall, _ = timed(lambda: loop(n, *arrays))
+            wall, _ = timed(lambda loop=loop, n=n, arrays=arrays: loop(n, *arrays))
             if r:
                 rates.append(n / wall)
         out[name] = round(statistics.median(rates))
@@ -117,8 +156,18 @@ def other_loops(rounds: int, repeats: int) -> dict[str, float]:
 
 
 def warmup(repeats: int) -> list[dict[str, float]]:
-    return [json.loads(subprocess.run([sys.executable, "-c", WARMUP_SCRIPT], capture_output=True,
-                                      text=True, check=True, cwd=REPO).stdout) for _ in range(repeats)]
+    return [
+        json.loads(
+            subprocess.run(
+                [sys.executable, "-c", WARMUP_SCRIPT],
+                capture_output=True,
+                text=True,
+                check=True,
+                cwd=REPO,
+            ).stdout
+        )
+        for _ in range(repeats)
+    ]
 
 
 def main() -> None:
@@ -133,7 +182,9 @@ def main() -> None:
     warm = warmup(3)
     med = statistics.median
     report = {
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "machine": (
+            f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+        ),
         "load_average_at_end": os.getloadavg(),
         "kernel_rounds_per_second_wall": [round(x) for x in m["kernel_wall"]],
         "kernel_median_wall": round(med(m["kernel_wall"])),
@@ -147,7 +198,9 @@ def main() -> None:
         "warmup_import_s": [round(w["import"], 3) for w in warm],
         "warmup_first_call_s": [round(w["first_call"], 3) for w in warm],
         "warmup_first_call_median_s": round(med(w["first_call"] for w in warm), 3),
-        "warmup_import_plus_first_call_median_s": round(med(w["import"] + w["first_call"] for w in warm), 3),
+        "warmup_import_plus_first_call_median_s": round(
+            med(w["import"] + w["first_call"] for w in warm), 3
+        ),
     }
     print(json.dumps(report, indent=2))
 

@@ -16,8 +16,15 @@ from jost_engine import kernel as k
 HIT, STAND, SPLIT, DOUBLE, SURRENDER = k.HIT, k.STAND, k.SPLIT, k.DOUBLE, k.SURRENDER
 
 
-def play(rounds: int, act, decks: int = 6, penetration: float = 0.8, seed: int = 1,
-         max_split: int = 4, bj_payout: float = 1.5) -> tuple[int, float]:
+def play(
+    rounds: int,
+    act,
+    decks: int = 6,
+    penetration: float = 0.8,
+    seed: int = 1,
+    max_split: int = 4,
+    bj_payout: float = 1.5,
+) -> tuple[int, float]:
     """Play `rounds` flat-bet rounds of 1 unit; returns (rounds, net units).
 
     act: the kernel's resolved table for one player as nested lists [ctx][kind][row][up].
@@ -61,7 +68,9 @@ def play(rounds: int, act, decks: int = 6, penetration: float = 0.8, seed: int =
             while True:
                 if h[2] == 2:
                     ctx = 1 if split_spot else 0
-                    can_split = h[3] == h[4] and len(hands) < max_split and (h[3] != 1 or not split_spot)
+                    can_split = (
+                        h[3] == h[4] and len(hands) < max_split and (h[3] != 1 or not split_spot)
+                    )
                 else:
                     ctx = 2
                     can_split = False
@@ -71,7 +80,7 @@ def play(rounds: int, act, decks: int = 6, penetration: float = 0.8, seed: int =
                     a = act[ctx][1][h[0] + 10][up]
                 else:
                     a = act[ctx][0][h[0]][up]
-                if a == HIT or a == DOUBLE:
+                if a in (HIT, DOUBLE):
                     if a == DOUBLE:
                         h[5] *= 2.0
                     c = shoe[pos]

@@ -47,8 +47,10 @@ def main() -> None:
             walls.append(wall)
             accepts.append(accepted)
     print(f"{args.jobs} jobs of {args.rounds} rounds, warm worker:")
-    print(f"  submit -> COMPLETE  median {statistics.median(walls) * 1000:.0f} ms "
-          f"(min {min(walls) * 1000:.0f}, max {max(walls) * 1000:.0f})")
+    print(
+        f"  submit -> COMPLETE  median {statistics.median(walls) * 1000:.0f} ms "
+        f"(min {min(walls) * 1000:.0f}, max {max(walls) * 1000:.0f})"
+    )
     print(f"  submit -> 202       median {statistics.median(accepts) * 1000:.1f} ms")
 
 

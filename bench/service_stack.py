@@ -16,8 +16,9 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -70,45 +71,84 @@ class Stack:
         self.token = ""
 
     def _start(self, command: str | list[str], env: dict[str, str], log: str) -> subprocess.Popen:
-        proc = subprocess.Popen(command, shell=isinstance(command, str), cwd=REPO, env=env,
-                                stdout=open(self.tmp / log, "wb"), stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True,
-                                executable="/bin/bash" if isinstance(command, str) else None)
+        with open(self.tmp / log, "wb") as handle:
+            proc = subprocess.Popen(
+                command,
+                shell=isinstance(command, str),
+                cwd=REPO,
+                env=env,
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                executable="/bin/bash" if isinstance(command, str) else None,
+            )
         self.procs.append(proc)
         return proc
 
-    def __enter__(self) -> "Stack":
+    def __enter__(self) -> Stack:
         import psycopg
         import redis
 
         with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{self.db_name}"')
         redis_port, web_port = free_port(), free_port()
-        self._start([shutil.which("redis-server") or "redis-server", "--port", str(redis_port),
-                     "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                     "--dir", str(self.tmp)], dict(os.environ), "redis.log")
+        self._start(
+            [
+                shutil.which("redis-server") or "redis-server",
+                "--port",
+                str(redis_port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.tmp),
+            ],
+            dict(os.environ),
+            "redis.log",
+        )
         wait(lambda: _pings(redis, redis_port), 20, "redis")
         db_url = ADMIN_URL.rsplit("/", 1)[0] + "/" + self.db_name
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
             "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
             "DJANGO_SETTINGS_MODULE": "service.settings_bench",
-            "DATABASE_URL": db_url, "CELERY_BROKER_URL": f"redis://127.0.0.1:{redis_port}/0",
+            "DATABASE_URL": db_url,
+            "CELERY_BROKER_URL": f"redis://127.0.0.1:{redis_port}/0",
             "SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEF",
-            "DEBUG": "false", "SECURE_SSL_REDIRECT": "false", "ALLOWED_HOSTS": "127.0.0.1",
-            "WEB_CONCURRENCY": str(self.web_concurrency), "CELERY_CONCURRENCY": "1",
-            "PORT": str(web_port), "GUNICORN_LOG_LEVEL": "warning",
+            "DEBUG": "false",
+            "SECURE_SSL_REDIRECT": "false",
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "WEB_CONCURRENCY": str(self.web_concurrency),
+            "CELERY_CONCURRENCY": "1",
+            "PORT": str(web_port),
+            "GUNICORN_LOG_LEVEL": "warning",
         }
-        run = lambda *args: subprocess.run([sys.executable, "manage.py", *args], cwd=REPO,  # noqa: E731
-                                           env=self.env, check=True, capture_output=True, text=True)
+
+        def run(*args):
+            return subprocess.run(
+                [sys.executable, "manage.py", *args],
+                cwd=REPO,
+                env=self.env,
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+
         run("migrate", "--noinput")
         self.token = run("ensure_dev_user", "--username", "bench").stdout.strip()
         worker_log = self.tmp / "worker.log"
         self._start(procfile("worker"), self.env, "worker.log")
         wait(lambda: " ready." in worker_log.read_text(errors="replace"), 120, "the worker")
         # Access logs off: writing a line per request would be part of what is measured.
-        self._start(procfile("web").replace("gunicorn ", "gunicorn --access-logfile /dev/null ", 1),
-                    self.env, "web.log")
+        self._start(
+            procfile("web").replace("gunicorn ", "gunicorn --access-logfile /dev/null ", 1),
+            self.env,
+            "web.log",
+        )
         self.base = f"http://127.0.0.1:{web_port}"
         wait(lambda: _answers(f"{self.base}/healthz"), 60, "gunicorn")
         return self

@@ -51,8 +51,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     args = parser.parse_args()
     with stack(web_concurrency=2) as running:
-        status, body = http("POST", f"{running.base}/api/submit/", master_config(1000),
-                            running.token)
+        _status, body = http(
+            "POST", f"{running.base}/api/submit/", master_config(1000), running.token
+        )
         status_url = f"{running.base}/api/status/{body['job_id']}/"
         bare_url = f"{running.base}/bench/bare-json"
         rate(status_url, running.token, 1.0, args.clients)  # warm both paths
@@ -62,10 +63,14 @@ def main() -> None:
             api.append(rate(status_url, running.token, args.seconds, args.clients))
             bare.append(rate(bare_url, None, args.seconds, args.clients))
     a, b = statistics.median(api), statistics.median(bare)
-    print(f"{args.rounds} rounds x {args.seconds:.0f} s, {args.clients} client threads, "
-          "gunicorn 2 sync workers:")
-    print(f"  GET /api/status/<id>/   median {a:.0f} req/s  (rounds: {', '.join(f'{x:.0f}' for x in api)})")
-    print(f"  GET /bench/bare-json    median {b:.0f} req/s  (rounds: {', '.join(f'{x:.0f}' for x in bare)})")
+    print(
+        f"{args.rounds} rounds x {args.seconds:.0f} s, {args.clients} client threads, "
+        "gunicorn 2 sync workers:"
+    )
+    api_rounds = ", ".join(f"{x:.0f}" for x in api)
+    bare_rounds = ", ".join(f"{x:.0f}" for x in bare)
+    print(f"  GET /api/status/<id>/   median {a:.0f} req/s  (rounds: {api_rounds})")
+    print(f"  GET /bench/bare-json    median {b:.0f} req/s  (rounds: {bare_rounds})")
     print(f"  ratio status / bare     {a / b:.2f}")
 
 

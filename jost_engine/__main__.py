@@ -31,8 +31,10 @@ def progress_bar(stream: TextIO, width: int = 30):
         fraction = done / asked if asked else 1.0
         filled = int(width * fraction)
         rate = done / max(time.perf_counter() - start, 1e-9)
-        stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {fraction:4.0%}  "
-                     f"{done:,} / {asked:,} rounds  {rate / 1e6:.1f} M/s")
+        stream.write(
+            f"\r[{'#' * filled}{'.' * (width - filled)}] {fraction:4.0%}  "
+            f"{done:,} / {asked:,} rounds  {rate / 1e6:.1f} M/s"
+        )
         stream.flush()
 
     return draw
@@ -44,8 +46,15 @@ def warm_up() -> int:
     from jost_engine.simulate import new_session
 
     start = time.perf_counter()
-    config = normalize_config({"casino": "master_casino", "num_rounds": 1, "players": [
-        {"profile": "master_player", "playing_strategy": "perfect_s17_basic_strategy"}]})
+    config = normalize_config(
+        {
+            "casino": "master_casino",
+            "num_rounds": 1,
+            "players": [
+                {"profile": "master_player", "playing_strategy": "perfect_s17_basic_strategy"}
+            ],
+        }
+    )
     s = new_session(config, 0)
     kernel.play_rounds(100, *s.kernel_arrays)
     kernel.play_rounds_solo(100, *s.kernel_arrays)
@@ -54,13 +63,21 @@ def warm_up() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m jost_engine", description="Run a blackjack simulation config.")
+    parser = argparse.ArgumentParser(
+        prog="python -m jost_engine", description="Run a blackjack simulation config."
+    )
     parser.add_argument("config", type=Path, nargs="?", help="a JSON config in any JOST dialect")
     parser.add_argument("--rounds", type=int, help="rounds to play (overrides num_rounds)")
     parser.add_argument("--seed", type=int, help="seed (overrides the config's; drawn if neither)")
     parser.add_argument("--out", type=Path, help="write the results here instead of stdout")
-    parser.add_argument("--progress", action="store_true", help="draw the progress bar even when stderr is not a terminal")
-    parser.add_argument("--warm-up", action="store_true", help="compile the kernel into the cache and exit")
+    parser.add_argument(
+        "--progress",
+        action="store_true",
+        help="draw the progress bar even when stderr is not a terminal",
+    )
+    parser.add_argument(
+        "--warm-up", action="store_true", help="compile the kernel into the cache and exit"
+    )
     args = parser.parse_args(argv)
     if args.warm_up:
         return warm_up()
@@ -92,8 +109,12 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_CONFIG
 
     show = args.progress or sys.stderr.isatty()
-    doc = run_simulation_from_config(config, progress=progress_bar(sys.stderr) if show else None,
-                                     rounds=args.rounds, seed=args.seed)
+    doc = run_simulation_from_config(
+        config,
+        progress=progress_bar(sys.stderr) if show else None,
+        rounds=args.rounds,
+        seed=args.seed,
+    )
     if show:
         sys.stderr.write("\n")  # end the bar's line, also when every player went broke early
     text = json.dumps(doc, indent=2, allow_nan=False)

@@ -39,10 +39,16 @@ from functools import lru_cache
 
 import numpy as np
 
+from jost_engine._composition import FiniteShoeUpCard
 from jost_engine._dealer import full_shoe
 from jost_engine._ev import two_cards
-from jost_engine._composition import FiniteShoeUpCard
-from jost_engine._round import UpCardContext, blackjack_value, round_value, surrender_allowed, surrender_value
+from jost_engine._round import (
+    UpCardContext,
+    blackjack_value,
+    round_value,
+    surrender_allowed,
+    surrender_value,
+)
 from jost_engine.config import HARD_TOTALS, PAIR_KEYS, SOFT_TOTALS, UP_CARDS, PlayingStrategy, Rules
 from jost_engine.strategy import pair_index, up_index
 
@@ -76,7 +82,13 @@ def _auto_for(rules: Rules) -> PlayingStrategy:
             soft[str(t)][up] = choose(row) if row else "S"
         for key in PAIR_KEYS:
             pairs[key][up] = choose(rows[("pair", pair_index(key))])
-    return PlayingStrategy(name=f"auto ({rules.decks or 'infinite'} decks)", auto=False, hard=hard, soft=soft, pairs=pairs)
+    return PlayingStrategy(
+        name=f"auto ({rules.decks or 'infinite'} decks)",
+        auto=False,
+        hard=hard,
+        soft=soft,
+        pairs=pairs,
+    )
 
 
 def choose(row: dict[str, float]) -> str:

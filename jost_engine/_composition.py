@@ -18,7 +18,7 @@ card); the Python class only combines its answers under the rules.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 from numba import njit, types
@@ -134,7 +134,9 @@ def _multi(shoe, n, st, peek, partner, total, soft, removed, dmemo, mmemo):
             if t > 21:
                 hit -= probs[c]
             else:
-                hit += probs[c] * _multi(shoe, n, st, peek, partner, t, s, removed + (1 << (5 * c)), dmemo, mmemo)
+                hit += probs[c] * _multi(
+                    shoe, n, st, peek, partner, t, s, removed + (1 << (5 * c)), dmemo, mmemo
+                )
         value = hit
         if total > 11 or soft:
             value = max(hit, _stand(total, _dealer(shoe, st, peek, removed, dmemo)))
@@ -186,8 +188,18 @@ class FiniteShoeUpCard:
     def hand_evs(self, total: int, soft: bool, removed: int) -> np.ndarray:
         """[stand, hit, double, P(dealer bj)] for a hand of (total, soft) with the
         player's cards `removed` (an int, see ONE) out of the shoe."""
-        return _hand_evs(self.shoe, self.n, self._states, self.rules.dealer_peeks,
-                         self.partner, total, soft, removed, self._dmemo, self._mmemo)
+        return _hand_evs(
+            self.shoe,
+            self.n,
+            self._states,
+            self.rules.dealer_peeks,
+            self.partner,
+            total,
+            soft,
+            removed,
+            self._dmemo,
+            self._mmemo,
+        )
 
     def may_double(self, total: int) -> bool:
         allowed = self.rules.double_totals
@@ -219,7 +231,7 @@ class FiniteShoeUpCard:
         resplit = card != 1 or rules.resplit_aces
         resplits = max(rules.max_split_hands - 2, 0) if resplit else 0
 
-        @lru_cache(maxsize=None)
+        @cache
         def parts(m: int) -> tuple[float, float, float]:
             # (w, r, stuck) with m pair cards out: w = sum over non-pair cards x of
             # P(x) * EV of the hand (card, x); r = P(pair card); stuck = EV of (card, card).
@@ -240,7 +252,7 @@ class FiniteShoeUpCard:
             w = sum(probs[x] * value(x) for x in range(1, 11) if x != card and probs[x] > 0)
             return w, r, (value(card) if r > 0 else 0.0)
 
-        @lru_cache(maxsize=None)
+        @cache
         def f(pending: int, left: int, m: int) -> float:
             # Expected sum of the EVs of `pending` hands still to get their second card,
             # `left` resplits allowed, m pair cards out of the shoe.
@@ -253,7 +265,7 @@ class FiniteShoeUpCard:
                 return w + (1.0 - r) * f(pending - 1, 0, m) + r * (stuck + f(pending - 1, 0, m + 1))
             return w + (1.0 - r) * f(pending - 1, left, m) + r * f(pending + 1, left - 1, m + 1)
 
-        @lru_cache(maxsize=None)
+        @cache
         def frozen(pending: int, left: int) -> float:
             # The same once TRACKED_PAIR_CARDS are out: later pair cards no longer change
             # the shoe, and a hand limit this far off counts as unlimited.

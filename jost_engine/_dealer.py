@@ -6,7 +6,7 @@ An outcome vector has OUTCOMES slots: final totals 17..21, bust, blackjack.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 from numba import njit
@@ -99,7 +99,7 @@ def given_no_blackjack(outcomes: np.ndarray) -> np.ndarray:
     return conditioned
 
 
-@lru_cache(maxsize=None)
+@cache
 def dealer_states(up: int, h17: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every multiset of cards (hole card and draws) with which a dealer showing `up`
     still has to draw, by number of cards, and where each next card leads.

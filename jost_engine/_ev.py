@@ -15,7 +15,7 @@ EVs are per unit of the hand's initial bet; a double counts twice.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
@@ -23,7 +23,9 @@ from jost_engine._dealer import BLACKJACK, BUST
 from jost_engine.config import Rules
 from jost_engine.strategy import ACTION_CODE
 
-H, S, P, DH, DS, RH, RS, RP = (ACTION_CODE[a] for a in ("H", "S", "P", "Dh", "Ds", "Rh", "Rs", "Rp"))
+H, S, P, DH, DS, RH, RS, RP = (
+    ACTION_CODE[a] for a in ("H", "S", "P", "Dh", "Ds", "Rh", "Rs", "Rp")
+)
 
 # A hand limit this high is treated as unlimited (closed form). Needing more than 64 hands
 # takes over 62 resplits: for a chart that splits tens (the likeliest pair card, 4/13)
@@ -31,7 +33,7 @@ H, S, P, DH, DS, RH, RS, RP = (ACTION_CODE[a] for a in ("H", "S", "P", "Dh", "Ds
 UNLIMITED_HANDS = 64
 
 
-@lru_cache(maxsize=None)
+@cache
 def add_card(total: int, soft: bool, card: int) -> tuple[int, bool]:
     """Hand (total, soft) plus a card -> new (total, soft); total 22 means bust.
     Soft means an ace is counted as 11."""
@@ -185,7 +187,7 @@ def _split_total(w: float, r: float, stuck: float, resplits: int) -> float:
     if resplits >= UNLIMITED_HANDS - 2:
         return 2.0 * w / (1.0 - 2.0 * r)
 
-    @lru_cache(maxsize=None)
+    @cache
     def f(s: int, k: int) -> float:
         if s == 0:
             return 0.0

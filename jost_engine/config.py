@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from jost_engine import profiles
 
@@ -23,9 +24,20 @@ ACTIONS: tuple[str, ...] = ("H", "S", "P", "Dh", "Ds", "Rh", "Rs", "Rp")
 
 # Dealer up-card keys as charts write them; "10" stands for every ten-value card.
 UP_CARDS: tuple[str, ...] = ("2", "3", "4", "5", "6", "7", "8", "9", "10", "A")
-HARD_TOTALS: tuple[int, ...] = tuple(range(4, 22))   # 4 (2,2 that cannot split) .. 21
+HARD_TOTALS: tuple[int, ...] = tuple(range(4, 22))  # 4 (2,2 that cannot split) .. 21
 SOFT_TOTALS: tuple[int, ...] = tuple(range(12, 22))  # 12 (A,A that cannot split) .. 21
-PAIR_KEYS: tuple[str, ...] = ("2,2", "3,3", "4,4", "5,5", "6,6", "7,7", "8,8", "9,9", "10,10", "A,A")
+PAIR_KEYS: tuple[str, ...] = (
+    "2,2",
+    "3,3",
+    "4,4",
+    "5,5",
+    "6,6",
+    "7,7",
+    "8,8",
+    "9,9",
+    "10,10",
+    "A,A",
+)
 
 # Card tags of a counting system, in rank order 2..9, 10 (every ten-value card), A.
 TAG_RANKS: tuple[str, ...] = ("2", "3", "4", "5", "6", "7", "8", "9", "10", "A")
@@ -128,7 +140,6 @@ class Config:
 Resolver = Callable[[str, str], "Mapping[str, Any] | None"]
 
 
-
 # --------------------------------------------------------------------------------------
 # Limits and defaults of the normalised config.
 # --------------------------------------------------------------------------------------
@@ -144,8 +155,20 @@ MAX_NAME_LENGTH = 100
 
 # Fields that JOST's data and clients carry but that do not change a simulation: they are
 # accepted and dropped wherever they appear, rather than rejected as unknown.
-IGNORED_FIELDS = frozenset({"description", "notes", "title", "id", "is_default", "is_custom",
-                            "created_at", "updated_at", "simulation_name", "version"})
+IGNORED_FIELDS = frozenset(
+    {
+        "description",
+        "notes",
+        "title",
+        "id",
+        "is_default",
+        "is_custom",
+        "created_at",
+        "updated_at",
+        "simulation_name",
+        "version",
+    }
+)
 
 # A missing `counting_strategy` counts Hi-Lo; a missing playing strategy is basic strategy
 # computed for the rules ("auto"); a missing betting strategy bets min_bet flat.
@@ -218,8 +241,9 @@ class _Fields:
         self.known.add(name)
         return self.entries[name][0] if name in self.entries else _MISSING
 
-    def take_one(self, names: tuple[str, ...], check: Callable[[Any, str], Any],
-                 default: Any) -> Any:
+    def take_one(
+        self, names: tuple[str, ...], check: Callable[[Any, str], Any], default: Any
+    ) -> Any:
         """The checked value of whichever alias is given; aliases given twice must agree."""
         chosen: Any = _MISSING
         chosen_name = ""
@@ -276,6 +300,7 @@ def _checker(problems: _Problems):
                 problems.add(path, f"must be {low}..{high}, got {int(value)}")
                 return _BAD
             return int(value)
+
         return check
 
     def positive(value: Any, path: str) -> Any:
@@ -328,8 +353,14 @@ class _Context:
             return None
         return found
 
-    def flatten(self, kind: str, raw: Any, path: str, links: tuple[str, ...] = ("parent",),
-                seen: tuple[str, ...] = ()) -> tuple[dict[str, tuple[Any, str]], str | None] | None:
+    def flatten(
+        self,
+        kind: str,
+        raw: Any,
+        path: str,
+        links: tuple[str, ...] = ("parent",),
+        seen: tuple[str, ...] = (),
+    ) -> tuple[dict[str, tuple[Any, str]], str | None] | None:
         """A profile given by name or inline, with its parent chain overlaid.
 
         Returns (fields with the path each came from, the name it was looked up by), or
@@ -481,20 +512,26 @@ def _rules(raw: Any, path: str, ctx: _Context) -> Rules:
     p = ctx.problems
 
     name = f.take_one(("name",), ctx.name, looked_up or "custom casino")
-    decks = f.take_one(("deck_count", "decks", "num_decks"),
-                       lambda v, at: _decks(v, at, p), 6)
+    decks = f.take_one(("deck_count", "decks", "num_decks"), lambda v, at: _decks(v, at, p), 6)
     hits = f.take_one(("hit_on_soft_17", "dealer_hits_soft_17"), ctx.boolean, _MISSING)
     stands = f.take_one(("dealer_stands_on_soft_17",), ctx.boolean, _MISSING)
-    if hits is not _MISSING and stands is not _MISSING and _BAD not in (hits, stands) \
-            and hits == stands:
-        p.add(f.path_of("dealer_stands_on_soft_17"),
-              "contradicts hit_on_soft_17 (the dealer cannot both hit and stand on soft 17)")
+    if (
+        hits is not _MISSING
+        and stands is not _MISSING
+        and _BAD not in (hits, stands)
+        and hits == stands
+    ):
+        p.add(
+            f.path_of("dealer_stands_on_soft_17"),
+            "contradicts hit_on_soft_17 (the dealer cannot both hit and stand on soft 17)",
+        )
     if hits is _MISSING:
         hits = (not stands) if stands not in (_MISSING, _BAD) else False
     das = f.take_one(("DAS", "allow_double_after_split", "double_after_split"), ctx.boolean, True)
 
-    restricted = f.take_one(("double_down_restrictions",),
-                            lambda v, at: _double_totals(v, at, p), _MISSING)
+    restricted = f.take_one(
+        ("double_down_restrictions",), lambda v, at: _double_totals(v, at, p), _MISSING
+    )
     any_two = f.take_one(("allow_double_on_any_two",), ctx.boolean, _MISSING)
     if restricted is _MISSING:
         # JOST's boolean says only "any two or not"; not-any is taken as the common
@@ -502,27 +539,44 @@ def _rules(raw: Any, path: str, ctx: _Context) -> Rules:
         double_totals = (9, 10, 11) if any_two is False else None
     else:
         double_totals = restricted
-        if any_two is not _MISSING and any_two is not _BAD and restricted is not _BAD \
-                and any_two != (restricted is None):
+        if (
+            any_two is not _MISSING
+            and any_two is not _BAD
+            and restricted is not _BAD
+            and any_two != (restricted is None)
+        ):
             p.add(f.path_of("allow_double_on_any_two"), "contradicts double_down_restrictions")
 
-    split_hands = f.take_one(("allow_resplit_to_hands", "max_split_hands"),
-                             ctx.integer(1, MAX_SPLIT_HANDS), 4)
+    split_hands = f.take_one(
+        ("allow_resplit_to_hands", "max_split_hands"), ctx.integer(1, MAX_SPLIT_HANDS), 4
+    )
     resplit_aces = f.take_one(("allow_resplit_aces", "resplit_aces"), ctx.boolean, False)
     hit_split_aces = f.take_one(("hit_split_aces",), ctx.boolean, False)
     late = f.take_one(("allow_late_surrender", "late_surrender"), ctx.boolean, False)
     early = f.take_one(("allow_early_surrender", "early_surrender"), ctx.boolean, False)
     payout = f.take_one(("blackjack_payout",), lambda v, at: _payout(v, at, p), 1.5)
-    penetration = f.take_one(("reshuffle_penetration", "penetration"),
-                             lambda v, at: _penetration(v, at, p), 0.75)
+    penetration = f.take_one(
+        ("reshuffle_penetration", "penetration"), lambda v, at: _penetration(v, at, p), 0.75
+    )
     insurance = f.take_one(("offer_insurance",), ctx.boolean, True)
     peeks = f.take_one(("dealer_checks_for_blackjack", "dealer_peeks"), ctx.boolean, True)
     f.finish()
-    return Rules(name=name, decks=decks, hit_soft_17=hits, double_totals=double_totals,
-                 double_after_split=das, max_split_hands=split_hands,
-                 resplit_aces=resplit_aces, hit_split_aces=hit_split_aces,
-                 late_surrender=late, early_surrender=early, blackjack_payout=payout,
-                 penetration=penetration, offer_insurance=insurance, dealer_peeks=peeks)
+    return Rules(
+        name=name,
+        decks=decks,
+        hit_soft_17=hits,
+        double_totals=double_totals,
+        double_after_split=das,
+        max_split_hands=split_hands,
+        resplit_aces=resplit_aces,
+        hit_split_aces=hit_split_aces,
+        late_surrender=late,
+        early_surrender=early,
+        blackjack_payout=payout,
+        penetration=penetration,
+        offer_insurance=insurance,
+        dealer_peeks=peeks,
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -530,22 +584,39 @@ def _rules(raw: Any, path: str, ctx: _Context) -> Rules:
 # --------------------------------------------------------------------------------------
 
 _ACTION_SPELLINGS: dict[str, str] = {
-    "h": "H", "hit": "H",
-    "s": "S", "stand": "S",
-    "p": "P", "sp": "P", "split": "P",
-    "d": "Dh", "dh": "Dh", "double": "Dh",
+    "h": "H",
+    "hit": "H",
+    "s": "S",
+    "stand": "S",
+    "p": "P",
+    "sp": "P",
+    "split": "P",
+    "d": "Dh",
+    "dh": "Dh",
+    "double": "Dh",
     "ds": "Ds",
     # JOST spelt surrender R, Sr or u; each means "surrender if allowed, else hit".
-    "r": "Rh", "sr": "Rh", "u": "Rh", "rh": "Rh", "surrender": "Rh",
-    "rs": "Rs", "rp": "Rp",
+    "r": "Rh",
+    "sr": "Rh",
+    "u": "Rh",
+    "rh": "Rh",
+    "surrender": "Rh",
+    "rs": "Rs",
+    "rp": "Rp",
 }
 _SPLIT_ACTIONS = frozenset({"P", "Rp"})
 
 _UP_SPELLINGS: dict[str, str] = {
     **{str(n): str(n) for n in range(2, 11)},
-    "t": "10", "j": "10", "q": "10", "k": "10",
+    "t": "10",
+    "j": "10",
+    "q": "10",
+    "k": "10",
     # Charts write the dealer's ace as A, 11 (range keys such as "2-11") or 1.
-    "a": "A", "11": "A", "1": "A", "ace": "A",
+    "a": "A",
+    "11": "A",
+    "1": "A",
+    "ace": "A",
 }
 _RANKS: dict[str, str] = {**_UP_SPELLINGS}
 
@@ -578,7 +649,7 @@ def _up_span(key: str) -> list[str] | None:
         return None
     start = UP_CARDS.index(_UP_SPELLINGS[parts[0]])
     end = UP_CARDS.index(_UP_SPELLINGS[parts[1]])
-    return list(UP_CARDS[start:end + 1]) if start <= end else None
+    return list(UP_CARDS[start : end + 1]) if start <= end else None
 
 
 def _rank(text: str) -> str | None:
@@ -621,7 +692,9 @@ def _row_span(table: str, key: str) -> list[str] | None:
 def _action(value: Any, table: str, path: str, problems: _Problems) -> str | None:
     code = _ACTION_SPELLINGS.get(value.strip().lower()) if isinstance(value, str) else None
     if code is None:
-        problems.add(path, f"not an action: use H, S, D, P or R (Sr, u), or one of {', '.join(ACTIONS)}")
+        problems.add(
+            path, f"not an action: use H, S, D, P or R (Sr, u), or one of {', '.join(ACTIONS)}"
+        )
         return None
     if code in _SPLIT_ACTIONS and table != "pairs":
         problems.add(path, f"{code} (split) is only for pairs")
@@ -641,10 +714,12 @@ def _chart_table(raw: Any, table: str, path: str, problems: _Problems) -> dict[s
         row_path = _entry(path, row_key)
         span = _row_span(table, row_key)
         if span is None:
-            what = {"hard": "a hard total 4..21 or a range such as \"5-8\"",
-                    "soft": "a soft total 12..21, a range or \"A,7\"",
-                    "soft_totals": "the card beside the ace, 2..9 or A",
-                    "pairs": "a pair such as \"8,8\", \"T,T\" or \"A,A\""}[table]
+            what = {
+                "hard": 'a hard total 4..21 or a range such as "5-8"',
+                "soft": 'a soft total 12..21, a range or "A,7"',
+                "soft_totals": "the card beside the ace, 2..9 or A",
+                "pairs": 'a pair such as "8,8", "T,T" or "A,A"',
+            }[table]
             problems.add(row_path, f"not {what}")
             continue
         # A row given as one action plays it against every up card ("17-21": "S").
@@ -657,7 +732,9 @@ def _chart_table(raw: Any, table: str, path: str, problems: _Problems) -> dict[s
             cell_path = _entry(row_path, up_key)
             ups = _up_span(up_key)
             if ups is None:
-                problems.add(cell_path, "not a dealer up card 2..10, A (11) or a range such as \"2-6\"")
+                problems.add(
+                    cell_path, 'not a dealer up card 2..10, A (11) or a range such as "2-6"'
+                )
                 continue
             code = _action(value, canonical, cell_path, problems)
             if code is None:
@@ -667,8 +744,11 @@ def _chart_table(raw: Any, table: str, path: str, problems: _Problems) -> dict[s
                 row_cells = rows.setdefault(row, {})
                 for up in ups:
                     if row_cells.get(up, code) != code:
-                        problems.add(cell_path, f"{canonical} {row} against {up} is given twice "
-                                                f"({row_cells[up]} and {code})")
+                        problems.add(
+                            cell_path,
+                            f"{canonical} {row} against {up} is given twice "
+                            f"({row_cells[up]} and {code})",
+                        )
                     row_cells[up] = code
     for row, row_cells in rows.items():
         missing = [up for up in UP_CARDS if up not in row_cells]
@@ -677,11 +757,17 @@ def _chart_table(raw: Any, table: str, path: str, problems: _Problems) -> dict[s
     return {row: {up: row_cells.get(up, "H") for up in UP_CARDS} for row, row_cells in rows.items()}
 
 
-def _complete_chart(given: dict[str, dict[str, dict[str, str]]]) -> dict[str, dict[str, dict[str, str]]]:
-    hard = {str(t): given["hard"].get(str(t)) or {up: _default_hard(t) for up in UP_CARDS}
-            for t in HARD_TOTALS}
-    soft = {str(t): given["soft"].get(str(t)) or {up: _default_soft(t) for up in UP_CARDS}
-            for t in SOFT_TOTALS}
+def _complete_chart(
+    given: dict[str, dict[str, dict[str, str]]],
+) -> dict[str, dict[str, dict[str, str]]]:
+    hard = {
+        str(t): given["hard"].get(str(t)) or {up: _default_hard(t) for up in UP_CARDS}
+        for t in HARD_TOTALS
+    }
+    soft = {
+        str(t): given["soft"].get(str(t)) or {up: _default_soft(t) for up in UP_CARDS}
+        for t in SOFT_TOTALS
+    }
     totals = {"hard": hard, "soft": soft}
     pairs = {}
     for key in PAIR_KEYS:
@@ -698,7 +784,7 @@ _INVALID_CHART = PlayingStrategy(name="invalid", auto=True)
 
 
 def _playing(raw: Any, path: str, ctx: _Context, seen: tuple[str, ...] = ()) -> PlayingStrategy:
-    """"auto", a name, or an object with a chart (`strategy: {hard, soft, pairs}`, the
+    """ "auto", a name, or an object with a chart (`strategy: {hard, soft, pairs}`, the
     same three tables at top level, or JOST_ENGINE's `hard_totals`/`soft_totals`), or
     `{"strategy": "auto"}` / `{"auto": true}`.
 
@@ -746,8 +832,9 @@ def _playing(raw: Any, path: str, ctx: _Context, seen: tuple[str, ...] = ()) -> 
         if value is _MISSING:
             continue
         given = True
-        parsed = _chart_table(value, "hard" if table == "hard_totals" else table,
-                              f.path_of(table), ctx.problems)
+        parsed = _chart_table(
+            value, "hard" if table == "hard_totals" else table, f.path_of(table), ctx.problems
+        )
         target = tables[table.removesuffix("_totals")]
         for row, cells in parsed.items():
             if row in target and target[row] != cells:
@@ -777,14 +864,20 @@ def _playing(raw: Any, path: str, ctx: _Context, seen: tuple[str, ...] = ()) -> 
         ctx.problems.add(path, 'no chart: give strategy.hard/soft/pairs, or "auto"')
         return placeholder
     chart = _complete_chart(tables)
-    return PlayingStrategy(name=name or "custom chart", auto=False,
-                           hard=chart["hard"], soft=chart["soft"], pairs=chart["pairs"],
-                           insurance_true_count=insurance)
+    return PlayingStrategy(
+        name=name or "custom chart",
+        auto=False,
+        hard=chart["hard"],
+        soft=chart["soft"],
+        pairs=chart["pairs"],
+        insurance_true_count=insurance,
+    )
 
 
 def _insurance(problems: _Problems) -> Callable[[Any, str], Any]:
     """`insurance`: "never" (the default, basic strategy), "always", or the true count at
     or above which the player insures (Hi-Lo's index is +3)."""
+
     def check(value: Any, path: str) -> Any:
         if isinstance(value, str) and value.strip().lower() in {"never", "always"}:
             return None if value.strip().lower() == "never" else -_INF
@@ -792,6 +885,7 @@ def _insurance(problems: _Problems) -> Callable[[Any, str], Any]:
             return float(value)
         problems.add(path, 'not "never", "always" or a true count')
         return _BAD
+
     return check
 
 
@@ -843,16 +937,26 @@ def _ramp(raw: Any, path: str, ctx: _Context) -> Any:
             f = _Fields(_plain_entries(tier, at), at, p)
             threshold = f.take("count_threshold")
             multiplier = f.take("bet_multiplier")
-            for field_name, value in (("count_threshold", threshold), ("bet_multiplier", multiplier)):
+            for field_name, value in (
+                ("count_threshold", threshold),
+                ("bet_multiplier", multiplier),
+            ):
                 if value is _MISSING:
                     p.add(_field(at, field_name), "required")
             f.finish()
             if threshold is _MISSING or multiplier is _MISSING:
                 continue
-            pairs.append((_threshold(threshold, f.path_of("count_threshold"), p),
-                          ctx.positive(multiplier, f.path_of("bet_multiplier")), at))
+            pairs.append(
+                (
+                    _threshold(threshold, f.path_of("count_threshold"), p),
+                    ctx.positive(multiplier, f.path_of("bet_multiplier")),
+                    at,
+                )
+            )
     else:
-        p.add(path, 'not an object of thresholds or a list of {"count_threshold", "bet_multiplier"}')
+        p.add(
+            path, 'not an object of thresholds or a list of {"count_threshold", "bet_multiplier"}'
+        )
         return _BAD
     tiers: dict[float, float] = {}
     bad = False
@@ -878,7 +982,9 @@ def _betting(raw: Any, path: str, ctx: _Context) -> BettingStrategy:
     1..7, default 1), `bet_ramp` (absent: flat). JOST's class form
     `{"name": "FlatBettingStrategy", "params": {"bet_amount": 100}}` is a flat bet.
     """
-    placeholder = BettingStrategy(name="invalid", min_bet=DEFAULT_MIN_BET, num_hands=1, ramp=FLAT_RAMP)
+    placeholder = BettingStrategy(
+        name="invalid", min_bet=DEFAULT_MIN_BET, num_hands=1, ramp=FLAT_RAMP
+    )
     flat = ctx.flatten("betting_strategy", raw, path)
     if flat is None:
         return placeholder
@@ -925,7 +1031,9 @@ def _tags(raw: Any, path: str, problems: _Problems) -> Any:
     values: dict[str, tuple[Any, str]] = {}
     if isinstance(raw, list):
         if len(raw) != len(TAG_RANKS):
-            problems.add(path, f"a list of tags has {len(TAG_RANKS)} entries (2..9, 10, A), got {len(raw)}")
+            problems.add(
+                path, f"a list of tags has {len(TAG_RANKS)} entries (2..9, 10, A), got {len(raw)}"
+            )
             return _BAD
         values = {rank: (raw[i], _index(path, i)) for i, rank in enumerate(TAG_RANKS)}
     elif isinstance(raw, Mapping):
@@ -992,8 +1100,9 @@ def _counting(raw: Any, path: str, ctx: _Context) -> CountingSystem:
 # --------------------------------------------------------------------------------------
 
 
-def _player(raw: Any, path: str, ctx: _Context,
-            extra: dict[str, tuple[Any, str]] | None = None) -> tuple[Player, str | None, bool]:
+def _player(
+    raw: Any, path: str, ctx: _Context, extra: dict[str, tuple[Any, str]] | None = None
+) -> tuple[Player, str | None, bool]:
     """A player by name, inline, or `{"profile": <player>, ...overrides}`.
 
     `extra` adds fields found elsewhere (the single-player form keeps the strategies
@@ -1012,21 +1121,35 @@ def _player(raw: Any, path: str, ctx: _Context,
     betting_raw = f.take("betting_strategy")
     counting_raw = f.take_one(("counting_strategy", "counting_system"), lambda v, at: v, _MISSING)
     f.finish()
-    playing = _playing("auto" if playing_raw in (_MISSING, None) else playing_raw,
-                       f.path_of("playing_strategy"), ctx)
-    betting = _betting({} if betting_raw in (_MISSING, None) else betting_raw,
-                       f.path_of("betting_strategy"), ctx)
-    counting_path = f.path_of("counting_system" if f.has("counting_system") and
-                              not f.has("counting_strategy") else "counting_strategy")
-    counting = _counting(DEFAULT_COUNTING if counting_raw in (_MISSING, None) else counting_raw,
-                         counting_path, ctx)
-    player = Player(name=name if isinstance(name, str) else "", bankroll=bankroll
-                    if bankroll is not _BAD else DEFAULT_BANKROLL,
-                    playing=playing, betting=betting, counting=counting)
+    playing = _playing(
+        "auto" if playing_raw in (_MISSING, None) else playing_raw,
+        f.path_of("playing_strategy"),
+        ctx,
+    )
+    betting = _betting(
+        {} if betting_raw in (_MISSING, None) else betting_raw, f.path_of("betting_strategy"), ctx
+    )
+    counting_path = f.path_of(
+        "counting_system"
+        if f.has("counting_system") and not f.has("counting_strategy")
+        else "counting_strategy"
+    )
+    counting = _counting(
+        DEFAULT_COUNTING if counting_raw in (_MISSING, None) else counting_raw, counting_path, ctx
+    )
+    player = Player(
+        name=name if isinstance(name, str) else "",
+        bankroll=bankroll if bankroll is not _BAD else DEFAULT_BANKROLL,
+        playing=playing,
+        betting=betting,
+        counting=counting,
+    )
     return player, (name if isinstance(name, str) else None), own_name
 
 
-def _name_players(found: list[tuple[Player, str | None, bool]], problems: _Problems) -> list[Player]:
+def _name_players(
+    found: list[tuple[Player, str | None, bool]], problems: _Problems
+) -> list[Player]:
     """Seat names: a name written twice is an error; one inherited twice from the same
     profile is numbered ("master_player", "master_player #2"); none is "Player <seat>"."""
     players: list[Player] = []
@@ -1036,16 +1159,25 @@ def _name_players(found: list[tuple[Player, str | None, bool]], problems: _Probl
         if name is None:
             name = f"Player {seat + 1}"
         if name in taken and own:
-            problems.add(_field(_index("players", seat), "name"),
-                         f"duplicate name {name!r}, already players[{taken[name]}]")
+            problems.add(
+                _field(_index("players", seat), "name"),
+                f"duplicate name {name!r}, already players[{taken[name]}]",
+            )
         elif name in taken or (not own and name in explicit):
             base, n = name, 2
             while f"{base} #{n}" in taken or f"{base} #{n}" in explicit:
                 n += 1
             name = f"{base} #{n}"
         taken.setdefault(name, seat)
-        players.append(Player(name=name, bankroll=player.bankroll, playing=player.playing,
-                              betting=player.betting, counting=player.counting))
+        players.append(
+            Player(
+                name=name,
+                bankroll=player.bankroll,
+                playing=player.playing,
+                betting=player.betting,
+                counting=player.counting,
+            )
+        )
     return players
 
 
@@ -1087,18 +1219,24 @@ def normalize_config(raw: Any, resolve: Resolver | None = None) -> Config:
     if num_rounds is _MISSING:
         problems.add("num_rounds", "required")
     seed = f.take_one(("seed",), lambda v, at: _seed(v, at, problems), None)
-    log_hands = f.take_one(("log_each_hand", "include_hand_history", "log_hands"), ctx.boolean, False)
+    log_hands = f.take_one(
+        ("log_each_hand", "include_hand_history", "log_hands"), ctx.boolean, False
+    )
 
     players_raw = f.take("players")
     found: list[tuple[Player, str | None, bool]] = []
     if players_raw is _MISSING and f.has("player"):
         # JOST's task payload: one `player` with `strategy` (its chart) and
         # `betting_strategy` beside it rather than inside.
-        extra = {target: (f.take(key), f.path_of(key))
-                 for key, target in (("strategy", "playing_strategy"),
-                                     ("betting_strategy", "betting_strategy"),
-                                     ("counting_strategy", "counting_strategy"))
-                 if f.has(key)}
+        extra = {
+            target: (f.take(key), f.path_of(key))
+            for key, target in (
+                ("strategy", "playing_strategy"),
+                ("betting_strategy", "betting_strategy"),
+                ("counting_strategy", "counting_strategy"),
+            )
+            if f.has(key)
+        }
         found = [_player(f.take("player"), "player", ctx, extra)]
     elif players_raw is _MISSING:
         problems.add("players", "required")
@@ -1116,8 +1254,9 @@ def normalize_config(raw: Any, resolve: Resolver | None = None) -> Config:
 
     if problems.items:
         raise ConfigError(problems.items)
-    return Config(rules=rules, players=tuple(players), num_rounds=num_rounds, seed=seed,
-                  log_hands=log_hands)
+    return Config(
+        rules=rules, players=tuple(players), num_rounds=num_rounds, seed=seed, log_hands=log_hands
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -1167,22 +1306,31 @@ def config_to_dict(config: Config) -> dict[str, Any]:
                 table: {row: dict(cells) for row, cells in getattr(p.playing, table).items()}
                 for table in ("hard", "soft", "pairs")
             }
-        players.append({
-            "name": p.name,
-            "bankroll": _number(p.bankroll),
-            "playing_strategy": playing,
-            "betting_strategy": {
-                "name": p.betting.name,
-                "min_bet": _number(p.betting.min_bet),
-                "num_hands": p.betting.num_hands,
-                "bet_ramp": [{"count_threshold": _number(t), "bet_multiplier": _number(m)}
-                             for t, m in p.betting.ramp],
-            },
-            "counting_strategy": {
-                "name": p.counting.name,
-                "tags": dict(zip(TAG_RANKS, p.counting.tags)),
-                "tag_scale": p.counting.tag_scale,
-            },
-        })
-    return {"casino": casino, "num_rounds": config.num_rounds, "seed": config.seed,
-            "log_hands": config.log_hands, "players": players}
+        players.append(
+            {
+                "name": p.name,
+                "bankroll": _number(p.bankroll),
+                "playing_strategy": playing,
+                "betting_strategy": {
+                    "name": p.betting.name,
+                    "min_bet": _number(p.betting.min_bet),
+                    "num_hands": p.betting.num_hands,
+                    "bet_ramp": [
+                        {"count_threshold": _number(t), "bet_multiplier": _number(m)}
+                        for t, m in p.betting.ramp
+                    ],
+                },
+                "counting_strategy": {
+                    "name": p.counting.name,
+                    "tags": dict(zip(TAG_RANKS, p.counting.tags, strict=False)),
+                    "tag_scale": p.counting.tag_scale,
+                },
+            }
+        )
+    return {
+        "casino": casino,
+        "num_rounds": config.num_rounds,
+        "seed": config.seed,
+        "log_hands": config.log_hands,
+        "players": players,
+    }

@@ -24,7 +24,7 @@ import numpy as np
 
 from jost_engine._dealer import OUTCOMES, dealer_outcomes, full_shoe
 from jost_engine._dealer import given_no_blackjack as _condition_on_no_blackjack
-from jost_engine._ev import DH, DS, RH, RP, RS, P, S, Chart, hit_or_stand, two_cards
+from jost_engine._ev import DH, DS, RH, RP, RS, Chart, P, S, hit_or_stand, two_cards
 from jost_engine._round import UpCardContext
 from jost_engine.config import UP_CARDS, PlayingStrategy, Rules
 from jost_engine.strategy import chart_arrays, resolve_playing_strategy, up_index
@@ -59,7 +59,9 @@ def infinite_deck_ev(rules: Rules, strategy: PlayingStrategy | None = None) -> f
     return sum(infinite_deck_ev_by_up_card(rules, strategy).values())
 
 
-def infinite_deck_ev_by_up_card(rules: Rules, strategy: PlayingStrategy | None = None) -> dict[str, float]:
+def infinite_deck_ev_by_up_card(
+    rules: Rules, strategy: PlayingStrategy | None = None
+) -> dict[str, float]:
     """Each up card's share of infinite_deck_ev (P(up) * EV given up), keyed as charts are."""
     rules = dataclasses.replace(rules, decks=0)
     chart = resolve_playing_strategy(strategy or PlayingStrategy(name="auto", auto=True), rules)
@@ -113,8 +115,12 @@ def composition_dependent_ev(rules: Rules) -> float:
     """
     from jost_engine._auto import starting_hands  # imports the finite-shoe machinery
 
-    return float(sum(p_up * weight * max(values.values())
-                     for _, p_up, _, _, weight, values in starting_hands(rules, with_blackjacks=True)))
+    return float(
+        sum(
+            p_up * weight * max(values.values())
+            for _, p_up, _, _, weight, values in starting_hands(rules, with_blackjacks=True)
+        )
+    )
 
 
 def blackjack_probability(decks: int) -> float:
@@ -145,7 +151,11 @@ def dealer_final_probabilities(
     """
     infinite = shoe is None and rules.decks == 0
     counts = _shoe_counts(shoe) if shoe is not None else full_shoe(rules.decks)
-    ups = [up_card if isinstance(up_card, int) else up_index(up_card)] if up_card is not None else range(1, 11)
+    ups = (
+        [up_card if isinstance(up_card, int) else up_index(up_card)]
+        if up_card is not None
+        else range(1, 11)
+    )
     total = np.zeros(len(OUTCOMES))
     for up in ups:
         weight = 1.0 if up_card is not None else counts[up] / counts.sum()
@@ -157,7 +167,7 @@ def dealer_final_probabilities(
         total += weight * dealer_outcomes(rest, up, rules.hit_soft_17, not infinite)
     if given_no_blackjack:
         total = _condition_on_no_blackjack(total)
-    return {name: float(p) for name, p in zip(OUTCOMES, total)}
+    return {name: float(p) for name, p in zip(OUTCOMES, total, strict=False)}
 
 
 def _shoe_counts(shoe: Mapping[int, int] | Sequence[int]) -> np.ndarray:

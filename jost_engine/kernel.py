@@ -63,21 +63,68 @@ RF_BJ_PAYOUT = 0
 N_RULES_F = 1
 
 # ---- st_i fields (state that outlives a call) ------------------------------------------
-S_POS, S_COUNT_FROM, S_ROUNDS, S_SHUFFLES, S_NEED_SHUFFLE, S_LOG_N, S_LOG_TOTAL, S_BROKE, S_LIMIT = range(9)
+(
+    S_POS,
+    S_COUNT_FROM,
+    S_ROUNDS,
+    S_SHUFFLES,
+    S_NEED_SHUFFLE,
+    S_LOG_N,
+    S_LOG_TOTAL,
+    S_BROKE,
+    S_LIMIT,
+) = range(9)
 N_STATE_I = 9  # S_LIMIT: the end of the cards shuffled so far
 
 # ---- per-player integer counters -------------------------------------------------------
-(C_ROUNDS, C_SPOTS, C_HANDS, C_WIN, C_LOSS, C_PUSH, C_BLACKJACK, C_BUST, C_DOUBLE, C_SPLIT,
- C_SURRENDER, C_INSURANCE, C_INSURANCE_WON, C_DEALER_BJ, C_DEALER_BUST) = range(15)
+(
+    C_ROUNDS,
+    C_SPOTS,
+    C_HANDS,
+    C_WIN,
+    C_LOSS,
+    C_PUSH,
+    C_BLACKJACK,
+    C_BUST,
+    C_DOUBLE,
+    C_SPLIT,
+    C_SURRENDER,
+    C_INSURANCE,
+    C_INSURANCE_WON,
+    C_DEALER_BJ,
+    C_DEALER_BUST,
+) = range(15)
 N_COUNTERS = 15
-COUNTER_NAMES = ("rounds", "spots", "hands", "win", "loss", "push", "blackjack", "bust",
-                 "double", "split", "surrender", "insurance", "insurance_won", "dealer_blackjack",
-                 "dealer_bust")
+COUNTER_NAMES = (
+    "rounds",
+    "spots",
+    "hands",
+    "win",
+    "loss",
+    "push",
+    "blackjack",
+    "bust",
+    "double",
+    "split",
+    "surrender",
+    "insurance",
+    "insurance_won",
+    "dealer_blackjack",
+    "dealer_bust",
+)
 
 # ---- per-player float sums -------------------------------------------------------------
 S_WAGERED, S_NET, S_NET_SQ, S_UNIT_NET, S_UNIT_SQ, S_INITIAL_BET, S_INSURANCE_WAGERED = range(7)
 N_SUMS = 7
-SUM_NAMES = ("wagered", "net", "net_sq", "unit_net", "unit_net_sq", "initial_bet", "insurance_wagered")
+SUM_NAMES = (
+    "wagered",
+    "net",
+    "net_sq",
+    "unit_net",
+    "unit_net_sq",
+    "initial_bet",
+    "insurance_wagered",
+)
 
 # ---- table by true count ---------------------------------------------------------------
 TC_MIN, TC_MAX = -10, 10
@@ -98,7 +145,15 @@ LF_BET, LF_NET, LF_INSURANCE_NET = 0, 1, 2
 LOG_F_WIDTH = 3
 # hand flags in the log
 F_DOUBLED, F_SPLIT, F_SURRENDERED, F_NATURAL, F_BUST, F_INSURED, F_INSURANCE_WON, F_DEALER_BJ = (
-    1, 2, 4, 8, 16, 32, 64, 128)
+    1,
+    2,
+    4,
+    8,
+    16,
+    32,
+    64,
+    128,
+)
 
 # hand states within a round
 H_LIVE, H_STOOD, H_BUST, H_SURRENDERED, H_NATURAL = 0, 1, 2, 3, 4
@@ -255,8 +310,26 @@ def _value(hard, has_ace):
 
 
 @njit(cache=True)
-def _log_hand(log_i, log_f, log_round, st_i, p, spot, hand, cards, n_cards, d_cards, d_n, flags,
-              outcome, total, dealer_total, bet, net, insurance_net):
+def _log_hand(
+    log_i,
+    log_f,
+    log_round,
+    st_i,
+    p,
+    spot,
+    hand,
+    cards,
+    n_cards,
+    d_cards,
+    d_n,
+    flags,
+    outcome,
+    total,
+    dealer_total,
+    bet,
+    net,
+    insurance_net,
+):
     """One row of the hand log (kept out of the round loop: its code there cost registers
     and about 5% of the speed even with logging off)."""
     if st_i[S_LOG_N] < log_i.shape[0]:
@@ -320,8 +393,26 @@ def _shuffle_if_due(shoe, pos, limit, cut, infinite, rng, st_i, run_count):
 
 
 @njit(cache=True, inline="always")
-def _dealer_plays(shoe, pos, limit, round_start, infinite, rng, st_i, peek, h17, up,
-                  any_standing, any_pending, dealer_bj, d_hard, d_ace, d_cards, d_n, track):
+def _dealer_plays(
+    shoe,
+    pos,
+    limit,
+    round_start,
+    infinite,
+    rng,
+    st_i,
+    peek,
+    h17,
+    up,
+    any_standing,
+    any_pending,
+    dealer_bj,
+    d_hard,
+    d_ace,
+    d_cards,
+    d_n,
+    track,
+):
     """The dealer's turn: with no hole card, the second card when a hand stands or a
     natural or insurance waits for it against an ace or ten up; then the draw to 17 when
     a hand stands and the dealer has no blackjack. track: keep the cards in d_cards[:d_n]
@@ -394,12 +485,29 @@ def _tally_tc(tc_table, p, tb, net, stake):
 @njit(cache=True, error_model="numpy", nogil=True)
 def play_rounds(
     rounds,
-    rules_i, rules_f,
-    act, act_poor,
-    min_bet, n_spots, ramp_thr, ramp_mult, ramp_n, ins_thr, tags,
-    shoe, rng, st_i, bankroll, active, run_count,
-    counters, sums, tc_table,
-    log_i, log_f, log_round,
+    rules_i,
+    rules_f,
+    act,
+    act_poor,
+    min_bet,
+    n_spots,
+    ramp_thr,
+    ramp_mult,
+    ramp_n,
+    ins_thr,
+    tags,
+    shoe,
+    rng,
+    st_i,
+    bankroll,
+    active,
+    run_count,
+    counters,
+    sums,
+    tc_table,
+    log_i,
+    log_f,
+    log_round,
 ):
     """Play up to `rounds` rounds; returns the number played (fewer when all are broke).
 
@@ -439,24 +547,95 @@ def play_rounds(
     round_net = np.zeros(n_players, dtype=np.float64)
     tc_bin = np.zeros(n_players, dtype=np.int64)
     return _general_rounds(
-        rounds, rules_i, rules_f, act, act_poor, min_bet, n_spots, ramp_thr, ramp_mult, ramp_n,
-        ins_thr, tags, shoe, rng, st_i, bankroll, active, run_count, counters, sums, tc_table,
-        log_i, log_f, log_round,
-        h_hard, h_ace, h_n, h_c0, h_c1, h_bet, h_state, h_doubled,
-        h_cards, spot_player, spot_index, spot_hands, spot_insured, d_cards, bet_p, committed, round_net, tc_bin)
+        rounds,
+        rules_i,
+        rules_f,
+        act,
+        act_poor,
+        min_bet,
+        n_spots,
+        ramp_thr,
+        ramp_mult,
+        ramp_n,
+        ins_thr,
+        tags,
+        shoe,
+        rng,
+        st_i,
+        bankroll,
+        active,
+        run_count,
+        counters,
+        sums,
+        tc_table,
+        log_i,
+        log_f,
+        log_round,
+        h_hard,
+        h_ace,
+        h_n,
+        h_c0,
+        h_c1,
+        h_bet,
+        h_state,
+        h_doubled,
+        h_cards,
+        spot_player,
+        spot_index,
+        spot_hands,
+        spot_insured,
+        d_cards,
+        bet_p,
+        committed,
+        round_net,
+        tc_bin,
+    )
 
 
 @njit(cache=True, error_model="numpy", nogil=True, _nrt=False)
 def _general_rounds(
     rounds,
-    rules_i, rules_f,
-    act, act_poor,
-    min_bet, n_spots, ramp_thr, ramp_mult, ramp_n, ins_thr, tags,
-    shoe, rng, st_i, bankroll, active, run_count,
-    counters, sums, tc_table,
-    log_i, log_f, log_round,
-    h_hard, h_ace, h_n, h_c0, h_c1, h_bet, h_state, h_doubled,
-    h_cards, spot_player, spot_index, spot_hands, spot_insured, d_cards, bet_p, committed, round_net, tc_bin,
+    rules_i,
+    rules_f,
+    act,
+    act_poor,
+    min_bet,
+    n_spots,
+    ramp_thr,
+    ramp_mult,
+    ramp_n,
+    ins_thr,
+    tags,
+    shoe,
+    rng,
+    st_i,
+    bankroll,
+    active,
+    run_count,
+    counters,
+    sums,
+    tc_table,
+    log_i,
+    log_f,
+    log_round,
+    h_hard,
+    h_ace,
+    h_n,
+    h_c0,
+    h_c1,
+    h_bet,
+    h_state,
+    h_doubled,
+    h_cards,
+    spot_player,
+    spot_index,
+    spot_hands,
+    spot_insured,
+    d_cards,
+    bet_p,
+    committed,
+    round_net,
+    tc_bin,
 ):
     """The loop of play_rounds, on the scratch arrays play_rounds allocates once per call.
     Compiled with _nrt=False (nothing here allocates; see "Pieces of a round" above for why)."""
@@ -504,10 +683,7 @@ def _general_rounds(
                 # The bet ramp and the true-count bin are written out here and again in
                 # _solo_rounds: as a shared inlined piece they cost the Hi-Lo solo loop about
                 # 4%. test_determinism holds the two copies to the same results.
-                if infinite:
-                    tc = 0.0
-                else:
-                    tc = run_count[p] * 52.0 / (n_cards - pos)
+                tc = 0.0 if infinite else run_count[p] * 52.0 / (n_cards - pos)
                 k = 0
                 for t in range(1, ramp_n[p]):
                     if tc >= ramp_thr[p, t]:
@@ -597,8 +773,21 @@ def _general_rounds(
                 if h_state[h] != H_LIVE:
                     continue
                 p = spot_player[s]
-                a = _decide(act, act_poor, p, CTX_FIRST, h_hard[h], h_ace[h], h_c0[h], h_c1[h],
-                            2, max_split > 1, up, bankroll[p] - committed[p], h_bet[h])
+                a = _decide(
+                    act,
+                    act_poor,
+                    p,
+                    CTX_FIRST,
+                    h_hard[h],
+                    h_ace[h],
+                    h_c0[h],
+                    h_c1[h],
+                    2,
+                    max_split > 1,
+                    up,
+                    bankroll[p] - committed[p],
+                    h_bet[h],
+                )
                 if a == SURRENDER:
                     h_state[h] = H_SURRENDERED
         dealer_bj = False
@@ -632,7 +821,9 @@ def _general_rounds(
                     if h_n[h] == 1:
                         # A split hand draws its second card when its turn comes.
                         if pos >= limit:
-                            pos, limit = _more_cards(shoe, pos, limit, round_start, infinite, rng, st_i)
+                            pos, limit = _more_cards(
+                                shoe, pos, limit, round_start, infinite, rng, st_i
+                            )
                         c = np.int64(shoe[pos])
                         pos += 1
                         h_hard[h] += c
@@ -642,9 +833,22 @@ def _general_rounds(
                         h_n[h] = 2
                         if h_c0[h] == 1 and not hsa:
                             # Split aces get one card each; a second ace may be resplit.
-                            if (c == 1 and rsa and spot_hands[s] < max_split):
-                                a = _decide(act, act_poor, p, CTX_SPLIT, h_hard[h], h_ace[h], 1, 1,
-                                            2, True, up, bankroll[p] - committed[p], h_bet[h])
+                            if c == 1 and rsa and spot_hands[s] < max_split:
+                                a = _decide(
+                                    act,
+                                    act_poor,
+                                    p,
+                                    CTX_SPLIT,
+                                    h_hard[h],
+                                    h_ace[h],
+                                    1,
+                                    1,
+                                    2,
+                                    True,
+                                    up,
+                                    bankroll[p] - committed[p],
+                                    h_bet[h],
+                                )
                                 if a == SPLIT:
                                     committed[p] += h_bet[h]
                                     counters[p, C_SPLIT] += 1
@@ -677,20 +881,37 @@ def _general_rounds(
                     while True:
                         if hn == 2:
                             ctx = CTX_SPLIT if split_spot else CTX_FIRST
-                            can_split = spot_hands[s] < max_split and (c0 != 1 or rsa or not split_spot)
+                            can_split = spot_hands[s] < max_split and (
+                                c0 != 1 or rsa or not split_spot
+                            )
                         else:
                             ctx = CTX_LATER
                             can_split = False
-                        a = _decide(act, act_poor, p, ctx, hard, ace, c0, c1, hn,
-                                    can_split, up, bankroll[p] - committed[p], hbet)
-                        if a == HIT or a == DOUBLE:
+                        a = _decide(
+                            act,
+                            act_poor,
+                            p,
+                            ctx,
+                            hard,
+                            ace,
+                            c0,
+                            c1,
+                            hn,
+                            can_split,
+                            up,
+                            bankroll[p] - committed[p],
+                            hbet,
+                        )
+                        if a in (HIT, DOUBLE):
                             if a == DOUBLE:
                                 committed[p] += hbet
                                 hbet *= 2.0
                                 h_doubled[h] = True
                                 counters[p, C_DOUBLE] += 1
                             if pos >= limit:
-                                pos, limit = _more_cards(shoe, pos, limit, round_start, infinite, rng, st_i)
+                                pos, limit = _more_cards(
+                                    shoe, pos, limit, round_start, infinite, rng, st_i
+                                )
                             c = np.int64(shoe[pos])
                             pos += 1
                             h_cards[h, hn] = c
@@ -739,8 +960,25 @@ def _general_rounds(
 
         # ---- 6. the dealer ------------------------------------------------------------
         pos, limit, dealer_bj, dealer_value, d_n = _dealer_plays(
-            shoe, pos, limit, round_start, infinite, rng, st_i, peek, h17, up,
-            any_standing, any_pending, dealer_bj, d_hard, d_ace, d_cards, d_n, True)
+            shoe,
+            pos,
+            limit,
+            round_start,
+            infinite,
+            rng,
+            st_i,
+            peek,
+            h17,
+            up,
+            any_standing,
+            any_pending,
+            dealer_bj,
+            d_hard,
+            d_ace,
+            d_cards,
+            d_n,
+            True,
+        )
 
         # ---- 7. settle ----------------------------------------------------------------
         for s in range(n_sp):
@@ -765,7 +1003,9 @@ def _general_rounds(
                 st = h_state[h]
                 bet = h_bet[h]
                 counters[p, C_HANDS] += 1
-                net, outcome = _hand_net(st, bet, h_hard[h], h_ace[h], dealer_value, dealer_bj, bj_payout)
+                net, outcome = _hand_net(
+                    st, bet, h_hard[h], h_ace[h], dealer_value, dealer_bj, bj_payout
+                )
                 flags = 0
                 if st == H_SURRENDERED:
                     counters[p, C_SURRENDER] += 1
@@ -794,9 +1034,26 @@ def _general_rounds(
                             flags |= F_INSURANCE_WON
                     if dealer_bj:
                         flags |= F_DEALER_BJ
-                    _log_hand(log_i, log_f, log_round, st_i, p, spot_index[s], i, h_cards[h], h_n[h],
-                              d_cards, d_n, flags, outcome, _value(h_hard[h], h_ace[h]), dealer_value,
-                              bet, net, ins_net if i == 0 else 0.0)
+                    _log_hand(
+                        log_i,
+                        log_f,
+                        log_round,
+                        st_i,
+                        p,
+                        spot_index[s],
+                        i,
+                        h_cards[h],
+                        h_n[h],
+                        d_cards,
+                        d_n,
+                        flags,
+                        outcome,
+                        _value(h_hard[h], h_ace[h]),
+                        dealer_value,
+                        bet,
+                        net,
+                        ins_net if i == 0 else 0.0,
+                    )
 
         # ---- 8. round totals ----------------------------------------------------------
         for p in range(n_players):
@@ -830,19 +1087,40 @@ def _general_rounds(
 def solo_applies(rules_i: np.ndarray, n_spots: np.ndarray) -> bool:
     """True when play_rounds_solo may stand in for play_rounds: one player with one spot,
     no hand log and no insurance ever taken (a flat bet or a bet ramp by the count)."""
-    return (n_spots.shape[0] == 1 and n_spots[0] == 1
-            and rules_i[R_LOG_ON] == 0 and rules_i[R_INS_ON] == 0)
+    return (
+        n_spots.shape[0] == 1
+        and n_spots[0] == 1
+        and rules_i[R_LOG_ON] == 0
+        and rules_i[R_INS_ON] == 0
+    )
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
 def play_rounds_solo(
     rounds,
-    rules_i, rules_f,
-    act, act_poor,
-    min_bet, n_spots, ramp_thr, ramp_mult, ramp_n, ins_thr, tags,
-    shoe, rng, st_i, bankroll, active, run_count,
-    counters, sums, tc_table,
-    log_i, log_f, log_round,
+    rules_i,
+    rules_f,
+    act,
+    act_poor,
+    min_bet,
+    n_spots,
+    ramp_thr,
+    ramp_mult,
+    ramp_n,
+    ins_thr,
+    tags,
+    shoe,
+    rng,
+    st_i,
+    bankroll,
+    active,
+    run_count,
+    counters,
+    sums,
+    tc_table,
+    log_i,
+    log_f,
+    log_round,
 ):
     """play_rounds for one player on one spot, no hand log and no insurance (see
     solo_applies): the same game, card for card, and bitwise the same counters, sums
@@ -862,20 +1140,69 @@ def play_rounds_solo(
     h_state = np.zeros(max_split, dtype=np.int64)
     d_cards = np.zeros(MAX_CARDS, dtype=np.int8)
     return _solo_rounds(
-        rounds, rules_i, rules_f, act, act_poor, min_bet, n_spots, ramp_thr, ramp_mult, ramp_n,
-        ins_thr, tags, shoe, rng, st_i, bankroll, active, run_count, counters, sums, tc_table,
-        h_hard, h_ace, h_n, h_c0, h_c1, h_bet, h_state, d_cards)
+        rounds,
+        rules_i,
+        rules_f,
+        act,
+        act_poor,
+        min_bet,
+        n_spots,
+        ramp_thr,
+        ramp_mult,
+        ramp_n,
+        ins_thr,
+        tags,
+        shoe,
+        rng,
+        st_i,
+        bankroll,
+        active,
+        run_count,
+        counters,
+        sums,
+        tc_table,
+        h_hard,
+        h_ace,
+        h_n,
+        h_c0,
+        h_c1,
+        h_bet,
+        h_state,
+        d_cards,
+    )
 
 
 @njit(cache=True, error_model="numpy", nogil=True, _nrt=False)
 def _solo_rounds(
     rounds,
-    rules_i, rules_f,
-    act, act_poor,
-    min_bet, n_spots, ramp_thr, ramp_mult, ramp_n, ins_thr, tags,
-    shoe, rng, st_i, bankroll, active, run_count,
-    counters, sums, tc_table,
-    h_hard, h_ace, h_n, h_c0, h_c1, h_bet, h_state, d_cards,
+    rules_i,
+    rules_f,
+    act,
+    act_poor,
+    min_bet,
+    n_spots,
+    ramp_thr,
+    ramp_mult,
+    ramp_n,
+    ins_thr,
+    tags,
+    shoe,
+    rng,
+    st_i,
+    bankroll,
+    active,
+    run_count,
+    counters,
+    sums,
+    tc_table,
+    h_hard,
+    h_ace,
+    h_n,
+    h_c0,
+    h_c1,
+    h_bet,
+    h_state,
+    d_cards,
 ):
     """The loop of play_rounds_solo, on the scratch arrays play_rounds_solo allocates once
     per call. Compiled with _nrt=False (nothing here allocates; see "Pieces of a round")."""
@@ -934,10 +1261,7 @@ def _solo_rounds(
         if count_on:
             # Written out as in _general_rounds (see there why); test_determinism holds the
             # copies equal.
-            if infinite:
-                tc = 0.0
-            else:
-                tc = run_count[0] * 52.0 / (n_cards - pos)
+            tc = 0.0 if infinite else run_count[0] * 52.0 / (n_cards - pos)
             t_k = 0
             for t in range(1, n_tiers):
                 if tc >= ramp_thr[0, t]:
@@ -981,8 +1305,21 @@ def _solo_rounds(
             d_n = 2
 
         if early_surrender and h_state[0] == H_LIVE:
-            a = _decide(act, act_poor, 0, CTX_FIRST, h_hard[0], h_ace[0], c0, c1,
-                        2, max_split > 1, up, bank - committed, bet)
+            a = _decide(
+                act,
+                act_poor,
+                0,
+                CTX_FIRST,
+                h_hard[0],
+                h_ace[0],
+                c0,
+                c1,
+                2,
+                max_split > 1,
+                up,
+                bank - committed,
+                bet,
+            )
             if a == SURRENDER:
                 h_state[0] = H_SURRENDERED
         dealer_bj = False
@@ -1016,8 +1353,21 @@ def _solo_rounds(
                     h_n[i] = 2
                     if h_c0[i] == 1 and not hsa:
                         if c == 1 and rsa and nh < max_split:
-                            a = _decide(act, act_poor, 0, CTX_SPLIT, h_hard[i], h_ace[i], 1, 1,
-                                        2, True, up, bank - committed, h_bet[i])
+                            a = _decide(
+                                act,
+                                act_poor,
+                                0,
+                                CTX_SPLIT,
+                                h_hard[i],
+                                h_ace[i],
+                                1,
+                                1,
+                                2,
+                                True,
+                                up,
+                                bank - committed,
+                                h_bet[i],
+                            )
                             if a == SPLIT:
                                 committed += h_bet[i]
                                 n_split += 1
@@ -1049,15 +1399,30 @@ def _solo_rounds(
                     else:
                         ctx = CTX_LATER
                         can_split = False
-                    a = _decide(act, act_poor, 0, ctx, hard, ace, p0, p1, hn,
-                                can_split, up, bank - committed, hbet)
-                    if a == HIT or a == DOUBLE:
+                    a = _decide(
+                        act,
+                        act_poor,
+                        0,
+                        ctx,
+                        hard,
+                        ace,
+                        p0,
+                        p1,
+                        hn,
+                        can_split,
+                        up,
+                        bank - committed,
+                        hbet,
+                    )
+                    if a in (HIT, DOUBLE):
                         if a == DOUBLE:
                             committed += hbet
                             hbet *= 2.0
                             n_double += 1
                         if pos >= limit:
-                            pos, limit = _more_cards(shoe, pos, limit, round_start, infinite, rng, st_i)
+                            pos, limit = _more_cards(
+                                shoe, pos, limit, round_start, infinite, rng, st_i
+                            )
                         c = np.int64(shoe[pos])
                         pos += 1
                         hn += 1
@@ -1103,8 +1468,25 @@ def _solo_rounds(
 
         # The dealer (track=False: its cards are not kept).
         pos, limit, dealer_bj, dealer_value, d_n = _dealer_plays(
-            shoe, pos, limit, round_start, infinite, rng, st_i, peek, h17, up,
-            any_standing, any_pending, dealer_bj, d_hard, d_ace, d_cards, d_n, False)
+            shoe,
+            pos,
+            limit,
+            round_start,
+            infinite,
+            rng,
+            st_i,
+            peek,
+            h17,
+            up,
+            any_standing,
+            any_pending,
+            dealer_bj,
+            d_hard,
+            d_ace,
+            d_cards,
+            d_n,
+            False,
+        )
 
         # Settle, in the general loop's order of float operations.
         round_net = 0.0
@@ -1115,7 +1497,9 @@ def _solo_rounds(
             n_dealer_bust += 1
         for i in range(nh):
             st = h_state[i]
-            net, outcome = _hand_net(st, h_bet[i], h_hard[i], h_ace[i], dealer_value, dealer_bj, bj_payout)
+            net, outcome = _hand_net(
+                st, h_bet[i], h_hard[i], h_ace[i], dealer_value, dealer_bj, bj_payout
+            )
             n_hands += 1
             if st == H_SURRENDERED:
                 n_surrender += 1

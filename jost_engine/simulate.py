@@ -36,16 +36,24 @@ Progress = Callable[[int, int], None]
 CHUNK_ROUNDS = 1_000_000
 CARD_NAMES = ("", "A", "2", "3", "4", "5", "6", "7", "8", "9", "10")
 _OUTCOMES = {1: "win", 0: "push", -1: "loss"}
-_FLAG_NAMES = ((k.F_DOUBLED, "double"), (k.F_SPLIT, "split"), (k.F_SURRENDERED, "surrender"),
-               (k.F_NATURAL, "blackjack"), (k.F_BUST, "bust"), (k.F_INSURED, "insurance"),
-               (k.F_INSURANCE_WON, "insurance_won"), (k.F_DEALER_BJ, "dealer_blackjack"))
+_FLAG_NAMES = (
+    (k.F_DOUBLED, "double"),
+    (k.F_SPLIT, "split"),
+    (k.F_SURRENDERED, "surrender"),
+    (k.F_NATURAL, "blackjack"),
+    (k.F_BUST, "bust"),
+    (k.F_INSURED, "insurance"),
+    (k.F_INSURANCE_WON, "insurance_won"),
+    (k.F_DEALER_BJ, "dealer_blackjack"),
+)
 
 
 # ---------------------------------------------------------------------------------------
 # Charts -> resolved action tables
 # ---------------------------------------------------------------------------------------
-def action_tables(hard: np.ndarray, soft: np.ndarray, pairs: np.ndarray,
-                  rules: Rules) -> tuple[np.ndarray, np.ndarray]:
+def action_tables(
+    hard: np.ndarray, soft: np.ndarray, pairs: np.ndarray, rules: Rules
+) -> tuple[np.ndarray, np.ndarray]:
     """(act, act_poor) int8[3 ctx, 3 kind, 22, 11] of kernel base actions.
 
     Each chart code is resolved once here for each context, so the kernel never branches
@@ -69,8 +77,11 @@ def action_tables(hard: np.ndarray, soft: np.ndarray, pairs: np.ndarray,
         else:
             cell = int((hard if kind == k.KIND_HARD else soft)[row, up])
             value = row
-        may_double = not is_poor and value in allowed and (
-            ctx == k.CTX_FIRST or (ctx == k.CTX_SPLIT and rules.double_after_split))
+        may_double = (
+            not is_poor
+            and value in allowed
+            and (ctx == k.CTX_FIRST or (ctx == k.CTX_SPLIT and rules.double_after_split))
+        )
         may_surrender = surrender and ctx == k.CTX_FIRST
         if cell in (code["Rh"], code["Rs"], code["Rp"]):
             if may_surrender:
@@ -93,8 +104,11 @@ def action_tables(hard: np.ndarray, soft: np.ndarray, pairs: np.ndarray,
 
     for ctx in range(3):
         for up in range(1, 11):
-            for kind, rows in ((k.KIND_HARD, range(4, 22)), (k.KIND_SOFT, range(12, 22)),
-                               (k.KIND_PAIR, range(1, 11))):
+            for kind, rows in (
+                (k.KIND_HARD, range(4, 22)),
+                (k.KIND_SOFT, range(12, 22)),
+                (k.KIND_PAIR, range(1, 11)),
+            ):
                 for row in rows:
                     act[ctx, kind, row, up] = resolve(ctx, kind, row, up, False)
                     poor[ctx, kind, row, up] = resolve(ctx, kind, row, up, True)
@@ -164,11 +178,31 @@ class Session:
     @property
     def kernel_arrays(self) -> tuple[np.ndarray, ...]:
         """The arrays both round loops take after `rounds`, in their order."""
-        return (self.rules_i, self.rules_f, self.act, self.act_poor,
-                self.min_bet, self.n_spots, self.ramp_thr, self.ramp_mult, self.ramp_n,
-                self.ins_thr, self.tags, self.shoe, self.rng, self.st_i, self.bankroll,
-                self.active, self.run_count, self.counters, self.sums, self.tc_table,
-                self.log_i, self.log_f, self.log_round)
+        return (
+            self.rules_i,
+            self.rules_f,
+            self.act,
+            self.act_poor,
+            self.min_bet,
+            self.n_spots,
+            self.ramp_thr,
+            self.ramp_mult,
+            self.ramp_n,
+            self.ins_thr,
+            self.tags,
+            self.shoe,
+            self.rng,
+            self.st_i,
+            self.bankroll,
+            self.active,
+            self.run_count,
+            self.counters,
+            self.sums,
+            self.tc_table,
+            self.log_i,
+            self.log_f,
+            self.log_round,
+        )
 
     @property
     def rounds_played(self) -> int:
@@ -191,13 +225,17 @@ class Session:
             sessions=1,
             sessions_all_broke=int(self.all_broke),
             players_broke=(self.active == 0).astype(np.int64),
-            hand_log=[_log_row(self.log_i[r], self.log_f[r], int(self.log_round[r]), names)
-                      for r in range(n_log)],
+            hand_log=[
+                _log_row(self.log_i[r], self.log_f[r], int(self.log_round[r]), names)
+                for r in range(n_log)
+            ],
             hands_logged=int(self.st_i[k.S_LOG_TOTAL]),
         )
 
 
-def _log_row(row: np.ndarray, frow: np.ndarray, round_index: int, names: list[str]) -> dict[str, Any]:
+def _log_row(
+    row: np.ndarray, frow: np.ndarray, round_index: int, names: list[str]
+) -> dict[str, Any]:
     n, dn, flags = int(row[k.L_NCARDS]), int(row[k.L_DNCARDS]), int(row[k.L_FLAGS])
     return {
         "round": round_index,
@@ -205,9 +243,9 @@ def _log_row(row: np.ndarray, frow: np.ndarray, round_index: int, names: list[st
         "player": names[int(row[k.L_PLAYER])],
         "spot": int(row[k.L_SPOT]),
         "hand": int(row[k.L_HAND]),
-        "cards": [CARD_NAMES[c] for c in row[k.L_CARDS:k.L_CARDS + n]],
+        "cards": [CARD_NAMES[c] for c in row[k.L_CARDS : k.L_CARDS + n]],
         "total": int(row[k.L_TOTAL]),
-        "dealer_cards": [CARD_NAMES[c] for c in row[k.L_DCARDS:k.L_DCARDS + dn]],
+        "dealer_cards": [CARD_NAMES[c] for c in row[k.L_DCARDS : k.L_DCARDS + dn]],
         "dealer_total": int(row[k.L_DTOTAL]),
         "bet": float(frow[k.LF_BET]),
         "actions": [name for bit, name in _FLAG_NAMES if flags & bit],
@@ -217,9 +255,14 @@ def _log_row(row: np.ndarray, frow: np.ndarray, round_index: int, names: list[st
     }
 
 
-def new_session(config: Config, seed: Seed, *, arranged: Sequence[int] | None = None,
-                insurance_threshold: float | Sequence[float] | None = None,
-                log_cap: int = HAND_LOG_CAP) -> Session:
+def new_session(
+    config: Config,
+    seed: Seed,
+    *,
+    arranged: Sequence[int] | None = None,
+    insurance_threshold: float | Sequence[float] | None = None,
+    log_cap: int = HAND_LOG_CAP,
+) -> Session:
     """The kernel's arrays for `config`, shuffled from `seed`.
 
     arranged: ranks 1..10 (1 = ace) dealt first, in the kernel's deal order (see
@@ -249,8 +292,12 @@ def new_session(config: Config, seed: Seed, *, arranged: Sequence[int] | None = 
             ramp_thr[i, t], ramp_mult[i, t] = threshold, mult
         ramp_n[i] = len(player.betting.ramp)
     if insurance_threshold is None:
-        ins_thr = np.array([np.inf if p.playing.insurance_true_count is None
-                            else p.playing.insurance_true_count for p in players])
+        ins_thr = np.array(
+            [
+                np.inf if p.playing.insurance_true_count is None else p.playing.insurance_true_count
+                for p in players
+            ]
+        )
     elif isinstance(insurance_threshold, (int, float)):
         ins_thr = np.full(n_players, float(insurance_threshold))
     else:
@@ -266,7 +313,7 @@ def new_session(config: Config, seed: Seed, *, arranged: Sequence[int] | None = 
         cut = k.INFINITE_BUFFER + 1  # never: the buffer refills itself as it runs out
     else:
         shoe = np.array(([1, 2, 3, 4, 5, 6, 7, 8, 9] + [10] * 4) * 4 * rules.decks, dtype=np.int8)
-        cut = min(max(int(round(rules.penetration * shoe.size)), 1), shoe.size)
+        cut = min(max(round(rules.penetration * shoe.size), 1), shoe.size)
     st_i = np.zeros(k.N_STATE_I, dtype=np.int64)
     st_i[k.S_NEED_SHUFFLE] = 1
     if arranged is not None:
@@ -291,12 +338,21 @@ def new_session(config: Config, seed: Seed, *, arranged: Sequence[int] | None = 
     rules_f = np.array([rules.blackjack_payout], dtype=np.float64)
     log_rows = log_cap if config.log_hands else 0
     return Session(
-        config=config, rules_i=rules_i, rules_f=rules_f, act=act, act_poor=act_poor,
+        config=config,
+        rules_i=rules_i,
+        rules_f=rules_f,
+        act=act,
+        act_poor=act_poor,
         min_bet=np.array([p.betting.min_bet for p in players], dtype=np.float64),
         n_spots=np.array([p.betting.num_hands for p in players], dtype=np.int64),
-        ramp_thr=ramp_thr, ramp_mult=ramp_mult, ramp_n=ramp_n, ins_thr=ins_thr,
+        ramp_thr=ramp_thr,
+        ramp_mult=ramp_mult,
+        ramp_n=ramp_n,
+        ins_thr=ins_thr,
         tags=np.array([_tag_row(p.counting.tags, p.counting.tag_scale) for p in players]),
-        shoe=shoe, rng=rng, st_i=st_i,
+        shoe=shoe,
+        rng=rng,
+        st_i=st_i,
         bankroll=np.array([p.bankroll for p in players], dtype=np.float64),
         active=np.ones(n_players, dtype=np.uint8),
         run_count=np.zeros(n_players, dtype=np.float64),
@@ -327,14 +383,19 @@ def _arrange(shoe: np.ndarray, arranged: np.ndarray, infinite: bool, rng: np.nda
     tail = np.array(rest, dtype=np.int8)
     k.shuffle(tail, tail.size, rng)
     shoe[: arranged.size] = arranged
-    shoe[arranged.size:] = tail
+    shoe[arranged.size :] = tail
 
 
 # ---------------------------------------------------------------------------------------
 # Public entry points
 # ---------------------------------------------------------------------------------------
-def run_shard(config: Config, seed: Seed, rounds: int, *,
-              insurance_threshold: float | Sequence[float] | None = None) -> Stats:
+def run_shard(
+    config: Config,
+    seed: Seed,
+    rounds: int,
+    *,
+    insurance_threshold: float | Sequence[float] | None = None,
+) -> Stats:
     """One continuous session of `rounds` rounds from the initial bankrolls.
 
     insurance_threshold: see new_session (default: each player's own insurance choice).
@@ -344,8 +405,14 @@ def run_shard(config: Config, seed: Seed, rounds: int, *,
     return session.stats()
 
 
-def results(config: Config, stats: Stats, *, seed: int | None = None,
-            duration: float | None = None, play_seconds: float | None = None) -> dict[str, Any]:
+def results(
+    config: Config,
+    stats: Stats,
+    *,
+    seed: int | None = None,
+    duration: float | None = None,
+    play_seconds: float | None = None,
+) -> dict[str, Any]:
     """The results document: JOST's per-player fields and every derived metric, JSON-safe.
 
     final_bankroll is initial_bankroll + net over every session merged (for one session,
@@ -369,7 +436,8 @@ def results(config: Config, stats: Stats, *, seed: int | None = None,
             **metrics,
             "broke": bool(stats.players_broke[i]) if stats.players_broke.size else False,
             "hand_history": [h for h in stats.hand_log if h["seat"] == i]
-            if config.log_hands else [],
+            if config.log_hands
+            else [],
         }
         if counting:
             entry["true_count_table"] = true_count_table(stats, i)
@@ -399,9 +467,14 @@ def results(config: Config, stats: Stats, *, seed: int | None = None,
     }
 
 
-def run_simulation_from_config(config: Mapping[str, Any] | Config, progress: Progress | None = None,
-                               *, rounds: int | None = None, seed: int | None = None,
-                               chunk: int = CHUNK_ROUNDS) -> dict[str, Any]:
+def run_simulation_from_config(
+    config: Mapping[str, Any] | Config,
+    progress: Progress | None = None,
+    *,
+    rounds: int | None = None,
+    seed: int | None = None,
+    chunk: int = CHUNK_ROUNDS,
+) -> dict[str, Any]:
     """Run a whole job in this process: one continuous session, in chunks for progress.
 
     config: a raw config dict (any dialect) or an already normalised Config. rounds/seed
@@ -428,5 +501,6 @@ def run_simulation_from_config(config: Mapping[str, Any] | Config, progress: Pro
             progress(session.rounds_played, asked)
     stats = session.stats()
     stats.rounds_asked = asked
-    return results(cfg, stats, seed=seed, duration=time.perf_counter() - start,
-                   play_seconds=play_seconds)
+    return results(
+        cfg, stats, seed=seed, duration=time.perf_counter() - start, play_seconds=play_seconds
+    )

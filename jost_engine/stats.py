@@ -81,11 +81,13 @@ class Stats:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Stats":
+    def from_dict(cls, data: dict[str, Any]) -> Stats:
         return cls(
             counters=np.array(data["counters"], dtype=np.int64).reshape(-1, k.N_COUNTERS),
             sums=np.array(data["sums"], dtype=np.float64).reshape(-1, k.N_SUMS),
-            tc_table=np.array(data["tc_table"], dtype=np.float64).reshape(-1, k.N_TC, k.N_TC_FIELDS),
+            tc_table=np.array(data["tc_table"], dtype=np.float64).reshape(
+                -1, k.N_TC, k.N_TC_FIELDS
+            ),
             rounds_played=int(data["rounds_played"]),
             rounds_asked=int(data["rounds_asked"]),
             sessions=int(data["sessions"]),
@@ -231,13 +233,15 @@ def true_count_table(stats: Stats, player: int) -> list[dict[str, Any]]:
         if n == 0:
             continue
         ev, sd = mean_sd(float(t[k.T_NET]), float(t[k.T_NET_SQ]), n)
-        rows.append({
-            "true_count": b + k.TC_MIN,
-            "rounds": n,
-            "net": float(t[k.T_NET]),
-            "wagered": float(t[k.T_WAGERED]),
-            "ev_per_round": finite(ev),
-            "sd_per_round": finite(sd),
-            "edge": finite(ratio(float(t[k.T_NET]), float(t[k.T_WAGERED]))),
-        })
+        rows.append(
+            {
+                "true_count": b + k.TC_MIN,
+                "rounds": n,
+                "net": float(t[k.T_NET]),
+                "wagered": float(t[k.T_WAGERED]),
+                "ev_per_round": finite(ev),
+                "sd_per_round": finite(sd),
+                "edge": finite(ratio(float(t[k.T_NET]), float(t[k.T_WAGERED]))),
+            }
+        )
     return rows

@@ -67,7 +67,9 @@ def chart_arrays(playing: PlayingStrategy) -> tuple[np.ndarray, np.ndarray, np.n
         except KeyError:
             return None
         if action not in ACTION_CODE:
-            raise ValueError(f"{playing.name}: {table}[{row}][{up}] = {action!r} is not one of {ACTIONS}")
+            raise ValueError(
+                f"{playing.name}: {table}[{row}][{up}] = {action!r} is not one of {ACTIONS}"
+            )
         return ACTION_CODE[action]
 
     for total in HARD_TOTALS:

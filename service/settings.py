@@ -229,8 +229,9 @@ ENGINE_SLOWEST_ROUNDS_PER_SECOND = 100_000
 JOB_CHUNK_SECONDS_MAX = JOB_CHUNK_ROUNDS / ENGINE_SLOWEST_ROUNDS_PER_SECOND
 
 
-def check_job_recovery_settings(stale_after: float, heartbeat_interval: float,
-                                chunk_seconds: float) -> None:
+def check_job_recovery_settings(
+    stale_after: float, heartbeat_interval: float, chunk_seconds: float
+) -> None:
     """A live job must never look stale: between two heartbeats pass at most the interval
     plus one chunk (the engine reports only between chunks), and the stale threshold must
     be comfortably (3x) larger, or a healthy job would be taken from its worker and run

@@ -9,7 +9,7 @@ import os
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 
-from service.settings import *  # noqa: E402,F403
+from service.settings import *  # noqa: F403
 
 # Hashing passwords at full strength would dominate a suite that creates users per test.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

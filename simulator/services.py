@@ -8,12 +8,12 @@ import math
 import secrets
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Callable
+from typing import Any
 from uuid import UUID
 
-import jost_engine
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -22,6 +22,7 @@ from django.db.models import DurationField, F, Q, QuerySet, Value
 from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Now
 
+import jost_engine
 from simulator.models import JobStatus, SimulationJob
 
 logger = logging.getLogger(__name__)
@@ -70,7 +71,10 @@ def enqueue_job(job_id: UUID) -> bool:
         logger.error(
             "Job %s stays PENDING: the broker at %s did not take it (%s: %s); the sweep "
             "sends it again once the broker answers",
-            job_id, _redacted(settings.CELERY_BROKER_URL), type(exc).__name__, exc,
+            job_id,
+            _redacted(settings.CELERY_BROKER_URL),
+            type(exc).__name__,
+            exc,
         )
         return False
     SimulationJob.objects.filter(id=job_id).update(enqueued_at=Now())
@@ -80,8 +84,7 @@ def enqueue_job(job_id: UUID) -> bool:
 def _stale_cutoff() -> CombinedExpression:
     # The database's clock, for the heartbeat and for this comparison alike, so workers on
     # hosts whose clocks disagree still agree on what is stale.
-    return Now() - Value(timedelta(seconds=settings.JOB_STALE_AFTER),
-                         output_field=DurationField())
+    return Now() - Value(timedelta(seconds=settings.JOB_STALE_AFTER), output_field=DurationField())
 
 
 def _stale_running() -> Q:
@@ -106,15 +109,23 @@ def fail_abandoned_jobs(job_id: UUID | None = None) -> list[UUID]:
     failed = []
     for stale_id in jobs.values_list("id", flat=True):
         # Conditional again: a worker's heartbeat may have landed since the SELECT.
-        if SimulationJob.objects.filter(_stale_running(), ~_attempts_left(), id=stale_id).update(
-            status=JobStatus.FAILED, finished_at=Now(), claim=None,
-            error=(f"The worker running this job stopped {settings.JOB_MAX_ATTEMPTS} times "
-                   "without finishing it (killed, out of memory, or crashed), so it is not "
-                   "run again. Ask for fewer rounds or a smaller table; if it persists, "
-                   "report it with this job's id."),
-        ) == 1:
-            logger.error("Job %s FAILED: its worker died %d times", stale_id,
-                         settings.JOB_MAX_ATTEMPTS)
+        if (
+            SimulationJob.objects.filter(_stale_running(), ~_attempts_left(), id=stale_id).update(
+                status=JobStatus.FAILED,
+                finished_at=Now(),
+                claim=None,
+                error=(
+                    f"The worker running this job stopped {settings.JOB_MAX_ATTEMPTS} times "
+                    "without finishing it (killed, out of memory, or crashed), so it is not "
+                    "run again. Ask for fewer rounds or a smaller table; if it persists, "
+                    "report it with this job's id."
+                ),
+            )
+            == 1
+        ):
+            logger.error(
+                "Job %s FAILED: its worker died %d times", stale_id, settings.JOB_MAX_ATTEMPTS
+            )
             failed.append(stale_id)
     return failed
 
@@ -131,9 +142,14 @@ def claim_job(job_id: UUID, worker: str = "") -> UUID | None:
     claimed = SimulationJob.objects.filter(
         Q(status=JobStatus.PENDING) | (_stale_running() & _attempts_left()), id=job_id
     ).update(
-        status=JobStatus.RUNNING, claim=token, claimed_by=worker[:255],
-        attempts=F("attempts") + 1, heartbeat_at=Now(), started_at=Now(),
-        rounds_done=0, error="",
+        status=JobStatus.RUNNING,
+        claim=token,
+        claimed_by=worker[:255],
+        attempts=F("attempts") + 1,
+        heartbeat_at=Now(),
+        started_at=Now(),
+        rounds_done=0,
+        error="",
     )
     return token if claimed == 1 else None
 
@@ -143,8 +159,9 @@ def _held(job_id: UUID, claim: UUID) -> QuerySet[SimulationJob]:
     return SimulationJob.objects.filter(id=job_id, status=JobStatus.RUNNING, claim=claim)
 
 
-def record_progress(job_id: UUID, claim: UUID, rounds_done: int,
-                    rounds_total: int | None = None) -> bool:
+def record_progress(
+    job_id: UUID, claim: UUID, rounds_done: int, rounds_total: int | None = None
+) -> bool:
     """Progress and heartbeat in one write; False when the claim was lost."""
     fields: dict[str, Any] = {"rounds_done": int(rounds_done), "heartbeat_at": Now()}
     if rounds_total:
@@ -155,17 +172,18 @@ def record_progress(job_id: UUID, claim: UUID, rounds_done: int,
 def complete_job(job_id: UUID, claim: UUID, result: dict[str, Any]) -> bool:
     result = json_safe(result)
     rounds = result.get("rounds_played") if isinstance(result, dict) else None
-    fields: dict[str, Any] = {"status": JobStatus.COMPLETE, "result_data": result,
-                              "finished_at": Now()}
+    fields: dict[str, Any] = {
+        "status": JobStatus.COMPLETE,
+        "result_data": result,
+        "finished_at": Now(),
+    }
     if isinstance(rounds, int):
         fields["rounds_done"] = rounds
     return _held(job_id, claim).update(**fields) == 1
 
 
 def fail_job(job_id: UUID, claim: UUID, error: str) -> bool:
-    return _held(job_id, claim).update(
-        status=JobStatus.FAILED, error=error, finished_at=Now()
-    ) == 1
+    return _held(job_id, claim).update(status=JobStatus.FAILED, error=error, finished_at=Now()) == 1
 
 
 @dataclass(frozen=True)
@@ -187,8 +205,7 @@ class ClaimLost(Exception):
     carries this worker's claim: the rest of the run would be thrown away, so it stops."""
 
 
-def run_job(job_id: UUID, soft_time_limit: float | None = None,
-            worker: str = "") -> RunOutcome:
+def run_job(job_id: UUID, soft_time_limit: float | None = None, worker: str = "") -> RunOutcome:
     """Claim the job, run it through the engine and record how it ended.
 
     Never raises for an engine fault: a bad job fails itself, not the worker.
@@ -200,23 +217,40 @@ def run_job(job_id: UUID, soft_time_limit: float | None = None,
         return _not_claimed(job_id)
     job = SimulationJob.objects.only("request_data", "attempts", "seed").get(id=job_id)
     if job.attempts > 1:
-        logger.warning("Job %s reclaimed (attempt %d): its previous worker stopped "
-                       "sending heartbeats", job_id, job.attempts)
+        logger.warning(
+            "Job %s reclaimed (attempt %d): its previous worker stopped sending heartbeats",
+            job_id,
+            job.attempts,
+        )
     try:
         result = jost_engine.run_simulation_from_config(
-            job.request_data, progress=_progress_reporter(job_id, claim),
-            chunk=settings.JOB_CHUNK_ROUNDS, seed=job.seed,
+            job.request_data,
+            progress=_progress_reporter(job_id, claim),
+            chunk=settings.JOB_CHUNK_ROUNDS,
+            seed=job.seed,
         )
     except ClaimLost:
-        logger.warning("Job %s: this worker lost its claim while running (another worker "
-                       "reclaimed it); stopped without recording anything", job_id)
+        logger.warning(
+            "Job %s: this worker lost its claim while running (another worker "
+            "reclaimed it); stopped without recording anything",
+            job_id,
+        )
         return RunOutcome(LOST)
     except SoftTimeLimitExceeded:
         limit = soft_time_limit or settings.CELERY_TASK_SOFT_TIME_LIMIT
-        return _finished(job_id, JobStatus.FAILED, fail_job(job_id, claim, (
-            f"The job ran past the time limit of {limit:g} s (CELERY_TASK_SOFT_TIME_LIMIT). "
-            "Ask for fewer rounds, or have the operator raise the limit."
-        )))
+        return _finished(
+            job_id,
+            JobStatus.FAILED,
+            fail_job(
+                job_id,
+                claim,
+                (
+                    f"The job ran past the time limit of {limit:g} s "
+                    "(CELERY_TASK_SOFT_TIME_LIMIT). "
+                    "Ask for fewer rounds, or have the operator raise the limit."
+                ),
+            ),
+        )
     except Exception as exc:
         logger.warning("Job %s failed: %s", job_id, exc, exc_info=not _is_config_error(exc))
         return _finished(job_id, JobStatus.FAILED, fail_job(job_id, claim, describe_failure(exc)))
@@ -228,18 +262,24 @@ def _finished(job_id: UUID, status: str, recorded: bool) -> RunOutcome:
         return RunOutcome(status)
     # Our heartbeat went stale and another worker reclaimed the job: its run is the one
     # that counts (a config with a seed gives it the very same result).
-    logger.warning("Job %s ended %s here, but this worker no longer held its claim; "
-                   "the result was dropped", job_id, status)
+    logger.warning(
+        "Job %s ended %s here, but this worker no longer held its claim; the result was dropped",
+        job_id,
+        status,
+    )
     return RunOutcome(LOST)
 
 
 def _not_claimed(job_id: UUID) -> RunOutcome:
     """Why a claim failed, and whether this delivery should come back later."""
-    job = (SimulationJob.objects.filter(id=job_id)
-           .annotate(age=Now() - F("heartbeat_at")).only("status").first())
+    job = (
+        SimulationJob.objects.filter(id=job_id)
+        .annotate(age=Now() - F("heartbeat_at"))
+        .only("status")
+        .first()
+    )
     if job is None or job.status != JobStatus.RUNNING:
-        logger.info("Job %s not run: it is %s", job_id,
-                    "unknown" if job is None else job.status)
+        logger.info("Job %s not run: it is %s", job_id, "unknown" if job is None else job.status)
         return RunOutcome(SKIPPED)
     # RUNNING with a fresh heartbeat: a duplicate message, or a redelivery right after
     # the worker running it died. Dropping this delivery could lose the job, so it comes
@@ -247,8 +287,12 @@ def _not_claimed(job_id: UUID) -> RunOutcome:
     # still beating (come back again), or stale (reclaim it).
     age = job.age.total_seconds() if job.age is not None else 0.0
     retry_in = max(settings.JOB_STALE_AFTER - age, 0.0) + 1.0
-    logger.info("Job %s is running elsewhere (heartbeat %.1f s ago); trying again in %.1f s",
-                job_id, age, retry_in)
+    logger.info(
+        "Job %s is running elsewhere (heartbeat %.1f s ago); trying again in %.1f s",
+        job_id,
+        age,
+        retry_in,
+    )
     return RunOutcome(BUSY, retry_in=retry_in)
 
 
@@ -268,19 +312,26 @@ def sweep_jobs() -> dict[str, list[UUID]]:
     Returns the ids sent, by kind, those left for the next sweep ("unsent") and those
     failed for having killed their worker too often ("failed").
     """
-    requeue_cutoff = Now() - Value(timedelta(seconds=settings.JOB_REQUEUE_AFTER),
-                                   output_field=DurationField())
-    not_sent_lately = (Q(enqueued_at__isnull=True, created_at__lt=requeue_cutoff)
-                       | Q(enqueued_at__lt=requeue_cutoff))
+    requeue_cutoff = Now() - Value(
+        timedelta(seconds=settings.JOB_REQUEUE_AFTER), output_field=DurationField()
+    )
+    not_sent_lately = Q(enqueued_at__isnull=True, created_at__lt=requeue_cutoff) | Q(
+        enqueued_at__lt=requeue_cutoff
+    )
     abandoned = fail_abandoned_jobs()
     found = {
-        "pending": list(SimulationJob.objects.filter(not_sent_lately, status=JobStatus.PENDING)
-                        .order_by("created_at").values_list("id", flat=True)),
-        "stale": list(SimulationJob.objects.filter(not_sent_lately, _stale_running())
-                      .order_by("created_at").values_list("id", flat=True)),
+        "pending": list(
+            SimulationJob.objects.filter(not_sent_lately, status=JobStatus.PENDING)
+            .order_by("created_at")
+            .values_list("id", flat=True)
+        ),
+        "stale": list(
+            SimulationJob.objects.filter(not_sent_lately, _stale_running())
+            .order_by("created_at")
+            .values_list("id", flat=True)
+        ),
     }
-    sent: dict[str, list[UUID]] = {"pending": [], "stale": [], "unsent": [],
-                                   "failed": abandoned}
+    sent: dict[str, list[UUID]] = {"pending": [], "stale": [], "unsent": [], "failed": abandoned}
     for kind, ids in found.items():
         for job_id in ids:
             # Once the broker failed, the next sweep tries again: no use waiting out one
@@ -290,10 +341,14 @@ def sweep_jobs() -> dict[str, list[UUID]]:
             else:
                 sent[kind].append(job_id)
     if any(sent.values()):
-        logger.warning("Sweep: %d PENDING and %d stale RUNNING job(s) re-enqueued, %d left "
-                       "for the next sweep (broker down), %d failed (worker died too often)",
-                       len(sent["pending"]), len(sent["stale"]), len(sent["unsent"]),
-                       len(sent["failed"]))
+        logger.warning(
+            "Sweep: %d PENDING and %d stale RUNNING job(s) re-enqueued, %d left "
+            "for the next sweep (broker down), %d failed (worker died too often)",
+            len(sent["pending"]),
+            len(sent["stale"]),
+            len(sent["unsent"]),
+            len(sent["failed"]),
+        )
     return sent
 
 

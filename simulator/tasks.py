@@ -30,11 +30,14 @@ def run_simulation_job(self, job_id: str) -> str:
         # delivery reclaims the job once its heartbeat is stale; if it lives, the retry
         # finds the job finished and stops. Bounded; past the bound the sweep takes over.
         try:
-            raise self.retry(countdown=outcome.retry_in,
-                             max_retries=settings.JOB_BUSY_MAX_RETRIES)
+            raise self.retry(countdown=outcome.retry_in, max_retries=settings.JOB_BUSY_MAX_RETRIES)
         except MaxRetriesExceededError:
-            logger.warning("Job %s: still running elsewhere after %d retries; leaving it "
-                           "to its worker and to the sweep", job_id, self.request.retries)
+            logger.warning(
+                "Job %s: still running elsewhere after %d retries; leaving it "
+                "to its worker and to the sweep",
+                job_id,
+                self.request.retries,
+            )
     return outcome.status
 
 

@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-MASTER_SIMULATION = REPO / "jost_engine" / "data" / "defaults" / "simulations" / "master_simulation.json"
+MASTER_SIMULATION = (
+    REPO / "jost_engine" / "data" / "defaults" / "simulations" / "master_simulation.json"
+)
 
 # The config DESIGN.md gives, used when the engine does not ship its master simulation.
 DESIGN_CONFIG: dict[str, Any] = {
@@ -106,4 +108,3 @@ def alice_job(alice, master_config):
     from simulator.services import submit_job
 
     return submit_job(alice, master_config)
-

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from uuid import UUID
 
-import jost_engine
 from django.http import Http404
 from rest_framework import generics, status
+from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.parsers import JSONParser
 from rest_framework.views import APIView
 
+import jost_engine
 from simulator import selectors, services
 from simulator.api.serializers import (
     JobDetailSerializer,

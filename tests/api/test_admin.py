@@ -8,7 +8,10 @@ class TestAdmin:
         assert str(alice_job.id) in response.content.decode()
 
     def test_the_job_page_opens(self, admin_client, alice_job):
-        assert admin_client.get(f"/admin/simulator/simulationjob/{alice_job.id}/change/").status_code == 200
+        assert (
+            admin_client.get(f"/admin/simulator/simulationjob/{alice_job.id}/change/").status_code
+            == 200
+        )
 
     def test_alice_without_staff_rights_is_sent_to_log_in(self, client, alice, alice_job):
         client.force_login(alice)

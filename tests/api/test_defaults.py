@@ -9,8 +9,14 @@ class TestDefaults:
         assert response.status_code == 200
         body = response.json()
         assert body == jost_engine.defaults()
-        assert {"casinos", "players", "playing_strategies", "betting_strategies",
-                "counting_systems", "simulations"} <= set(body)
+        assert {
+            "casinos",
+            "players",
+            "playing_strategies",
+            "betting_strategies",
+            "counting_systems",
+            "simulations",
+        } <= set(body)
         assert "master_casino" in body["casinos"] and "hilo" in body["counting_systems"]
 
     def test_a_shipped_simulation_submits_as_it_is_served(self, alice_client):

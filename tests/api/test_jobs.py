@@ -13,7 +13,9 @@ def _jobs(owner, count: int) -> list[SimulationJob]:
     for i in range(count):
         job = SimulationJob.objects.create(owner=owner, request_data={"n": i}, rounds_total=10)
         # Distinct, known creation times so "newest first" is tested, not assumed.
-        SimulationJob.objects.filter(id=job.id).update(created_at=now - timedelta(minutes=count - i))
+        SimulationJob.objects.filter(id=job.id).update(
+            created_at=now - timedelta(minutes=count - i)
+        )
         jobs.append(job)
     return jobs
 

@@ -23,13 +23,15 @@ class TestJobResults:
             status=JobStatus.COMPLETE, result_data=result
         )
         body = alice_client.get(f"/api/results/{alice_job.id}/").json()
-        assert body == {"job_id": str(alice_job.id), "status": "COMPLETE", "results": result,
-                        "error": None}
+        assert body == {
+            "job_id": str(alice_job.id),
+            "status": "COMPLETE",
+            "results": result,
+            "error": None,
+        }
 
     def test_a_failed_job_has_no_results_and_says_why(self, alice_client, alice_job):
-        SimulationJob.objects.filter(id=alice_job.id).update(
-            status=JobStatus.FAILED, error="boom"
-        )
+        SimulationJob.objects.filter(id=alice_job.id).update(status=JobStatus.FAILED, error="boom")
         body = alice_client.get(f"/api/results/{alice_job.id}/").json()
         assert body["results"] is None and body["error"] == "boom"
 

@@ -33,8 +33,10 @@ class TestSubmitJob:
 
     def test_a_config_without_a_seed_gets_one_drawn_at_submit(self, alice_client, master_config):
         master_config.pop("seed", None)
-        ids = [alice_client.post("/api/submit/", master_config, format="json").json()["job_id"]
-               for _ in range(2)]
+        ids = [
+            alice_client.post("/api/submit/", master_config, format="json").json()["job_id"]
+            for _ in range(2)
+        ]
         seeds = [SimulationJob.objects.get(id=job_id).seed for job_id in ids]
         assert all(isinstance(seed, int) and 0 <= seed < 2**63 for seed in seeds)
         assert seeds[0] != seeds[1]
@@ -95,9 +97,11 @@ class TestSubmitJob:
         # Nothing listens on port 1: the broker is down at submit time.
         settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
         settings.BROKER_CHECK_TIMEOUT = 0.5
-        with caplog.at_level(logging.ERROR, logger="simulator.services"):
-            with django_capture_on_commit_callbacks(execute=True):
-                response = alice_client.post("/api/submit/", master_config, format="json")
+        with (
+            caplog.at_level(logging.ERROR, logger="simulator.services"),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            response = alice_client.post("/api/submit/", master_config, format="json")
         assert response.status_code == 202
         job = SimulationJob.objects.get(id=response.json()["job_id"])
         assert job.status == JobStatus.PENDING

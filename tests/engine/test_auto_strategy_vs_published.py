@@ -25,11 +25,19 @@ def rules_of(key: str) -> Rules:
     r = CHARTS[key]["rules"]
     assert r["double_on"] == "any first two cards" and r["blackjack_pays"] == "3:2"
     return Rules(
-        name=key, decks=r["decks"], hit_soft_17=r["dealer_hits_soft_17"], double_totals=None,
-        double_after_split=r["double_after_split"], max_split_hands=r["max_split_hands"],
-        resplit_aces=r["resplit_aces"], hit_split_aces=not r["split_aces_receive_one_card"],
-        late_surrender=r["surrender"] == "late", early_surrender=r["surrender"] == "early",
-        blackjack_payout=1.5, penetration=0.8, offer_insurance=False,
+        name=key,
+        decks=r["decks"],
+        hit_soft_17=r["dealer_hits_soft_17"],
+        double_totals=None,
+        double_after_split=r["double_after_split"],
+        max_split_hands=r["max_split_hands"],
+        resplit_aces=r["resplit_aces"],
+        hit_split_aces=not r["split_aces_receive_one_card"],
+        late_surrender=r["surrender"] == "late",
+        early_surrender=r["surrender"] == "early",
+        blackjack_payout=1.5,
+        penetration=0.8,
+        offer_insurance=False,
         dealer_peeks=r["dealer_peeks_for_blackjack"],
     )
 

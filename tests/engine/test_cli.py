@@ -15,8 +15,13 @@ REPO = Path(__file__).parents[2]
 CONFIG = {
     "casino": "vegas_6d_s17_das",
     "num_rounds": 1_000_000,
-    "players": [{"profile": "master_player", "playing_strategy": "perfect_s17_basic_strategy",
-                 "betting_strategy": "flat_betting"}],
+    "players": [
+        {
+            "profile": "master_player",
+            "playing_strategy": "perfect_s17_basic_strategy",
+            "betting_strategy": "flat_betting",
+        }
+    ],
 }
 
 
@@ -28,17 +33,27 @@ def config_file(tmp_path: Path) -> Path:
 
 
 def timing_free(doc: dict) -> dict:
-    return {k: v for k, v in doc.items() if k not in ("duration_seconds", "play_seconds", "rounds_per_second")}
+    return {
+        k: v
+        for k, v in doc.items()
+        if k not in ("duration_seconds", "play_seconds", "rounds_per_second")
+    }
 
 
 def test_python_dash_m_prints_the_results_as_json(config_file):
-    done = subprocess.run([sys.executable, "-m", "jost_engine", str(config_file), "--rounds", "20000",
-                           "--seed", "3"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "jost_engine", str(config_file), "--rounds", "20000", "--seed", "3"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     doc = json.loads(done.stdout)
     assert doc["rounds_played"] == 20_000 and doc["seed"] == 3
     assert doc["players"][0]["net_gain_loss"] == pytest.approx(
-        doc["players"][0]["final_bankroll"] - doc["players"][0]["initial_bankroll"])
+        doc["players"][0]["final_bankroll"] - doc["players"][0]["initial_bankroll"]
+    )
     assert done.stderr == ""  # not a terminal and no --progress: no bar
 
 
@@ -74,17 +89,22 @@ def test_a_bad_config_prints_its_problems_and_exits_2(tmp_path, capsys):
     assert "num_rounds" in err and "players[0].bankroll" in err
 
 
-@pytest.mark.parametrize("flag, value", [("--rounds", "0"), ("--rounds", str(10**10 + 1)),
-                                         ("--seed", "-1"), ("--seed", str(2**63))])
-def test_a_round_count_or_seed_out_of_range_exits_2_naming_the_flag(config_file, capsys, flag, value):
+@pytest.mark.parametrize(
+    "flag, value",
+    [("--rounds", "0"), ("--rounds", str(10**10 + 1)), ("--seed", "-1"), ("--seed", str(2**63))],
+)
+def test_a_round_count_or_seed_out_of_range_exits_2_naming_the_flag(
+    config_file, capsys, flag, value
+):
     assert main([str(config_file), flag, value]) == 2
     assert capsys.readouterr().err.startswith(f"{flag}: must be ")
 
 
 def test_the_bar_ends_its_line_when_every_player_goes_broke_early(tmp_path, capsys):
     broke = tmp_path / "broke.json"
-    broke.write_text(json.dumps({**CONFIG, "seed": 3, "players": [
-        {**CONFIG["players"][0], "bankroll": 30}]}))
+    broke.write_text(
+        json.dumps({**CONFIG, "seed": 3, "players": [{**CONFIG["players"][0], "bankroll": 30}]})
+    )
     assert main([str(broke), "--progress"]) == 0
     captured = capsys.readouterr()
     assert json.loads(captured.out)["stop_reason"] == "all_players_broke"

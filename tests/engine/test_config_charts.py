@@ -8,15 +8,22 @@ from pathlib import Path
 import pytest
 
 from jost_engine.config import (
-    HARD_TOTALS, PAIR_KEYS, SOFT_TOTALS, UP_CARDS, ConfigError, config_to_dict, normalize_config,
+    HARD_TOTALS,
+    PAIR_KEYS,
+    SOFT_TOTALS,
+    UP_CARDS,
+    ConfigError,
+    config_to_dict,
+    normalize_config,
 )
 
 PUBLISHED = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "published_charts.json"
 
 
 def playing(strategy):
-    cfg = normalize_config({"casino": "master_casino", "num_rounds": 1,
-                            "players": [{"playing_strategy": strategy}]})
+    cfg = normalize_config(
+        {"casino": "master_casino", "num_rounds": 1, "players": [{"playing_strategy": strategy}]}
+    )
     return cfg.players[0].playing
 
 
@@ -34,8 +41,9 @@ def assert_canonical_shape(chart):
 
 
 class TestAuto:
-    @pytest.mark.parametrize("spelling", ["auto", "AUTO", {"strategy": "auto"}, {"auto": True},
-                                          "auto_basic_strategy"])
+    @pytest.mark.parametrize(
+        "spelling", ["auto", "AUTO", {"strategy": "auto"}, {"auto": True}, "auto_basic_strategy"]
+    )
     def test_every_spelling_of_auto_gives_an_auto_strategy(self, spelling):
         chart = playing(spelling)
         assert chart.auto is True and not chart.hard and not chart.soft and not chart.pairs
@@ -46,8 +54,10 @@ class TestAuto:
 
 
 class TestInsurance:
-    @pytest.mark.parametrize("value, threshold", [
-        ("never", None), ("Never", None), ("always", -math.inf), (3, 3.0), (2.5, 2.5), (-1, -1.0)])
+    @pytest.mark.parametrize(
+        "value, threshold",
+        [("never", None), ("Never", None), ("always", -math.inf), (3, 3.0), (2.5, 2.5), (-1, -1.0)],
+    )
     def test_a_chart_says_when_to_take_insurance(self, value, threshold):
         chart = playing({"strategy": "auto", "insurance": value})
         assert chart.auto is True and chart.insurance_true_count == threshold
@@ -61,8 +71,11 @@ class TestInsurance:
 
     @pytest.mark.parametrize("value", ["always", 3])
     def test_the_insurance_choice_round_trips(self, value):
-        raw = {"casino": "master_casino", "num_rounds": 10,
-               "players": [{"playing_strategy": {"strategy": "auto", "insurance": value}}]}
+        raw = {
+            "casino": "master_casino",
+            "num_rounds": 10,
+            "players": [{"playing_strategy": {"strategy": "auto", "insurance": value}}],
+        }
         cfg = normalize_config(raw)
         assert normalize_config(json.loads(json.dumps(config_to_dict(cfg)))) == cfg
 
@@ -70,14 +83,20 @@ class TestInsurance:
 class TestParentCharts:
     def test_a_child_overlays_its_parents_chart_row_by_row(self):
         parent = playing("perfect_s17_basic_strategy")
-        child = playing({"name": "mine", "parent": "perfect_s17_basic_strategy",
-                         "strategy": {"hard": {"16": every_up("S")}}})
+        child = playing(
+            {
+                "name": "mine",
+                "parent": "perfect_s17_basic_strategy",
+                "strategy": {"hard": {"16": every_up("S")}},
+            }
+        )
         assert child.name == "mine" and child.auto is False
         assert child.hard["16"] == every_up("S")
         # Every other row is the parent's: the eights are still split.
         assert child.pairs == parent.pairs and child.soft == parent.soft
-        assert {r: c for r, c in child.hard.items() if r != "16"} == \
-            {r: c for r, c in parent.hard.items() if r != "16"}
+        assert {r: c for r, c in child.hard.items() if r != "16"} == {
+            r: c for r, c in parent.hard.items() if r != "16"
+        }
 
     def test_a_child_without_rows_is_its_parent_under_its_own_name(self):
         child = playing({"name": "same", "parent": "perfect_s17_basic_strategy"})
@@ -90,23 +109,38 @@ class TestParentCharts:
         assert playing({"parent": parent, "insurance": "never"}).insurance_true_count is None
 
     def test_a_child_of_auto_is_auto(self):
-        assert playing({"name": "auto with insurance", "parent": "auto", "insurance": 3}).auto is True
+        assert (
+            playing({"name": "auto with insurance", "parent": "auto", "insurance": 3}).auto is True
+        )
 
     def test_rows_cannot_overlay_an_auto_parent(self):
-        raw = {"casino": "master_casino", "num_rounds": 10, "players": [{"playing_strategy": {
-            "parent": "auto", "strategy": {"hard": {"16": every_up("S")}}}}]}
+        raw = {
+            "casino": "master_casino",
+            "num_rounds": 10,
+            "players": [
+                {
+                    "playing_strategy": {
+                        "parent": "auto",
+                        "strategy": {"hard": {"16": every_up("S")}},
+                    }
+                }
+            ],
+        }
         with pytest.raises(ConfigError) as caught:
             normalize_config(raw)
         assert caught.value.problems == [
-            ("players[0].playing_strategy", "rows cannot overlay an auto parent: give a whole chart")]
+            (
+                "players[0].playing_strategy",
+                "rows cannot overlay an auto parent: give a whole chart",
+            )
+        ]
 
     def test_a_cycle_of_named_charts_is_an_error(self):
         def resolve(kind, name):
             other = {"a": "b", "b": "a"}.get(name)
             return {"parent": other} if kind == "playing_strategy" and other else None
 
-        raw = {"casino": "master_casino", "num_rounds": 10,
-               "players": [{"playing_strategy": "a"}]}
+        raw = {"casino": "master_casino", "num_rounds": 10, "players": [{"playing_strategy": "a"}]}
         with pytest.raises(ConfigError) as caught:
             normalize_config(raw, resolve=resolve)
         assert any("profile cycle: a -> b -> a" in reason for _, reason in caught.value.problems)
@@ -118,7 +152,11 @@ class TestGrids:
         assert_canonical_shape(chart)
         assert chart.hard["16"]["10"] == "S"
         assert chart.hard["4"]["2"] == "H" and chart.hard["17"]["A"] == "S"
-        assert chart.soft["12"]["6"] == "H" and chart.soft["18"]["6"] == "H" and chart.soft["19"]["6"] == "S"
+        assert (
+            chart.soft["12"]["6"] == "H"
+            and chart.soft["18"]["6"] == "H"
+            and chart.soft["19"]["6"] == "S"
+        )
 
     def test_a_missing_pair_row_plays_as_its_total(self):
         chart = playing({"strategy": {"hard": {"16": every_up("R"), "10": every_up("D")}}})
@@ -126,13 +164,31 @@ class TestGrids:
         assert chart.pairs["5,5"]["6"] == "Dh"
         assert chart.pairs["A,A"] == chart.soft["12"]
 
-    @pytest.mark.parametrize("code, canonical", [
-        ("H", "H"), ("h", "H"), ("S", "S"), ("D", "Dh"), ("d", "Dh"), ("Ds", "Ds"), ("DS", "Ds"),
-        ("R", "Rh"), ("Sr", "Rh"), ("u", "Rh"), ("U", "Rh"), ("Rh", "Rh"), ("Rs", "Rs"), ("Dh", "Dh")])
+    @pytest.mark.parametrize(
+        "code, canonical",
+        [
+            ("H", "H"),
+            ("h", "H"),
+            ("S", "S"),
+            ("D", "Dh"),
+            ("d", "Dh"),
+            ("Ds", "Ds"),
+            ("DS", "Ds"),
+            ("R", "Rh"),
+            ("Sr", "Rh"),
+            ("u", "Rh"),
+            ("U", "Rh"),
+            ("Rh", "Rh"),
+            ("Rs", "Rs"),
+            ("Dh", "Dh"),
+        ],
+    )
     def test_it_maps_jost_action_letters_to_canonical_codes(self, code, canonical):
         assert playing({"hard": {"16": every_up(code)}}).hard["16"]["7"] == canonical
 
-    @pytest.mark.parametrize("code, canonical", [("P", "P"), ("p", "P"), ("Rp", "Rp"), ("rp", "Rp")])
+    @pytest.mark.parametrize(
+        "code, canonical", [("P", "P"), ("p", "P"), ("Rp", "Rp"), ("rp", "Rp")]
+    )
     def test_split_codes_are_read_in_pair_rows(self, code, canonical):
         assert playing({"pairs": {"8,8": every_up(code)}}).pairs["8,8"]["A"] == canonical
 
@@ -158,9 +214,13 @@ class TestGrids:
         assert playing({"soft": {key: every_up("S")}}).soft["18"]["9"] == "S"
 
     def test_jost_engine_hard_totals_and_soft_totals_tables_are_read(self):
-        chart = playing({"hard_totals": {"16": {"2-6": "S", "7-11": "H"}},
-                         "soft_totals": {"7": {"2-8": "S", "9-11": "H"}},
-                         "pairs": {"A": {"2-11": "P"}}})
+        chart = playing(
+            {
+                "hard_totals": {"16": {"2-6": "S", "7-11": "H"}},
+                "soft_totals": {"7": {"2-8": "S", "9-11": "H"}},
+                "pairs": {"A": {"2-11": "P"}},
+            }
+        )
         assert chart.hard["16"]["6"] == "S" and chart.hard["16"]["7"] == "H"
         assert chart.soft["18"]["8"] == "S" and chart.soft["18"]["A"] == "H"
         assert chart.pairs["A,A"]["A"] == "P"
@@ -168,7 +228,9 @@ class TestGrids:
 
 class TestRangeKeys:
     def test_range_keys_cover_rows_and_up_cards_with_the_ace_as_11(self):
-        chart = playing({"strategy": {"hard": {"17-21": {"2-11": "S"}, "12-16": {"2-6": "S", "7-A": "H"}}}})
+        chart = playing(
+            {"strategy": {"hard": {"17-21": {"2-11": "S"}, "12-16": {"2-6": "S", "7-A": "H"}}}}
+        )
         assert all(chart.hard[str(t)][up] == "S" for t in range(17, 22) for up in UP_CARDS)
         assert chart.hard["13"]["6"] == "S" and chart.hard["13"]["A"] == "H"
 
@@ -178,15 +240,20 @@ class TestRangeKeys:
     def test_the_shipped_master_chart_in_range_keys_equals_the_full_grid_chart(self):
         assert playing("master_playing_strategy").hard == playing("perfect_s17_basic_strategy").hard
         assert playing("master_playing_strategy").soft == playing("perfect_s17_basic_strategy").soft
-        assert playing("master_playing_strategy").pairs == playing("perfect_s17_basic_strategy").pairs
+        assert (
+            playing("master_playing_strategy").pairs == playing("perfect_s17_basic_strategy").pairs
+        )
 
 
 @pytest.mark.skipif(not PUBLISHED.exists(), reason="shared published charts not present")
 class TestShippedChartsMatchThePublishedOnes:
-    @pytest.mark.parametrize("profile, published", [
-        ("perfect_s17_basic_strategy", "6D_S17_DAS_noLS"),
-        ("perfect_h17_basic_strategy", "6D_H17_DAS_LS"),
-    ])
+    @pytest.mark.parametrize(
+        "profile, published",
+        [
+            ("perfect_s17_basic_strategy", "6D_S17_DAS_noLS"),
+            ("perfect_h17_basic_strategy", "6D_H17_DAS_LS"),
+        ],
+    )
     def test_every_published_cell_is_shipped_as_published(self, profile, published):
         # Source of the figures: shared/data/published_charts.json (Wizard of Odds,
         # BlackjackInfo, Blackjack Apprenticeship; see its _about).

@@ -6,7 +6,11 @@ from jost_engine.config import ConfigError, normalize_config
 
 
 def config(**overrides):
-    base = {"casino": "master_casino", "num_rounds": 1000, "players": [{"profile": "master_player"}]}
+    base = {
+        "casino": "master_casino",
+        "num_rounds": 1000,
+        "players": [{"profile": "master_player"}],
+    }
     base.update(overrides)
     return base
 
@@ -29,13 +33,23 @@ class TestTopLevel:
         assert problems(raw) == [("(config)", "expected a JSON object")]
 
     def test_it_names_every_missing_required_field(self):
-        assert sorted(problems({})) == [("casino", "required"), ("num_rounds", "required"),
-                                        ("players", "required")]
+        assert sorted(problems({})) == [
+            ("casino", "required"),
+            ("num_rounds", "required"),
+            ("players", "required"),
+        ]
 
-    @pytest.mark.parametrize("rounds, reason", [
-        (0, "must be 1..10000000000, got 0"), (-5, "must be 1..10000000000, got -5"),
-        (10**10 + 1, "must be 1..10000000000, got 10000000001"), (1.5, "not a whole number"),
-        ("1000", "not a whole number"), (True, "not a whole number")])
+    @pytest.mark.parametrize(
+        "rounds, reason",
+        [
+            (0, "must be 1..10000000000, got 0"),
+            (-5, "must be 1..10000000000, got -5"),
+            (10**10 + 1, "must be 1..10000000000, got 10000000001"),
+            (1.5, "not a whole number"),
+            ("1000", "not a whole number"),
+            (True, "not a whole number"),
+        ],
+    )
     def test_it_rejects_a_bad_round_count(self, rounds, reason):
         assert reason_at(config(num_rounds=rounds), "num_rounds") == reason
 
@@ -47,10 +61,16 @@ class TestTopLevel:
         assert reason_at(config(rounds=5), "rounds") == "unknown field"
 
     def test_it_rejects_hand_history_flags_that_disagree(self):
-        assert reason_at(config(log_each_hand=True, log_hands=False), "log_hands") == "contradicts log_each_hand"
+        assert (
+            reason_at(config(log_each_hand=True, log_hands=False), "log_hands")
+            == "contradicts log_each_hand"
+        )
 
     def test_it_rejects_a_hand_history_flag_that_is_not_a_boolean(self):
-        assert reason_at(config(include_hand_history="yes"), "include_hand_history") == "not true or false"
+        assert (
+            reason_at(config(include_hand_history="yes"), "include_hand_history")
+            == "not true or false"
+        )
 
     @pytest.mark.parametrize("players", [[], {}, "master_player"])
     def test_it_rejects_players_that_are_not_a_non_empty_list(self, players):
@@ -61,7 +81,10 @@ class TestTopLevel:
 
     def test_it_rejects_more_spots_than_seats(self):
         spread = {"betting_strategy": {"num_hands": 4}}
-        assert reason_at(config(players=[spread, spread]), "players") == "8 spots in all; a table has at most 7"
+        assert (
+            reason_at(config(players=[spread, spread]), "players")
+            == "8 spots in all; a table has at most 7"
+        )
 
 
 class TestNames:
@@ -76,16 +99,22 @@ class TestNames:
 
     def test_an_unknown_betting_strategy_names_its_player_path(self):
         raw = config(players=[{"betting_strategy": "martingale"}])
-        assert reason_at(raw, "players[0].betting_strategy").startswith("unknown betting strategy 'martingale'")
+        assert reason_at(raw, "players[0].betting_strategy").startswith(
+            "unknown betting strategy 'martingale'"
+        )
 
     def test_an_unknown_player_profile_names_the_profile_path(self):
         raw = config(players=[{"profile": "nobody"}])
-        assert reason_at(raw, "players[0].profile").startswith("unknown player 'nobody'; available: master_player")
+        assert reason_at(raw, "players[0].profile").startswith(
+            "unknown player 'nobody'; available: master_player"
+        )
 
     def test_a_parent_cycle_is_an_error(self):
         saved = {"a": {"parent": "b", "min_bet": 5}, "b": {"parent": "a"}}
-        found = problems(config(players=[{"betting_strategy": "a"}]),
-                         resolve=lambda kind, name: saved.get(name) if kind == "betting_strategy" else None)
+        found = problems(
+            config(players=[{"betting_strategy": "a"}]),
+            resolve=lambda kind, name: saved.get(name) if kind == "betting_strategy" else None,
+        )
         assert ("players[0].betting_strategy.parent.parent", "profile cycle: a -> b -> a") in found
 
     def test_a_profile_that_is_neither_a_name_nor_an_object_is_an_error(self):
@@ -97,25 +126,38 @@ class TestNames:
 
 
 class TestCasinoErrors:
-    @pytest.mark.parametrize("field, value, reason", [
-        ("deck_count", 9, "must be 1..8, or 0 for an infinite shoe, got 9"),
-        ("deck_count", 2.5, 'not a whole number of decks (or "infinite")'),
-        ("deck_count", "lots", 'not a whole number of decks (or "infinite")'),
-        ("DAS", "yes", "not true or false"),
-        ("blackjack_payout", "2 to 1", 'not a payout (use 1.5, "3:2", "6:5" or "1:1")'),
-        ("blackjack_payout", 0, "must be more than 0 and at most 3 (3:1), got 0"),
-        ("reshuffle_penetration", 100, "must be between 0 and 1 (or 0 and 100 percent), got 100"),
-        ("reshuffle_penetration", 0, "must be between 0 and 1 (or 0 and 100 percent), got 0"),
-        ("allow_resplit_to_hands", 0, "must be 1..8, got 0"),
-        ("double_down_restrictions", [], 'empty: give ["any"] or a list of totals such as [9, 10, 11]'),
-        ("surrender", True, "unknown field"),
-    ])
+    @pytest.mark.parametrize(
+        "field, value, reason",
+        [
+            ("deck_count", 9, "must be 1..8, or 0 for an infinite shoe, got 9"),
+            ("deck_count", 2.5, 'not a whole number of decks (or "infinite")'),
+            ("deck_count", "lots", 'not a whole number of decks (or "infinite")'),
+            ("DAS", "yes", "not true or false"),
+            ("blackjack_payout", "2 to 1", 'not a payout (use 1.5, "3:2", "6:5" or "1:1")'),
+            ("blackjack_payout", 0, "must be more than 0 and at most 3 (3:1), got 0"),
+            (
+                "reshuffle_penetration",
+                100,
+                "must be between 0 and 1 (or 0 and 100 percent), got 100",
+            ),
+            ("reshuffle_penetration", 0, "must be between 0 and 1 (or 0 and 100 percent), got 0"),
+            ("allow_resplit_to_hands", 0, "must be 1..8, got 0"),
+            (
+                "double_down_restrictions",
+                [],
+                'empty: give ["any"] or a list of totals such as [9, 10, 11]',
+            ),
+            ("surrender", True, "unknown field"),
+        ],
+    )
     def test_it_names_the_bad_rule_and_why(self, field, value, reason):
         assert reason_at(config(casino={field: value}), f"casino.{field}") == reason
 
     def test_it_names_the_bad_total_in_double_down_restrictions(self):
         raw = config(casino={"double_down_restrictions": [10, "eleven"]})
-        assert reason_at(raw, "casino.double_down_restrictions[1]").startswith('not "any", a total 4..21')
+        assert reason_at(raw, "casino.double_down_restrictions[1]").startswith(
+            'not "any", a total 4..21'
+        )
 
     def test_contradictory_soft_17_rules_are_an_error(self):
         raw = config(casino={"hit_on_soft_17": True, "dealer_stands_on_soft_17": True})
@@ -123,7 +165,10 @@ class TestCasinoErrors:
 
     def test_contradictory_double_rules_are_an_error(self):
         raw = config(casino={"allow_double_on_any_two": True, "double_down_restrictions": [10, 11]})
-        assert reason_at(raw, "casino.allow_double_on_any_two") == "contradicts double_down_restrictions"
+        assert (
+            reason_at(raw, "casino.allow_double_on_any_two")
+            == "contradicts double_down_restrictions"
+        )
 
     def test_contradictory_aliases_are_an_error(self):
         raw = config(casino={"DAS": True, "allow_double_after_split": False})
@@ -145,34 +190,68 @@ class TestBettingErrors:
 
     def test_it_rejects_a_ramp_with_a_non_positive_multiplier(self):
         raw = config(players=[{"betting_strategy": {"bet_ramp": {"2": 0}}}])
-        assert reason_at(raw, 'players[0].betting_strategy.bet_ramp["2"]') == "must be more than 0, got 0"
+        assert (
+            reason_at(raw, 'players[0].betting_strategy.bet_ramp["2"]')
+            == "must be more than 0, got 0"
+        )
 
     def test_it_rejects_plus_infinity_as_a_threshold(self):
         raw = config(players=[{"betting_strategy": {"bet_ramp": {"Infinity": 2}}}])
-        assert reason_at(raw, 'players[0].betting_strategy.bet_ramp["Infinity"]') == 'only "-Infinity" may be infinite'
+        assert (
+            reason_at(raw, 'players[0].betting_strategy.bet_ramp["Infinity"]')
+            == 'only "-Infinity" may be infinite'
+        )
 
     def test_it_rejects_a_threshold_given_twice(self):
         raw = config(players=[{"betting_strategy": {"bet_ramp": {"2": 3, "2.0": 4}}}])
-        assert reason_at(raw, 'players[0].betting_strategy.bet_ramp["2.0"]') == "threshold 2 is given twice"
+        assert (
+            reason_at(raw, 'players[0].betting_strategy.bet_ramp["2.0"]')
+            == "threshold 2 is given twice"
+        )
 
     def test_it_names_a_bad_tier_in_a_list_ramp(self):
-        raw = config(players=[{"betting_strategy": {"bet_ramp": [
-            {"count_threshold": 1, "bet_multiplier": 2}, {"count_threshold": "high", "multiplier": 2}]}}])
+        raw = config(
+            players=[
+                {
+                    "betting_strategy": {
+                        "bet_ramp": [
+                            {"count_threshold": 1, "bet_multiplier": 2},
+                            {"count_threshold": "high", "multiplier": 2},
+                        ]
+                    }
+                }
+            ]
+        )
         found = problems(raw)
         assert ("players[0].betting_strategy.bet_ramp[1].bet_multiplier", "required") in found
         assert ("players[0].betting_strategy.bet_ramp[1].multiplier", "unknown field") in found
 
-    @pytest.mark.parametrize("field, value, reason", [
-        ("min_bet", 0, "must be more than 0, got 0"), ("min_bet", "10", "not a number"),
-        ("num_hands", 8, "must be 1..7, got 8"), ("num_hands", 0, "must be 1..7, got 0"),
-        ("max_bet", 100, "unknown field")])
+    @pytest.mark.parametrize(
+        "field, value, reason",
+        [
+            ("min_bet", 0, "must be more than 0, got 0"),
+            ("min_bet", "10", "not a number"),
+            ("num_hands", 8, "must be 1..7, got 8"),
+            ("num_hands", 0, "must be 1..7, got 0"),
+            ("max_bet", 100, "unknown field"),
+        ],
+    )
     def test_it_names_a_bad_betting_field(self, field, value, reason):
         raw = config(players=[{"betting_strategy": {field: value}}])
         assert reason_at(raw, f"players[0].betting_strategy.{field}") == reason
 
     def test_a_flat_betting_strategy_takes_no_ramp(self):
-        raw = config(players=[{"betting_strategy": {"name": "FlatBettingStrategy", "params": {"bet_amount": 5},
-                                                     "bet_ramp": {"1": 2}}}])
+        raw = config(
+            players=[
+                {
+                    "betting_strategy": {
+                        "name": "FlatBettingStrategy",
+                        "params": {"bet_amount": 5},
+                        "bet_ramp": {"1": 2},
+                    }
+                }
+            ]
+        )
         assert "has no ramp" in reason_at(raw, "players[0].betting_strategy.bet_ramp")
 
 
@@ -190,8 +269,10 @@ class TestChartErrors:
     @pytest.mark.parametrize("value", ["sometimes", True, None, [3]])
     def test_it_rejects_an_insurance_choice_that_is_not_never_always_or_a_count(self, value):
         raw = config(players=[{"playing_strategy": {"strategy": "auto", "insurance": value}}])
-        assert reason_at(raw, "players[0].playing_strategy.insurance") == \
-            'not "never", "always" or a true count'
+        assert (
+            reason_at(raw, "players[0].playing_strategy.insurance")
+            == 'not "never", "always" or a true count'
+        )
 
     def test_a_bad_action_names_its_cell(self):
         raw = self.chart(hard={"16": {"2-9": "S", "10": "X", "A": "H"}})
@@ -199,16 +280,23 @@ class TestChartErrors:
 
     def test_a_split_outside_the_pair_table_is_an_error(self):
         raw = self.chart(hard={"16": {"2-11": "P"}})
-        assert reason_at(raw, self.path('strategy.hard["16"]["2-11"]')) == "P (split) is only for pairs"
+        assert (
+            reason_at(raw, self.path('strategy.hard["16"]["2-11"]'))
+            == "P (split) is only for pairs"
+        )
 
-    @pytest.mark.parametrize("table, row", [("hard", "22"), ("hard", "3"), ("soft", "11"), ("pairs", "8,9")])
+    @pytest.mark.parametrize(
+        "table, row", [("hard", "22"), ("hard", "3"), ("soft", "11"), ("pairs", "8,9")]
+    )
     def test_a_row_that_names_no_hand_is_an_error(self, table, row):
         raw = self.chart(**{table: {row: {"2-A": "H"}}})
         assert reason_at(raw, self.path(f'strategy.{table}["{row}"]')).startswith("not ")
 
     def test_a_bad_up_card_is_an_error(self):
         raw = self.chart(hard={"16": {"2-10": "H", "B": "H"}})
-        assert reason_at(raw, self.path('strategy.hard["16"]["B"]')).startswith("not a dealer up card")
+        assert reason_at(raw, self.path('strategy.hard["16"]["B"]')).startswith(
+            "not a dealer up card"
+        )
 
     def test_a_cell_given_twice_with_different_actions_is_an_error(self):
         raw = self.chart(hard={"16": {"2-11": "H", "10": "S"}})
@@ -225,13 +313,31 @@ class TestChartErrors:
 
 class TestCountingErrors:
     def test_face_cards_that_disagree_with_ten_are_an_error(self):
-        tags = {"2": 1, "3": 1, "4": 1, "5": 1, "6": 1, "7": 0, "8": 0, "9": 0, "10": -1, "K": 0, "A": -1}
+        tags = {
+            "2": 1,
+            "3": 1,
+            "4": 1,
+            "5": 1,
+            "6": 1,
+            "7": 0,
+            "8": 0,
+            "9": 0,
+            "10": -1,
+            "K": 0,
+            "A": -1,
+        }
         raw = config(players=[{"counting_strategy": {"name": "x", "tags": tags}}])
-        assert reason_at(raw, 'players[0].counting_strategy.tags["K"]') == 'disagrees with players[0].counting_strategy.tags["10"]'
+        assert (
+            reason_at(raw, 'players[0].counting_strategy.tags["K"]')
+            == 'disagrees with players[0].counting_strategy.tags["10"]'
+        )
 
     def test_missing_ranks_are_named(self):
         raw = config(players=[{"counting_strategy": {"tags": {"2": 1, "3": 1}}}])
-        assert reason_at(raw, "players[0].counting_strategy.tags") == "misses ranks 4, 5, 6, 7, 8, 9, 10, A"
+        assert (
+            reason_at(raw, "players[0].counting_strategy.tags")
+            == "misses ranks 4, 5, 6, 7, 8, 9, 10, A"
+        )
 
     def test_a_list_of_the_wrong_length_is_an_error(self):
         raw = config(players=[{"counting_strategy": {"tags": [1, 1, 1]}}])
@@ -239,7 +345,10 @@ class TestCountingErrors:
 
     def test_quarter_point_tags_are_refused(self):
         raw = config(players=[{"counting_strategy": {"tags": [0.25, 1, 1, 1, 1, 0, 0, 0, -1, -1]}}])
-        assert reason_at(raw, "players[0].counting_strategy.tags") == "tags must be whole or half numbers"
+        assert (
+            reason_at(raw, "players[0].counting_strategy.tags")
+            == "tags must be whole or half numbers"
+        )
 
     def test_an_unknown_system_lists_the_shipped_ones(self):
         raw = config(players=[{"counting_strategy": "red7"}])
@@ -259,7 +368,15 @@ def test_it_reports_every_problem_at_once():
         ],
     }
     paths = {path for path, _ in problems(raw)}
-    assert {"casino.deck_count", "casino.DAS", "num_rounds", "seed", "colour",
-            "players[0].bankroll", 'players[0].betting_strategy.bet_ramp["x"]',
-            "players[0].betting_strategy.min_bet", 'players[1].playing_strategy.hard["16"]["2"]',
-            "players[1].counting_strategy"} <= paths
+    assert {
+        "casino.deck_count",
+        "casino.DAS",
+        "num_rounds",
+        "seed",
+        "colour",
+        "players[0].bankroll",
+        'players[0].betting_strategy.bet_ramp["x"]',
+        "players[0].betting_strategy.min_bet",
+        'players[1].playing_strategy.hard["16"]["2"]',
+        "players[1].counting_strategy",
+    } <= paths

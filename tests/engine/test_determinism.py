@@ -11,7 +11,14 @@ import numpy as np
 import pytest
 
 from jost_engine import kernel as k
-from jost_engine.config import BettingStrategy, Config, CountingSystem, Player, PlayingStrategy, Rules
+from jost_engine.config import (
+    BettingStrategy,
+    Config,
+    CountingSystem,
+    Player,
+    PlayingStrategy,
+    Rules,
+)
 from jost_engine.simulate import new_session, results, run_shard
 from jost_engine.stats import merge
 
@@ -26,25 +33,52 @@ def chart(key: str) -> PlayingStrategy:
 S17_CHART = chart("6D_S17_DAS_noLS")
 LS_CHART = chart("6D_H17_DAS_LS")
 
-RULES = Rules(name="6d", decks=6, hit_soft_17=True, double_totals=None, double_after_split=True,
-              max_split_hands=4, resplit_aces=True, hit_split_aces=False, late_surrender=True,
-              early_surrender=False, blackjack_payout=1.5, penetration=0.75, offer_insurance=True,
-              dealer_peeks=True)
+RULES = Rules(
+    name="6d",
+    decks=6,
+    hit_soft_17=True,
+    double_totals=None,
+    double_after_split=True,
+    max_split_hands=4,
+    resplit_aces=True,
+    hit_split_aces=False,
+    late_surrender=True,
+    early_surrender=False,
+    blackjack_payout=1.5,
+    penetration=0.75,
+    offer_insurance=True,
+    dealer_peeks=True,
+)
 HILO = CountingSystem(name="hilo", tags=(1, 1, 1, 1, 1, 0, 0, 0, -1, -1))
 RAMP = ((-math.inf, 1.0), (1.0, 2.0), (2.0, 4.0), (3.0, 8.0))
 
 
 def table(log_hands: bool = True, bankroll: float = 50_000.0) -> Config:
-    counter = Player(name="counter", bankroll=bankroll, playing=LS_CHART,
-                     betting=BettingStrategy(name="ramp", min_bet=10.0, num_hands=2, ramp=RAMP), counting=HILO)
-    flat = Player(name="flat", bankroll=bankroll, playing=S17_CHART,
-                  betting=BettingStrategy(name="flat", min_bet=25.0, num_hands=1, ramp=((-math.inf, 1.0),)),
-                  counting=HILO)
-    return Config(rules=RULES, players=(counter, flat), num_rounds=20_000, seed=5, log_hands=log_hands)
+    counter = Player(
+        name="counter",
+        bankroll=bankroll,
+        playing=LS_CHART,
+        betting=BettingStrategy(name="ramp", min_bet=10.0, num_hands=2, ramp=RAMP),
+        counting=HILO,
+    )
+    flat = Player(
+        name="flat",
+        bankroll=bankroll,
+        playing=S17_CHART,
+        betting=BettingStrategy(name="flat", min_bet=25.0, num_hands=1, ramp=((-math.inf, 1.0),)),
+        counting=HILO,
+    )
+    return Config(
+        rules=RULES, players=(counter, flat), num_rounds=20_000, seed=5, log_hands=log_hands
+    )
 
 
 def strip_timing(doc: dict) -> dict:
-    return {key: value for key, value in doc.items() if key not in ("duration_seconds", "play_seconds", "rounds_per_second")}
+    return {
+        key: value
+        for key, value in doc.items()
+        if key not in ("duration_seconds", "play_seconds", "rounds_per_second")
+    }
 
 
 def assert_same(a, b) -> None:
@@ -66,7 +100,9 @@ class TestSameSeed:
 
     def test_a_seed_sequence_and_its_integer_agree(self):
         config = table(log_hands=False)
-        assert_same(run_shard(config, 9, 3_000), run_shard(config, np.random.SeedSequence(9), 3_000))
+        assert_same(
+            run_shard(config, 9, 3_000), run_shard(config, np.random.SeedSequence(9), 3_000)
+        )
 
 
 class TestChunks:
@@ -127,8 +163,12 @@ class TestSoloLoop:
     VARIANTS = {
         "6D H17 LS RSA": {},
         "S17 no peek": dict(hit_soft_17=False, dealer_peeks=False),
-        "early surrender, hit split aces": dict(early_surrender=True, late_surrender=False, hit_split_aces=True),
-        "one split, double 10-11, 6:5": dict(max_split_hands=2, double_totals=(10, 11), blackjack_payout=1.2),
+        "early surrender, hit split aces": dict(
+            early_surrender=True, late_surrender=False, hit_split_aces=True
+        ),
+        "one split, double 10-11, 6:5": dict(
+            max_split_hands=2, double_totals=(10, 11), blackjack_payout=1.2
+        ),
         "no split": dict(max_split_hands=1),
         "infinite": dict(decks=0),
         "one deck dealt deep": dict(decks=1, penetration=0.95),
@@ -137,8 +177,13 @@ class TestSoloLoop:
     @staticmethod
     def sessions(rules_changes: dict, bankroll: float, seed: int, ramp=((-math.inf, 1.0),)):
         rules = dataclasses.replace(RULES, **rules_changes)
-        player = Player(name="solo", bankroll=bankroll, playing=LS_CHART, counting=HILO,
-                        betting=BettingStrategy(name="ramp", min_bet=10.0, num_hands=1, ramp=ramp))
+        player = Player(
+            name="solo",
+            bankroll=bankroll,
+            playing=LS_CHART,
+            counting=HILO,
+            betting=BettingStrategy(name="ramp", min_bet=10.0, num_hands=1, ramp=ramp),
+        )
         config = Config(rules=rules, players=(player,), num_rounds=1, seed=seed, log_hands=False)
         return new_session(config, seed), new_session(config, seed)
 
@@ -149,8 +194,20 @@ class TestSoloLoop:
         general, solo = self.sessions(self.VARIANTS[variant], bankroll, seed=31, ramp=ramp)
         assert k.solo_applies(solo.rules_i, solo.n_spots)
         for chunk in (1, 999, 20_000):
-            assert k.play_rounds(chunk, *general.kernel_arrays) == k.play_rounds_solo(chunk, *solo.kernel_arrays)
-        for name in ("shoe", "rng", "st_i", "bankroll", "active", "run_count", "counters", "sums", "tc_table"):
+            assert k.play_rounds(chunk, *general.kernel_arrays) == k.play_rounds_solo(
+                chunk, *solo.kernel_arrays
+            )
+        for name in (
+            "shoe",
+            "rng",
+            "st_i",
+            "bankroll",
+            "active",
+            "run_count",
+            "counters",
+            "sums",
+            "tc_table",
+        ):
             assert np.array_equal(getattr(general, name), getattr(solo, name)), name
 
     def test_it_is_not_used_where_it_does_not_apply(self):

@@ -20,9 +20,20 @@ from jost_engine.strategy import resolve_playing_strategy
 # ace, 3:2, American peek. "Unlimited resplits" is max_split_hands at or above
 # _ev.UNLIMITED_HANDS (64).
 INFINITE_S17 = Rules(
-    name="infinite S17 DAS", decks=0, hit_soft_17=False, double_totals=None, double_after_split=True,
-    max_split_hands=64, resplit_aces=False, hit_split_aces=False, late_surrender=False,
-    early_surrender=False, blackjack_payout=1.5, penetration=0.8, offer_insurance=False, dealer_peeks=True,
+    name="infinite S17 DAS",
+    decks=0,
+    hit_soft_17=False,
+    double_totals=None,
+    double_after_split=True,
+    max_split_hands=64,
+    resplit_aces=False,
+    hit_split_aces=False,
+    late_surrender=False,
+    early_surrender=False,
+    blackjack_payout=1.5,
+    penetration=0.8,
+    offer_insurance=False,
+    dealer_peeks=True,
 )
 SIX_DECK_S17 = replace(INFINITE_S17, name="6D S17", decks=6, max_split_hands=4)
 
@@ -126,7 +137,10 @@ class TestInfiniteDeckEvOfAChart:
     def test_a_worse_chart_has_a_lower_ev(self):
         chart = resolve_playing_strategy(PlayingStrategy(name="auto", auto=True), INFINITE_S17)
         never_double = {
-            table: {row: {up: {"Dh": "H", "Ds": "S"}.get(a, a) for up, a in cells.items()} for row, cells in grid.items()}
+            table: {
+                row: {up: {"Dh": "H", "Ds": "S"}.get(a, a) for up, a in cells.items()}
+                for row, cells in grid.items()
+            }
             for table, grid in (("hard", chart.hard), ("soft", chart.soft), ("pairs", chart.pairs))
         }
         worse = PlayingStrategy(name="never double", auto=False, **never_double)
@@ -138,9 +152,13 @@ class TestInfiniteDeckEvOfAChart:
         import json
         from pathlib import Path
 
-        published = json.loads((Path(__file__).parents[3] / "shared/data/published_charts.json").read_text())
+        published = json.loads(
+            (Path(__file__).parents[3] / "shared/data/published_charts.json").read_text()
+        )
         c = published["charts"]["6D_S17_DAS_noLS"]
-        chart = PlayingStrategy(name="6D S17", auto=False, hard=c["hard"], soft=c["soft"], pairs=c["pairs"])
+        chart = PlayingStrategy(
+            name="6D S17", auto=False, hard=c["hard"], soft=c["soft"], pairs=c["pairs"]
+        )
         rules = replace(INFINITE_S17, max_split_hands=4)
         optimum = infinite_deck_ev(rules)
         assert optimum - 1e-4 < infinite_deck_ev(rules, chart) <= optimum + 1e-15
@@ -179,16 +197,32 @@ class TestDealerRecursions:
 #   euro-6dh17r4 https://wizardofodds.com/games/blackjack/appendix/9/euro-6dh17r4/ (no hole
 #                card: the dealer's blackjack counts against the hand)
 APPENDIX_9_VS_ACE = {
-    (1, False, True): {(2, 1): (-0.661732, -0.067808, -0.593281), (3, 2): (-0.659375, -0.291565, -1.318751),
-                       (6, 4): (-0.636118, 0.081506, 0.048615), (6, 5): (-0.634013, 0.172946, 0.240259),
-                       (7, 1): (-0.101015, -0.108386, -0.357778)},
-    (1, True, True): {(2, 1): (-0.589084, -0.107929, -0.552040), (3, 2): (-0.584988, -0.322592, -1.169976),
-                      (6, 5): (-0.575374, 0.143003, 0.234296), (7, 1): (-0.223909, -0.173175, -0.414678)},
-    (2, True, True): {(2, 1): (-0.594150, -0.103429, -0.571816), (3, 2): (-0.592126, -0.320313, -1.184253),
-                      (6, 5): (-0.587564, 0.121079, 0.166650), (7, 1): (-0.224703, -0.165428, -0.416886)},
-    (6, True, False): {(2, 1): (-0.722356, -0.379910, -1.024099), (3, 2): (-0.721887, -0.529734, -1.443774),
-                       (6, 1): (-0.665166, -0.463296, -0.999484), (6, 5): (-0.720879, -0.235772, -0.535879),
-                       (7, 1): (-0.466029, -0.421285, -0.909374)},
+    (1, False, True): {
+        (2, 1): (-0.661732, -0.067808, -0.593281),
+        (3, 2): (-0.659375, -0.291565, -1.318751),
+        (6, 4): (-0.636118, 0.081506, 0.048615),
+        (6, 5): (-0.634013, 0.172946, 0.240259),
+        (7, 1): (-0.101015, -0.108386, -0.357778),
+    },
+    (1, True, True): {
+        (2, 1): (-0.589084, -0.107929, -0.552040),
+        (3, 2): (-0.584988, -0.322592, -1.169976),
+        (6, 5): (-0.575374, 0.143003, 0.234296),
+        (7, 1): (-0.223909, -0.173175, -0.414678),
+    },
+    (2, True, True): {
+        (2, 1): (-0.594150, -0.103429, -0.571816),
+        (3, 2): (-0.592126, -0.320313, -1.184253),
+        (6, 5): (-0.587564, 0.121079, 0.166650),
+        (7, 1): (-0.224703, -0.165428, -0.416886),
+    },
+    (6, True, False): {
+        (2, 1): (-0.722356, -0.379910, -1.024099),
+        (3, 2): (-0.721887, -0.529734, -1.443774),
+        (6, 1): (-0.665166, -0.463296, -0.999484),
+        (6, 5): (-0.720879, -0.235772, -0.535879),
+        (7, 1): (-0.466029, -0.421285, -0.909374),
+    },
 }
 
 
@@ -200,12 +234,18 @@ class TestFiniteShoeHandEvsAgainstWizardAppendix9:
         from jost_engine._composition import FiniteShoeUpCard
         from jost_engine._dealer import full_shoe
 
-        rules = replace(SIX_DECK_S17, decks=decks, hit_soft_17=h17, dealer_peeks=peek, double_after_split=das)
+        rules = replace(
+            SIX_DECK_S17, decks=decks, hit_soft_17=h17, dealer_peeks=peek, double_after_split=das
+        )
         shoe = full_shoe(decks)
         shoe[1] -= 1
         return FiniteShoeUpCard(rules, shoe, 1)
 
-    @pytest.mark.parametrize("game", list(APPENDIX_9_VS_ACE), ids=lambda g: f"{g[0]}D-{'H' if g[1] else 'S'}17-{'peek' if g[2] else 'ENHC'}")
+    @pytest.mark.parametrize(
+        "game",
+        list(APPENDIX_9_VS_ACE),
+        ids=lambda g: f"{g[0]}D-{'H' if g[1] else 'S'}17-{'peek' if g[2] else 'ENHC'}",
+    )
     def test_stand_hit_and_double_match_to_the_published_six_decimals(self, game):
         hands = self.vs_ace(*game)
         for (c1, c2), published in APPENDIX_9_VS_ACE[game].items():
@@ -236,14 +276,20 @@ class TestCompositionDependentEv:
     # tolerance is 1e-5, twice the largest difference seen.
     @pytest.mark.parametrize(
         "decks, h17, das, peek, published",
-        [(1, False, True, True, 0.001839), (2, True, True, True, -0.003797),
-         (5, True, False, True, -0.007366), (6, True, True, False, -0.0072705)],
+        [
+            (1, False, True, True, 0.001839),
+            (2, True, True, True, -0.003797),
+            (5, True, False, True, -0.007366),
+            (6, True, True, False, -0.0072705),
+        ],
         ids=["1ds17r4", "2dh17r4", "5dh17r4-noDAS", "euro-6dh17r4"],
     )
     def test_game_ev_matches_wizard_appendix_9(self, decks, h17, das, peek, published):
         from jost_engine.exact import composition_dependent_ev
 
-        rules = replace(SIX_DECK_S17, decks=decks, hit_soft_17=h17, double_after_split=das, dealer_peeks=peek)
+        rules = replace(
+            SIX_DECK_S17, decks=decks, hit_soft_17=h17, double_after_split=das, dealer_peeks=peek
+        )
         assert composition_dependent_ev(rules) == pytest.approx(published, abs=1e-5)
 
     def test_an_infinite_deck_gives_the_infinite_deck_ev(self):
@@ -251,8 +297,11 @@ class TestCompositionDependentEv:
 
         assert composition_dependent_ev(INFINITE_S17) == pytest.approx(ev(), abs=1e-15)
 
-    @pytest.mark.parametrize("changes", [{}, {"early_surrender": True, "dealer_peeks": False, "hit_soft_17": True}],
-                             ids=["S17", "H17-ENHC-ES"])
+    @pytest.mark.parametrize(
+        "changes",
+        [{}, {"early_surrender": True, "dealer_peeks": False, "hit_soft_17": True}],
+        ids=["S17", "H17-ENHC-ES"],
+    )
     def test_a_thousand_decks_come_close_to_the_infinite_deck(self, changes):
         # The finite-shoe engine (_composition) and the infinite-deck one (_ev) share no
         # EV code; a thousand decks differ from infinite by a few 1e-6 (removal effects

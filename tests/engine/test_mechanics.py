@@ -15,17 +15,36 @@ from pathlib import Path
 import pytest
 
 from jost_engine import kernel as k
-from jost_engine.config import BettingStrategy, Config, CountingSystem, Player, PlayingStrategy, Rules
+from jost_engine.config import (
+    BettingStrategy,
+    Config,
+    CountingSystem,
+    Player,
+    PlayingStrategy,
+    Rules,
+)
 from jost_engine.simulate import new_session, results
 
 PUBLISHED = Path(__file__).parents[3] / "shared/data/published_charts.json"
 A = 1
 T = 10
 
-BASE = Rules(name="test", decks=0, hit_soft_17=False, double_totals=None, double_after_split=True,
-             max_split_hands=4, resplit_aces=False, hit_split_aces=False, late_surrender=False,
-             early_surrender=False, blackjack_payout=1.5, penetration=0.8, offer_insurance=True,
-             dealer_peeks=True)
+BASE = Rules(
+    name="test",
+    decks=0,
+    hit_soft_17=False,
+    double_totals=None,
+    double_after_split=True,
+    max_split_hands=4,
+    resplit_aces=False,
+    hit_split_aces=False,
+    late_surrender=False,
+    early_surrender=False,
+    blackjack_payout=1.5,
+    penetration=0.8,
+    offer_insurance=True,
+    dealer_peeks=True,
+)
 HILO = CountingSystem(name="hilo", tags=(1, 1, 1, 1, 1, 0, 0, 0, -1, -1))
 
 
@@ -38,19 +57,39 @@ S17_CHART = chart("6D_S17_DAS_noLS")
 LS_CHART = chart("6D_H17_DAS_LS")
 
 
-def config(rules: Rules, strategy: PlayingStrategy = S17_CHART, bankroll: float = 1e6,
-           min_bet: float = 10.0, spots: int = 1) -> Config:
-    player = Player(name="alice", bankroll=bankroll, playing=strategy,
-                    betting=BettingStrategy(name="flat", min_bet=min_bet, num_hands=spots,
-                                            ramp=((-float("inf"), 1.0),)),
-                    counting=HILO)
+def config(
+    rules: Rules,
+    strategy: PlayingStrategy = S17_CHART,
+    bankroll: float = 1e6,
+    min_bet: float = 10.0,
+    spots: int = 1,
+) -> Config:
+    player = Player(
+        name="alice",
+        bankroll=bankroll,
+        playing=strategy,
+        betting=BettingStrategy(
+            name="flat", min_bet=min_bet, num_hands=spots, ramp=((-float("inf"), 1.0),)
+        ),
+        counting=HILO,
+    )
     return Config(rules=rules, players=(player,), num_rounds=1, seed=1, log_hands=True)
 
 
-def play(cards: list[int], rounds: int = 1, strategy: PlayingStrategy = S17_CHART,
-         insurance: float | None = None, bankroll: float = 1e6, **rule_changes):
-    session = new_session(config(dataclasses.replace(BASE, **rule_changes), strategy, bankroll),
-                          seed=7, arranged=cards, insurance_threshold=insurance)
+def play(
+    cards: list[int],
+    rounds: int = 1,
+    strategy: PlayingStrategy = S17_CHART,
+    insurance: float | None = None,
+    bankroll: float = 1e6,
+    **rule_changes,
+):
+    session = new_session(
+        config(dataclasses.replace(BASE, **rule_changes), strategy, bankroll),
+        seed=7,
+        arranged=cards,
+        insurance_threshold=insurance,
+    )
     session.play(rounds)
     return session, session.stats()
 
@@ -209,13 +248,18 @@ class TestTable:
     def test_cards_go_round_the_table_in_seat_order_then_the_dealer(self):
         # Two players, the first with two spots: spot cards, up card, second cards, hole.
         first = config(BASE, spots=2).players[0]
-        second = dataclasses.replace(first, name="bob", betting=dataclasses.replace(first.betting, num_hands=1))
+        second = dataclasses.replace(
+            first, name="bob", betting=dataclasses.replace(first.betting, num_hands=1)
+        )
         cfg = dataclasses.replace(config(BASE), players=(first, second))
         session = new_session(cfg, seed=1, arranged=[T, 9, 8, 7, T, 9, T, T])
         session.play(1)
         hands = session.stats().hand_log
         assert [(h["player"], h["spot"], h["cards"]) for h in hands] == [
-            ("alice", 0, ["10", "10"]), ("alice", 1, ["9", "9"]), ("bob", 0, ["8", "10"])]
+            ("alice", 0, ["10", "10"]),
+            ("alice", 1, ["9", "9"]),
+            ("bob", 0, ["8", "10"]),
+        ]
         assert hands[0]["dealer_cards"] == ["7", "10"]
 
 
@@ -228,9 +272,12 @@ class TestCounting:
         # true count of 3 * 52 / 45 = 3.47, so round 2 bets 8 units.
         base = config(dataclasses.replace(BASE, decks=1, penetration=0.75))
         player = base.players[0]
-        player = dataclasses.replace(player, betting=dataclasses.replace(player.betting, ramp=self.RAMP))
-        session = new_session(dataclasses.replace(base, players=(player,)), seed=2,
-                              arranged=[T, 2, T, 3, 4, 5, 6])
+        player = dataclasses.replace(
+            player, betting=dataclasses.replace(player.betting, ramp=self.RAMP)
+        )
+        session = new_session(
+            dataclasses.replace(base, players=(player,)), seed=2, arranged=[T, 2, T, 3, 4, 5, 6]
+        )
         session.play(2)
         stats = session.stats()
         assert stats.hand_log[0]["outcome"] == "push"

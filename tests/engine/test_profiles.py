@@ -10,14 +10,29 @@ from jost_engine import profiles
 from jost_engine.config import config_to_dict, normalize_config
 
 REQUIRED = {
-    "casinos": {"master_casino", "perfect_h17_casino", "perfect_s17_casino", "vegas_6d_s17_das",
-                "vegas_6d_h17_das_ls", "shoe_8d_h17", "double_deck_h17", "single_deck_6to5",
-                "european_6d_no_hole_card"},
+    "casinos": {
+        "master_casino",
+        "perfect_h17_casino",
+        "perfect_s17_casino",
+        "vegas_6d_s17_das",
+        "vegas_6d_h17_das_ls",
+        "shoe_8d_h17",
+        "double_deck_h17",
+        "single_deck_6to5",
+        "european_6d_no_hole_card",
+    },
     "players": {"master_player", "perfect_player_rich", "perfect_player_poor"},
-    "playing_strategies": {"master_playing_strategy", "perfect_h17_basic_strategy",
-                           "perfect_s17_basic_strategy"},
-    "betting_strategies": {"master_betting_strategy", "basic_betting", "true_count_betting",
-                           "flat_betting"},
+    "playing_strategies": {
+        "master_playing_strategy",
+        "perfect_h17_basic_strategy",
+        "perfect_s17_basic_strategy",
+    },
+    "betting_strategies": {
+        "master_betting_strategy",
+        "basic_betting",
+        "true_count_betting",
+        "flat_betting",
+    },
     "counting_systems": {"hilo", "ko", "hiopt1", "hiopt2", "omega2", "zen", "wong_halves"},
     "simulations": {"master_simulation"},
 }
@@ -108,8 +123,15 @@ class TestShippedRules:
         rules = run_with(casino="single_deck_6to5").rules
         assert rules.decks == 1 and rules.blackjack_payout == pytest.approx(1.2)
 
-    @pytest.mark.parametrize("name, hits", [("perfect_h17_casino", True), ("perfect_s17_casino", False),
-                                            ("vegas_6d_h17_das_ls", True), ("vegas_6d_s17_das", False)])
+    @pytest.mark.parametrize(
+        "name, hits",
+        [
+            ("perfect_h17_casino", True),
+            ("perfect_s17_casino", False),
+            ("vegas_6d_h17_das_ls", True),
+            ("vegas_6d_s17_das", False),
+        ],
+    )
     def test_h17_and_s17_casinos_say_what_their_names_say(self, name, hits):
         assert run_with(casino=name).rules.hit_soft_17 is hits
 

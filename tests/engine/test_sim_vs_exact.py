@@ -17,7 +17,14 @@ from pathlib import Path
 import pytest
 
 from jost_engine.config import (
-    PAIR_KEYS, UP_CARDS, BettingStrategy, Config, CountingSystem, Player, PlayingStrategy, Rules,
+    PAIR_KEYS,
+    UP_CARDS,
+    BettingStrategy,
+    Config,
+    CountingSystem,
+    Player,
+    PlayingStrategy,
+    Rules,
 )
 from jost_engine.exact import infinite_deck_ev
 from jost_engine.simulate import run_shard
@@ -27,10 +34,22 @@ PUBLISHED = Path(__file__).parents[3] / "shared/data/published_charts.json"
 ROUNDS = 5_000_000
 K_SE = 4.0
 
-BASE = Rules(name="exact", decks=0, hit_soft_17=False, double_totals=None, double_after_split=True,
-             max_split_hands=4, resplit_aces=False, hit_split_aces=False, late_surrender=False,
-             early_surrender=False, blackjack_payout=1.5, penetration=0.8, offer_insurance=True,
-             dealer_peeks=True)
+BASE = Rules(
+    name="exact",
+    decks=0,
+    hit_soft_17=False,
+    double_totals=None,
+    double_after_split=True,
+    max_split_hands=4,
+    resplit_aces=False,
+    hit_split_aces=False,
+    late_surrender=False,
+    early_surrender=False,
+    blackjack_payout=1.5,
+    penetration=0.8,
+    offer_insurance=True,
+    dealer_peeks=True,
+)
 
 
 def chart(key: str) -> PlayingStrategy:
@@ -40,12 +59,22 @@ def chart(key: str) -> PlayingStrategy:
 
 CASES = {
     "S17 DAS": ("6D_S17_DAS_noLS", {}),
-    "H17 no DAS LS": ("6D_H17_DAS_LS", dict(hit_soft_17=True, double_after_split=False, late_surrender=True)),
+    "H17 no DAS LS": (
+        "6D_H17_DAS_LS",
+        dict(hit_soft_17=True, double_after_split=False, late_surrender=True),
+    ),
     "6:5": ("6D_S17_DAS_noLS", dict(blackjack_payout=1.2)),
     "no peek (ENHC)": ("6D_S17_DAS_noLS", dict(dealer_peeks=False)),
-    "ES, RSA, HSA, double 10-11": ("6D_H17_DAS_LS", dict(
-        hit_soft_17=True, early_surrender=True, resplit_aces=True, hit_split_aces=True,
-        double_totals=(10, 11))),
+    "ES, RSA, HSA, double 10-11": (
+        "6D_H17_DAS_LS",
+        dict(
+            hit_soft_17=True,
+            early_surrender=True,
+            resplit_aces=True,
+            hit_split_aces=True,
+            double_totals=(10, 11),
+        ),
+    ),
     "one split, 1:1": ("6D_S17_DAS_noLS", dict(max_split_hands=2, blackjack_payout=1.0)),
 }
 
@@ -55,16 +84,22 @@ def test_simulated_ev_is_within_4_se_of_the_exact_ev(case):
     key, changes = CASES[case]
     rules = dataclasses.replace(BASE, **changes)
     strategy = chart(key)
-    player = Player(name="p", bankroll=1e15, playing=strategy,
-                    betting=BettingStrategy(name="flat", min_bet=1.0, num_hands=1, ramp=((-math.inf, 1.0),)),
-                    counting=CountingSystem(name="hilo", tags=(1, 1, 1, 1, 1, 0, 0, 0, -1, -1)))
+    player = Player(
+        name="p",
+        bankroll=1e15,
+        playing=strategy,
+        betting=BettingStrategy(name="flat", min_bet=1.0, num_hands=1, ramp=((-math.inf, 1.0),)),
+        counting=CountingSystem(name="hilo", tags=(1, 1, 1, 1, 1, 0, 0, 0, -1, -1)),
+    )
     config = Config(rules=rules, players=(player,), num_rounds=ROUNDS, seed=2026, log_hands=False)
     stats = run_shard(config, seed=2026, rounds=ROUNDS)
     n = stats.counter(0, "rounds")
     ev, sd = mean_sd(stats.total(0, "unit_net"), stats.total(0, "unit_net_sq"), n)
     se = sd / math.sqrt(n)
     exact = infinite_deck_ev(rules, strategy)
-    assert abs(ev - exact) <= K_SE * se, f"{case}: simulated {ev:.5f} vs exact {exact:.5f}, SE {se:.5f}"
+    assert abs(ev - exact) <= K_SE * se, (
+        f"{case}: simulated {ev:.5f} vs exact {exact:.5f}, SE {se:.5f}"
+    )
 
 
 def test_blackjack_frequency_with_six_decks_matches_the_exact_probability():
@@ -73,9 +108,13 @@ def test_blackjack_frequency_with_six_decks_matches_the_exact_probability():
     from jost_engine.exact import blackjack_probability
 
     rules = dataclasses.replace(BASE, decks=6)
-    player = Player(name="p", bankroll=1e15, playing=chart("6D_S17_DAS_noLS"),
-                    betting=BettingStrategy(name="flat", min_bet=1.0, num_hands=1, ramp=((-math.inf, 1.0),)),
-                    counting=CountingSystem(name="hilo", tags=(1, 1, 1, 1, 1, 0, 0, 0, -1, -1)))
+    player = Player(
+        name="p",
+        bankroll=1e15,
+        playing=chart("6D_S17_DAS_noLS"),
+        betting=BettingStrategy(name="flat", min_bet=1.0, num_hands=1, ramp=((-math.inf, 1.0),)),
+        counting=CountingSystem(name="hilo", tags=(1, 1, 1, 1, 1, 0, 0, 0, -1, -1)),
+    )
     config = Config(rules=rules, players=(player,), num_rounds=ROUNDS, seed=3, log_hands=False)
     stats = run_shard(config, seed=3, rounds=ROUNDS)
     p = blackjack_probability(6)
@@ -92,9 +131,17 @@ def test_every_spot_at_a_full_table_plays_the_exact_ev():
     strategy = chart("6D_H17_DAS_LS")
     hilo = CountingSystem(name="hilo", tags=(1, 1, 1, 1, 1, 0, 0, 0, -1, -1))
     players = tuple(
-        Player(name=name, bankroll=1e15, playing=strategy, counting=hilo,
-               betting=BettingStrategy(name="flat", min_bet=5.0, num_hands=spots, ramp=((-math.inf, 1.0),)))
-        for name, spots in (("two spots", 2), ("one spot", 1)))
+        Player(
+            name=name,
+            bankroll=1e15,
+            playing=strategy,
+            counting=hilo,
+            betting=BettingStrategy(
+                name="flat", min_bet=5.0, num_hands=spots, ramp=((-math.inf, 1.0),)
+            ),
+        )
+        for name, spots in (("two spots", 2), ("one spot", 1))
+    )
     config = Config(rules=rules, players=players, num_rounds=ROUNDS, seed=4, log_hands=False)
     rounds = 2_000_000
     stats = run_shard(config, seed=4, rounds=rounds)
@@ -102,7 +149,9 @@ def test_every_spot_at_a_full_table_plays_the_exact_ev():
     for i, spots in ((0, 2), (1, 1)):
         ev, sd = mean_sd(stats.total(i, "unit_net"), stats.total(i, "unit_net_sq"), rounds)
         se = sd / math.sqrt(rounds)
-        assert abs(ev - spots * exact) <= K_SE * se, f"player {i}: {ev:.5f} vs {spots * exact:.5f}, SE {se:.5f}"
+        assert abs(ev - spots * exact) <= K_SE * se, (
+            f"player {i}: {ev:.5f} vs {spots * exact:.5f}, SE {se:.5f}"
+        )
 
 
 def test_dealer_bust_frequency_with_six_decks_s17_matches_the_exact_figures():
@@ -117,7 +166,9 @@ def test_dealer_bust_frequency_with_six_decks_s17_matches_the_exact_figures():
 
     rules = dataclasses.replace(BASE, decks=6)
     assert dealer_final_probabilities(rules)["bust"] == pytest.approx(0.2819, abs=5e-5)
-    assert dealer_final_probabilities(rules, given_no_blackjack=True)["bust"] == pytest.approx(0.2960, abs=5e-5)
+    assert dealer_final_probabilities(rules, given_no_blackjack=True)["bust"] == pytest.approx(
+        0.2960, abs=5e-5
+    )
 
     shoe = full_shoe(6)
     n = shoe.sum()
@@ -131,21 +182,32 @@ def test_dealer_bust_frequency_with_six_decks_s17_matches_the_exact_figures():
             rest[i] -= 1
             rest[j] -= 1
             p_no_natural += p_hand
-            p_bust_and_no_natural += p_hand * dealer_final_probabilities(rules, shoe=list(rest[1:]))["bust"]
+            p_bust_and_no_natural += (
+                p_hand * dealer_final_probabilities(rules, shoe=list(rest[1:]))["bust"]
+            )
     p = p_bust_and_no_natural / p_no_natural
     assert p == pytest.approx(0.2819, abs=5e-4)  # the player's two cards barely move it
 
     always_stand = PlayingStrategy(
-        name="always stand", auto=False,
+        name="always stand",
+        auto=False,
         hard={str(t): {up: "S" for up in UP_CARDS} for t in range(4, 22)},
         soft={str(t): {up: "S" for up in UP_CARDS} for t in range(12, 22)},
-        pairs={key: {up: "S" for up in UP_CARDS} for key in PAIR_KEYS})
-    player = Player(name="p", bankroll=1e15, playing=always_stand,
-                    betting=BettingStrategy(name="flat", min_bet=1.0, num_hands=1, ramp=((-math.inf, 1.0),)),
-                    counting=CountingSystem(name="hilo", tags=(1, 1, 1, 1, 1, 0, 0, 0, -1, -1)))
+        pairs={key: {up: "S" for up in UP_CARDS} for key in PAIR_KEYS},
+    )
+    player = Player(
+        name="p",
+        bankroll=1e15,
+        playing=always_stand,
+        betting=BettingStrategy(name="flat", min_bet=1.0, num_hands=1, ramp=((-math.inf, 1.0),)),
+        counting=CountingSystem(name="hilo", tags=(1, 1, 1, 1, 1, 0, 0, 0, -1, -1)),
+    )
     rounds = 2_000_000
-    stats = run_shard(Config(rules=rules, players=(player,), num_rounds=rounds, seed=5, log_hands=False),
-                      seed=5, rounds=rounds)
+    stats = run_shard(
+        Config(rules=rules, players=(player,), num_rounds=rounds, seed=5, log_hands=False),
+        seed=5,
+        rounds=rounds,
+    )
     dealer_played = stats.counter(0, "spots") - stats.counter(0, "blackjack")
     freq = stats.counter(0, "dealer_bust") / dealer_played
     se = math.sqrt(p * (1 - p) / dealer_played)

@@ -16,8 +16,13 @@ FLAT = {
     "casino": "vegas_6d_s17_das",
     "num_rounds": 30_000,
     "seed": 12,
-    "players": [{"profile": "master_player", "playing_strategy": "perfect_s17_basic_strategy",
-                 "betting_strategy": "flat_betting"}],
+    "players": [
+        {
+            "profile": "master_player",
+            "playing_strategy": "perfect_s17_basic_strategy",
+            "betting_strategy": "flat_betting",
+        }
+    ],
 }
 TWO_PLAYERS = {
     "casino": "vegas_6d_h17_das_ls",
@@ -25,13 +30,33 @@ TWO_PLAYERS = {
     "seed": 5,
     "log_hands": True,
     "players": [
-        {"profile": "perfect_player_rich", "playing_strategy": "perfect_h17_basic_strategy",
-         "betting_strategy": "true_count_betting"},
+        {
+            "profile": "perfect_player_rich",
+            "playing_strategy": "perfect_h17_basic_strategy",
+            "betting_strategy": "true_count_betting",
+        },
         {"profile": "perfect_player_poor", "playing_strategy": "perfect_h17_basic_strategy"},
     ],
 }
-JOST_FIELDS = ("initial_bankroll", "final_bankroll", "net_gain_loss", "total_wagered", "player_edge", "hand_history")
-FREQUENCIES = ("win", "loss", "push", "blackjack", "bust", "double", "split", "surrender", "insurance")
+JOST_FIELDS = (
+    "initial_bankroll",
+    "final_bankroll",
+    "net_gain_loss",
+    "total_wagered",
+    "player_edge",
+    "hand_history",
+)
+FREQUENCIES = (
+    "win",
+    "loss",
+    "push",
+    "blackjack",
+    "bust",
+    "double",
+    "split",
+    "surrender",
+    "insurance",
+)
 
 
 @pytest.fixture(scope="module")
@@ -54,16 +79,24 @@ class TestResultsDocument:
         assert flat_doc["seed"] == 12
         assert flat_doc["rounds_asked"] == flat_doc["rounds_played"] == 30_000
         assert flat_doc["stop_reason"] == "completed"
-        assert flat_doc["duration_seconds"] >= flat_doc["play_seconds"] > 0 and flat_doc["rounds_per_second"] > 0
+        assert (
+            flat_doc["duration_seconds"] >= flat_doc["play_seconds"] > 0
+            and flat_doc["rounds_per_second"] > 0
+        )
         assert normalize_config(flat_doc["config"]) == normalize_config(FLAT)
 
     def test_each_player_has_jost_fields_and_the_new_statistics(self, table_doc):
         for player in table_doc["players"]:
-            for name in JOST_FIELDS + ("rounds_played", "hands_played", "ev_per_round", "sd_per_round",
-                                       "ev_per_round_95ci", "ev_per_unit", "sd_per_unit", "ev_per_unit_95ci"):
+            for name in (
+                *JOST_FIELDS,
+                *("rounds_played", "hands_played", "ev_per_round", "sd_per_round"),
+                *("ev_per_round_95ci", "ev_per_unit", "sd_per_unit", "ev_per_unit_95ci"),
+            ):
                 assert name in player, name
             assert set(FREQUENCIES) <= set(player["frequencies"])
-            assert player["net_gain_loss"] == pytest.approx(player["final_bankroll"] - player["initial_bankroll"])
+            assert player["net_gain_loss"] == pytest.approx(
+                player["final_bankroll"] - player["initial_bankroll"]
+            )
             low, high = player["ev_per_unit_95ci"]
             assert low <= player["ev_per_unit"] <= high
 
@@ -74,7 +107,9 @@ class TestResultsDocument:
 
     def test_the_hand_history_belongs_to_each_player(self, table_doc):
         rich, poor = table_doc["players"]
-        assert rich["hand_history"] and all(h["player"] == rich["name"] for h in rich["hand_history"])
+        assert rich["hand_history"] and all(
+            h["player"] == rich["name"] for h in rich["hand_history"]
+        )
         assert all(h["player"] == poor["name"] for h in poor["hand_history"])
         hand = rich["hand_history"][0]
         assert {"round", "cards", "dealer_cards", "bet", "actions", "outcome", "net"} <= set(hand)
@@ -85,13 +120,18 @@ class TestResultsDocument:
         assert doc["hand_history_truncated"] is True and doc["hands_logged"] > HAND_LOG_CAP
 
     def test_without_log_hands_there_is_no_history(self, flat_doc):
-        assert flat_doc["players"][0]["hand_history"] == [] and flat_doc["hand_history_truncated"] is False
+        assert (
+            flat_doc["players"][0]["hand_history"] == []
+            and flat_doc["hand_history_truncated"] is False
+        )
 
 
 class TestRunning:
     def test_progress_is_reported_between_chunks_up_to_the_rounds_asked(self):
         seen = []
-        run_simulation_from_config(FLAT, progress=lambda done, asked: seen.append((done, asked)), chunk=7_000)
+        run_simulation_from_config(
+            FLAT, progress=lambda done, asked: seen.append((done, asked)), chunk=7_000
+        )
         assert [d for d, _ in seen] == [7_000, 14_000, 21_000, 28_000, 30_000]
         assert {a for _, a in seen} == {30_000}
 
@@ -137,9 +177,19 @@ class TestInsuranceThreshold:
 
     def test_the_players_chart_says_when_to_insure(self):
         def insured(insurance):
-            raw = {**FLAT, "players": [{**FLAT["players"][0], "playing_strategy": {
-                "name": "s17 with insurance", "parent": "perfect_s17_basic_strategy",
-                "insurance": insurance}}]}
+            raw = {
+                **FLAT,
+                "players": [
+                    {
+                        **FLAT["players"][0],
+                        "playing_strategy": {
+                            "name": "s17 with insurance",
+                            "parent": "perfect_s17_basic_strategy",
+                            "insurance": insurance,
+                        },
+                    }
+                ],
+            }
             return run_shard(normalize_config(raw), 3, 20_000).counter(0, "insurance")
 
         always, at_plus_3, never = insured("always"), insured(3), insured("never")

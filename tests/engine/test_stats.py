@@ -25,16 +25,24 @@ def stats_from(nets: np.ndarray, min_bet: float = 10.0, wagered_per_round: float
     sums[0, k.S_UNIT_SQ] = ((nets / min_bet) ** 2).sum()
     sums[0, k.S_WAGERED] = wagered_per_round * nets.size
     sums[0, k.S_INITIAL_BET] = min_bet * nets.size
-    return Stats(counters=counters, sums=sums, tc_table=np.zeros((1, k.N_TC, k.N_TC_FIELDS)),
-                 rounds_played=nets.size, rounds_asked=nets.size,
-                 players_broke=np.zeros(1, dtype=np.int64))
+    return Stats(
+        counters=counters,
+        sums=sums,
+        tc_table=np.zeros((1, k.N_TC, k.N_TC_FIELDS)),
+        rounds_played=nets.size,
+        rounds_asked=nets.size,
+        players_broke=np.zeros(1, dtype=np.int64),
+    )
 
 
 @pytest.fixture(scope="module")
 def nets() -> np.ndarray:
     rng = np.random.default_rng(1)
-    return rng.choice([-20.0, -10.0, -5.0, 0.0, 10.0, 15.0, 20.0], size=100_003,
-                      p=[0.05, 0.42, 0.01, 0.09, 0.37, 0.04, 0.02])
+    return rng.choice(
+        [-20.0, -10.0, -5.0, 0.0, 10.0, 15.0, 20.0],
+        size=100_003,
+        p=[0.05, 0.42, 0.01, 0.09, 0.37, 0.04, 0.02],
+    )
 
 
 class TestMerge:
@@ -53,9 +61,13 @@ class TestMerge:
         assert merged.rounds_played == nets.size and merged.sessions == 2
 
     def test_merge_refuses_different_tables(self, nets):
-        two_players = Stats(counters=np.zeros((2, k.N_COUNTERS), dtype=np.int64),
-                            sums=np.zeros((2, k.N_SUMS)), tc_table=np.zeros((2, k.N_TC, k.N_TC_FIELDS)),
-                            rounds_played=0, rounds_asked=0)
+        two_players = Stats(
+            counters=np.zeros((2, k.N_COUNTERS), dtype=np.int64),
+            sums=np.zeros((2, k.N_SUMS)),
+            tc_table=np.zeros((2, k.N_TC, k.N_TC_FIELDS)),
+            rounds_played=0,
+            rounds_asked=0,
+        )
         with pytest.raises(ValueError):
             merge(stats_from(nets[:10]), two_players)
 

@@ -17,7 +17,9 @@ PUBLISHED = Path(__file__).parents[3] / "shared/data/published_charts.json"
 
 def published_chart(key: str) -> PlayingStrategy:
     chart = json.loads(PUBLISHED.read_text())["charts"][key]
-    return PlayingStrategy(name=key, auto=False, hard=chart["hard"], soft=chart["soft"], pairs=chart["pairs"])
+    return PlayingStrategy(
+        name=key, auto=False, hard=chart["hard"], soft=chart["soft"], pairs=chart["pairs"]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -62,14 +64,18 @@ class TestChartArrays:
     def test_a_missing_cell_is_an_error_not_a_guess(self, h17_ls):
         hard = {total: dict(row) for total, row in h17_ls.hard.items()}
         del hard["16"]["10"]
-        broken = PlayingStrategy(name="broken", auto=False, hard=hard, soft=h17_ls.soft, pairs=h17_ls.pairs)
+        broken = PlayingStrategy(
+            name="broken", auto=False, hard=hard, soft=h17_ls.soft, pairs=h17_ls.pairs
+        )
         with pytest.raises(ValueError, match=r"hard\[16\]\[10\]"):
             chart_arrays(broken)
 
     def test_an_unknown_action_is_an_error(self, h17_ls):
         soft = {total: dict(row) for total, row in h17_ls.soft.items()}
         soft["18"]["2"] = "D"  # JOST's code; normalize_config maps it before it gets here
-        broken = PlayingStrategy(name="broken", auto=False, hard=h17_ls.hard, soft=soft, pairs=h17_ls.pairs)
+        broken = PlayingStrategy(
+            name="broken", auto=False, hard=h17_ls.hard, soft=soft, pairs=h17_ls.pairs
+        )
         with pytest.raises(ValueError, match="soft"):
             chart_arrays(broken)
 
@@ -82,35 +88,66 @@ class TestResolvePlayingStrategy:
     def test_a_chart_comes_back_unchanged(self, h17_ls):
         from jost_engine.config import Rules
 
-        rules = Rules(name="t", decks=6, hit_soft_17=True, double_totals=None, double_after_split=True,
-                      max_split_hands=4, resplit_aces=False, hit_split_aces=False, late_surrender=True,
-                      early_surrender=False, blackjack_payout=1.5, penetration=0.8, offer_insurance=False,
-                      dealer_peeks=True)
+        rules = Rules(
+            name="t",
+            decks=6,
+            hit_soft_17=True,
+            double_totals=None,
+            double_after_split=True,
+            max_split_hands=4,
+            resplit_aces=False,
+            hit_split_aces=False,
+            late_surrender=True,
+            early_surrender=False,
+            blackjack_payout=1.5,
+            penetration=0.8,
+            offer_insurance=False,
+            dealer_peeks=True,
+        )
         assert resolve_playing_strategy(h17_ls, rules) is h17_ls
 
 
 class TestAutoStrategy:
     # Rule effects are checked on an infinite deck (milliseconds per chart); the
     # finite-shoe path is covered by the published charts and by the last test here.
-    RULES = dict(name="t", decks=0, hit_soft_17=False, double_totals=None, double_after_split=True,
-                 max_split_hands=4, resplit_aces=False, hit_split_aces=False, late_surrender=False,
-                 early_surrender=False, blackjack_payout=1.5, penetration=0.8, offer_insurance=False,
-                 dealer_peeks=True)
+    RULES = dict(
+        name="t",
+        decks=0,
+        hit_soft_17=False,
+        double_totals=None,
+        double_after_split=True,
+        max_split_hands=4,
+        resplit_aces=False,
+        hit_split_aces=False,
+        late_surrender=False,
+        early_surrender=False,
+        blackjack_payout=1.5,
+        penetration=0.8,
+        offer_insurance=False,
+        dealer_peeks=True,
+    )
 
     def auto(self, **changes) -> PlayingStrategy:
         from jost_engine.config import Rules
 
-        return resolve_playing_strategy(PlayingStrategy(name="auto", auto=True), Rules(**{**self.RULES, **changes}))
+        return resolve_playing_strategy(
+            PlayingStrategy(name="auto", auto=True), Rules(**{**self.RULES, **changes})
+        )
 
     def test_auto_resolves_to_a_full_chart_the_kernel_can_read(self):
         chart = self.auto()
         assert not chart.auto
-        hard, soft, pairs = chart_arrays(chart)
+        hard, _soft, pairs = chart_arrays(chart)
         assert (hard[4:22, 1:] >= 0).all() and (pairs[1:, 1:] >= 0).all()
 
     def test_no_surrender_code_without_surrender(self):
         chart = self.auto()
-        cells = [a for grid in (chart.hard, chart.soft, chart.pairs) for row in grid.values() for a in row.values()]
+        cells = [
+            a
+            for grid in (chart.hard, chart.soft, chart.pairs)
+            for row in grid.values()
+            for a in row.values()
+        ]
         assert not {"Rh", "Rs", "Rp"} & set(cells)
 
     def test_late_surrender_gives_the_classic_surrenders(self):

@@ -17,8 +17,9 @@ import os
 import shutil
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -45,8 +46,10 @@ def procfile_command(kind: str) -> str:
 def live_database_url() -> str:
     db = settings.DATABASES["default"]
     if db["ENGINE"] != "django.db.backends.postgresql":
-        pytest.skip("the integration tests share the test database with real processes: "
-                    "run them on PostgreSQL (DATABASE_URL=postgres://..., as scripts/test.sh does)")
+        pytest.skip(
+            "the integration tests share the test database with real processes: "
+            "run them on PostgreSQL (DATABASE_URL=postgres://..., as scripts/test.sh does)"
+        )
     auth = quote(db.get("USER") or "")
     if db.get("PASSWORD"):
         auth += ":" + quote(db["PASSWORD"])
@@ -55,8 +58,9 @@ def live_database_url() -> str:
     return f"postgres://{auth}@{host}:{port}/{db['NAME']}"
 
 
-def http(method: str, url: str, body: Any = None, token: str | None = None,
-         timeout: float = 10) -> tuple[int, Any]:
+def http(
+    method: str, url: str, body: Any = None, token: str | None = None, timeout: float = 10
+) -> tuple[int, Any]:
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(url, data=data, method=method)
     request.add_header("Accept", "application/json")
@@ -90,9 +94,21 @@ def redis_url(logs_dir) -> Iterator[str]:
     data = logs_dir / "redis"
     data.mkdir()
     proc = start_process(
-        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(data)],
-        env=dict(os.environ), log=logs_dir / "redis.log",
+        [
+            server,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(data),
+        ],
+        env=dict(os.environ),
+        log=logs_dir / "redis.log",
     )
     import redis
 
@@ -115,20 +131,22 @@ def redis_url(logs_dir) -> Iterator[str]:
 def service_env(django_db_setup, redis_url) -> dict[str, str]:
     """The environment of a production-like process on the test database."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_"))}
-    env.update({
-        "PATH": f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
-        "DJANGO_SETTINGS_MODULE": "service.settings",
-        "DATABASE_URL": live_database_url(),
-        "CELERY_BROKER_URL": redis_url,
-        "SECRET_KEY": "integration-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-        "DEBUG": "false",
-        "SECURE_SSL_REDIRECT": "false",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "WEB_CONCURRENCY": "1",
-        "CELERY_CONCURRENCY": "1",
-        "JOB_PROGRESS_INTERVAL": "0.2",
-        "CONN_MAX_AGE": "0",
-    })
+    env.update(
+        {
+            "PATH": f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
+            "DJANGO_SETTINGS_MODULE": "service.settings",
+            "DATABASE_URL": live_database_url(),
+            "CELERY_BROKER_URL": redis_url,
+            "SECRET_KEY": "integration-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+            "DEBUG": "false",
+            "SECURE_SSL_REDIRECT": "false",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "WEB_CONCURRENCY": "1",
+            "CELERY_CONCURRENCY": "1",
+            "JOB_PROGRESS_INTERVAL": "0.2",
+            "CONN_MAX_AGE": "0",
+        }
+    )
     return env
 
 
@@ -138,8 +156,11 @@ def celery_worker(service_env, logs_dir) -> Iterator[Path]:
     log = logs_dir / "worker.log"
     proc = start_process(procfile_command("worker"), env=service_env, log=log)
     try:
-        wait_until(lambda: proc.poll() is not None or " ready." in log.read_text(errors="replace"),
-                   120, "the Celery worker to be ready")
+        wait_until(
+            lambda: proc.poll() is not None or " ready." in log.read_text(errors="replace"),
+            120,
+            "the Celery worker to be ready",
+        )
         assert proc.poll() is None, f"the worker exited:\n{log.read_text()[-3000:]}"
         yield log
     finally:
@@ -175,8 +196,11 @@ def web(service_env, logs_dir) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def web_with_broker_down(service_env, logs_dir) -> Iterator[str]:
     """The same web process, but its broker is a port where nothing listens."""
-    env = {**service_env, "CELERY_BROKER_URL": f"redis://127.0.0.1:{free_port()}/0",
-           "BROKER_CHECK_TIMEOUT": "1"}
+    env = {
+        **service_env,
+        "CELERY_BROKER_URL": f"redis://127.0.0.1:{free_port()}/0",
+        "BROKER_CHECK_TIMEOUT": "1",
+    }
     proc, base = _start_web(env, logs_dir / "web-broker-down.log")
     try:
         yield base
@@ -209,7 +233,9 @@ def assert_consistent_results(results: dict[str, Any], rounds: int) -> None:
     assert results["rounds_played"] == results["rounds_asked"] == rounds
     assert results["players"]
     for player in results["players"]:
-        assert math.isclose(player["net_gain_loss"],
-                            player["final_bankroll"] - player["initial_bankroll"],
-                            abs_tol=1e-6), player
+        assert math.isclose(
+            player["net_gain_loss"],
+            player["final_bankroll"] - player["initial_bankroll"],
+            abs_tol=1e-6,
+        ), player
         assert player["total_wagered"] > 0

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -25,7 +27,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_until(condition: Callable[[], Any], timeout: float, what: str, interval: float = 0.2) -> Any:
+def wait_until(
+    condition: Callable[[], Any], timeout: float, what: str, interval: float = 0.2
+) -> Any:
     """Poll `condition` until it returns something truthy; fail naming `what` after `timeout` s."""
     deadline = time.monotonic() + timeout
     while True:
@@ -37,24 +41,30 @@ def wait_until(condition: Callable[[], Any], timeout: float, what: str, interval
         time.sleep(interval)
 
 
-def start_process(command: str | list[str], *, env: dict[str, str], log: Path,
-                  cwd: Path = REPO) -> subprocess.Popen:
+def start_process(
+    command: str | list[str], *, env: dict[str, str], log: Path, cwd: Path = REPO
+) -> subprocess.Popen:
     """Start `command` in a session of its own, so stop_process can end it and every child."""
-    handle = open(log, "ab")
-    return subprocess.Popen(
-        command, shell=isinstance(command, str), executable="/bin/bash" if isinstance(command, str) else None,
-        cwd=cwd, env=env, stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    # The child holds its own copy of the log's descriptor; ours closes when Popen returns.
+    with open(log, "ab") as handle:
+        return subprocess.Popen(
+            command,
+            shell=isinstance(command, str),
+            executable="/bin/bash" if isinstance(command, str) else None,
+            cwd=cwd,
+            env=env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
 
 def stop_process(proc: subprocess.Popen, timeout: float = 15) -> None:
     """SIGTERM the process group, SIGKILL it if it is still there after `timeout` s."""
     for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            pass
         try:
             proc.wait(timeout=timeout)
             if not _group_alive(proc.pid):

@@ -23,7 +23,8 @@ def pending_job(alice, master_config) -> SimulationJob:
 
 def _age_heartbeat(job_id: UUID, seconds: float) -> None:
     SimulationJob.objects.filter(id=job_id).update(
-        heartbeat_at=timezone.now() - timedelta(seconds=seconds))
+        heartbeat_at=timezone.now() - timedelta(seconds=seconds)
+    )
 
 
 class TestClaimJob:
@@ -53,19 +54,20 @@ class TestClaimJob:
         assert second is not None and second != first
         job = SimulationJob.objects.get(id=pending_job.id)
         assert (job.status, job.claim, job.attempts, job.claimed_by) == (
-            JobStatus.RUNNING, second, 2, "w2")
+            JobStatus.RUNNING,
+            second,
+            2,
+            "w2",
+        )
         # The run starts again from the start: progress shows the new run's.
         assert job.rounds_done == 0
         assert job.heartbeat_at > timezone.now() - timedelta(seconds=5)
 
-    def test_running_without_a_heartbeat_predates_heartbeats_and_is_reclaimable(
-        self, pending_job
-    ):
+    def test_running_without_a_heartbeat_predates_heartbeats_and_is_reclaimable(self, pending_job):
         SimulationJob.objects.filter(id=pending_job.id).update(status=JobStatus.RUNNING)
         assert services.claim_job(pending_job.id, "w2") is not None
 
-    @pytest.mark.parametrize("status", [JobStatus.COMPLETE, JobStatus.FAILED,
-                                        JobStatus.CANCELLED])
+    @pytest.mark.parametrize("status", [JobStatus.COMPLETE, JobStatus.FAILED, JobStatus.CANCELLED])
     def test_a_finished_job_is_never_claimed_even_long_after(self, pending_job, status):
         SimulationJob.objects.filter(id=pending_job.id).update(status=status)
         _age_heartbeat(pending_job.id, 10_000)
@@ -111,7 +113,10 @@ class TestOnlyTheClaimHolderWrites:
         assert services.fail_job(pending_job.id, stale, "late") is False
         job = SimulationJob.objects.get(id=pending_job.id)
         assert (job.status, job.result_data, job.error) == (
-            JobStatus.COMPLETE, {"rounds_played": 500}, "")
+            JobStatus.COMPLETE,
+            {"rounds_played": 500},
+            "",
+        )
 
     def test_a_stale_worker_cannot_fail_a_reclaimed_job(self, pending_job, reclaimed):
         stale, _ = reclaimed
@@ -145,7 +150,6 @@ class TestOnlyTheClaimHolderWrites:
         job = SimulationJob.objects.get(id=pending_job.id)
         assert (job.status, job.claimed_by, job.result_data) == (JobStatus.RUNNING, "w2", None)
 
-
     def test_a_worker_that_finds_its_claim_taken_over_mid_run_stops_the_engine(
         self, alice, master_config, settings, monkeypatch
     ):
@@ -170,7 +174,11 @@ class TestOnlyTheClaimHolderWrites:
         assert writes == [100, 200]
         job.refresh_from_db()
         assert (job.status, job.claimed_by, job.attempts, job.rounds_done) == (
-            JobStatus.RUNNING, "w2", 2, 0)
+            JobStatus.RUNNING,
+            "w2",
+            2,
+            0,
+        )
 
 
 class TestHeartbeat:
@@ -202,8 +210,9 @@ class TestHeartbeat:
         report(300, 500)
         assert SimulationJob.objects.get(id=pending_job.id).rounds_done == 300
 
-    def test_a_run_records_heartbeats_while_the_engine_reports(self, alice, master_config,
-                                                               settings):
+    def test_a_run_records_heartbeats_while_the_engine_reports(
+        self, alice, master_config, settings
+    ):
         settings.JOB_CHUNK_ROUNDS = 100
         settings.JOB_PROGRESS_INTERVAL = 0.0
         job = services.submit_job(alice, master_config)
@@ -225,7 +234,11 @@ class TestDeliveryThatFindsTheJobBusy:
         assert 90 <= outcome.retry_in <= 93
         job = SimulationJob.objects.get(id=pending_job.id)
         assert (job.status, job.claim, job.attempts, job.result_data) == (
-            JobStatus.RUNNING, claim, 1, None)
+            JobStatus.RUNNING,
+            claim,
+            1,
+            None,
+        )
 
     def test_the_task_asks_celery_to_retry_it_instead_of_dropping_it(self, pending_job):
         services.claim_job(pending_job.id, "w1")
@@ -233,9 +246,7 @@ class TestDeliveryThatFindsTheJobBusy:
             run_simulation_job(str(pending_job.id))
         assert SimulationJob.objects.get(id=pending_job.id).attempts == 1
 
-    def test_the_retry_reclaims_and_completes_a_job_whose_worker_died(
-        self, pending_job, settings
-    ):
+    def test_the_retry_reclaims_and_completes_a_job_whose_worker_died(self, pending_job, settings):
         settings.JOB_STALE_AFTER = 120
         services.claim_job(pending_job.id, "dead worker")
         _age_heartbeat(pending_job.id, 121)
@@ -259,8 +270,7 @@ class TestDeliveryThatFindsTheJobBusy:
         job = SimulationJob.objects.get(id=pending_job.id)
         assert (job.status, job.claim, job.attempts) == (JobStatus.RUNNING, claim, 1)
 
-    @pytest.mark.parametrize("status", [JobStatus.COMPLETE, JobStatus.FAILED,
-                                        JobStatus.CANCELLED])
+    @pytest.mark.parametrize("status", [JobStatus.COMPLETE, JobStatus.FAILED, JobStatus.CANCELLED])
     def test_it_stops_quietly_when_the_job_is_finished(self, pending_job, status):
         SimulationJob.objects.filter(id=pending_job.id).update(status=status)
         assert run_simulation_job(str(pending_job.id)) == "SKIPPED"

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -51,8 +51,11 @@ def recovery_worker(recovery_env, logs_dir) -> Iterator[tuple[object, Path]]:
     log = logs_dir / "recovery-worker.log"
     proc = start_process(procfile_command("worker"), env=recovery_env, log=log)
     try:
-        wait_until(lambda: proc.poll() is not None or " ready." in log.read_text(errors="replace"),
-                   WAIT, "the recovery Celery worker to be ready")
+        wait_until(
+            lambda: proc.poll() is not None or " ready." in log.read_text(errors="replace"),
+            WAIT,
+            "the recovery Celery worker to be ready",
+        )
         assert proc.poll() is None, f"the worker exited:\n{log.read_text()[-3000:]}"
         yield proc, log
     finally:
@@ -121,16 +124,21 @@ class TestWorkerCrash:
             ok = job.status == JobStatus.RUNNING and 0 < job.rounds_done < LONG_JOB_ROUNDS
             return job if ok else None
 
-        job = wait_until(running_with_progress, WAIT, "the job to be RUNNING with progress",
-                         interval=0.05)
+        job = wait_until(
+            running_with_progress, WAIT, "the job to be RUNNING with progress", interval=0.05
+        )
         # The pool child that runs it: named in the row, and a child of the worker.
         child = int(job.claimed_by.rsplit(":", 1)[1])
         assert child != worker.pid and child in descendants(worker.pid), (
-            job.claimed_by, worker.pid, descendants(worker.pid))
+            job.claimed_by,
+            worker.pid,
+            descendants(worker.pid),
+        )
         os.kill(child, signal.SIGKILL)
 
-        final = wait_for_status(recovery_web, alice_token, job_id,
-                                {"COMPLETE", "FAILED", "CANCELLED"})
+        final = wait_for_status(
+            recovery_web, alice_token, job_id, {"COMPLETE", "FAILED", "CANCELLED"}
+        )
         assert final["status"] == "COMPLETE", (final, log.read_text()[-3000:])
         assert final["progress"]["rounds_done"] == LONG_JOB_ROUNDS
         status, body = http("GET", f"{recovery_web}/api/results/{job_id}/", token=alice_token)
@@ -149,8 +157,12 @@ class TestBrokerDownAtSubmit:
         self, web_with_broker_down, recovery_worker, alice_token, beat
     ):
         # Submitted through a web process whose broker is dead: 202, and no message.
-        status, body = http("POST", f"{web_with_broker_down}/api/submit/",
-                            load_master_config(20_000), token=alice_token)
+        status, body = http(
+            "POST",
+            f"{web_with_broker_down}/api/submit/",
+            load_master_config(20_000),
+            token=alice_token,
+        )
         assert status == 202, body
         job_id = body["job_id"]
         job = SimulationJob.objects.get(id=job_id)

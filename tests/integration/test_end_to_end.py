@@ -67,8 +67,12 @@ class TestEndToEnd:
         # Submitted while the broker is down, the job waits PENDING with no message; its
         # config is then broken in the database, where no validation guards it, and the
         # job is queued: the engine in the worker is the one that must refuse it.
-        status, body = http("POST", f"{web_with_broker_down}/api/submit/",
-                            load_master_config(100), token=alice_token)
+        status, body = http(
+            "POST",
+            f"{web_with_broker_down}/api/submit/",
+            load_master_config(100),
+            token=alice_token,
+        )
         assert status == 202
         job_id = body["job_id"]
         job = SimulationJob.objects.get(id=job_id)
@@ -85,8 +89,9 @@ class TestEndToEnd:
         assert body["results"] is None and "num_rounds" in body["error"]
 
         # The same worker takes the next job and finishes it.
-        status, body = http("POST", f"{web}/api/submit/", load_master_config(500),
-                            token=alice_token)
+        status, body = http(
+            "POST", f"{web}/api/submit/", load_master_config(500), token=alice_token
+        )
         assert status == 202
         assert poll_until_finished(web, alice_token, body["job_id"])["status"] == "COMPLETE"
 
@@ -112,8 +117,12 @@ class TestBrokerDown:
         self, web_with_broker_down, alice_token
     ):
         started = time.monotonic()
-        status, body = http("POST", f"{web_with_broker_down}/api/submit/",
-                            load_master_config(100), token=alice_token)
+        status, body = http(
+            "POST",
+            f"{web_with_broker_down}/api/submit/",
+            load_master_config(100),
+            token=alice_token,
+        )
         assert status == 202, body
         assert time.monotonic() - started < 10
         assert SimulationJob.objects.get(id=body["job_id"]).status == JobStatus.PENDING
@@ -140,17 +149,20 @@ class TestTimeLimit:
         # CELERY_TASK_SOFT_TIME_LIMIT=2 would send it.
         alice = django_user_model.objects.get(username="alice")
         config = load_master_config(num_rounds=1_000_000_000)
-        job = SimulationJob.objects.create(owner=alice, request_data=config,
-                                           rounds_total=config["num_rounds"])
+        job = SimulationJob.objects.create(
+            owner=alice, request_data=config, rounds_total=config["num_rounds"]
+        )
         with Connection(redis_url) as connection:
-            run_simulation_job.apply_async(args=[str(job.id)], connection=connection,
-                                           soft_time_limit=2, time_limit=60)
+            run_simulation_job.apply_async(
+                args=[str(job.id)], connection=connection, soft_time_limit=2, time_limit=60
+            )
         final = poll_until_finished(web, alice_token, str(job.id))
         assert final["status"] == "FAILED"
         assert "time limit of 2 s" in final["error"]
         # While it ran, its progress showed in /api/status/.
         assert max(final["running_progress"], default=0) > 0, final
 
-        status, body = http("POST", f"{web}/api/submit/", load_master_config(500),
-                            token=alice_token)
+        _status, body = http(
+            "POST", f"{web}/api/submit/", load_master_config(500), token=alice_token
+        )
         assert poll_until_finished(web, alice_token, body["job_id"])["status"] == "COMPLETE"

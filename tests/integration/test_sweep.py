@@ -50,11 +50,13 @@ def jobs(alice, master_config, settings) -> dict[str, UUID]:
     long_ago = now - timedelta(hours=1)
 
     def make(status: str, **fields) -> UUID:
-        job = SimulationJob.objects.create(owner=alice, request_data=master_config,
-                                           rounds_total=500)
+        job = SimulationJob.objects.create(
+            owner=alice, request_data=master_config, rounds_total=500
+        )
         # auto_now_add ignores a value given to create(); an UPDATE sets it.
         SimulationJob.objects.filter(id=job.id).update(
-            status=status, created_at=fields.pop("created_at", long_ago), **fields)
+            status=status, created_at=fields.pop("created_at", long_ago), **fields
+        )
         return job.id
 
     return {
@@ -68,16 +70,22 @@ def jobs(alice, master_config, settings) -> dict[str, UUID]:
         "pending_sent_lately": make(JobStatus.PENDING, enqueued_at=now - timedelta(seconds=10)),
         "running_fresh": make(JobStatus.RUNNING, heartbeat_at=now - timedelta(seconds=60)),
         "running_stale_but_just_resent": make(
-            JobStatus.RUNNING, heartbeat_at=now - timedelta(seconds=200),
-            enqueued_at=now - timedelta(seconds=10)),
+            JobStatus.RUNNING,
+            heartbeat_at=now - timedelta(seconds=200),
+            enqueued_at=now - timedelta(seconds=10),
+        ),
         "complete": make(JobStatus.COMPLETE, heartbeat_at=long_ago),
         "failed": make(JobStatus.FAILED, heartbeat_at=long_ago),
         "cancelled": make(JobStatus.CANCELLED),
     }
 
 
-PICKED = {"pending_never_sent", "pending_sent_long_ago", "running_stale",
-          "running_without_heartbeat"}
+PICKED = {
+    "pending_never_sent",
+    "pending_sent_long_ago",
+    "running_stale",
+    "running_without_heartbeat",
+}
 
 
 class TestSweepJobs:
@@ -89,8 +97,10 @@ class TestSweepJobs:
         assert sorted(sent_job_ids(broker)) == sorted(str(jobs[name]) for name in PICKED)
         # Each is marked sent now, which keeps the next sweeps from sending it again.
         recent = timezone.now() - timedelta(seconds=30)
-        assert all(job.enqueued_at > recent
-                   for job in SimulationJob.objects.filter(id__in=[jobs[n] for n in PICKED]))
+        assert all(
+            job.enqueued_at > recent
+            for job in SimulationJob.objects.filter(id__in=[jobs[n] for n in PICKED])
+        )
 
     def test_it_changes_no_job_state_the_claim_decides(self, broker, jobs):
         before = dict(SimulationJob.objects.values_list("id", "status"))
@@ -112,7 +122,6 @@ class TestSweepJobs:
         assert {jobs[name] for name in PICKED} == set(sent["unsent"])
         # Nothing was marked sent, so the next sweep (broker back) picks them all again.
         assert dict(SimulationJob.objects.values_list("id", "enqueued_at")) == before
-
 
     def test_a_stale_job_whose_worker_died_too_often_is_failed_not_sent(
         self, broker, jobs, settings

@@ -3,7 +3,6 @@ once, runs it, and records COMPLETE with the engine's result or FAILED with a re
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 from celery.exceptions import Retry
@@ -43,8 +42,9 @@ class TestRunSimulationJob:
         assert run_simulation_job(str(job.id)) == JobStatus.COMPLETE
         again = SimulationJob.objects.get(id=job.id).result_data
         volatile = ("duration_seconds", "play_seconds", "rounds_per_second")
-        assert {k: v for k, v in again.items() if k not in volatile} == \
-            {k: v for k, v in first.items() if k not in volatile}
+        assert {k: v for k, v in again.items() if k not in volatile} == {
+            k: v for k, v in first.items() if k not in volatile
+        }
 
     def test_a_redelivered_message_does_not_run_the_job_twice(self, pending_job):
         run_simulation_job(str(pending_job.id))
@@ -52,7 +52,9 @@ class TestRunSimulationJob:
         assert run_simulation_job(str(pending_job.id)) == "SKIPPED"
         again = SimulationJob.objects.get(id=pending_job.id)
         assert (again.status, again.finished_at, again.result_data) == (
-            first.status, first.finished_at, first.result_data
+            first.status,
+            first.finished_at,
+            first.result_data,
         )
 
     def test_a_job_another_worker_claimed_is_left_alone(self, pending_job):
@@ -77,7 +79,9 @@ class TestRunSimulationJob:
     def test_an_unknown_job_id_is_skipped_not_raised(self, db):
         assert run_simulation_job("00000000-0000-0000-0000-000000000000") == "SKIPPED"
 
-    def test_a_config_the_engine_rejects_fails_the_job_naming_the_fields(self, alice, master_config):
+    def test_a_config_the_engine_rejects_fails_the_job_naming_the_fields(
+        self, alice, master_config
+    ):
         # Stored without going through submit (as a row edited after submission would be):
         # the engine, not the API, is the one that refuses it here.
         master_config["num_rounds"] = "lots"

@@ -51,10 +51,16 @@ class TestDevNix:
     def test_it_is_a_valid_nix_expression(self):
         nix = shutil.which("nix-instantiate")
         if nix is None:
-            pytest.skip("nix-instantiate not installed (apt-get install nix-bin; scripts/test.sh "
-                        "installs it when run as root)")
-        done = subprocess.run([nix, "--parse", str(REPO / ".idx" / "dev.nix")],
-                              capture_output=True, text=True, timeout=60)
+            pytest.skip(
+                "nix-instantiate not installed (apt-get install nix-bin; scripts/test.sh "
+                "installs it when run as root)"
+            )
+        done = subprocess.run(
+            [nix, "--parse", str(REPO / ".idx" / "dev.nix")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert done.returncode == 0, done.stderr
 
 

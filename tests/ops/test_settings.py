@@ -26,26 +26,38 @@ PRODUCTION = {
 
 
 def _env(**values: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PYTEST", "DJANGO_", "SECURE_", "CELERY_"))
-           and k not in {"SECRET_KEY", "DEBUG", "DATABASE_URL", "ALLOWED_HOSTS"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PYTEST", "DJANGO_", "SECURE_", "CELERY_"))
+        and k not in {"SECRET_KEY", "DEBUG", "DATABASE_URL", "ALLOWED_HOSTS"}
+    }
     env["DJANGO_SETTINGS_MODULE"] = "service.settings"
     env.update(values)
     return env
 
 
 def _settings(env: dict[str, str], *names: str) -> dict:
-    code = ("import json, django; django.setup(); from django.conf import settings as s; "
-            f"print(json.dumps({{n: getattr(s, n, None) for n in {list(names)!r}}}, default=str))")
-    done = subprocess.run([sys.executable, "-c", code], env=env, cwd=REPO, capture_output=True,
-                          text=True, timeout=60)
+    code = (
+        "import json, django; django.setup(); from django.conf import settings as s; "
+        f"print(json.dumps({{n: getattr(s, n, None) for n in {list(names)!r}}}, default=str))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=REPO, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def _manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "manage.py", *args], env=env, cwd=REPO,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 class TestProductionSettings:
@@ -63,19 +75,31 @@ class TestProductionSettings:
         assert "no issues" in done.stdout
 
     def test_production_defaults_are_the_secure_ones(self):
-        values = _settings(_env(**PRODUCTION), "SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE",
-                           "CSRF_COOKIE_SECURE", "SECURE_HSTS_SECONDS", "ALLOWED_HOSTS")
-        assert values == {"SECURE_SSL_REDIRECT": True, "SESSION_COOKIE_SECURE": True,
-                          "CSRF_COOKIE_SECURE": True, "SECURE_HSTS_SECONDS": 31_536_000,
-                          "ALLOWED_HOSTS": ["jost.example.com"]}
+        values = _settings(
+            _env(**PRODUCTION),
+            "SECURE_SSL_REDIRECT",
+            "SESSION_COOKIE_SECURE",
+            "CSRF_COOKIE_SECURE",
+            "SECURE_HSTS_SECONDS",
+            "ALLOWED_HOSTS",
+        )
+        assert values == {
+            "SECURE_SSL_REDIRECT": True,
+            "SESSION_COOKIE_SECURE": True,
+            "CSRF_COOKIE_SECURE": True,
+            "SECURE_HSTS_SECONDS": 31_536_000,
+            "ALLOWED_HOSTS": ["jost.example.com"],
+        }
 
     def test_a_misspelt_boolean_stops_start_up_naming_the_variable(self):
         done = _manage(_env(**PRODUCTION, DEBUG="ture"), "check")
         assert done.returncode != 0 and "DEBUG='ture'" in done.stderr
 
     def test_time_limits_must_leave_room_for_the_soft_one(self):
-        done = _manage(_env(**PRODUCTION, CELERY_TASK_SOFT_TIME_LIMIT="100",
-                            CELERY_TASK_TIME_LIMIT="50"), "check")
+        done = _manage(
+            _env(**PRODUCTION, CELERY_TASK_SOFT_TIME_LIMIT="100", CELERY_TASK_TIME_LIMIT="50"),
+            "check",
+        )
         assert done.returncode != 0 and "CELERY_TASK_TIME_LIMIT=50" in done.stderr
 
 
@@ -87,12 +111,20 @@ class TestDatabaseSettings:
 
     def test_default_sqlite_runs_in_wal_mode_with_a_busy_timeout(self, tmp_path):
         env = _env(SECRET_KEY="x" * 60, DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
-        code = ("import django; django.setup(); from django.db import connection as c; "
-                "cur = c.cursor(); cur.execute('PRAGMA journal_mode'); print(cur.fetchone()[0]); "
-                "cur.execute('PRAGMA busy_timeout'); print(cur.fetchone()[0]); "
-                "print(c.transaction_mode)")
-        done = subprocess.run([sys.executable, "-c", code], env=env, cwd=REPO,
-                              capture_output=True, text=True, timeout=60)
+        code = (
+            "import django; django.setup(); from django.db import connection as c; "
+            "cur = c.cursor(); cur.execute('PRAGMA journal_mode'); print(cur.fetchone()[0]); "
+            "cur.execute('PRAGMA busy_timeout'); print(cur.fetchone()[0]); "
+            "print(c.transaction_mode)"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            env=env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert done.returncode == 0, done.stderr
         assert done.stdout.split() == ["wal", "20000", "IMMEDIATE"]
 
@@ -119,9 +151,11 @@ class TestBrokerSettings:
         assert 0 < conf.task_soft_time_limit < conf.task_time_limit
 
     def test_a_rabbitmq_url_is_accepted_and_checked(self):
-        values = _settings(_env(SECRET_KEY="x" * 60,
-                                CELERY_BROKER_URL="amqp://guest:guest@127.0.0.1:5672//"),
-                           "CELERY_BROKER_URL", "CELERY_BROKER_TRANSPORT_OPTIONS")
+        values = _settings(
+            _env(SECRET_KEY="x" * 60, CELERY_BROKER_URL="amqp://guest:guest@127.0.0.1:5672//"),
+            "CELERY_BROKER_URL",
+            "CELERY_BROKER_TRANSPORT_OPTIONS",
+        )
         assert values["CELERY_BROKER_URL"].startswith("amqp://")
         # Redis-only transport options must not be handed to the AMQP transport.
         assert values["CELERY_BROKER_TRANSPORT_OPTIONS"] is None
@@ -139,14 +173,24 @@ class TestBrokerSettings:
 
 class TestJobRecoverySettings:
     def test_the_defaults_leave_a_live_job_far_from_stale(self):
-        values = _settings(_env(**PRODUCTION), "JOB_HEARTBEAT_INTERVAL", "JOB_STALE_AFTER",
-                           "JOB_REQUEUE_AFTER", "JOB_SWEEP_INTERVAL", "JOB_BUSY_MAX_RETRIES",
-                           "JOB_MAX_ATTEMPTS")
-        assert values == {"JOB_HEARTBEAT_INTERVAL": 10.0, "JOB_STALE_AFTER": 120.0,
-                          "JOB_REQUEUE_AFTER": 300.0, "JOB_SWEEP_INTERVAL": 60.0,
-                          "JOB_MAX_ATTEMPTS": 5,
-                          # enough 120 s waits to outlast the 3660 s hard time limit
-                          "JOB_BUSY_MAX_RETRIES": 32}
+        values = _settings(
+            _env(**PRODUCTION),
+            "JOB_HEARTBEAT_INTERVAL",
+            "JOB_STALE_AFTER",
+            "JOB_REQUEUE_AFTER",
+            "JOB_SWEEP_INTERVAL",
+            "JOB_BUSY_MAX_RETRIES",
+            "JOB_MAX_ATTEMPTS",
+        )
+        assert values == {
+            "JOB_HEARTBEAT_INTERVAL": 10.0,
+            "JOB_STALE_AFTER": 120.0,
+            "JOB_REQUEUE_AFTER": 300.0,
+            "JOB_SWEEP_INTERVAL": 60.0,
+            "JOB_MAX_ATTEMPTS": 5,
+            # enough 120 s waits to outlast the 3660 s hard time limit
+            "JOB_BUSY_MAX_RETRIES": 32,
+        }
 
     def test_beat_sends_the_sweep_every_sweep_interval(self):
         values = _settings(_env(**PRODUCTION, JOB_SWEEP_INTERVAL="15"), "CELERY_BEAT_SCHEDULE")
@@ -154,8 +198,9 @@ class TestJobRecoverySettings:
         assert entry["task"] == "simulator.sweep_jobs" and entry["schedule"] == 15.0
 
     def test_a_stale_threshold_close_to_the_heartbeat_interval_stops_start_up(self):
-        done = _manage(_env(**PRODUCTION, JOB_HEARTBEAT_INTERVAL="30", JOB_STALE_AFTER="60"),
-                       "check")
+        done = _manage(
+            _env(**PRODUCTION, JOB_HEARTBEAT_INTERVAL="30", JOB_STALE_AFTER="60"), "check"
+        )
         assert done.returncode != 0
         assert "ImproperlyConfigured" in done.stderr and "JOB_STALE_AFTER=60" in done.stderr
 
@@ -166,8 +211,15 @@ class TestJobRecoverySettings:
         assert "JOB_CHUNK_ROUNDS" in done.stderr
 
     def test_small_values_that_keep_the_margin_are_accepted(self):
-        values = _settings(_env(**PRODUCTION, JOB_STALE_AFTER="3", JOB_HEARTBEAT_INTERVAL="0.5",
-                                JOB_CHUNK_ROUNDS="20000"), "JOB_STALE_AFTER")
+        values = _settings(
+            _env(
+                **PRODUCTION,
+                JOB_STALE_AFTER="3",
+                JOB_HEARTBEAT_INTERVAL="0.5",
+                JOB_CHUNK_ROUNDS="20000",
+            ),
+            "JOB_STALE_AFTER",
+        )
         assert values == {"JOB_STALE_AFTER": 3.0}
 
     def test_the_rule_is_three_times_the_interval_plus_one_chunk(self):
@@ -175,8 +227,7 @@ class TestJobRecoverySettings:
 
         check_job_recovery_settings(stale_after=33, heartbeat_interval=10, chunk_seconds=1)
         with pytest.raises(ImproperlyConfigured, match="at least 3 x 11 = 33 s"):
-            check_job_recovery_settings(stale_after=32.9, heartbeat_interval=10,
-                                        chunk_seconds=1)
+            check_job_recovery_settings(stale_after=32.9, heartbeat_interval=10, chunk_seconds=1)
 
 
 class TestEnvHelpers:

@@ -21,13 +21,21 @@ from tests.integration.processes import REPO, VENV_BIN, free_port
 
 pytestmark = pytest.mark.integration
 
-SKIP = shutil.ignore_patterns(".git", ".venv", "var", "__pycache__", "db.sqlite3*",
-                              "staticfiles", ".pytest_cache", "*.pyc")
+SKIP = shutil.ignore_patterns(
+    ".git", ".venv", "var", "__pycache__", "db.sqlite3*", "staticfiles", ".pytest_cache", "*.pyc"
+)
 
 
 def _run(script: Path, env: dict[str, str], timeout: float = 240) -> subprocess.CompletedProcess:
-    return subprocess.run(["bash", str(script)], env=env, cwd=script.parent, timeout=timeout,
-                          capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        ["bash", str(script)],
+        env=env,
+        cwd=script.parent,
+        timeout=timeout,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def _pids_in_groups(leaders: list[int]) -> set[int]:
@@ -78,16 +86,22 @@ def test_start_dev_serves_and_stop_dev_leaves_nothing_running(repo_copy):
     if shutil.which("redis-server") is None:
         pytest.skip("redis-server is not installed (scripts/test.sh installs it as root)")
     port, redis_port = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PYTEST", "DJANGO_")) and k not in {"DATABASE_URL", "SECRET_KEY"}}
-    env.update({
-        "PORT": str(port),
-        "DEV_REDIS_PORT": str(redis_port),
-        # Nothing answers there, so start-dev.sh starts (and must later stop) a Redis of its own.
-        "CELERY_BROKER_URL": f"redis://127.0.0.1:{free_port()}/0",
-        "WEB_CONCURRENCY": "1",
-        "HEALTH_TIMEOUT": "90",
-    })
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PYTEST", "DJANGO_")) and k not in {"DATABASE_URL", "SECRET_KEY"}
+    }
+    env.update(
+        {
+            "PORT": str(port),
+            "DEV_REDIS_PORT": str(redis_port),
+            # Nothing answers there, so start-dev.sh starts (and must later stop) a Redis
+            # of its own.
+            "CELERY_BROKER_URL": f"redis://127.0.0.1:{free_port()}/0",
+            "WEB_CONCURRENCY": "1",
+            "HEALTH_TIMEOUT": "90",
+        }
+    )
 
     first = _run(repo_copy / "start-dev.sh", env)
     assert first.returncode == 0, first.stdout + first.stderr
@@ -98,14 +112,16 @@ def test_start_dev_serves_and_stop_dev_leaves_nothing_running(repo_copy):
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as response:
         assert response.status == 200
         assert json.load(response)["status"] == "ok"
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/api/jobs/",
-                                     headers={"Authorization": f"Token {token}"})
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/jobs/", headers={"Authorization": f"Token {token}"}
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 200
 
     run = repo_copy / "var" / "run"
-    leaders = {name: int((run / f"{name}.pid").read_text())
-               for name in ("redis", "worker", "beat", "web")}
+    leaders = {
+        name: int((run / f"{name}.pid").read_text()) for name in ("redis", "worker", "beat", "web")
+    }
 
     second = _run(repo_copy / "start-dev.sh", env)
     assert second.returncode == 0, second.stdout + second.stderr

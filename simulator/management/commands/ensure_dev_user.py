@@ -16,8 +16,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--username", default="dev")
-        parser.add_argument("--password", default=None,
-                            help="set this password (default: leave it, or unusable if new)")
+        parser.add_argument(
+            "--password",
+            default=None,
+            help="set this password (default: leave it, or unusable if new)",
+        )
 
     def handle(self, *args, username: str, password: str | None, **options) -> None:
         User = get_user_model()

@@ -24,8 +24,12 @@ class Command(BaseCommand):
                 self.stdout.write(f"re-enqueued {label} job {job_id}")
         for job_id in sent["failed"]:
             self.stdout.write(f"failed job {job_id}: its worker died too often")
-        self.stdout.write(f"{len(sent['pending'])} PENDING and {len(sent['stale'])} stale "
-                          "RUNNING job(s) re-enqueued")
+        self.stdout.write(
+            f"{len(sent['pending'])} PENDING and {len(sent['stale'])} stale "
+            "RUNNING job(s) re-enqueued"
+        )
         if sent["unsent"]:
-            raise CommandError(f"{len(sent['unsent'])} job(s) not re-enqueued: the broker did "
-                               "not answer; run it again once the broker is up")
+            raise CommandError(
+                f"{len(sent['unsent'])} job(s) not re-enqueued: the broker did "
+                "not answer; run it again once the broker is up"
+            )
