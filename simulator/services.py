@@ -23,6 +23,7 @@ from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Now
 
 import jost_engine
+from simulator import selectors
 from simulator.models import JobStatus, SimulationJob
 
 logger = logging.getLogger(__name__)
@@ -186,6 +187,49 @@ def fail_job(job_id: UUID, claim: UUID, error: str) -> bool:
     return _held(job_id, claim).update(status=JobStatus.FAILED, error=error, finished_at=Now()) == 1
 
 
+# A job in one of these has stopped for good; cancelling it changes nothing.
+FINISHED = (JobStatus.COMPLETE, JobStatus.FAILED, JobStatus.CANCELLED)
+
+
+class JobNotCancellable(Exception):
+    """The job has finished already (COMPLETE, FAILED or CANCELLED)."""
+
+    def __init__(self, job: SimulationJob) -> None:
+        self.job = job
+        super().__init__(
+            f"Job {job.id} is {job.status} already: only a PENDING or RUNNING job can be cancelled."
+        )
+
+
+def cancel_job(
+    user: AbstractBaseUser, job_id: UUID, *, any_owner: bool = False
+) -> SimulationJob | None:
+    """Cancel a PENDING or RUNNING job of `user`'s (of anyone's with `any_owner`, for staff
+    on the dashboard); returns the job, or None when the user has no such job.
+
+    One conditional UPDATE decides, so a cancel racing the worker's claim or its result
+    has exactly one winner. A PENDING job never runs: claim_job takes only PENDING (or
+    stale RUNNING) jobs. A RUNNING job keeps the rounds it reported; its worker's next
+    progress write finds the row no longer RUNNING, raises ClaimLost, and run_job records
+    nothing more. Raises JobNotCancellable for a job that has finished.
+    """
+    jobs = SimulationJob.objects.all() if any_owner else selectors.jobs_for(user)
+    cancelled = jobs.filter(id=job_id, status__in=[JobStatus.PENDING, JobStatus.RUNNING]).update(
+        status=JobStatus.CANCELLED, finished_at=Now(), claim=None
+    )
+    job = jobs.filter(id=job_id).first()
+    if job is None:
+        return None
+    if not cancelled:
+        raise JobNotCancellable(job)
+    logger.info("Job %s cancelled by %s", job_id, user)
+    return job
+
+
+def _is_cancelled(job_id: UUID) -> bool:
+    return SimulationJob.objects.filter(id=job_id, status=JobStatus.CANCELLED).exists()
+
+
 @dataclass(frozen=True)
 class RunOutcome:
     """How one delivery of a job ended. status is the job's final status, or
@@ -230,6 +274,11 @@ def run_job(job_id: UUID, soft_time_limit: float | None = None, worker: str = ""
             seed=job.seed,
         )
     except ClaimLost:
+        if _is_cancelled(job_id):
+            # Not a fault: the owner cancelled it, and cancel_job already recorded that
+            # (keeping the rounds reported so far). This worker is free for the next job.
+            logger.info("Job %s cancelled while running; stopped at its progress report", job_id)
+            return RunOutcome(JobStatus.CANCELLED)
         logger.warning(
             "Job %s: this worker lost its claim while running (another worker "
             "reclaimed it); stopped without recording anything",
@@ -260,6 +309,11 @@ def run_job(job_id: UUID, soft_time_limit: float | None = None, worker: str = ""
 def _finished(job_id: UUID, status: str, recorded: bool) -> RunOutcome:
     if recorded:
         return RunOutcome(status)
+    if _is_cancelled(job_id):
+        # Cancelled after the last progress report but before the result was written:
+        # the cancel stands, the result is dropped.
+        logger.info("Job %s was cancelled as it finished; its result was dropped", job_id)
+        return RunOutcome(JobStatus.CANCELLED)
     # Our heartbeat went stale and another worker reclaimed the job: its run is the one
     # that counts (a config with a seed gives it the very same result).
     logger.warning(

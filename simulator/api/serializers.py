@@ -4,17 +4,46 @@ from typing import Any
 
 from rest_framework import serializers
 
+import jost_engine
 from simulator.models import JobStatus, SimulationJob
 
 
 def progress_of(job: SimulationJob) -> dict[str, Any]:
+    """Rounds done of rounds asked, and while it runs how fast and how long is left.
+
+    rate is rounds a second over the run so far: rounds_done over the time from
+    started_at to the write that reported them (heartbeat_at, written with rounds_done),
+    or to finished_at once the job has stopped; so it does not sag between two reports.
+    eta_seconds is the rounds left at that rate, for a RUNNING job only. Both are null
+    until there is a report to measure.
+    """
     fraction = job.rounds_done / job.rounds_total if job.rounds_total else 0.0
     if job.status == JobStatus.COMPLETE:
         fraction = 1.0
+    rate = eta = None
+    end = job.heartbeat_at if job.status == JobStatus.RUNNING else job.finished_at
+    if job.started_at is not None and end is not None and job.rounds_done > 0:
+        seconds = (end - job.started_at).total_seconds()
+        if seconds > 0:
+            rate = job.rounds_done / seconds
+            if job.status == JobStatus.RUNNING:
+                eta = max(job.rounds_total - job.rounds_done, 0) / rate
     return {
         "rounds_done": job.rounds_done,
         "rounds_total": job.rounds_total,
         "fraction": round(min(fraction, 1.0), 4),
+        "rate": None if rate is None else round(rate, 1),
+        "eta_seconds": None if eta is None else round(eta, 1),
+    }
+
+
+def config_errors(exc: jost_engine.ConfigError) -> dict[str, Any]:
+    """The 400 body for a config the engine refuses, naming every bad field: what
+    /api/submit/ and /api/validate/ answer alike, and what the dashboard lists."""
+    problems = exc.problems or [("", str(exc))]
+    return {
+        "detail": "The simulation config is invalid.",
+        "errors": [{"path": path, "reason": reason} for path, reason in problems],
     }
 
 

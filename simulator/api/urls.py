@@ -11,4 +11,6 @@ urlpatterns = [
     path("results/<uuid:job_id>/", views.ResultsView.as_view(), name="api-results"),
     path("jobs/", views.JobListView.as_view(), name="api-jobs"),
     path("jobs/<uuid:job_id>/", views.JobDetailView.as_view(), name="api-job-detail"),
+    path("jobs/<uuid:job_id>/cancel/", views.CancelView.as_view(), name="api-job-cancel"),
+    path("validate/", views.ValidateView.as_view(), name="api-validate"),
 ]

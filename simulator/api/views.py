@@ -18,6 +18,7 @@ from simulator.api.serializers import (
     JobListSerializer,
     JobResultSerializer,
     JobStatusSerializer,
+    config_errors,
 )
 from simulator.models import SimulationJob
 
@@ -39,18 +40,42 @@ class SubmitView(APIView):
         try:
             job = services.submit_job(request.user, request.data)
         except jost_engine.ConfigError as exc:
-            problems = exc.problems or [("", str(exc))]
-            return Response(
-                {
-                    "detail": "The simulation config is invalid.",
-                    "errors": [{"path": path, "reason": reason} for path, reason in problems],
-                },
-                status=status.HTTP_400_BAD_REQUEST,
-            )
+            return Response(config_errors(exc), status=status.HTTP_400_BAD_REQUEST)
         return Response(
             {"message": "Simulation job accepted.", "job_id": str(job.id)},
             status=status.HTTP_202_ACCEPTED,
         )
+
+
+class ValidateView(APIView):
+    """POST /api/validate/ with a config: 200 with the config as the engine will run it
+    (normalised: every profile resolved, every default filled in), or the 400 that
+    /api/submit/ would answer. Nothing is stored."""
+
+    parser_classes = [JSONParser]
+
+    def post(self, request: Request) -> Response:
+        try:
+            normalized = jost_engine.normalize_config(request.data)
+        except jost_engine.ConfigError as exc:
+            return Response(config_errors(exc), status=status.HTTP_400_BAD_REQUEST)
+        return Response(jost_engine.config_to_dict(normalized))
+
+
+class CancelView(APIView):
+    """POST /api/jobs/<id>/cancel/: the owner's PENDING or RUNNING job becomes CANCELLED
+    (200 with its status); a finished job is a 409 saying why."""
+
+    def post(self, request: Request, job_id: UUID) -> Response:
+        try:
+            job = services.cancel_job(request.user, job_id)
+        except services.JobNotCancellable as exc:
+            return Response(
+                {"detail": str(exc), "status": exc.job.status}, status=status.HTTP_409_CONFLICT
+            )
+        if job is None:
+            raise Http404("No such job.")
+        return Response(JobStatusSerializer(job).data)
 
 
 class DefaultsView(APIView):
