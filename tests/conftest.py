@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,22 @@ def load_master_config(num_rounds: int) -> dict[str, Any]:
 @pytest.fixture
 def master_config() -> dict[str, Any]:
     return load_master_config(num_rounds=500)
+
+
+# The fields of a results document that measure how fast the run went: the same seed plays
+# the same rounds to the same result, never in the same time.
+TIMING_FIELDS = ("duration_seconds", "play_seconds", "rounds_per_second")
+
+
+@pytest.fixture(scope="session")
+def without_timing() -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """without_timing(doc): a results document without its timing fields, for comparing
+    two runs of the same seed (engine runs, CLI runs and a job run twice alike)."""
+
+    def strip(doc: dict[str, Any]) -> dict[str, Any]:
+        return {key: value for key, value in doc.items() if key not in TIMING_FIELDS}
+
+    return strip
 
 
 def _make_user(django_user_model, name: str):

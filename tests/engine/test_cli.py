@@ -32,14 +32,6 @@ def config_file(tmp_path: Path) -> Path:
     return path
 
 
-def timing_free(doc: dict) -> dict:
-    return {
-        k: v
-        for k, v in doc.items()
-        if k not in ("duration_seconds", "play_seconds", "rounds_per_second")
-    }
-
-
 def test_python_dash_m_prints_the_results_as_json(config_file):
     done = subprocess.run(
         [sys.executable, "-m", "jost_engine", str(config_file), "--rounds", "20000", "--seed", "3"],
@@ -57,11 +49,11 @@ def test_python_dash_m_prints_the_results_as_json(config_file):
     assert done.stderr == ""  # not a terminal and no --progress: no bar
 
 
-def test_the_same_seed_prints_the_same_results(config_file, capsys):
+def test_the_same_seed_prints_the_same_results(config_file, capsys, without_timing):
     assert main([str(config_file), "--rounds", "5000", "--seed", "11"]) == 0
     first = json.loads(capsys.readouterr().out)
     assert main([str(config_file), "--rounds", "5000", "--seed", "11"]) == 0
-    assert timing_free(json.loads(capsys.readouterr().out)) == timing_free(first)
+    assert without_timing(json.loads(capsys.readouterr().out)) == without_timing(first)
 
 
 def test_out_writes_the_document_to_a_file(config_file, tmp_path, capsys):

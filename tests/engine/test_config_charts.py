@@ -3,7 +3,6 @@ out as one canonical chart (hard 4..21, soft 12..21, pairs PAIR_KEYS, every up c
 
 import json
 import math
-from pathlib import Path
 
 import pytest
 
@@ -16,8 +15,6 @@ from jost_engine.config import (
     config_to_dict,
     normalize_config,
 )
-
-PUBLISHED = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "published_charts.json"
 
 
 def playing(strategy):
@@ -245,7 +242,6 @@ class TestRangeKeys:
         )
 
 
-@pytest.mark.skipif(not PUBLISHED.exists(), reason="shared published charts not present")
 class TestShippedChartsMatchThePublishedOnes:
     @pytest.mark.parametrize(
         "profile, published",
@@ -254,11 +250,13 @@ class TestShippedChartsMatchThePublishedOnes:
             ("perfect_h17_basic_strategy", "6D_H17_DAS_LS"),
         ],
     )
-    def test_every_published_cell_is_shipped_as_published(self, profile, published):
-        # Source of the figures: shared/data/published_charts.json (Wizard of Odds,
+    def test_every_published_cell_is_shipped_as_published(
+        self, profile, published, published_charts
+    ):
+        # Source of the figures: tests/data/published_charts.json (Wizard of Odds,
         # BlackjackInfo, Blackjack Apprenticeship; see its _about).
         chart = playing(profile)
-        expected = json.loads(PUBLISHED.read_text())["charts"][published]
+        expected = published_charts[published]
         for table in ("hard", "soft", "pairs"):
             for row, cells in expected[table].items():
                 assert dict(getattr(chart, table)[row]) == cells, (table, row)

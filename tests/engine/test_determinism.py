@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from pathlib import Path
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -22,63 +22,60 @@ from jost_engine.config import (
 from jost_engine.simulate import new_session, results, run_shard
 from jost_engine.stats import merge
 
-PUBLISHED = Path(__file__).parents[3] / "shared/data/published_charts.json"
-
-
-def chart(key: str) -> PlayingStrategy:
-    c = json.loads(PUBLISHED.read_text())["charts"][key]
-    return PlayingStrategy(name=key, auto=False, hard=c["hard"], soft=c["soft"], pairs=c["pairs"])
-
-
-S17_CHART = chart("6D_S17_DAS_noLS")
-LS_CHART = chart("6D_H17_DAS_LS")
-
-RULES = Rules(
-    name="6d",
-    decks=6,
-    hit_soft_17=True,
-    double_totals=None,
-    double_after_split=True,
-    max_split_hands=4,
-    resplit_aces=True,
-    hit_split_aces=False,
-    late_surrender=True,
-    early_surrender=False,
-    blackjack_payout=1.5,
-    penetration=0.75,
-    offer_insurance=True,
-    dealer_peeks=True,
-)
-HILO = CountingSystem(name="hilo", tags=(1, 1, 1, 1, 1, 0, 0, 0, -1, -1))
 RAMP = ((-math.inf, 1.0), (1.0, 2.0), (2.0, 4.0), (3.0, 8.0))
 
 
-def table(log_hands: bool = True, bankroll: float = 50_000.0) -> Config:
-    counter = Player(
-        name="counter",
-        bankroll=bankroll,
-        playing=LS_CHART,
-        betting=BettingStrategy(name="ramp", min_bet=10.0, num_hands=2, ramp=RAMP),
-        counting=HILO,
-    )
-    flat = Player(
-        name="flat",
-        bankroll=bankroll,
-        playing=S17_CHART,
-        betting=BettingStrategy(name="flat", min_bet=25.0, num_hands=1, ramp=((-math.inf, 1.0),)),
-        counting=HILO,
-    )
-    return Config(
-        rules=RULES, players=(counter, flat), num_rounds=20_000, seed=5, log_hands=log_hands
+@pytest.fixture(scope="module")
+def rules(make_rules: Callable[..., Rules]) -> Rules:
+    """6 decks cut at 75%, H17, resplit aces, late surrender, insurance offered."""
+    return make_rules(
+        name="6d",
+        decks=6,
+        hit_soft_17=True,
+        resplit_aces=True,
+        late_surrender=True,
+        penetration=0.75,
     )
 
 
-def strip_timing(doc: dict) -> dict:
-    return {
-        key: value
-        for key, value in doc.items()
-        if key not in ("duration_seconds", "play_seconds", "rounds_per_second")
-    }
+@pytest.fixture(scope="module")
+def ls_chart(published_chart: Callable[[str], PlayingStrategy]) -> PlayingStrategy:
+    return published_chart("6D_H17_DAS_LS")
+
+
+@pytest.fixture(scope="module")
+def table(
+    rules: Rules,
+    ls_chart: PlayingStrategy,
+    published_chart: Callable[[str], PlayingStrategy],
+    hilo: CountingSystem,
+) -> Callable[..., Config]:
+    """table(log_hands, bankroll): a Hi-Lo counter on two spots with a ramp and a flat
+    bettor on one, at the 6-deck H17 table."""
+    s17_chart = published_chart("6D_S17_DAS_noLS")
+
+    def build(log_hands: bool = True, bankroll: float = 50_000.0) -> Config:
+        counter = Player(
+            name="counter",
+            bankroll=bankroll,
+            playing=ls_chart,
+            betting=BettingStrategy(name="ramp", min_bet=10.0, num_hands=2, ramp=RAMP),
+            counting=hilo,
+        )
+        flat = Player(
+            name="flat",
+            bankroll=bankroll,
+            playing=s17_chart,
+            betting=BettingStrategy(
+                name="flat", min_bet=25.0, num_hands=1, ramp=((-math.inf, 1.0),)
+            ),
+            counting=hilo,
+        )
+        return Config(
+            rules=rules, players=(counter, flat), num_rounds=20_000, seed=5, log_hands=log_hands
+        )
+
+    return build
 
 
 def assert_same(a, b) -> None:
@@ -87,18 +84,18 @@ def assert_same(a, b) -> None:
 
 
 class TestSameSeed:
-    def test_the_same_seed_gives_identical_results(self):
+    def test_the_same_seed_gives_identical_results(self, table, without_timing):
         config = table()
         first = results(config, run_shard(config, 42, 20_000), seed=42, duration=1.0)
         second = results(config, run_shard(config, 42, 20_000), seed=42, duration=2.0)
-        assert strip_timing(first) == strip_timing(second)
+        assert without_timing(first) == without_timing(second)
         assert first["players"][0]["hand_history"]  # the log is part of what must match
 
-    def test_another_seed_gives_another_run(self):
+    def test_another_seed_gives_another_run(self, table):
         config = table(log_hands=False)
         assert run_shard(config, 1, 5_000).to_dict() != run_shard(config, 2, 5_000).to_dict()
 
-    def test_a_seed_sequence_and_its_integer_agree(self):
+    def test_a_seed_sequence_and_its_integer_agree(self, table):
         config = table(log_hands=False)
         assert_same(
             run_shard(config, 9, 3_000), run_shard(config, np.random.SeedSequence(9), 3_000)
@@ -107,7 +104,7 @@ class TestSameSeed:
 
 class TestChunks:
     @pytest.mark.parametrize("chunks", [[20_000], [1, 999, 9_000, 10_000], [7] * 2_857 + [1]])
-    def test_a_chunked_session_equals_one_call(self, chunks):
+    def test_a_chunked_session_equals_one_call(self, chunks, table):
         config = table()
         whole = new_session(config, 77)
         whole.play(sum(chunks))
@@ -118,7 +115,7 @@ class TestChunks:
         assert np.array_equal(whole.bankroll, pieces.bankroll)
         assert np.array_equal(whole.rng, pieces.rng) and np.array_equal(whole.shoe, pieces.shoe)
 
-    def test_a_session_that_goes_broke_stops_the_same_way_in_chunks(self):
+    def test_a_session_that_goes_broke_stops_the_same_way_in_chunks(self, table):
         config = table(log_hands=False, bankroll=300.0)
         whole = new_session(config, 3)
         whole.play(50_000)
@@ -131,7 +128,7 @@ class TestChunks:
 
 
 class TestShards:
-    def test_merged_shards_equal_the_same_shards_merged_again(self):
+    def test_merged_shards_equal_the_same_shards_merged_again(self, table):
         config = table()
         seeds = np.random.SeedSequence(2026).spawn(4)
         once = merge(*[run_shard(config, s, 2_500) for s in seeds])
@@ -140,7 +137,7 @@ class TestShards:
         assert_same(once, again)
         assert once.rounds_played == 10_000 and once.sessions == 4
 
-    def test_shard_stats_survive_a_json_round_trip_bit_for_bit(self):
+    def test_shard_stats_survive_a_json_round_trip_bit_for_bit(self, table):
         from jost_engine.stats import Stats
 
         stats = run_shard(table(), 8, 2_000)
@@ -148,7 +145,7 @@ class TestShards:
 
 
 class TestShoe:
-    def test_the_shoe_stays_a_permutation_of_its_decks_through_many_shuffles(self):
+    def test_the_shoe_stays_a_permutation_of_its_decks_through_many_shuffles(self, table):
         config = table(log_hands=False)
         session = new_session(config, 4)
         session.play(30_000)
@@ -174,24 +171,35 @@ class TestSoloLoop:
         "one deck dealt deep": dict(decks=1, penetration=0.95),
     }
 
-    @staticmethod
-    def sessions(rules_changes: dict, bankroll: float, seed: int, ramp=((-math.inf, 1.0),)):
-        rules = dataclasses.replace(RULES, **rules_changes)
-        player = Player(
-            name="solo",
-            bankroll=bankroll,
-            playing=LS_CHART,
-            counting=HILO,
-            betting=BettingStrategy(name="ramp", min_bet=10.0, num_hands=1, ramp=ramp),
-        )
-        config = Config(rules=rules, players=(player,), num_rounds=1, seed=seed, log_hands=False)
-        return new_session(config, seed), new_session(config, seed)
+    @pytest.fixture
+    def sessions(self, rules: Rules, ls_chart: PlayingStrategy, hilo: CountingSystem):
+        """sessions(rules_changes, bankroll, seed, ramp): two sessions of one solo player,
+        alike in every bit."""
+
+        def build(rules_changes: dict, bankroll: float, seed: int, ramp=((-math.inf, 1.0),)):
+            player = Player(
+                name="solo",
+                bankroll=bankroll,
+                playing=ls_chart,
+                counting=hilo,
+                betting=BettingStrategy(name="ramp", min_bet=10.0, num_hands=1, ramp=ramp),
+            )
+            config = Config(
+                rules=dataclasses.replace(rules, **rules_changes),
+                players=(player,),
+                num_rounds=1,
+                seed=seed,
+                log_hands=False,
+            )
+            return new_session(config, seed), new_session(config, seed)
+
+        return build
 
     @pytest.mark.parametrize("variant", list(VARIANTS))
     @pytest.mark.parametrize("bankroll", [1e9, 400.0])
     @pytest.mark.parametrize("ramp", [((-math.inf, 1.0),), RAMP], ids=["flat", "hilo ramp"])
-    def test_the_solo_loop_is_the_general_loop_bit_for_bit(self, variant, bankroll, ramp):
-        general, solo = self.sessions(self.VARIANTS[variant], bankroll, seed=31, ramp=ramp)
+    def test_the_solo_loop_is_the_general_loop_bit_for_bit(self, variant, bankroll, ramp, sessions):
+        general, solo = sessions(self.VARIANTS[variant], bankroll, seed=31, ramp=ramp)
         assert k.solo_applies(solo.rules_i, solo.n_spots)
         for chunk in (1, 999, 20_000):
             assert k.play_rounds(chunk, *general.kernel_arrays) == k.play_rounds_solo(
@@ -210,6 +218,6 @@ class TestSoloLoop:
         ):
             assert np.array_equal(getattr(general, name), getattr(solo, name)), name
 
-    def test_it_is_not_used_where_it_does_not_apply(self):
+    def test_it_is_not_used_where_it_does_not_apply(self, table):
         config = table()
         assert not k.solo_applies(new_session(config, 1).rules_i, new_session(config, 1).n_spots)

@@ -9,10 +9,7 @@ about 0.2% (5 million rounds, SD about 1.15 units).
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import math
-from pathlib import Path
 
 import pytest
 
@@ -21,42 +18,18 @@ from jost_engine.config import (
     UP_CARDS,
     BettingStrategy,
     Config,
-    CountingSystem,
     Player,
     PlayingStrategy,
-    Rules,
 )
 from jost_engine.exact import infinite_deck_ev
 from jost_engine.simulate import run_shard
 from jost_engine.stats import mean_sd
 
-PUBLISHED = Path(__file__).parents[3] / "shared/data/published_charts.json"
 ROUNDS = 5_000_000
 K_SE = 4.0
 
-BASE = Rules(
-    name="exact",
-    decks=0,
-    hit_soft_17=False,
-    double_totals=None,
-    double_after_split=True,
-    max_split_hands=4,
-    resplit_aces=False,
-    hit_split_aces=False,
-    late_surrender=False,
-    early_surrender=False,
-    blackjack_payout=1.5,
-    penetration=0.8,
-    offer_insurance=True,
-    dealer_peeks=True,
-)
-
-
-def chart(key: str) -> PlayingStrategy:
-    c = json.loads(PUBLISHED.read_text())["charts"][key]
-    return PlayingStrategy(name=key, auto=False, hard=c["hard"], soft=c["soft"], pairs=c["pairs"])
-
-
+# Each case: a published chart and the changes to the rules builder's base (an infinite
+# shoe, S17, DAS, 4 hands, no surrender, 3:2, peek) it is played under.
 CASES = {
     "S17 DAS": ("6D_S17_DAS_noLS", {}),
     "H17 no DAS LS": (
@@ -80,16 +53,16 @@ CASES = {
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_simulated_ev_is_within_4_se_of_the_exact_ev(case):
+def test_simulated_ev_is_within_4_se_of_the_exact_ev(case, make_rules, published_chart, hilo):
     key, changes = CASES[case]
-    rules = dataclasses.replace(BASE, **changes)
-    strategy = chart(key)
+    rules = make_rules(**changes)
+    strategy = published_chart(key)
     player = Player(
         name="p",
         bankroll=1e15,
         playing=strategy,
         betting=BettingStrategy(name="flat", min_bet=1.0, num_hands=1, ramp=((-math.inf, 1.0),)),
-        counting=CountingSystem(name="hilo", tags=(1, 1, 1, 1, 1, 0, 0, 0, -1, -1)),
+        counting=hilo,
     )
     config = Config(rules=rules, players=(player,), num_rounds=ROUNDS, seed=2026, log_hands=False)
     stats = run_shard(config, seed=2026, rounds=ROUNDS)
@@ -102,18 +75,20 @@ def test_simulated_ev_is_within_4_se_of_the_exact_ev(case):
     )
 
 
-def test_blackjack_frequency_with_six_decks_matches_the_exact_probability():
+def test_blackjack_frequency_with_six_decks_matches_the_exact_probability(
+    make_rules, published_chart, hilo
+):
     # P(two-card blackjack) from a full 6-deck shoe is 4.7489% (issue 3's published figure,
     # exact.blackjack_probability); a biased shuffle or a miscomposed shoe would miss it.
     from jost_engine.exact import blackjack_probability
 
-    rules = dataclasses.replace(BASE, decks=6)
+    rules = make_rules(decks=6)
     player = Player(
         name="p",
         bankroll=1e15,
-        playing=chart("6D_S17_DAS_noLS"),
+        playing=published_chart("6D_S17_DAS_noLS"),
         betting=BettingStrategy(name="flat", min_bet=1.0, num_hands=1, ramp=((-math.inf, 1.0),)),
-        counting=CountingSystem(name="hilo", tags=(1, 1, 1, 1, 1, 0, 0, 0, -1, -1)),
+        counting=hilo,
     )
     config = Config(rules=rules, players=(player,), num_rounds=ROUNDS, seed=3, log_hands=False)
     stats = run_shard(config, seed=3, rounds=ROUNDS)
@@ -124,12 +99,11 @@ def test_blackjack_frequency_with_six_decks_matches_the_exact_probability():
     assert abs(freq - p) <= K_SE * se, f"{freq:.5f} vs {p:.5f}, SE {se:.5f}"
 
 
-def test_every_spot_at_a_full_table_plays_the_exact_ev():
+def test_every_spot_at_a_full_table_plays_the_exact_ev(make_rules, published_chart, hilo):
     # Two players, three spots: with an infinite shoe the spots are independent, so each
     # player's EV per round is (spots x the exact EV per hand).
-    rules = dataclasses.replace(BASE, hit_soft_17=True, late_surrender=True)
-    strategy = chart("6D_H17_DAS_LS")
-    hilo = CountingSystem(name="hilo", tags=(1, 1, 1, 1, 1, 0, 0, 0, -1, -1))
+    rules = make_rules(hit_soft_17=True, late_surrender=True)
+    strategy = published_chart("6D_H17_DAS_LS")
     players = tuple(
         Player(
             name=name,
@@ -154,7 +128,7 @@ def test_every_spot_at_a_full_table_plays_the_exact_ev():
         )
 
 
-def test_dealer_bust_frequency_with_six_decks_s17_matches_the_exact_figures():
+def test_dealer_bust_frequency_with_six_decks_s17_matches_the_exact_figures(make_rules, hilo):
     # Published: with 6 decks S17 the dealer busts in 28.19% of all rounds (29.60% without a
     # dealer blackjack), which exact.dealer_final_probabilities reproduces. The dealer draws
     # only while some hand stands, so the player here stands on everything, and the
@@ -164,7 +138,7 @@ def test_dealer_bust_frequency_with_six_decks_s17_matches_the_exact_figures():
     from jost_engine._dealer import full_shoe
     from jost_engine.exact import dealer_final_probabilities
 
-    rules = dataclasses.replace(BASE, decks=6)
+    rules = make_rules(decks=6)
     assert dealer_final_probabilities(rules)["bust"] == pytest.approx(0.2819, abs=5e-5)
     assert dealer_final_probabilities(rules, given_no_blackjack=True)["bust"] == pytest.approx(
         0.2960, abs=5e-5
@@ -200,7 +174,7 @@ def test_dealer_bust_frequency_with_six_decks_s17_matches_the_exact_figures():
         bankroll=1e15,
         playing=always_stand,
         betting=BettingStrategy(name="flat", min_bet=1.0, num_hands=1, ramp=((-math.inf, 1.0),)),
-        counting=CountingSystem(name="hilo", tags=(1, 1, 1, 1, 1, 0, 0, 0, -1, -1)),
+        counting=hilo,
     )
     rounds = 2_000_000
     stats = run_shard(
