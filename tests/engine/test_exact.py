@@ -146,19 +146,10 @@ class TestInfiniteDeckEvOfAChart:
         worse = PlayingStrategy(name="never double", auto=False, **never_double)
         assert infinite_deck_ev(INFINITE_S17, worse) < ev() - 0.01
 
-    def test_the_published_chart_is_near_but_not_above_the_optimum(self):
+    def test_the_published_chart_is_near_but_not_above_the_optimum(self, published_chart):
         # The 6-deck S17 chart played on an infinite deck under its own rules: auto is the
         # optimal chart there, so the published one can only lose, and only a little.
-        import json
-        from pathlib import Path
-
-        published = json.loads(
-            (Path(__file__).parents[3] / "shared/data/published_charts.json").read_text()
-        )
-        c = published["charts"]["6D_S17_DAS_noLS"]
-        chart = PlayingStrategy(
-            name="6D S17", auto=False, hard=c["hard"], soft=c["soft"], pairs=c["pairs"]
-        )
+        chart = published_chart("6D_S17_DAS_noLS")
         rules = replace(INFINITE_S17, max_split_hands=4)
         optimum = infinite_deck_ev(rules)
         assert optimum - 1e-4 < infinite_deck_ev(rules, chart) <= optimum + 1e-15

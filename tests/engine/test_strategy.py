@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -11,19 +10,9 @@ import pytest
 from jost_engine.config import ACTIONS, PlayingStrategy
 from jost_engine.strategy import ACTION_CODE, FILL_CODE, chart_arrays, resolve_playing_strategy
 
-# The shared folder sits next to the repository (CI keeps a copy at the same place).
-PUBLISHED = Path(__file__).parents[3] / "shared/data/published_charts.json"
-
-
-def published_chart(key: str) -> PlayingStrategy:
-    chart = json.loads(PUBLISHED.read_text())["charts"][key]
-    return PlayingStrategy(
-        name=key, auto=False, hard=chart["hard"], soft=chart["soft"], pairs=chart["pairs"]
-    )
-
 
 @pytest.fixture(scope="module")
-def h17_ls() -> PlayingStrategy:
+def h17_ls(published_chart: Callable[[str], PlayingStrategy]) -> PlayingStrategy:
     return published_chart("6D_H17_DAS_LS")
 
 
