@@ -1,10 +1,11 @@
 """jost_engine: a blackjack simulator. Plain Python with a numba inner loop; no Django here."""
 
+from jost_engine.chart import ACTION_CODE, chart_arrays
 from jost_engine.config import Config, ConfigError, config_to_dict, normalize_config
 from jost_engine.profiles import default_profile, defaults
 from jost_engine.simulate import results, run_shard, run_simulation_from_config
 from jost_engine.stats import Stats, merge
-from jost_engine.strategy import ACTION_CODE, chart_arrays, resolve_playing_strategy
+from jost_engine.strategy import resolve_playing_strategy
 
 __version__ = "0.1.0"
 

@@ -14,6 +14,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
@@ -23,7 +24,7 @@ from jost_engine.simulate import run_simulation_from_config
 EXIT_BAD_CONFIG = 2
 
 
-def progress_bar(stream: TextIO, width: int = 30):
+def progress_bar(stream: TextIO, width: int = 30) -> Callable[[int, int], None]:
     """A callback drawing `[#####.....]  45%  450,000 / 1,000,000 rounds  1.2 M/s` in place."""
     start = time.perf_counter()
 
@@ -41,9 +42,11 @@ def progress_bar(stream: TextIO, width: int = 30):
 
 
 def warm_up() -> int:
-    """Compile (or load) both round loops with a tiny shipped config, so the cache is written."""
+    """Compile (or load) both round loops and the solvers behind "auto", so the cache is
+    written and no job pays for a compile."""
     from jost_engine import kernel
     from jost_engine.simulate import new_session
+    from jost_engine.strategy import resolve_playing_strategy
 
     start = time.perf_counter()
     config = normalize_config(
@@ -59,6 +62,16 @@ def warm_up() -> int:
     kernel.play_rounds(100, *s.kernel_arrays)
     kernel.play_rounds_solo(100, *s.kernel_arrays)
     print(f"kernel ready in {time.perf_counter() - start:.1f} s", file=sys.stderr)
+    # "auto" runs numba solvers of its own (the finite-shoe hand values and the dealer's
+    # outcomes). One deck is the quickest shoe to solve and compiles the same functions
+    # as any other; the infinite deck takes the other path.
+    start = time.perf_counter()
+    for casino in ("single_deck_6to5", "infinite_deck_s17_das"):
+        auto = normalize_config(
+            {"casino": casino, "num_rounds": 1, "players": [{"playing_strategy": "auto"}]}
+        )
+        resolve_playing_strategy(auto.players[0].playing, auto.rules)
+    print(f'"auto" solvers ready in {time.perf_counter() - start:.1f} s', file=sys.stderr)
     return 0
 
 

@@ -25,69 +25,11 @@ def full_shoe(decks: int) -> np.ndarray:
     return counts
 
 
-@njit(cache=True)
-def _draw(counts, n, hard, ace, prob, h17, deplete, out):
-    # Enumerates every sequence of dealer draws; `hard` counts aces as 1. With `deplete`
-    # each card drawn leaves the shoe (finite shoe), otherwise proportions stay fixed.
-    for c in range(1, 11):
-        k = counts[c]
-        if k == 0:
-            continue
-        p = prob * k / n
-        h = hard + c
-        a = ace or c == 1
-        if h > 21:
-            out[5] += p
-            continue
-        soft = a and h + 10 <= 21
-        v = h + 10 if soft else h
-        if v > 17 or (v == 17 and not (soft and h17)):
-            out[v - 17] += p
-            continue
-        if deplete:
-            counts[c] -= 1
-            _draw(counts, n - 1, h, a, p, h17, deplete, out)
-            counts[c] += 1
-        else:
-            _draw(counts, n, h, a, p, h17, deplete, out)
-
-
 def dealer_outcomes(counts: np.ndarray, up: int, h17: bool, deplete: bool) -> np.ndarray:
     """P(17, 18, 19, 20, 21, bust, blackjack) for a dealer showing `up`, hole card and
     draws from `counts` (the up card already removed; with deplete=False the proportions
     of `counts` never change: an infinite deck). Not conditioned on anything."""
     return dealer_outcomes_by_states(counts, *dealer_states(up, h17), deplete)
-
-
-@njit(cache=True)
-def dealer_outcomes_by_sequences(counts, up, h17, deplete):
-    """The same distribution by enumerating every sequence of draws: slow, kept as an
-    independent check of dealer_outcomes_by_states in the tests."""
-    out = np.zeros(7)
-    shoe = counts.copy()
-    n = shoe.sum()
-    for hole in range(1, 11):
-        k = shoe[hole]
-        if k == 0:
-            continue
-        p = k / n
-        if (up == 1 and hole == 10) or (up == 10 and hole == 1):
-            out[6] += p
-            continue
-        h = up + hole
-        a = up == 1 or hole == 1
-        soft = a and h + 10 <= 21
-        v = h + 10 if soft else h
-        if v > 17 or (v == 17 and not (soft and h17)):
-            out[v - 17] += p
-            continue
-        if deplete:
-            shoe[hole] -= 1
-            _draw(shoe, n - 1, h, a, p, h17, deplete, out)
-            shoe[hole] += 1
-        else:
-            _draw(shoe, n, h, a, p, h17, deplete, out)
-    return out
 
 
 def given_no_blackjack(outcomes: np.ndarray) -> np.ndarray:
@@ -112,9 +54,9 @@ def dealer_states(up: int, h17: bool) -> tuple[np.ndarray, np.ndarray, np.ndarra
     Returns counts[s, rank], size[s] and nxt[s, card]: a state index, or -1 - k for
     outcome k (OUTCOMES order: 17..21, bust, blackjack). State 0 is the up card alone.
     """
-    index = {(0,) * 11: 0}
-    states = [(0,) * 11]
-    nxt_rows = []
+    index: dict[tuple[int, ...], int] = {(0,) * 11: 0}
+    states: list[tuple[int, ...]] = [(0,) * 11]
+    nxt_rows: list[list[int]] = []
     i = 0
     while i < len(states):
         counts = states[i]
@@ -142,12 +84,18 @@ def dealer_states(up: int, h17: bool) -> tuple[np.ndarray, np.ndarray, np.ndarra
                 row[c] = index[key]
         nxt_rows.append(row)
         i += 1
-    counts = np.array(states, dtype=np.int64)
-    return counts, counts.sum(axis=1), np.array(nxt_rows, dtype=np.int64)
+    table = np.array(states, dtype=np.int64)
+    return table, table.sum(axis=1), np.array(nxt_rows, dtype=np.int64)
 
 
 @njit(cache=True)
-def dealer_outcomes_by_states(counts, st_counts, st_size, st_next, deplete):
+def dealer_outcomes_by_states(
+    counts: np.ndarray,
+    st_counts: np.ndarray,
+    st_size: np.ndarray,
+    st_next: np.ndarray,
+    deplete: bool,
+) -> np.ndarray:
     """dealer_outcomes computed as a forward pass over dealer_states: same answer."""
     n_states = st_counts.shape[0]
     reach = np.zeros(n_states)

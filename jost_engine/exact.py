@@ -24,10 +24,11 @@ import numpy as np
 
 from jost_engine._dealer import OUTCOMES, dealer_outcomes, full_shoe
 from jost_engine._dealer import given_no_blackjack as _condition_on_no_blackjack
-from jost_engine._ev import DH, DS, RH, RP, RS, Chart, P, S, hit_or_stand, two_cards
-from jost_engine._round import UpCardContext
-from jost_engine.config import UP_CARDS, PlayingStrategy, Rules
-from jost_engine.strategy import chart_arrays, resolve_playing_strategy, up_index
+from jost_engine._infinite_deck import DH, DS, RH, RP, RS, Chart, P, S, hit_or_stand, two_cards
+from jost_engine._round_value import UpCardContext
+from jost_engine.chart import UP_CARDS, chart_arrays, up_index
+from jost_engine.config import PlayingStrategy, Rules
+from jost_engine.strategy import resolve_playing_strategy
 
 __all__ = [
     "blackjack_probability",
@@ -90,12 +91,12 @@ def _play_two_cards(ctx: UpCardContext, chart: Chart, c1: int, c2: int) -> float
     is_pair = c1 == c2 and rules.max_split_hands >= 2
     code = chart.pair_cell(c1) if is_pair else chart.cell(total, soft)
     if code in (RH, RS, RP):
-        if ctx.surrender_allowed:
+        if ctx.rules.surrender_offered:
             return ctx.surrender_value()
         code = P if code == RP else hit_or_stand(code)
     if code == P and is_pair:
         return ctx.round_value(hv.split(c1, chart))
-    if code in (DH, DS) and hv.may_double(total):
+    if code in (DH, DS) and ctx.rules.may_double(total):
         return ctx.round_value(hv.double(total, soft))
     if hit_or_stand(code) == S:
         return ctx.round_value(hv.stand(total))
@@ -109,11 +110,11 @@ def composition_dependent_ev(rules: Rules) -> float:
     infinite_deck_ev of the optimal strategy.
 
     Exact but for splits, which use the approximation described in
-    _composition.FiniteShoeUpCard.split; it is what published tables of "expected return
+    _finite_shoe.FiniteShoeUpCard.split; it is what published tables of "expected return
     of the game" for N decks compute (e.g. Wizard of Odds, Blackjack Appendix 9), so a
     simulator playing `auto` should come out slightly below it (auto is total-dependent).
     """
-    from jost_engine._auto import starting_hands  # imports the finite-shoe machinery
+    from jost_engine._basic_strategy import starting_hands  # imports the finite-shoe machinery
 
     return float(
         sum(

@@ -592,7 +592,7 @@ def play_rounds(
     )
 
 
-@njit(cache=True, error_model="numpy", nogil=True, _nrt=False)
+@njit(cache=True, error_model="numpy", nogil=True, _nrt=False)  # type: ignore[call-overload]
 def _general_rounds(
     rounds,
     rules_i,
@@ -820,12 +820,7 @@ def _general_rounds(
                     split_spot = spot_hands[s] > 1
                     if h_n[h] == 1:
                         # A split hand draws its second card when its turn comes.
-                        if pos >= limit:
-                            pos, limit = _more_cards(
-                                shoe, pos, limit, round_start, infinite, rng, st_i
-                            )
-                        c = np.int64(shoe[pos])
-                        pos += 1
+                        c, pos, limit = _draw(shoe, pos, limit, round_start, infinite, rng, st_i)
                         h_hard[h] += c
                         h_ace[h] = h_ace[h] or c == 1
                         h_c1[h] = c
@@ -908,12 +903,9 @@ def _general_rounds(
                                 hbet *= 2.0
                                 h_doubled[h] = True
                                 counters[p, C_DOUBLE] += 1
-                            if pos >= limit:
-                                pos, limit = _more_cards(
-                                    shoe, pos, limit, round_start, infinite, rng, st_i
-                                )
-                            c = np.int64(shoe[pos])
-                            pos += 1
+                            c, pos, limit = _draw(
+                                shoe, pos, limit, round_start, infinite, rng, st_i
+                            )
                             h_cards[h, hn] = c
                             hn += 1
                             hard += c
@@ -1172,7 +1164,7 @@ def play_rounds_solo(
     )
 
 
-@njit(cache=True, error_model="numpy", nogil=True, _nrt=False)
+@njit(cache=True, error_model="numpy", nogil=True, _nrt=False)  # type: ignore[call-overload]
 def _solo_rounds(
     rounds,
     rules_i,
@@ -1272,7 +1264,7 @@ def _solo_rounds(
                 rounded = float(TC_MIN)
             elif rounded > TC_MAX:
                 rounded = float(TC_MAX)
-            tb = np.int64(rounded) - TC_MIN
+            tb = int(rounded) - TC_MIN
         bet = unit_bet * mult
         stake = bet * n_spots[0]
         if active[0] == 0 or bank < stake:
@@ -1343,10 +1335,7 @@ def _solo_rounds(
                     continue
                 split_spot = nh > 1
                 if h_n[i] == 1:
-                    if pos >= limit:
-                        pos, limit = _more_cards(shoe, pos, limit, round_start, infinite, rng, st_i)
-                    c = np.int64(shoe[pos])
-                    pos += 1
+                    c, pos, limit = _draw(shoe, pos, limit, round_start, infinite, rng, st_i)
                     h_hard[i] += c
                     h_ace[i] = h_ace[i] or c == 1
                     h_c1[i] = c
@@ -1419,12 +1408,7 @@ def _solo_rounds(
                             committed += hbet
                             hbet *= 2.0
                             n_double += 1
-                        if pos >= limit:
-                            pos, limit = _more_cards(
-                                shoe, pos, limit, round_start, infinite, rng, st_i
-                            )
-                        c = np.int64(shoe[pos])
-                        pos += 1
+                        c, pos, limit = _draw(shoe, pos, limit, round_start, infinite, rng, st_i)
                         hn += 1
                         hard += c
                         ace = ace or c == 1

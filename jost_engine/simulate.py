@@ -21,9 +21,10 @@ from typing import Any
 import numpy as np
 
 from jost_engine import kernel as k
+from jost_engine.chart import ACTION_CODE, chart_arrays
 from jost_engine.config import Config, Rules, normalize_config
 from jost_engine.stats import HAND_LOG_CAP, Stats, finite, merge, player_metrics, true_count_table
-from jost_engine.strategy import ACTION_CODE, chart_arrays, resolve_playing_strategy
+from jost_engine.strategy import resolve_playing_strategy
 
 __all__ = ["Session", "merge", "new_session", "results", "run_shard", "run_simulation_from_config"]
 
@@ -67,8 +68,6 @@ def action_tables(
     code = ACTION_CODE
     act = np.full((3, 3, 22, 11), k.STAND, dtype=np.int8)
     poor = np.full((3, 3, 22, 11), k.STAND, dtype=np.int8)
-    allowed = set(range(4, 22)) if rules.double_totals is None else set(rules.double_totals)
-    surrender = rules.late_surrender or rules.early_surrender
 
     def resolve(ctx: int, kind: int, row: int, up: int, is_poor: bool) -> int:
         if kind == k.KIND_PAIR:
@@ -79,10 +78,10 @@ def action_tables(
             value = row
         may_double = (
             not is_poor
-            and value in allowed
-            and (ctx == k.CTX_FIRST or (ctx == k.CTX_SPLIT and rules.double_after_split))
+            and ctx in (k.CTX_FIRST, k.CTX_SPLIT)
+            and rules.may_double(value, after_split=ctx == k.CTX_SPLIT)
         )
-        may_surrender = surrender and ctx == k.CTX_FIRST
+        may_surrender = rules.surrender_offered and ctx == k.CTX_FIRST
         if cell in (code["Rh"], code["Rs"], code["Rp"]):
             if may_surrender:
                 return k.SURRENDER

@@ -114,14 +114,14 @@ def merge(*parts: Stats) -> Stats:
         if len(log) < HAND_LOG_CAP:
             log.extend(p.hand_log[: HAND_LOG_CAP - len(log)])
     return Stats(
-        counters=np.sum([p.counters for p in parts], axis=0, dtype=np.int64),
+        counters=np.asarray(np.sum([p.counters for p in parts], axis=0, dtype=np.int64)),
         sums=_ordered_sum([p.sums for p in parts]),
         tc_table=_ordered_sum([p.tc_table for p in parts]),
         rounds_played=sum(p.rounds_played for p in parts),
         rounds_asked=sum(p.rounds_asked for p in parts),
         sessions=sum(p.sessions for p in parts),
         sessions_all_broke=sum(p.sessions_all_broke for p in parts),
-        players_broke=np.sum([p.players_broke for p in parts], axis=0, dtype=np.int64),
+        players_broke=np.asarray(np.sum([p.players_broke for p in parts], axis=0, dtype=np.int64)),
         hand_log=log,
         hands_logged=sum(p.hands_logged for p in parts),
     )

@@ -18,7 +18,7 @@ from jost_engine.strategy import resolve_playing_strategy
 # Rules of the published infinite-deck figure (issue 3): S17, double any two, DAS, no
 # surrender, split to any number of hands except aces (no resplit), one card to each split
 # ace, 3:2, American peek. "Unlimited resplits" is max_split_hands at or above
-# _ev.UNLIMITED_HANDS (64).
+# _infinite_deck.UNLIMITED_HANDS (64).
 INFINITE_S17 = Rules(
     name="infinite S17 DAS",
     decks=0,
@@ -167,7 +167,8 @@ class TestDealerRecursions:
     def test_forward_pass_over_states_equals_the_enumeration_of_sequences(self, decks, h17):
         import numpy as np
 
-        from jost_engine._dealer import dealer_outcomes, dealer_outcomes_by_sequences, full_shoe
+        from jost_engine._dealer import dealer_outcomes, full_shoe
+        from tests.engine.dealer_sequences import dealer_outcomes_by_sequences
 
         for up in range(1, 11):
             shoe = full_shoe(decks)
@@ -222,8 +223,8 @@ class TestFiniteShoeHandEvsAgainstWizardAppendix9:
 
     @staticmethod
     def vs_ace(decks: int, h17: bool, peek: bool, das: bool = True):
-        from jost_engine._composition import FiniteShoeUpCard
         from jost_engine._dealer import full_shoe
+        from jost_engine._finite_shoe import FiniteShoeUpCard
 
         rules = replace(
             SIX_DECK_S17, decks=decks, hit_soft_17=h17, dealer_peeks=peek, double_after_split=das
@@ -294,7 +295,7 @@ class TestCompositionDependentEv:
         ids=["S17", "H17-ENHC-ES"],
     )
     def test_a_thousand_decks_come_close_to_the_infinite_deck(self, changes):
-        # The finite-shoe engine (_composition) and the infinite-deck one (_ev) share no
+        # The finite-shoe engine (_finite_shoe) and the infinite-deck one (_infinite_deck) share no
         # EV code; a thousand decks differ from infinite by a few 1e-6 (removal effects
         # fall off as 1/decks: 6e-6 measured for S17).
         from jost_engine.exact import composition_dependent_ev

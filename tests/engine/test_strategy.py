@@ -7,8 +7,9 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from jost_engine.config import ACTIONS, PlayingStrategy
-from jost_engine.strategy import ACTION_CODE, FILL_CODE, chart_arrays, resolve_playing_strategy
+from jost_engine.chart import ACTION_CODE, ACTIONS, FILL_CODE, chart_arrays
+from jost_engine.config import PlayingStrategy
+from jost_engine.strategy import resolve_playing_strategy
 
 
 @pytest.fixture(scope="module")

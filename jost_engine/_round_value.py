@@ -14,12 +14,8 @@ from __future__ import annotations
 import numpy as np
 
 from jost_engine._dealer import BLACKJACK, dealer_outcomes, given_no_blackjack
-from jost_engine._ev import HandValues, two_cards
+from jost_engine._infinite_deck import HandValues, two_cards
 from jost_engine.config import Rules
-
-
-def surrender_allowed(rules: Rules) -> bool:
-    return rules.late_surrender or rules.early_surrender
 
 
 def round_value(rules: Rules, p_blackjack: float, hand_ev: float) -> float:
@@ -51,10 +47,6 @@ class UpCardContext:
         dealer = given_no_blackjack(outcomes) if rules.dealer_peeks else outcomes
         self.hands = HandValues(shoe / shoe.sum(), dealer, rules)
 
-    @property
-    def surrender_allowed(self) -> bool:
-        return surrender_allowed(self.rules)
-
     def round_value(self, hand_ev: float) -> float:
         return round_value(self.rules, self.p_blackjack, hand_ev)
 
@@ -69,7 +61,7 @@ class UpCardContext:
         hv = self.hands
         total, soft = two_cards(c1, c2)
         options = {"S": hv.stand(total), "H": hv.hit(total, soft)}
-        if hv.may_double(total):
+        if self.rules.may_double(total):
             options["D"] = hv.double(total, soft)
         if c1 == c2 and self.rules.max_split_hands >= 2:
             options["P"] = hv.split(c1)

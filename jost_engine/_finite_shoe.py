@@ -19,13 +19,14 @@ card); the Python class only combines its answers under the rules.
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 import numpy as np
 from numba import njit, types
 from numba.typed import Dict
 
 from jost_engine._dealer import dealer_outcomes_by_states, dealer_states
-from jost_engine._ev import two_cards
+from jost_engine._infinite_deck import two_cards
 from jost_engine.config import Rules
 
 # The player's cards taken from the shoe, as one int64: 5 bits per rank (a hand holds at
@@ -40,9 +41,17 @@ TRACKED_PAIR_CARDS = 6
 # split of tens (never the best play) can need that many with a real chance.
 UNLIMITED_RESPLITS = 20
 
+# For the type checker only (numba types the compiled functions from their arguments):
+# the dealer's state tables of _dealer.dealer_states, and numba typed dicts memoising
+# results by the bit mask of the cards removed.
+DealerStates = tuple[np.ndarray, np.ndarray, np.ndarray]
+Memo = Any
+
 
 @njit(cache=True)
-def _dealer(shoe, st, peek, removed, dmemo):
+def _dealer(
+    shoe: np.ndarray, st: DealerStates, peek: bool, removed: int, dmemo: Memo
+) -> np.ndarray:
     # [P(17..21), P(bust), P(bj) in the play frame, P(bj) unconditioned]: with a peek the
     # frame is conditioned on no dealer blackjack.
     if removed in dmemo:
@@ -66,7 +75,7 @@ def _dealer(shoe, st, peek, removed, dmemo):
 
 
 @njit(cache=True)
-def _stand(total, d):
+def _stand(total: int, d: np.ndarray) -> float:
     if total > 21:
         return -1.0
     ev = d[5] - d[6]
@@ -79,7 +88,7 @@ def _stand(total, d):
 
 
 @njit(cache=True)
-def _add(total, soft, card):
+def _add(total: int, soft: bool, card: int) -> tuple[int, bool]:
     t = total + card
     if card == 1 and not soft and t + 10 <= 21:
         return t + 10, True
@@ -91,7 +100,7 @@ def _add(total, soft, card):
 
 
 @njit(cache=True)
-def _draw_probs(shoe, n, partner, removed):
+def _draw_probs(shoe: np.ndarray, n: int, partner: int, removed: int) -> np.ndarray:
     # P(next card) by rank. After a peek the hole card is known not to complete a
     # blackjack (partner = the rank that would); by exchangeability the hole card may be
     # treated as dealt after the player's cards, so card c comes with
@@ -117,7 +126,18 @@ def _draw_probs(shoe, n, partner, removed):
 
 
 @njit(cache=True)
-def _multi(shoe, n, st, peek, partner, total, soft, removed, dmemo, mmemo):
+def _multi(
+    shoe: np.ndarray,
+    n: int,
+    st: DealerStates,
+    peek: bool,
+    partner: int,
+    total: int,
+    soft: bool,
+    removed: int,
+    dmemo: Memo,
+    mmemo: Memo,
+) -> float:
     # Best of hit and stand for a hand that may only hit or stand.
     key = (removed << 6) | (total << 1) | (1 if soft else 0)
     if key in mmemo:
@@ -145,7 +165,18 @@ def _multi(shoe, n, st, peek, partner, total, soft, removed, dmemo, mmemo):
 
 
 @njit(cache=True)
-def _hand_evs(shoe, n, st, peek, partner, total, soft, removed, dmemo, mmemo):
+def _hand_evs(
+    shoe: np.ndarray,
+    n: int,
+    st: DealerStates,
+    peek: bool,
+    partner: int,
+    total: int,
+    soft: bool,
+    removed: int,
+    dmemo: Memo,
+    mmemo: Memo,
+) -> np.ndarray:
     # [stand, hit then play on optimally, double, P(dealer bj) unconditioned].
     d = _dealer(shoe, st, peek, removed, dmemo)
     probs = _draw_probs(shoe, n, partner, removed)
@@ -201,17 +232,13 @@ class FiniteShoeUpCard:
             self._mmemo,
         )
 
-    def may_double(self, total: int) -> bool:
-        allowed = self.rules.double_totals
-        return allowed is None or total in allowed
-
     def options(self, c1: int, c2: int) -> tuple[dict[str, float], float]:
         """Hand EVs of every legal first action on (c1, c2) in the play frame, and
         P(dealer blackjack) given those cards."""
         total, soft = two_cards(c1, c2)
         stand, hit, double, p_blackjack = self.hand_evs(total, soft, ONE[c1] + ONE[c2])
         options = {"S": float(stand), "H": float(hit)}
-        if self.may_double(total):
+        if self.rules.may_double(total):
             options["D"] = float(double)
         if c1 == c2 and self.rules.max_split_hands >= 2:
             options["P"] = self.split(c1)
@@ -244,7 +271,7 @@ class FiniteShoeUpCard:
                 if card == 1 and not rules.hit_split_aces:
                     return float(stand)
                 best = max(stand, hit)
-                if rules.double_after_split and self.may_double(total):
+                if rules.may_double(total, after_split=True):
                     best = max(best, double)
                 return float(best)
 

@@ -4,7 +4,7 @@
 calculator ask: EV of standing, hitting, doubling, splitting a hand, playing either
 optimally or by a chart. Cards are drawn with fixed probabilities `q` (index 1..10,
 ace = 1): this is the infinite deck, where it is exact (finite shoes go through
-_composition, which removes every card seen). `dealer` is an outcome
+_finite_shoe, which removes every card seen). `dealer` is an outcome
 vector of _dealer (17..21, bust, blackjack): conditioned on no blackjack after a peek,
 unconditioned in a no-hole-card game, where a dealer blackjack then beats every
 non-blackjack hand, doubles and split hands included, which is exactly the European rule.
@@ -20,8 +20,8 @@ from functools import cache
 import numpy as np
 
 from jost_engine._dealer import BLACKJACK, BUST
+from jost_engine.chart import ACTION_CODE
 from jost_engine.config import Rules
-from jost_engine.strategy import ACTION_CODE
 
 H, S, P, DH, DS, RH, RS, RP = (
     ACTION_CODE[a] for a in ("H", "S", "P", "Dh", "Ds", "Rh", "Rs", "Rp")
@@ -105,10 +105,6 @@ class HandValues:
     def double(self, total: int, soft: bool) -> float:
         return 2.0 * sum(self.q[c] * self._stand[add_card(total, soft, c)[0]] for c in range(1, 11))
 
-    def may_double(self, total: int) -> bool:
-        allowed = self.rules.double_totals
-        return allowed is None or total in allowed
-
     def hit(self, total: int, soft: bool, chart: Chart | None = None) -> float:
         """Hit once, then play on by hit/stand: optimally, or by the chart's fallbacks."""
         ev = 0.0
@@ -140,7 +136,7 @@ class HandValues:
         if card == 1 and not self.rules.hit_split_aces:
             return {"S": self.stand(total)}
         options = {"S": self.stand(total), "H": self.hit(total, soft)}
-        if self.rules.double_after_split and self.may_double(total):
+        if self.rules.may_double(total, after_split=True):
             options["D"] = self.double(total, soft)
         return options
 
@@ -149,7 +145,7 @@ class HandValues:
         if card == 1 and not self.rules.hit_split_aces:
             return self.stand(total)
         code = chart.cell(total, soft)
-        if code in (DH, DS) and self.rules.double_after_split and self.may_double(total):
+        if code in (DH, DS) and self.rules.may_double(total, after_split=True):
             return self.double(total, soft)
         if hit_or_stand(code) == S:
             return self.stand(total)

@@ -2,7 +2,7 @@
 
 For every up card and every two-card starting hand (c1, c2), the shoe is the full shoe
 less c1, c2 and the up card. Against that shoe we compute the EV of standing, hitting,
-doubling, splitting and surrendering, as a share of the round (see _round: with a peek
+doubling, splitting and surrendering, as a share of the round (see _round_value: with a peek
 the hands are played only when the dealer has no blackjack). The EVs of all hands of the
 same hard or soft total (pairs apart) are added, weighted by the hand's probability given
 the up card, and the best action wins the (total, up) cell; pairs get their own row.
@@ -15,7 +15,7 @@ splitting. Hard and soft 21 (three or more cards) stand.
 
 How the EVs are computed, and what is approximated (the four published charts in
 tests/engine/test_auto_strategy_vs_published.py come out cell by cell):
-- finite shoe (_composition): standing, hitting (then playing on optimally, composition
+- finite shoe (_finite_shoe): standing, hitting (then playing on optimally, composition
   dependent) and doubling are exact for the shoe less the hand and the up card: the
   player's later cards leave the shoe, the dealer's distribution is recomputed exactly
   for every final hand, and after a peek the player's draws carry the knowledge that the
@@ -27,7 +27,7 @@ tests/engine/test_auto_strategy_vs_published.py come out cell by cell):
   limit allows, because the kernel resplits whenever the pairs cell says P;
 - total dependence: hands of three or more cards play the cell's hit/stand fallback,
   which is chosen on the two-card hands of that total (weighted as above);
-- infinite deck (decks = 0, _ev): everything is exact, and the chart is the optimal
+- infinite deck (decks = 0, _infinite_deck): everything is exact, and the chart is the optimal
   strategy among the charts the kernel plays (with an infinite deck a hand's best play
   depends only on its total, so total dependence loses nothing there).
 """
@@ -35,22 +35,22 @@ tests/engine/test_auto_strategy_vs_published.py come out cell by cell):
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from functools import lru_cache
 
 import numpy as np
 
-from jost_engine._composition import FiniteShoeUpCard
 from jost_engine._dealer import full_shoe
-from jost_engine._ev import two_cards
-from jost_engine._round import (
+from jost_engine._finite_shoe import FiniteShoeUpCard
+from jost_engine._infinite_deck import two_cards
+from jost_engine._round_value import (
     UpCardContext,
     blackjack_value,
     round_value,
-    surrender_allowed,
     surrender_value,
 )
-from jost_engine.config import HARD_TOTALS, PAIR_KEYS, SOFT_TOTALS, UP_CARDS, PlayingStrategy, Rules
-from jost_engine.strategy import pair_index, up_index
+from jost_engine.chart import HARD_TOTALS, PAIR_KEYS, SOFT_TOTALS, UP_CARDS, pair_index, up_index
+from jost_engine.config import PlayingStrategy, Rules
 
 
 def auto_strategy(rules: Rules) -> PlayingStrategy:
@@ -69,9 +69,9 @@ def _strategy_key(rules: Rules) -> Rules:
 @lru_cache(maxsize=64)
 def _auto_for(rules: Rules) -> PlayingStrategy:
     evs = two_card_evs(rules)
-    hard = {str(t): {} for t in HARD_TOTALS}
-    soft = {str(t): {} for t in SOFT_TOTALS}
-    pairs = {key: {} for key in PAIR_KEYS}
+    hard: dict[str, dict[str, str]] = {str(t): {} for t in HARD_TOTALS}
+    soft: dict[str, dict[str, str]] = {str(t): {} for t in SOFT_TOTALS}
+    pairs: dict[str, dict[str, str]] = {key: {} for key in PAIR_KEYS}
     for up in UP_CARDS:
         rows = evs[up_index(up)]
         for t in HARD_TOTALS:
@@ -120,7 +120,9 @@ def two_card_evs(rules: Rules) -> dict[int, dict[tuple[str, int], dict[str, floa
     return evs
 
 
-def starting_hands(rules: Rules, with_blackjacks: bool = False):
+def starting_hands(
+    rules: Rules, with_blackjacks: bool = False
+) -> Iterator[tuple[int, float, int, int, float, dict[str, float]]]:
     """Yields (up, P(up), c1, c2, P(c1, c2 | up), {action: round value}) for every up card
     and two-card hand c1 <= c2 of the full shoe. A blackjack (only if asked) has the one
     action "BJ", its value after the dealer's possible blackjack."""
@@ -129,6 +131,7 @@ def starting_hands(rules: Rules, with_blackjacks: bool = False):
     for up in range(1, 11):
         p_up = float(full[up] / full.sum())
         shoe_u = full.copy()
+        context: UpCardContext | FiniteShoeUpCard
         if infinite:
             context = UpCardContext(rules, shoe_u, up, deplete=False)
         else:
@@ -146,7 +149,7 @@ def starting_hands(rules: Rules, with_blackjacks: bool = False):
                     continue
                 options, p_blackjack = context.options(c1, c2)
                 values = {a: round_value(rules, p_blackjack, ev) for a, ev in options.items()}
-                if surrender_allowed(rules):
+                if rules.surrender_offered:
                     values["R"] = surrender_value(rules, p_blackjack)
                 yield up, p_up, c1, c2, weight, values
 

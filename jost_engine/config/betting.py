@@ -1,0 +1,159 @@
+"""Betting strategies: a flat bet, or a ramp by count as a dict or a list of tiers."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from jost_engine.config.context import Context
+from jost_engine.config.fields import (
+    BAD,
+    DEFAULT_MIN_BET,
+    FLAT_RAMP,
+    INF,
+    MAX_SEATS,
+    MISSING,
+    Fields,
+    Problems,
+    check_int,
+    check_name,
+    check_positive,
+    entry_path,
+    index_path,
+    is_number,
+    join_path,
+    plain_entries,
+)
+from jost_engine.config.types import BettingStrategy
+
+# Bet-strategy class names from JOST's code that a profile may carry as its `name`.
+_FLAT_CLASS = "FlatBettingStrategy"
+_RAMP_CLASSES = frozenset({"RampBettingStrategy", "TrueCountBettingStrategy"})
+
+
+def check_threshold(key: Any, path: str, problems: Problems) -> Any:
+    # Thresholds are true counts: 2, 2.5, "2", "-Infinity" (JSON has no -inf literal).
+    number: float | None = None
+    if is_number(key):
+        number = float(key)
+    elif isinstance(key, str):
+        text = key.strip()
+        if text.lower() in {"-infinity", "-inf"}:
+            return -INF
+        try:
+            number = float(text)
+        except ValueError:
+            number = None
+    if number is None or math.isnan(number):
+        problems.add(path, "not a number")
+        return BAD
+    if not math.isfinite(number):
+        problems.add(path, 'only "-Infinity" may be infinite')
+        return BAD
+    return number
+
+
+def _ramp(raw: Any, path: str, ctx: Context) -> Any:
+    """(threshold, multiplier) tiers, sorted, starting at -inf.
+
+    Below the lowest threshold given the bet is min_bet itself (multiplier 1.0), so a
+    ramp that starts at +1 bets one unit at every count under +1.
+    """
+    p = ctx.problems
+    pairs: list[tuple[Any, Any, str]] = []
+    if isinstance(raw, Mapping):
+        for key, value in raw.items():
+            at = entry_path(path, key)
+            pairs.append((check_threshold(key, at, p), check_positive(value, at, p), at))
+    elif isinstance(raw, list):
+        for i, tier in enumerate(raw):
+            at = index_path(path, i)
+            if not isinstance(tier, Mapping):
+                p.add(at, 'not a {"count_threshold", "bet_multiplier"} object')
+                continue
+            f = Fields(plain_entries(tier, at), at, p)
+            threshold = f.take("count_threshold")
+            multiplier = f.take("bet_multiplier")
+            for field_name, value in (
+                ("count_threshold", threshold),
+                ("bet_multiplier", multiplier),
+            ):
+                if value is MISSING:
+                    p.add(join_path(at, field_name), "required")
+            f.finish()
+            if threshold is MISSING or multiplier is MISSING:
+                continue
+            pairs.append(
+                (
+                    check_threshold(threshold, f.path_of("count_threshold"), p),
+                    check_positive(multiplier, f.path_of("bet_multiplier"), p),
+                    at,
+                )
+            )
+    else:
+        p.add(
+            path, 'not an object of thresholds or a list of {"count_threshold", "bet_multiplier"}'
+        )
+        return BAD
+    tiers: dict[float, float] = {}
+    bad = False
+    for threshold, multiplier, at in pairs:
+        if threshold is BAD or multiplier is BAD:
+            bad = True
+            continue
+        if threshold in tiers:
+            p.add(at, f"threshold {threshold:g} is given twice")
+            bad = True
+        tiers[threshold] = multiplier
+    if bad:
+        return BAD
+    if -INF not in tiers:
+        tiers[-INF] = 1.0
+    return tuple(sorted(tiers.items()))
+
+
+def betting_from(raw: Any, path: str, ctx: Context) -> BettingStrategy:
+    """A betting strategy by name or inline, optionally overlaying a `parent`.
+
+    Fields: `min_bet` (> 0, default 10; JOST's older `base_bet` too), `num_hands` (spots,
+    1..7, default 1), `bet_ramp` (absent: flat). JOST's class form
+    `{"name": "FlatBettingStrategy", "params": {"bet_amount": 100}}` is a flat bet.
+    """
+    placeholder = BettingStrategy(
+        name="invalid", min_bet=DEFAULT_MIN_BET, num_hands=1, ramp=FLAT_RAMP
+    )
+    flat = ctx.flatten("betting_strategy", raw, path)
+    if flat is None:
+        return placeholder
+    entries, looked_up = flat
+    if "params" in entries:
+        params, params_path = entries.pop("params")
+        if isinstance(params, Mapping):
+            renamed = {"bet_amount": "min_bet", "ramp": "bet_ramp"}
+            for key, value in plain_entries(params, params_path).items():
+                target = renamed.get(key, key)
+                if target in entries:
+                    ctx.problems.add(value[1], f"also given at {entries[target][1]}")
+                entries[target] = value
+        else:
+            ctx.problems.add(params_path, "not an object")
+    f = Fields(entries, path, ctx.problems)
+    name = f.take_one(("name",), check_name, looked_up or "custom betting")
+    is_flat = name == _FLAT_CLASS
+    if name == _FLAT_CLASS or name in _RAMP_CLASSES:
+        # A class name says how to bet, not what the profile is called.
+        name = looked_up or ("flat" if is_flat else "ramp")
+    min_bet = f.take_one(("min_bet", "base_bet"), check_positive, DEFAULT_MIN_BET)
+    num_hands = f.take_one(("num_hands", "spots"), check_int(1, MAX_SEATS), 1)
+    ramp: Any = FLAT_RAMP
+    ramp_raw = f.take("bet_ramp")
+    if ramp_raw is not MISSING:
+        if is_flat:
+            ctx.problems.add(f.path_of("bet_ramp"), f"a {_FLAT_CLASS} has no ramp")
+        else:
+            ramp = _ramp(ramp_raw, f.path_of("bet_ramp"), ctx)
+    f.finish()
+    if BAD in (name, min_bet, num_hands, ramp):
+        return placeholder
+    return BettingStrategy(name=name, min_bet=min_bet, num_hands=num_hands, ramp=ramp)

@@ -1,0 +1,80 @@
+"""Back out: the canonical, JSON-safe form of a normalised config."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jost_engine.config.fields import INF
+from jost_engine.config.types import TAG_RANKS, Config
+
+
+def _number(value: float) -> float | int | str:
+    if value == -INF:
+        return "-Infinity"
+    return int(value) if float(value).is_integer() else value
+
+
+def config_to_dict(config: Config) -> dict[str, Any]:
+    """The normalised config as plain JSON (one spelling of everything).
+
+    It is itself a valid config: normalize_config(config_to_dict(c)) == c. Results carry
+    it so a reader sees exactly what ran. -inf thresholds are written "-Infinity".
+    """
+    r = config.rules
+    casino = {
+        "name": r.name,
+        "deck_count": r.decks,
+        "hit_on_soft_17": r.hit_soft_17,
+        "double_down_restrictions": ["any"] if r.double_totals is None else list(r.double_totals),
+        "allow_double_after_split": r.double_after_split,
+        "allow_resplit_to_hands": r.max_split_hands,
+        "allow_resplit_aces": r.resplit_aces,
+        "hit_split_aces": r.hit_split_aces,
+        "allow_late_surrender": r.late_surrender,
+        "allow_early_surrender": r.early_surrender,
+        "blackjack_payout": r.blackjack_payout,
+        "reshuffle_penetration": r.penetration,
+        "offer_insurance": r.offer_insurance,
+        "dealer_checks_for_blackjack": r.dealer_peeks,
+    }
+    players = []
+    for p in config.players:
+        playing: dict[str, Any] = {"name": p.playing.name}
+        insurance = p.playing.insurance_true_count
+        if insurance is not None:
+            playing["insurance"] = "always" if insurance == -INF else _number(insurance)
+        if p.playing.auto:
+            playing["strategy"] = "auto"
+        else:
+            playing["strategy"] = {
+                table: {row: dict(cells) for row, cells in getattr(p.playing, table).items()}
+                for table in ("hard", "soft", "pairs")
+            }
+        players.append(
+            {
+                "name": p.name,
+                "bankroll": _number(p.bankroll),
+                "playing_strategy": playing,
+                "betting_strategy": {
+                    "name": p.betting.name,
+                    "min_bet": _number(p.betting.min_bet),
+                    "num_hands": p.betting.num_hands,
+                    "bet_ramp": [
+                        {"count_threshold": _number(t), "bet_multiplier": _number(m)}
+                        for t, m in p.betting.ramp
+                    ],
+                },
+                "counting_strategy": {
+                    "name": p.counting.name,
+                    "tags": dict(zip(TAG_RANKS, p.counting.tags, strict=False)),
+                    "tag_scale": p.counting.tag_scale,
+                },
+            }
+        )
+    return {
+        "casino": casino,
+        "num_rounds": config.num_rounds,
+        "seed": config.seed,
+        "log_hands": config.log_hands,
+        "players": players,
+    }

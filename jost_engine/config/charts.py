@@ -1,0 +1,311 @@
+"""Playing strategies: "auto", or a chart as a full grid or with range keys."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from jost_engine.chart import ACTIONS, HARD_TOTALS, PAIR_KEYS, SOFT_TOTALS, UP_CARDS
+from jost_engine.config.context import Context
+from jost_engine.config.fields import (
+    BAD,
+    INF,
+    MISSING,
+    UP_SPELLINGS,
+    Fields,
+    Problems,
+    check_bool,
+    check_name,
+    entry_path,
+    is_number,
+    plain_entries,
+    rank_of,
+    total_span,
+)
+from jost_engine.config.types import PlayingStrategy
+
+_ACTION_SPELLINGS: dict[str, str] = {
+    "h": "H",
+    "hit": "H",
+    "s": "S",
+    "stand": "S",
+    "p": "P",
+    "sp": "P",
+    "split": "P",
+    "d": "Dh",
+    "dh": "Dh",
+    "double": "Dh",
+    "ds": "Ds",
+    # JOST spelt surrender R, Sr or u; each means "surrender if allowed, else hit".
+    "r": "Rh",
+    "sr": "Rh",
+    "u": "Rh",
+    "rh": "Rh",
+    "surrender": "Rh",
+    "rs": "Rs",
+    "rp": "Rp",
+}
+_SPLIT_ACTIONS = frozenset({"P", "Rp"})
+
+
+# Rows a chart may leave out, and what they are filled with: the documented fallback of
+# a partial chart. Hard 17+ and soft 19+ stand, everything else hits (soft 12 is a pair
+# of aces that cannot be split); a pair row missing is played as its total, so 8,8 and
+# A,A are not assumed to split.
+def _default_hard(total: int) -> str:
+    return "S" if total >= 17 else "H"
+
+
+def _default_soft(total: int) -> str:
+    return "S" if total >= 19 else "H"
+
+
+_PAIR_AS_TOTAL: dict[str, tuple[str, str]] = {
+    **{f"{n},{n}": ("hard", str(2 * n)) for n in range(2, 11)},
+    "A,A": ("soft", "12"),
+}
+
+
+def _up_span(key: str) -> list[str] | None:
+    """Up cards named by a key: "7", "T", "A", "11", or a range "2-6", "7-A", "2-11"."""
+    parts = [part.strip().lower() for part in str(key).split("-")]
+    if len(parts) == 1:
+        up = UP_SPELLINGS.get(parts[0])
+        return [up] if up else None
+    if len(parts) != 2 or parts[0] not in UP_SPELLINGS or parts[1] not in UP_SPELLINGS:
+        return None
+    start = UP_CARDS.index(UP_SPELLINGS[parts[0]])
+    end = UP_CARDS.index(UP_SPELLINGS[parts[1]])
+    return list(UP_CARDS[start : end + 1]) if start <= end else None
+
+
+def _row_span(table: str, key: str) -> list[str] | None:
+    """Canonical row keys named by a chart's row key, or None if it names none."""
+    text = str(key).strip()
+    if table == "hard":
+        span = total_span(text, HARD_TOTALS[0], HARD_TOTALS[-1])
+        return [str(t) for t in span] if span else None
+    if table == "soft":
+        span = total_span(text, SOFT_TOTALS[0], SOFT_TOTALS[-1])
+        if span:
+            return [str(t) for t in span]
+        # "A,7" / "A7": an ace and a 7 is soft 18.
+        match = re.fullmatch(r"[Aa]\s*,?\s*(\w+)", text)
+        other = rank_of(match.group(1)) if match else None
+        if other is None:
+            return None
+        return ["12" if other == "A" else str(11 + int(other))]
+    if table == "soft_totals":
+        # JOST_ENGINE's soft_totals rows are keyed by the card beside the ace.
+        other = rank_of(text)
+        if other is None or other == "10":
+            return _row_span("soft", text)
+        return ["12" if other == "A" else str(11 + int(other))]
+    # Pairs: "8,8", "88", "8", "T,T", "TT", "10,10", "A,A", "AA".
+    if "," in text:
+        halves = [rank_of(part) for part in text.split(",")]
+        same = len(halves) == 2 and halves[0] is not None and halves[0] == halves[1]
+        return [f"{halves[0]},{halves[0]}"] if same else None
+    rank = rank_of(text)
+    if rank is None and len(text) == 2 and text[0] == text[1]:
+        rank = rank_of(text[0])
+    return [f"{rank},{rank}"] if rank else None
+
+
+def _action(value: Any, table: str, path: str, problems: Problems) -> str | None:
+    code = _ACTION_SPELLINGS.get(value.strip().lower()) if isinstance(value, str) else None
+    if code is None:
+        problems.add(
+            path, f"not an action: use H, S, D, P or R (Sr, u), or one of {', '.join(ACTIONS)}"
+        )
+        return None
+    if code in _SPLIT_ACTIONS and table != "pairs":
+        problems.add(path, f"{code} (split) is only for pairs")
+        return None
+    return code
+
+
+def _chart_table(raw: Any, table: str, path: str, problems: Problems) -> dict[str, dict[str, str]]:
+    """The rows a chart gives for one table, each complete, keyed canonically."""
+    canonical = "soft" if table == "soft_totals" else table
+    if not isinstance(raw, Mapping):
+        problems.add(path, "not an object of rows")
+        return {}
+    rows: dict[str, dict[str, str]] = {}
+    first_path: dict[str, str] = {}
+    for row_key, cells in raw.items():
+        row_path = entry_path(path, row_key)
+        span = _row_span(table, row_key)
+        if span is None:
+            what = {
+                "hard": 'a hard total 4..21 or a range such as "5-8"',
+                "soft": 'a soft total 12..21, a range or "A,7"',
+                "soft_totals": "the card beside the ace, 2..9 or A",
+                "pairs": 'a pair such as "8,8", "T,T" or "A,A"',
+            }[table]
+            problems.add(row_path, f"not {what}")
+            continue
+        # A row given as one action plays it against every up card ("17-21": "S").
+        if isinstance(cells, str):
+            cells = {"2-A": cells}
+        if not isinstance(cells, Mapping):
+            problems.add(row_path, "not an object of up cards")
+            continue
+        for up_key, value in cells.items():
+            cell_path = entry_path(row_path, up_key)
+            ups = _up_span(up_key)
+            if ups is None:
+                problems.add(
+                    cell_path, 'not a dealer up card 2..10, A (11) or a range such as "2-6"'
+                )
+                continue
+            code = _action(value, canonical, cell_path, problems)
+            if code is None:
+                continue
+            for row in span:
+                first_path.setdefault(row, row_path)
+                row_cells = rows.setdefault(row, {})
+                for up in ups:
+                    if row_cells.get(up, code) != code:
+                        problems.add(
+                            cell_path,
+                            f"{canonical} {row} against {up} is given twice "
+                            f"({row_cells[up]} and {code})",
+                        )
+                    row_cells[up] = code
+    for row, row_cells in rows.items():
+        missing = [up for up in UP_CARDS if up not in row_cells]
+        if missing:
+            problems.add(first_path[row], f"{canonical} {row} misses up cards {', '.join(missing)}")
+    return {row: {up: row_cells.get(up, "H") for up in UP_CARDS} for row, row_cells in rows.items()}
+
+
+def _complete_chart(
+    given: dict[str, dict[str, dict[str, str]]],
+) -> dict[str, dict[str, dict[str, str]]]:
+    hard = {
+        str(t): given["hard"].get(str(t)) or {up: _default_hard(t) for up in UP_CARDS}
+        for t in HARD_TOTALS
+    }
+    soft = {
+        str(t): given["soft"].get(str(t)) or {up: _default_soft(t) for up in UP_CARDS}
+        for t in SOFT_TOTALS
+    }
+    totals = {"hard": hard, "soft": soft}
+    pairs = {}
+    for key in PAIR_KEYS:
+        if key in given["pairs"]:
+            pairs[key] = given["pairs"][key]
+        else:
+            table, total = _PAIR_AS_TOTAL[key]
+            pairs[key] = dict(totals[table][total])
+    return {"hard": hard, "soft": soft, "pairs": pairs}
+
+
+# What an unusable playing strategy becomes while its problems are collected; never run.
+_INVALID_CHART = PlayingStrategy(name="invalid", auto=True)
+
+
+def playing_from(raw: Any, path: str, ctx: Context, seen: tuple[str, ...] = ()) -> PlayingStrategy:
+    """ "auto", a name, or an object with a chart (`strategy: {hard, soft, pairs}`, the
+    same three tables at top level, or JOST_ENGINE's `hard_totals`/`soft_totals`), or
+    `{"strategy": "auto"}` / `{"auto": true}`.
+
+    A `parent` chart is overlaid row by row: the child's rows replace the parent's rows of
+    the same hand and every other row stays the parent's, so a child that changes 16 vs 10
+    still splits its eights. (A whole-field overlay would drop the parent's chart.)
+    """
+    if isinstance(raw, str) and raw.strip().lower() == "auto":
+        return PlayingStrategy(name="auto", auto=True)
+    placeholder = _INVALID_CHART
+    if isinstance(raw, str) and raw in seen:
+        ctx.problems.add(path, f"profile cycle: {' -> '.join((*seen, raw))}")
+        return placeholder
+    flat = ctx.flatten("playing_strategy", raw, path, links=(), seen=seen)
+    if flat is None:
+        return placeholder
+    entries, looked_up = flat
+    parent: PlayingStrategy | None = None
+    if "parent" in entries:
+        parent_raw, parent_path = entries.pop("parent")
+        parent = playing_from(
+            parent_raw, parent_path, ctx, (*seen, looked_up) if looked_up else seen
+        )
+        if parent is _INVALID_CHART:
+            parent = None
+    if "strategy" in entries and isinstance(entries["strategy"][0], Mapping):
+        # JOST nests the chart under `strategy`; lift its tables beside the others.
+        nested, nested_path = entries.pop("strategy")
+        for key, value in plain_entries(nested, nested_path).items():
+            if key in entries:
+                ctx.problems.add(value[1], f"also given at {entries[key][1]}")
+            entries[key] = value
+    f = Fields(entries, path, ctx.problems)
+    name = f.take_one(("name",), check_name, looked_up)
+    auto = f.take_one(("auto",), check_bool, None)
+    insurance = f.take_one(("insurance", "take_insurance"), check_insurance, MISSING)
+    strategy = f.take("strategy")
+    if strategy is not MISSING:
+        if isinstance(strategy, str) and strategy.strip().lower() == "auto":
+            auto = True
+        else:
+            ctx.problems.add(f.path_of("strategy"), 'not "auto" or a chart object')
+    tables: dict[str, dict[str, dict[str, str]]] = {"hard": {}, "soft": {}, "pairs": {}}
+    given = False
+    for table in ("hard", "hard_totals", "soft", "soft_totals", "pairs"):
+        value = f.take(table)
+        if value is MISSING:
+            continue
+        given = True
+        parsed = _chart_table(
+            value, "hard" if table == "hard_totals" else table, f.path_of(table), ctx.problems
+        )
+        target = tables[table.removesuffix("_totals")]
+        for row, cells in parsed.items():
+            if row in target and target[row] != cells:
+                ctx.problems.add(f.path_of(table), f"row {row} is also given in another table")
+            target[row] = cells
+    f.finish()
+
+    if name in (None, BAD):
+        name = parent.name if parent is not None else None
+    if insurance is MISSING:
+        insurance = parent.insurance_true_count if parent is not None else None
+    insurance = None if insurance is BAD else insurance
+    if auto is None:
+        auto = parent.auto if parent is not None and not given else False
+    if auto is True:
+        if given:
+            ctx.problems.add(path, "an auto strategy takes no chart")
+        return PlayingStrategy(name=name or "auto", auto=True, insurance_true_count=insurance)
+    if parent is not None and not parent.auto:
+        for table in ("hard", "soft", "pairs"):
+            tables[table] = {**getattr(parent, table), **tables[table]}
+        given = True
+    elif parent is not None and given:
+        ctx.problems.add(path, "rows cannot overlay an auto parent: give a whole chart")
+        return placeholder
+    if not given:
+        ctx.problems.add(path, 'no chart: give strategy.hard/soft/pairs, or "auto"')
+        return placeholder
+    chart = _complete_chart(tables)
+    return PlayingStrategy(
+        name=name or "custom chart",
+        auto=False,
+        hard=chart["hard"],
+        soft=chart["soft"],
+        pairs=chart["pairs"],
+        insurance_true_count=insurance,
+    )
+
+
+def check_insurance(value: Any, path: str, problems: Problems) -> Any:
+    """`insurance`: "never" (the default, basic strategy), "always", or the true count at
+    or above which the player insures (Hi-Lo's index is +3)."""
+    if isinstance(value, str) and value.strip().lower() in {"never", "always"}:
+        return None if value.strip().lower() == "never" else -INF
+    if is_number(value):
+        return float(value)
+    problems.add(path, 'not "never", "always" or a true count')
+    return BAD

@@ -1,0 +1,91 @@
+"""Counting systems: a name, or tags by rank or as a list."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from jost_engine.config.context import Context
+from jost_engine.config.fields import (
+    BAD,
+    MISSING,
+    Fields,
+    Problems,
+    check_name,
+    check_positive,
+    entry_path,
+    index_path,
+    is_number,
+    join_path,
+    rank_of,
+)
+from jost_engine.config.types import TAG_RANKS, CountingSystem
+
+
+def check_tags(raw: Any, path: str, problems: Problems) -> Any:
+    """Tags in TAG_RANKS order from a dict by rank (T/J/Q/K must agree with 10) or a list."""
+    values: dict[str, tuple[Any, str]] = {}
+    if isinstance(raw, list):
+        if len(raw) != len(TAG_RANKS):
+            problems.add(
+                path, f"a list of tags has {len(TAG_RANKS)} entries (2..9, 10, A), got {len(raw)}"
+            )
+            return BAD
+        values = {rank: (raw[i], index_path(path, i)) for i, rank in enumerate(TAG_RANKS)}
+    elif isinstance(raw, Mapping):
+        for key, value in raw.items():
+            at = entry_path(path, key)
+            rank = rank_of(str(key))
+            if rank is None:
+                problems.add(at, "not a rank 2..9, 10 (T, J, Q, K) or A")
+                continue
+            if rank in values and values[rank][0] != value:
+                problems.add(at, f"disagrees with {values[rank][1]}")
+                continue
+            values[rank] = (value, at)
+        missing = [rank for rank in TAG_RANKS if rank not in values]
+        if missing:
+            problems.add(path, f"misses ranks {', '.join(missing)}")
+            return BAD
+    else:
+        problems.add(path, "not an object by rank or a list of 10 tags")
+        return BAD
+    tags: list[float] = []
+    for rank in TAG_RANKS:
+        value, at = values[rank]
+        if not is_number(value) or abs(value) > 10:
+            problems.add(at, "not a number between -10 and 10")
+            return BAD
+        tags.append(float(value))
+    return tuple(tags)
+
+
+def counting_from(raw: Any, path: str, ctx: Context) -> CountingSystem:
+    """A counting system by name ("hilo", "Hi-Lo", "ko", ...) or `{"name", "tags"}`.
+
+    Half-point tags (Wong Halves) are stored doubled with `tag_scale` 0.5; tags in other
+    fractions are refused, since the kernel keeps the running count as an integer.
+    """
+    placeholder = CountingSystem(name="invalid", tags=(0,) * len(TAG_RANKS))
+    flat = ctx.flatten("counting_system", raw, path)
+    if flat is None:
+        return placeholder
+    entries, looked_up = flat
+    f = Fields(entries, path, ctx.problems)
+    name = f.take_one(("name",), check_name, looked_up or "custom count")
+    scale = f.take_one(("tag_scale",), check_positive, 1.0)
+    tags_raw = f.take("tags")
+    f.finish()
+    if tags_raw is MISSING:
+        ctx.problems.add(join_path(path, "tags"), "required")
+        return placeholder
+    tags = check_tags(tags_raw, f.path_of("tags"), ctx.problems)
+    if BAD in (name, scale, tags):
+        return placeholder
+    if any(t != int(t) for t in tags):
+        if any(2 * t != int(2 * t) for t in tags):
+            ctx.problems.add(f.path_of("tags"), "tags must be whole or half numbers")
+            return placeholder
+        tags = tuple(2 * t for t in tags)
+        scale = scale / 2
+    return CountingSystem(name=name, tags=tuple(int(t) for t in tags), tag_scale=scale)

@@ -1,0 +1,256 @@
+"""The machinery every section of the config shares: limits and defaults, JSON paths,
+the problem list, an object's fields with their paths, and the scalar checks."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+# --------------------------------------------------------------------------------------
+# Limits and defaults of the normalised config.
+# --------------------------------------------------------------------------------------
+
+# A job asks for at most 10^10 rounds: at the engine's target speed that is about half an
+# hour of one core, far beyond what any statistic needs, and it keeps a typo such as a
+# pasted 10^15 from queueing a job that would never end.
+MAX_ROUNDS = 10**10
+MAX_SEATS = 7  # spots at one table, over all its players
+MAX_DECKS = 8
+MAX_SPLIT_HANDS = 8
+MAX_NAME_LENGTH = 100
+
+# Fields that JOST's data and clients carry but that do not change a simulation: they are
+# accepted and dropped wherever they appear, rather than rejected as unknown.
+IGNORED_FIELDS = frozenset(
+    {
+        "description",
+        "notes",
+        "title",
+        "id",
+        "is_default",
+        "is_custom",
+        "created_at",
+        "updated_at",
+        "simulation_name",
+        "version",
+    }
+)
+
+# A missing `counting_strategy` counts Hi-Lo; a missing playing strategy is basic strategy
+# computed for the rules ("auto"); a missing betting strategy bets min_bet flat.
+DEFAULT_COUNTING = "hilo"
+DEFAULT_MIN_BET = 10.0
+DEFAULT_BANKROLL = 1000.0  # JOST's own default bankroll
+
+INF = float("inf")
+FLAT_RAMP: tuple[tuple[float, float], ...] = ((-INF, 1.0),)
+
+
+MISSING: Any = object()
+BAD: Any = object()  # a value that failed its check; the problem is already recorded
+
+
+# --------------------------------------------------------------------------------------
+# Problem collection and JSON paths.
+# --------------------------------------------------------------------------------------
+
+
+def join_path(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def entry_path(path: str, key: object) -> str:
+    # Map keys (ramp thresholds, chart rows, up cards, ranks) are data, not field names:
+    # quote them so `bet_ramp["x"]` reads as the key the user wrote.
+    return f"{path}[{json_key(key)}]"
+
+
+def index_path(path: str, i: int) -> str:
+    return f"{path}[{i}]"
+
+
+def json_key(key: object) -> str:
+    return '"' + str(key).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class Problems:
+    def __init__(self) -> None:
+        self.items: list[tuple[str, str]] = []
+
+    def add(self, path: str, reason: str) -> None:
+        self.items.append((path or "(config)", reason))
+
+
+class Fields:
+    """The fields of one object: each value with the JSON path it came from.
+
+    Taking a field marks it known; `finish` reports every field never taken (and not
+    in IGNORED_FIELDS) as unknown, so a misspelt rule is never silently dropped.
+    """
+
+    def __init__(self, entries: dict[str, tuple[Any, str]], path: str, problems: Problems):
+        self.entries = entries
+        self.path = path
+        self.problems = problems
+        self.known: set[str] = set(IGNORED_FIELDS)
+
+    def has(self, name: str) -> bool:
+        return name in self.entries
+
+    def path_of(self, name: str) -> str:
+        return self.entries[name][1] if name in self.entries else join_path(self.path, name)
+
+    def take(self, name: str) -> Any:
+        self.known.add(name)
+        return self.entries[name][0] if name in self.entries else MISSING
+
+    def take_one(self, names: tuple[str, ...], check: Check, default: Any) -> Any:
+        """The checked value of whichever alias is given; aliases given twice must agree."""
+        chosen: Any = MISSING
+        chosen_name = ""
+        for name in names:
+            raw = self.take(name)
+            if raw is MISSING:
+                continue
+            value = check(raw, self.path_of(name), self.problems)
+            if value is BAD:
+                chosen = BAD
+            elif chosen is MISSING:
+                chosen, chosen_name = value, name
+            elif chosen is not BAD and value != chosen:
+                self.problems.add(self.path_of(name), f"contradicts {chosen_name}")
+        if chosen is MISSING:
+            return default
+        return chosen
+
+    def finish(self) -> None:
+        for name, (_, path) in self.entries.items():
+            if name not in self.known:
+                self.problems.add(path, "unknown field")
+
+
+def plain_entries(raw: Mapping[str, Any], path: str) -> dict[str, tuple[Any, str]]:
+    return {str(k): (v, join_path(path, str(k))) for k, v in raw.items()}
+
+
+# --------------------------------------------------------------------------------------
+# Scalar checks, one style: check(value, path, problems) returns the clean value, or BAD
+# after recording why. Fields.take_one calls them, so a check is named, never a lambda.
+# --------------------------------------------------------------------------------------
+
+Check = Callable[[Any, str, "Problems"], Any]
+
+# float() of an int past this overflows; such a number is never a sensible config value.
+_FLOAT_SAFE_INT = 2**1000
+
+
+def is_number(value: Any) -> bool:
+    """A finite JSON number. bool is an int in Python, but `true` is never a number in a
+    config; an integer too large for a float (hundreds of digits) is not one either, so
+    no check downstream meets an OverflowError."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return -_FLOAT_SAFE_INT < value < _FLOAT_SAFE_INT
+    return isinstance(value, float) and math.isfinite(value)
+
+
+def shown(value: Any) -> str:
+    """A value for a message, cut short: a 5,000-digit number is not worth echoing."""
+    text = str(value)
+    return text if len(text) <= 40 else f"{text[:20]}...({len(text)} characters)"
+
+
+def check_bool(value: Any, path: str, problems: Problems) -> Any:
+    if isinstance(value, bool):
+        return value
+    problems.add(path, "not true or false")
+    return BAD
+
+
+def check_int(low: int, high: int) -> Check:
+    """A whole number in low..high (1e3 and 1000.0 count as whole numbers)."""
+
+    def check(value: Any, path: str, problems: Problems) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value  # exact, however many digits
+        elif is_number(value) and value == int(value):
+            number = int(value)
+        else:
+            problems.add(path, "not a whole number")
+            return BAD
+        if not low <= number <= high:
+            problems.add(path, f"must be {low}..{high}, got {shown(number)}")
+            return BAD
+        return number
+
+    return check
+
+
+def check_positive(value: Any, path: str, problems: Problems) -> Any:
+    if not is_number(value):
+        problems.add(path, "not a number" if not isinstance(value, int) else "too large")
+        return BAD
+    if value <= 0:
+        problems.add(path, f"must be more than 0, got {shown(value)}")
+        return BAD
+    return float(value)
+
+
+def check_name(value: Any, path: str, problems: Problems) -> Any:
+    if not isinstance(value, str) or not value.strip():
+        problems.add(path, "not a non-empty string")
+        return BAD
+    if len(value) > MAX_NAME_LENGTH:
+        problems.add(path, f"longer than {MAX_NAME_LENGTH} characters")
+        return BAD
+    return value.strip()
+
+
+def any_value(value: Any, path: str, problems: Problems) -> Any:
+    """No check here: the value is checked where it is used (a nested profile)."""
+    return value
+
+
+def total_span(item: Any, low: int, high: int) -> list[int] | None:
+    """[n] for a total n, [a..b] for "a-b"; None if it is neither or out of low..high."""
+    if is_number(item) and item == int(item):
+        start = end = int(item)
+    elif isinstance(item, str):
+        # At most three digits: no total is longer, and int() of a 5,000-digit string
+        # raises instead of failing the match.
+        match = re.fullmatch(r"\s*(\d{1,3})\s*(?:-\s*(\d{1,3})\s*)?", item)
+        if not match:
+            return None
+        start = int(match.group(1))
+        end = int(match.group(2)) if match.group(2) else start
+    else:
+        return None
+    if not low <= start <= end <= high:
+        return None
+    return list(range(start, end + 1))
+
+
+# --------------------------------------------------------------------------------------
+# Card names, as charts and tag tables write them.
+# --------------------------------------------------------------------------------------
+
+UP_SPELLINGS: dict[str, str] = {
+    **{str(n): str(n) for n in range(2, 11)},
+    "t": "10",
+    "j": "10",
+    "q": "10",
+    "k": "10",
+    # Charts write the dealer's ace as A, 11 (range keys such as "2-11") or 1.
+    "a": "A",
+    "11": "A",
+    "1": "A",
+    "ace": "A",
+}
+
+
+def rank_of(text: str) -> str | None:
+    """The canonical rank ("2".."10", "A") a card name stands for, or None."""
+    return UP_SPELLINGS.get(text.strip().lower())

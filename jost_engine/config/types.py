@@ -1,0 +1,125 @@
+"""The engine's one internal shape of a simulation config, and the error for a bad one.
+
+Every other module (strategy, exact, kernel, simulate) reads these dataclasses and never
+the raw JSON; jost_engine.config's `normalize_config` is the only way in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+# Card tags of a counting system, in rank order 2..9, 10 (every ten-value card), A.
+TAG_RANKS: tuple[str, ...] = ("2", "3", "4", "5", "6", "7", "8", "9", "10", "A")
+
+
+class ConfigError(ValueError):
+    """A config that cannot be run. `problems` holds (JSON path, reason) for every fault."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(f"{path}: {reason}" for path, reason in problems))
+
+
+@dataclass(frozen=True)
+class Rules:
+    """A casino's table rules, in one spelling."""
+
+    name: str
+    decks: int  # 1..8; 0 means an infinite shoe (every card drawn with replacement)
+    hit_soft_17: bool
+    # Two-card totals a player may double on; None means any two cards.
+    double_totals: tuple[int, ...] | None
+    double_after_split: bool
+    max_split_hands: int  # 1 = no splitting, 2 = one split, 4 = resplit to four hands
+    resplit_aces: bool
+    hit_split_aces: bool  # False: each split ace gets exactly one card
+    late_surrender: bool
+    early_surrender: bool  # surrender before the dealer checks for blackjack
+    blackjack_payout: float  # 1.5 for 3:2, 1.2 for 6:5, 1.0 for 1:1
+    penetration: float  # fraction of the shoe dealt before the cut card, 0 < p < 1
+    offer_insurance: bool
+    dealer_peeks: bool  # False: European no hole card, doubles and splits lost to a blackjack
+
+    # The rule predicates every part of the engine asks (solvers, exact, simulator), here
+    # once so that they cannot drift apart.
+
+    @property
+    def surrender_offered(self) -> bool:
+        """Surrender, late or early, on the first two cards of an unsplit hand."""
+        return self.late_surrender or self.early_surrender
+
+    def may_double(self, total: int, after_split: bool = False) -> bool:
+        """May a two-card hand of this total double? After a split only with DAS."""
+        if after_split and not self.double_after_split:
+            return False
+        return self.double_totals is None or total in self.double_totals
+
+
+@dataclass(frozen=True)
+class PlayingStrategy:
+    """A chart, or `auto` (basic strategy computed for the rules of the run).
+
+    Cells are canonical ACTIONS, keyed as charts are written:
+    hard[str(total)][up], soft[str(total)][up], pairs["8,8"][up], with up in UP_CARDS.
+    With `auto` the three grids are empty and strategy.py computes them.
+    """
+
+    name: str
+    auto: bool
+    hard: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    soft: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    pairs: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # Insurance is a count decision, not a chart cell: take it when the true count is at
+    # least this. None never insures (basic strategy); -inf always does.
+    insurance_true_count: float | None = None
+
+
+@dataclass(frozen=True)
+class BettingStrategy:
+    """Bets in money; the ramp multiplies `min_bet` by true-count tier.
+
+    `ramp` is sorted by threshold, starts at -inf, and gives (threshold, multiplier):
+    the multiplier of the highest threshold <= the true count applies. A flat bet is
+    ((-inf, 1.0),).
+    """
+
+    name: str
+    min_bet: float
+    num_hands: int  # spots this player plays each round
+    ramp: tuple[tuple[float, float], ...]
+
+
+@dataclass(frozen=True)
+class CountingSystem:
+    """Tags for 2..9, 10, A (TAG_RANKS order); the true count divides by decks unseen."""
+
+    name: str
+    tags: tuple[int, ...]
+    # The count a tag adds is tags[i] * tag_scale. Systems with half-point tags (Wong
+    # Halves) store doubled integer tags and tag_scale 0.5, so the kernel sums integers.
+    tag_scale: float = 1.0
+
+
+@dataclass(frozen=True)
+class Player:
+    name: str
+    bankroll: float
+    playing: PlayingStrategy
+    betting: BettingStrategy
+    counting: CountingSystem
+
+
+@dataclass(frozen=True)
+class Config:
+    rules: Rules
+    players: tuple[Player, ...]  # in seat order
+    num_rounds: int
+    seed: int | None
+    log_hands: bool
+
+
+# Looks a named profile up: resolve(kind, name) -> the raw profile dict, or None if unknown.
+# kind is one of "casino", "player", "playing_strategy", "betting_strategy", "counting_system".
+Resolver = Callable[[str, str], "Mapping[str, Any] | None"]
