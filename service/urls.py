@@ -8,5 +8,6 @@ urlpatterns = [
     path("", TemplateView.as_view(template_name="index.html"), name="home"),
     path("healthz", healthz, name="healthz"),
     path("api/", include("simulator.api.urls")),
+    path("dashboard/", include("simulator.dashboard.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,188 @@
+"""The job page's two charts as plain geometry for an inline SVG template: no JavaScript,
+no chart library, so they render with scripts off and print as they look.
+
+Each function takes a results document's players and returns what
+templates/dashboard/_chart.html draws (pixel coordinates in a fixed viewBox that the
+browser scales to the page's width), or None when the document has nothing to plot.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+WIDTH, HEIGHT = 720, 320
+LEFT, RIGHT, TOP, BOTTOM = 78, 16, 16, 44
+# Colour-blind-safe (Okabe-Ito), one per seat in order.
+PALETTE = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000")
+Z95 = 1.959963984540054
+
+
+@dataclass
+class Series:
+    name: str
+    color: str
+    points: str = ""  # a polyline's "x,y x,y ..."
+    marks: list[dict[str, float | str]] = field(default_factory=list)  # points with bars
+
+
+@dataclass
+class Chart:
+    title: str
+    x_label: str
+    y_label: str
+    x_ticks: list[tuple[float, str]]
+    y_ticks: list[tuple[float, str]]
+    series: list[Series]
+    reference_y: float | None = None  # a dashed line: the start bankroll, or EV 0
+    width: int = WIDTH
+    height: int = HEIGHT
+    left: int = LEFT
+    right: int = WIDTH - RIGHT
+    top: int = TOP
+    bottom: int = HEIGHT - BOTTOM
+
+
+def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
+    """Round tick values (1, 2 or 5 times a power of ten apart) covering low..high."""
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return []
+    if high <= low:
+        high = low + (abs(low) or 1.0)
+    raw = (high - low) / max(count - 1, 1)
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    first = math.floor(low / step) * step
+    ticks = []
+    value = first
+    while value <= high + step * 1e-9:
+        ticks.append(round(value, 10))
+        value += step
+    if ticks[-1] < high:
+        ticks.append(round(value, 10))
+    return ticks
+
+
+def tick_label(value: float) -> str:
+    """12,500 or 2.5k style labels short enough for the axis."""
+    size = abs(value)
+    if size >= 1e6:
+        return f"{value / 1e6:g}M"
+    if size >= 1e4:
+        return f"{value / 1e3:g}k"
+    if size >= 100 or value == int(value):
+        return f"{value:,.0f}"
+    return f"{value:g}"
+
+
+class _Scale:
+    def __init__(self, low: float, high: float, out_low: float, out_high: float) -> None:
+        self.low, self.span = low, (high - low) or 1.0
+        self.out_low, self.out_span = out_low, out_high - out_low
+
+    def __call__(self, value: float) -> float:
+        return round(self.out_low + (value - self.low) / self.span * self.out_span, 2)
+
+
+def _frame(
+    x_values: Sequence[float], y_values: Sequence[float]
+) -> tuple[list[float], list[float], _Scale, _Scale]:
+    x_ticks = nice_ticks(min(x_values), max(x_values))
+    y_ticks = nice_ticks(min(y_values), max(y_values))
+    x = _Scale(x_ticks[0], x_ticks[-1], LEFT, WIDTH - RIGHT)
+    y = _Scale(y_ticks[0], y_ticks[-1], HEIGHT - BOTTOM, TOP)
+    return x_ticks, y_ticks, x, y
+
+
+def bankroll_chart(players: Sequence[dict[str, Any]]) -> Chart | None:
+    """Each player's bankroll_path ([round, bankroll] pairs) as a line, with the start
+    bankroll dashed when every seat starts from the same one."""
+    paths = [(p, p.get("bankroll_path") or []) for p in players]
+    paths = [(p, path) for p, path in paths if path]
+    if not paths:
+        return None
+    xs = [point[0] for _, path in paths for point in path]
+    ys = [point[1] for _, path in paths for point in path]
+    x_ticks, y_ticks, x, y = _frame(xs, ys)
+    series = [
+        Series(
+            name=str(player.get("name", f"seat {i}")),
+            color=PALETTE[i % len(PALETTE)],
+            points=" ".join(f"{x(r)},{y(b)}" for r, b in path),
+        )
+        for i, (player, path) in enumerate(paths)
+    ]
+    starts = {player.get("initial_bankroll") for player, _ in paths}
+    start = starts.pop() if len(starts) == 1 else None
+    return Chart(
+        title="Bankroll path",
+        x_label="round",
+        y_label="bankroll",
+        x_ticks=[(x(t), tick_label(t)) for t in x_ticks],
+        y_ticks=[(y(t), tick_label(t)) for t in y_ticks],
+        series=series,
+        reference_y=y(start) if isinstance(start, (int, float)) else None,
+    )
+
+
+def ev_by_count_chart(players: Sequence[dict[str, Any]]) -> Chart | None:
+    """EV per round at each true count with its 95% interval (mean -/+ 1.96 SD/sqrt(n),
+    as docs/RESULTS.md computes the overall one), one colour per player. A row of one
+    round has no SD, so it is drawn without a bar."""
+    tables = [(p, p.get("true_count_table") or []) for p in players]
+    tables = [(p, t) for p, t in tables if t]
+    if not tables:
+        return None
+    rows: list[tuple[int, float, float, float, dict[str, Any]]] = []
+    for seat, (_, table) in enumerate(tables):
+        for row in table:
+            mean = row.get("ev_per_round")
+            if mean is None:
+                continue
+            sd, n = row.get("sd_per_round"), row.get("rounds") or 0
+            half = Z95 * sd / math.sqrt(n) if sd is not None and n > 1 else 0.0
+            rows.append((seat, mean - half, mean, mean + half, row))
+    if not rows:
+        return None
+    counts = [float(row["true_count"]) for *_, row in rows]
+    # EV 0 is always in view: which side of it a count falls on is the point of the chart.
+    bounds = [0.0, *(r[1] for r in rows), *(r[3] for r in rows)]
+    x_ticks, y_ticks, x, y = _frame([min(counts) - 0.5, max(counts) + 0.5], bounds)
+    # Several players at one count sit side by side rather than on top of each other.
+    offset = 0.12
+    series = []
+    for seat, (player, _) in enumerate(tables):
+        shift = (seat - (len(tables) - 1) / 2) * offset
+        marks: list[dict[str, float | str]] = [
+            {
+                "x": x(row["true_count"] + shift),
+                "y": y(mean),
+                "y_low": y(low),
+                "y_high": y(high),
+                "title": (
+                    f"{player.get('name')}: true count {row['true_count']}, "
+                    f"EV {mean:+.3f} per round [{low:+.3f}, {high:+.3f}], "
+                    f"{row.get('rounds', 0):,} rounds"
+                ),
+            }
+            for s, low, mean, high, row in rows
+            if s == seat
+        ]
+        series.append(
+            Series(
+                name=str(player.get("name", f"seat {seat}")),
+                color=PALETTE[seat % len(PALETTE)],
+                marks=marks,
+            )
+        )
+    return Chart(
+        title="EV by true count (95% interval)",
+        x_label="true count",
+        y_label="EV per round",
+        x_ticks=[(x(t), tick_label(t)) for t in x_ticks if t == int(t)],
+        y_ticks=[(y(t), tick_label(t)) for t in y_ticks],
+        series=series,
+        reference_y=y(0.0),
+    )

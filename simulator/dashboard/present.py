@@ -1,0 +1,153 @@
+"""What the job pages show, worked out from a job and its results document (field names
+as in docs/RESULTS.md), so the templates only lay it out."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from simulator.models import JobStatus, SimulationJob
+
+# What a figure the results leave null (docs/RESULTS.md says when) is shown as.
+BLANK = "\N{EN DASH}"
+
+
+def duration(job: SimulationJob, now: datetime | None = None) -> timedelta | None:
+    """How long the job ran: start to finish, or start to now while it runs."""
+    if job.started_at is None:
+        return None
+    if job.finished_at is not None:
+        return job.finished_at - job.started_at
+    if job.status == JobStatus.RUNNING:
+        return (now or timezone.now()) - job.started_at
+    return None
+
+
+def format_duration(span: timedelta | None) -> str:
+    if span is None:
+        return BLANK
+    seconds = max(span.total_seconds(), 0.0)
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, seconds = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {seconds:02d} s"
+
+
+def _money(value: Any) -> str:
+    return BLANK if value is None else f"{value:,.2f}"
+
+
+def _percent(value: Any, digits: int = 3) -> str:
+    return BLANK if value is None else f"{value * 100:+.{digits}f}%"
+
+
+def _number(value: Any, digits: int = 1) -> str:
+    return BLANK if value is None else f"{value:,.{digits}f}"
+
+
+def edge_interval(player: dict[str, Any]) -> tuple[float, float] | None:
+    """The 95% interval of player_edge: the EV-per-round interval over the average wagered
+    per round (total_wagered / rounds_played). It treats the wager per round as known,
+    which a flat bet makes exact and a ramp makes approximate, as the EV interval is."""
+    ci = player.get("ev_per_round_95ci")
+    rounds, wagered = player.get("rounds_played") or 0, player.get("total_wagered") or 0
+    if not ci or None in ci or not rounds or not wagered:
+        return None
+    per_round = wagered / rounds
+    return ci[0] / per_round, ci[1] / per_round
+
+
+def player_summary(player: dict[str, Any], counting: bool) -> list[tuple[str, str]]:
+    """A player's figures people read at a glance, as (label, text) pairs."""
+    interval = edge_interval(player)
+    edge = _percent(player.get("player_edge"))
+    if interval is not None:
+        edge += f"  [{_percent(interval[0])}, {_percent(interval[1])}]"
+    rows = [
+        ("Edge (95% interval)", edge),
+        ("Net", _money(player.get("net_gain_loss"))),
+        ("Wagered", _money(player.get("total_wagered"))),
+        ("Rounds", f"{player.get('rounds_played') or 0:,}"),
+        ("Average bet", _money(player.get("average_bet"))),
+        ("EV per round", _money(player.get("ev_per_round"))),
+        ("SD per round", _money(player.get("sd_per_round"))),
+        (
+            "Risk of ruin",
+            BLANK if player.get("risk_of_ruin") is None else f"{player['risk_of_ruin']:.3g}",
+        ),
+        ("N0 (rounds)", _number(player.get("n0"), 0)),
+        (
+            "Bankroll",
+            f"{_money(player.get('initial_bankroll'))} → {_money(player.get('final_bankroll'))}",
+        ),
+    ]
+    if counting:
+        rows.insert(9, ("SCORE", _number(player.get("score"), 2)))
+    if player.get("broke"):
+        rows.append(("Broke", "yes: stopped for want of a bankroll covering the bet"))
+    return rows
+
+
+FREQUENCY_ORDER = (
+    "win",
+    "loss",
+    "push",
+    "blackjack",
+    "bust",
+    "double",
+    "split",
+    "surrender",
+    "insurance",
+    "insurance_won",
+    "dealer_blackjack",
+    "dealer_bust",
+)
+
+
+def frequency_rows(players: list[dict[str, Any]]) -> list[tuple[str, list[str]]]:
+    """One row per outcome, one column per player, as percentages."""
+    return [
+        (
+            name.replace("_", " "),
+            [
+                BLANK
+                if (p.get("frequencies") or {}).get(name) is None
+                else f"{p['frequencies'][name] * 100:.2f}%"
+                for p in players
+            ],
+        )
+        for name in FREQUENCY_ORDER
+    ]
+
+
+def true_count_rows(player: dict[str, Any]) -> list[dict[str, str]]:
+    return [
+        {
+            "true_count": f"{row['true_count']:+d}" if row["true_count"] else "0",
+            "rounds": f"{row['rounds']:,}",
+            "net": _money(row.get("net")),
+            "wagered": _money(row.get("wagered")),
+            "ev_per_round": _money(row.get("ev_per_round")),
+            "sd_per_round": _money(row.get("sd_per_round")),
+            "edge": _percent(row.get("edge"), 2),
+        }
+        for row in player.get("true_count_table") or []
+    ]
+
+
+def is_counting(results: dict[str, Any]) -> bool:
+    """Some seat bets by the count: the engine writes a true-count table exactly then."""
+    return any("true_count_table" in p for p in results.get("players") or [])
+
+
+def progress_text(progress: dict[str, Any]) -> dict[str, str]:
+    """progress_of's figures as the status panel shows them (its script writes the same)."""
+    rate, eta = progress.get("rate"), progress.get("eta_seconds")
+    return {
+        "rounds": f"{progress['rounds_done']:,} of {progress['rounds_total']:,} rounds",
+        "rate": "" if not rate else f"{rate:,.0f} rounds/s",
+        "eta": "" if eta is None else f"{format_duration(timedelta(seconds=eta))} left",
+    }

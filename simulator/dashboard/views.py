@@ -1,0 +1,218 @@
+"""The developer dashboard: thin views over the same services and selectors as the API.
+
+Every page needs a staff user; anyone else is sent to the dashboard's login page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth import get_user
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+import jost_engine
+from simulator import selectors, services
+from simulator.api.serializers import JobStatusSerializer, config_errors, progress_of
+from simulator.dashboard import charts, present, runner
+from simulator.models import JobStatus, SimulationJob
+
+staff_required = staff_member_required(login_url="dashboard:login")
+HISTORY_PAGE_SIZE = 25
+
+
+def _job_or_404(job_id: UUID) -> SimulationJob:
+    job = selectors.any_job(job_id)
+    if job is None:
+        raise Http404("No such job.")
+    return job
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def runner_page(request: HttpRequest) -> HttpResponse:
+    """GET: the master simulation in the editor. POST (the form without JavaScript, or
+    Insert with it): validate, submit, or insert a profile into the text sent."""
+    context: dict[str, Any] = {"config_text": runner.master_text(), "seat": 1}
+    if request.method == "POST":
+        context.update(_run_action(request))
+        if "redirect" in context:
+            return redirect(context["redirect"])
+    context["profile_choices"] = runner.profile_choices()
+    context["master_config"] = runner.parse(runner.master_text())[0]
+    context["recent_jobs"] = selectors.jobs_for(request.user).only(
+        "id", "status", "rounds_total", "created_at"
+    )[:5]
+    return render(request, "dashboard/runner.html", context)
+
+
+def _run_action(request: HttpRequest) -> dict[str, Any]:
+    text = request.POST.get("config", "")
+    action = request.POST.get("action", "")
+    try:
+        seat = int(request.POST.get("seat") or 1)
+    except ValueError:
+        seat = 1
+    out: dict[str, Any] = {"config_text": text, "seat": seat, "action": action}
+    config, syntax = runner.parse(text)
+    if syntax is not None:
+        out["syntax_error"] = syntax
+        return out
+    if action == "insert":
+        try:
+            out["config_text"] = runner.pretty(
+                runner.insert_profile(config, request.POST.get("profile", ""), seat)
+            )
+        except ValueError as exc:
+            out["action_error"] = str(exc)
+        return out
+    # The user object itself, not request.user's lazy proxy: the services lock and query
+    # by the user's model class.
+    user = get_user(request)
+    try:
+        if action == "submit":
+            job = services.submit_job(user, config)
+            messages.success(request, "Job submitted.")
+            out["redirect"] = reverse("dashboard:job", args=[job.id])
+        else:
+            # The same check as POST /api/validate/ and as submit.
+            normalized = services.validate_config(user, config)
+            out["normalized_text"] = runner.pretty(jost_engine.config_to_dict(normalized))
+    except jost_engine.ConfigError as exc:
+        out["config_errors"] = config_errors(exc)["errors"]
+    except services.QuotaExceeded as exc:
+        out["action_error"] = str(exc)
+    return out
+
+
+@staff_required
+@require_GET
+def job_page(request: HttpRequest, job_id: UUID) -> HttpResponse:
+    job = _job_or_404(job_id)
+    progress = progress_of(job)
+    results = job.result_data if job.status == JobStatus.COMPLETE else None
+    context: dict[str, Any] = {
+        "job": job,
+        "progress": progress,
+        "progress_text": present.progress_text(progress),
+        "finished": job.status in services.FINISHED,
+        "duration": present.format_duration(present.duration(job)),
+        "sent_text": runner.pretty(job.request_data),
+        "normalized_text": _normalized_text(job, results),
+        "results": results,
+    }
+    if results:
+        players = results.get("players") or []
+        counting = present.is_counting(results)
+        context.update(
+            {
+                "counting": counting,
+                "summaries": [
+                    (p.get("name"), present.player_summary(p, counting)) for p in players
+                ],
+                "player_names": [p.get("name") for p in players],
+                "frequency_rows": present.frequency_rows(players),
+                "true_count_tables": [
+                    (p.get("name"), present.true_count_rows(p)) for p in players if counting
+                ],
+                "bankroll_chart": charts.bankroll_chart(players),
+                "ev_chart": charts.ev_by_count_chart(players),
+            }
+        )
+    return render(request, "dashboard/job.html", context)
+
+
+def _normalized_text(job: SimulationJob, results: dict[str, Any] | None) -> str:
+    """The config as the engine ran it (from the results), or as it would run it."""
+    if results and isinstance(results.get("config"), dict):
+        return runner.pretty(results["config"])
+    try:
+        normalized = jost_engine.normalize_config(job.request_data)
+    except jost_engine.ConfigError as exc:
+        return "The engine refuses this config:\n" + "\n".join(
+            f"{e['path'] or '(config)'}: {e['reason']}" for e in config_errors(exc)["errors"]
+        )
+    return runner.pretty(jost_engine.config_to_dict(normalized))
+
+
+@staff_required
+@require_GET
+def job_status(request: HttpRequest, job_id: UUID) -> JsonResponse:
+    """What the live status panel polls: /api/status/'s body, for any job (staff)."""
+    return JsonResponse(JobStatusSerializer(_job_or_404(job_id)).data)
+
+
+@staff_required
+@require_GET
+def job_results(request: HttpRequest, job_id: UUID) -> JsonResponse:
+    """The raw results document, as a download."""
+    job = _job_or_404(job_id)
+    if job.status != JobStatus.COMPLETE or job.result_data is None:
+        raise Http404("This job has no results.")
+    response = JsonResponse(job.result_data, json_dumps_params={"indent": 2})
+    response["Content-Disposition"] = f'attachment; filename="jost-results-{job.id}.json"'
+    return response
+
+
+@staff_required
+@require_POST
+def job_cancel(request: HttpRequest, job_id: UUID) -> HttpResponse:
+    """Cancel any job (staff), then back to its page, which shows how it ended."""
+    try:
+        job = services.cancel_job(request.user, job_id, any_owner=True)
+    except services.JobNotCancellable as exc:
+        messages.warning(request, str(exc))
+    else:
+        if job is None:
+            raise Http404("No such job.")
+        messages.success(request, "Job cancelled.")
+    return redirect("dashboard:job", job_id=job_id)
+
+
+@staff_required
+@require_GET
+def history_page(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "")
+    status = status if status in JobStatus.values else ""
+    owner = request.GET.get("owner", "")
+    page = Paginator(selectors.job_history(status, owner), HISTORY_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    rows = [
+        {
+            "job": job,
+            "progress": progress_of(job),
+            "edge": _edge_text(job.first_edge),  # type: ignore[attr-defined]
+            "rounds": f"{job.rounds_done:,} / {job.rounds_total:,}",
+            "duration": present.format_duration(present.duration(job)),
+        }
+        for job in page.object_list
+    ]
+    query = urlencode([(k, v) for k, v in (("status", status), ("owner", owner)) if v])
+    return render(
+        request,
+        "dashboard/history.html",
+        {
+            "page": page,
+            "rows": rows,
+            "statuses": JobStatus.choices,
+            "owners": selectors.job_owners(),
+            "status": status,
+            "owner": owner,
+            "filter_query": query,
+        },
+    )
+
+
+def _edge_text(raw: str | None) -> str:
+    try:
+        return f"{float(raw) * 100:+.3f}%" if raw not in (None, "", "null") else present.BLANK
+    except (TypeError, ValueError):
+        return present.BLANK
