@@ -6,6 +6,7 @@ needs: with DEBUG off, SECRET_KEY must be set. README.md lists every variable.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -42,10 +43,16 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    "drf_spectacular",
+    # Swagger UI and ReDoc served from our own static files: the docs page loads nothing
+    # from a CDN.
+    "drf_spectacular_sidecar",
     "simulator",
 ]
 
 MIDDLEWARE = [
+    # First: an oversized body is refused (413) before anything reads it.
+    "simulator.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -79,7 +86,10 @@ DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=env_int("CONN_MAX_AGE", 60, minimum=0),
-        conn_health_checks=True,
+        # Off by default: a health check is a query at the start of every request. Without
+        # it a connection the server dropped fails one request, which marks it unusable,
+        # and the next request opens a fresh one.
+        conn_health_checks=env_bool("CONN_HEALTH_CHECKS", False),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -142,6 +152,44 @@ if env_bool("TRUST_X_FORWARDED_PROTO", False):
     # a client could claim HTTPS.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# --- Limits ---------------------------------------------------------------------------
+# The largest request body (bytes) accepted; a larger one is a 413 before it is read. A
+# full config with every chart written out is about 20 kB.
+REQUEST_MAX_BYTES = env_int("REQUEST_MAX_BYTES", 512 * 1024, minimum=1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BYTES
+# Rounds one job may ask for (the engine's own bound is 10^10). 10^9 rounds take about
+# two minutes for one player, within CELERY_TASK_SOFT_TIME_LIMIT for a full table.
+JOB_MAX_ROUNDS = env_int("JOB_MAX_ROUNDS", 1_000_000_000, minimum=1)
+# PENDING or RUNNING jobs one user may have; one more is a 429 naming this limit.
+JOB_MAX_ACTIVE_PER_USER = env_int("JOB_MAX_ACTIVE_PER_USER", 10, minimum=1)
+# Seconds an Idempotency-Key is remembered (at least a day, as clients expect).
+IDEMPOTENCY_KEY_TTL = env_int("IDEMPOTENCY_KEY_TTL", 86_400, minimum=86_400)
+
+# --- CORS -------------------------------------------------------------------------------
+# No CORS headers are sent: browsers on other origins cannot call the API. Clients are
+# scripts and user_terminal, which CORS does not concern.
+
+
+def _throttle_rate(name: str, default: str) -> str | None:
+    """A DRF rate ("30/minute"), or None for "none" (that throttle off)."""
+    rate = env_str(name, default)
+    if rate == "none":
+        return None
+    if not re.fullmatch(r"\d+/(s|sec|second|m|min|minute|h|hour|d|day)", rate):
+        raise ImproperlyConfigured(f"{name}={rate!r}: use <count>/<second|minute|hour|day> or none")
+    return rate
+
+
+# Requests per user (per client address for /api/token/ failures); over it a 429 with
+# Retry-After. Counted in the cache above.
+THROTTLE_RATES = {
+    "submit": _throttle_rate("THROTTLE_SUBMIT_RATE", "30/minute"),
+    "read": _throttle_rate("THROTTLE_READ_RATE", "1200/minute"),
+    # Wrong passwords from one address: checking one costs a PBKDF2 hash, so guessing
+    # must neither find passwords nor burn the web workers' CPU.
+    "token_failures": _throttle_rate("THROTTLE_TOKEN_FAILURE_RATE", "10/minute"),
+}
+
 # --- REST API -------------------------------------------------------------------------
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header is what makes DRF answer 401 (not 403)
@@ -154,9 +202,36 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": env_int("API_PAGE_SIZE", 20, minimum=1),
     "DEFAULT_RENDERER_CLASSES": [
-        "rest_framework.renderers.JSONRenderer",
+        "simulator.api.parsers.SafeJSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
+    # Every body the API takes is JSON (a config, a profile, the token's credentials).
+    "DEFAULT_PARSER_CLASSES": ["simulator.api.parsers.StrictJSONParser"],
+    # Reads by default; the submit endpoints count against the submit rate instead.
+    "DEFAULT_THROTTLE_CLASSES": ["simulator.api.throttles.ReadThrottle"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "simulator.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_RATES": THROTTLE_RATES,
+    # Proxies in front of the app that append to X-Forwarded-For (1 on Heroku). With 0
+    # the client address is the connection's: a client cannot pick its own by header.
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0, minimum=0),
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "JOST Cloud API",
+    "DESCRIPTION": (
+        "Blackjack simulations as a service. Every call but /api/token/ needs "
+        "`Authorization: Token <token>`. Errors are JSON: 400 "
+        '`{"detail", "errors": [{"path", "reason"}]}`, 401, 404 (another user\'s job or '
+        "profile), 413 (body over REQUEST_MAX_BYTES), 422 (an Idempotency-Key reused "
+        "with another request), 429 (throttled or over a quota, with Retry-After)."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 # --- Celery ---------------------------------------------------------------------------
@@ -264,6 +339,28 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": JOB_SWEEP_INTERVAL},
     }
 }
+
+# --- Cache (throttle counters) ----------------------------------------------------------
+# Throttles count in a cache every web process shares: Redis, at the broker's URL when the
+# broker is Redis (CACHE_URL names another). With neither, each process counts alone in
+# its own memory, which is only right for a single process on a laptop.
+CACHE_URL = env_str("CACHE_URL", "")
+if not CACHE_URL and urlsplit(CELERY_BROKER_URL).scheme in {"redis", "rediss"}:
+    CACHE_URL = CELERY_BROKER_URL
+if CACHE_URL:
+    if urlsplit(CACHE_URL).scheme not in {"redis", "rediss"}:
+        raise ImproperlyConfigured(f"CACHE_URL={CACHE_URL!r}: use a redis:// or rediss:// URL")
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "jost"),
+            # A Redis that is down must not hang every request behind a throttle check.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Logging: to stdout/stderr, where Procfile platforms collect it ---------------------
 LOGGING = {

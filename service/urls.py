@@ -11,3 +11,8 @@ urlpatterns = [
     path("dashboard/", include("simulator.dashboard.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# Under /api/ every error is JSON, including an unknown path and a body too big to read.
+handler400 = "simulator.api.errors.bad_request"
+handler404 = "simulator.api.errors.not_found"
+handler500 = "simulator.api.errors.server_error"

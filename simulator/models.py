@@ -24,9 +24,16 @@ class SimulationJob(models.Model):
     status = models.CharField(
         max_length=16, choices=JobStatus.choices, default=JobStatus.PENDING, db_index=True
     )
-    # The config exactly as the client sent it: what the engine runs and what a person
-    # reads back when a job fails.
+    # The config exactly as the client sent it: what a person reads back (the contract's
+    # "config"), names of profiles and all.
     request_data = models.JSONField()
+    # The same config with every profile name replaced by the data it named at submit
+    # (the caller's saved profile, or the shipped default): what the worker runs, so
+    # editing or deleting a profile later never changes a job. Null on rows older than
+    # profiles, which run request_data.
+    resolved_config = models.JSONField(null=True, blank=True)
+    # The name a person gives the job (the config's top-level "name"), for finding it.
+    name = models.CharField(max_length=100, blank=True, default="")
     result_data = models.JSONField(null=True, blank=True)
     error = models.TextField(blank=True, default="")
     # Progress while RUNNING: rounds simulated so far out of rounds asked.
@@ -57,3 +64,63 @@ class SimulationJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.id} ({self.status})"
+
+
+class ProfileType(models.TextChoices):
+    CASINO = "casino", "Casino"
+    PLAYER = "player", "Player"
+    PLAYING_STRATEGY = "playing_strategy", "Playing strategy"
+    BETTING_STRATEGY = "betting_strategy", "Betting strategy"
+    COUNTING_SYSTEM = "counting_system", "Counting system"
+
+
+class Profile(models.Model):
+    """A profile a user saved: a config names it like a shipped default, and the user's
+    own profile of that type and name wins over the default."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profiles"
+    )
+    profile_type = models.CharField(max_length=32, choices=ProfileType.choices)
+    name = models.CharField(max_length=100)
+    data = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["profile_type", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "profile_type", "name"], name="profile_unique_name_per_type"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.profile_type} {self.name}"
+
+
+class IdempotencyKey(models.Model):
+    """The first answer to a submit that carried an `Idempotency-Key`: a repeat of the
+    same key and body gets this answer again instead of a second job. The unique
+    constraint, not a read before the write, is what stops two concurrent repeats from
+    both creating a job."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="idempotency_keys"
+    )
+    key = models.CharField(max_length=255)
+    # sha256 of the endpoint and the canonical JSON of the body: the same key with a
+    # different request is refused (422), never answered with another request's job.
+    fingerprint = models.CharField(max_length=64)
+    job = models.ForeignKey(SimulationJob, on_delete=models.CASCADE, related_name="+")
+    response_status = models.PositiveSmallIntegerField()
+    response_body = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "key"], name="idempotency_key_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} -> {self.job_id}"

@@ -3,23 +3,69 @@ not found (a 404, never a 403 that would confirm it exists)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.db.models.fields.json import KT
 
-from simulator.models import SimulationJob
+import jost_engine
+from simulator import inputs
+from simulator.models import Profile, ProfileType, SimulationJob
 
 
-def jobs_for(user: AbstractBaseUser) -> QuerySet[SimulationJob]:
+def jobs_for(user: User) -> QuerySet[SimulationJob]:
     """The user's jobs, newest first."""
     return SimulationJob.objects.filter(owner=user).order_by("-created_at", "-id")
 
 
-def job_for(user: AbstractBaseUser, job_id: UUID) -> SimulationJob | None:
-    return jobs_for(user).filter(id=job_id).first()
+def job_for(user: User, job_id: UUID) -> SimulationJob | None:
+    # One row by primary key: no ORDER BY, no LIMIT to plan (the status poll's query).
+    try:
+        return SimulationJob.objects.get(owner=user, id=job_id)
+    except SimulationJob.DoesNotExist:
+        return None
+
+
+def job_list_for(
+    user: User,
+    *,
+    status: str | None = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+    name: str | None = None,
+) -> QuerySet[SimulationJob]:
+    """The user's jobs for the list, newest first, filtered. The big JSON columns (the
+    config, the results) are not read: the list shows neither, and a results document
+    can be megabytes. One query for the page, one for the count, whatever the size."""
+    jobs = jobs_for(user).defer("request_data", "resolved_config", "result_data")
+    if status:
+        jobs = jobs.filter(status=status)
+    if created_after is not None:
+        jobs = jobs.filter(created_at__gte=created_after)
+    if created_before is not None:
+        jobs = jobs.filter(created_at__lt=created_before)
+    if name:
+        jobs = jobs.filter(name__icontains=name)
+    return jobs
+
+
+def profiles_for(user: User, profile_type: str | None = None) -> QuerySet[Profile]:
+    """The user's saved profiles by type and name. Another user's are never included."""
+    profiles = Profile.objects.filter(owner=user).order_by("profile_type", "name", "id")
+    if profile_type:
+        profiles = profiles.filter(profile_type=profile_type)
+    return profiles
+
+
+def profile_for(user: User, profile_id: int) -> Profile | None:
+    if profile_id > inputs.MAX_INTEGER:
+        return None  # past any id, and past what the database's integer can compare
+    return Profile.objects.filter(owner=user, id=profile_id).first()
 
 
 # The job history reads these columns only: result_data can be megabytes per row (a hand
@@ -68,3 +114,62 @@ def job_owners() -> list[str]:
 def any_job(job_id: UUID) -> SimulationJob | None:
     """A job of anyone's, for staff on the dashboard."""
     return SimulationJob.objects.select_related("owner").filter(id=job_id).first()
+
+
+def engine_info() -> dict[str, Any]:
+    """What GET /api/engine/ answers: the engine's version, every casino rule with its
+    default and range, the counting systems and strategies shipped, the config's other
+    options, and the limits this server enforces, so a client can build its forms."""
+    from jost_engine import config as engine_config
+
+    defaults = jost_engine.defaults()
+    blank = jost_engine.config_to_dict(
+        jost_engine.normalize_config({"casino": {}, "num_rounds": 1, "players": [{}]})
+    )
+    ranges: dict[str, dict[str, Any]] = {
+        "deck_count": {"minimum": 0, "maximum": engine_config.MAX_DECKS, "note": "0: infinite"},
+        "allow_resplit_to_hands": {"minimum": 1, "maximum": engine_config.MAX_SPLIT_HANDS},
+        "reshuffle_penetration": {"minimum": 0, "maximum": 1, "exclusive_minimum": True},
+        "blackjack_payout": {"examples": ["3:2", "6:5", "1:1", 1.5]},
+        "double_down_restrictions": {"examples": [["any"], [9, 10, 11], ["10-11"]]},
+    }
+    rules = {
+        name: {"type": type(value).__name__, "default": value, **ranges.get(name, {})}
+        for name, value in blank["casino"].items()
+        if name != "name"
+    }
+    player = blank["players"][0]
+    return {
+        "version": jost_engine.__version__,
+        "profile_types": [choice for choice, _ in ProfileType.choices],
+        "rules": rules,
+        "counting_systems": {
+            name: {"tags": profile.get("tags"), "description": profile.get("description", "")}
+            for name, profile in defaults["counting_systems"].items()
+        },
+        "playing_strategies": ["auto", *defaults["playing_strategies"]],
+        "betting_strategies": list(defaults["betting_strategies"]),
+        "options": {
+            "num_rounds": {
+                "minimum": 1,
+                "maximum": min(engine_config.MAX_ROUNDS, settings.JOB_MAX_ROUNDS),
+            },
+            "seed": {"minimum": 0, "maximum": 2**63 - 1, "default": None},
+            "log_hands": {"default": False},
+            "players": {"minimum": 1, "maximum": engine_config.MAX_SEATS},
+            "bankroll": {"default": player["bankroll"]},
+            "min_bet": {"default": player["betting_strategy"]["min_bet"]},
+            "counting_strategy": {"default": player["counting_strategy"]["name"]},
+            "playing_strategy": {"default": "auto"},
+            "name": {"max_length": inputs.MAX_NAME_LENGTH},
+            "description": {"max_length": inputs.MAX_TEXT_LENGTH},
+        },
+        "limits": {
+            "JOB_MAX_ROUNDS": settings.JOB_MAX_ROUNDS,
+            "JOB_MAX_ACTIVE_PER_USER": settings.JOB_MAX_ACTIVE_PER_USER,
+            "REQUEST_MAX_BYTES": settings.REQUEST_MAX_BYTES,
+            "CONFIG_MAX_DEPTH": inputs.MAX_DEPTH,
+            "IDEMPOTENCY_KEY_TTL": settings.IDEMPOTENCY_KEY_TTL,
+            "THROTTLE_RATES": dict(settings.THROTTLE_RATES),
+        },
+    }

@@ -3,6 +3,8 @@ same message (a redelivery after a crash) cannot both move a job forward."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import math
 import secrets
@@ -16,36 +18,185 @@ from uuid import UUID
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
 from django.db.models import DurationField, F, Q, QuerySet, Value
 from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Now
+from django.utils import timezone
 
 import jost_engine
 from simulator import selectors
-from simulator.models import JobStatus, SimulationJob
+from simulator.inputs import json_problems
+from simulator.models import IdempotencyKey, JobStatus, SimulationJob
+from simulator.profiles import resolver_for
 
 logger = logging.getLogger(__name__)
 
 
-def submit_job(owner: AbstractBaseUser, config: Any) -> SimulationJob:
+class QuotaExceeded(Exception):
+    """The owner already has as many active (PENDING or RUNNING) jobs as
+    JOB_MAX_ACTIVE_PER_USER allows."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"You have {limit} active (PENDING or RUNNING) jobs, the most allowed "
+            f"(JOB_MAX_ACTIVE_PER_USER={limit}). Wait for one to finish, or cancel one."
+        )
+        self.limit = limit
+
+
+def validate_config(owner: User, config: Any) -> jost_engine.Config:
+    """The normalised config, with names resolved against `owner`'s saved profiles and
+    then the shipped defaults, or jost_engine.ConfigError naming every problem.
+
+    The service's own bounds come first (what can be stored and served back, the size of
+    a job), so the engine only ever sees values it can check.
+    """
+    problems = json_problems(config)
+    if isinstance(config, dict) and "name" in config and not isinstance(config["name"], str):
+        problems.append(("name", "not a string"))
+    if problems:
+        raise jost_engine.ConfigError(problems)
+    try:
+        normalized = jost_engine.normalize_config(config, resolve=resolver_for(owner))
+    except jost_engine.ConfigError:
+        raise
+    except (ArithmeticError, ValueError, TypeError, RecursionError) as exc:
+        # The boundary checks above should leave nothing for the engine to trip on; if
+        # something slips through, the client still gets a 400, and the log the details.
+        logger.exception("The engine could not validate a config")
+        raise jost_engine.ConfigError(
+            [("(config)", f"cannot be read ({type(exc).__name__}); check its numbers")]
+        ) from exc
+    if normalized.num_rounds > settings.JOB_MAX_ROUNDS:
+        raise jost_engine.ConfigError(
+            [
+                (
+                    "num_rounds",
+                    f"at most {settings.JOB_MAX_ROUNDS} rounds per job (JOB_MAX_ROUNDS), "
+                    f"got {normalized.num_rounds}",
+                )
+            ]
+        )
+    return normalized
+
+
+def submit_job(owner: User, config: Any) -> SimulationJob:
     """Validate `config`, store it as a PENDING job and queue it once the row is committed.
 
     Raises jost_engine.ConfigError (with every bad field) before anything is stored, so a
-    bad config never becomes a job.
+    bad config never becomes a job, and QuotaExceeded when the owner has too many
+    active jobs. The job keeps the config as sent and, to run, the config with every
+    profile resolved now: a profile edited later never changes it.
     """
-    normalized = jost_engine.normalize_config(config)
+    normalized = validate_config(owner, config)
+    resolved = json_safe(jost_engine.config_to_dict(normalized))
     with transaction.atomic():
+        # Submits of one user take turns (the lock on their user row), so two at once
+        # cannot both see room under the quota.
+        type(owner).objects.select_for_update().filter(pk=owner.pk).exists()
+        active = SimulationJob.objects.filter(
+            owner=owner, status__in=[JobStatus.PENDING, JobStatus.RUNNING]
+        ).count()
+        if active >= settings.JOB_MAX_ACTIVE_PER_USER:
+            raise QuotaExceeded(settings.JOB_MAX_ACTIVE_PER_USER)
         job = SimulationJob.objects.create(
             owner=owner,
             request_data=config,
+            resolved_config=resolved,
+            name=config.get("name", "").strip() if isinstance(config, dict) else "",
             rounds_total=int(normalized.num_rounds),
             seed=normalized.seed if normalized.seed is not None else secrets.randbits(63),
         )
         # A worker must never look for a row that is not committed yet.
         transaction.on_commit(lambda: enqueue_job(job.id))
     return job
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An HTTP answer to a submit: what an Idempotency-Key replays."""
+
+    status: int
+    body: dict[str, Any]
+    job: SimulationJob
+
+
+class IdempotencyKeyReused(Exception):
+    """The key was used before with a different request."""
+
+
+def request_fingerprint(endpoint: str, body: Any) -> str:
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(f"{endpoint}\n{canonical}".encode()).hexdigest()
+
+
+def _replay(owner: User, key: str, fingerprint: str) -> Answer | None:
+    cutoff = timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_KEY_TTL)
+    stored = IdempotencyKey.objects.filter(owner=owner, key=key).select_related("job").first()
+    if stored is None:
+        return None
+    if stored.created_at < cutoff:
+        # Expired: the key may name a new request now.
+        stored.delete()
+        return None
+    if stored.fingerprint != fingerprint:
+        raise IdempotencyKeyReused(
+            f"The Idempotency-Key {key!r} was already used with a different request "
+            f"(to another endpoint, or with another body) for job {stored.job_id}. Use a "
+            "new key for a new request."
+        )
+    return Answer(stored.response_status, stored.response_body, stored.job)
+
+
+def submit_job_once(
+    owner: User,
+    config: Any,
+    *,
+    key: str,
+    endpoint: str,
+    answer: Callable[[SimulationJob], tuple[int, dict[str, Any]]],
+) -> Answer:
+    """submit_job under an Idempotency-Key: the first request with the key creates the
+    job and stores `answer(job)`; every repeat with the same request gets that stored
+    answer (the same status and body) and no new job. A repeat with another request is
+    IdempotencyKeyReused. Keys are kept IDEMPOTENCY_KEY_TTL seconds (24 h by default)."""
+    problems = json_problems(config)
+    if problems:
+        # Not fingerprinted: a document too deep or too odd to canonicalise is refused.
+        raise jost_engine.ConfigError(problems)
+    fingerprint = request_fingerprint(endpoint, config)
+    found = _replay(owner, key, fingerprint)
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic():
+            job = submit_job(owner, config)
+            status_code, body = answer(job)
+            IdempotencyKey.objects.create(
+                owner=owner,
+                key=key,
+                fingerprint=fingerprint,
+                job=job,
+                response_status=status_code,
+                response_body=body,
+            )
+    except IntegrityError:
+        # A concurrent request with the same key committed first; this one's job was
+        # rolled back with the key (and its enqueue with it), so there is one job.
+        found = _replay(owner, key, fingerprint)
+        if found is None:
+            raise
+        return found
+    return Answer(status_code, body, job)
+
+
+def purge_idempotency_keys() -> int:
+    """Delete keys older than IDEMPOTENCY_KEY_TTL; the number deleted."""
+    cutoff = timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_KEY_TTL)
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
 
 
 def enqueue_job(job_id: UUID) -> bool:
@@ -202,7 +353,7 @@ class JobNotCancellable(Exception):
 
 
 def cancel_job(
-    user: AbstractBaseUser, job_id: UUID, *, any_owner: bool = False
+    user: User, job_id: UUID, *, any_owner: bool = False
 ) -> SimulationJob | None:
     """Cancel a PENDING or RUNNING job of `user`'s (of anyone's with `any_owner`, for staff
     on the dashboard); returns the job, or None when the user has no such job.
@@ -259,7 +410,9 @@ def run_job(job_id: UUID, soft_time_limit: float | None = None, worker: str = ""
         if fail_abandoned_jobs(job_id):
             return RunOutcome(JobStatus.FAILED)
         return _not_claimed(job_id)
-    job = SimulationJob.objects.only("request_data", "attempts", "seed").get(id=job_id)
+    job = SimulationJob.objects.only("request_data", "resolved_config", "attempts", "seed").get(
+        id=job_id
+    )
     if job.attempts > 1:
         logger.warning(
             "Job %s reclaimed (attempt %d): its previous worker stopped sending heartbeats",
@@ -268,7 +421,9 @@ def run_job(job_id: UUID, soft_time_limit: float | None = None, worker: str = ""
         )
     try:
         result = jost_engine.run_simulation_from_config(
-            job.request_data,
+            # The config as resolved at submit (rows older than profiles have none): the
+            # profiles it named may have changed since, the job must not.
+            job.resolved_config if job.resolved_config is not None else job.request_data,
             progress=_progress_reporter(job_id, claim),
             chunk=settings.JOB_CHUNK_ROUNDS,
             seed=job.seed,
@@ -464,3 +619,11 @@ def _redacted(url: str) -> str:
     from kombu.utils.url import maybe_sanitize_url
 
     return maybe_sanitize_url(url)
+
+
+def token_for(user: User) -> str:
+    """The user's API token, created on first use."""
+    from rest_framework.authtoken.models import Token
+
+    token, _ = Token.objects.get_or_create(user=user)
+    return token.key

@@ -5,7 +5,8 @@ from typing import Any
 from rest_framework import serializers
 
 import jost_engine
-from simulator.models import JobStatus, SimulationJob
+from simulator.inputs import servable
+from simulator.models import JobStatus, Profile, ProfileType, SimulationJob
 
 
 def progress_of(job: SimulationJob) -> dict[str, Any]:
@@ -67,8 +68,9 @@ class JobResultSerializer(serializers.Serializer):
         return {
             "job_id": str(job.id),
             "status": job.status,
-            "results": results,
-            "error": job.error or None,
+            # servable: a row stored before the input checks must still be readable.
+            "results": servable(results),
+            "error": servable(job.error) or None,
         }
 
 
@@ -80,6 +82,7 @@ class JobListSerializer(serializers.ModelSerializer):
         model = SimulationJob
         fields = [
             "job_id",
+            "name",
             "status",
             "progress",
             "error",
@@ -91,13 +94,68 @@ class JobListSerializer(serializers.ModelSerializer):
     def get_progress(self, job: SimulationJob) -> dict[str, Any]:
         return progress_of(job)
 
+    def to_representation(self, instance: SimulationJob) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        data["error"] = servable(data["error"]) or None
+        return data
+
 
 class JobDetailSerializer(JobListSerializer):
     results = serializers.SerializerMethodField()
-    config = serializers.JSONField(source="request_data", read_only=True)
+    config = serializers.SerializerMethodField()
 
     class Meta(JobListSerializer.Meta):
         fields = [*JobListSerializer.Meta.fields, "seed", "attempts", "config", "results"]
 
+    def get_config(self, job: SimulationJob) -> Any:
+        # The config as the client sent it (the contract); what ran is in results.config.
+        return servable(job.request_data)
+
     def get_results(self, job: SimulationJob) -> Any:
-        return job.result_data if job.status == JobStatus.COMPLETE else None
+        return servable(job.result_data) if job.status == JobStatus.COMPLETE else None
+
+
+class ProfileSerializer(serializers.ModelSerializer):
+    """A saved profile. Writes go through simulator.profiles, which checks `data` with the
+    engine's normaliser; this serializer only reads and describes the fields."""
+
+    profile_type = serializers.ChoiceField(choices=ProfileType.choices)
+    # A field named like Serializer.data (the contract's name): DRF declares fields by
+    # metaclass, the stubs see an attribute.
+    data = serializers.JSONField(  # type: ignore[assignment]
+        help_text=(
+            "The profile, in any dialect the engine reads for its type (see "
+            "/api/defaults/ for examples); it may name a parent profile."
+        )
+    )
+
+    class Meta:
+        model = Profile
+        fields = ["id", "profile_type", "name", "data", "created_at", "updated_at"]
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+    def to_representation(self, instance: Profile) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        data["data"] = servable(data["data"])
+        return data
+
+
+class JobFilterSerializer(serializers.Serializer):
+    """The query of GET /api/jobs/: every filter optional, all of them applied together."""
+
+    status = serializers.ChoiceField(choices=JobStatus.choices, required=False)
+    created_after = serializers.DateTimeField(
+        required=False, help_text="Jobs created at or after this time (ISO 8601)."
+    )
+    created_before = serializers.DateTimeField(
+        required=False, help_text="Jobs created before this time (ISO 8601)."
+    )
+    name = serializers.CharField(
+        required=False,
+        max_length=100,
+        help_text="Jobs whose name (the config's top-level `name`) contains this, any case.",
+    )
+
+
+class ProfileFilterSerializer(serializers.Serializer):
+    profile_type = serializers.ChoiceField(choices=ProfileType.choices, required=False)

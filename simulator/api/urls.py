@@ -1,12 +1,30 @@
 from django.urls import path
-from rest_framework.authtoken.views import ObtainAuthToken
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from simulator.api import views
 
 urlpatterns = [
-    path("token/", ObtainAuthToken.as_view(), name="api-token"),
+    path("token/", views.TokenView.as_view(), name="api-token"),
     path("submit/", views.SubmitView.as_view(), name="api-submit"),
     path("defaults/", views.DefaultsView.as_view(), name="api-defaults"),
+    path("engine/", views.EngineView.as_view(), name="api-engine"),
+    path("profiles/", views.ProfileListView.as_view(), name="api-profiles"),
+    path(
+        "profiles/<int:profile_id>/", views.ProfileDetailView.as_view(), name="api-profile-detail"
+    ),
+    # The schema and its docs are public: they say nothing a client may not know.
+    path(
+        "schema/",
+        SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]),
+        name="api-schema",
+    ),
+    path(
+        "docs/",
+        SpectacularSwaggerView.as_view(
+            url_name="api-schema", authentication_classes=[], permission_classes=[]
+        ),
+        name="api-docs",
+    ),
     path("status/<uuid:job_id>/", views.StatusView.as_view(), name="api-status"),
     path("results/<uuid:job_id>/", views.ResultsView.as_view(), name="api-results"),
     path("jobs/", views.JobListView.as_view(), name="api-jobs"),

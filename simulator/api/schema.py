@@ -1,0 +1,241 @@
+"""What the OpenAPI schema (/api/schema/) says about bodies the views build by hand: the
+config, the answers and every error body, with examples. These serializers describe; they
+validate nothing (the engine validates a config, simulator.inputs what can be stored)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
+from rest_framework import serializers
+
+from simulator.models import JobStatus
+
+# --- The config ---------------------------------------------------------------------------
+
+# The simulation config as an object: the fields every dialect shares, each profile either
+# a name (the caller's saved profile first, then a shipped default) or an object. The
+# engine accepts more (aliases, JOST's older dialects; docs/CONFIG.md lists them all), so
+# other fields are allowed and checked by the engine, not by the schema.
+PROFILE_REF: dict[str, Any] = {
+    "oneOf": [
+        {"type": "string", "maxLength": 100, "description": "a saved or shipped profile name"},
+        {"type": "object", "additionalProperties": True, "description": "the profile inline"},
+    ]
+}
+CONFIG_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": (
+        "A simulation config in the engine's JOST format (docs/CONFIG.md). A profile is a "
+        "name or an object; names resolve against the caller's saved profiles "
+        "(/api/profiles/), then the shipped defaults (/api/defaults/)."
+    ),
+    "properties": {
+        "name": {
+            "type": "string",
+            "maxLength": 100,
+            "description": "The job's name, for finding it (GET /api/jobs/?name=).",
+        },
+        "description": {"type": "string", "maxLength": 2000},
+        "casino": PROFILE_REF,
+        "num_rounds": {
+            "type": "integer",
+            "minimum": 1,
+            "description": "Rounds to play; at most JOB_MAX_ROUNDS (see /api/engine/).",
+        },
+        "seed": {
+            "type": ["integer", "null"],
+            "minimum": 0,
+            "maximum": 2**63 - 1,
+            "description": "The same seed plays the same rounds; null draws one at submit.",
+        },
+        "log_hands": {"type": "boolean", "description": "Keep a hand history in the results."},
+        "players": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 7,
+            "items": {
+                "type": "object",
+                "additionalProperties": True,
+                "properties": {
+                    "profile": {"type": "string", "description": "a player profile name"},
+                    "name": {"type": "string", "maxLength": 100},
+                    "bankroll": {"type": "number"},
+                    "playing_strategy": PROFILE_REF,
+                    "betting_strategy": PROFILE_REF,
+                    "counting_strategy": PROFILE_REF,
+                },
+            },
+        },
+    },
+    "required": ["casino", "num_rounds"],
+    "additionalProperties": True,
+}
+
+CONFIG_EXAMPLE = {
+    "name": "six decks, hi-lo ramp",
+    "casino": "master_casino",
+    "num_rounds": 100000,
+    "seed": 42,
+    "players": [
+        {
+            "profile": "master_player",
+            "playing_strategy": "auto",
+            "betting_strategy": "master_betting_strategy",
+        }
+    ],
+}
+CONFIG_EXAMPLES = [OpenApiExample("The master simulation", value=CONFIG_EXAMPLE)]
+
+
+# --- Bodies -------------------------------------------------------------------------------
+
+
+class ProblemSerializer(serializers.Serializer):
+    path = serializers.CharField(help_text='JSON path of the bad field, e.g. "players[0].bankroll"')
+    reason = serializers.CharField()
+
+
+class InvalidSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    # A field named like Serializer.errors: DRF declares fields by metaclass, the stubs
+    # see an attribute.
+    errors = ProblemSerializer(many=True)  # type: ignore[assignment]
+
+
+class DetailSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class AcceptedSerializer(serializers.Serializer):
+    message = serializers.CharField()
+    job_id = serializers.UUIDField()
+
+
+class ProgressSerializer(serializers.Serializer):
+    rounds_done = serializers.IntegerField()
+    rounds_total = serializers.IntegerField()
+    fraction = serializers.FloatField()
+    rate = serializers.FloatField(allow_null=True, help_text="rounds a second so far")
+    eta_seconds = serializers.FloatField(allow_null=True)
+
+
+class StatusSerializer(serializers.Serializer):
+    job_id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=JobStatus.choices)
+    progress = ProgressSerializer()
+    error = serializers.CharField(allow_null=True)
+
+
+class ResultSerializer(serializers.Serializer):
+    job_id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=JobStatus.choices)
+    results = serializers.DictField(
+        allow_null=True, help_text="The results document (docs/RESULTS.md); null until COMPLETE"
+    )
+    error = serializers.CharField(allow_null=True)
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField()
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()
+
+
+class EngineSerializer(serializers.Serializer):
+    version = serializers.CharField()
+    profile_types = serializers.ListField(child=serializers.CharField())
+    rules = serializers.DictField(help_text="Every casino rule: its type, default and range")
+    counting_systems = serializers.DictField(help_text="Shipped counting systems and their tags")
+    playing_strategies = serializers.ListField(child=serializers.CharField())
+    betting_strategies = serializers.ListField(child=serializers.CharField())
+    options = serializers.DictField(help_text="Config fields beside the profiles")
+    limits = serializers.DictField(help_text="Limits in force on this server")
+
+
+# --- Responses ----------------------------------------------------------------------------
+
+RETRY_AFTER = OpenApiParameter(
+    "Retry-After", int, OpenApiParameter.HEADER, response=True, description="seconds to wait"
+)
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "Any string up to 255 printable ASCII characters. A repeat with the same key and "
+        "body answers the first job's status and body again (no second job), for at least "
+        "24 h; the same key with another body is a 422."
+    ),
+)
+
+UNAUTHORIZED = OpenApiResponse(
+    DetailSerializer,
+    description="No valid token",
+    examples=[
+        OpenApiExample(
+            "No token", value={"detail": "Authentication credentials were not provided."}
+        )
+    ],
+)
+NOT_FOUND = OpenApiResponse(
+    DetailSerializer,
+    description="No such id among the caller's own (another user's is a 404 too)",
+    examples=[OpenApiExample("Not found", value={"detail": "Not found."})],
+)
+THROTTLED = OpenApiResponse(
+    DetailSerializer,
+    description="Too many requests, or over a quota; the Retry-After header says when to retry",
+    examples=[
+        OpenApiExample(
+            "Throttled",
+            value={"detail": "Request was throttled. Expected available in 12 seconds."},
+        )
+    ],
+)
+TOO_LARGE = OpenApiResponse(
+    DetailSerializer,
+    description="The body is larger than REQUEST_MAX_BYTES; nothing was read or stored",
+    examples=[
+        OpenApiExample(
+            "Too large",
+            value={
+                "detail": "The request body is 3000000 bytes; the most accepted is "
+                "524288 (REQUEST_MAX_BYTES).",
+                "limit": 524288,
+            },
+        )
+    ],
+)
+INVALID = OpenApiResponse(
+    InvalidSerializer,
+    description="The body is invalid: every bad field with its path and why",
+    examples=[
+        OpenApiExample(
+            "A bad field",
+            value={
+                "detail": "The simulation config is invalid.",
+                "errors": [{"path": "num_rounds", "reason": "not a whole number"}],
+            },
+        )
+    ],
+)
+KEY_REUSED = OpenApiResponse(
+    DetailSerializer,
+    description="The Idempotency-Key was used before with a different request",
+    examples=[
+        OpenApiExample(
+            "Reused key",
+            value={
+                "detail": "The Idempotency-Key 'k1' was already used with a different "
+                "request (to another endpoint, or with another body) for job "
+                "3f1e...; use a new key for a new request."
+            },
+        )
+    ],
+)
+COMMON = {401: UNAUTHORIZED, 413: TOO_LARGE, 429: THROTTLED}
