@@ -65,6 +65,14 @@ def without_timing() -> Callable[[dict[str, Any]], dict[str, Any]]:
     return strip
 
 
+@pytest.fixture(autouse=True)
+def _fresh_throttles():
+    """Every test starts with no request counted against any throttle."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 def _make_user(django_user_model, name: str):
     return django_user_model.objects.create_user(
         username=name, email=f"{name}@example.com", password=f"{name}-password-123"
