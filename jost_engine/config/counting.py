@@ -64,7 +64,7 @@ def counting_from(raw: Any, path: str, ctx: Context) -> CountingSystem:
     """A counting system by name ("hilo", "Hi-Lo", "ko", ...) or `{"name", "tags"}`.
 
     Half-point tags (Wong Halves) are stored doubled with `tag_scale` 0.5; tags in other
-    fractions are refused, since the kernel keeps the running count as an integer.
+    fractions (no published system uses them) are refused rather than stored inexactly.
     """
     placeholder = CountingSystem(name="invalid", tags=(0,) * len(TAG_RANKS))
     flat = ctx.flatten("counting_system", raw, path)

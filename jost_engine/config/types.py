@@ -97,8 +97,9 @@ class CountingSystem:
 
     name: str
     tags: tuple[int, ...]
-    # The count a tag adds is tags[i] * tag_scale. Systems with half-point tags (Wong
-    # Halves) store doubled integer tags and tag_scale 0.5, so the kernel sums integers.
+    # The count a tag adds is tags[i] * tag_scale: the kernel sums these products as
+    # floats. Systems with half-point tags (Wong Halves) are stored as doubled whole tags
+    # with tag_scale 0.5, so a config written back (config_to_dict) reads the same.
     tag_scale: float = 1.0
 
 
