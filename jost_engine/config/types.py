@@ -63,7 +63,7 @@ class PlayingStrategy:
 
     Cells are canonical ACTIONS, keyed as charts are written:
     hard[str(total)][up], soft[str(total)][up], pairs["8,8"][up], with up in UP_CARDS.
-    With `auto` the three grids are empty and strategy.py computes them.
+    With `auto` the three grids are empty and jost_engine.strategy resolves them.
     """
 
     name: str
