@@ -5,43 +5,24 @@ alice owns jobs, bob is another ordinary user, charlie must never see alice's jo
 
 from __future__ import annotations
 
-import copy
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
-MASTER_SIMULATION = (
-    REPO / "jost_engine" / "data" / "defaults" / "simulations" / "master_simulation.json"
-)
+from tests.helpers import load_master_config
 
-# The config DESIGN.md gives, used when the engine does not ship its master simulation.
-DESIGN_CONFIG: dict[str, Any] = {
-    "casino": "master_casino",
-    "num_rounds": 1000,
-    "seed": 42,
-    "players": [
-        {
-            "profile": "master_player",
-            "playing_strategy": "auto",
-            "betting_strategy": "master_betting_strategy",
-        }
-    ],
-}
+INTEGRATION = Path(__file__).resolve().parent / "integration"
 
 
-def load_master_config(num_rounds: int) -> dict[str, Any]:
-    """The master simulation the engine ships, shortened to `num_rounds` for speed."""
-    if MASTER_SIMULATION.exists():
-        config = json.loads(MASTER_SIMULATION.read_text())
-    else:
-        config = copy.deepcopy(DESIGN_CONFIG)
-    config["num_rounds"] = num_rounds
-    config["seed"] = 42
-    return config
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # The marker follows the folder, so `-m "not integration"` leaves out every test under
+    # tests/integration/ without each file having to say so. A test elsewhere that starts
+    # a service (tests/ops/test_start_dev.py) carries the marker itself.
+    for item in items:
+        if item.path.is_relative_to(INTEGRATION):
+            item.add_marker(pytest.mark.integration)
 
 
 @pytest.fixture

@@ -11,72 +11,21 @@ process group at the end, before pytest-django drops the database (the fixtures 
 
 from __future__ import annotations
 
-import json
-import math
 import os
 import shutil
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-from urllib.parse import quote
 
 import pytest
-from django.conf import settings
 
+from tests.integration.helpers import live_database_url, procfile_command, start_web
 from tests.integration.processes import (
-    REPO,
     VENV_BIN,
     free_port,
     start_process,
     stop_process,
     wait_until,
 )
-
-
-def procfile_command(kind: str) -> str:
-    for line in (REPO / "Procfile").read_text().splitlines():
-        name, _, command = line.partition(":")
-        if name.strip() == kind:
-            return command.strip()
-    raise AssertionError(f"Procfile has no {kind}: line")
-
-
-def live_database_url() -> str:
-    db = settings.DATABASES["default"]
-    if db["ENGINE"] != "django.db.backends.postgresql":
-        pytest.skip(
-            "the integration tests share the test database with real processes: "
-            "run them on PostgreSQL (DATABASE_URL=postgres://..., as scripts/test.sh does)"
-        )
-    auth = quote(db.get("USER") or "")
-    if db.get("PASSWORD"):
-        auth += ":" + quote(db["PASSWORD"])
-    host = db.get("HOST") or "127.0.0.1"
-    port = db.get("PORT") or 5432
-    return f"postgres://{auth}@{host}:{port}/{db['NAME']}"
-
-
-def http(
-    method: str, url: str, body: Any = None, token: str | None = None, timeout: float = 10
-) -> tuple[int, Any]:
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method)
-    request.add_header("Accept", "application/json")
-    if data is not None:
-        request.add_header("Content-Type", "application/json")
-    if token:
-        request.add_header("Authorization", f"Token {token}")
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        payload = error.read()
-        try:
-            return error.code, json.loads(payload)
-        except ValueError:
-            return error.code, payload.decode(errors="replace")
 
 
 @pytest.fixture(scope="session")
@@ -167,26 +116,10 @@ def celery_worker(service_env, logs_dir) -> Iterator[Path]:
         stop_process(proc)
 
 
-def _start_web(env: dict[str, str], log: Path) -> tuple[Any, str]:
-    port = free_port()
-    proc = start_process(procfile_command("web"), env={**env, "PORT": str(port)}, log=log)
-    base = f"http://127.0.0.1:{port}"
-
-    def answers() -> bool:
-        assert proc.poll() is None, f"gunicorn exited:\n{log.read_text()[-3000:]}"
-        try:
-            return http("GET", f"{base}/healthz", timeout=5)[0] in (200, 503)
-        except OSError:
-            return False
-
-    wait_until(answers, 60, "gunicorn to answer /healthz")
-    return proc, base
-
-
 @pytest.fixture(scope="session")
 def web(service_env, logs_dir) -> Iterator[str]:
     """Gunicorn started from the Procfile's `web` line with PORT set; yields its base URL."""
-    proc, base = _start_web(service_env, logs_dir / "web.log")
+    proc, base = start_web(service_env, logs_dir / "web.log")
     try:
         yield base
     finally:
@@ -201,7 +134,7 @@ def web_with_broker_down(service_env, logs_dir) -> Iterator[str]:
         "CELERY_BROKER_URL": f"redis://127.0.0.1:{free_port()}/0",
         "BROKER_CHECK_TIMEOUT": "1",
     }
-    proc, base = _start_web(env, logs_dir / "web-broker-down.log")
+    proc, base = start_web(env, logs_dir / "web-broker-down.log")
     try:
         yield base
     finally:
@@ -212,7 +145,7 @@ def web_with_broker_down(service_env, logs_dir) -> Iterator[str]:
 def web_with_database_down(service_env, logs_dir) -> Iterator[str]:
     """The same web process, but its database is a port where nothing listens."""
     env = {**service_env, "DATABASE_URL": f"postgres://nobody@127.0.0.1:{free_port()}/none"}
-    proc, base = _start_web(env, logs_dir / "web-database-down.log")
+    proc, base = start_web(env, logs_dir / "web-database-down.log")
     try:
         yield base
     finally:
@@ -225,17 +158,3 @@ def alice_token(transactional_db, django_user_model) -> str:
 
     alice = django_user_model.objects.create_user(username="alice", password="alice-password-123")
     return Token.objects.create(user=alice).key
-
-
-def assert_consistent_results(results: dict[str, Any], rounds: int) -> None:
-    """What every COMPLETE job's result must satisfy: each round asked was played, and each
-    player's net is the difference of the bankrolls."""
-    assert results["rounds_played"] == results["rounds_asked"] == rounds
-    assert results["players"]
-    for player in results["players"]:
-        assert math.isclose(
-            player["net_gain_loss"],
-            player["final_bankroll"] - player["initial_bankroll"],
-            abs_tol=1e-6,
-        ), player
-        assert player["total_wagered"] > 0

@@ -16,8 +16,13 @@ from pathlib import Path
 import pytest
 
 from simulator.models import JobStatus, SimulationJob
-from tests.conftest import load_master_config
-from tests.integration.conftest import _start_web, assert_consistent_results, http, procfile_command
+from tests.helpers import load_master_config
+from tests.integration.helpers import (
+    assert_consistent_results,
+    http,
+    procfile_command,
+    start_web,
+)
 from tests.integration.processes import start_process, stop_process, wait_until
 
 pytestmark = pytest.mark.integration
@@ -64,7 +69,7 @@ def recovery_worker(recovery_env, logs_dir) -> Iterator[tuple[object, Path]]:
 
 @pytest.fixture(scope="module")
 def recovery_web(recovery_env, logs_dir) -> Iterator[str]:
-    proc, base = _start_web(recovery_env, logs_dir / "recovery-web.log")
+    proc, base = start_web(recovery_env, logs_dir / "recovery-web.log")
     try:
         yield base
     finally:

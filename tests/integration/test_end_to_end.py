@@ -10,8 +10,8 @@ from kombu import Connection
 
 from simulator.models import JobStatus, SimulationJob
 from simulator.tasks import run_simulation_job
-from tests.conftest import load_master_config
-from tests.integration.conftest import assert_consistent_results, http
+from tests.helpers import load_master_config
+from tests.integration.helpers import assert_consistent_results, http
 from tests.integration.processes import wait_until
 
 pytestmark = pytest.mark.integration

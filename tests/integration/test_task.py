@@ -10,7 +10,7 @@ from celery.exceptions import Retry
 from simulator import services
 from simulator.models import JobStatus, SimulationJob
 from simulator.tasks import run_simulation_job
-from tests.integration.conftest import assert_consistent_results
+from tests.integration.helpers import assert_consistent_results
 
 
 @pytest.fixture

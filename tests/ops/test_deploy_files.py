@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import runpy
 import shutil
 import subprocess
@@ -24,10 +25,13 @@ class TestProcfile:
         worker = _procfile()["worker"]
         assert worker.startswith("REMAP_SIGTERM=SIGQUIT celery -A service worker")
 
-    def test_beat_is_celery_beat_and_the_file_says_to_run_exactly_one(self):
+    def test_beat_is_its_own_process_type_and_no_worker_embeds_one(self):
+        # The sweep must be sent by one scheduler, whatever the number of workers: beat runs
+        # as a process type of its own, never as `worker -B` (every scaled worker would then
+        # be a scheduler too).
         assert _procfile()["beat"] == "celery -A service beat --loglevel=info"
-        text = (REPO / "Procfile").read_text()
-        assert "Exactly one beat process must run" in text
+        worker = _procfile()["worker"].split()
+        assert "-B" not in worker and "--beat" not in worker
 
     def test_release_migrates(self):
         assert _procfile()["release"] == "python manage.py migrate --noinput"
@@ -66,5 +70,16 @@ class TestDevNix:
 
 class TestCi:
     def test_ci_runs_the_readmes_test_command(self):
-        assert "scripts/test.sh" in (REPO / ".ci" / "run").read_text()
-        assert "./scripts/test.sh" in (REPO / "README.md").read_text()
+        # The README's "Test it" block holds one command; CI must run that very script.
+        readme = (REPO / "README.md").read_text()
+        block = readme.split("Test it", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+        command = block.strip().splitlines()[0].split()[0]
+        script = (REPO / command).resolve()
+        assert script.is_file() and os.access(script, os.X_OK), command
+        ci = (REPO / ".ci" / "run").read_text()
+        assert any(
+            (REPO / word).resolve() == script
+            for line in ci.splitlines()
+            if not line.lstrip().startswith("#")
+            for word in line.split()
+        ), f".ci/run does not run {command}"
