@@ -2,13 +2,19 @@
 # Run the whole test suite (tests/: engine, API, integration with a real Celery worker and
 # Gunicorn, ops) on PostgreSQL and Redis, setting up what is missing first:
 #   - .venv with the pinned requirements-dev.txt;
+#   - lint (ruff check), format (ruff format --check) and types (mypy) first: any finding
+#     stops the run before a test starts;
+#   - the committed HEAD cloned alone into an empty folder, its suite collected there: a
+#     test that needs a file outside the repository fails here, not on a newcomer's clone;
 #   - redis-server, PostgreSQL and nix-instantiate installed with apt-get when absent and
 #     this runs as root (CI); otherwise the tests needing them skip and say why;
 #   - PostgreSQL, Redis and RabbitMQ started when they do not answer.
-# Extra arguments go to pytest (./scripts/test.sh tests/api -x). Exits non-zero on failure.
+# Extra arguments go to pytest (./scripts/test.sh tests/api -x; the inner loop:
+# ./scripts/test.sh -m "not integration"). Exits non-zero on failure.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT=$PWD
 PY=.venv/bin/python
 PG_PORT=${PG_PORT:-5432}
 TEST_DATABASE_NAME=${TEST_DATABASE_NAME:-jost}
@@ -24,6 +30,28 @@ if [ ! -x "$PY" ]; then
     "$BASE_PY" -m venv .venv
 fi
 "$PY" -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+
+# --- Lint, format and types: the same checks as .pre-commit-config.yaml -------------------
+say "ruff check, ruff format --check, mypy"
+.venv/bin/ruff check --quiet .
+.venv/bin/ruff format --check --quiet .
+.venv/bin/mypy
+
+# --- The repository alone collects ----------------------------------------------------------
+# A clone of the committed HEAD in an empty folder (nothing beside it, as a newcomer has it)
+# must collect every test without an error; it reuses this .venv, whose site-packages hold
+# no path into this checkout.
+if git rev-parse --verify -q HEAD >/dev/null 2>&1; then
+    alone=$(mktemp -d)
+    trap 'rm -rf "$alone"' EXIT
+    git clone -q --no-hardlinks "$PWD" "$alone/jost"
+    say "collecting the suite in a lone clone of $(git rev-parse --short HEAD)"
+    (cd "$alone/jost" && "$ROOT/$PY" -m pytest -p no:cacheprovider --collect-only -q) \
+        >"$alone/collect.log" 2>&1 ||
+        { tail -n 30 "$alone/collect.log"; say "collection failed in a clone of the repository alone"; exit 1; }
+    rm -rf "$alone"
+    trap - EXIT
+fi
 
 # --- System packages (only as root with apt-get: CI and fresh machines) -------------------
 missing=()
