@@ -51,7 +51,7 @@ def check_broker() -> str | None:
 def healthz(request: HttpRequest) -> JsonResponse:
     problems = {"database": check_database(), "broker": check_broker()}
     down = [name for name, problem in problems.items() if problem]
-    body = {
+    body: dict[str, object] = {
         "status": "down" if down else "ok",
         "checks": {name: problem or "ok" for name, problem in problems.items()},
     }

@@ -8,7 +8,7 @@ import os
 import socket
 from uuid import UUID
 
-from celery import shared_task
+from celery import Task, shared_task
 from celery.exceptions import MaxRetriesExceededError
 from django.conf import settings
 
@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 
 
 @shared_task(bind=True, name="simulator.run_simulation_job")
-def run_simulation_job(self, job_id: str) -> str:
+def run_simulation_job(self: Task, job_id: str) -> str:
     # The limits travel in the message (set by the sender from its settings), so the
     # request, not this worker's settings, says which one applies.
     timelimit = getattr(self.request, "timelimit", None) or (None, None)

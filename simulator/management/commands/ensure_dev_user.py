@@ -7,14 +7,14 @@ one is given, and prints its API token alone on stdout. Running it again changes
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 from rest_framework.authtoken.models import Token
 
 
 class Command(BaseCommand):
     help = "Create the development user if missing and print its API token."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--username", default="dev")
         parser.add_argument(
             "--password",
@@ -22,7 +22,7 @@ class Command(BaseCommand):
             help="set this password (default: leave it, or unusable if new)",
         )
 
-    def handle(self, *args, username: str, password: str | None, **options) -> None:
+    def handle(self, *args: object, username: str, password: str | None, **options: object) -> None:
         User = get_user_model()
         user, created = User.objects.get_or_create(
             username=username, defaults={"is_staff": True, "is_superuser": True}

@@ -17,7 +17,7 @@ from simulator import services
 class Command(BaseCommand):
     help = "Re-enqueue jobs that lost their message (PENDING) or their worker (stale RUNNING)."
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: object, **options: object) -> None:
         sent = services.sweep_jobs()
         for kind, label in (("pending", "PENDING"), ("stale", "stale RUNNING")):
             for job_id in sent[kind]:
