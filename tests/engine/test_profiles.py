@@ -140,6 +140,17 @@ class TestShippedRules:
     def test_the_infinite_deck_casino_has_an_infinite_shoe(self):
         assert run_with(casino="infinite_deck_s17_das").rules.decks == 0
 
+    def test_the_infinite_deck_casino_states_its_own_exact_house_edge(self):
+        # It splits to 4 hands: 0.5117%. The published 0.5094% is the unlimited-resplit
+        # game (tests/engine/test_exact.py), which the description must not claim.
+        from jost_engine.exact import infinite_deck_ev
+
+        rules = run_with(casino="infinite_deck_s17_das").rules
+        assert rules.max_split_hands == 4
+        assert infinite_deck_ev(rules) == pytest.approx(-0.005117, abs=5e-7)
+        description = profiles.default_profile("casino", "infinite_deck_s17_das")["description"]
+        assert "0.5117%" in description
+
 
 class TestDefaultResolver:
     def test_an_unknown_name_resolves_to_none(self):
