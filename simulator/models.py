@@ -114,7 +114,8 @@ class IdempotencyKey(models.Model):
     fingerprint = models.CharField(max_length=64)
     job = models.ForeignKey(SimulationJob, on_delete=models.CASCADE, related_name="+")
     response_status = models.PositiveSmallIntegerField()
-    response_body = models.JSONField()
+    # Text, not jsonb (which reorders keys): the repeat gets the very same bytes.
+    response_body = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

@@ -147,7 +147,7 @@ def _replay(owner: User, key: str, fingerprint: str) -> Answer | None:
             f"(to another endpoint, or with another body) for job {stored.job_id}. Use a "
             "new key for a new request."
         )
-    return Answer(stored.response_status, stored.response_body, stored.job)
+    return Answer(stored.response_status, json.loads(stored.response_body), stored.job)
 
 
 def submit_job_once(
@@ -180,7 +180,7 @@ def submit_job_once(
                 fingerprint=fingerprint,
                 job=job,
                 response_status=status_code,
-                response_body=body,
+                response_body=json.dumps(body),
             )
     except IntegrityError:
         # A concurrent request with the same key committed first; this one's job was

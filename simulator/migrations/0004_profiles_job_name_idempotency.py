@@ -30,7 +30,7 @@ class Migration(migrations.Migration):
                 ('key', models.CharField(max_length=255)),
                 ('fingerprint', models.CharField(max_length=64)),
                 ('response_status', models.PositiveSmallIntegerField()),
-                ('response_body', models.JSONField()),
+                ('response_body', models.TextField()),
                 ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
                 ('job', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='simulator.simulationjob')),
                 ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='idempotency_keys', to=settings.AUTH_USER_MODEL)),
