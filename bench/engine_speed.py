@@ -15,6 +15,9 @@ process, interleaved with the kernel repeat by repeat; the ratio is the median o
 paired ratios, so both sides of each ratio saw the same machine load.
 It also times the general loop (several players or spots, hand log, insurance) on the same
 game, and the one-spot loop with a Hi-Lo bet ramp, 3 repeats of half the rounds each.
+It also times what bankroll_path costs: run_simulation_from_config (which ends kernel
+calls on the path's up to 1,000 rounds) against the same session played in plain chunks
+(`--bankroll-path-only` runs just that).
 Results go in the "## Engine" section of docs/BENCHMARKS.md.
 """
 
@@ -155,6 +158,35 @@ def other_loops(rounds: int, repeats: int) -> dict[str, float]:
     return out
 
 
+def bankroll_path_cost(rounds: int, repeats: int) -> dict[str, list[float]]:
+    """Rounds/s of the loop run_simulation_from_config ran before bankroll_path (the
+    session played in CHUNK_ROUNDS calls, nothing read between them) and of
+    run_simulation_from_config itself (its `play_seconds`, which holds the up to 1,000
+    extra kernel calls that end on the path's rounds and the reads there), interleaved
+    repeat by repeat on the same config and seeds."""
+    from jost_engine.simulate import CHUNK_ROUNDS, run_simulation_from_config
+
+    config = normalize_config(CONFIG)
+    new_session(config, 0).play(10_000)  # compile or load the cache, outside the timing
+    out: dict[str, list[float]] = {"chunks_only": [], "with_path": []}
+    for r in range(repeats):
+        session = new_session(config, r + 1)
+
+        def chunks(session=session) -> None:
+            done = 0
+            while done < rounds:
+                step = min(CHUNK_ROUNDS, rounds - done)
+                session.play(step)
+                done += step
+
+        wall, _ = timed(chunks)
+        out["chunks_only"].append(rounds / wall)
+        document = run_simulation_from_config(config, rounds=rounds, seed=r + 1)
+        assert len(document["players"][0]["bankroll_path"]) == min(rounds + 1, 1000)
+        out["with_path"].append(rounds / document["play_seconds"])
+    return out
+
+
 def warmup(repeats: int) -> list[dict[str, float]]:
     return [
         json.loads(
@@ -175,12 +207,27 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=10_000_000)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--python-rounds", type=int, default=200_000)
+    parser.add_argument(
+        "--bankroll-path-only",
+        action="store_true",
+        help="time only the cost of bankroll_path (run_simulation_from_config vs. plain chunks)",
+    )
     args = parser.parse_args()
+    med = statistics.median
+    path = bankroll_path_cost(args.rounds, args.repeats)
+    path_report = {
+        "chunks_only_rounds_per_second_wall": [round(x) for x in path["chunks_only"]],
+        "with_bankroll_path_rounds_per_second_wall": [round(x) for x in path["with_path"]],
+        "chunks_only_median_wall": round(med(path["chunks_only"])),
+        "with_bankroll_path_median_wall": round(med(path["with_path"])),
+    }
+    if args.bankroll_path_only:
+        print(json.dumps(path_report, indent=2))
+        return
 
     m = measure(args.rounds, args.python_rounds, args.repeats)
     others = other_loops(args.rounds // 2, 3)
     warm = warmup(3)
-    med = statistics.median
     report = {
         "machine": (
             f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
@@ -195,6 +242,7 @@ def main() -> None:
         "ratio_kernel_over_python_paired_median": round(med(m["ratio"]), 1),
         "general_loop_median_wall": others["general_loop"],
         "hilo_ramp_median_wall": others["hilo_ramp"],
+        **path_report,
         "warmup_import_s": [round(w["import"], 3) for w in warm],
         "warmup_first_call_s": [round(w["first_call"], 3) for w in warm],
         "warmup_first_call_median_s": round(med(w["first_call"] for w in warm), 3),

@@ -35,6 +35,9 @@ Progress = Callable[[int, int], None]
 # speed, so progress moves smoothly and the per-call overhead stays negligible. Chunking
 # never changes a result (the session's state lives in its arrays).
 CHUNK_ROUNDS = 1_000_000
+# The most [round, bankroll] points a player's bankroll_path holds: enough for a chart as
+# wide as a screen, and at most 1,000 extra kernel calls per run (milliseconds).
+BANKROLL_PATH_POINTS = 1000
 CARD_NAMES = ("", "A", "2", "3", "4", "5", "6", "7", "8", "9", "10")
 _OUTCOMES = {1: "win", 0: "push", -1: "loss"}
 _FLAG_NAMES = (
@@ -411,8 +414,13 @@ def results(
     seed: int | None = None,
     duration: float | None = None,
     play_seconds: float | None = None,
+    bankroll_paths: Sequence[list[list[float]]] | None = None,
 ) -> dict[str, Any]:
     """The results document: JOST's per-player fields and every derived metric, JSON-safe.
+
+    bankroll_paths: per player, [round, bankroll] pairs of one continuous session
+    (run_simulation_from_config records them); null in the document without them, as
+    for shards merged, whose bankrolls are no one session's.
 
     final_bankroll is initial_bankroll + net over every session merged (for one session,
     the bankroll the player ended with), so net_gain_loss == final - initial always.
@@ -434,6 +442,7 @@ def results(
             "final_bankroll": player.bankroll + net,
             **metrics,
             "broke": bool(stats.players_broke[i]) if stats.players_broke.size else False,
+            "bankroll_path": None if bankroll_paths is None else bankroll_paths[i],
             "hand_history": [h for h in stats.hand_log if h["seat"] == i]
             if config.log_hands
             else [],
@@ -488,18 +497,54 @@ def run_simulation_from_config(
     cfg = dataclasses.replace(cfg, num_rounds=asked, seed=seed)
     start = time.perf_counter()
     session = new_session(cfg, seed)
+    marks = bankroll_path_rounds(asked)
+    paths: list[list[list[float]]] = [[[0, float(b)]] for b in session.bankroll]
+    next_mark = 1
     done = 0
     play_seconds = 0.0
     while done < asked and not session.all_broke:
-        step = min(chunk, asked - done)
+        end = done + min(chunk, asked - done)
         chunk_start = time.perf_counter()
-        session.play(step)
+        # The kernel calls stop exactly on every sample round inside the chunk, so the
+        # bankroll read there is the bankroll after that round. Splitting a session into
+        # calls never changes it, so neither the path nor anything else depends on `chunk`.
+        while done < end and not session.all_broke:
+            stop = min(end, marks[next_mark])
+            session.play(stop - done)
+            done = stop
+            if done == marks[next_mark]:
+                _extend_paths(paths, session)
+                next_mark += 1
         play_seconds += time.perf_counter() - chunk_start
-        done += step
         if progress is not None:
             progress(session.rounds_played, asked)
+    # Every player broke before the next sample: the path still ends where play ended.
+    _extend_paths(paths, session)
     stats = session.stats()
     stats.rounds_asked = asked
     return results(
-        cfg, stats, seed=seed, duration=time.perf_counter() - start, play_seconds=play_seconds
+        cfg,
+        stats,
+        seed=seed,
+        duration=time.perf_counter() - start,
+        play_seconds=play_seconds,
+        bankroll_paths=paths,
     )
+
+
+def bankroll_path_rounds(asked: int, points: int = BANKROLL_PATH_POINTS) -> list[int]:
+    """The rounds after which the bankroll path is read: 0, `asked`, and evenly spaced
+    whole rounds between, `points` at most (every round when there are fewer)."""
+    intervals = min(asked, points - 1)
+    if intervals <= 0:
+        return [0]
+    return [asked * j // intervals for j in range(intervals + 1)]
+
+
+def _extend_paths(paths: list[list[list[float]]], session: Session) -> None:
+    """Append [rounds played, bankroll] for every player, once per round count."""
+    played = session.rounds_played
+    if paths and paths[0][-1][0] == played:
+        return
+    for path, bankroll in zip(paths, session.bankroll, strict=True):
+        path.append([played, float(bankroll)])

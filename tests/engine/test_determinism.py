@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import math
 from collections.abc import Callable
@@ -221,3 +222,67 @@ class TestSoloLoop:
     def test_it_is_not_used_where_it_does_not_apply(self, table):
         config = table()
         assert not k.solo_applies(new_session(config, 1).rules_i, new_session(config, 1).n_spots)
+
+
+@pytest.fixture(scope="module")
+def documents(table):
+    """One run's document for each of three chunk sizes."""
+    from jost_engine.simulate import run_simulation_from_config
+
+    config = table(log_hands=False)
+    return {chunk: run_simulation_from_config(config, chunk=chunk) for chunk in (20_000, 4_999, 7)}
+
+
+class TestBankrollPath:
+    """run_simulation_from_config's per-player bankroll_path: exact [round, bankroll]
+    points, evenly spaced, the same whatever the chunk size."""
+
+    def test_the_whole_document_is_the_same_for_any_chunk(self, documents, without_timing):
+        first, *others = documents.values()
+        for other in others:
+            assert without_timing(other) == without_timing(first)
+
+    def test_it_runs_from_the_start_to_the_last_round_evenly(self, documents):
+        from jost_engine.simulate import bankroll_path_rounds
+
+        document = documents[4_999]
+        for player in document["players"]:
+            path = player["bankroll_path"]
+            assert len(path) == 1_000
+            assert path[0] == [0, player["initial_bankroll"]]
+            assert path[-1] == [document["rounds_played"], player["final_bankroll"]]
+            assert [r for r, _ in path] == bankroll_path_rounds(20_000)
+            gaps = {b - a for (a, _), (b, _) in itertools.pairwise(path)}
+            assert gaps <= {20, 21}  # 20,000 rounds in 999 steps
+
+    def test_each_point_is_the_bankroll_after_that_round(self, table, documents):
+        config = table(log_hands=False)
+        path = documents[20_000]["players"]
+        for index in (1, 137, 500, 998):
+            round_ = path[0]["bankroll_path"][index][0]
+            session = new_session(config, config.seed)
+            session.play(round_)
+            assert [p["bankroll_path"][index][1] for p in path] == session.bankroll.tolist()
+
+    def test_a_short_run_has_every_round(self, table):
+        from jost_engine.simulate import run_simulation_from_config
+
+        config = table(log_hands=False)
+        path = run_simulation_from_config(config, rounds=30)["players"][0]["bankroll_path"]
+        assert [r for r, _ in path] == list(range(31))
+
+    def test_when_everyone_goes_broke_it_ends_where_play_ended(self, table):
+        from jost_engine.simulate import run_simulation_from_config
+
+        config = table(log_hands=False, bankroll=300.0)
+        document = run_simulation_from_config(config, rounds=50_000, chunk=7_000)
+        assert document["stop_reason"] == "all_players_broke"
+        for player in document["players"]:
+            path = player["bankroll_path"]
+            assert path[-1] == [document["rounds_played"], player["final_bankroll"]]
+            assert [r for r, _ in path] == sorted({r for r, _ in path})
+
+    def test_merged_shards_have_no_path(self, table):
+        config = table(log_hands=False)
+        document = results(config, merge(run_shard(config, 1, 100), run_shard(config, 2, 100)))
+        assert all(player["bankroll_path"] is None for player in document["players"])
