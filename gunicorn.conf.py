@@ -1,16 +1,31 @@
-"""Gunicorn settings, read by `gunicorn service.wsgi` from the working directory."""
+"""Gunicorn settings, read by `gunicorn service.wsgi` from the working directory.
 
-import os
+Values come from the environment through service.env's typed readers (importable without
+Django set up), so a wrong one (GUNICORN_TIMEOUT=soon, WEB_CONCURRENCY=0) stops gunicorn at
+start-up with an error naming the variable instead of a bare ValueError or a silent default.
+A word in WEB_CONCURRENCY never gets here: gunicorn int()s it itself when it is imported.
+"""
+
+from django.core.exceptions import ImproperlyConfigured
+
+from service.env import env_int, env_str
+
+# gunicorn maps an unknown level to info without a word: refuse it instead.
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 
 # Platforms hand the port in PORT and expect the app on every interface.
-bind = [f"0.0.0.0:{os.environ.get('PORT', '8000')}"]
+bind = [f"0.0.0.0:{env_int('PORT', 8000, minimum=1)}"]
 # WEB_CONCURRENCY is the platform's hint for the number of processes that fit the dyno.
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+workers = env_int("WEB_CONCURRENCY", 2, minimum=1)
 # Every request is short: a submit validates and stores, the engine runs in the worker.
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+timeout = env_int("GUNICORN_TIMEOUT", 30, minimum=1)
 graceful_timeout = 20
 accesslog = "-"
 errorlog = "-"
-loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+loglevel = env_str("GUNICORN_LOG_LEVEL", "info").lower()
+if loglevel not in LOG_LEVELS:
+    raise ImproperlyConfigured(
+        f"GUNICORN_LOG_LEVEL={loglevel!r}: use one of {', '.join(LOG_LEVELS)}"
+    )
 # Platforms terminate TLS in front of the app and say so in X-Forwarded-Proto.
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+forwarded_allow_ips = env_str("FORWARDED_ALLOW_IPS", "127.0.0.1")

@@ -9,12 +9,33 @@ import subprocess
 
 import pytest
 
-from tests.integration.processes import REPO
+from tests.integration.processes import REPO, VENV_BIN
 
 
 def _procfile() -> dict[str, str]:
     lines = (REPO / "Procfile").read_text().splitlines()
     return {name.strip(): cmd.strip() for name, _, cmd in (line.partition(":") for line in lines)}
+
+
+def _check_gunicorn_config(**values: str) -> subprocess.CompletedProcess:
+    """`gunicorn --check-config service.wsgi` as the Procfile's web line runs it, with
+    `values` added to a development environment (the app must load for the check)."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PYTEST", "DJANGO_", "GUNICORN_"))
+        and k not in {"WEB_CONCURRENCY", "PORT", "FORWARDED_ALLOW_IPS"}
+    }
+    env.update(DJANGO_SETTINGS_MODULE="service.settings", DEBUG="true", SECRET_KEY="x" * 50)
+    env.update(values)
+    return subprocess.run(
+        [str(VENV_BIN / "gunicorn"), "--check-config", "service.wsgi"],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 class TestProcfile:
@@ -43,6 +64,34 @@ class TestGunicornConfig:
         monkeypatch.setenv("WEB_CONCURRENCY", "3")
         conf = runpy.run_path(str(REPO / "gunicorn.conf.py"))
         assert conf["bind"] == ["0.0.0.0:5123"] and conf["workers"] == 3
+
+    @pytest.mark.parametrize(
+        "name, value, says",
+        [
+            ("GUNICORN_TIMEOUT", "soon", "GUNICORN_TIMEOUT='soon': expected a whole number"),
+            ("WEB_CONCURRENCY", "0", "WEB_CONCURRENCY=0: must be at least 1"),
+            ("PORT", "http", "PORT='http': expected a whole number"),
+            ("GUNICORN_LOG_LEVEL", "loud", "GUNICORN_LOG_LEVEL='loud': use one of"),
+        ],
+    )
+    def test_gunicorn_refuses_a_wrong_value_naming_the_variable(self, name, value, says):
+        done = _check_gunicorn_config(**{name: value})
+        assert done.returncode != 0
+        assert says in done.stdout + done.stderr
+
+    def test_a_word_for_web_concurrency_stops_gunicorn_naming_the_variable(self):
+        # gunicorn itself reads WEB_CONCURRENCY with a bare int() when it is imported, before
+        # gunicorn.conf.py runs: its traceback is what names the variable.
+        done = _check_gunicorn_config(WEB_CONCURRENCY="two")
+        assert done.returncode != 0
+        assert "WEB_CONCURRENCY" in done.stdout + done.stderr
+
+    def test_gunicorn_accepts_the_defaults_and_good_values(self):
+        assert _check_gunicorn_config().returncode == 0
+        done = _check_gunicorn_config(
+            WEB_CONCURRENCY="3", GUNICORN_TIMEOUT="60", GUNICORN_LOG_LEVEL="WARNING", PORT="5123"
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
 
 
 class TestDevNix:
