@@ -15,6 +15,10 @@ from tests.helpers import load_master_config
 
 INTEGRATION = Path(__file__).resolve().parent / "integration"
 
+# The live stack's fixtures (Redis, the Procfile's worker and web), for tests/integration/
+# and tests/browser/ alike.
+pytest_plugins = ["tests.live_stack"]
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # The marker follows the folder, so `-m "not integration"` leaves out every test under

@@ -1,0 +1,127 @@
+"""The live stack as a pytest plugin (registered in tests/conftest.py), for the tests that
+drive real processes: tests/integration/ and tests/browser/. A private Redis, a Celery
+worker started from the Procfile's `worker` line and Gunicorn from its `web` line, all on
+the PostgreSQL database pytest-django created.
+
+The processes share the test database by name, so the tests that talk to them use
+`transactional_db`: their rows are committed (visible to the worker and to Gunicorn) and
+flushed after each test. Every process runs in a session of its own and is killed by its
+process group at the end, before pytest-django drops the database (the fixtures depend on
+`django_db_setup`, so they are torn down first).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.helpers import live_database_url, procfile_command, start_web
+from tests.integration.processes import (
+    VENV_BIN,
+    free_port,
+    start_process,
+    stop_process,
+    wait_until,
+)
+
+
+@pytest.fixture(scope="session")
+def logs_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("integration-logs")
+
+
+@pytest.fixture(scope="session")
+def redis_url(logs_dir) -> Iterator[str]:
+    """A Redis of our own on a free port: nothing else's queue is touched or read."""
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.skip("redis-server is not installed (scripts/test.sh installs and starts it)")
+    port = free_port()
+    data = logs_dir / "redis"
+    data.mkdir()
+    proc = start_process(
+        [
+            server,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(data),
+        ],
+        env=dict(os.environ),
+        log=logs_dir / "redis.log",
+    )
+    import redis
+
+    client = redis.Redis(port=port, socket_connect_timeout=0.5)
+
+    def answers() -> bool:
+        try:
+            return bool(client.ping())
+        except redis.RedisError:
+            return False
+
+    try:
+        wait_until(answers, 20, "the private redis-server to answer")
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        stop_process(proc)
+
+
+@pytest.fixture(scope="session")
+def service_env(django_db_setup, redis_url) -> dict[str, str]:
+    """The environment of a production-like process on the test database."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_"))}
+    env.update(
+        {
+            "PATH": f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
+            "DJANGO_SETTINGS_MODULE": "service.settings",
+            "DATABASE_URL": live_database_url(),
+            "CELERY_BROKER_URL": redis_url,
+            "SECRET_KEY": "integration-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+            "DEBUG": "false",
+            "SECURE_SSL_REDIRECT": "false",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "WEB_CONCURRENCY": "1",
+            "CELERY_CONCURRENCY": "1",
+            "JOB_PROGRESS_INTERVAL": "0.2",
+            "CONN_MAX_AGE": "0",
+        }
+    )
+    return env
+
+
+@pytest.fixture(scope="session")
+def celery_worker(service_env, logs_dir) -> Iterator[Path]:
+    """The Procfile's worker line (prefork, one child, as deployed); yields its log."""
+    log = logs_dir / "worker.log"
+    proc = start_process(procfile_command("worker"), env=service_env, log=log)
+    try:
+        wait_until(
+            lambda: proc.poll() is not None or " ready." in log.read_text(errors="replace"),
+            120,
+            "the Celery worker to be ready",
+        )
+        assert proc.poll() is None, f"the worker exited:\n{log.read_text()[-3000:]}"
+        yield log
+    finally:
+        stop_process(proc)
+
+
+@pytest.fixture(scope="session")
+def web(service_env, logs_dir) -> Iterator[str]:
+    """Gunicorn started from the Procfile's `web` line with PORT set; yields its base URL."""
+    proc, base = start_web(service_env, logs_dir / "web.log")
+    try:
+        yield base
+    finally:
+        stop_process(proc)
