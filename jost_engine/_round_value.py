@@ -2,11 +2,13 @@
 
 With a peek, hands are played only when the dealer has no blackjack, so hand EVs are
 computed with the dealer distribution conditioned on no blackjack and a round's value is
-P(bj) * (-1) + (1 - P(bj)) * EV. Late surrender happens after the peek; early surrender
-before it, so it also escapes the dealer's blackjack. Without a peek (European no hole
-card) hand EVs already count the dealer's blackjack against every hand, doubles and
-split hands included, and a surrendered hand is settled at -0.5 before the dealer's hole
-card is dealt.
+P(bj) * (-1) + (1 - P(bj)) * EV. Without a peek (European no hole card) hand EVs already
+count the dealer's blackjack against every hand, doubles and split hands included.
+
+Surrender does not depend on the peek: early surrender gives up half the bet before the
+dealer looks, so it escapes a blackjack (-0.5 always); late surrender is settled after the
+dealer's hand, so a dealer blackjack takes the whole bet, with a peek (surrender is never
+offered) and without one (the blackjack shows after the surrender) alike.
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ def round_value(rules: Rules, p_blackjack: float, hand_ev: float) -> float:
 
 
 def surrender_value(rules: Rules, p_blackjack: float) -> float:
-    if not rules.dealer_peeks or rules.early_surrender:
+    """Surrendering the first two cards, as a share of the round. With both rules offered
+    the player surrenders early (it is never worse)."""
+    if rules.early_surrender:
         return -0.5
     return -p_blackjack - 0.5 * (1.0 - p_blackjack)
 

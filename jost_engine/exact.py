@@ -52,10 +52,10 @@ def infinite_deck_ev(rules: Rules, strategy: PlayingStrategy | None = None) -> f
     resplit_aces) allows, otherwise it plays as its hard/soft total; Dh/Ds double only on
     two cards whose total is in double_totals, after a split only with DAS, else hit/stand;
     Rh/Rs/Rp surrender only on the first two cards when late or early surrender is
-    offered, else hit/stand/split; a P in a hard/soft row hits. Late surrender in a peek
-    game comes after the peek (a dealer blackjack takes the whole bet first); early
-    surrender, and any surrender without a hole card, is -0.5 whatever the dealer
-    holds. A player's blackjack pushes a dealer's.
+    offered, else hit/stand/split; a P in a hard/soft row hits. Late surrender is settled
+    after the dealer's hand, so a dealer blackjack takes the whole bet, peek or no hole
+    card (-p_bj - 0.5 (1 - p_bj) against an ace or ten); early surrender is -0.5 whatever
+    the dealer holds. A player's blackjack pushes a dealer's.
     """
     return sum(infinite_deck_ev_by_up_card(rules, strategy).values())
 

@@ -21,7 +21,7 @@ Players then act spot by spot. A split leaves the first card in the hand being p
 which draws its second card at once; the other card starts a new hand appended after the
 spot's last hand, played in turn. A hand that reaches 21 stands. The dealer draws only
 when some hand is still standing (a European dealer also draws its second card to settle
-a natural or insurance against an ace or ten up).
+a natural, insurance or a late surrender against an ace or ten up).
 
 Shuffling: at the cut card (checked between rounds, so the round in progress finishes)
 the shoe is shuffled as far as the cut card with a forward Fisher-Yates; a round that
@@ -414,9 +414,9 @@ def _dealer_plays(
     track,
 ):
     """The dealer's turn: with no hole card, the second card when a hand stands or a
-    natural or insurance waits for it against an ace or ten up; then the draw to 17 when
-    a hand stands and the dealer has no blackjack. track: keep the cards in d_cards[:d_n]
-    (for the hand log).
+    natural, insurance or a late surrender waits for it against an ace or ten up; then
+    the draw to 17 when a hand stands and the dealer has no blackjack. track: keep the
+    cards in d_cards[:d_n] (for the hand log).
 
     Returns (pos, limit, dealer_bj, dealer_value, d_n).
     """
@@ -448,9 +448,13 @@ def _dealer_plays(
 
 
 @njit(cache=True, inline="always")
-def _hand_net(st, bet, hard, ace, dealer_value, dealer_bj, bj_payout):
+def _hand_net(st, bet, hard, ace, dealer_value, dealer_bj, bj_payout, early_surrender):
     """A finished hand's net and outcome (1 win, -1 loss, 0 push)."""
-    if st == H_SURRENDERED:
+    if st == H_SURRENDERED and (early_surrender or not dealer_bj):
+        # Early surrender gives up half before the dealer looks, so it escapes a dealer
+        # blackjack. Late surrender is settled after the dealer's hand: with a peek it is
+        # never offered against a blackjack, and with no hole card the blackjack, found
+        # later, takes the whole bet (the branch below).
         return -0.5 * bet, -1
     if st == H_NATURAL:
         if dealer_bj:
@@ -799,7 +803,7 @@ def _general_rounds(
         # played out, splits and doubles included) it cost the solo loop about 15%.
         # test_determinism holds the two copies to bitwise the same results.
         any_standing = False
-        any_pending = False  # a natural or insurance still waiting for the dealer's 2nd card
+        any_pending = False  # a natural, insurance or late surrender awaiting the 2nd card
         if not dealer_bj:
             for s in range(n_sp):
                 p = spot_player[s]
@@ -940,6 +944,9 @@ def _general_rounds(
                             break
                         else:  # SURRENDER (late; only offered on the original two cards)
                             state = H_SURRENDERED
+                            # With no hole card, a late surrender waits for the dealer's
+                            # second card: a blackjack would take the whole bet.
+                            any_pending = True
                             break
                     h_hard[h] = hard
                     h_ace[h] = ace
@@ -996,7 +1003,14 @@ def _general_rounds(
                 bet = h_bet[h]
                 counters[p, C_HANDS] += 1
                 net, outcome = _hand_net(
-                    st, bet, h_hard[h], h_ace[h], dealer_value, dealer_bj, bj_payout
+                    st,
+                    bet,
+                    h_hard[h],
+                    h_ace[h],
+                    dealer_value,
+                    dealer_bj,
+                    bj_payout,
+                    early_surrender,
                 )
                 flags = 0
                 if st == H_SURRENDERED:
@@ -1440,6 +1454,7 @@ def _solo_rounds(
                         break
                     else:
                         state = H_SURRENDERED
+                        any_pending = True
                         break
                 h_hard[i] = hard
                 h_ace[i] = ace
@@ -1482,7 +1497,14 @@ def _solo_rounds(
         for i in range(nh):
             st = h_state[i]
             net, outcome = _hand_net(
-                st, h_bet[i], h_hard[i], h_ace[i], dealer_value, dealer_bj, bj_payout
+                st,
+                h_bet[i],
+                h_hard[i],
+                h_ace[i],
+                dealer_value,
+                dealer_bj,
+                bj_payout,
+                early_surrender,
             )
             n_hands += 1
             if st == H_SURRENDERED:

@@ -11,13 +11,21 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from jost_engine.config import CountingSystem, PlayingStrategy, Rules
+from jost_engine.config import (
+    HARD_TOTALS,
+    PAIR_KEYS,
+    SOFT_TOTALS,
+    UP_CARDS,
+    CountingSystem,
+    PlayingStrategy,
+    Rules,
+)
 
 PUBLISHED_CHARTS = Path(__file__).resolve().parents[1] / "data" / "published_charts.json"
 
@@ -79,3 +87,24 @@ def make_rules() -> Callable[..., Rules]:
 def hilo() -> CountingSystem:
     """Hi-Lo: 2-6 count +1, 7-9 count 0, tens and aces -1 (tags in rank order 2..9, 10, A)."""
     return CountingSystem(name="hilo", tags=(1, 1, 1, 1, 1, 0, 0, 0, -1, -1))
+
+
+@pytest.fixture(scope="session")
+def uniform_chart() -> Callable[..., PlayingStrategy]:
+    """uniform_chart(hard, soft=hard, pairs=hard): a chart with one action in every cell of
+    each table, e.g. "Rh" everywhere (surrender every first two cards) or "Dh" with "P"
+    pairs (double or split every first two cards), to isolate what a rule does."""
+
+    def chart(hard: str, soft: str | None = None, pairs: str | None = None) -> PlayingStrategy:
+        def grid(rows: Iterable[object], action: str) -> dict[str, dict[str, str]]:
+            return {str(row): dict.fromkeys(UP_CARDS, action) for row in rows}
+
+        return PlayingStrategy(
+            name=f"always {hard}",
+            auto=False,
+            hard=grid(HARD_TOTALS, hard),
+            soft=grid(SOFT_TOTALS, soft or hard),
+            pairs=grid(PAIR_KEYS, pairs or hard),
+        )
+
+    return chart

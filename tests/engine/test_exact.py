@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
 
-from jost_engine.config import PlayingStrategy, Rules
+from jost_engine.config import UP_CARDS, PlayingStrategy, Rules
 from jost_engine.exact import (
     blackjack_probability,
     dealer_final_probabilities,
@@ -159,6 +160,56 @@ class TestInfiniteDeckEvOfAChart:
         assert set(shares) == {"2", "3", "4", "5", "6", "7", "8", "9", "10", "A"}
         assert sum(shares.values()) == pytest.approx(ev(), abs=1e-15)
         assert shares["6"] > 0 > shares["A"]
+
+
+# P(the dealer's hole card completes a blackjack | up card), infinite deck.
+P_DEALER_BJ = {"A": 4 / 13, "10": 1 / 13}
+
+
+class TestSurrenderValue:
+    """A chart that surrenders every first two cards: each round is a player blackjack or a
+    surrender, so the exact EV can be written out by hand."""
+
+    @staticmethod
+    def by_hand(surrender: Callable[[float], float]) -> float:
+        p_player_bj = blackjack_probability(0)
+        total = 0.0
+        for up in UP_CARDS:
+            q_up = (4 if up == "10" else 1) / 13
+            p = P_DEALER_BJ.get(up, 0.0)
+            total += q_up * (p_player_bj * 1.5 * (1 - p) + (1 - p_player_bj) * surrender(p))
+        return total
+
+    @pytest.mark.parametrize("peek", [True, False], ids=["peek", "no hole card"])
+    def test_late_surrender_loses_the_whole_bet_to_a_dealer_blackjack(self, uniform_chart, peek):
+        rules = replace(INFINITE_S17, late_surrender=True, dealer_peeks=peek)
+        expected = self.by_hand(lambda p: -p - 0.5 * (1 - p))
+        assert infinite_deck_ev(rules, uniform_chart("Rh")) == pytest.approx(expected, abs=1e-12)
+
+    @pytest.mark.parametrize("peek", [True, False], ids=["peek", "no hole card"])
+    def test_early_surrender_always_loses_half(self, uniform_chart, peek):
+        rules = replace(INFINITE_S17, early_surrender=True, late_surrender=True, dealer_peeks=peek)
+        expected = self.by_hand(lambda p: -0.5)
+        assert infinite_deck_ev(rules, uniform_chart("Rh")) == pytest.approx(expected, abs=1e-12)
+
+    def test_auto_surrenders_less_late_than_early_with_no_hole_card(self):
+        # Late surrender with no hole card is worth less against an ace or ten than early
+        # surrender, so auto must give up fewer hands there, and the game is worth less.
+        late = replace(INFINITE_S17, late_surrender=True, dealer_peeks=False)
+        early = replace(late, late_surrender=False, early_surrender=True)
+        auto = PlayingStrategy(name="auto", auto=True)
+
+        def surrenders(rules: Rules) -> int:
+            chart = resolve_playing_strategy(auto, rules)
+            return sum(
+                a.startswith("R")
+                for grid in (chart.hard, chart.soft, chart.pairs)
+                for row in grid.values()
+                for a in row.values()
+            )
+
+        assert surrenders(late) < surrenders(early)
+        assert infinite_deck_ev(late) < infinite_deck_ev(early)
 
 
 class TestDealerRecursions:

@@ -165,6 +165,46 @@ class TestSurrender:
         assert net(stats) == -5.0 and stats.counter(0, "surrender") == 1
 
 
+class TestSurrenderWithNoHoleCard:
+    # 10,6 vs 10 surrenders (Rh in the H17 LS chart); with no hole card the dealer's second
+    # card comes after the surrender.
+
+    def test_late_surrender_loses_the_whole_bet_to_a_dealer_blackjack(self, play, ls_chart):
+        _, stats = play([T, T, 6, A], strategy=ls_chart, late_surrender=True, dealer_peeks=False)
+        assert net(stats) == -10.0 and stats.counter(0, "surrender") == 1
+        assert stats.hand_log[0]["dealer_cards"] == ["10", "A"]
+        assert stats.counter(0, "dealer_blackjack") == 1
+
+    def test_late_surrender_loses_half_when_the_dealer_has_no_blackjack(self, play, ls_chart):
+        _, stats = play([T, T, 6, 7], strategy=ls_chart, late_surrender=True, dealer_peeks=False)
+        assert net(stats) == -5.0 and stats.counter(0, "surrender") == 1
+        assert stats.hand_log[0]["dealer_cards"] == ["10", "7"]
+
+    def test_early_surrender_still_escapes_a_dealer_blackjack_for_half(self, play, ls_chart):
+        _, stats = play([T, T, 6, A], strategy=ls_chart, early_surrender=True, dealer_peeks=False)
+        assert net(stats) == -5.0 and stats.counter(0, "surrender") == 1
+
+    def test_with_both_offered_the_surrender_is_early(self, play, ls_chart):
+        _, stats = play(
+            [T, T, 6, A],
+            strategy=ls_chart,
+            early_surrender=True,
+            late_surrender=True,
+            dealer_peeks=False,
+        )
+        assert net(stats) == -5.0 and stats.counter(0, "surrender") == 1
+
+    def test_the_solo_loop_settles_it_the_same(self, config, make_rules, ls_chart):
+        # The hand log forces the general loop in `play`; without it the one-spot loop runs.
+        rules = make_rules(late_surrender=True, dealer_peeks=False)
+        cfg = dataclasses.replace(config(rules, ls_chart), log_hands=False)
+        session = new_session(cfg, seed=7, arranged=[T, T, 6, A])
+        assert k.solo_applies(session.rules_i, session.n_spots)
+        session.play(1)
+        stats = session.stats()
+        assert net(stats) == -10.0 and stats.counter(0, "surrender") == 1
+
+
 class TestInsurance:
     def test_insurance_pays_two_to_one_against_a_dealer_blackjack(self, play):
         # 19 vs A with insurance always taken: the hand loses 10, insurance wins 2 x 5.

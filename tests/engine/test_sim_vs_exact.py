@@ -38,6 +38,10 @@ CASES = {
     ),
     "6:5": ("6D_S17_DAS_noLS", dict(blackjack_payout=1.2)),
     "no peek (ENHC)": ("6D_S17_DAS_noLS", dict(dealer_peeks=False)),
+    "no peek, late surrender": (
+        "6D_H17_DAS_LS",
+        dict(hit_soft_17=True, late_surrender=True, dealer_peeks=False),
+    ),
     "ES, RSA, HSA, double 10-11": (
         "6D_H17_DAS_LS",
         dict(
@@ -66,6 +70,43 @@ def test_simulated_ev_is_within_4_se_of_the_exact_ev(case, make_rules, published
     )
     config = Config(rules=rules, players=(player,), num_rounds=ROUNDS, seed=2026, log_hands=False)
     stats = run_shard(config, seed=2026, rounds=ROUNDS)
+    n = stats.counter(0, "rounds")
+    ev, sd = mean_sd(stats.total(0, "unit_net"), stats.total(0, "unit_net_sq"), n)
+    se = sd / math.sqrt(n)
+    exact = infinite_deck_ev(rules, strategy)
+    assert abs(ev - exact) <= K_SE * se, (
+        f"{case}: simulated {ev:.5f} vs exact {exact:.5f}, SE {se:.5f}"
+    )
+
+
+# Charts that play one rule as often as possible, so that a wrong settlement of it moves
+# the EV by many SE: each case is (uniform_chart arguments, rule changes). Surrendering
+# every hand has an SD of about 0.4 units, so 2 million rounds resolve 0.1% of EV.
+RULE_CASES = {
+    "late surrender, no hole card": (("Rh",), dict(late_surrender=True, dealer_peeks=False)),
+    "early surrender, no hole card": (("Rh",), dict(early_surrender=True, dealer_peeks=False)),
+}
+RULE_ROUNDS = 2_000_000
+
+
+@pytest.mark.parametrize("case", list(RULE_CASES))
+def test_a_chart_that_always_uses_the_rule_plays_its_exact_ev(
+    case, make_rules, uniform_chart, hilo
+):
+    cells, changes = RULE_CASES[case]
+    rules = make_rules(**changes)
+    strategy = uniform_chart(*cells)
+    player = Player(
+        name="p",
+        bankroll=1e15,
+        playing=strategy,
+        betting=BettingStrategy(name="flat", min_bet=1.0, num_hands=1, ramp=((-math.inf, 1.0),)),
+        counting=hilo,
+    )
+    config = Config(
+        rules=rules, players=(player,), num_rounds=RULE_ROUNDS, seed=11, log_hands=False
+    )
+    stats = run_shard(config, seed=11, rounds=RULE_ROUNDS)
     n = stats.counter(0, "rounds")
     ev, sd = mean_sd(stats.total(0, "unit_net"), stats.total(0, "unit_net_sq"), n)
     se = sd / math.sqrt(n)
