@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 import jost_engine
+from simulator.api.schema import CONFIG_SCHEMA, ProgressSerializer
 from simulator.inputs import servable
 from simulator.models import JobStatus, Profile, ProfileType, SimulationJob
 
@@ -77,6 +79,7 @@ class JobResultSerializer(serializers.Serializer):
 class JobListSerializer(serializers.ModelSerializer):
     job_id = serializers.UUIDField(source="id", read_only=True)
     progress = serializers.SerializerMethodField()
+    error = serializers.CharField(allow_null=True, read_only=True, help_text="null unless FAILED")
 
     class Meta:
         model = SimulationJob
@@ -91,6 +94,7 @@ class JobListSerializer(serializers.ModelSerializer):
             "finished_at",
         ]
 
+    @extend_schema_field(ProgressSerializer)
     def get_progress(self, job: SimulationJob) -> dict[str, Any]:
         return progress_of(job)
 
@@ -107,10 +111,19 @@ class JobDetailSerializer(JobListSerializer):
     class Meta(JobListSerializer.Meta):
         fields = [*JobListSerializer.Meta.fields, "seed", "attempts", "config", "results"]
 
+    @extend_schema_field(CONFIG_SCHEMA)
     def get_config(self, job: SimulationJob) -> Any:
         # The config as the client sent it (the contract); what ran is in results.config.
         return servable(job.request_data)
 
+    @extend_schema_field(
+        {
+            "type": "object",
+            "nullable": True,
+            "additionalProperties": True,
+            "description": "The results document (docs/RESULTS.md); null until COMPLETE",
+        }
+    )
     def get_results(self, job: SimulationJob) -> Any:
         return servable(job.result_data) if job.status == JobStatus.COMPLETE else None
 

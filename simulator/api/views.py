@@ -120,7 +120,7 @@ class SubmitView(APIView):
 
     @extend_schema(
         summary="Submit a simulation job (JOST's contract)",
-        request=schema.CONFIG_SCHEMA,
+        request={"application/json": schema.CONFIG_SCHEMA},
         examples=schema.CONFIG_EXAMPLES,
         parameters=[schema.IDEMPOTENCY_KEY],
         responses={202: schema.AcceptedSerializer, **SUBMIT_ERRORS},
@@ -136,7 +136,7 @@ class ValidateView(APIView):
 
     @extend_schema(
         summary="Validate a config without storing it",
-        request=schema.CONFIG_SCHEMA,
+        request={"application/json": schema.CONFIG_SCHEMA},
         examples=schema.CONFIG_EXAMPLES,
         responses={
             200: OpenApiResponse(
@@ -287,7 +287,7 @@ class JobListView(generics.ListAPIView):
 
     @extend_schema(
         summary="Submit a simulation job",
-        request=schema.CONFIG_SCHEMA,
+        request={"application/json": schema.CONFIG_SCHEMA},
         examples=schema.CONFIG_EXAMPLES,
         parameters=[schema.IDEMPOTENCY_KEY],
         responses={201: JobDetailSerializer, **SUBMIT_ERRORS},
@@ -413,7 +413,7 @@ class ProfileListView(generics.ListAPIView):
 
     @extend_schema(
         summary="Save a profile",
-        request=PROFILE_WRITE,
+        request={"application/json": PROFILE_WRITE},
         examples=PROFILE_EXAMPLES,
         responses={201: ProfileSerializer, 400: PROFILE_INVALID, **schema.COMMON},
     )
@@ -464,7 +464,7 @@ class ProfileDetailView(APIView):
 
     @extend_schema(
         summary="Replace a profile (jobs already submitted keep what they resolved)",
-        request=PROFILE_WRITE,
+        request={"application/json": PROFILE_WRITE},
         examples=PROFILE_EXAMPLES,
         responses={
             200: ProfileSerializer,
@@ -478,7 +478,7 @@ class ProfileDetailView(APIView):
 
     @extend_schema(
         summary="Change some fields of a profile",
-        request={**PROFILE_WRITE, "required": []},
+        request={"application/json": {**PROFILE_WRITE, "required": []}},
         responses={
             200: ProfileSerializer,
             400: PROFILE_INVALID,

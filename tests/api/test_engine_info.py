@@ -1,0 +1,30 @@
+"""GET /api/engine/: what a client needs to build its forms."""
+
+from __future__ import annotations
+
+import jost_engine
+
+
+class TestEngineInfo:
+    def test_it_describes_the_engine_and_the_limits_in_force(self, alice_client, settings):
+        settings.JOB_MAX_ACTIVE_PER_USER = 3
+        body = alice_client.get("/api/engine/").json()
+        assert body["version"] == jost_engine.__version__
+        assert body["rules"]["deck_count"]["maximum"] == 8
+        assert "hit_on_soft_17" in body["rules"]
+        assert "hilo" in body["counting_systems"]
+        assert len(body["counting_systems"]["hilo"]["tags"]) == 10
+        assert "auto" in body["playing_strategies"]
+        assert body["profile_types"] == [
+            "casino",
+            "player",
+            "playing_strategy",
+            "betting_strategy",
+            "counting_system",
+        ]
+        assert body["limits"]["JOB_MAX_ACTIVE_PER_USER"] == 3
+        assert body["limits"]["JOB_MAX_ROUNDS"] == settings.JOB_MAX_ROUNDS
+        assert body["options"]["num_rounds"]["maximum"] == settings.JOB_MAX_ROUNDS
+
+    def test_without_a_token_it_gets_401(self, anon_client):
+        assert anon_client.get("/api/engine/").status_code == 401
