@@ -17,6 +17,18 @@ LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 bind = [f"0.0.0.0:{env_int('PORT', 8000, minimum=1)}"]
 # WEB_CONCURRENCY is the platform's hint for the number of processes that fit the dyno.
 workers = env_int("WEB_CONCURRENCY", 2, minimum=1)
+# Threaded workers: a sync worker is held by one connection until that client has sent
+# its whole request, so two slow or half-open clients stalled both workers (/healthz took
+# 33 s). A gthread worker parks a connection that sends nothing in its event loop after
+# 5 s, but a thread that has begun reading a request waits for the rest of it, so each
+# half-sent request holds one thread: 16 threads a worker keep dozens of such clients from
+# stalling the site (tests/integration/test_web_tier.py opens 10). Past that, the
+# platform's router (which buffers request headers) or a proxy in front is the defence.
+# Threads are cheap here: every request is a few short queries.
+worker_class = "gthread"
+threads = env_int("GUNICORN_THREADS", 16, minimum=1)
+# An idle keep-alive connection is closed after this many seconds.
+keepalive = env_int("GUNICORN_KEEPALIVE", 5, minimum=1)
 # Every request is short: a submit validates and stores, the engine runs in the worker.
 timeout = env_int("GUNICORN_TIMEOUT", 30, minimum=1)
 graceful_timeout = 20
