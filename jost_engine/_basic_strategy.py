@@ -60,10 +60,21 @@ def auto_strategy(rules: Rules) -> PlayingStrategy:
 
 def _strategy_key(rules: Rules) -> Rules:
     # Name, penetration, insurance and the blackjack payout (a natural is paid, never
-    # played) do not change the chart: drop them from the cache key.
+    # played) do not change the chart: drop them from the cache key. Nor does a no-hole-card
+    # game whose blackjack takes only the original bet differ from the peek game: every
+    # value the solvers compute is the same (_round_value), so they share one entry.
     from dataclasses import replace
 
-    return replace(rules, name="", penetration=0.5, offer_insurance=False, blackjack_payout=1.5)
+    peek = rules.blackjack_takes_one_bet
+    return replace(
+        rules,
+        name="",
+        penetration=0.5,
+        offer_insurance=False,
+        blackjack_payout=1.5,
+        dealer_peeks=peek,
+        no_hole_card_loses="all",
+    )
 
 
 @lru_cache(maxsize=64)

@@ -4,8 +4,9 @@ Standing, hitting and doubling are exact: every card the player draws leaves the
 and every final hand is compared with the dealer's distribution computed (exactly, see
 _dealer) from the shoe less the player's cards and the up card, memoised on the multiset
 of the player's cards. After a peek the player's draws also carry what the peek told
-(the hole card does not complete a blackjack; see _draw_probs). One simplification, as
-in the standard engines:
+(the hole card does not complete a blackjack; see _draw_probs); so do they with no hole
+card when a blackjack takes only the original bet (Rules.blackjack_takes_one_bet). One
+simplification, as in the standard engines:
 - a split hand's cards and play come from the shoe less the up card, the pair cards
   dealt so far in the split and its own cards, ignoring the other split hands' non-pair
   cards (see FiniteShoeUpCard.split).
@@ -210,7 +211,10 @@ class FiniteShoeUpCard:
         self.n = int(shoe.sum())
         self.up = up
         self._states = dealer_states(up, rules.hit_soft_17)
-        self.partner = {1: 10, 10: 1}.get(up, 0) if rules.dealer_peeks else 0
+        # Valued as after a peek whenever a dealer blackjack costs one bet (a peek, or no
+        # hole card with "original_bet"): only rounds without one depend on the play, and
+        # in those the hole card is known not to complete a blackjack.
+        self.partner = {1: 10, 10: 1}.get(up, 0) if rules.blackjack_takes_one_bet else 0
         self._dmemo = Dict.empty(key_type=types.int64, value_type=types.float64[:])
         # Split hands share this memo safely: their removed cards include the other pair
         # card, so (removed, total, soft) never equals a non-split hand's key.
@@ -223,7 +227,7 @@ class FiniteShoeUpCard:
             self.shoe,
             self.n,
             self._states,
-            self.rules.dealer_peeks,
+            self.rules.blackjack_takes_one_bet,
             self.partner,
             total,
             soft,

@@ -5,9 +5,11 @@ calculator ask: EV of standing, hitting, doubling, splitting a hand, playing eit
 optimally or by a chart. Cards are drawn with fixed probabilities `q` (index 1..10,
 ace = 1): this is the infinite deck, where it is exact (finite shoes go through
 _finite_shoe, which removes every card seen). `dealer` is an outcome
-vector of _dealer (17..21, bust, blackjack): conditioned on no blackjack after a peek,
-unconditioned in a no-hole-card game, where a dealer blackjack then beats every
-non-blackjack hand, doubles and split hands included, which is exactly the European rule.
+vector of _dealer (17..21, bust, blackjack): conditioned on no blackjack after a peek
+(and with no hole card when a blackjack takes only the original bet, which makes the
+game a peek game in value), unconditioned in a no-hole-card game where a dealer blackjack
+beats every non-blackjack hand, doubles and split hands included (`no_hole_card_loses`
+"all").
 
 EVs are per unit of the hand's initial bet; a double counts twice.
 """

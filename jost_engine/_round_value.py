@@ -2,8 +2,11 @@
 
 With a peek, hands are played only when the dealer has no blackjack, so hand EVs are
 computed with the dealer distribution conditioned on no blackjack and a round's value is
-P(bj) * (-1) + (1 - P(bj)) * EV. Without a peek (European no hole card) hand EVs already
-count the dealer's blackjack against every hand, doubles and split hands included.
+P(bj) * (-1) + (1 - P(bj)) * EV. With no hole card and `no_hole_card_loses`
+"original_bet" a dealer blackjack also costs exactly one bet whatever was played, so the
+round is valued the same way (Rules.blackjack_takes_one_bet). With no hole card and
+"all", hand EVs count the dealer's blackjack against every hand, doubles and split hands
+included, and are the round's value as they are.
 
 Surrender does not depend on the peek: early surrender gives up half the bet before the
 dealer looks, so it escapes a blackjack (-0.5 always); late surrender is settled after the
@@ -22,7 +25,7 @@ from jost_engine.config import Rules
 
 def round_value(rules: Rules, p_blackjack: float, hand_ev: float) -> float:
     """A played (non-surrendered, non-blackjack) hand's EV as a share of the round."""
-    if not rules.dealer_peeks:
+    if not rules.blackjack_takes_one_bet:
         return hand_ev
     return -p_blackjack + (1.0 - p_blackjack) * hand_ev
 
@@ -48,7 +51,7 @@ class UpCardContext:
         self.up = up
         outcomes = dealer_outcomes(shoe, up, rules.hit_soft_17, deplete)
         self.p_blackjack = float(outcomes[BLACKJACK])
-        dealer = given_no_blackjack(outcomes) if rules.dealer_peeks else outcomes
+        dealer = given_no_blackjack(outcomes) if rules.blackjack_takes_one_bet else outcomes
         self.hands = HandValues(shoe / shoe.sum(), dealer, rules)
 
     def round_value(self, hand_ev: float) -> float:

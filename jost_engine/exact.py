@@ -2,7 +2,8 @@
 
 `infinite_deck_ev` is exact (to float rounding) for an infinite deck under every rule of
 config.Rules except penetration and insurance, which do not change a flat-bet EV without
-insurance: peek or no hole card, late/early surrender, any payout, double restrictions,
+insurance: peek or no hole card (a dealer blackjack taking every bet or only the
+original one, `no_hole_card_loses`), late/early surrender, any payout, double restrictions,
 DAS, a split-hand limit (tracked exactly; 64 or more hands is treated as unlimited),
 resplit aces, hitting split aces. With an infinite deck every card is drawn with the same
 probabilities, so each hand's EV depends only on its own cards and the dealer's up card,
@@ -55,7 +56,9 @@ def infinite_deck_ev(rules: Rules, strategy: PlayingStrategy | None = None) -> f
     offered, else hit/stand/split; a P in a hard/soft row hits. Late surrender is settled
     after the dealer's hand, so a dealer blackjack takes the whole bet, peek or no hole
     card (-p_bj - 0.5 (1 - p_bj) against an ace or ten); early surrender is -0.5 whatever
-    the dealer holds. A player's blackjack pushes a dealer's.
+    the dealer holds. With no hole card a dealer blackjack takes every bet ("all") or one
+    original bet per spot ("original_bet", which is then worth what the peek game is). A
+    player's blackjack pushes a dealer's.
     """
     return sum(infinite_deck_ev_by_up_card(rules, strategy).values())
 

@@ -16,7 +16,8 @@ Cards are ranks 1..10: 1 is an ace, 10 any ten-value card.
 
 Deal order (what an arranged shoe must follow): one card to every spot in seat order,
 the dealer's up card, a second card to every spot, then the hole card (peek games only;
-with European no hole card the dealer's second card is drawn after the players act).
+with European no hole card the dealer's second card is drawn after the players act, and
+its blackjack takes every bet, or with R_ONE_BET one original bet per spot).
 Players then act spot by spot. A split leaves the first card in the hand being played,
 which draws its second card at once; the other card starts a new hand appended after the
 spot's last hand, played in turn. A hand that reaches 21 stands. The dealer draws only
@@ -57,7 +58,9 @@ CTX_FIRST, CTX_SPLIT, CTX_LATER = 0, 1, 2  # original two cards / two cards afte
 # ---- rules_i fields ------------------------------------------------------------------------
 R_INFINITE, R_H17, R_MAX_SPLIT, R_RSA, R_HSA, R_LS, R_ES, R_PEEK, R_INSURANCE = range(9)
 R_CUT, R_COUNT_ON, R_LOG_ON, R_INS_ON = 9, 10, 11, 12
-N_RULES_I = 13
+# No hole card, and a dealer blackjack takes only one original bet per spot ("original_bet").
+R_ONE_BET = 13
+N_RULES_I = 14
 # rules_f fields
 RF_BJ_PAYOUT = 0
 N_RULES_F = 1
@@ -406,6 +409,7 @@ def _dealer_plays(
     up,
     any_standing,
     any_pending,
+    one_bet,
     dealer_bj,
     d_hard,
     d_ace,
@@ -416,11 +420,13 @@ def _dealer_plays(
     """The dealer's turn: with no hole card, the second card when a hand stands or a
     natural, insurance or a late surrender waits for it against an ace or ten up; then
     the draw to 17 when a hand stands and the dealer has no blackjack. track: keep the
-    cards in d_cards[:d_n] (for the hand log).
+    cards in d_cards[:d_n] (for the hand log). one_bet (a blackjack takes one original bet
+    per spot): the second card always comes against an ace or ten, since even a spot
+    whose hands all busted gets its doubles and splits back from a blackjack.
 
     Returns (pos, limit, dealer_bj, dealer_value, d_n).
     """
-    if not peek and (any_standing or (any_pending and (up == 1 or up == 10))):
+    if not peek and (any_standing or ((any_pending or one_bet) and (up == 1 or up == 10))):
         # European no hole card: the second card comes now.
         c, pos, limit = _draw(shoe, pos, limit, round_start, infinite, rng, st_i)
         if track:
@@ -448,8 +454,11 @@ def _dealer_plays(
 
 
 @njit(cache=True, inline="always")
-def _hand_net(st, bet, hard, ace, dealer_value, dealer_bj, bj_payout, early_surrender):
-    """A finished hand's net and outcome (1 win, -1 loss, 0 push)."""
+def _hand_net(
+    st, bet, hard, ace, dealer_value, dealer_bj, bj_payout, early_surrender, one_bet, first, base
+):
+    """A finished hand's net and outcome (1 win, -1 loss, 0 push). first: the spot's
+    first hand (the one a split leaves its first card in); base: the spot's original bet."""
     if st == H_SURRENDERED and (early_surrender or not dealer_bj):
         # Early surrender gives up half before the dealer looks, so it escapes a dealer
         # blackjack. Late surrender is settled after the dealer's hand: with a peek it is
@@ -460,9 +469,16 @@ def _hand_net(st, bet, hard, ace, dealer_value, dealer_bj, bj_payout, early_surr
         if dealer_bj:
             return 0.0, 0
         return bj_payout * bet, 1
+    if dealer_bj and one_bet:
+        # No hole card, "original_bet": the spot loses its original bet once, whatever
+        # was played (busted hands included, as with a peek); the money of doubles and
+        # of the other split hands is returned (a push).
+        if first:
+            return -base, -1
+        return 0.0, 0
     if st == H_BUST or dealer_bj:
-        # dealer_bj: with a peek the hand was never played; with no hole card, doubles and
-        # splits are lost too.
+        # dealer_bj: with a peek the hand was never played; with no hole card ("all"),
+        # doubles and splits are lost too.
         return -bet, -1
     pv = _value(hard, ace)
     if dealer_value > 21 or pv > dealer_value:
@@ -651,6 +667,7 @@ def _general_rounds(
     hsa = rules_i[R_HSA] != 0
     early_surrender = rules_i[R_ES] != 0
     peek = rules_i[R_PEEK] != 0
+    one_bet = rules_i[R_ONE_BET] != 0
     offer_insurance = rules_i[R_INSURANCE] != 0
     cut = rules_i[R_CUT]
     count_on = rules_i[R_COUNT_ON] != 0
@@ -971,6 +988,7 @@ def _general_rounds(
             up,
             any_standing,
             any_pending,
+            one_bet,
             dealer_bj,
             d_hard,
             d_ace,
@@ -1011,6 +1029,9 @@ def _general_rounds(
                     dealer_bj,
                     bj_payout,
                     early_surrender,
+                    one_bet,
+                    i == 0,
+                    bet_p[p],
                 )
                 flags = 0
                 if st == H_SURRENDERED:
@@ -1219,6 +1240,7 @@ def _solo_rounds(
     hsa = rules_i[R_HSA] != 0
     early_surrender = rules_i[R_ES] != 0
     peek = rules_i[R_PEEK] != 0
+    one_bet = rules_i[R_ONE_BET] != 0
     cut = rules_i[R_CUT]
     bj_payout = rules_f[RF_BJ_PAYOUT]
     n_cards = shoe.shape[0]
@@ -1479,6 +1501,7 @@ def _solo_rounds(
             up,
             any_standing,
             any_pending,
+            one_bet,
             dealer_bj,
             d_hard,
             d_ace,
@@ -1505,6 +1528,9 @@ def _solo_rounds(
                 dealer_bj,
                 bj_payout,
                 early_surrender,
+                one_bet,
+                i == 0,
+                bet,
             )
             n_hands += 1
             if st == H_SURRENDERED:

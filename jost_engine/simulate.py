@@ -332,6 +332,7 @@ def new_session(
     rules_i[k.R_LS] = rules.late_surrender
     rules_i[k.R_ES] = rules.early_surrender
     rules_i[k.R_PEEK] = rules.dealer_peeks
+    rules_i[k.R_ONE_BET] = not rules.dealer_peeks and rules.no_hole_card_loses == "original_bet"
     rules_i[k.R_INSURANCE] = rules.offer_insurance
     rules_i[k.R_CUT] = cut
     rules_i[k.R_COUNT_ON] = count_on

@@ -36,6 +36,7 @@ def config_to_dict(config: Config) -> dict[str, Any]:
         "reshuffle_penetration": r.penetration,
         "offer_insurance": r.offer_insurance,
         "dealer_checks_for_blackjack": r.dealer_peeks,
+        "no_hole_card_loses": r.no_hole_card_loses,
     }
     players = []
     for p in config.players:

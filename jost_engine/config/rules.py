@@ -95,13 +95,25 @@ def check_double_totals(value: Any, path: str, problems: Problems) -> Any:
     return BAD if bad else tuple(sorted(totals))
 
 
+NO_HOLE_CARD_LOSSES = ("all", "original_bet")
+
+
+def check_no_hole_card_loses(value: Any, path: str, problems: Problems) -> Any:
+    # "all": the blackjack takes doubles and splits too; "original_bet": one bet a spot.
+    if isinstance(value, str) and value.strip().lower() in NO_HOLE_CARD_LOSSES:
+        return value.strip().lower()
+    problems.add(path, 'not "all" or "original_bet"')
+    return BAD
+
+
 def rules_from(raw: Any, path: str, ctx: Context) -> Rules:
     """A casino, by name or inline, flat or with its rules nested under `rules`.
 
     Defaults for omitted rules: 6 decks, dealer stands on soft 17, double on any two
     cards, double after split, split to 4 hands, no resplitting aces, split aces get one
     card, no surrender, blackjack pays 3:2, 75% penetration, insurance offered, dealer
-    peeks for blackjack. Both spellings of a rule may be given only if they agree.
+    peeks for blackjack (with no hole card, a dealer blackjack takes every bet: "all").
+    Both spellings of a rule may be given only if they agree.
     """
     flat = ctx.flatten("casino", raw, path)
     entries, looked_up = flat if flat is not None else ({}, None)
@@ -162,6 +174,18 @@ def rules_from(raw: Any, path: str, ctx: Context) -> Rules:
     penetration = f.take_one(("reshuffle_penetration", "penetration"), check_penetration, 0.75)
     insurance = f.take_one(("offer_insurance",), check_bool, True)
     peeks = f.take_one(("dealer_checks_for_blackjack", "dealer_peeks"), check_bool, True)
+    loses = f.take_one(("no_hole_card_loses",), check_no_hole_card_loses, "all")
+    if peeks is True and loses == "original_bet":
+        # With a peek the blackjack ends the round before any double or split, so the rule
+        # could only be a mistake (a no-hole-card casino missing its peek: false). "all"
+        # is the default and what a peek game does, so it is accepted (config_to_dict
+        # writes it for every casino).
+        p.add(
+            f.path_of("no_hole_card_loses"),
+            '"original_bet" needs dealer_checks_for_blackjack false: with a peek a dealer '
+            "blackjack ends the round before anyone doubles or splits",
+        )
+        loses = BAD
     f.finish()
     return Rules(
         name=name,
@@ -178,4 +202,5 @@ def rules_from(raw: Any, path: str, ctx: Context) -> Rules:
         penetration=penetration,
         offer_insurance=insurance,
         dealer_peeks=peeks,
+        no_hole_card_loses=loses,
     )

@@ -40,7 +40,11 @@ class Rules:
     blackjack_payout: float  # 1.5 for 3:2, 1.2 for 6:5, 1.0 for 1:1
     penetration: float  # fraction of the shoe dealt before the cut card, 0 < p < 1
     offer_insurance: bool
-    dealer_peeks: bool  # False: European no hole card, doubles and splits lost to a blackjack
+    dealer_peeks: bool  # False: European no hole card (see no_hole_card_loses)
+    # What a dealer blackjack takes in a no-hole-card game: "all" (every bet, doubles and
+    # splits included) or "original_bet" (one original bet per spot; the rest is returned).
+    # With a peek the blackjack ends the round before any double or split, so "all".
+    no_hole_card_loses: str = "all"
 
     # The rule predicates every part of the engine asks (solvers, exact, simulator), here
     # once so that they cannot drift apart.
@@ -49,6 +53,14 @@ class Rules:
     def surrender_offered(self) -> bool:
         """Surrender, late or early, on the first two cards of an unsplit hand."""
         return self.late_surrender or self.early_surrender
+
+    @property
+    def blackjack_takes_one_bet(self) -> bool:
+        """Does a dealer blackjack cost each spot exactly its original bet, whatever the
+        player did (a peek, or no hole card with "original_bet")? Then a round is worth
+        P(bj) x (-1) + (1 - P(bj)) x the hand's EV against a dealer without blackjack,
+        which is how the solvers value such a game, surrender apart (surrender_value)."""
+        return self.dealer_peeks or self.no_hole_card_loses == "original_bet"
 
     def may_double(self, total: int, after_split: bool = False) -> bool:
         """May a two-card hand of this total double? After a split only with DAS."""

@@ -187,6 +187,15 @@ class TestCasinoDialects:
         assert rules.late_surrender and rules.early_surrender
         assert not rules.offer_insurance and not rules.dealer_peeks
 
+    def test_a_no_hole_card_blackjack_takes_every_bet_unless_told_otherwise(self):
+        assert casino(dealer_checks_for_blackjack=False).no_hole_card_loses == "all"
+        rules = casino(dealer_checks_for_blackjack=False, no_hole_card_loses="original_bet")
+        assert rules.no_hole_card_loses == "original_bet" and rules.blackjack_takes_one_bet
+
+    def test_all_is_accepted_in_a_peek_game_where_it_changes_nothing(self):
+        rules = casino(dealer_checks_for_blackjack=True, no_hole_card_loses="all")
+        assert rules.dealer_peeks and rules.no_hole_card_loses == "all"
+
     def test_it_reads_rules_nested_under_rules_as_jost_casino_to_dict_sent_them(self):
         rules = casino(name="nested", rules={"deck_count": 2, "dealer_stands_on_soft_17": False})
         assert (rules.name, rules.decks, rules.hit_soft_17) == ("nested", 2, True)
@@ -380,6 +389,13 @@ class TestRoundTrip:
                         "counting_strategy": "wong_halves",
                     },
                 ],
+            ),
+            config(
+                casino={
+                    "parent": "european_6d_no_hole_card",
+                    "no_hole_card_loses": "original_bet",
+                    "allow_late_surrender": True,
+                }
             ),
             config(
                 casino={"deck_count": "infinite", "blackjack_payout": "6:5"},

@@ -148,6 +148,8 @@ class TestCasinoErrors:
                 'empty: give ["any"] or a list of totals such as [9, 10, 11]',
             ),
             ("surrender", True, "unknown field"),
+            ("no_hole_card_loses", "doubles", 'not "all" or "original_bet"'),
+            ("no_hole_card_loses", False, 'not "all" or "original_bet"'),
         ],
     )
     def test_it_names_the_bad_rule_and_why(self, field, value, reason):
@@ -173,6 +175,16 @@ class TestCasinoErrors:
     def test_contradictory_aliases_are_an_error(self):
         raw = config(casino={"DAS": True, "allow_double_after_split": False})
         assert reason_at(raw, "casino.allow_double_after_split") == "contradicts DAS"
+
+    def test_original_bet_only_is_refused_in_a_peek_game(self):
+        # With a peek the blackjack ends the round before any double or split: the rule
+        # would change nothing, so it can only be a missing dealer_checks_for_blackjack.
+        raw = config(
+            casino={"dealer_checks_for_blackjack": True, "no_hole_card_loses": "original_bet"}
+        )
+        assert reason_at(raw, "casino.no_hole_card_loses").startswith(
+            '"original_bet" needs dealer_checks_for_blackjack false'
+        )
 
     def test_a_nested_rule_is_reported_at_its_nested_path(self):
         raw = config(casino={"rules": {"deck_count": 12}})

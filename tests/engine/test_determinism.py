@@ -161,6 +161,8 @@ class TestSoloLoop:
     VARIANTS = {
         "6D H17 LS RSA": {},
         "S17 no peek": dict(hit_soft_17=False, dealer_peeks=False),
+        "no peek, original bet only": dict(dealer_peeks=False, no_hole_card_loses="original_bet"),
+        "no peek, early and late surrender": dict(dealer_peeks=False, early_surrender=True),
         "early surrender, hit split aces": dict(
             early_surrender=True, late_surrender=False, hit_split_aces=True
         ),

@@ -10,6 +10,7 @@ import pytest
 from jost_engine.config import UP_CARDS, PlayingStrategy, Rules
 from jost_engine.exact import (
     blackjack_probability,
+    composition_dependent_ev,
     dealer_final_probabilities,
     infinite_deck_ev,
     infinite_deck_ev_by_up_card,
@@ -210,6 +211,54 @@ class TestSurrenderValue:
 
         assert surrenders(late) < surrenders(early)
         assert infinite_deck_ev(late) < infinite_deck_ev(early)
+
+
+class TestNoHoleCardConventions:
+    """no_hole_card_loses: "all" (a dealer blackjack takes doubles and splits too) or
+    "original_bet" (one bet a spot, which makes the game worth exactly the peek game)."""
+
+    RULE_SETS = {
+        "S17": {},
+        "H17 LS": dict(hit_soft_17=True, late_surrender=True),
+        "ES, one split": dict(early_surrender=True, max_split_hands=2),
+        "double 10-11, RSA": dict(double_totals=(10, 11), resplit_aces=True),
+    }
+
+    @pytest.mark.parametrize("changes", list(RULE_SETS.values()), ids=list(RULE_SETS))
+    def test_original_bet_only_is_worth_the_peek_game(self, changes, uniform_chart):
+        peek = replace(INFINITE_S17, **changes)
+        original = replace(peek, dealer_peeks=False, no_hole_card_loses="original_bet")
+        assert infinite_deck_ev(original) == pytest.approx(infinite_deck_ev(peek), abs=1e-12)
+        # A chart that doubles and splits everything gives the most back to a blackjack.
+        chart = uniform_chart("Dh", "Dh", "P")
+        assert infinite_deck_ev(original, chart) == pytest.approx(
+            infinite_deck_ev(peek, chart), abs=1e-12
+        )
+
+    def test_original_bet_only_is_worth_more_than_losing_everything(self):
+        everything = replace(INFINITE_S17, max_split_hands=4, dealer_peeks=False)
+        original = replace(everything, no_hole_card_loses="original_bet")
+        assert infinite_deck_ev(everything) < infinite_deck_ev(original) - 0.001
+
+    def test_auto_does_not_double_or_split_into_a_blackjack_that_takes_everything(self):
+        # The published no-hole-card rule of thumb: hit 11 and split 8s no more against a
+        # ten; with only the original bet at risk the peek game's plays come back.
+        auto = PlayingStrategy(name="auto", auto=True)
+        everything = replace(INFINITE_S17, max_split_hands=4, dealer_peeks=False)
+        original = replace(everything, no_hole_card_loses="original_bet")
+        lose_all = resolve_playing_strategy(auto, everything)
+        lose_one = resolve_playing_strategy(auto, original)
+        assert (lose_all.hard["11"]["10"], lose_all.pairs["8,8"]["10"]) == ("H", "H")
+        assert (lose_one.hard["11"]["10"], lose_one.pairs["8,8"]["10"]) == ("Dh", "P")
+
+    def test_a_finite_shoe_values_original_bet_only_as_the_peek_game(self):
+        peek = replace(SIX_DECK_S17, late_surrender=True)
+        original = replace(peek, dealer_peeks=False, no_hole_card_loses="original_bet")
+        everything = replace(original, no_hole_card_loses="all")
+        assert composition_dependent_ev(original) == pytest.approx(
+            composition_dependent_ev(peek), abs=1e-12
+        )
+        assert composition_dependent_ev(everything) < composition_dependent_ev(original)
 
 
 class TestDealerRecursions:

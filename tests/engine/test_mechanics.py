@@ -238,6 +238,64 @@ class TestNoHoleCard:
         assert net(stats) == -10.0 and stats.counter(0, "split") == 0
 
 
+class TestNoHoleCardOriginalBetOnly:
+    """no_hole_card_loses "original_bet": a dealer blackjack takes one bet per spot, and the
+    money of doubles and of the other split hands comes back; "all" takes everything."""
+
+    # 6,5 = 11 vs 10 doubles (the S17 chart) and draws a 5; the dealer's second card is an
+    # ace. 8,8 vs 10 splits: 8,3 doubles to 16, 8,10 stands; the dealer's ace again.
+    DOUBLED = [6, T, 5, 5, A]
+    SPLIT = [8, T, 8, 3, 5, T, A]
+
+    @pytest.mark.parametrize(
+        "loses, expected", [("all", -20.0), ("original_bet", -10.0)], ids=["all", "original"]
+    )
+    def test_a_doubled_hand_against_a_dealer_blackjack(self, play, loses, expected):
+        _, stats = play(self.DOUBLED, dealer_peeks=False, no_hole_card_loses=loses)
+        assert stats.hand_log[0]["bet"] == 20.0 and stats.counter(0, "double") == 1
+        assert stats.hand_log[0]["dealer_cards"] == ["10", "A"]
+        assert net(stats) == expected and stats.counter(0, "loss") == 1
+
+    @pytest.mark.parametrize(
+        "loses, nets",
+        [("all", [-20.0, -10.0]), ("original_bet", [-10.0, 0.0])],
+        ids=["all", "original"],
+    )
+    def test_split_hands_against_a_dealer_blackjack(self, play, loses, nets):
+        _, stats = play(self.SPLIT, dealer_peeks=False, no_hole_card_loses=loses)
+        assert [h["bet"] for h in stats.hand_log] == [20.0, 10.0]
+        assert [h["net"] for h in stats.hand_log] == nets
+        assert net(stats) == sum(nets)
+
+    def test_the_returned_split_hand_counts_as_a_push(self, play):
+        _, stats = play(self.SPLIT, dealer_peeks=False, no_hole_card_loses="original_bet")
+        assert [h["outcome"] for h in stats.hand_log] == ["loss", "push"]
+
+    def test_busted_split_hands_still_lose_only_one_bet(self, play):
+        # 8,8 vs 10 split: 8,4 hits a 10 and busts, 8,5 hits a 10 and busts. No hand
+        # stands, yet the dealer draws its second card: the blackjack returns the split bet.
+        cards = [8, T, 8, 4, T, 5, T, A]
+        _, stats = play(cards, dealer_peeks=False, no_hole_card_loses="original_bet")
+        assert stats.counter(0, "bust") == 2 and net(stats) == -10.0
+        assert stats.hand_log[0]["dealer_cards"] == ["10", "A"]
+        _, stats = play(cards, dealer_peeks=False, no_hole_card_loses="all")
+        assert net(stats) == -20.0 and stats.hand_log[0]["dealer_cards"] == ["10"]
+
+    def test_without_a_dealer_blackjack_doubles_and_splits_are_paid_as_usual(self, play):
+        # 6,5 doubles to 16 vs 10,7: the doubled hand loses its 20.
+        _, stats = play([6, T, 5, 5, 7], dealer_peeks=False, no_hole_card_loses="original_bet")
+        assert net(stats) == -20.0
+
+    def test_the_solo_loop_settles_it_the_same(self, config, make_rules):
+        rules = make_rules(dealer_peeks=False, no_hole_card_loses="original_bet")
+        cfg = dataclasses.replace(config(rules), log_hands=False)
+        for cards, expected in ((self.SPLIT, -10.0), ([8, T, 8, 4, T, 5, T, A], -10.0)):
+            session = new_session(cfg, seed=7, arranged=cards)
+            assert k.solo_applies(session.rules_i, session.n_spots)
+            session.play(1)
+            assert net(session.stats()) == expected
+
+
 class TestDealer:
     def test_s17_dealer_stands_on_soft_17(self, play):
         _, stats = play([T, 6, 8, A, 3])

@@ -42,6 +42,15 @@ CASES = {
         "6D_H17_DAS_LS",
         dict(hit_soft_17=True, late_surrender=True, dealer_peeks=False),
     ),
+    "no peek, original bet only, late surrender": (
+        "6D_H17_DAS_LS",
+        dict(
+            hit_soft_17=True,
+            late_surrender=True,
+            dealer_peeks=False,
+            no_hole_card_loses="original_bet",
+        ),
+    ),
     "ES, RSA, HSA, double 10-11": (
         "6D_H17_DAS_LS",
         dict(
@@ -81,10 +90,17 @@ def test_simulated_ev_is_within_4_se_of_the_exact_ev(case, make_rules, published
 
 # Charts that play one rule as often as possible, so that a wrong settlement of it moves
 # the EV by many SE: each case is (uniform_chart arguments, rule changes). Surrendering
-# every hand has an SD of about 0.4 units, so 2 million rounds resolve 0.1% of EV.
+# every hand has an SD of about 0.4 units, so 2 million rounds resolve 0.1% of EV;
+# doubling and splitting everything, about 2.2 units and 0.6% (what a dealer blackjack
+# gives back under "original_bet" is about 4%).
+NO_PEEK = dict(dealer_peeks=False)
+ORIGINAL_BET = dict(dealer_peeks=False, no_hole_card_loses="original_bet")
 RULE_CASES = {
-    "late surrender, no hole card": (("Rh",), dict(late_surrender=True, dealer_peeks=False)),
-    "early surrender, no hole card": (("Rh",), dict(early_surrender=True, dealer_peeks=False)),
+    "late surrender, no hole card": (("Rh",), dict(late_surrender=True, **NO_PEEK)),
+    "early surrender, no hole card": (("Rh",), dict(early_surrender=True, **NO_PEEK)),
+    "late surrender, original bet only": (("Rh",), dict(late_surrender=True, **ORIGINAL_BET)),
+    "double and split, no hole card, all lost": (("Dh", "Dh", "P"), NO_PEEK),
+    "double and split, original bet only": (("Dh", "Dh", "P"), ORIGINAL_BET),
 }
 RULE_ROUNDS = 2_000_000
 
