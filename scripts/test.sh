@@ -6,7 +6,7 @@
 #     stops the run before a test starts;
 #   - the committed HEAD cloned alone into an empty folder, its suite collected there: a
 #     test that needs a file outside the repository fails here, not on a newcomer's clone;
-#   - redis-server, PostgreSQL and nix-instantiate installed with apt-get when absent and
+#   - redis-server, PostgreSQL, nix-instantiate and Chromium installed with apt-get when absent and
 #     this runs as root (CI); otherwise the tests needing them skip and say why;
 #   - PostgreSQL, Redis and RabbitMQ started when they do not answer.
 # Extra arguments go to pytest (./scripts/test.sh tests/api -x; the inner loop:
@@ -58,6 +58,8 @@ missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v pg_ctlcluster >/dev/null || missing+=(postgresql)
 command -v nix-instantiate >/dev/null || missing+=(nix-bin)
+# Debian's Chromium, which the browser tests (tests/browser/, Playwright) drive.
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
         say "installing ${missing[*]}"

@@ -146,10 +146,14 @@ def ev_by_count_chart(players: Sequence[dict[str, Any]]) -> Chart | None:
             rows.append((seat, mean - half, mean, mean + half, row))
     if not rows:
         return None
-    counts = [float(row["true_count"]) for *_, row in rows]
+    counts = [int(row["true_count"]) for *_, row in rows]
     # EV 0 is always in view: which side of it a count falls on is the point of the chart.
     bounds = [0.0, *(r[1] for r in rows), *(r[3] for r in rows)]
-    x_ticks, y_ticks, x, y = _frame([min(counts) - 0.5, max(counts) + 0.5], bounds)
+    _, y_ticks, _, y = _frame([0.0, 1.0], bounds)
+    # The counts are whole numbers (-10..+10): the axis spans exactly those seen.
+    low, high = min(counts), max(counts)
+    x = _Scale(low - 0.7, high + 0.7, LEFT, WIDTH - RIGHT)
+    x_ticks = list(range(low, high + 1, 1 if high - low <= 12 else 2))
     # Several players at one count sit side by side rather than on top of each other.
     offset = 0.12
     series = []
@@ -181,7 +185,7 @@ def ev_by_count_chart(players: Sequence[dict[str, Any]]) -> Chart | None:
         title="EV by true count (95% interval)",
         x_label="true count",
         y_label="EV per round",
-        x_ticks=[(x(t), tick_label(t)) for t in x_ticks if t == int(t)],
+        x_ticks=[(x(t), f"{t:+d}" if t else "0") for t in x_ticks],
         y_ticks=[(y(t), tick_label(t)) for t in y_ticks],
         series=series,
         reference_y=y(0.0),

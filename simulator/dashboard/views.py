@@ -113,6 +113,9 @@ def job_page(request: HttpRequest, job_id: UUID) -> HttpResponse:
         counting = present.is_counting(results)
         context.update(
             {
+                "rounds_played_text": (
+                    f"{results.get('rounds_played', 0):,} of {results.get('rounds_asked', 0):,}"
+                ),
                 "counting": counting,
                 "summaries": [
                     (p.get("name"), present.player_summary(p, counting)) for p in players

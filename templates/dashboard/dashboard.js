@@ -55,6 +55,8 @@
   function watch(panel) {
     var url = panel.getAttribute("data-status-url");
     var failures = 0;
+    var hint = field(panel, "no-script");
+    if (hint) hint.hidden = true;  // this script refreshes the status itself
     function tick() {
       fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
         .then(function (response) {
