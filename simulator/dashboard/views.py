@@ -5,6 +5,7 @@ Every page needs a staff user; anyone else is sent to the dashboard's login page
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
@@ -12,6 +13,7 @@ from uuid import UUID
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth import get_user
+from django.contrib.auth.models import User
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -24,8 +26,17 @@ from simulator.api.serializers import JobStatusSerializer, config_errors, progre
 from simulator.dashboard import charts, present, runner
 from simulator.models import JobStatus, SimulationJob
 
-staff_required = staff_member_required(login_url="dashboard:login")
+View = Callable[..., HttpResponse]
+staff_required: Callable[[View], View] = staff_member_required(login_url="dashboard:login")
 HISTORY_PAGE_SIZE = 25
+
+
+def _staff(request: HttpRequest) -> User:
+    """The signed-in staff user (staff_required let the request in) as the user object
+    itself, not request.user's lazy proxy: the services lock and query by its class."""
+    user = get_user(request)
+    assert isinstance(user, User)
+    return user
 
 
 def _job_or_404(job_id: UUID) -> SimulationJob:
@@ -47,7 +58,7 @@ def runner_page(request: HttpRequest) -> HttpResponse:
             return redirect(context["redirect"])
     context["profile_choices"] = runner.profile_choices()
     context["master_config"] = runner.parse(runner.master_text())[0]
-    context["recent_jobs"] = selectors.jobs_for(request.user).only(
+    context["recent_jobs"] = selectors.jobs_for(_staff(request)).only(
         "id", "status", "rounds_total", "created_at"
     )[:5]
     return render(request, "dashboard/runner.html", context)
@@ -73,9 +84,7 @@ def _run_action(request: HttpRequest) -> dict[str, Any]:
         except ValueError as exc:
             out["action_error"] = str(exc)
         return out
-    # The user object itself, not request.user's lazy proxy: the services lock and query
-    # by the user's model class.
-    user = get_user(request)
+    user = _staff(request)
     try:
         if action == "submit":
             job = services.submit_job(user, config)
@@ -169,7 +178,7 @@ def job_results(request: HttpRequest, job_id: UUID) -> JsonResponse:
 def job_cancel(request: HttpRequest, job_id: UUID) -> HttpResponse:
     """Cancel any job (staff), then back to its page, which shows how it ended."""
     try:
-        job = services.cancel_job(request.user, job_id, any_owner=True)
+        job = services.cancel_job(_staff(request), job_id, any_owner=True)
     except services.JobNotCancellable as exc:
         messages.warning(request, str(exc))
     else:
