@@ -44,4 +44,6 @@ def run_simulation_job(self: Task, job_id: str) -> str:
 @shared_task(name="simulator.sweep_jobs")
 def sweep_jobs() -> dict[str, int]:
     sent = services.sweep_jobs()
-    return {kind: len(ids) for kind, ids in sent.items()}
+    # Idempotency keys past IDEMPOTENCY_KEY_TTL are forgotten here, so the table stays small.
+    purged = services.purge_idempotency_keys()
+    return {**{kind: len(ids) for kind, ids in sent.items()}, "idempotency_keys_purged": purged}

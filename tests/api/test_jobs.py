@@ -225,3 +225,15 @@ class TestIdempotencyKey:
         )
         assert response.status_code == 400
         assert not SimulationJob.objects.exists()
+
+
+def test_the_sweep_forgets_idempotency_keys_past_their_ttl(alice_client, master_config, settings):
+    from simulator.models import IdempotencyKey
+    from simulator.services import purge_idempotency_keys
+
+    alice_client.post("/api/submit/", master_config, format="json", HTTP_IDEMPOTENCY_KEY="k")
+    assert purge_idempotency_keys() == 0
+    IdempotencyKey.objects.update(
+        created_at=timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_KEY_TTL + 1)
+    )
+    assert purge_idempotency_keys() == 1
