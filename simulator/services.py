@@ -95,7 +95,9 @@ def submit_job(owner: User, config: Any) -> SimulationJob:
     with transaction.atomic():
         # Submits of one user take turns (the lock on their user row), so two at once
         # cannot both see room under the quota.
-        type(owner).objects.select_for_update().filter(pk=owner.pk).exists()
+        # owner.__class__, not type(owner): a session-authenticated request's user is a
+        # lazy proxy (SimpleLazyObject), whose type has no manager.
+        owner.__class__.objects.select_for_update().filter(pk=owner.pk).exists()
         active = SimulationJob.objects.filter(
             owner=owner, status__in=[JobStatus.PENDING, JobStatus.RUNNING]
         ).count()
