@@ -489,6 +489,23 @@ def _hand_net(
 
 
 @njit(cache=True, inline="always")
+def _tc_bin(tc):
+    """The true-count table's row of a true count: its floor, clipped to TC_MIN..TC_MAX.
+
+    The floor because that is how the ramp reads the count (a tier applies from its
+    threshold up): with whole-number thresholds every true count in [k, k + 1) bets at one
+    tier, so row k holds one tier. Rounding half up would put 2.5..2.99, bet at tier 2,
+    in the row of 3.
+    """
+    b = np.floor(tc)
+    if b < TC_MIN:
+        b = float(TC_MIN)
+    elif b > TC_MAX:
+        b = float(TC_MAX)
+    return np.int64(b) - TC_MIN
+
+
+@njit(cache=True, inline="always")
 def _tally_tc(tc_table, p, tb, net, stake):
     """A round in the table by true count."""
     tc_table[p, tb, T_ROUNDS] += 1.0
@@ -701,21 +718,17 @@ def _general_rounds(
                 continue
             mult = 1.0
             if count_on:
-                # The bet ramp and the true-count bin are written out here and again in
-                # _solo_rounds: as a shared inlined piece they cost the Hi-Lo solo loop about
-                # 4%. test_determinism holds the two copies to the same results.
+                # The bet ramp is written out here and again in _solo_rounds: as a shared
+                # inlined piece (with the bin) it cost the Hi-Lo solo loop about 4%.
+                # test_determinism holds the two copies to the same results. The bin alone
+                # is shared (_tc_bin), so the table's rows cannot drift from each other.
                 tc = 0.0 if infinite else run_count[p] * 52.0 / (n_cards - pos)
                 k = 0
                 for t in range(1, ramp_n[p]):
                     if tc >= ramp_thr[p, t]:
                         k = t
                 mult = ramp_mult[p, k]
-                rounded = np.floor(tc + 0.5)
-                if rounded < TC_MIN:
-                    rounded = float(TC_MIN)
-                elif rounded > TC_MAX:
-                    rounded = float(TC_MAX)
-                tc_bin[p] = np.int64(rounded) - TC_MIN
+                tc_bin[p] = _tc_bin(tc)
             bet = min_bet[p] * mult
             stake = bet * n_spots[p]
             if bankroll[p] < stake:
@@ -1295,12 +1308,7 @@ def _solo_rounds(
                 if tc >= ramp_thr[0, t]:
                     t_k = t
             mult = ramp_mult[0, t_k]
-            rounded = np.floor(tc + 0.5)
-            if rounded < TC_MIN:
-                rounded = float(TC_MIN)
-            elif rounded > TC_MAX:
-                rounded = float(TC_MAX)
-            tb = int(rounded) - TC_MIN
+            tb = _tc_bin(tc)
         bet = unit_bet * mult
         stake = bet * n_spots[0]
         if active[0] == 0 or bank < stake:

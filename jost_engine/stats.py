@@ -39,7 +39,7 @@ class Stats:
 
     counters int64[P, N_COUNTERS] (kernel.COUNTER_NAMES), sums float64[P, N_SUMS]
     (kernel.SUM_NAMES), tc_table float64[P, N_TC, 4] (rounds, net, net^2, wagered by true
-    count rounded and clipped to TC_MIN..TC_MAX), rounds played and asked, sessions that
+    count floored and clipped to TC_MIN..TC_MAX), rounds played and asked, sessions that
     ended with every player broke, players broke at the end of their session, and the first
     HAND_LOG_CAP logged hands with the count of every hand that was logged or would have been.
     """
@@ -225,7 +225,8 @@ def player_metrics(stats: Stats, player: int, initial_bankroll: float) -> dict[s
 
 
 def true_count_table(stats: Stats, player: int) -> list[dict[str, Any]]:
-    """Rows by rounded true count (clipped at the ends) that saw at least one round."""
+    """Rows by whole true count, the floor as the ramp reads it (kernel._tc_bin; clipped at
+    the ends), that saw at least one round."""
     rows = []
     for b in range(k.N_TC):
         t = stats.tc_table[player, b]

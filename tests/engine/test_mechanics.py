@@ -381,6 +381,28 @@ class TestCounting:
         table = stats.tc_table[0, :, k.T_ROUNDS]
         assert table[0 - k.TC_MIN] == 1 and table[3 - k.TC_MIN] == 1
 
+    def test_a_round_goes_in_the_table_row_of_the_tier_it_bet_at(self, config, make_rules):
+        # Round 1 as above (+3 over 7 cards: true count 3.47, round 2 bets 8 units).
+        # Round 2: 7,10 vs 9 with an 8 in the hole, both stand on 17: Hi-Lo -1. After 11
+        # cards the running count is +2 and the true count 2 * 52 / 41 = 2.54, so round 3
+        # bets at the +2 tier (4 units) and is tallied in row +2, not the +3 of rounding.
+        base = config(make_rules(decks=1, penetration=0.75))
+        player = base.players[0]
+        player = dataclasses.replace(
+            player, betting=dataclasses.replace(player.betting, ramp=self.RAMP)
+        )
+        session = new_session(
+            dataclasses.replace(base, players=(player,)),
+            seed=2,
+            arranged=[T, 2, T, 3, 4, 5, 6, 7, 9, T, 8],
+        )
+        session.play(3)
+        stats = session.stats()
+        assert stats.hand_log[1]["outcome"] == "push"
+        assert stats.total(0, "initial_bet") == 10.0 + 80.0 + 40.0
+        table = stats.tc_table[0, :, k.T_ROUNDS]
+        assert [table[row - k.TC_MIN] for row in (0, 2, 3)] == [1, 1, 1]
+
 
 class TestNoHoleCardInsurance:
     def test_insurance_waits_for_the_dealers_second_card(self, play):

@@ -119,3 +119,34 @@ class TestFormulas:
         f = player_metrics(stats_from(nets), 0, 1000.0)["frequencies"]
         assert f["win"] + f["loss"] + f["push"] == pytest.approx(1.0)
         assert f["insurance_won"] is None  # no insurance taken: undefined, not 0/0
+
+
+class TestTrueCountRows:
+    """A row of the true-count table holds the rounds one ramp tier bet, for whole-number
+    thresholds: the row of a true count is its floor, as the ramp reads the count."""
+
+    THRESHOLDS = (-math.inf, -1.0, 1.0, 2.0, 3.0, 5.0)
+
+    @classmethod
+    def tier(cls, tc: float) -> int:
+        # The kernel's ramp: the highest threshold at or below the true count.
+        return max(i for i, t in enumerate(cls.THRESHOLDS) if tc >= t)
+
+    @pytest.mark.parametrize(
+        "tc, row",
+        [(2.0, 2), (2.5, 2), (2.99, 2), (3.0, 3), (0.4, 0), (-0.4, -1), (-1.0, -1), (-1.01, -2)],
+    )
+    def test_a_true_count_goes_in_the_row_of_its_floor(self, tc, row):
+        assert k._tc_bin(tc) + k.TC_MIN == row
+
+    def test_the_end_rows_hold_everything_beyond(self):
+        assert k._tc_bin(25.3) + k.TC_MIN == k.TC_MAX
+        assert k._tc_bin(-13.7) + k.TC_MIN == k.TC_MIN
+
+    def test_every_true_count_of_a_row_bets_at_one_tier(self):
+        counts = np.random.default_rng(5).uniform(-6.0, 8.0, 20_000)
+        tiers_by_row: dict[int, set[int]] = {}
+        for tc in counts:
+            tiers_by_row.setdefault(int(k._tc_bin(tc)), set()).add(self.tier(tc))
+        assert len(tiers_by_row) == 14
+        assert all(len(tiers) == 1 for tiers in tiers_by_row.values())
