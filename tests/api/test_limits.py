@@ -272,3 +272,26 @@ class TestSharedCache:
             pytest.skip("no Redis on 127.0.0.1:6379")
         assert done.returncode == 0, done.stderr
         assert done.stdout.split() == ["RedisCache", "True"]
+
+
+class TestCacheDown:
+    def test_a_cache_that_does_not_answer_lets_requests_through(
+        self, alice_client, anon_client, master_config
+    ):
+        from django.core.cache.backends.redis import RedisCache
+        from rest_framework.throttling import SimpleRateThrottle
+
+        original = SimpleRateThrottle.cache
+        # A port where nothing listens: every throttle's read and write fails.
+        SimpleRateThrottle.cache = RedisCache(
+            "redis://127.0.0.1:1/0",
+            {"OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}},
+        )
+        try:
+            submit = alice_client.post("/api/submit/", master_config, format="json")
+            assert submit.status_code == 202
+            assert alice_client.get("/api/jobs/").status_code == 200
+            wrong = {"username": "alice", "password": "guess"}
+            assert anon_client.post("/api/token/", wrong, format="json").status_code == 400
+        finally:
+            SimpleRateThrottle.cache = original

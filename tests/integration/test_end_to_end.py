@@ -77,8 +77,10 @@ class TestEndToEnd:
         job_id = body["job_id"]
         job = SimulationJob.objects.get(id=job_id)
         assert job.status == JobStatus.PENDING
+        # Both copies: the worker runs the config resolved at submit (resolved_config).
         job.request_data["num_rounds"] = "lots"
-        job.save(update_fields=["request_data"])
+        job.resolved_config["num_rounds"] = "lots"
+        job.save(update_fields=["request_data", "resolved_config"])
         with Connection(redis_url) as connection:
             run_simulation_job.apply_async(args=[job_id], connection=connection)
 
