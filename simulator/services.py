@@ -354,9 +354,7 @@ class JobNotCancellable(Exception):
         )
 
 
-def cancel_job(
-    user: User, job_id: UUID, *, any_owner: bool = False
-) -> SimulationJob | None:
+def cancel_job(user: User, job_id: UUID, *, any_owner: bool = False) -> SimulationJob | None:
     """Cancel a PENDING or RUNNING job of `user`'s (of anyone's with `any_owner`, for staff
     on the dashboard); returns the job, or None when the user has no such job.
 

@@ -80,7 +80,7 @@ class TestCreate:
     @pytest.mark.parametrize("name", ['""', '"' + "x" * 101 + '"', r'"a\u0000b"', r'"\ud800"'])
     def test_a_bad_name_is_a_400(self, alice_client, name):
         # Written as JSON text: the test client could not encode a lone surrogate itself.
-        body = '{"profile_type": "casino", "name": %s, "data": {}}' % name
+        body = '{"profile_type": "casino", "name": ' + name + ', "data": {}}'
         response = alice_client.post("/api/profiles/", body, content_type="application/json")
         assert response.status_code == 400
         assert [e["path"] for e in response.json()["errors"]] == ["name"]

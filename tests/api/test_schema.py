@@ -85,6 +85,7 @@ def test_schemathesis_finds_no_500_and_no_answer_off_the_schema(alice, settings,
     ]
     failures: list[str] = []
     calls: list[int] = []
+
     def explore(operation) -> None:
         @given(case=operation.as_strategy())
         @hypothesis_settings(
