@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 # Card tags of a counting system, in rank order 2..9, 10 (every ten-value card), A.
 TAG_RANKS: tuple[str, ...] = ("2", "3", "4", "5", "6", "7", "8", "9", "10", "A")
@@ -44,7 +44,7 @@ class Rules:
     # What a dealer blackjack takes in a no-hole-card game: "all" (every bet, doubles and
     # splits included) or "original_bet" (one original bet per spot; the rest is returned).
     # With a peek the blackjack ends the round before any double or split, so "all".
-    no_hole_card_loses: str = "all"
+    no_hole_card_loses: Literal["all", "original_bet"] = "all"
 
     # The rule predicates every part of the engine asks (solvers, exact, simulator), here
     # once so that they cannot drift apart.
