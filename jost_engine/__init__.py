@@ -3,7 +3,17 @@
 from jost_engine.chart import ACTION_CODE, chart_arrays
 from jost_engine.config import Config, ConfigError, config_to_dict, normalize_config
 from jost_engine.profiles import default_profile, defaults
-from jost_engine.simulate import results, run_shard, run_simulation_from_config
+from jost_engine.simulate import (
+    SHARD_ROUNDS,
+    ShardSpec,
+    plan_shards,
+    results,
+    run_shard,
+    run_shard_spec,
+    run_shards,
+    run_simulation_from_config,
+    shard_seed,
+)
 from jost_engine.stats import Stats, merge
 from jost_engine.strategy import resolve_playing_strategy
 
@@ -13,3 +23,5 @@ __all__ = ["Config", "ConfigError", "__version__", "normalize_config"]
 __all__ += ["ACTION_CODE", "chart_arrays", "resolve_playing_strategy"]
 __all__ += ["config_to_dict", "default_profile", "defaults"]
 __all__ += ["Stats", "merge", "results", "run_shard", "run_simulation_from_config"]
+__all__ += ["SHARD_ROUNDS", "ShardSpec", "plan_shards", "run_shard_spec", "run_shards"]
+__all__ += ["shard_seed"]

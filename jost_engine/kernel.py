@@ -60,7 +60,11 @@ R_INFINITE, R_H17, R_MAX_SPLIT, R_RSA, R_HSA, R_LS, R_ES, R_PEEK, R_INSURANCE = 
 R_CUT, R_COUNT_ON, R_LOG_ON, R_INS_ON = 9, 10, 11, 12
 # No hole card, and a dealer blackjack takes only one original bet per spot ("original_bet").
 R_ONE_BET = 13
-N_RULES_I = 14
+# Play on when broke (the config's stop_when_broke false): a player whose bankroll cannot
+# cover the bet, a double, a split or insurance plays on as if it could, so every round
+# is the same game whatever the bankroll (which may go below zero).
+R_PLAY_ON = 14
+N_RULES_I = 15
 # rules_f fields
 RF_BJ_PAYOUT = 0
 N_RULES_F = 1
@@ -690,6 +694,9 @@ def _general_rounds(
     count_on = rules_i[R_COUNT_ON] != 0
     log_on = rules_i[R_LOG_ON] != 0
     ins_on = rules_i[R_INS_ON] != 0 and offer_insurance
+    # Added to the bankroll wherever the rules ask whether a player can pay; written out
+    # again in _solo_rounds (test_determinism holds the two loops equal).
+    credit = np.inf if rules_i[R_PLAY_ON] != 0 else 0.0
     bj_payout = rules_f[RF_BJ_PAYOUT]
     n_cards = shoe.shape[0]
 
@@ -731,7 +738,7 @@ def _general_rounds(
                 tc_bin[p] = _tc_bin(tc)
             bet = min_bet[p] * mult
             stake = bet * n_spots[p]
-            if bankroll[p] < stake:
+            if bankroll[p] + credit < stake:
                 # JOST's rule: a player who cannot cover the bet stops for good.
                 active[p] = 0
                 continue
@@ -795,7 +802,7 @@ def _general_rounds(
                     tc = rc * 52.0 / (n_cards - seen_before_hole)
                 if tc >= ins_thr[p]:
                     cost = 0.5 * bet_p[p] * n_spots[p]
-                    if bankroll[p] - committed[p] >= cost:
+                    if bankroll[p] + credit - committed[p] >= cost:
                         committed[p] += cost
                         sums[p, S_INSURANCE_WAGERED] += cost
                         for s in range(n_sp):
@@ -819,7 +826,7 @@ def _general_rounds(
                     2,
                     max_split > 1,
                     up,
-                    bankroll[p] - committed[p],
+                    bankroll[p] + credit - committed[p],
                     h_bet[h],
                 )
                 if a == SURRENDER:
@@ -875,7 +882,7 @@ def _general_rounds(
                                     2,
                                     True,
                                     up,
-                                    bankroll[p] - committed[p],
+                                    bankroll[p] + credit - committed[p],
                                     h_bet[h],
                                 )
                                 if a == SPLIT:
@@ -928,7 +935,7 @@ def _general_rounds(
                             hn,
                             can_split,
                             up,
-                            bankroll[p] - committed[p],
+                            bankroll[p] + credit - committed[p],
                             hbet,
                         )
                         if a in (HIT, DOUBLE):
@@ -1255,6 +1262,7 @@ def _solo_rounds(
     peek = rules_i[R_PEEK] != 0
     one_bet = rules_i[R_ONE_BET] != 0
     cut = rules_i[R_CUT]
+    credit = np.inf if rules_i[R_PLAY_ON] != 0 else 0.0  # as in _general_rounds
     bj_payout = rules_f[RF_BJ_PAYOUT]
     n_cards = shoe.shape[0]
     unit_bet = min_bet[0]
@@ -1311,7 +1319,7 @@ def _solo_rounds(
             tb = _tc_bin(tc)
         bet = unit_bet * mult
         stake = bet * n_spots[0]
-        if active[0] == 0 or bank < stake:
+        if active[0] == 0 or bank + credit < stake:
             active[0] = 0
             st_i[S_BROKE] = 1
             break
@@ -1353,7 +1361,7 @@ def _solo_rounds(
                 2,
                 max_split > 1,
                 up,
-                bank - committed,
+                bank + credit - committed,
                 bet,
             )
             if a == SURRENDER:
@@ -1398,7 +1406,7 @@ def _solo_rounds(
                                 2,
                                 True,
                                 up,
-                                bank - committed,
+                                bank + credit - committed,
                                 h_bet[i],
                             )
                             if a == SPLIT:
@@ -1444,7 +1452,7 @@ def _solo_rounds(
                         hn,
                         can_split,
                         up,
-                        bank - committed,
+                        bank + credit - committed,
                         hbet,
                     )
                     if a in (HIT, DOUBLE):

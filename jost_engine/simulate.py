@@ -23,10 +23,29 @@ import numpy as np
 from jost_engine import kernel as k
 from jost_engine.chart import ACTION_CODE, chart_arrays
 from jost_engine.config import Config, Rules, normalize_config
-from jost_engine.stats import HAND_LOG_CAP, Stats, finite, merge, player_metrics, true_count_table
+from jost_engine.stats import (
+    HAND_LOG_CAP,
+    Stats,
+    finite,
+    merge,
+    player_metrics,
+    session_metrics,
+    true_count_table,
+)
 from jost_engine.strategy import resolve_playing_strategy
 
-__all__ = ["Session", "merge", "new_session", "results", "run_shard", "run_simulation_from_config"]
+__all__ = [
+    "Session",
+    "ShardSpec",
+    "merge",
+    "new_session",
+    "plan_shards",
+    "results",
+    "run_shard",
+    "run_shard_spec",
+    "run_simulation_from_config",
+    "shard_seed",
+]
 
 Seed = int | np.random.SeedSequence
 Progress = Callable[[int, int], None]
@@ -35,6 +54,10 @@ Progress = Callable[[int, int], None]
 # speed, so progress moves smoothly and the per-call overhead stays negligible. Chunking
 # never changes a result (the session's state lives in its arrays).
 CHUNK_ROUNDS = 1_000_000
+# Rounds per shard of a split run (stop_when_broke false, or sessions) unless the caller
+# says otherwise: about a second of one core at the engine's speed. The service's
+# JOB_SHARD_ROUNDS defaults to the same, so a job and `python -m jost_engine` agree.
+SHARD_ROUNDS = 10_000_000
 # The most [round, bankroll] points a player's bankroll_path holds: enough for a chart as
 # wide as a screen, and at most 1,000 extra kernel calls per run (milliseconds).
 BANKROLL_PATH_POINTS = 1000
@@ -167,6 +190,10 @@ class Session:
     log_f: np.ndarray
     log_round: np.ndarray
     rounds_asked: int = 0
+    # Copies of the state a session starts from (shoe order, kernel state, bankrolls,
+    # seats, counts): what `restart` puts back. Any new array the kernel carries from one
+    # round to the next belongs here too, or sessions would leak into each other.
+    initial: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
 
     def play(self, rounds: int) -> int:
         """Play up to `rounds` more rounds; the number played (fewer once all are broke)."""
@@ -176,6 +203,17 @@ class Session:
         # The specialised loop plays the same game bitwise; it serves most tables.
         loop = k.play_rounds_solo if k.solo_applies(self.rules_i, self.n_spots) else k.play_rounds
         return int(loop(rounds, *self.kernel_arrays))
+
+    def restart(self, seed: Seed) -> None:
+        """Begin another session from the initial bankrolls, with the shoe as new and the
+        generator seeded from `seed`, exactly as a new_session(config, seed) would play it.
+        The tallies (counters, sums, the true-count table, the hand log) run on, so a
+        shard's sessions add up as merge would add them."""
+        log_n, log_total = int(self.st_i[k.S_LOG_N]), int(self.st_i[k.S_LOG_TOTAL])
+        for name, start in self.initial.items():
+            getattr(self, name)[...] = start
+        self.st_i[k.S_LOG_N], self.st_i[k.S_LOG_TOTAL] = log_n, log_total
+        self.rng[...] = seed_state(seed)
 
     @property
     def kernel_arrays(self) -> tuple[np.ndarray, ...]:
@@ -338,9 +376,10 @@ def new_session(
     rules_i[k.R_COUNT_ON] = count_on
     rules_i[k.R_LOG_ON] = config.log_hands
     rules_i[k.R_INS_ON] = ins_on
+    rules_i[k.R_PLAY_ON] = not config.stop_when_broke
     rules_f = np.array([rules.blackjack_payout], dtype=np.float64)
     log_rows = log_cap if config.log_hands else 0
-    return Session(
+    session = Session(
         config=config,
         rules_i=rules_i,
         rules_f=rules_f,
@@ -366,6 +405,11 @@ def new_session(
         log_f=np.zeros((log_rows, k.LOG_F_WIDTH), dtype=np.float64),
         log_round=np.zeros(log_rows, dtype=np.int64),
     )
+    session.initial = {
+        name: getattr(session, name).copy()
+        for name in ("shoe", "st_i", "bankroll", "active", "run_count")
+    }
+    return session
 
 
 def _arrange(shoe: np.ndarray, arranged: np.ndarray, infinite: bool, rng: np.ndarray) -> None:
@@ -408,6 +452,145 @@ def run_shard(
     return session.stats()
 
 
+@dataclass(frozen=True)
+class ShardSpec:
+    """One shard of a run: `rounds` rounds in all, as `sessions` sessions numbered from
+    `first_session` (sessions: K), or as one stretch of play seeded by shard `index`
+    (stop_when_broke false, sessions 1), or the whole unsplit run (index 0)."""
+
+    index: int
+    rounds: int
+    first_session: int = 0
+    sessions: int = 1
+
+    def to_dict(self) -> dict[str, int]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ShardSpec:
+        return cls(**{f.name: int(data[f.name]) for f in dataclasses.fields(cls)})
+
+
+def plan_shards(config: Config, shard_rounds: int = SHARD_ROUNDS) -> list[ShardSpec]:
+    """The shards of a run, in order: a function of the config and shard_rounds alone, so
+    the same job is cut the same way on every machine.
+
+    JOST's semantics (one session, the broke rule) are one sequence: one shard. With
+    stop_when_broke false the rounds are cut into shards of shard_rounds (the last one
+    shorter). With sessions, each shard holds whole sessions, as many as fit in
+    shard_rounds (at least one).
+    """
+    if shard_rounds < 1:
+        raise ValueError(f"shard_rounds must be at least 1, got {shard_rounds}")
+    if config.sessions is not None:
+        per = max(1, shard_rounds // config.num_rounds)
+        return [
+            ShardSpec(
+                index=i,
+                rounds=min(per, config.sessions - first) * config.num_rounds,
+                first_session=first,
+                sessions=min(per, config.sessions - first),
+            )
+            for i, first in enumerate(range(0, config.sessions, per))
+        ]
+    if not config.stop_when_broke:
+        return [
+            ShardSpec(index=i, rounds=min(shard_rounds, config.num_rounds - start))
+            for i, start in enumerate(range(0, config.num_rounds, shard_rounds))
+        ]
+    return [ShardSpec(index=0, rounds=config.num_rounds)]
+
+
+def shard_seed(job_seed: int, index: int) -> np.random.SeedSequence:
+    """Child `index` of the job's seed: SeedSequence(job_seed).spawn(n)[index] for any
+    n > index, built directly (spawning a million children to use one would be slow).
+    Independent streams per shard (or per session), whatever the number of workers."""
+    return np.random.SeedSequence(job_seed, spawn_key=(index,))
+
+
+def run_shard_spec(
+    config: Config,
+    job_seed: int,
+    spec: ShardSpec,
+    progress: Callable[[int], None] | None = None,
+    *,
+    chunk: int = CHUNK_ROUNDS,
+) -> Stats:
+    """Play one shard of a run and return its statistics, to be merged in shard order.
+
+    The seed of a stretch of play is shard_seed(job_seed, spec.index); of a session,
+    shard_seed(job_seed, session number), so sessions give the same draws however they
+    are grouped into shards. The unsplit run (JOST's semantics) plays from job_seed
+    itself, as run_simulation_from_config does. progress(rounds done in this shard) is
+    called after every chunk; an exception it raises stops the shard.
+    """
+    if config.sessions is not None:
+        numbers = range(spec.first_session, spec.first_session + spec.sessions)
+        seeds: list[Seed] = [shard_seed(job_seed, n) for n in numbers]
+        per_session = config.num_rounds
+    elif not config.stop_when_broke:
+        seeds, per_session = [shard_seed(job_seed, spec.index)], spec.rounds
+    else:
+        seeds, per_session = [job_seed], spec.rounds
+    session = new_session(config, seeds[0])
+    done = played = 0
+    all_broke = 0
+    broke = np.zeros(len(config.players), dtype=np.int64)
+    finals = np.zeros((len(config.players), len(seeds)), dtype=np.float64)
+    for j, seed in enumerate(seeds):
+        if j:
+            session.restart(seed)
+        left = per_session
+        while left > 0 and not session.all_broke:
+            step = min(chunk, left)
+            session.play(step)
+            left -= step
+            if progress is not None:
+                progress(done + per_session - left)
+        # Rounds a session did not play (every player broke) still count as done.
+        done += per_session
+        played += session.rounds_played
+        session.rounds_asked = done
+        all_broke += int(session.all_broke)
+        broke += session.active == 0
+        finals[:, j] = session.bankroll
+    stats = session.stats()
+    # Over every session of the shard (the kernel's count restarts with each).
+    stats.rounds_played = played
+    stats.rounds_asked = spec.rounds
+    if config.sessions is not None:
+        stats.sessions = len(seeds)
+        stats.sessions_all_broke = all_broke
+        stats.players_broke = broke
+        stats.final_bankrolls = finals
+    return stats
+
+
+def run_shards(
+    config: Config,
+    job_seed: int,
+    shard_rounds: int = SHARD_ROUNDS,
+    progress: Progress | None = None,
+    *,
+    chunk: int = CHUNK_ROUNDS,
+) -> Stats:
+    """Every shard of the plan in this process, merged in shard order: the very statistics
+    a service merges from shards run anywhere, in any order."""
+    specs = plan_shards(config, shard_rounds)
+    asked = sum(spec.rounds for spec in specs)
+    parts: list[Stats] = []
+    before = 0
+    for spec in specs:
+
+        def report(done: int, before: int = before) -> None:
+            if progress is not None:
+                progress(before + done, asked)
+
+        parts.append(run_shard_spec(config, job_seed, spec, report, chunk=chunk))
+        before += spec.rounds
+    return merge(*parts)
+
+
 def results(
     config: Config,
     stats: Stats,
@@ -416,6 +599,8 @@ def results(
     duration: float | None = None,
     play_seconds: float | None = None,
     bankroll_paths: Sequence[list[list[float]]] | None = None,
+    shards: int | None = None,
+    shard_rounds: int | None = None,
 ) -> dict[str, Any]:
     """The results document: JOST's per-player fields and every derived metric, JSON-safe.
 
@@ -450,8 +635,12 @@ def results(
         }
         if counting:
             entry["true_count_table"] = true_count_table(stats, i)
+        if config.sessions is not None:
+            entry.update(session_metrics(stats, i))
         players.append(entry)
-    all_broke = stats.sessions_all_broke > 0
+    # With sessions, a session ending broke is what the study measures, not a stop.
+    all_broke = stats.sessions_all_broke > 0 and config.sessions is None
+    split = {} if shards is None else {"shards": shards, "shard_rounds": shard_rounds}
     return {
         "engine": "jost_engine",
         "engine_version": __version__,
@@ -460,8 +649,11 @@ def results(
         "rounds_asked": stats.rounds_asked,
         "rounds_played": stats.rounds_played,
         "stop_reason": "all_players_broke" if all_broke else "completed",
-        "sessions": stats.sessions,
+        # Shards of a run without the broke rule are stretches of one endless session.
+        "sessions": stats.sessions if config.stop_when_broke else 1,
         "sessions_all_broke": stats.sessions_all_broke,
+        "stop_when_broke": config.stop_when_broke,
+        **split,
         "duration_seconds": finite(duration),
         # Speed of the rounds alone: `duration` also holds set-up (an "auto" chart is
         # computed for the rules first, about a second for a finite shoe). The first run
@@ -483,8 +675,11 @@ def run_simulation_from_config(
     rounds: int | None = None,
     seed: int | None = None,
     chunk: int = CHUNK_ROUNDS,
+    shard_rounds: int = SHARD_ROUNDS,
 ) -> dict[str, Any]:
-    """Run a whole job in this process: one continuous session, in chunks for progress.
+    """Run a whole job in this process: one continuous session, in chunks for progress;
+    a split run (stop_when_broke false, or sessions) plays its shards (plan_shards with
+    shard_rounds) in order and merges them, as a service would.
 
     config: a raw config dict (any dialect) or an already normalised Config. rounds/seed
     override the config's. With no seed anywhere one is drawn and reported, so every
@@ -497,6 +692,20 @@ def run_simulation_from_config(
     # The document's config is what ran: running it again reproduces these results.
     cfg = dataclasses.replace(cfg, num_rounds=asked, seed=seed)
     start = time.perf_counter()
+    if cfg.splittable:
+        # Shards played here one after the other: the result a service gives for the same
+        # job, however many workers share it.
+        merged = run_shards(cfg, seed, shard_rounds, progress, chunk=chunk)
+        play_seconds = time.perf_counter() - start
+        return results(
+            cfg,
+            merged,
+            seed=seed,
+            duration=play_seconds,
+            play_seconds=play_seconds,
+            shards=len(plan_shards(cfg, shard_rounds)),
+            shard_rounds=shard_rounds,
+        )
     session = new_session(cfg, seed)
     marks = bankroll_path_rounds(asked)
     paths: list[list[list[float]]] = [[[0, float(b)]] for b in session.bankroll]

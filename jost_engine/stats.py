@@ -54,6 +54,10 @@ class Stats:
     players_broke: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     hand_log: list[dict[str, Any]] = field(default_factory=list)
     hands_logged: int = 0
+    # Sessions of a config with `sessions`: each player's bankroll at the end of every
+    # session, float64[P, sessions] in session order (empty otherwise). Kept whole because
+    # percentiles do not merge from sums; MAX_SESSIONS bounds it.
+    final_bankrolls: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
 
     @property
     def n_players(self) -> int:
@@ -78,6 +82,7 @@ class Stats:
             "players_broke": self.players_broke.tolist(),
             "hand_log": self.hand_log,
             "hands_logged": self.hands_logged,
+            "final_bankrolls": self.final_bankrolls.tolist(),
         }
 
     @classmethod
@@ -95,6 +100,7 @@ class Stats:
             players_broke=np.array(data["players_broke"], dtype=np.int64),
             hand_log=list(data["hand_log"]),
             hands_logged=int(data["hands_logged"]),
+            final_bankrolls=_final_bankrolls(data.get("final_bankrolls")),
         )
 
 
@@ -124,7 +130,20 @@ def merge(*parts: Stats) -> Stats:
         players_broke=np.asarray(np.sum([p.players_broke for p in parts], axis=0, dtype=np.int64)),
         hand_log=log,
         hands_logged=sum(p.hands_logged for p in parts),
+        final_bankrolls=_concatenated([p.final_bankrolls for p in parts]),
     )
+
+
+def _final_bankrolls(rows: list[list[float]] | None) -> np.ndarray:
+    if not rows:
+        return np.zeros((0, 0))
+    return np.array(rows, dtype=np.float64)
+
+
+def _concatenated(blocks: list[np.ndarray]) -> np.ndarray:
+    # Sessions in shard order; parts without sessions (shape (0, 0)) add none.
+    kept = [b for b in blocks if b.size]
+    return np.concatenate(kept, axis=1) if kept else np.zeros((0, 0))
 
 
 def _ordered_sum(arrays: list[np.ndarray]) -> np.ndarray:
@@ -221,6 +240,45 @@ def player_metrics(stats: Stats, player: int, initial_bankroll: float) -> dict[s
         "risk_of_ruin": finite(ror),
         "n0": finite(n0),
         "score": finite(score),
+    }
+
+
+PERCENTILES = (5, 25, 50, 75, 95)
+
+
+def wilson_interval(successes: int, n: int, z: float = Z95) -> list[float] | None:
+    """The Wilson score interval of a proportion: unlike mean +- z SE it stays inside
+    [0, 1] and is not empty when no session (or every one) went broke."""
+    if n <= 0:
+        return None
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return [max(0.0, centre - half), min(1.0, centre + half)]
+
+
+def session_metrics(stats: Stats, player: int) -> dict[str, Any]:
+    """What a study of K sessions is for, per player: trip ruin (the fraction of sessions
+    in which the player went broke, with its 95% Wilson interval) and the percentiles of
+    the bankroll at the end of a session (linear interpolation between order statistics)."""
+    n = stats.sessions
+    broke = int(stats.players_broke[player]) if stats.players_broke.size else 0
+    finals = stats.final_bankrolls[player] if stats.final_bankrolls.size else np.zeros(0)
+    percentiles = (
+        {
+            str(q): float(v)
+            for q, v in zip(PERCENTILES, np.percentile(finals, PERCENTILES), strict=True)
+        }
+        if finals.size
+        else None
+    )
+    return {
+        "sessions": n,
+        "sessions_broke": broke,
+        "trip_ruin": ratio(broke, n),
+        "trip_ruin_95ci": wilson_interval(broke, n),
+        "final_bankroll_mean": float(finals.mean()) if finals.size else None,
+        "final_bankroll_percentiles": percentiles,
     }
 
 

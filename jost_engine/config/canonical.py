@@ -77,5 +77,7 @@ def config_to_dict(config: Config) -> dict[str, Any]:
         "num_rounds": config.num_rounds,
         "seed": config.seed,
         "log_hands": config.log_hands,
+        "stop_when_broke": config.stop_when_broke,
+        "sessions": config.sessions,
         "players": players,
     }

@@ -17,6 +17,9 @@ from typing import Any
 # pasted 10^15 from queueing a job that would never end.
 MAX_ROUNDS = 10**10
 MAX_SEATS = 7  # spots at one table, over all its players
+# Independent sessions one config may ask for: each one's final bankroll is kept (per
+# player) for the percentiles, so this bounds a result's memory, not its speed.
+MAX_SESSIONS = 1_000_000
 MAX_DECKS = 8
 MAX_SPLIT_HANDS = 8
 MAX_NAME_LENGTH = 100

@@ -15,6 +15,7 @@ from jost_engine.config.fields import (
     DEFAULT_COUNTING,
     MAX_ROUNDS,
     MAX_SEATS,
+    MAX_SESSIONS,
     MISSING,
     Fields,
     Problems,
@@ -126,7 +127,9 @@ def normalize_config(raw: Any, resolve: Resolver | None = None) -> Config:
     Top level: `casino` and `players` (profiles by name or inline; at most 7 spots in
     all; or JOST's single-player task form, `player` with `strategy`, `betting_strategy`
     and `iterations` beside it), `num_rounds` (1 .. 10^10; JOST's `iterations` too),
-    `seed` (0 .. 2^63-1 or null, default null), the
+    `seed` (0 .. 2^63-1 or null, default null), `stop_when_broke` (default true: JOST's
+    broke rule; false lets bankrolls go below zero), `sessions` (1 .. 10^6 independent
+    sessions of num_rounds each, or null: one session), the
     hand-history flag as `log_each_hand`, `include_hand_history` or `log_hands` (default
     false). A name resolves through `resolve(kind, name)` first (the service's saved
     profiles), then the shipped defaults. Every problem is collected before raising.
@@ -152,6 +155,25 @@ def normalize_config(raw: Any, resolve: Resolver | None = None) -> Config:
     log_hands = f.take_one(
         ("log_each_hand", "include_hand_history", "log_hands"), check_bool, False
     )
+    stop_when_broke = f.take_one(("stop_when_broke",), check_bool, True)
+    sessions = f.take_one(("sessions",), _check_sessions, None)
+    if sessions not in (None, BAD) and stop_when_broke is False:
+        # A session is a trip that ends when the money does; without the broke rule it is
+        # just more rounds, which num_rounds already asks for.
+        problems.add(
+            "sessions",
+            "needs the broke rule: drop stop_when_broke: false, or ask for "
+            "num_rounds x sessions rounds without sessions",
+        )
+    total = (
+        sessions * num_rounds if isinstance(sessions, int) and isinstance(num_rounds, int) else 0
+    )
+    if total > MAX_ROUNDS:
+        problems.add(
+            "sessions",
+            f"{sessions} sessions of {num_rounds} rounds are {total} rounds in all, "
+            f"above {MAX_ROUNDS}",
+        )
 
     players_raw = f.take("players")
     found: list[tuple[Player, str | None, bool]] = []
@@ -185,5 +207,18 @@ def normalize_config(raw: Any, resolve: Resolver | None = None) -> Config:
     if problems.items:
         raise ConfigError(problems.items)
     return Config(
-        rules=rules, players=tuple(players), num_rounds=num_rounds, seed=seed, log_hands=log_hands
+        rules=rules,
+        players=tuple(players),
+        num_rounds=num_rounds,
+        seed=seed,
+        log_hands=log_hands,
+        stop_when_broke=stop_when_broke,
+        sessions=sessions,
     )
+
+
+def _check_sessions(value: Any, path: str, problems: Problems) -> Any:
+    # null reads as absent: JOST's one session.
+    if value is None:
+        return None
+    return check_int(1, MAX_SESSIONS)(value, path, problems)

@@ -86,6 +86,30 @@ class PlayingStrategy:
     # Insurance is a count decision, not a chart cell: take it when the true count is at
     # least this. None never insures (basic strategy); -inf always does.
     insurance_true_count: float | None = None
+    # Index plays on top of the chart (or "auto"), in priority order: each a Deviation,
+    # or the name of a shipped preset ("illustrious18", "fab4") that
+    # jost_engine.deviations expands for the rules (its S17 or H17 variant). A preset's
+    # insurance entry is already folded into insurance_true_count.
+    deviations: tuple[Deviation | str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Deviation:
+    """One index play: play `action` on `hand` against `up` when the true count is at or
+    above `index` (above=True) or below it (above=False).
+
+    kind is "hard", "soft" or "pair"; row the chart's row key ("16", "18", "10,10"); up
+    one of UP_CARDS; action a canonical chart code (ACTIONS). A surrender code (Rh, Rs,
+    Rp) decides whether to surrender; any other code decides the play when not
+    surrendering (see jost_engine.deviations).
+    """
+
+    kind: Literal["hard", "soft", "pair"]
+    row: str
+    up: str
+    index: float
+    action: str
+    above: bool = True
 
 
 @dataclass(frozen=True)
@@ -101,6 +125,22 @@ class BettingStrategy:
     min_bet: float
     num_hands: int  # spots this player plays each round
     ramp: tuple[tuple[float, float], ...]
+    # What the ramp, wong_in and wong_out read: "true" or "running"; None takes the
+    # counting system's default ("running" for an unbalanced system, else "true").
+    ramp_count: Literal["true", "running"] | None = None
+    # Spots by count, as `ramp` (sorted, from -inf); None plays num_hands spots always.
+    spots_ramp: tuple[tuple[float, int], ...] | None = None
+    max_bet: float | None = None  # a cap on min_bet x multiplier, in money
+    # Wonging: sit in at or above wong_in, leave below wong_out (None: not set).
+    wong_in: float | None = None
+    wong_out: float | None = None
+
+    @property
+    def max_spots(self) -> int:
+        """The most spots this player can take in one round."""
+        if self.spots_ramp is None:
+            return self.num_hands
+        return max(spots for _, spots in self.spots_ramp)
 
 
 @dataclass(frozen=True)
@@ -113,6 +153,20 @@ class CountingSystem:
     # floats. Systems with half-point tags (Wong Halves) are stored as doubled whole tags
     # with tag_scale 0.5, so a config written back (config_to_dict) reads the same.
     tag_scale: float = 1.0
+    # An unbalanced system (KO, Red 7) starts each shoe at an initial running count:
+    # initial_running_count + initial_running_count_per_deck x decks.
+    unbalanced: bool = False
+    initial_running_count: float = 0.0
+    initial_running_count_per_deck: float = 0.0
+    # How the player turns the running count into a true count (jost_engine.kernel
+    # _true_count): decks left "exact" (unseen cards / 52), or read to the nearest "half"
+    # or "whole" deck; then "none", "floor", "truncate" or "round" (halves away from 0).
+    deck_estimation: Literal["exact", "half", "whole"] = "exact"
+    true_count_rounding: Literal["none", "floor", "truncate", "round"] = "none"
+
+    def initial_count(self, decks: int) -> float:
+        """The running count at each shuffle, for a shoe of `decks` decks."""
+        return self.initial_running_count + self.initial_running_count_per_deck * decks
 
 
 @dataclass(frozen=True)
@@ -128,9 +182,26 @@ class Player:
 class Config:
     rules: Rules
     players: tuple[Player, ...]  # in seat order
-    num_rounds: int
+    num_rounds: int  # per session when `sessions` is set
     seed: int | None
     log_hands: bool
+    # JOST's rule (True): a player who cannot cover the bet stops for good, so the rounds
+    # are one sequence. False: bankrolls may go below zero and nobody stops, so every round
+    # is an independent draw of the same game and a run may be split into shards.
+    stop_when_broke: bool = True
+    # K independent sessions of num_rounds each, every one from the initial bankrolls with
+    # the broke rule; None is JOST's one session.
+    sessions: int | None = None
+
+    @property
+    def total_rounds(self) -> int:
+        """Rounds asked over every session."""
+        return self.num_rounds * (self.sessions or 1)
+
+    @property
+    def splittable(self) -> bool:
+        """May the run be split into shards without changing what it means?"""
+        return not self.stop_when_broke or self.sessions is not None
 
 
 # Looks a named profile up: resolve(kind, name) -> the raw profile dict, or None if unknown.
