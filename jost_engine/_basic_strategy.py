@@ -40,6 +40,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from jost_engine import _auto_cache
 from jost_engine._dealer import full_shoe
 from jost_engine._finite_shoe import FiniteShoeUpCard
 from jost_engine._infinite_deck import two_cards
@@ -54,7 +55,8 @@ from jost_engine.config import PlayingStrategy, Rules
 
 
 def auto_strategy(rules: Rules) -> PlayingStrategy:
-    """Basic strategy for `rules` as a full canonical chart (cached per rule set)."""
+    """Basic strategy for `rules` as a full canonical chart, cached per rule set in memory
+    and on disk (_auto_cache: a chart solved once is read back in about a millisecond)."""
     return _auto_for(_strategy_key(rules))
 
 
@@ -79,6 +81,16 @@ def _strategy_key(rules: Rules) -> Rules:
 
 @lru_cache(maxsize=64)
 def _auto_for(rules: Rules) -> PlayingStrategy:
+    stored = _auto_cache.lookup(rules)
+    if stored is not None:
+        return stored
+    chart = solve(rules)
+    _auto_cache.store(rules, chart)
+    return chart
+
+
+def solve(rules: Rules) -> PlayingStrategy:
+    """The chart computed for `rules` (already keyed by _strategy_key), no cache."""
     evs = two_card_evs(rules)
     hard: dict[str, dict[str, str]] = {str(t): {} for t in HARD_TOTALS}
     soft: dict[str, dict[str, str]] = {str(t): {} for t in SOFT_TOTALS}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,11 @@ from jost_engine.config import (
 )
 
 PUBLISHED_CHARTS = Path(__file__).resolve().parents[1] / "data" / "published_charts.json"
+
+# "auto" is solved in every test, never read from the shipped charts or a cache on disk: the
+# tests of the solver must test the solver, and no test writes into the user's cache.
+# tests/engine/test_auto_cache.py turns the cache on, in a directory of its own.
+os.environ["JOST_AUTO_CACHE"] = "off"
 
 # The rules the builder starts from: an infinite shoe (so any arranged card order is
 # possible), S17, double any two, DAS, split to 4 hands, no resplit or hit of split aces,

@@ -1,0 +1,187 @@
+"""The `auto` charts kept on disk, so a rule set is solved once per machine, not per process.
+
+Solving basic strategy for a finite shoe takes 0.3 to 1.4 s (a six-deck shoe about 1 s in a
+warm process); reading its chart back takes about a millisecond. `auto_strategy` looks a
+rule set up in this order: the process's memory, the charts shipped in
+`jost_engine/data/auto_charts/` (the shipped casinos, written by
+`scripts/generate_auto_charts.py` from this solver, never copied from a published chart),
+the cache directory, and only then solves and stores the chart in the cache directory.
+
+Where: `$JOST_CACHE_DIR`, else `jost_engine/` beside `$NUMBA_CACHE_DIR` when that is set
+(a deploy that points numba at a writable place gets both there), else
+`$XDG_CACHE_HOME/jost_engine` or `~/.cache/jost_engine`; the charts go in its `auto/`.
+`JOST_AUTO_CACHE=off` reads and writes neither the cache nor the shipped charts (the
+engine tests run so, to test the solver itself).
+
+Key: one JSON file per (engine version, SOLVER_VERSION, a digest of the solver's source
+files, the rules as the solver sees them), named by the SHA-256 of those. The file holds
+the same fields and is used only if every one of them equals this process's and its chart
+is a complete chart of canonical cells; otherwise (an older solver, another rule set, a
+file cut short or edited) it is ignored, the chart is solved again and the file replaced.
+Editing any solver module changes the digest, so a changed solver never reads a chart
+written by the old one even when nobody bumps SOLVER_VERSION. Files are written to a
+temporary name and renamed into place (atomic on POSIX), so a reader never sees half a
+file, and two processes solving the same rules at once both write the same bytes.
+A cache that cannot be written (a read-only home) costs only the speed: the chart is
+still returned.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jost_engine.chart import ACTIONS, HARD_TOTALS, PAIR_KEYS, SOFT_TOTALS, UP_CARDS
+from jost_engine.config import PlayingStrategy, Rules
+
+log = logging.getLogger(__name__)
+
+# Bump when the solver's answer changes for a reason the source digest cannot see (a
+# Rules predicate in config/types.py that the solvers ask, say).
+SOLVER_VERSION = 1
+FORMAT = "jost_engine auto chart"
+SHIPPED_DIR = Path(__file__).resolve().parent / "data" / "auto_charts"
+# The modules whose code decides an `auto` chart.
+_SOLVER_MODULES = (
+    "_basic_strategy.py",
+    "_finite_shoe.py",
+    "_infinite_deck.py",
+    "_dealer.py",
+    "_round_value.py",
+)
+_TABLES: dict[str, tuple[str, ...]] = {
+    "hard": tuple(str(t) for t in HARD_TOTALS),
+    "soft": tuple(str(t) for t in SOFT_TOTALS),
+    "pairs": PAIR_KEYS,
+}
+
+
+def enabled() -> bool:
+    return os.environ.get("JOST_AUTO_CACHE", "").lower() not in {"off", "0", "false"}
+
+
+def cache_dir() -> Path:
+    """The directory of the cached charts (it may not exist yet)."""
+    explicit = os.environ.get("JOST_CACHE_DIR")
+    if explicit:
+        return Path(explicit) / "auto"
+    numba_dir = os.environ.get("NUMBA_CACHE_DIR")
+    if numba_dir:
+        return Path(numba_dir).parent / "jost_engine" / "auto"
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "jost_engine" / "auto"
+
+
+@cache
+def solver_digest() -> str:
+    """SHA-256 of the solver modules' source, read once per process."""
+    h = hashlib.sha256()
+    here = Path(__file__).resolve().parent
+    for name in _SOLVER_MODULES:
+        h.update(name.encode())
+        h.update((here / name).read_bytes())
+    return h.hexdigest()
+
+
+def header(rules: Rules) -> dict[str, Any]:
+    """Everything a chart depends on; `rules` as the solver sees them (_strategy_key)."""
+    from jost_engine import __version__
+
+    rules_dict = dataclasses.asdict(rules)
+    if rules_dict["double_totals"] is not None:
+        rules_dict["double_totals"] = list(rules_dict["double_totals"])
+    return {
+        "format": FORMAT,
+        "engine_version": __version__,
+        "solver_version": SOLVER_VERSION,
+        "solver_digest": solver_digest(),
+        "rules": rules_dict,
+    }
+
+
+def file_name(head: Mapping[str, Any]) -> str:
+    canonical = json.dumps(head, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:32] + ".json"
+
+
+def chart_to_json(head: Mapping[str, Any], chart: PlayingStrategy) -> str:
+    """The file's text: the header's fields, the name, and one line per chart row (so a
+    shipped chart reads, and diffs, like a chart)."""
+    lines = [f"  {json.dumps(key)}: {json.dumps(value)}," for key, value in head.items()]
+    lines.append(f'  "name": {json.dumps(chart.name)},')
+    for t, (table, rows) in enumerate(_TABLES.items()):
+        grid = getattr(chart, table)
+        body = ",\n".join(
+            f"    {json.dumps(row)}: {json.dumps({up: grid[row][up] for up in UP_CARDS})}"
+            for row in rows
+        )
+        end = "," if t < len(_TABLES) - 1 else ""
+        lines.append(f'  "{table}": {{\n{body}\n  }}{end}')
+    return "{\n" + "\n".join(lines) + "\n}\n"
+
+
+def read(directory: Path, head: Mapping[str, Any]) -> PlayingStrategy | None:
+    """The chart stored for `head` in `directory`, or None if absent or not exactly it."""
+    try:
+        data = json.loads((directory / file_name(head)).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or any(data.get(key) != value for key, value in head.items()):
+        return None
+    tables: dict[str, dict[str, dict[str, str]]] = {}
+    for table, rows in _TABLES.items():
+        grid = data.get(table)
+        if not isinstance(grid, dict) or set(grid) != set(rows):
+            return None
+        for cells in grid.values():
+            if not isinstance(cells, dict) or set(cells) != set(UP_CARDS):
+                return None
+            if any(cell not in ACTIONS for cell in cells.values()):
+                return None
+        tables[table] = grid
+    name = data.get("name")
+    if not isinstance(name, str):
+        return None
+    return PlayingStrategy(
+        name=name, auto=False, hard=tables["hard"], soft=tables["soft"], pairs=tables["pairs"]
+    )
+
+
+def write(directory: Path, head: Mapping[str, Any], chart: PlayingStrategy) -> None:
+    """Store the chart atomically; a directory that cannot be written is skipped."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".json")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(chart_to_json(head, chart))
+            # mkstemp creates 0600; a chart is no secret, and a cache shared by a deploy's
+            # users (or a shipped file) must be readable by all of them.
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, directory / file_name(head))
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        log.debug("auto chart cache not written in %s: %s", directory, exc)
+
+
+def lookup(rules: Rules) -> PlayingStrategy | None:
+    """A stored chart for these (solver-keyed) rules: shipped first, then the cache."""
+    if not enabled():
+        return None
+    head = header(rules)
+    return read(SHIPPED_DIR, head) or read(cache_dir(), head)
+
+
+def store(rules: Rules, chart: PlayingStrategy) -> None:
+    if enabled():
+        write(cache_dir(), header(rules), chart)
