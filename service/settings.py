@@ -6,6 +6,7 @@ needs: with DEBUG off, SECRET_KEY must be set. README.md lists every variable.
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -262,11 +263,15 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # How long a submit or /healthz waits for the broker before calling it down.
 BROKER_CHECK_TIMEOUT = env_float("BROKER_CHECK_TIMEOUT", 2.0, minimum=0.1)
+# With late acks Redis re-delivers a message not acknowledged within this time; it must
+# outlast the longest task or a running one would be handed out again. (RabbitMQ gives a
+# message back when the connection that holds it drops, so it has no such timeout.)
+CELERY_VISIBILITY_TIMEOUT = env_int(
+    "CELERY_VISIBILITY_TIMEOUT", CELERY_TASK_TIME_LIMIT + 300, minimum=1
+)
 if urlsplit(CELERY_BROKER_URL).scheme in {"redis", "rediss", "redis+socket"}:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        # With late acks Redis re-delivers a message not acknowledged within this time;
-        # it must outlast the longest job or a running job would be handed out again.
-        "visibility_timeout": CELERY_TASK_TIME_LIMIT + 300,
+        "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
         "socket_connect_timeout": BROKER_CHECK_TIMEOUT,
     }
 
@@ -280,13 +285,14 @@ JOB_CHUNK_ROUNDS = env_int("JOB_CHUNK_ROUNDS", 50_000, minimum=1)
 # --- Crash recovery: heartbeat, reclaim, sweep --------------------------------------------
 # A running job refreshes heartbeat_at at least this often (seconds), with its progress
 # write, whenever the engine reports between chunks.
-JOB_HEARTBEAT_INTERVAL = env_float("JOB_HEARTBEAT_INTERVAL", 10.0, minimum=0.1)
+# The heartbeat is written from a thread of its own while the engine runs (the loops
+# release the GIL), so neither a long chunk nor a numba compile delays it.
+JOB_HEARTBEAT_INTERVAL = env_float("JOB_HEARTBEAT_INTERVAL", 2.0, minimum=0.1)
 # A RUNNING job whose heartbeat is older than this (seconds) is taken to have lost its
-# worker: any delivery may claim it again, and the sweep re-enqueues it. The default also
-# covers the first job of a worker whose numba cache is empty: compiling the engine before
-# its first report took 18 s (one player) and 12 s more (the general loop) here
-# (`python -m jost_engine --warm-up` fills the cache ahead).
-JOB_STALE_AFTER = env_float("JOB_STALE_AFTER", 120.0, minimum=1.0)
+# worker: any delivery may claim it again, and the sweep re-enqueues it (a split job's
+# shard is put back in its queue). Five heartbeats: a killed worker's work runs again
+# within JOB_STALE_AFTER + JOB_SWEEP_INTERVAL seconds.
+JOB_STALE_AFTER = env_float("JOB_STALE_AFTER", 10.0, minimum=1.0)
 # A PENDING job whose last enqueue (or submission) is older than this (seconds) is sent
 # to the broker again by the sweep: its message never arrived (the broker was down at
 # submit) or was lost (a broker restarted without persistence).
@@ -296,7 +302,28 @@ JOB_REQUEUE_AFTER = env_float("JOB_REQUEUE_AFTER", 300.0, minimum=0.0)
 # Restarts count too (a deploy's SIGTERM stops the running job), hence room for a few.
 JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 5, minimum=1)
 # How often (seconds) Celery beat runs the sweep.
-JOB_SWEEP_INTERVAL = env_float("JOB_SWEEP_INTERVAL", 60.0, minimum=1.0)
+JOB_SWEEP_INTERVAL = env_float("JOB_SWEEP_INTERVAL", 5.0, minimum=1.0)
+
+# --- Split jobs: shards, the window, the time budget ---------------------------------------
+# Rounds per shard of a split job (stop_when_broke false, or sessions): about 1 s of one
+# core at the engine's 10 M rounds/s for one player, a few seconds for a full table. The
+# shards, and so the bits of the result, depend on it: it is stored with each job, and
+# jost_engine.SHARD_ROUNDS (what `python -m jost_engine` uses) has the same default.
+JOB_SHARD_ROUNDS = env_int("JOB_SHARD_ROUNDS", 10_000_000, minimum=1)
+# Shards of one job waiting in the broker's queue at most: the next is sent as one starts,
+# so every idle worker finds one while another user's job waits behind only this many.
+JOB_SHARD_WINDOW = env_int("JOB_SHARD_WINDOW", 2, minimum=1)
+# A shard sent this long ago (seconds) and still not started is sent again: its message
+# was lost (a broker restarted without persistence). A duplicate is harmless.
+JOB_SHARD_REQUEUE_AFTER = env_float("JOB_SHARD_REQUEUE_AFTER", 60.0, minimum=0.0)
+# The engine's measured speed in spot-rounds a second on one core (docs/BENCHMARKS.md:
+# 9-10 M for one spot, a full table of 7 about 1.3 M rounds, 9 M spot-rounds). Below it,
+# to be safe: an unsplit job whose rounds x spots would take longer than the soft time
+# limit at this speed is refused at submit, naming how many rounds fit.
+ENGINE_SPOT_ROUNDS_PER_SECOND = env_int("ENGINE_SPOT_ROUNDS_PER_SECOND", 4_000_000, minimum=1)
+# Compile (or load from numba's cache) the round loops in the worker's main process at
+# start, before the pool forks, so no task pays for it.
+WORKER_WARM_UP = env_bool("WORKER_WARM_UP", True)
 # The slowest the engine is assumed to play (rounds a second, one core): a full table
 # with hand history stays above it (one player plays about 9 M rounds/s, docs/BENCHMARKS.md).
 # It bounds how long one chunk can go without a heartbeat.
@@ -323,6 +350,31 @@ def check_job_recovery_settings(
 
 
 check_job_recovery_settings(JOB_STALE_AFTER, JOB_HEARTBEAT_INTERVAL, JOB_CHUNK_SECONDS_MAX)
+
+
+def check_time_budget(budget: list[tuple[str, float]]) -> None:
+    """Each of (name, seconds) must be below the next: heartbeat < stale threshold < soft
+    time limit < hard time limit < broker visibility timeout. Out of order, a live task
+    looks dead (and runs twice), a task is killed before it can record why, or Redis
+    hands a running task out again."""
+    for (low_name, low), (high_name, high) in itertools.pairwise(budget):
+        if not low < high:
+            raise ImproperlyConfigured(
+                f"{high_name}={high:g} must be above {low_name}={low:g}: the time budget is "
+                "JOB_HEARTBEAT_INTERVAL < JOB_STALE_AFTER < CELERY_TASK_SOFT_TIME_LIMIT < "
+                "CELERY_TASK_TIME_LIMIT < CELERY_VISIBILITY_TIMEOUT"
+            )
+
+
+check_time_budget(
+    [
+        ("JOB_HEARTBEAT_INTERVAL", JOB_HEARTBEAT_INTERVAL),
+        ("JOB_STALE_AFTER", JOB_STALE_AFTER),
+        ("CELERY_TASK_SOFT_TIME_LIMIT", CELERY_TASK_SOFT_TIME_LIMIT),
+        ("CELERY_TASK_TIME_LIMIT", CELERY_TASK_TIME_LIMIT),
+        ("CELERY_VISIBILITY_TIMEOUT", CELERY_VISIBILITY_TIMEOUT),
+    ]
+)
 # A delivery that finds its job RUNNING with a fresh heartbeat (a duplicate, or a
 # redelivery right after a crash) retries itself later; this many times covers a job
 # running up to the hard time limit, after which the sweep is the backstop.

@@ -57,6 +57,16 @@ class SimulationJob(models.Model):
     claimed_by = models.CharField(max_length=255, blank=True, default="")
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    # The broker did not take the job's (or one of its shards') message when it was sent:
+    # the next sweep sends it at once instead of waiting JOB_REQUEUE_AFTER.
+    send_failed = models.BooleanField(default=False)
+    # A split job (stop_when_broke false, or sessions): its JobShard rows, each
+    # shard_rounds rounds at most (0 shards: one task runs the whole job).
+    shards_total = models.PositiveIntegerField(default=0)
+    shard_rounds = models.BigIntegerField(null=True, blank=True)
+    # Set by the conditional UPDATE that lets exactly one worker merge the shards once the
+    # last one is stored; a merge whose worker died is retried by the sweep once stale.
+    merge_started_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -64,6 +74,46 @@ class SimulationJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.id} ({self.status})"
+
+
+class JobShard(models.Model):
+    """One shard of a split job: its own Celery task, claim, heartbeat and stored partial
+    statistics. (job, index) is unique, so a shard is stored at most once whatever the
+    retries; the job's result is the merge of every shard's stats in index order."""
+
+    job = models.ForeignKey(SimulationJob, on_delete=models.CASCADE, related_name="shards")
+    index = models.PositiveIntegerField()
+    # jost_engine.ShardSpec: rounds in all, and which sessions (sessions jobs only).
+    rounds = models.BigIntegerField()
+    first_session = models.BigIntegerField(default=0)
+    sessions = models.PositiveIntegerField(default=1)
+    status = models.CharField(
+        max_length=16, choices=JobStatus.choices, default=JobStatus.PENDING, db_index=True
+    )
+    # When its message last went to the broker; null while it waits for a place in the
+    # job's window of queued shards (JOB_SHARD_WINDOW).
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    claim = models.UUIDField(null=True, blank=True, editable=False)
+    claimed_by = models.CharField(max_length=255, blank=True, default="")
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    rounds_done = models.BigIntegerField(default=0)
+    # jost_engine.Stats.to_dict() of the shard, written once with status COMPLETE.
+    stats = models.JSONField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Seconds inside the engine, and from claim to store: what the benchmark compares.
+    engine_seconds = models.FloatField(null=True, blank=True)
+    wall_seconds = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["job", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "index"], name="shard_unique_index_per_job")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}#{self.index} ({self.status})"
 
 
 class ProfileType(models.TextChoices):

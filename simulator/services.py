@@ -8,6 +8,7 @@ import json
 import logging
 import math
 import secrets
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -19,8 +20,8 @@ from uuid import UUID
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import IntegrityError, transaction
-from django.db.models import DurationField, F, Q, QuerySet, Value
+from django.db import IntegrityError, connection, transaction
+from django.db.models import DurationField, Exists, F, OuterRef, Q, QuerySet, Sum, Value
 from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Now
 from django.utils import timezone
@@ -28,7 +29,7 @@ from django.utils import timezone
 import jost_engine
 from simulator import selectors
 from simulator.inputs import json_problems
-from simulator.models import IdempotencyKey, JobStatus, SimulationJob
+from simulator.models import IdempotencyKey, JobShard, JobStatus, SimulationJob
 from simulator.profiles import resolver_for
 
 logger = logging.getLogger(__name__)
@@ -69,17 +70,44 @@ def validate_config(owner: User, config: Any) -> jost_engine.Config:
         raise jost_engine.ConfigError(
             [("(config)", f"cannot be read ({type(exc).__name__}); check its numbers")]
         ) from exc
-    if normalized.num_rounds > settings.JOB_MAX_ROUNDS:
+    if normalized.total_rounds > settings.JOB_MAX_ROUNDS:
+        where = "num_rounds" if normalized.sessions is None else "sessions"
+        raise jost_engine.ConfigError(
+            [
+                (
+                    where,
+                    f"at most {settings.JOB_MAX_ROUNDS} rounds per job (JOB_MAX_ROUNDS), "
+                    f"got {normalized.total_rounds}",
+                )
+            ]
+        )
+    if not normalized.splittable:
+        _check_fits_time_limit(normalized)
+    return normalized
+
+
+def _check_fits_time_limit(config: jost_engine.Config) -> None:
+    """An unsplit job runs as one task: one that could not finish within the soft time
+    limit at the engine's measured speed would hold a worker for an hour and then FAIL,
+    so it is refused now, saying how many rounds fit and how to split it."""
+    spots = sum(p.betting.num_hands for p in config.players)
+    # Four fifths of the limit: room for set-up and a machine slower than the one measured.
+    seconds = 0.8 * settings.CELERY_TASK_SOFT_TIME_LIMIT
+    fit = int(seconds * settings.ENGINE_SPOT_ROUNDS_PER_SECOND / spots)
+    if config.num_rounds > fit:
         raise jost_engine.ConfigError(
             [
                 (
                     "num_rounds",
-                    f"at most {settings.JOB_MAX_ROUNDS} rounds per job (JOB_MAX_ROUNDS), "
-                    f"got {normalized.num_rounds}",
+                    f"{config.num_rounds} rounds of {spots} spot(s) in one sequence would run "
+                    f"past the time limit of {settings.CELERY_TASK_SOFT_TIME_LIMIT} s "
+                    f"(CELERY_TASK_SOFT_TIME_LIMIT) at the engine's speed "
+                    f"({settings.ENGINE_SPOT_ROUNDS_PER_SECOND} spot-rounds a second): at "
+                    f"most {fit} rounds fit. Ask for fewer, or split the job over every "
+                    f'worker with "stop_when_broke": false or "sessions": K',
                 )
             ]
         )
-    return normalized
 
 
 def submit_job(owner: User, config: Any) -> SimulationJob:
@@ -103,16 +131,36 @@ def submit_job(owner: User, config: Any) -> SimulationJob:
         ).count()
         if active >= settings.JOB_MAX_ACTIVE_PER_USER:
             raise QuotaExceeded(settings.JOB_MAX_ACTIVE_PER_USER)
+        specs = (
+            jost_engine.plan_shards(normalized, settings.JOB_SHARD_ROUNDS)
+            if normalized.splittable
+            else []
+        )
         job = SimulationJob.objects.create(
             owner=owner,
             request_data=config,
             resolved_config=resolved,
             name=config.get("name", "").strip() if isinstance(config, dict) else "",
-            rounds_total=int(normalized.num_rounds),
+            rounds_total=int(normalized.total_rounds),
             seed=normalized.seed if normalized.seed is not None else secrets.randbits(63),
+            shards_total=len(specs),
+            shard_rounds=settings.JOB_SHARD_ROUNDS if specs else None,
+        )
+        JobShard.objects.bulk_create(
+            JobShard(
+                job=job,
+                index=spec.index,
+                rounds=spec.rounds,
+                first_session=spec.first_session,
+                sessions=spec.sessions,
+            )
+            for spec in specs
         )
         # A worker must never look for a row that is not committed yet.
-        transaction.on_commit(lambda: enqueue_job(job.id))
+        if specs:
+            transaction.on_commit(lambda: dispatch_shards(job.id))
+        else:
+            transaction.on_commit(lambda: enqueue_job(job.id))
     return job
 
 
@@ -201,38 +249,59 @@ def purge_idempotency_keys() -> int:
     return deleted
 
 
+def _send(task_name: str, arg: str) -> None:
+    """Send one task message, or raise: a connection of our own with a short timeout,
+    rather than the app's pool, so a dead broker costs BROKER_CHECK_TIMEOUT seconds, not
+    Celery's retry loop."""
+    from service.celery import app
+
+    with app.connection_for_write(
+        settings.CELERY_BROKER_URL, connect_timeout=settings.BROKER_CHECK_TIMEOUT
+    ) as conn:
+        app.send_task(
+            task_name,
+            args=[arg],
+            connection=conn,
+            retry=True,
+            retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2},
+        )
+
+
 def enqueue_job(job_id: UUID) -> bool:
     """Send the job's id to the broker. A broker that is down is logged, not raised: the
-    job stays PENDING and the client still gets its 202, and sweep_jobs sends it again.
+    job stays PENDING with send_failed set, the client still gets its 202, and the next
+    sweep sends it (at once, not after JOB_REQUEUE_AFTER).
 
     Sending the same job twice is harmless: the worker's claim decides who runs it.
     """
     from simulator.tasks import run_simulation_job
 
     try:
-        # A connection of our own with a short timeout, rather than the app's pool, so a
-        # dead broker costs a submit BROKER_CHECK_TIMEOUT seconds, not Celery's retry loop.
         with run_simulation_job.app.connection_for_write(
             settings.CELERY_BROKER_URL, connect_timeout=settings.BROKER_CHECK_TIMEOUT
-        ) as connection:
+        ) as conn:
             run_simulation_job.apply_async(
                 args=[str(job_id)],
-                connection=connection,
+                connection=conn,
                 retry=True,
                 retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2},
             )
     except Exception as exc:  # the broker being down must never turn a submit into a 500
-        logger.error(
-            "Job %s stays PENDING: the broker at %s did not take it (%s: %s); the sweep "
-            "sends it again once the broker answers",
-            job_id,
-            _redacted(settings.CELERY_BROKER_URL),
-            type(exc).__name__,
-            exc,
-        )
+        _log_unsent(f"Job {job_id} stays PENDING", exc)
+        SimulationJob.objects.filter(id=job_id).update(send_failed=True)
         return False
-    SimulationJob.objects.filter(id=job_id).update(enqueued_at=Now())
+    SimulationJob.objects.filter(id=job_id).update(enqueued_at=Now(), send_failed=False)
     return True
+
+
+def _log_unsent(what: str, exc: BaseException) -> None:
+    logger.error(
+        "%s: the broker at %s did not take it (%s: %s); the next sweep sends it again",
+        what,
+        _redacted(settings.CELERY_BROKER_URL),
+        type(exc).__name__,
+        exc,
+    )
 
 
 def _stale_cutoff() -> CombinedExpression:
@@ -257,7 +326,7 @@ def fail_abandoned_jobs(job_id: UUID | None = None) -> list[UUID]:
     """FAILED for every stale RUNNING job (or just `job_id`) whose worker already died
     JOB_MAX_ATTEMPTS times: a job that kills its worker (out of memory, a crash in native
     code) must not take down one worker after another forever."""
-    jobs = SimulationJob.objects.filter(_stale_running(), ~_attempts_left())
+    jobs = SimulationJob.objects.filter(_stale_running(), ~_attempts_left(), shards_total=0)
     if job_id is not None:
         jobs = jobs.filter(id=job_id)
     failed = []
@@ -294,7 +363,10 @@ def claim_job(job_id: UUID, worker: str = "") -> UUID | None:
     """
     token = uuid.uuid4()
     claimed = SimulationJob.objects.filter(
-        Q(status=JobStatus.PENDING) | (_stale_running() & _attempts_left()), id=job_id
+        Q(status=JobStatus.PENDING) | (_stale_running() & _attempts_left()),
+        id=job_id,
+        # A split job runs as its shards (run_shard), never as one task.
+        shards_total=0,
     ).update(
         status=JobStatus.RUNNING,
         claim=token,
@@ -368,6 +440,13 @@ def cancel_job(user: User, job_id: UUID, *, any_owner: bool = False) -> Simulati
     cancelled = jobs.filter(id=job_id, status__in=[JobStatus.PENDING, JobStatus.RUNNING]).update(
         status=JobStatus.CANCELLED, finished_at=Now(), claim=None
     )
+    if cancelled:
+        # A split job's shards stop too: queued ones are skipped when delivered, running
+        # ones stop at their next progress write, and none can be stored any more
+        # (store_shard needs the job RUNNING).
+        JobShard.objects.filter(job_id=job_id, status__in=ACTIVE).update(
+            status=JobStatus.CANCELLED, claim=None
+        )
     job = jobs.filter(id=job_id).first()
     if job is None:
         return None
@@ -420,14 +499,18 @@ def run_job(job_id: UUID, soft_time_limit: float | None = None, worker: str = ""
             job.attempts,
         )
     try:
-        result = jost_engine.run_simulation_from_config(
-            # The config as resolved at submit (rows older than profiles have none): the
-            # profiles it named may have changed since, the job must not.
-            job.resolved_config if job.resolved_config is not None else job.request_data,
-            progress=_progress_reporter(job_id, claim),
-            chunk=settings.JOB_CHUNK_ROUNDS,
-            seed=job.seed,
-        )
+        with Heartbeat(
+            lambda: _held(job_id, claim).update(heartbeat_at=Now()),
+            settings.JOB_HEARTBEAT_INTERVAL,
+        ):
+            result = jost_engine.run_simulation_from_config(
+                # The config as resolved at submit (rows older than profiles have none):
+                # the profiles it named may have changed since, the job must not.
+                job.resolved_config if job.resolved_config is not None else job.request_data,
+                progress=_progress_reporter(job_id, claim),
+                chunk=settings.JOB_CHUNK_ROUNDS,
+                seed=job.seed,
+            )
     except ClaimLost:
         if _is_cancelled(job_id):
             # Not a fault: the owner cancelled it, and cancel_job already recorded that
@@ -528,14 +611,17 @@ def sweep_jobs() -> dict[str, list[UUID]]:
         enqueued_at__lt=requeue_cutoff
     )
     abandoned = fail_abandoned_jobs()
+    # Split jobs are run by their shards (sweep_shards), never sent whole.
+    unsplit = SimulationJob.objects.filter(shards_total=0)
     found = {
         "pending": list(
-            SimulationJob.objects.filter(not_sent_lately, status=JobStatus.PENDING)
+            # The broker refused the last send: send now, it may well be back.
+            unsplit.filter(not_sent_lately | Q(send_failed=True), status=JobStatus.PENDING)
             .order_by("created_at")
             .values_list("id", flat=True)
         ),
         "stale": list(
-            SimulationJob.objects.filter(not_sent_lately, _stale_running())
+            unsplit.filter(not_sent_lately, _stale_running())
             .order_by("created_at")
             .values_list("id", flat=True)
         ),
@@ -559,6 +645,71 @@ def sweep_jobs() -> dict[str, list[UUID]]:
             len(sent["failed"]),
         )
     return sent
+
+
+def sweep_shards() -> dict[str, int]:
+    """The split jobs' part of the sweep:
+
+    - a RUNNING shard whose heartbeat is older than JOB_STALE_AFTER lost its worker: it
+      goes back to PENDING, first in its job's queue (or, when its worker died
+      JOB_MAX_ATTEMPTS times, its job is FAILED saying so);
+    - a shard sent more than JOB_SHARD_REQUEUE_AFTER ago and never started lost its
+      message (a broker restarted without persistence): it is sent again;
+    - every active split job's window is topped up (a send the broker refused is retried
+      here), and a job whose shards are all stored but not merged (its merger died) is
+      merged.
+    Returns how many of each.
+    """
+    counts = {"shards_requeued": 0, "shards_resent": 0, "shards_sent": 0, "merged": 0}
+    counts["split_failed"] = 0
+    for job_id in (
+        JobShard.objects.filter(_stale_shard(), attempts__gte=settings.JOB_MAX_ATTEMPTS)
+        .values_list("job_id", flat=True)
+        .distinct()
+    ):
+        counts["split_failed"] += fail_split_job(
+            job_id,
+            f"A worker running a shard of this job stopped {settings.JOB_MAX_ATTEMPTS} times "
+            "without finishing it (killed, out of memory, or crashed), so it is not run "
+            "again. If it persists, report it with this job's id.",
+        )
+    counts["shards_requeued"] = JobShard.objects.filter(_stale_shard()).update(
+        status=JobStatus.PENDING, claim=None, enqueued_at=None
+    )
+    lost_cutoff = Now() - Value(
+        timedelta(seconds=settings.JOB_SHARD_REQUEUE_AFTER), output_field=DurationField()
+    )
+    counts["shards_resent"] = JobShard.objects.filter(
+        status=JobStatus.PENDING, enqueued_at__lt=lost_cutoff
+    ).update(enqueued_at=None)
+    # A merge started longer ago than a heartbeat goes stale never finished: retry it.
+    SimulationJob.objects.filter(
+        status=JobStatus.RUNNING, merge_started_at__lt=_stale_cutoff()
+    ).update(merge_started_at=None)
+    for job_id in SimulationJob.objects.filter(status__in=ACTIVE, shards_total__gt=0).values_list(
+        "id", flat=True
+    ):
+        counts["shards_sent"] += len(dispatch_shards(job_id))
+        counts["merged"] += merge_shards(job_id)
+    if counts["shards_requeued"] or counts["shards_resent"] or counts["split_failed"]:
+        logger.warning("Sweep of split jobs: %s", counts)
+    return counts
+
+
+def release_worker_shards(claimed_by_prefix: str) -> int:
+    """Put back at once every shard a worker that is shutting down (a deploy's SIGTERM)
+    still runs, so the others take them now rather than after JOB_STALE_AFTER; the
+    stopping worker's late store then matches nothing. Returns how many."""
+    shards = JobShard.objects.filter(
+        status=JobStatus.RUNNING, claimed_by__startswith=claimed_by_prefix
+    )
+    jobs = set(shards.values_list("job_id", flat=True))
+    released = shards.update(status=JobStatus.PENDING, claim=None, enqueued_at=None)
+    for job_id in jobs:
+        dispatch_shards(job_id)
+    if released:
+        logger.warning("Put back %d shard(s) of %s, which is stopping", released, claimed_by_prefix)
+    return released
 
 
 def describe_failure(exc: BaseException) -> str:
@@ -627,3 +778,334 @@ def token_for(user: User) -> str:
 
     token, _ = Token.objects.get_or_create(user=user)
     return token.key
+
+
+# ---------------------------------------------------------------------------------------
+# Heartbeat from a thread
+# ---------------------------------------------------------------------------------------
+class Heartbeat:
+    """Calls `beat()` every `interval` seconds from a thread of its own while the engine
+    runs. The round loops release the GIL (nogil) and a numba compile spends its time in
+    LLVM, so the beat keeps coming however long a chunk or a compile takes: a live task
+    never looks stale, and a dead one goes stale after JOB_STALE_AFTER whatever it ran.
+
+    A failed beat is logged, not raised: the progress write between chunks is what
+    notices a lost claim and stops the run.
+    """
+
+    def __init__(self, beat: Callable[[], object], interval: float) -> None:
+        self._beat = beat
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.wait(self._interval):
+                try:
+                    self._beat()
+                except Exception:
+                    logger.warning("A heartbeat write failed; trying again", exc_info=True)
+        finally:
+            # This thread's own database connection, opened by its first beat.
+            connection.close()
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+# ---------------------------------------------------------------------------------------
+# Split jobs: shards
+# ---------------------------------------------------------------------------------------
+# A shard in one of these will not run again.
+SHARD_DONE = (JobStatus.COMPLETE, JobStatus.FAILED, JobStatus.CANCELLED)
+ACTIVE = (JobStatus.PENDING, JobStatus.RUNNING)
+
+
+def dispatch_shards(job_id: UUID) -> list[int]:
+    """Top up the job's window: send the next shards (lowest index first) until
+    JOB_SHARD_WINDOW of them wait in the broker's queue. Called at submit, whenever a
+    shard starts or is stored, and by the sweep; returns the indexes sent.
+
+    Only a window is ever queued, so another user's job submitted now waits behind at
+    most JOB_SHARD_WINDOW shards of this one, not behind all of them. The job's row is
+    locked while the window is counted and marked, so two workers topping up at once do
+    not both fill the same places.
+    """
+    with transaction.atomic():
+        job = (
+            SimulationJob.objects.select_for_update()
+            .filter(id=job_id, status__in=ACTIVE, shards_total__gt=0)
+            .only("id")
+            .first()
+        )
+        if job is None:
+            return []
+        shards = JobShard.objects.filter(job_id=job_id, status=JobStatus.PENDING)
+        room = settings.JOB_SHARD_WINDOW - shards.filter(enqueued_at__isnull=False).count()
+        if room <= 0:
+            return []
+        picked = list(
+            shards.filter(enqueued_at__isnull=True)
+            .order_by("index")
+            .values_list("id", "index")[:room]
+        )
+        JobShard.objects.filter(id__in=[pk for pk, _ in picked]).update(enqueued_at=Now())
+    sent = []
+    for pk, index in picked:
+        try:
+            _send("simulator.run_job_shard", str(pk))
+        except Exception as exc:  # a dead broker must not fail a submit or a shard
+            _log_unsent(f"Shard {index} of job {job_id} stays PENDING", exc)
+            # Back out of the window, so the next top-up (the sweep's) sends it again.
+            JobShard.objects.filter(id__in=[p for p, i in picked if i >= index]).filter(
+                status=JobStatus.PENDING
+            ).update(enqueued_at=None)
+            SimulationJob.objects.filter(id=job_id).update(send_failed=True)
+            break
+        sent.append(index)
+    if sent:
+        SimulationJob.objects.filter(id=job_id, send_failed=True).update(send_failed=False)
+    return sent
+
+
+def _stale_shard() -> Q:
+    return Q(status=JobStatus.RUNNING) & (
+        Q(heartbeat_at__lt=_stale_cutoff()) | Q(heartbeat_at__isnull=True)
+    )
+
+
+def claim_shard(shard_id: int, worker: str = "") -> UUID | None:
+    """Take the shard for this worker; returns the claim token, or None.
+
+    Redelivery after a crash, a duplicate from the sweep, or two workers handed the same
+    message: only the one whose UPDATE matched may run the shard, and only the holder
+    of the current token may store it. A shard of a job that was cancelled or failed is
+    not taken; nor one whose worker died JOB_MAX_ATTEMPTS times (the sweep fails its job).
+    """
+    token = uuid.uuid4()
+    # EXISTS, not job__status: a filter through the foreign key makes Django write
+    # "WHERE id IN (SELECT ...)", and PostgreSQL then re-checks none of the shard's own
+    # conditions on the row a concurrent claim just updated: both claims would win.
+    job_active = Exists(SimulationJob.objects.filter(id=OuterRef("job_id"), status__in=ACTIVE))
+    claimed = JobShard.objects.filter(
+        Q(status=JobStatus.PENDING) | _stale_shard(),
+        job_active,
+        id=shard_id,
+        attempts__lt=settings.JOB_MAX_ATTEMPTS,
+    ).update(
+        status=JobStatus.RUNNING,
+        claim=token,
+        claimed_by=worker[:255],
+        attempts=F("attempts") + 1,
+        heartbeat_at=Now(),
+        started_at=Now(),
+        rounds_done=0,
+    )
+    if claimed != 1:
+        return None
+    # The job's first shard to start starts the job (its progress is measured from here).
+    SimulationJob.objects.filter(
+        status=JobStatus.PENDING, id__in=JobShard.objects.filter(id=shard_id).values("job_id")
+    ).update(status=JobStatus.RUNNING, started_at=Now(), heartbeat_at=Now())
+    return token
+
+
+def _held_shard(shard_id: int, claim: UUID) -> QuerySet[JobShard]:
+    return JobShard.objects.filter(id=shard_id, status=JobStatus.RUNNING, claim=claim)
+
+
+def store_shard(
+    shard_id: int,
+    claim: UUID,
+    stats: jost_engine.Stats,
+    *,
+    engine_seconds: float | None = None,
+    wall_seconds: float | None = None,
+) -> bool:
+    """Store the shard's statistics, once: False when this worker no longer holds the
+    shard (reclaimed after its heartbeat went stale, or its job cancelled or failed).
+
+    The shard's row and the job's progress move in one transaction, and only while the
+    job is RUNNING: a shard finishing as its job is cancelled is either stored before
+    the cancel or not at all.
+    """
+    with transaction.atomic():
+        shard = _held_shard(shard_id, claim).only("job_id", "rounds").first()
+        if shard is None:
+            return False
+        moved = SimulationJob.objects.filter(id=shard.job_id, status=JobStatus.RUNNING).update(
+            rounds_done=F("rounds_done") + shard.rounds, heartbeat_at=Now()
+        )
+        stored = _held_shard(shard_id, claim).update(
+            status=JobStatus.COMPLETE,
+            stats=json_safe(stats.to_dict()),
+            rounds_done=shard.rounds,
+            finished_at=Now(),
+            engine_seconds=engine_seconds,
+            wall_seconds=wall_seconds,
+            claim=None,
+        )
+        if not (moved == stored == 1):
+            transaction.set_rollback(True)
+            return False
+    return True
+
+
+def merge_shards(job_id: UUID) -> bool:
+    """Once every shard is stored, merge them (in index order) into the job's result and
+    complete it. Exactly one caller merges: the conditional UPDATE that sets
+    merge_started_at decides. True when this call completed the job."""
+    all_stored = ~Exists(
+        JobShard.objects.filter(job_id=OuterRef("pk")).exclude(status=JobStatus.COMPLETE)
+    )
+    took = SimulationJob.objects.filter(
+        all_stored,
+        id=job_id,
+        status=JobStatus.RUNNING,
+        shards_total__gt=0,
+        merge_started_at__isnull=True,
+    ).update(merge_started_at=Now())
+    if took != 1:
+        return False
+    job = SimulationJob.objects.only(
+        "resolved_config", "request_data", "seed", "shard_rounds", "shards_total", "started_at"
+    ).get(id=job_id)
+    config = _job_config(job)
+    rows = JobShard.objects.filter(job_id=job_id).order_by("index")
+    parts = [jost_engine.Stats.from_dict(row.stats) for row in rows.only("stats") if row.stats]
+    merged = jost_engine.merge(*parts)
+    seconds = rows.aggregate(total=Sum("engine_seconds"))["total"]
+    result = jost_engine.results(
+        config,
+        merged,
+        seed=job.seed,
+        duration=(timezone.now() - job.started_at).total_seconds() if job.started_at else None,
+        play_seconds=seconds,
+        shards=job.shards_total,
+        shard_rounds=job.shard_rounds,
+    )
+    done = SimulationJob.objects.filter(id=job_id, status=JobStatus.RUNNING).update(
+        status=JobStatus.COMPLETE,
+        result_data=json_safe(result),
+        rounds_done=F("rounds_total"),
+        finished_at=Now(),
+    )
+    if done:
+        logger.info("Job %s COMPLETE: %d shards merged", job_id, job.shards_total)
+    return done == 1
+
+
+def fail_split_job(job_id: UUID, error: str) -> bool:
+    """FAILED with `error`, and its shards not yet stored stop (CANCELLED)."""
+    failed = SimulationJob.objects.filter(id=job_id, status__in=ACTIVE).update(
+        status=JobStatus.FAILED, error=error, finished_at=Now(), claim=None
+    )
+    JobShard.objects.filter(job_id=job_id, status__in=ACTIVE).update(
+        status=JobStatus.CANCELLED, claim=None
+    )
+    return failed == 1
+
+
+_configs: dict[UUID, jost_engine.Config] = {}
+
+
+def _job_config(job: SimulationJob) -> jost_engine.Config:
+    """The job's config as resolved at submit, normalised once per process: the shards
+    of a job mostly land on the same few workers."""
+    config = _configs.get(job.id)
+    if config is None:
+        if len(_configs) > 64:
+            _configs.clear()
+        raw = job.resolved_config if job.resolved_config is not None else job.request_data
+        config = _configs[job.id] = jost_engine.normalize_config(raw)
+    return config
+
+
+def run_shard(shard_id: int, soft_time_limit: float | None = None, worker: str = "") -> RunOutcome:
+    """Claim the shard, play it, store its statistics once, top up the job's window, and
+    merge the job when this was the last shard. Never raises for an engine fault: the
+    job fails with a message, the worker goes on."""
+    started = time.perf_counter()
+    claim = claim_shard(shard_id, worker)
+    if claim is None:
+        logger.info("Shard %s not run: stored, running elsewhere, or its job stopped", shard_id)
+        return RunOutcome(SKIPPED)
+    shard = JobShard.objects.select_related("job").get(id=shard_id)
+    job = shard.job
+    if shard.attempts > 1:
+        logger.warning(
+            "Shard %d of job %s run again (attempt %d)", shard.index, job.id, shard.attempts
+        )
+    # This shard left the queue: the next one may take its place.
+    dispatch_shards(job.id)
+    spec = jost_engine.ShardSpec(
+        index=shard.index,
+        rounds=shard.rounds,
+        first_session=shard.first_session,
+        sessions=shard.sessions,
+    )
+    try:
+        config = _job_config(job)
+        with Heartbeat(
+            lambda: _held_shard(shard_id, claim).update(heartbeat_at=Now()),
+            settings.JOB_HEARTBEAT_INTERVAL,
+        ):
+            engine_start = time.perf_counter()
+            stats = jost_engine.run_shard_spec(
+                config, int(job.seed or 0), spec, _shard_reporter(shard_id, claim)
+            )
+            engine_seconds = time.perf_counter() - engine_start
+    except ClaimLost:
+        logger.info(
+            "Shard %d of job %s stopped: its job was cancelled or it was reclaimed",
+            shard.index,
+            job.id,
+        )
+        return RunOutcome(JobStatus.CANCELLED if _is_cancelled(job.id) else LOST)
+    except SoftTimeLimitExceeded:
+        limit = soft_time_limit or settings.CELERY_TASK_SOFT_TIME_LIMIT
+        fail_split_job(
+            job.id,
+            f"Shard {shard.index} ran past the time limit of {limit:g} s "
+            "(CELERY_TASK_SOFT_TIME_LIMIT): lower JOB_SHARD_ROUNDS, or ask for shorter sessions.",
+        )
+        return RunOutcome(JobStatus.FAILED)
+    except Exception as exc:
+        logger.warning("Job %s failed in shard %d: %s", job.id, shard.index, exc, exc_info=True)
+        fail_split_job(job.id, describe_failure(exc))
+        return RunOutcome(JobStatus.FAILED)
+    if not store_shard(
+        shard_id,
+        claim,
+        stats,
+        engine_seconds=engine_seconds,
+        wall_seconds=time.perf_counter() - started,
+    ):
+        return RunOutcome(JobStatus.CANCELLED if _is_cancelled(job.id) else LOST)
+    if merge_shards(job.id):
+        return RunOutcome(JobStatus.COMPLETE)
+    dispatch_shards(job.id)
+    return RunOutcome("STORED")
+
+
+def _shard_reporter(shard_id: int, claim: UUID) -> Callable[[int], None]:
+    """Progress of a shard, written at most every JOB_PROGRESS_INTERVAL seconds; a write
+    that matches nothing (the job was cancelled or failed, or the shard reclaimed) stops
+    the shard."""
+    last = [time.monotonic()]
+
+    def report(rounds_done: int) -> None:
+        now = time.monotonic()
+        if now - last[0] < settings.JOB_PROGRESS_INTERVAL:
+            return
+        last[0] = now
+        if not _held_shard(shard_id, claim).update(rounds_done=rounds_done, heartbeat_at=Now()):
+            raise ClaimLost(shard_id)
+
+    return report

@@ -41,9 +41,23 @@ def run_simulation_job(self: Task, job_id: str) -> str:
     return outcome.status
 
 
+@shared_task(bind=True, name="simulator.run_job_shard")
+def run_job_shard(self: Task, shard_id: str) -> str:
+    timelimit = getattr(self.request, "timelimit", None) or (None, None)
+    # host:worker pid:pool child pid: a worker that is stopping puts back exactly the
+    # shards its own pool runs (services.release_worker_shards, service/celery.py).
+    worker = f"{self.request.hostname or socket.gethostname()}:{os.getppid()}:{os.getpid()}"
+    return services.run_shard(int(shard_id), soft_time_limit=timelimit[1], worker=worker).status
+
+
 @shared_task(name="simulator.sweep_jobs")
 def sweep_jobs() -> dict[str, int]:
     sent = services.sweep_jobs()
+    shards = services.sweep_shards()
     # Idempotency keys past IDEMPOTENCY_KEY_TTL are forgotten here, so the table stays small.
     purged = services.purge_idempotency_keys()
-    return {**{kind: len(ids) for kind, ids in sent.items()}, "idempotency_keys_purged": purged}
+    return {
+        **{kind: len(ids) for kind, ids in sent.items()},
+        **shards,
+        "idempotency_keys_purged": purged,
+    }

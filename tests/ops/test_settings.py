@@ -183,13 +183,15 @@ class TestJobRecoverySettings:
             "JOB_MAX_ATTEMPTS",
         )
         assert values == {
-            "JOB_HEARTBEAT_INTERVAL": 10.0,
-            "JOB_STALE_AFTER": 120.0,
+            # A heartbeat every 2 s from its own thread, stale after five missed, swept
+            # every 5 s: a dead worker's work runs again within 15 s (issue 9).
+            "JOB_HEARTBEAT_INTERVAL": 2.0,
+            "JOB_STALE_AFTER": 10.0,
             "JOB_REQUEUE_AFTER": 300.0,
-            "JOB_SWEEP_INTERVAL": 60.0,
+            "JOB_SWEEP_INTERVAL": 5.0,
             "JOB_MAX_ATTEMPTS": 5,
-            # enough 120 s waits to outlast the 3660 s hard time limit
-            "JOB_BUSY_MAX_RETRIES": 32,
+            # enough 10 s waits to outlast the 3660 s hard time limit
+            "JOB_BUSY_MAX_RETRIES": 368,
         }
 
     def test_beat_sends_the_sweep_every_sweep_interval(self):
@@ -207,7 +209,7 @@ class TestJobRecoverySettings:
     def test_a_stale_threshold_shorter_than_a_chunk_stops_start_up(self):
         # 10,000,000 rounds a chunk may take 100 s at the slowest assumed engine speed.
         done = _manage(_env(**PRODUCTION, JOB_CHUNK_ROUNDS="10000000"), "check")
-        assert done.returncode != 0 and "JOB_STALE_AFTER=120" in done.stderr
+        assert done.returncode != 0 and "JOB_STALE_AFTER=10" in done.stderr
         assert "JOB_CHUNK_ROUNDS" in done.stderr
 
     def test_small_values_that_keep_the_margin_are_accepted(self):
@@ -228,6 +230,63 @@ class TestJobRecoverySettings:
         check_job_recovery_settings(stale_after=33, heartbeat_interval=10, chunk_seconds=1)
         with pytest.raises(ImproperlyConfigured, match="at least 3 x 11 = 33 s"):
             check_job_recovery_settings(stale_after=32.9, heartbeat_interval=10, chunk_seconds=1)
+
+
+class TestTimeBudget:
+    """heartbeat < stale threshold < soft time limit < hard time limit < visibility timeout,
+    checked when the settings load, naming the variable out of order."""
+
+    @pytest.mark.parametrize(
+        ("values", "named"),
+        [
+            (
+                {"JOB_STALE_AFTER": "4000", "CELERY_TASK_SOFT_TIME_LIMIT": "3600"},
+                "CELERY_TASK_SOFT_TIME_LIMIT=3600 must be above JOB_STALE_AFTER=4000",
+            ),
+            (
+                {"CELERY_TASK_SOFT_TIME_LIMIT": "600", "CELERY_VISIBILITY_TIMEOUT": "600"},
+                "CELERY_VISIBILITY_TIMEOUT=600 must be above CELERY_TASK_TIME_LIMIT=660",
+            ),
+            (
+                {"JOB_HEARTBEAT_INTERVAL": "0.5", "JOB_STALE_AFTER": "0.4"},
+                "JOB_STALE_AFTER",
+            ),
+        ],
+    )
+    def test_a_budget_out_of_order_stops_start_up_naming_the_variable(self, values, named):
+        done = _manage(_env(**PRODUCTION, **values), "check")
+        assert done.returncode != 0 and "ImproperlyConfigured" in done.stderr
+        assert named in done.stderr
+
+    def test_the_defaults_are_in_order_and_redis_gets_the_visibility_timeout(self):
+        values = _settings(
+            _env(**PRODUCTION),
+            "JOB_HEARTBEAT_INTERVAL",
+            "JOB_STALE_AFTER",
+            "CELERY_TASK_SOFT_TIME_LIMIT",
+            "CELERY_TASK_TIME_LIMIT",
+            "CELERY_VISIBILITY_TIMEOUT",
+            "CELERY_BROKER_TRANSPORT_OPTIONS",
+        )
+        budget = [
+            values[name]
+            for name in (
+                "JOB_HEARTBEAT_INTERVAL",
+                "JOB_STALE_AFTER",
+                "CELERY_TASK_SOFT_TIME_LIMIT",
+                "CELERY_TASK_TIME_LIMIT",
+                "CELERY_VISIBILITY_TIMEOUT",
+            )
+        ]
+        assert budget == sorted(set(budget))
+        assert values["CELERY_BROKER_TRANSPORT_OPTIONS"]["visibility_timeout"] == budget[-1]
+
+    def test_check_time_budget_accepts_an_ordered_budget(self):
+        from service.settings import check_time_budget
+
+        check_time_budget([("A", 1), ("B", 2), ("C", 3)])
+        with pytest.raises(ImproperlyConfigured, match="C=2 must be above B=2"):
+            check_time_budget([("A", 1), ("B", 2), ("C", 2)])
 
 
 class TestEnvHelpers:

@@ -1,0 +1,322 @@
+"""Split jobs in-process on the real database: a split job becomes shards, a shard runs
+under exactly one claim and is stored once, the last one stored merges the job exactly
+once into the result the engine gives in-process, the window bounds what is queued, a
+cancel stops the shards, and the sweep puts back what a dead worker held."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from typing import Any
+from unittest import mock
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+import jost_engine
+from simulator import services
+from simulator.models import JobShard, JobStatus, SimulationJob
+
+SHARD_ROUNDS = 20_000
+
+
+@pytest.fixture
+def split_settings(settings):
+    settings.JOB_SHARD_ROUNDS = SHARD_ROUNDS
+    settings.JOB_SHARD_WINDOW = 2
+    settings.JOB_STALE_AFTER = 120
+    return settings
+
+
+@pytest.fixture
+def sent() -> Any:
+    """What would have gone to the broker: (task name, argument), in order."""
+    with mock.patch.object(services, "_send") as send:
+        yield send
+
+
+def split_config(master_config: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {**master_config, "num_rounds": 70_000, "stop_when_broke": False, **extra}
+
+
+def run_all(job: SimulationJob, worker: str = "w") -> list[str]:
+    return [
+        services.run_shard(pk, worker=worker).status
+        for pk in JobShard.objects.filter(job=job).order_by("index").values_list("id", flat=True)
+    ]
+
+
+class TestSubmitSplitJob:
+    def test_a_split_job_becomes_one_shard_row_per_plan_entry(
+        self, alice, master_config, split_settings
+    ):
+        job = services.submit_job(alice, split_config(master_config))
+        shards = list(job.shards.order_by("index").values_list("index", "rounds"))
+        assert shards == [(0, 20_000), (1, 20_000), (2, 20_000), (3, 10_000)]
+        assert (job.shards_total, job.shard_rounds, job.rounds_total) == (4, SHARD_ROUNDS, 70_000)
+
+    def test_sessions_are_grouped_whole_into_shards(self, alice, master_config, split_settings):
+        job = services.submit_job(
+            alice, {**master_config, "num_rounds": 6_000, "sessions": 10, "seed": 5}
+        )
+        rows = list(job.shards.order_by("index").values_list("first_session", "sessions"))
+        assert rows == [(0, 3), (3, 3), (6, 3), (9, 1)]
+        assert job.rounds_total == 60_000
+
+    def test_jost_semantics_stay_one_unsplit_job(self, alice, master_config, split_settings):
+        job = services.submit_job(alice, master_config)
+        assert job.shards_total == 0 and not job.shards.exists()
+
+    def test_an_unsplit_job_too_long_for_the_time_limit_is_refused_saying_what_fits(
+        self, alice, master_config, settings
+    ):
+        settings.CELERY_TASK_SOFT_TIME_LIMIT = 100
+        settings.ENGINE_SPOT_ROUNDS_PER_SECOND = 1_000_000
+        with pytest.raises(jost_engine.ConfigError) as caught:
+            services.submit_job(alice, {**master_config, "num_rounds": 500_000_000})
+        [(path, reason)] = caught.value.problems
+        assert path == "num_rounds" and "at most 80000000 rounds fit" in reason
+        assert "stop_when_broke" in reason and "sessions" in reason
+        # The same rounds split over the workers are accepted.
+        services.submit_job(alice, split_config(master_config, num_rounds=500_000_000))
+
+
+class TestShardRun:
+    def test_the_merged_result_is_the_engines_in_process_run_over_the_same_shards(
+        self, alice, master_config, split_settings, sent
+    ):
+        job = services.submit_job(alice, split_config(master_config))
+        # Out of order, as workers finish them.
+        ids = list(job.shards.order_by("-index").values_list("id", flat=True))
+        outcomes = [services.run_shard(pk, worker="w").status for pk in ids]
+        assert outcomes == ["STORED", "STORED", "STORED", JobStatus.COMPLETE]
+        job.refresh_from_db()
+        assert job.status == JobStatus.COMPLETE and job.rounds_done == 70_000
+        expected = jost_engine.run_simulation_from_config(
+            job.resolved_config, seed=job.seed, shard_rounds=SHARD_ROUNDS
+        )
+        for got, want in zip(job.result_data["players"], expected["players"], strict=True):
+            assert got["net_gain_loss"] == want["net_gain_loss"]
+            assert got["counts"] == want["counts"]
+            assert got["sd_per_round"] == want["sd_per_round"]
+        assert job.result_data["shards"] == 4 and job.result_data["rounds_played"] == 70_000
+
+    def test_a_shard_delivered_twice_runs_and_counts_once(
+        self, alice, master_config, split_settings, sent
+    ):
+        job = services.submit_job(alice, split_config(master_config))
+        first = job.shards.get(index=0)
+        assert services.run_shard(first.id, worker="w1").status == "STORED"
+        assert services.run_shard(first.id, worker="w2").status == services.SKIPPED
+        first.refresh_from_db()
+        assert first.attempts == 1 and first.claimed_by == "w1"
+        run_all(job)
+        job.refresh_from_db()
+        assert job.status == JobStatus.COMPLETE and job.rounds_done == 70_000
+        assert job.result_data["rounds_played"] == 70_000
+
+    def test_a_shard_reclaimed_after_its_heartbeat_went_stale_is_stored_by_the_new_claim(
+        self, alice, master_config, split_settings, sent
+    ):
+        job = services.submit_job(alice, split_config(master_config))
+        shard = job.shards.get(index=0)
+        old = services.claim_shard(shard.id, "dead")
+        JobShard.objects.filter(id=shard.id).update(
+            heartbeat_at=timezone.now() - timedelta(seconds=121)
+        )
+        new = services.claim_shard(shard.id, "alive")
+        assert new is not None and new != old
+        stats = jost_engine.Stats.from_dict(
+            jost_engine.run_shard_spec(
+                jost_engine.normalize_config(job.resolved_config),
+                job.seed,
+                jost_engine.ShardSpec(0, 20_000),
+            ).to_dict()
+        )
+        # The worker taken for dead comes back: its store matches nothing.
+        assert services.store_shard(shard.id, old, stats) is False
+        assert services.store_shard(shard.id, new, stats) is True
+        assert services.store_shard(shard.id, new, stats) is False
+        job.refresh_from_db()
+        assert job.rounds_done == 20_000
+
+    def test_a_failing_engine_fails_the_job_with_a_message_and_stops_its_shards(
+        self, alice, master_config, split_settings, sent
+    ):
+        job = services.submit_job(alice, split_config(master_config))
+        shard = job.shards.get(index=1)
+        with mock.patch.object(jost_engine, "run_shard_spec", side_effect=RuntimeError("boom")):
+            assert services.run_shard(shard.id, worker="w").status == JobStatus.FAILED
+        job.refresh_from_db()
+        assert job.status == JobStatus.FAILED and "RuntimeError: boom" in job.error
+        assert set(job.shards.values_list("status", flat=True)) == {JobStatus.CANCELLED}
+
+
+class TestMergeOnce:
+    def test_two_workers_storing_the_last_shards_at_once_merge_exactly_once(
+        self, alice, master_config, split_settings, sent
+    ):
+        job = services.submit_job(alice, split_config(master_config))
+        for pk in job.shards.filter(index__lt=3).values_list("id", flat=True):
+            services.run_shard(pk, worker="w")
+        last = job.shards.get(index=3)
+        claim = services.claim_shard(last.id, "w")
+        config = jost_engine.normalize_config(job.resolved_config)
+        stats = jost_engine.run_shard_spec(config, job.seed, jost_engine.ShardSpec(3, 10_000))
+        assert services.store_shard(last.id, claim, stats)
+        with mock.patch.object(jost_engine, "results", wraps=jost_engine.results) as results:
+            assert services.merge_shards(job.id) is True
+            assert services.merge_shards(job.id) is False
+        assert results.call_count == 1
+
+    def test_concurrent_merges_from_threads_have_one_winner(
+        self, transactional_db, alice, master_config, split_settings, sent
+    ):
+        job = services.submit_job(alice, split_config(master_config))
+        run_all(job)  # the last one merged already
+        SimulationJob.objects.filter(id=job.id).update(
+            status=JobStatus.RUNNING, merge_started_at=None, result_data=None
+        )
+        wins: list[bool] = []
+        barrier = threading.Barrier(4)
+
+        def merge() -> None:
+            barrier.wait()
+            try:
+                wins.append(services.merge_shards(job.id))
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=merge) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(wins) == [False, False, False, True]
+        assert SimulationJob.objects.get(id=job.id).status == JobStatus.COMPLETE
+
+    def test_concurrent_claims_of_one_shard_have_one_winner(
+        self, transactional_db, alice, master_config, split_settings, sent
+    ):
+        job = services.submit_job(alice, split_config(master_config))
+        shard = job.shards.get(index=0)
+        tokens: list[object] = []
+        barrier = threading.Barrier(6)
+
+        def claim(n: int) -> None:
+            barrier.wait()
+            try:
+                tokens.append(services.claim_shard(shard.id, f"w{n}"))
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=claim, args=(n,)) for n in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sum(t is not None for t in tokens) == 1
+        assert JobShard.objects.get(id=shard.id).attempts == 1
+
+
+class TestWindow:
+    def test_only_the_window_is_queued_and_the_next_goes_as_one_starts(
+        self, alice, master_config, split_settings, sent
+    ):
+        job = services.submit_job(alice, split_config(master_config))
+        assert services.dispatch_shards(job.id) == [0, 1]
+        assert services.dispatch_shards(job.id) == []
+        assert [c.args[0] for c in sent.call_args_list] == ["simulator.run_job_shard"] * 2
+        first = job.shards.get(index=0)
+        services.claim_shard(first.id, "w")
+        assert services.dispatch_shards(job.id) == [2]
+
+    def test_a_send_the_broker_refused_is_retried_by_the_next_sweep(
+        self, alice, master_config, split_settings, sent
+    ):
+        job = services.submit_job(alice, split_config(master_config))
+        sent.side_effect = ConnectionError("broker down")
+        assert services.dispatch_shards(job.id) == []
+        job.refresh_from_db()
+        assert job.send_failed is True
+        assert not job.shards.filter(enqueued_at__isnull=False).exists()
+        sent.side_effect = None
+        assert services.sweep_shards()["shards_sent"] == 2
+        job.refresh_from_db()
+        assert job.send_failed is False
+
+
+class TestCancelSplitJob:
+    def test_cancel_stops_the_shards_and_none_is_stored_after_it(
+        self, alice, master_config, split_settings, sent
+    ):
+        job = services.submit_job(alice, split_config(master_config))
+        running = job.shards.get(index=0)
+        claim = services.claim_shard(running.id, "w")
+        services.run_shard(job.shards.get(index=1).id, worker="w")
+        services.cancel_job(alice, job.id)
+        config = jost_engine.normalize_config(job.resolved_config)
+        stats = jost_engine.run_shard_spec(config, job.seed, jost_engine.ShardSpec(0, 20_000))
+        assert services.store_shard(running.id, claim, stats) is False
+        assert services.run_shard(job.shards.get(index=2).id, worker="w").status == "SKIPPED"
+        job.refresh_from_db()
+        assert job.status == JobStatus.CANCELLED and job.rounds_done == 20_000
+        assert list(
+            job.shards.filter(status=JobStatus.COMPLETE).values_list("index", flat=True)
+        ) == [1]
+
+
+class TestSweepShards:
+    def test_a_stale_shard_is_put_back_first_in_its_queue(
+        self, alice, master_config, split_settings, sent
+    ):
+        job = services.submit_job(alice, split_config(master_config))
+        shard = job.shards.get(index=0)
+        services.claim_shard(shard.id, "dead")
+        JobShard.objects.filter(id=shard.id).update(
+            heartbeat_at=timezone.now() - timedelta(seconds=121)
+        )
+        counts = services.sweep_shards()
+        assert counts["shards_requeued"] == 1
+        shard.refresh_from_db()
+        assert shard.status == JobStatus.PENDING and shard.enqueued_at is not None
+
+    def test_a_shard_whose_worker_died_too_often_fails_its_job(
+        self, alice, master_config, split_settings, sent
+    ):
+        split_settings.JOB_MAX_ATTEMPTS = 2
+        job = services.submit_job(alice, split_config(master_config))
+        shard = job.shards.get(index=0)
+        JobShard.objects.filter(id=shard.id).update(
+            status=JobStatus.RUNNING, attempts=2, heartbeat_at=timezone.now() - timedelta(hours=1)
+        )
+        assert services.sweep_shards()["split_failed"] == 1
+        job.refresh_from_db()
+        assert job.status == JobStatus.FAILED and "stopped 2 times" in job.error
+
+    def test_a_worker_that_is_stopping_puts_its_shards_back_at_once(
+        self, alice, master_config, split_settings, sent
+    ):
+        job = services.submit_job(alice, split_config(master_config))
+        mine = job.shards.get(index=0)
+        other = job.shards.get(index=1)
+        services.claim_shard(mine.id, "celery@a:100:101")
+        services.claim_shard(other.id, "celery@a:200:201")
+        assert services.release_worker_shards("celery@a:100:") == 1
+        assert JobShard.objects.get(id=mine.id).status == JobStatus.PENDING
+        assert JobShard.objects.get(id=other.id).status == JobStatus.RUNNING
+
+    def test_a_pending_job_whose_send_failed_is_sent_at_the_next_sweep(
+        self, alice, master_config, settings
+    ):
+        settings.JOB_REQUEUE_AFTER = 300
+        job = services.submit_job(alice, master_config)
+        with mock.patch("simulator.tasks.run_simulation_job.apply_async", side_effect=OSError):
+            assert services.enqueue_job(job.id) is False
+        assert SimulationJob.objects.get(id=job.id).send_failed is True
+        with mock.patch("simulator.tasks.run_simulation_job.apply_async") as apply:
+            sent = services.sweep_jobs()
+        assert sent["pending"] == [job.id] and apply.call_count == 1
+        job.refresh_from_db()
+        assert job.send_failed is False and job.enqueued_at is not None
