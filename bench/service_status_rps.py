@@ -2,12 +2,14 @@
 
     .venv/bin/python bench/service_status_rps.py [--seconds 3] [--rounds 5] [--clients 4]
 
-One Gunicorn (the Procfile's web line, WEB_CONCURRENCY=2, sync workers) serves both URLs;
-one client (threads with a keep-alive-less urllib, as gunicorn's sync workers close every
-connection) alternates between them for `--rounds` rounds of `--seconds` each, so noise on
-the shared machine hits both alike. /bench/bare-json goes through the same middleware but
-touches neither the database nor the token; /api/status/ authenticates the token (one
-query) and reads the job (one query). Reported: the median of the rounds and their ratio.
+One Gunicorn (the Procfile's web line and gunicorn.conf.py, WEB_CONCURRENCY=2) serves both
+URLs; one client (threads with a keep-alive-less urllib) alternates between them for
+`--rounds` rounds of `--seconds` each, so noise on the shared machine hits both alike.
+/bench/bare-json goes through the same middleware but touches neither the database nor the
+token; /api/status/ authenticates the token and reads the job (one query, see
+simulator/api/authentication.py) and counts the read throttle (one Redis round trip; its
+rate is raised so that it never refuses). Reported: the median of the rounds and their
+ratio.
 """
 
 from __future__ import annotations
@@ -65,7 +67,7 @@ def main() -> None:
     a, b = statistics.median(api), statistics.median(bare)
     print(
         f"{args.rounds} rounds x {args.seconds:.0f} s, {args.clients} client threads, "
-        "gunicorn 2 sync workers:"
+        "gunicorn, 2 workers:"
     )
     api_rounds = ", ".join(f"{x:.0f}" for x in api)
     bare_rounds = ", ".join(f"{x:.0f}" for x in bare)

@@ -11,6 +11,7 @@ from django.http import Http404
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -21,6 +22,11 @@ from rest_framework.views import APIView
 import jost_engine
 from simulator import profiles, selectors, services
 from simulator.api import schema
+from simulator.api.authentication import (
+    NOT_READ,
+    TokenWithJobAuthentication,
+    job_read_with_token,
+)
 from simulator.api.errors import QuotaExceeded
 from simulator.api.serializers import (
     JobDetailSerializer,
@@ -228,6 +234,9 @@ JOB_ID = OpenApiParameter("job_id", str, OpenApiParameter.PATH, description="the
 
 
 class StatusView(APIView):
+    # Clients poll this: a token request reads its job in the token's own query.
+    authentication_classes = [TokenWithJobAuthentication, SessionAuthentication]
+
     @extend_schema(
         summary="A job's status and progress (JOST's contract)",
         responses={
@@ -238,7 +247,12 @@ class StatusView(APIView):
         },
     )
     def get(self, request: Request, job_id: UUID) -> Response:
-        return Response(JobStatusSerializer(_own_job(request, job_id)).data)
+        job = job_read_with_token(request)
+        if job is NOT_READ:
+            job = _own_job(request, job_id)
+        elif job is None:
+            raise Http404("No such job.")
+        return Response(JobStatusSerializer(job).data)
 
 
 class ResultsView(APIView):

@@ -126,6 +126,8 @@ class TestOldRowsAreServed:
             rounds_total=1,
         )
         monkeypatch.setattr(selectors, "job_for", lambda user, job_id: job)
+        # GET /api/status/ reads the token's user and the job in one query of its own.
+        monkeypatch.setattr(selectors, "token_user_and_job", lambda key, job_id: (alice, job))
         return job
 
     @pytest.mark.parametrize("url", ["/api/status/{}/", "/api/results/{}/", "/api/jobs/{}/"])
@@ -295,3 +297,57 @@ class TestCacheDown:
             assert anon_client.post("/api/token/", wrong, format="json").status_code == 400
         finally:
             SimpleRateThrottle.cache = original
+
+
+@pytest.fixture
+def redis_cache():
+    """A RedisCache on a database of its own of the Redis on 127.0.0.1:6379, emptied."""
+    import redis
+    from django.core.cache.backends.redis import RedisCache
+
+    url = "redis://127.0.0.1:6379/14"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).flushdb()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    yield RedisCache(url, {"KEY_PREFIX": "jost-test"})
+    redis.Redis.from_url(url).flushdb()
+
+
+class TestWindowThrottle:
+    def test_count_hit_counts_in_redis_with_a_lifetime(self, redis_cache):
+        import redis
+
+        from simulator.api.throttles import count_hit
+
+        assert [count_hit(redis_cache, "k", 30) for _ in range(3)] == [1, 2, 3]
+        raw = redis.Redis.from_url("redis://127.0.0.1:6379/14")
+        (key,) = raw.keys("*k")
+        assert int(raw.get(key)) == 3
+        assert 0 < raw.ttl(key) <= 30
+        assert redis_cache.get("k") == 3  # the cache's own key, readable through it
+
+    def test_count_hit_counts_in_any_other_cache(self):
+        from django.core.cache.backends.locmem import LocMemCache
+
+        from simulator.api.throttles import count_hit
+
+        cache = LocMemCache("throttle-test", {})
+        assert [count_hit(cache, "k", 30) for _ in range(3)] == [1, 2, 3]
+
+    def test_a_flood_of_reads_counted_in_redis_is_a_429_with_retry_after(
+        self, alice_client, redis_cache, throttle_rates
+    ):
+        from rest_framework.throttling import SimpleRateThrottle
+
+        throttle_rates(read="5/minute")
+        original = SimpleRateThrottle.cache
+        SimpleRateThrottle.cache = redis_cache
+        try:
+            codes = [alice_client.get("/api/jobs/").status_code for _ in range(5)]
+            refused = alice_client.get("/api/jobs/")
+        finally:
+            SimpleRateThrottle.cache = original
+        assert codes == [200] * 5
+        assert refused.status_code == 429
+        assert 1 <= int(refused["Retry-After"]) <= 60

@@ -42,3 +42,48 @@ class TestJobStatus:
 
     def test_without_a_token_it_gets_401(self, anon_client, alice_job):
         assert anon_client.get(f"/api/status/{alice_job.id}/").status_code == 401
+
+    def test_a_token_request_reads_the_token_user_and_job_in_one_query(
+        self, alice_client, alice_job, django_assert_num_queries
+    ):
+        # Clients poll this endpoint: the token, its user and the job come in one query.
+        with django_assert_num_queries(1):
+            response = alice_client.get(f"/api/status/{alice_job.id}/")
+        assert response.status_code == 200
+        assert response.json()["job_id"] == str(alice_job.id)
+
+    def test_the_one_query_path_still_gives_charlie_nothing(
+        self, charlie_client, alice_job, django_assert_num_queries
+    ):
+        with django_assert_num_queries(1):
+            response = charlie_client.get(f"/api/status/{alice_job.id}/")
+        assert response.status_code == 404
+        assert str(alice_job.id) not in response.content.decode()
+
+    def test_a_wrong_token_is_401(self, alice_job):
+        from rest_framework.test import APIClient
+
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION="Token " + "0" * 40)
+        assert client.get(f"/api/status/{alice_job.id}/").status_code == 401
+
+    def test_an_inactive_users_token_is_401(self, alice, alice_client, alice_job):
+        alice.is_active = False
+        alice.save(update_fields=["is_active"])
+        assert alice_client.get(f"/api/status/{alice_job.id}/").status_code == 401
+
+    def test_a_logged_in_session_reads_it_too(self, client, alice, alice_job):
+        # The dashboard polls with its session, not a token.
+        client.force_login(alice)
+        response = client.get(f"/api/status/{alice_job.id}/")
+        assert response.status_code == 200
+        assert response.json()["status"] == "PENDING"
+
+    def test_it_serves_the_same_body_as_the_job_read_by_the_orm(self, alice_client, alice_job):
+        from simulator.api.serializers import JobStatusSerializer
+
+        SimulationJob.objects.filter(id=alice_job.id).update(
+            status=JobStatus.RUNNING, rounds_done=7, error=""
+        )
+        expected = JobStatusSerializer(SimulationJob.objects.get(id=alice_job.id)).data
+        assert alice_client.get(f"/api/status/{alice_job.id}/").json() == expected
