@@ -122,7 +122,10 @@ COUNTER_NAMES = (
 
 # ---- per-player float sums -------------------------------------------------------------
 S_WAGERED, S_NET, S_NET_SQ, S_UNIT_NET, S_UNIT_SQ, S_INITIAL_BET, S_INSURANCE_WAGERED = range(7)
-N_SUMS = 7
+# The round's net per unit of its own initial bet (every spot), and its square: the mean is
+# flat_edge, the game's edge whatever the ramp bet (stats.player_metrics).
+S_FLAT, S_FLAT_SQ = 7, 8
+N_SUMS = 9
 SUM_NAMES = (
     "wagered",
     "net",
@@ -131,13 +134,17 @@ SUM_NAMES = (
     "unit_net_sq",
     "initial_bet",
     "insurance_wagered",
+    "flat",
+    "flat_sq",
 )
 
 # ---- table by true count ---------------------------------------------------------------
 TC_MIN, TC_MAX = -10, 10
 N_TC = TC_MAX - TC_MIN + 1
 T_ROUNDS, T_NET, T_NET_SQ, T_WAGERED = range(4)
-N_TC_FIELDS = 4
+# A row's initial bets (its average bet) and the flat result and its square (as S_FLAT).
+T_INITIAL_BET, T_FLAT, T_FLAT_SQ = 4, 5, 6
+N_TC_FIELDS = 7
 
 # ---- hand log --------------------------------------------------------------------------
 MAX_CARDS = 24  # a hand holds at most 22 cards (21 aces and a bust card), so no check is needed
@@ -510,12 +517,15 @@ def _tc_bin(tc):
 
 
 @njit(cache=True, inline="always")
-def _tally_tc(tc_table, p, tb, net, stake):
+def _tally_tc(tc_table, p, tb, net, stake, initial, flat):
     """A round in the table by true count."""
     tc_table[p, tb, T_ROUNDS] += 1.0
     tc_table[p, tb, T_NET] += net
     tc_table[p, tb, T_NET_SQ] += net * net
     tc_table[p, tb, T_WAGERED] += stake
+    tc_table[p, tb, T_INITIAL_BET] += initial
+    tc_table[p, tb, T_FLAT] += flat
+    tc_table[p, tb, T_FLAT_SQ] += flat * flat
 
 
 # ---------------------------------------------------------------------------------------
@@ -1116,9 +1126,14 @@ def _general_rounds(
             unit = net / min_bet[p]
             sums[p, S_UNIT_NET] += unit
             sums[p, S_UNIT_SQ] += unit * unit
-            sums[p, S_INITIAL_BET] += bet_p[p] * n_spots[p]
+            initial = bet_p[p] * n_spots[p]
+            sums[p, S_INITIAL_BET] += initial
+            # The same operations in the same order as _solo_rounds (test_determinism).
+            flat = net / initial
+            sums[p, S_FLAT] += flat
+            sums[p, S_FLAT_SQ] += flat * flat
             if count_on:
-                _tally_tc(tc_table, p, tc_bin[p], net, stake)
+                _tally_tc(tc_table, p, tc_bin[p], net, stake, initial, flat)
         st_i[S_ROUNDS] += 1
         played += 1
 
@@ -1289,6 +1304,8 @@ def _solo_rounds(
     s_unit = sums[0, S_UNIT_NET]
     s_unit_sq = sums[0, S_UNIT_SQ]
     s_initial = sums[0, S_INITIAL_BET]
+    s_flat = sums[0, S_FLAT]
+    s_flat_sq = sums[0, S_FLAT_SQ]
 
     pos = st_i[S_POS]
     limit = st_i[S_LIMIT]
@@ -1571,9 +1588,13 @@ def _solo_rounds(
         unit = round_net / unit_bet
         s_unit += unit
         s_unit_sq += unit * unit
-        s_initial += bet * n_spots[0]
+        initial = bet * n_spots[0]
+        s_initial += initial
+        flat = round_net / initial
+        s_flat += flat
+        s_flat_sq += flat * flat
         if count_on:
-            _tally_tc(tc_table, 0, tb, round_net, committed)
+            _tally_tc(tc_table, 0, tb, round_net, committed, initial, flat)
         st_i[S_ROUNDS] += 1
         played += 1
 
@@ -1597,6 +1618,8 @@ def _solo_rounds(
     sums[0, S_UNIT_NET] = s_unit
     sums[0, S_UNIT_SQ] = s_unit_sq
     sums[0, S_INITIAL_BET] = s_initial
+    sums[0, S_FLAT] = s_flat
+    sums[0, S_FLAT_SQ] = s_flat_sq
     st_i[S_POS] = pos
     st_i[S_LIMIT] = limit
     st_i[S_COUNT_FROM] = count_from

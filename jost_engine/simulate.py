@@ -620,7 +620,7 @@ def results(
     truncated = stats.hands_logged > len(stats.hand_log)
     players = []
     for i, player in enumerate(config.players):
-        metrics = player_metrics(stats, i, player.bankroll)
+        metrics = player_metrics(stats, i, player.bankroll, config.rounds_per_hour)
         net = metrics["net_gain_loss"]
         entry = {
             "name": player.name,

@@ -10,10 +10,15 @@ Formulas (n rounds, per-round net x in money, or u = x / min_bet in initial unit
   95% interval of the mean: mean +- 1.96 * SD / sqrt(n)
   player_edge = sum(net) / total_wagered (JOST's definition; insurance bets count as wagered)
   N0 = variance / mean^2: rounds for the expected win to equal one standard deviation
-  SCORE = 10^6 * mean^2 / variance (units): the win per 100 rounds of a Kelly bettor with a
-    bankroll of 10,000 units (Schlesinger, Blackjack Attack); 10^6 / N0
+  DI = 1000 * mean / SD (units cancel), the desirability index; SCORE = DI^2 when DI > 0,
+    else 0: the win per 100 rounds of a Kelly bettor with a bankroll of 10,000 units
+    (Schlesinger, Blackjack Attack; CVCX reports both); 10^6 / N0
   risk of ruin = exp(-2 * mean * bankroll / variance) in money, the diffusion (Brownian)
-    approximation for an unlimited session; 1 when mean <= 0
+    approximation for an unlimited session; 1 when mean <= 0. Solved for the bankroll:
+    bankroll_for_risk(r) = -variance * ln(r) / (2 * mean) (null when mean <= 0)
+  per hour at R rounds an hour: mean * R and SD * sqrt(R) (rounds independent)
+  flat_edge = mean of f = x / (the round's initial bet, every spot): the game's edge per
+    unit bet whatever the ramp bet, beside ev_per_unit (the ramp's)
 Frequencies: win, loss, push, bust and double per hand played (a split adds hands; every
 hand is exactly one of win, loss or push, a surrender being a loss); blackjack, split,
 surrender and insurance per spot played (the initial hands dealt).
@@ -38,8 +43,9 @@ class Stats:
     """Sums and counts of one or more sessions over the same players (seat order).
 
     counters int64[P, N_COUNTERS] (kernel.COUNTER_NAMES), sums float64[P, N_SUMS]
-    (kernel.SUM_NAMES), tc_table float64[P, N_TC, 4] (rounds, net, net^2, wagered by true
-    count floored and clipped to TC_MIN..TC_MAX), rounds played and asked, sessions that
+    (kernel.SUM_NAMES), tc_table float64[P, N_TC, N_TC_FIELDS] (rounds, net, net^2,
+    wagered, initial bets, f, f^2 by true count floored and clipped to TC_MIN..TC_MAX; f
+    as S_FLAT), rounds played and asked, sessions that
     ended with every player broke, players broke at the end of their session, and the first
     HAND_LOG_CAP logged hands with the count of every hand that was logged or would have been.
     """
@@ -87,12 +93,23 @@ class Stats:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Stats:
+        sums = np.array(data["sums"], dtype=np.float64)
+        tc_table = np.array(data["tc_table"], dtype=np.float64)
+        if sums.size == 0:  # no players: tolist() kept no columns
+            sums, tc_table = sums.reshape(0, k.N_SUMS), tc_table.reshape(0, k.N_TC, k.N_TC_FIELDS)
+        # Stats stored by an engine with other sums (a shard finished before a deploy)
+        # would otherwise be reshaped into the wrong columns without a word.
+        if sums.ndim != 2 or sums.shape[1:] != (k.N_SUMS,):
+            raise ValueError(f"stats sums of shape {sums.shape}, this engine keeps {k.N_SUMS}")
+        if tc_table.ndim != 3 or tc_table.shape[1:] != (k.N_TC, k.N_TC_FIELDS):
+            raise ValueError(
+                f"stats tc_table of shape {tc_table.shape}, this engine keeps "
+                f"(players, {k.N_TC}, {k.N_TC_FIELDS})"
+            )
         return cls(
             counters=np.array(data["counters"], dtype=np.int64).reshape(-1, k.N_COUNTERS),
-            sums=np.array(data["sums"], dtype=np.float64).reshape(-1, k.N_SUMS),
-            tc_table=np.array(data["tc_table"], dtype=np.float64).reshape(
-                -1, k.N_TC, k.N_TC_FIELDS
-            ),
+            sums=sums,
+            tc_table=tc_table,
             rounds_played=int(data["rounds_played"]),
             rounds_asked=int(data["rounds_asked"]),
             sessions=int(data["sessions"]),
@@ -187,24 +204,50 @@ def ratio(numerator: float, denominator: float) -> float | None:
     return numerator / denominator if denominator else None
 
 
-def player_metrics(stats: Stats, player: int, initial_bankroll: float) -> dict[str, Any]:
+# The risks of ruin `bankroll_for_risk` answers for: 1%, 5%, and e^-2 (13.5%), the risk of
+# a bankroll of variance / EV, which is the bankroll full-Kelly betting assumes.
+RISKS = (0.01, 0.05, 0.135)
+
+
+def risk_of_ruin(ev: float | None, variance: float | None, bankroll: float) -> float | None:
+    """exp(-2 * ev * bankroll / variance), the diffusion approximation for play without end
+    (Schlesinger, Blackjack Attack); 1 when ev <= 0; None when undefined (no variance)."""
+    if ev is None or not variance:
+        return None
+    return 1.0 if ev <= 0 else math.exp(-2.0 * ev * bankroll / variance)
+
+
+def bankroll_for_risk(ev: float | None, variance: float | None, risk: float) -> float | None:
+    """The bankroll whose risk_of_ruin is `risk`: -variance * ln(risk) / (2 * ev); None
+    when ev <= 0 (every bankroll is ruined) or the variance is unknown."""
+    if ev is None or ev <= 0 or not variance:
+        return None
+    return -variance * math.log(risk) / (2.0 * ev)
+
+
+def player_metrics(
+    stats: Stats, player: int, initial_bankroll: float, rounds_per_hour: float = 100.0
+) -> dict[str, Any]:
     """Every derived figure of one player, JSON-ready (null where undefined)."""
     c = {name: int(stats.counters[player, i]) for i, name in enumerate(k.COUNTER_NAMES)}
     s = {name: float(stats.sums[player, i]) for i, name in enumerate(k.SUM_NAMES)}
     n = c["rounds"]
     ev, sd = mean_sd(s["net"], s["net_sq"], n)
     ev_u, sd_u = mean_sd(s["unit_net"], s["unit_net_sq"], n)
+    flat, flat_sd = mean_sd(s["flat"], s["flat_sq"], n)
     hands, spots = c["hands"], c["spots"]
     variance = sd * sd if sd is not None else None
     variance_u = sd_u * sd_u if sd_u is not None else None
-    n0 = score = ror = None
-    # N0 and SCORE divide by the EV and by the variance: undefined (null) when either is 0,
-    # as in a run too short for any spread.
+    n0 = di = score = None
+    # N0 divides by the EV, DI by the SD: undefined (null) when that is 0, as in a run too
+    # short for any spread. SCORE is DI squared by definition, computed from DI so the two
+    # can never disagree; a game without an edge scores 0 (a Kelly bettor bets nothing).
     if ev_u and variance_u:
         n0 = variance_u / (ev_u * ev_u)
-        score = 1e6 * ev_u * ev_u / variance_u if ev_u > 0 else 0.0
-    if ev is not None and variance:
-        ror = 1.0 if ev <= 0 else math.exp(-2.0 * ev * initial_bankroll / variance)
+    if ev_u is not None and sd_u:
+        di = 1000.0 * ev_u / sd_u
+        score = di * di if di > 0 else 0.0
+    ror = risk_of_ruin(ev, variance, initial_bankroll)
     frequencies = {
         "win": ratio(c["win"], hands),
         "loss": ratio(c["loss"], hands),
@@ -238,8 +281,19 @@ def player_metrics(stats: Stats, player: int, initial_bankroll: float) -> dict[s
         "frequencies": {key: finite(v) for key, v in frequencies.items()},
         "counts": c,
         "risk_of_ruin": finite(ror),
+        "bankroll_for_risk": [
+            {"risk_of_ruin": r, "bankroll": finite(bankroll_for_risk(ev, variance, r))}
+            for r in RISKS
+        ],
         "n0": finite(n0),
+        "di": finite(di),
         "score": finite(score),
+        "rounds_per_hour": rounds_per_hour,
+        "win_per_hour": finite(ev * rounds_per_hour) if ev is not None else None,
+        "sd_per_hour": finite(sd * math.sqrt(rounds_per_hour)) if sd is not None else None,
+        "flat_edge": finite(flat),
+        "flat_sd": finite(flat_sd),
+        "flat_edge_95ci": interval(flat, flat_sd, n),
     }
 
 
@@ -286,21 +340,27 @@ def true_count_table(stats: Stats, player: int) -> list[dict[str, Any]]:
     """Rows by whole true count, the floor as the ramp reads it (kernel._tc_bin; clipped at
     the ends), that saw at least one round."""
     rows = []
+    total = float(stats.tc_table[player, :, k.T_ROUNDS].sum())
     for b in range(k.N_TC):
         t = stats.tc_table[player, b]
         n = int(t[k.T_ROUNDS])
         if n == 0:
             continue
         ev, sd = mean_sd(float(t[k.T_NET]), float(t[k.T_NET_SQ]), n)
+        flat, flat_sd = mean_sd(float(t[k.T_FLAT]), float(t[k.T_FLAT_SQ]), n)
         rows.append(
             {
                 "true_count": b + k.TC_MIN,
                 "rounds": n,
+                "frequency": n / total,
                 "net": float(t[k.T_NET]),
                 "wagered": float(t[k.T_WAGERED]),
+                "bet_per_round": float(t[k.T_INITIAL_BET]) / n,
                 "ev_per_round": finite(ev),
                 "sd_per_round": finite(sd),
                 "edge": finite(ratio(float(t[k.T_NET]), float(t[k.T_WAGERED]))),
+                "flat_edge": finite(flat),
+                "flat_sd": finite(flat_sd),
             }
         )
     return rows

@@ -79,5 +79,6 @@ def config_to_dict(config: Config) -> dict[str, Any]:
         "log_hands": config.log_hands,
         "stop_when_broke": config.stop_when_broke,
         "sessions": config.sessions,
+        "rounds_per_hour": _number(config.rounds_per_hour),
         "players": players,
     }

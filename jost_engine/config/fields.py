@@ -194,7 +194,9 @@ def check_int(low: int, high: int) -> Check:
 
 def check_positive(value: Any, path: str, problems: Problems) -> Any:
     if not is_number(value):
-        problems.add(path, "not a number" if not isinstance(value, int) else "too large")
+        # true is an int to Python but no number in a config; only a real int is too large.
+        too_large = isinstance(value, int) and not isinstance(value, bool)
+        problems.add(path, "too large" if too_large else "not a number")
         return BAD
     if value <= 0:
         problems.add(path, f"must be more than 0, got {shown(value)}")

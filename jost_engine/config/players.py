@@ -28,9 +28,12 @@ from jost_engine.config.fields import (
     is_number,
     join_path,
     plain_entries,
+    shown,
 )
 from jost_engine.config.rules import rules_from
 from jost_engine.config.types import Config, ConfigError, Player, Resolver
+
+MAX_ROUNDS_PER_HOUR = 10_000
 
 
 def player_from(
@@ -129,7 +132,8 @@ def normalize_config(raw: Any, resolve: Resolver | None = None) -> Config:
     and `iterations` beside it), `num_rounds` (1 .. 10^10; JOST's `iterations` too),
     `seed` (0 .. 2^63-1 or null, default null), `stop_when_broke` (default true: JOST's
     broke rule; false lets bankrolls go below zero), `sessions` (1 .. 10^6 independent
-    sessions of num_rounds each, or null: one session), the
+    sessions of num_rounds each, or null: one session), `rounds_per_hour` (the pace of
+    the per-hour figures, more than 0 and at most 10,000, default 100), the
     hand-history flag as `log_each_hand`, `include_hand_history` or `log_hands` (default
     false). A name resolves through `resolve(kind, name)` first (the service's saved
     profiles), then the shipped defaults. Every problem is collected before raising.
@@ -157,6 +161,7 @@ def normalize_config(raw: Any, resolve: Resolver | None = None) -> Config:
     )
     stop_when_broke = f.take_one(("stop_when_broke",), check_bool, True)
     sessions = f.take_one(("sessions",), _check_sessions, None)
+    rounds_per_hour = f.take_one(("rounds_per_hour",), _check_rounds_per_hour, 100.0)
     if sessions not in (None, BAD) and stop_when_broke is False:
         # A session is a trip that ends when the money does; without the broke rule it is
         # just more rounds, which num_rounds already asks for.
@@ -214,7 +219,18 @@ def normalize_config(raw: Any, resolve: Resolver | None = None) -> Config:
         log_hands=log_hands,
         stop_when_broke=stop_when_broke,
         sessions=sessions,
+        rounds_per_hour=rounds_per_hour,
     )
+
+
+def _check_rounds_per_hour(value: Any, path: str, problems: Problems) -> Any:
+    # Heads-up play reaches about 250 rounds an hour; 10,000 (one every 0.36 s) is far past
+    # any table and only keeps the per-hour figures finite.
+    rate = check_positive(value, path, problems)
+    if rate is not BAD and rate > MAX_ROUNDS_PER_HOUR:
+        problems.add(path, f"must be at most {MAX_ROUNDS_PER_HOUR}, got {shown(value)}")
+        return BAD
+    return rate
 
 
 def _check_sessions(value: Any, path: str, problems: Problems) -> Any:

@@ -192,6 +192,8 @@ class Config:
     # K independent sessions of num_rounds each, every one from the initial bankrolls with
     # the broke rule; None is JOST's one session.
     sessions: int | None = None
+    # The pace the per-hour figures assume (win_per_hour, sd_per_hour): CVCX's default 100.
+    rounds_per_hour: float = 100.0
 
     @property
     def total_rounds(self) -> int:

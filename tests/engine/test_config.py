@@ -401,12 +401,18 @@ class TestRoundTrip:
                 casino={"deck_count": "infinite", "blackjack_payout": "6:5"},
                 players=[{"betting_strategy": {"bet_ramp": {"2": 3}, "num_hands": 2}}],
             ),
+            config(rounds_per_hour=62.5),
         ],
     )
     def test_config_to_dict_survives_json_and_normalises_to_an_equal_config(self, raw):
         cfg = normalize_config(raw)
         again = normalize_config(json.loads(json.dumps(config_to_dict(cfg), allow_nan=False)))
         assert again == cfg
+
+    def test_the_pace_of_the_per_hour_figures_defaults_to_100_rounds(self):
+        assert normalize_config(config()).rounds_per_hour == 100.0
+        assert normalize_config(config(rounds_per_hour=250)).rounds_per_hour == 250.0
+        assert config_to_dict(normalize_config(config()))["rounds_per_hour"] == 100
 
     def test_minus_infinity_is_written_as_a_string(self):
         out = config_to_dict(normalize_config(config()))

@@ -53,6 +53,19 @@ class TestTopLevel:
     def test_it_rejects_a_bad_round_count(self, rounds, reason):
         assert reason_at(config(num_rounds=rounds), "num_rounds") == reason
 
+    @pytest.mark.parametrize(
+        "rate, reason",
+        [
+            (0, "must be more than 0, got 0"),
+            (-60, "must be more than 0, got -60"),
+            (10_001, "must be at most 10000, got 10001"),
+            ("100", "not a number"),
+            (True, "not a number"),
+        ],
+    )
+    def test_it_rejects_a_bad_pace(self, rate, reason):
+        assert reason_at(config(rounds_per_hour=rate), "rounds_per_hour") == reason
+
     @pytest.mark.parametrize("seed", [-1, 1.5, "42", 2**64])
     def test_it_rejects_a_bad_seed(self, seed):
         assert "not a whole number" in reason_at(config(seed=seed), "seed")

@@ -8,7 +8,17 @@ import numpy as np
 import pytest
 
 from jost_engine import kernel as k
-from jost_engine.stats import HAND_LOG_CAP, Stats, interval, mean_sd, merge, player_metrics
+from jost_engine.stats import (
+    HAND_LOG_CAP,
+    RISKS,
+    Stats,
+    interval,
+    mean_sd,
+    merge,
+    player_metrics,
+    risk_of_ruin,
+    true_count_table,
+)
 
 
 def stats_from(nets: np.ndarray, min_bet: float = 10.0, wagered_per_round: float = 10.0) -> Stats:
@@ -25,6 +35,8 @@ def stats_from(nets: np.ndarray, min_bet: float = 10.0, wagered_per_round: float
     sums[0, k.S_UNIT_SQ] = ((nets / min_bet) ** 2).sum()
     sums[0, k.S_WAGERED] = wagered_per_round * nets.size
     sums[0, k.S_INITIAL_BET] = min_bet * nets.size
+    sums[0, k.S_FLAT] = (nets / min_bet).sum()  # one spot at min_bet: f = u
+    sums[0, k.S_FLAT_SQ] = ((nets / min_bet) ** 2).sum()
     return Stats(
         counters=counters,
         sums=sums,
@@ -150,3 +162,161 @@ class TestTrueCountRows:
             tiers_by_row.setdefault(int(k._tc_bin(tc)), set()).add(self.tier(tc))
         assert len(tiers_by_row) == 14
         assert all(len(tiers) == 1 for tiers in tiers_by_row.values())
+
+
+def stats_of_rounds(nets: np.ndarray, bets: np.ndarray, tcs: np.ndarray, min_bet: float) -> Stats:
+    """Stats of rounds (net, initial bet, true count), summed round by round in order as
+    the kernel sums them (one spot, no doubles: wagered = the bet)."""
+    counters = np.zeros((1, k.N_COUNTERS), dtype=np.int64)
+    sums = np.zeros((1, k.N_SUMS))
+    tc_table = np.zeros((1, k.N_TC, k.N_TC_FIELDS))
+    counters[0, k.C_ROUNDS] = counters[0, k.C_SPOTS] = counters[0, k.C_HANDS] = nets.size
+    for net, bet, tc in zip(nets.tolist(), bets.tolist(), tcs.tolist(), strict=True):
+        unit, flat = net / min_bet, net / bet
+        sums[0, k.S_WAGERED] += bet
+        sums[0, k.S_NET] += net
+        sums[0, k.S_NET_SQ] += net * net
+        sums[0, k.S_UNIT_NET] += unit
+        sums[0, k.S_UNIT_SQ] += unit * unit
+        sums[0, k.S_INITIAL_BET] += bet
+        sums[0, k.S_FLAT] += flat
+        sums[0, k.S_FLAT_SQ] += flat * flat
+        k._tally_tc(tc_table, 0, k._tc_bin(tc), net, bet, bet, flat)
+    return Stats(
+        counters=counters,
+        sums=sums,
+        tc_table=tc_table,
+        rounds_played=nets.size,
+        rounds_asked=nets.size,
+        players_broke=np.zeros(1, dtype=np.int64),
+    )
+
+
+@pytest.fixture(scope="module")
+def ramp_rounds() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """20,001 rounds of a 1-8 ramp on a winning game (+5% a unit) that wins more at
+    higher counts."""
+    rng = np.random.default_rng(11)
+    tcs = rng.normal(0.0, 2.0, 20_001)
+    bets = 10.0 * np.clip(np.floor(tcs), 1, 8)
+    outcome = rng.choice([-1.0, 0.0, 1.0, 1.5], size=tcs.size, p=[0.44, 0.09, 0.43, 0.04])
+    nets = bets * outcome + bets * 0.005 * tcs  # a little more per true count
+    return nets, bets, tcs
+
+
+class TestDesirabilityIndex:
+    """DI = 1000 EV/SD and SCORE = DI^2 (Schlesinger, Blackjack Attack; CVCX)."""
+
+    def test_di_is_1000_ev_over_sd_and_its_square_is_score(self):
+        nets = np.array([10.0] * 51 + [-10.0] * 49)
+        m = player_metrics(stats_from(nets), 0, 1000.0)
+        assert m["di"] == pytest.approx(1000 * 0.02 / np.std(nets / 10.0, ddof=1))
+        assert m["di"] ** 2 == pytest.approx(m["score"], rel=1e-12)
+
+    def test_it_holds_for_a_ramp_too(self, ramp_rounds):
+        m = player_metrics(stats_of_rounds(*ramp_rounds, min_bet=10.0), 0, 1e5)
+        assert m["ev_per_unit"] > 0
+        assert m["di"] ** 2 == pytest.approx(m["score"], rel=1e-12)
+        # Units cancel: EV/SD in money is EV/SD in units.
+        assert m["di"] == pytest.approx(1000 * m["ev_per_round"] / m["sd_per_round"], rel=1e-9)
+
+    def test_a_losing_game_has_a_negative_di_and_scores_0(self, nets):
+        m = player_metrics(stats_from(nets), 0, 1000.0)
+        assert m["di"] < 0 and m["score"] == 0.0
+
+
+class TestBankrollForRisk:
+    def test_each_bankroll_fed_back_into_the_risk_formula_gives_its_risk(self, ramp_rounds):
+        m = player_metrics(stats_of_rounds(*ramp_rounds, min_bet=10.0), 0, 1e5)
+        ev, var = m["ev_per_round"], m["sd_per_round"] ** 2
+        assert [row["risk_of_ruin"] for row in m["bankroll_for_risk"]] == list(RISKS)
+        for row in m["bankroll_for_risk"]:
+            assert risk_of_ruin(ev, var, row["bankroll"]) == pytest.approx(row["risk_of_ruin"])
+            # ... and by the formula written out: exp(-2 EV B / SD^2).
+            assert math.exp(-2 * ev * row["bankroll"] / var) == pytest.approx(row["risk_of_ruin"])
+
+    def test_13_5_percent_is_the_bankroll_of_variance_over_ev(self, ramp_rounds):
+        m = player_metrics(stats_of_rounds(*ramp_rounds, min_bet=10.0), 0, 1e5)
+        kelly = m["sd_per_round"] ** 2 / m["ev_per_round"]
+        # e^-2 = 13.53%: 13.5% asks for a hair more than variance / EV.
+        assert m["bankroll_for_risk"][2]["bankroll"] == pytest.approx(kelly, rel=2e-3)
+
+    def test_a_losing_game_has_no_bankroll_for_any_risk(self, nets):
+        m = player_metrics(stats_from(nets), 0, 1000.0)
+        assert [row["bankroll"] for row in m["bankroll_for_risk"]] == [None, None, None]
+
+
+class TestPerHour:
+    def test_win_and_sd_per_hour_at_the_pace_given(self, nets):
+        m = player_metrics(stats_from(nets), 0, 1000.0, rounds_per_hour=60.0)
+        assert m["rounds_per_hour"] == 60.0
+        assert m["win_per_hour"] == pytest.approx(60.0 * nets.mean(), rel=1e-12)
+        assert m["sd_per_hour"] == pytest.approx(math.sqrt(60.0) * nets.std(ddof=1), rel=1e-12)
+
+    def test_the_default_pace_is_100_rounds(self, nets):
+        m = player_metrics(stats_from(nets), 0, 1000.0)
+        assert m["win_per_hour"] == pytest.approx(100.0 * m["ev_per_round"], rel=1e-12)
+
+
+class TestFlatEdge:
+    def test_it_is_the_mean_result_per_unit_of_the_rounds_own_bet(self, ramp_rounds):
+        nets, bets, tcs = ramp_rounds
+        m = player_metrics(stats_of_rounds(nets, bets, tcs, min_bet=10.0), 0, 1e5)
+        assert m["flat_edge"] == pytest.approx((nets / bets).mean(), rel=1e-12)
+        assert m["flat_sd"] == pytest.approx((nets / bets).std(ddof=1), rel=1e-12)
+        # The ramp's EV per unit is larger: it bets more where the game is better.
+        assert m["ev_per_unit"] > m["flat_edge"]
+
+
+class TestMergedEqualsOneRun:
+    """Every figure issue 10 added comes from sums, so shards merge into one run's figures."""
+
+    def test_every_new_figure_of_merged_shards_equals_the_whole_runs(self, ramp_rounds):
+        nets, bets, tcs = ramp_rounds
+        whole = stats_of_rounds(nets, bets, tcs, 10.0)
+        parts = [
+            stats_of_rounds(n, b, t, 10.0)
+            for n, b, t in zip(*(np.array_split(a, 7) for a in ramp_rounds), strict=True)
+        ]
+        merged = merge(*parts)
+        one, many = player_metrics(whole, 0, 1e5, 80.0), player_metrics(merged, 0, 1e5, 80.0)
+        for key in ("di", "score", "win_per_hour", "sd_per_hour", "flat_edge", "flat_sd"):
+            assert many[key] == pytest.approx(one[key], rel=1e-9), key
+        for a, b in zip(one["bankroll_for_risk"], many["bankroll_for_risk"], strict=True):
+            assert b["bankroll"] == pytest.approx(a["bankroll"], rel=1e-9)
+        rows_one, rows_many = true_count_table(whole, 0), true_count_table(merged, 0)
+        assert [r["true_count"] for r in rows_one] == [r["true_count"] for r in rows_many]
+        for a, b in zip(rows_one, rows_many, strict=True):
+            assert a["rounds"] == b["rounds"]
+            for key in ("frequency", "bet_per_round", "ev_per_round", "sd_per_round", "flat_edge"):
+                assert b[key] == pytest.approx(a[key], rel=1e-9, abs=1e-12), (key, a["true_count"])
+
+
+class TestTrueCountTableRows:
+    def test_a_row_has_its_frequency_average_bet_ev_and_sd(self, ramp_rounds):
+        nets, bets, tcs = ramp_rounds
+        rows = true_count_table(stats_of_rounds(nets, bets, tcs, 10.0), 0)
+        assert sum(r["frequency"] for r in rows) == pytest.approx(1.0)
+        for r in rows:
+            mask = np.clip(np.floor(tcs), k.TC_MIN, k.TC_MAX) == r["true_count"]
+            assert r["rounds"] == mask.sum()
+            assert r["frequency"] == pytest.approx(mask.mean())
+            assert r["bet_per_round"] == pytest.approx(bets[mask].mean())
+            assert r["ev_per_round"] == pytest.approx(nets[mask].mean())
+            if mask.sum() > 1:
+                assert r["sd_per_round"] == pytest.approx(nets[mask].std(ddof=1))
+                assert r["flat_sd"] == pytest.approx((nets / bets)[mask].std(ddof=1))
+            assert r["flat_edge"] == pytest.approx((nets / bets)[mask].mean())
+
+
+class TestStoredStats:
+    def test_stats_with_other_sums_are_refused_not_misread(self, nets):
+        data = stats_from(nets[:10]).to_dict()
+        data["sums"] = [row[:7] for row in data["sums"]]  # an engine before flat_edge
+        with pytest.raises(ValueError, match="sums"):
+            Stats.from_dict(data)
+
+    def test_a_shard_round_trips(self, ramp_rounds):
+        s = stats_of_rounds(*ramp_rounds, min_bet=10.0)
+        again = Stats.from_dict(s.to_dict())
+        assert np.array_equal(again.sums, s.sums) and np.array_equal(again.tc_table, s.tc_table)
