@@ -3,6 +3,7 @@ same message (a redelivery after a crash) cannot both move a job forward."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -976,7 +977,8 @@ def merge_shards(job_id: UUID) -> bool:
     job = SimulationJob.objects.only(
         "resolved_config", "request_data", "seed", "shard_rounds", "shards_total", "started_at"
     ).get(id=job_id)
-    config = _job_config(job)
+    # The seed it ran with (drawn at submit when the config had none): what reproduces it.
+    config = dataclasses.replace(_job_config(job), seed=job.seed)
     rows = JobShard.objects.filter(job_id=job_id).order_by("index")
     parts = [jost_engine.Stats.from_dict(row.stats) for row in rows.only("stats") if row.stats]
     merged = jost_engine.merge(*parts)
