@@ -45,8 +45,8 @@ def warm_up() -> int:
     """Compile (or load) both round loops and the solvers behind "auto", so the cache is
     written and no job pays for a compile."""
     from jost_engine import kernel
+    from jost_engine._basic_strategy import _strategy_key, solve
     from jost_engine.simulate import new_session
-    from jost_engine.strategy import resolve_playing_strategy
 
     start = time.perf_counter()
     config = normalize_config(
@@ -64,13 +64,15 @@ def warm_up() -> int:
     print(f"kernel ready in {time.perf_counter() - start:.1f} s", file=sys.stderr)
     # "auto" runs numba solvers of its own (the finite-shoe hand values and the dealer's
     # outcomes). One deck is the quickest shoe to solve and compiles the same functions
-    # as any other; the infinite deck takes the other path.
+    # as any other; the infinite deck takes the other path. `solve`, not `auto_strategy`:
+    # these casinos' charts are shipped, so looking them up would compile nothing, and the
+    # first rule set a worker has no chart for would pay the compile.
     start = time.perf_counter()
     for casino in ("single_deck_6to5", "infinite_deck_s17_das"):
         auto = normalize_config(
             {"casino": casino, "num_rounds": 1, "players": [{"playing_strategy": "auto"}]}
         )
-        resolve_playing_strategy(auto.players[0].playing, auto.rules)
+        solve(_strategy_key(auto.rules))
     print(f'"auto" solvers ready in {time.perf_counter() - start:.1f} s', file=sys.stderr)
     return 0
 
