@@ -64,10 +64,24 @@ R_ONE_BET = 13
 # cover the bet, a double, a split or insurance plays on as if it could, so every round
 # is the same game whatever the bankroll (which may go below zero).
 R_PLAY_ON = 14
-N_RULES_I = 15
+# Some player has index plays (deviations); some player wongs (watches below a count).
+R_DEV_ON, R_WONG_ON = 15, 16
+N_RULES_I = 17
 # rules_f fields
 RF_BJ_PAYOUT = 0
 N_RULES_F = 1
+
+# ---- per-player counting (cnt_i int64[P, N_CNT_I], cnt_f float64[P, N_CNT_F]) ----------
+# CI_EST: how decks left are read; CI_ROUND: how the true count is rounded;
+# CI_RAMP_RUNNING: the ramp and wonging read the running count (else the true count);
+# CI_WONG: the player wongs (starts every shoe watching).
+CI_EST, CI_ROUND, CI_RAMP_RUNNING, CI_WONG = range(4)
+N_CNT_I = 4
+EST_EXACT, EST_HALF, EST_WHOLE = 0, 1, 2
+RND_NONE, RND_FLOOR, RND_TRUNC, RND_ROUND = 0, 1, 2, 3
+# CF_IRC: the running count at each shuffle; sit in at >= CF_WONG_IN, leave < CF_WONG_OUT.
+CF_IRC, CF_WONG_IN, CF_WONG_OUT = range(3)
+N_CNT_F = 3
 
 # ---- st_i fields (state that outlives a call) ------------------------------------------
 (
@@ -100,8 +114,9 @@ N_STATE_I = 9  # S_LIMIT: the end of the cards shuffled so far
     C_INSURANCE_WON,
     C_DEALER_BJ,
     C_DEALER_BUST,
-) = range(15)
-N_COUNTERS = 15
+    C_WATCHED,
+) = range(16)
+N_COUNTERS = 16
 COUNTER_NAMES = (
     "rounds",
     "spots",
@@ -118,6 +133,7 @@ COUNTER_NAMES = (
     "insurance_won",
     "dealer_blackjack",
     "dealer_bust",
+    "rounds_watched",
 )
 
 # ---- per-player float sums -------------------------------------------------------------
@@ -298,8 +314,33 @@ def _more_cards(shoe, pos, limit, round_start, infinite, s, st_i):
 # Decisions
 # ---------------------------------------------------------------------------------------
 @njit(cache=True, inline="always")
-def _decide(act, act_poor, p, ctx, hard, has_ace, c0, c1, ncards, can_split, up, avail, bet):
-    """Resolved action for a hand: pair table while splitting is legal, else hard/soft."""
+def _decide(
+    act,
+    act_poor,
+    p,
+    ctx,
+    hard,
+    has_ace,
+    c0,
+    c1,
+    ncards,
+    can_split,
+    up,
+    avail,
+    bet,
+    dev_on,
+    tc,
+    dev_n,
+    dev_thr,
+    dev_above,
+    dev_act,
+    dev_act_poor,
+):
+    """Resolved action for a hand: pair table while splitting is legal, else hard/soft.
+
+    With index plays (dev_on), a cell that has some takes the first whose condition holds
+    at the true count tc (at or above its threshold, or below it), else the cell's base
+    action; jost_engine.deviations resolves them for the rules and the context."""
     if ncards == 2 and c0 == c1 and can_split:
         kind = KIND_PAIR
         row = c0
@@ -309,6 +350,22 @@ def _decide(act, act_poor, p, ctx, hard, has_ace, c0, c1, ncards, can_split, up,
     else:
         kind = KIND_HARD
         row = hard
+    if dev_on:
+        n = dev_n[p, kind, row, up]
+        if n > 0:
+            slot = dev_act.shape[5] - 1
+            for j in range(n):
+                # A play that does not apply in this context (-1) is passed over.
+                holds = (tc >= dev_thr[p, kind, row, up, j]) == (
+                    dev_above[p, kind, row, up, j] != 0
+                )
+                if holds and dev_act[p, ctx, kind, row, up, j] >= 0:
+                    slot = j
+                    break
+            a = dev_act[p, ctx, kind, row, up, slot]
+            if a >= SPLIT and a <= DOUBLE and avail < bet:
+                a = dev_act_poor[p, ctx, kind, row, up, slot]
+            return a
     a = act[p, ctx, kind, row, up]
     if a >= SPLIT and a <= DOUBLE and avail < bet:
         # The extra wager is not covered: play the chart's fallback.
@@ -387,9 +444,55 @@ def _draw(shoe, pos, limit, round_start, infinite, rng, st_i):
 
 
 @njit(cache=True, inline="always")
-def _shuffle_if_due(shoe, pos, limit, cut, infinite, rng, st_i, run_count):
-    """At the cut card (or after a round that dealt the whole shoe), a new shoe and the
-    running counts back to 0: (pos, limit)."""
+def _true_count(rc, unseen, est, rnd):
+    """The true count a player computes from running count rc with `unseen` cards left.
+
+    Decks left: EST_EXACT unseen / 52; EST_HALF to the nearest half deck, halves up (a
+    discard tray read in half decks), at least half a deck; EST_WHOLE to the nearest whole
+    deck, halves up, at least one. Then RND_FLOOR the floor, RND_TRUNC towards 0, RND_ROUND
+    to the nearest whole count with halves away from 0 (+2.5 -> +3, -2.5 -> -3).
+    """
+    if est == EST_EXACT:
+        tc = rc * 52.0 / unseen
+    elif est == EST_HALF:
+        decks = np.floor(unseen / 26.0 + 0.5) * 0.5
+        if decks < 0.5:
+            decks = 0.5
+        tc = rc / decks
+    else:
+        decks = np.floor(unseen / 52.0 + 0.5)
+        if decks < 1.0:
+            decks = 1.0
+        tc = rc / decks
+    if rnd == RND_FLOOR:
+        tc = np.floor(tc)
+    elif rnd == RND_TRUNC:
+        tc = np.floor(tc) if tc >= 0.0 else -np.floor(-tc)
+    elif rnd == RND_ROUND:
+        tc = np.floor(tc + 0.5) if tc >= 0.0 else -np.floor(-tc + 0.5)
+    return tc
+
+
+@njit(cache=True, inline="always")
+def _counts(rc, unseen, infinite, est, rnd, running, irc):
+    """(true count, the count the ramp and wonging read) at running count rc. With an
+    infinite shoe no card changes what is left: the true count is 0 and the running count
+    stays at its initial value."""
+    if infinite:
+        tc = 0.0
+        rc = irc
+    else:
+        tc = _true_count(rc, unseen, est, rnd)
+    if running:
+        return tc, rc
+    return tc, tc
+
+
+@njit(cache=True, inline="always")
+def _shuffle_if_due(shoe, pos, limit, cut, infinite, rng, st_i, run_count, cnt_i, cnt_f, watching):
+    """At the cut card (or after a round that dealt the whole shoe), a new shoe, the
+    running counts back to their initial values (0, or an unbalanced system's initial
+    running count) and every wonging player watching again: (pos, limit)."""
     if pos >= cut or st_i[S_NEED_SHUFFLE] != 0:
         if infinite:
             fill_infinite(shoe, 0, rng)
@@ -402,7 +505,9 @@ def _shuffle_if_due(shoe, pos, limit, cut, infinite, rng, st_i, run_count):
         st_i[S_NEED_SHUFFLE] = 0
         st_i[S_SHUFFLES] += 1
         for p in range(run_count.shape[0]):
-            run_count[p] = 0.0
+            run_count[p] = cnt_f[p, CF_IRC]
+            if cnt_i[p, CI_WONG] != 0:
+                watching[p] = 1
     return pos, limit
 
 
@@ -559,6 +664,15 @@ def play_rounds(
     log_i,
     log_f,
     log_round,
+    ramp_spots,
+    cnt_i,
+    cnt_f,
+    watching,
+    dev_n,
+    dev_thr,
+    dev_above,
+    dev_act,
+    dev_act_poor,
 ):
     """Play up to `rounds` rounds; returns the number played (fewer when all are broke).
 
@@ -569,13 +683,18 @@ def play_rounds(
     shoe int8[N]; rng uint64[4]; st_i int64[N_STATE_I]; bankroll float64[P]; active
     uint8[P]; run_count float64[P]; counters int64[P, N_COUNTERS]; sums float64[P, N_SUMS];
     tc_table float64[P, N_TC, N_TC_FIELDS]; log_i int16[cap, LOG_WIDTH];
-    log_f float64[cap, LOG_F_WIDTH]; log_round int64[cap].
+    log_f float64[cap, LOG_F_WIDTH]; log_round int64[cap]; ramp_spots int64[P, T] spots
+    by tier (n_spots holds each player's most); cnt_i int64[P, N_CNT_I] and cnt_f
+    float64[P, N_CNT_F] how each player counts and wongs; watching uint8[P] (state: a
+    wonging player sitting out); the deviation tables of jost_engine.deviations with a
+    player axis first: dev_n int8[P, 3, 22, 11], dev_thr float64[P, 3, 22, 11, S],
+    dev_above uint8[P, 3, 22, 11, S], dev_act/dev_act_poor int8[P, 3, 3, 22, 11, S + 1].
     """
     n_players = min_bet.shape[0]
     max_split = rules_i[R_MAX_SPLIT]
     max_spots = 0
     for p in range(n_players):
-        max_spots += n_spots[p]
+        max_spots += n_spots[p]  # each player's most spots (spots_ramp at its widest)
     n_hand_slots = max_spots * max_split
 
     # Scratch for one round, allocated once per call.
@@ -597,6 +716,9 @@ def play_rounds(
     committed = np.zeros(n_players, dtype=np.float64)
     round_net = np.zeros(n_players, dtype=np.float64)
     tc_bin = np.zeros(n_players, dtype=np.int64)
+    spot_live = np.zeros(max_spots, dtype=np.bool_)  # False: a watching player's spot
+    nsp_p = np.zeros(n_players, dtype=np.int64)  # spots each player takes this round
+    dtc = np.zeros(n_players, dtype=np.float64)  # true count for the round's decisions
     return _general_rounds(
         rounds,
         rules_i,
@@ -640,6 +762,18 @@ def play_rounds(
         committed,
         round_net,
         tc_bin,
+        ramp_spots,
+        cnt_i,
+        cnt_f,
+        watching,
+        dev_n,
+        dev_thr,
+        dev_above,
+        dev_act,
+        dev_act_poor,
+        spot_live,
+        nsp_p,
+        dtc,
     )
 
 
@@ -687,6 +821,18 @@ def _general_rounds(
     committed,
     round_net,
     tc_bin,
+    ramp_spots,
+    cnt_i,
+    cnt_f,
+    watching,
+    dev_n,
+    dev_thr,
+    dev_above,
+    dev_act,
+    dev_act_poor,
+    spot_live,
+    nsp_p,
+    dtc,
 ):
     """The loop of play_rounds, on the scratch arrays play_rounds allocates once per call.
     Compiled with _nrt=False (nothing here allocates; see "Pieces of a round" above for why)."""
@@ -707,6 +853,8 @@ def _general_rounds(
     # Added to the bankroll wherever the rules ask whether a player can pay; written out
     # again in _solo_rounds (test_determinism holds the two loops equal).
     credit = np.inf if rules_i[R_PLAY_ON] != 0 else 0.0
+    dev_on = rules_i[R_DEV_ON] != 0
+    wong_on = rules_i[R_WONG_ON] != 0
     bj_payout = rules_f[RF_BJ_PAYOUT]
     n_cards = shoe.shape[0]
 
@@ -722,7 +870,9 @@ def _general_rounds(
                 c = shoe[i]
                 for p in range(n_players):
                     run_count[p] += tags[p, c]
-        pos, limit = _shuffle_if_due(shoe, pos, limit, cut, infinite, rng, st_i, run_count)
+        pos, limit = _shuffle_if_due(
+            shoe, pos, limit, cut, infinite, rng, st_i, run_count, cnt_i, cnt_f, watching
+        )
         count_from = pos
         round_start = pos
 
@@ -734,29 +884,56 @@ def _general_rounds(
             if active[p] == 0:
                 continue
             mult = 1.0
+            tier = 0
             if count_on:
                 # The bet ramp is written out here and again in _solo_rounds: as a shared
                 # inlined piece (with the bin) it cost the Hi-Lo solo loop about 4%.
-                # test_determinism holds the two copies to the same results. The bin alone
-                # is shared (_tc_bin), so the table's rows cannot drift from each other.
-                tc = 0.0 if infinite else run_count[p] * 52.0 / (n_cards - pos)
-                k = 0
+                # test_determinism holds the two copies to the same results. The true
+                # count (_counts) and the bin (_tc_bin) are shared, so they cannot drift.
+                tc, cv = _counts(
+                    run_count[p],
+                    n_cards - pos,
+                    infinite,
+                    cnt_i[p, CI_EST],
+                    cnt_i[p, CI_ROUND],
+                    cnt_i[p, CI_RAMP_RUNNING] != 0,
+                    cnt_f[p, CF_IRC],
+                )
                 for t in range(1, ramp_n[p]):
-                    if tc >= ramp_thr[p, t]:
-                        k = t
-                mult = ramp_mult[p, k]
+                    if cv >= ramp_thr[p, t]:
+                        tier = t
+                mult = ramp_mult[p, tier]
                 tc_bin[p] = _tc_bin(tc)
-            bet = min_bet[p] * mult
-            stake = bet * n_spots[p]
-            if bankroll[p] + credit < stake:
-                # JOST's rule: a player who cannot cover the bet stops for good.
-                active[p] = 0
-                continue
+                if wong_on and cnt_i[p, CI_WONG] != 0:
+                    # Watching: sit in at wong_in. Playing: leave below wong_out.
+                    if watching[p] != 0:
+                        if cv >= cnt_f[p, CF_WONG_IN]:
+                            watching[p] = 0
+                    elif cv < cnt_f[p, CF_WONG_OUT]:
+                        watching[p] = 1
+            nsp = ramp_spots[p, tier]
+            nsp_p[p] = nsp
+            live = watching[p] == 0
+            if live:
+                bet = min_bet[p] * mult
+                stake = bet * nsp
+                if bankroll[p] + credit < stake:
+                    # JOST's rule: a player who cannot cover the bet stops for good.
+                    active[p] = 0
+                    continue
+            else:
+                # A watched round: the player's spots are dealt and played as if the
+                # player sat in (standing for the other players whose hands keep the
+                # cards coming), with nothing bet and nothing counted for them.
+                bet = 0.0
+                stake = 0.0
+                counters[p, C_WATCHED] += 1
             bet_p[p] = bet
             committed[p] = stake
-            for k in range(n_spots[p]):
+            for j in range(nsp):
                 spot_player[n_sp] = p
-                spot_index[n_sp] = k
+                spot_index[n_sp] = j
+                spot_live[n_sp] = live
                 n_sp += 1
         if n_sp == 0:
             st_i[S_BROKE] = 1
@@ -789,6 +966,23 @@ def _general_rounds(
             if h_ace[h] and h_hard[h] == 11:
                 h_state[h] = H_NATURAL
         seen_before_hole = pos
+        if count_on and (dev_on or (ins_on and up == 1)):
+            # Insurance and index plays read the true count of the cards seen before the
+            # hole card: every earlier round's and this round's deal (cards drawn later
+            # in the round are not added: one count per round, kept out of each decision).
+            for p in range(n_players):
+                rc = run_count[p]
+                for i in range(count_from, seen_before_hole):
+                    rc += tags[p, shoe[i]]
+                dtc[p] = _counts(
+                    rc,
+                    n_cards - seen_before_hole,
+                    infinite,
+                    cnt_i[p, CI_EST],
+                    cnt_i[p, CI_ROUND],
+                    False,
+                    cnt_f[p, CF_IRC],
+                )[0]
         d_hard = up
         d_ace = up == 1
         d_n = 1
@@ -803,15 +997,9 @@ def _general_rounds(
         if ins_on and up == 1:
             for p in range(n_players):
                 if committed[p] == 0.0:
-                    continue
-                tc = 0.0
-                if count_on and not infinite:
-                    rc = run_count[p]
-                    for i in range(count_from, seen_before_hole):
-                        rc += tags[p, shoe[i]]
-                    tc = rc * 52.0 / (n_cards - seen_before_hole)
-                if tc >= ins_thr[p]:
-                    cost = 0.5 * bet_p[p] * n_spots[p]
+                    continue  # broke, or watching
+                if dtc[p] >= ins_thr[p]:
+                    cost = 0.5 * bet_p[p] * nsp_p[p]
                     if bankroll[p] + credit - committed[p] >= cost:
                         committed[p] += cost
                         sums[p, S_INSURANCE_WAGERED] += cost
@@ -838,6 +1026,13 @@ def _general_rounds(
                     up,
                     bankroll[p] + credit - committed[p],
                     h_bet[h],
+                    dev_on,
+                    dtc[p],
+                    dev_n,
+                    dev_thr,
+                    dev_above,
+                    dev_act,
+                    dev_act_poor,
                 )
                 if a == SURRENDER:
                     h_state[h] = H_SURRENDERED
@@ -894,10 +1089,17 @@ def _general_rounds(
                                     up,
                                     bankroll[p] + credit - committed[p],
                                     h_bet[h],
+                                    dev_on,
+                                    dtc[p],
+                                    dev_n,
+                                    dev_thr,
+                                    dev_above,
+                                    dev_act,
+                                    dev_act_poor,
                                 )
                                 if a == SPLIT:
                                     committed[p] += h_bet[h]
-                                    counters[p, C_SPLIT] += 1
+                                    counters[p, C_SPLIT] += spot_live[s]
                                     nh = base + spot_hands[s]
                                     spot_hands[s] += 1
                                     h_hard[nh] = 1
@@ -947,13 +1149,20 @@ def _general_rounds(
                             up,
                             bankroll[p] + credit - committed[p],
                             hbet,
+                            dev_on,
+                            dtc[p],
+                            dev_n,
+                            dev_thr,
+                            dev_above,
+                            dev_act,
+                            dev_act_poor,
                         )
                         if a in (HIT, DOUBLE):
                             if a == DOUBLE:
                                 committed[p] += hbet
                                 hbet *= 2.0
                                 h_doubled[h] = True
-                                counters[p, C_DOUBLE] += 1
+                                counters[p, C_DOUBLE] += spot_live[s]
                             c, pos, limit = _draw(
                                 shoe, pos, limit, round_start, infinite, rng, st_i
                             )
@@ -974,7 +1183,7 @@ def _general_rounds(
                             break
                         elif a == SPLIT:
                             committed[p] += hbet
-                            counters[p, C_SPLIT] += 1
+                            counters[p, C_SPLIT] += spot_live[s]
                             nh = base + spot_hands[s]
                             spot_hands[s] += 1
                             h_hard[nh] = c0
@@ -1029,6 +1238,8 @@ def _general_rounds(
 
         # ---- 7. settle ----------------------------------------------------------------
         for s in range(n_sp):
+            if not spot_live[s]:
+                continue  # a watched spot: no money, no counts
             p = spot_player[s]
             base = s * max_split
             ins_net = 0.0
@@ -1126,7 +1337,7 @@ def _general_rounds(
             unit = net / min_bet[p]
             sums[p, S_UNIT_NET] += unit
             sums[p, S_UNIT_SQ] += unit * unit
-            initial = bet_p[p] * n_spots[p]
+            initial = bet_p[p] * nsp_p[p]
             sums[p, S_INITIAL_BET] += initial
             # The same operations in the same order as _solo_rounds (test_determinism).
             flat = net / initial
@@ -1147,14 +1358,10 @@ def _general_rounds(
 # The same loop for the common table, specialised
 # ---------------------------------------------------------------------------------------
 def solo_applies(rules_i: np.ndarray, n_spots: np.ndarray) -> bool:
-    """True when play_rounds_solo may stand in for play_rounds: one player with one spot,
-    no hand log and no insurance ever taken (a flat bet or a bet ramp by the count)."""
-    return (
-        n_spots.shape[0] == 1
-        and n_spots[0] == 1
-        and rules_i[R_LOG_ON] == 0
-        and rules_i[R_INS_ON] == 0
-    )
+    """True when play_rounds_solo may stand in for play_rounds: one player who never takes
+    more than one spot, and no hand log (flat or by the count, with insurance, index
+    plays and wonging alike)."""
+    return n_spots.shape[0] == 1 and n_spots[0] == 1 and rules_i[R_LOG_ON] == 0
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
@@ -1183,6 +1390,15 @@ def play_rounds_solo(
     log_i,
     log_f,
     log_round,
+    ramp_spots,
+    cnt_i,
+    cnt_f,
+    watching,
+    dev_n,
+    dev_thr,
+    dev_above,
+    dev_act,
+    dev_act_poor,
 ):
     """play_rounds for one player on one spot, no hand log and no insurance (see
     solo_applies): the same game, card for card, and bitwise the same counters, sums
@@ -1231,6 +1447,15 @@ def play_rounds_solo(
         h_bet,
         h_state,
         d_cards,
+        ramp_spots,
+        cnt_i,
+        cnt_f,
+        watching,
+        dev_n,
+        dev_thr,
+        dev_above,
+        dev_act,
+        dev_act_poor,
     )
 
 
@@ -1265,6 +1490,15 @@ def _solo_rounds(
     h_bet,
     h_state,
     d_cards,
+    ramp_spots,
+    cnt_i,
+    cnt_f,
+    watching,
+    dev_n,
+    dev_thr,
+    dev_above,
+    dev_act,
+    dev_act_poor,
 ):
     """The loop of play_rounds_solo, on the scratch arrays play_rounds_solo allocates once
     per call. Compiled with _nrt=False (nothing here allocates; see "Pieces of a round")."""
@@ -1283,6 +1517,16 @@ def _solo_rounds(
     unit_bet = min_bet[0]
     count_on = rules_i[R_COUNT_ON] != 0
     n_tiers = ramp_n[0]
+    ins_on = rules_i[R_INS_ON] != 0 and rules_i[R_INSURANCE] != 0
+    dev_on = rules_i[R_DEV_ON] != 0
+    wong_on = rules_i[R_WONG_ON] != 0 and cnt_i[0, CI_WONG] != 0
+    est = cnt_i[0, CI_EST]
+    rnd = cnt_i[0, CI_ROUND]
+    ramp_running = cnt_i[0, CI_RAMP_RUNNING] != 0
+    irc = cnt_f[0, CF_IRC]
+    wong_in = cnt_f[0, CF_WONG_IN]
+    wong_out = cnt_f[0, CF_WONG_OUT]
+    ins_threshold = ins_thr[0]
 
     bank = bankroll[0]
     n_rounds = counters[0, C_ROUNDS]
@@ -1318,28 +1562,44 @@ def _solo_rounds(
             for i in range(count_from, pos):
                 rc += tags[0, shoe[i]]
             run_count[0] = rc
-        pos, limit = _shuffle_if_due(shoe, pos, limit, cut, infinite, rng, st_i, run_count)
+        pos, limit = _shuffle_if_due(
+            shoe, pos, limit, cut, infinite, rng, st_i, run_count, cnt_i, cnt_f, watching
+        )
         count_from = pos
         round_start = pos
 
         mult = 1.0
         tb = 0
+        live = True
         if count_on:
             # Written out as in _general_rounds (see there why); test_determinism holds the
             # copies equal.
-            tc = 0.0 if infinite else run_count[0] * 52.0 / (n_cards - pos)
+            tc, cv = _counts(run_count[0], n_cards - pos, infinite, est, rnd, ramp_running, irc)
             t_k = 0
             for t in range(1, n_tiers):
-                if tc >= ramp_thr[0, t]:
+                if cv >= ramp_thr[0, t]:
                     t_k = t
             mult = ramp_mult[0, t_k]
             tb = _tc_bin(tc)
+            if wong_on:
+                if watching[0] != 0:
+                    if cv >= wong_in:
+                        watching[0] = 0
+                elif cv < wong_out:
+                    watching[0] = 1
+                live = watching[0] == 0
         bet = unit_bet * mult
         stake = bet * n_spots[0]
-        if active[0] == 0 or bank + credit < stake:
+        if active[0] == 0 or (live and bank + credit < stake):
             active[0] = 0
             st_i[S_BROKE] = 1
             break
+        if not live:
+            # Watched: played as if sat in, with nothing bet (see _general_rounds).
+            bet = 0.0
+            stake = 0.0
+            counters[0, C_WATCHED] += 1
+        n_live = 1 if live else 0
         committed = stake
 
         # Deal: the spot, the up card, the spot, the hole card (peek only).
@@ -1356,6 +1616,20 @@ def _solo_rounds(
         if h_ace[0] and h_hard[0] == 11:
             h_state[0] = H_NATURAL
         nh = 1
+        dtc = 0.0
+        insured = False
+        if count_on and (dev_on or (ins_on and up == 1)):
+            # The true count of the cards seen before the hole card (as _general_rounds).
+            rc = run_count[0]
+            for i in range(count_from, pos):
+                rc += tags[0, shoe[i]]
+            dtc = _counts(rc, n_cards - pos, infinite, est, rnd, False, irc)[0]
+            if ins_on and up == 1 and live and dtc >= ins_threshold:
+                cost = 0.5 * bet * n_spots[0]
+                if bank + credit - committed >= cost:
+                    committed += cost
+                    sums[0, S_INSURANCE_WAGERED] += cost
+                    insured = True
         d_hard = up
         d_ace = up == 1
         d_n = 1
@@ -1380,6 +1654,13 @@ def _solo_rounds(
                 up,
                 bank + credit - committed,
                 bet,
+                dev_on,
+                dtc,
+                dev_n,
+                dev_thr,
+                dev_above,
+                dev_act,
+                dev_act_poor,
             )
             if a == SURRENDER:
                 h_state[0] = H_SURRENDERED
@@ -1392,6 +1673,8 @@ def _solo_rounds(
         any_standing = False
         any_pending = False
         if not dealer_bj:
+            if insured:
+                any_pending = True
             i = 0
             while i < nh:
                 st = h_state[i]
@@ -1425,10 +1708,17 @@ def _solo_rounds(
                                 up,
                                 bank + credit - committed,
                                 h_bet[i],
+                                dev_on,
+                                dtc,
+                                dev_n,
+                                dev_thr,
+                                dev_above,
+                                dev_act,
+                                dev_act_poor,
                             )
                             if a == SPLIT:
                                 committed += h_bet[i]
-                                n_split += 1
+                                n_split += n_live
                                 h_hard[nh] = 1
                                 h_ace[nh] = True
                                 h_n[nh] = 1
@@ -1471,12 +1761,19 @@ def _solo_rounds(
                         up,
                         bank + credit - committed,
                         hbet,
+                        dev_on,
+                        dtc,
+                        dev_n,
+                        dev_thr,
+                        dev_above,
+                        dev_act,
+                        dev_act_poor,
                     )
                     if a in (HIT, DOUBLE):
                         if a == DOUBLE:
                             committed += hbet
                             hbet *= 2.0
-                            n_double += 1
+                            n_double += n_live
                         c, pos, limit = _draw(shoe, pos, limit, round_start, infinite, rng, st_i)
                         hn += 1
                         hard += c
@@ -1494,7 +1791,7 @@ def _solo_rounds(
                         break
                     elif a == SPLIT:
                         committed += hbet
-                        n_split += 1
+                        n_split += n_live
                         h_hard[nh] = p0
                         h_ace[nh] = p0 == 1
                         h_n[nh] = 1
@@ -1543,6 +1840,12 @@ def _solo_rounds(
             False,
         )
 
+        if not live:
+            # A watched round ends with the dealer's hand: nothing to settle or count.
+            st_i[S_ROUNDS] += 1
+            played += 1
+            continue
+
         # Settle, in the general loop's order of float operations.
         round_net = 0.0
         n_spots_played += 1
@@ -1550,6 +1853,13 @@ def _solo_rounds(
             n_dealer_bj += 1
         if dealer_value > 21:
             n_dealer_bust += 1
+        if insured:
+            counters[0, C_INSURANCE] += 1
+            if dealer_bj:
+                counters[0, C_INSURANCE_WON] += 1
+                round_net += bet  # half the bet at 2:1
+            else:
+                round_net += -0.5 * bet
         for i in range(nh):
             st = h_state[i]
             net, outcome = _hand_net(

@@ -23,6 +23,7 @@ import numpy as np
 from jost_engine import kernel as k
 from jost_engine.chart import ACTION_CODE, chart_arrays
 from jost_engine.config import Config, Rules, normalize_config
+from jost_engine.counting import counting_arrays, wongs
 from jost_engine.stats import (
     HAND_LOG_CAP,
     Stats,
@@ -189,6 +190,16 @@ class Session:
     log_i: np.ndarray
     log_f: np.ndarray
     log_round: np.ndarray
+    # Counting, wonging and index plays (jost_engine.counting; shapes in kernel.play_rounds).
+    ramp_spots: np.ndarray
+    cnt_i: np.ndarray
+    cnt_f: np.ndarray
+    watching: np.ndarray
+    dev_n: np.ndarray
+    dev_thr: np.ndarray
+    dev_above: np.ndarray
+    dev_act: np.ndarray
+    dev_act_poor: np.ndarray
     rounds_asked: int = 0
     # Copies of the state a session starts from (shoe order, kernel state, bankrolls,
     # seats, counts): what `restart` puts back. Any new array the kernel carries from one
@@ -242,6 +253,15 @@ class Session:
             self.log_i,
             self.log_f,
             self.log_round,
+            self.ramp_spots,
+            self.cnt_i,
+            self.cnt_f,
+            self.watching,
+            self.dev_n,
+            self.dev_thr,
+            self.dev_above,
+            self.dev_act,
+            self.dev_act_poor,
         )
 
     @property
@@ -318,19 +338,14 @@ def new_session(
     n_players = len(players)
     act = np.empty((n_players, 3, 3, 22, 11), dtype=np.int8)
     act_poor = np.empty_like(act)
+    codes = []
     for i, player in enumerate(players):
         chart = resolve_playing_strategy(player.playing, rules)
-        a, b = action_tables(*chart_arrays(chart), rules)
+        codes.append(chart_arrays(chart))
+        a, b = action_tables(*codes[-1], rules)
         act[i], act_poor[i] = a, b
-
-    tiers = max(len(p.betting.ramp) for p in players)
-    ramp_thr = np.full((n_players, tiers), np.inf)
-    ramp_mult = np.ones((n_players, tiers))
-    ramp_n = np.zeros(n_players, dtype=np.int64)
-    for i, player in enumerate(players):
-        for t, (threshold, mult) in enumerate(player.betting.ramp):
-            ramp_thr[i, t], ramp_mult[i, t] = threshold, mult
-        ramp_n[i] = len(player.betting.ramp)
+    # Ramps (bet and spots), how each player counts and wongs, and index plays.
+    ca = counting_arrays(config, act, act_poor, codes)
     if insurance_threshold is None:
         ins_thr = np.array(
             [
@@ -344,7 +359,7 @@ def new_session(
         ins_thr = np.array(insurance_threshold, dtype=np.float64)
     ins_on = bool((ins_thr < np.inf).any())
     # Counting costs time on every card: do it only when a bet or a decision depends on it.
-    count_on = bool((ramp_n > 1).any()) or ins_on
+    count_on = bool((ca.ramp_n > 1).any()) or ins_on or ca.dev_on or ca.wong_on
 
     rng = seed_state(seed)
     infinite = rules.decks == 0
@@ -376,6 +391,8 @@ def new_session(
     rules_i[k.R_COUNT_ON] = count_on
     rules_i[k.R_LOG_ON] = config.log_hands
     rules_i[k.R_INS_ON] = ins_on
+    rules_i[k.R_DEV_ON] = ca.dev_on
+    rules_i[k.R_WONG_ON] = ca.wong_on
     rules_i[k.R_PLAY_ON] = not config.stop_when_broke
     rules_f = np.array([rules.blackjack_payout], dtype=np.float64)
     log_rows = log_cap if config.log_hands else 0
@@ -386,10 +403,10 @@ def new_session(
         act=act,
         act_poor=act_poor,
         min_bet=np.array([p.betting.min_bet for p in players], dtype=np.float64),
-        n_spots=np.array([p.betting.num_hands for p in players], dtype=np.int64),
-        ramp_thr=ramp_thr,
-        ramp_mult=ramp_mult,
-        ramp_n=ramp_n,
+        n_spots=ca.n_spots,
+        ramp_thr=ca.ramp_thr,
+        ramp_mult=ca.ramp_mult,
+        ramp_n=ca.ramp_n,
         ins_thr=ins_thr,
         tags=np.array([_tag_row(p.counting.tags, p.counting.tag_scale) for p in players]),
         shoe=shoe,
@@ -397,17 +414,26 @@ def new_session(
         st_i=st_i,
         bankroll=np.array([p.bankroll for p in players], dtype=np.float64),
         active=np.ones(n_players, dtype=np.uint8),
-        run_count=np.zeros(n_players, dtype=np.float64),
+        run_count=ca.cnt_f[:, k.CF_IRC].copy(),  # balanced systems start at 0
         counters=np.zeros((n_players, k.N_COUNTERS), dtype=np.int64),
         sums=np.zeros((n_players, k.N_SUMS), dtype=np.float64),
         tc_table=np.zeros((n_players, k.N_TC, k.N_TC_FIELDS), dtype=np.float64),
         log_i=np.zeros((log_rows, k.LOG_WIDTH), dtype=np.int16),
         log_f=np.zeros((log_rows, k.LOG_F_WIDTH), dtype=np.float64),
         log_round=np.zeros(log_rows, dtype=np.int64),
+        ramp_spots=ca.ramp_spots,
+        cnt_i=ca.cnt_i,
+        cnt_f=ca.cnt_f,
+        watching=ca.watching,
+        dev_n=ca.dev_n,
+        dev_thr=ca.dev_thr,
+        dev_above=ca.dev_above,
+        dev_act=ca.dev_act,
+        dev_act_poor=ca.dev_act_poor,
     )
     session.initial = {
         name: getattr(session, name).copy()
-        for name in ("shoe", "st_i", "bankroll", "active", "run_count")
+        for name in ("shoe", "st_i", "bankroll", "active", "run_count", "watching")
     }
     return session
 
@@ -616,7 +642,10 @@ def results(
     from jost_engine import __version__
     from jost_engine.config import config_to_dict
 
-    counting = any(len(p.betting.ramp) > 1 for p in config.players)
+    counting = any(
+        len(p.betting.ramp) > 1 or p.betting.spots_ramp is not None or wongs(p.betting)
+        for p in config.players
+    )
     truncated = stats.hands_logged > len(stats.hand_log)
     players = []
     for i, player in enumerate(config.players):
@@ -627,6 +656,8 @@ def results(
             "initial_bankroll": player.bankroll,
             "final_bankroll": player.bankroll + net,
             **metrics,
+            # Rounds dealt while this (wonging) player watched: no bet, no result.
+            "rounds_watched": stats.counter(i, "rounds_watched"),
             "broke": bool(stats.players_broke[i]) if stats.players_broke.size else False,
             "bankroll_path": None if bankroll_paths is None else bankroll_paths[i],
             "hand_history": [h for h in stats.hand_log if h["seat"] == i]

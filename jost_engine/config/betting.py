@@ -14,6 +14,7 @@ from jost_engine.config.fields import (
     INF,
     MAX_SEATS,
     MISSING,
+    Check,
     Fields,
     Problems,
     check_int,
@@ -54,30 +55,38 @@ def check_threshold(key: Any, path: str, problems: Problems) -> Any:
     return number
 
 
-def _ramp(raw: Any, path: str, ctx: Context) -> Any:
-    """(threshold, multiplier) tiers, sorted, starting at -inf.
+def _ramp(
+    raw: Any,
+    path: str,
+    ctx: Context,
+    value_field: str = "bet_multiplier",
+    check_value: Check = check_positive,
+    below: float = 1.0,
+) -> Any:
+    """(threshold, value) tiers, sorted, starting at -inf.
 
-    Below the lowest threshold given the bet is min_bet itself (multiplier 1.0), so a
-    ramp that starts at +1 bets one unit at every count under +1.
+    Below the lowest threshold given the value is `below`: for a bet ramp the bet is
+    min_bet itself (multiplier 1.0), so a ramp that starts at +1 bets one unit at every
+    count under +1; for a spots ramp it is num_hands.
     """
     p = ctx.problems
     pairs: list[tuple[Any, Any, str]] = []
     if isinstance(raw, Mapping):
         for key, value in raw.items():
             at = entry_path(path, key)
-            pairs.append((check_threshold(key, at, p), check_positive(value, at, p), at))
+            pairs.append((check_threshold(key, at, p), check_value(value, at, p), at))
     elif isinstance(raw, list):
         for i, tier in enumerate(raw):
             at = index_path(path, i)
             if not isinstance(tier, Mapping):
-                p.add(at, 'not a {"count_threshold", "bet_multiplier"} object')
+                p.add(at, f'not a {{"count_threshold", "{value_field}"}} object')
                 continue
             f = Fields(plain_entries(tier, at), at, p)
             threshold = f.take("count_threshold")
-            multiplier = f.take("bet_multiplier")
+            multiplier = f.take(value_field)
             for field_name, value in (
                 ("count_threshold", threshold),
-                ("bet_multiplier", multiplier),
+                (value_field, multiplier),
             ):
                 if value is MISSING:
                     p.add(join_path(at, field_name), "required")
@@ -87,13 +96,13 @@ def _ramp(raw: Any, path: str, ctx: Context) -> Any:
             pairs.append(
                 (
                     check_threshold(threshold, f.path_of("count_threshold"), p),
-                    check_positive(multiplier, f.path_of("bet_multiplier"), p),
+                    check_value(multiplier, f.path_of(value_field), p),
                     at,
                 )
             )
     else:
         p.add(
-            path, 'not an object of thresholds or a list of {"count_threshold", "bet_multiplier"}'
+            path, f'not an object of thresholds or a list of {{"count_threshold", "{value_field}"}}'
         )
         return BAD
     tiers: dict[float, float] = {}
@@ -109,7 +118,7 @@ def _ramp(raw: Any, path: str, ctx: Context) -> Any:
     if bad:
         return BAD
     if -INF not in tiers:
-        tiers[-INF] = 1.0
+        tiers[-INF] = below
     return tuple(sorted(tiers.items()))
 
 
@@ -153,7 +162,57 @@ def betting_from(raw: Any, path: str, ctx: Context) -> BettingStrategy:
             ctx.problems.add(f.path_of("bet_ramp"), f"a {_FLAT_CLASS} has no ramp")
         else:
             ramp = _ramp(ramp_raw, f.path_of("bet_ramp"), ctx)
+    ramp_count = f.take_one(("ramp_count",), check_ramp_count, None)
+    max_bet = f.take_one(("max_bet",), check_positive, None)
+    wong_in = f.take_one(("wong_in",), check_count, None)
+    wong_out = f.take_one(("wong_out",), check_count, None)
+    spots_ramp: Any = None
+    spots_raw = f.take("spots_ramp")
+    if spots_raw is not MISSING and num_hands is not BAD:
+        spots_ramp = _ramp(
+            spots_raw, f.path_of("spots_ramp"), ctx, "spots", check_int(1, MAX_SEATS), num_hands
+        )
     f.finish()
-    if BAD in (name, min_bet, num_hands, ramp):
+    if isinstance(max_bet, float) and isinstance(min_bet, float) and max_bet < min_bet:
+        ctx.problems.add(
+            f.path_of("max_bet"), f"must be at least min_bet ({min_bet:g}), got {max_bet:g}"
+        )
+        max_bet = BAD
+    if isinstance(wong_in, float) and isinstance(wong_out, float) and wong_out > wong_in:
+        ctx.problems.add(
+            f.path_of("wong_out"),
+            f"must be at most wong_in ({wong_in:g}): a player would leave at a count "
+            "that makes them sit in",
+        )
+        wong_out = BAD
+    if BAD in (name, min_bet, num_hands, ramp, ramp_count, max_bet, wong_in, wong_out):
         return placeholder
-    return BettingStrategy(name=name, min_bet=min_bet, num_hands=num_hands, ramp=ramp)
+    if spots_ramp is BAD:
+        return placeholder
+    return BettingStrategy(
+        name=name,
+        min_bet=min_bet,
+        num_hands=num_hands,
+        ramp=ramp,
+        ramp_count=ramp_count,
+        spots_ramp=spots_ramp,
+        max_bet=max_bet,
+        wong_in=wong_in,
+        wong_out=wong_out,
+    )
+
+
+def check_ramp_count(value: Any, path: str, problems: Problems) -> Any:
+    """`ramp_count`: "true" or "running"."""
+    if isinstance(value, str) and value.strip().lower() in ("true", "running"):
+        return value.strip().lower()
+    problems.add(path, 'not "true" or "running"')
+    return BAD
+
+
+def check_count(value: Any, path: str, problems: Problems) -> Any:
+    """A count to wong at: a number (true or running, as ramp_count says)."""
+    if is_number(value):
+        return float(value)
+    problems.add(path, "not a number")
+    return BAD

@@ -44,6 +44,19 @@ def config_to_dict(config: Config) -> dict[str, Any]:
         insurance = p.playing.insurance_true_count
         if insurance is not None:
             playing["insurance"] = "always" if insurance == -INF else _number(insurance)
+        if p.playing.deviations:
+            playing["deviations"] = [
+                d
+                if isinstance(d, str)
+                else {
+                    "hand": f"soft {d.row}" if d.kind == "soft" else d.row,
+                    "vs": d.up,
+                    "index": _number(d.index),
+                    "action": d.action,
+                    "when": "at_or_above" if d.above else "below",
+                }
+                for d in p.playing.deviations
+            ]
         if p.playing.auto:
             playing["strategy"] = "auto"
         else:
@@ -51,25 +64,49 @@ def config_to_dict(config: Config) -> dict[str, Any]:
                 table: {row: dict(cells) for row, cells in getattr(p.playing, table).items()}
                 for table in ("hard", "soft", "pairs")
             }
+        b = p.betting
+        betting: dict[str, Any] = {
+            "name": b.name,
+            "min_bet": _number(b.min_bet),
+            "num_hands": b.num_hands,
+            "bet_ramp": [
+                {"count_threshold": _number(t), "bet_multiplier": _number(m)} for t, m in b.ramp
+            ],
+        }
+        if b.spots_ramp is not None:
+            betting["spots_ramp"] = [
+                {"count_threshold": _number(t), "spots": n} for t, n in b.spots_ramp
+            ]
+        for key, value in (
+            ("max_bet", b.max_bet),
+            ("wong_in", b.wong_in),
+            ("wong_out", b.wong_out),
+        ):
+            if value is not None:
+                betting[key] = _number(value)
+        if b.ramp_count is not None:
+            betting["ramp_count"] = b.ramp_count
+        c = p.counting
+        counting: dict[str, Any] = {
+            "name": c.name,
+            "tags": dict(zip(TAG_RANKS, c.tags, strict=False)),
+            "tag_scale": c.tag_scale,
+            "deck_estimation": c.deck_estimation,
+            "true_count_rounding": c.true_count_rounding,
+        }
+        if c.unbalanced:
+            counting["unbalanced"] = True
+            counting["initial_running_count"] = {
+                "per_deck": _number(c.initial_running_count_per_deck),
+                "base": _number(c.initial_running_count),
+            }
         players.append(
             {
                 "name": p.name,
                 "bankroll": _number(p.bankroll),
                 "playing_strategy": playing,
-                "betting_strategy": {
-                    "name": p.betting.name,
-                    "min_bet": _number(p.betting.min_bet),
-                    "num_hands": p.betting.num_hands,
-                    "bet_ramp": [
-                        {"count_threshold": _number(t), "bet_multiplier": _number(m)}
-                        for t, m in p.betting.ramp
-                    ],
-                },
-                "counting_strategy": {
-                    "name": p.counting.name,
-                    "tags": dict(zip(TAG_RANKS, p.counting.tags, strict=False)),
-                    "tag_scale": p.counting.tag_scale,
-                },
+                "betting_strategy": betting,
+                "counting_strategy": counting,
             }
         )
     return {

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 from collections.abc import Mapping
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
 from jost_engine.chart import ACTIONS, HARD_TOTALS, PAIR_KEYS, SOFT_TOTALS, UP_CARDS
 from jost_engine.config.context import Context
@@ -18,12 +21,14 @@ from jost_engine.config.fields import (
     check_bool,
     check_name,
     entry_path,
+    index_path,
     is_number,
+    join_path,
     plain_entries,
     rank_of,
     total_span,
 )
-from jost_engine.config.types import PlayingStrategy
+from jost_engine.config.types import Deviation, PlayingStrategy
 
 _ACTION_SPELLINGS: dict[str, str] = {
     "h": "H",
@@ -245,6 +250,7 @@ def playing_from(raw: Any, path: str, ctx: Context, seen: tuple[str, ...] = ()) 
     name = f.take_one(("name",), check_name, looked_up)
     auto = f.take_one(("auto",), check_bool, None)
     insurance = f.take_one(("insurance", "take_insurance"), check_insurance, MISSING)
+    deviations_raw = f.take("deviations")
     strategy = f.take("strategy")
     if strategy is not MISSING:
         if isinstance(strategy, str) and strategy.strip().lower() == "auto":
@@ -270,6 +276,19 @@ def playing_from(raw: Any, path: str, ctx: Context, seen: tuple[str, ...] = ()) 
 
     if name in (None, BAD):
         name = parent.name if parent is not None else None
+    deviations: tuple[Deviation | str, ...] = parent.deviations if parent is not None else ()
+    if deviations_raw is not MISSING:
+        deviations, dev_insurance = _deviations(
+            deviations_raw, f.path_of("deviations"), ctx.problems
+        )
+        if dev_insurance is not None:
+            index, at = dev_insurance
+            if insurance is MISSING:
+                insurance = index
+            elif at is not None and insurance is not BAD and insurance != index:
+                # A preset's insurance index gives way to `insurance`; a play written
+                # out beside it must agree with it.
+                ctx.problems.add(at, f"contradicts insurance ({insurance:g})")
     if insurance is MISSING:
         insurance = parent.insurance_true_count if parent is not None else None
     insurance = None if insurance is BAD else insurance
@@ -278,7 +297,9 @@ def playing_from(raw: Any, path: str, ctx: Context, seen: tuple[str, ...] = ()) 
     if auto is True:
         if given:
             ctx.problems.add(path, "an auto strategy takes no chart")
-        return PlayingStrategy(name=name or "auto", auto=True, insurance_true_count=insurance)
+        return PlayingStrategy(
+            name=name or "auto", auto=True, insurance_true_count=insurance, deviations=deviations
+        )
     if parent is not None and not parent.auto:
         for table in ("hard", "soft", "pairs"):
             tables[table] = {**getattr(parent, table), **tables[table]}
@@ -297,6 +318,7 @@ def playing_from(raw: Any, path: str, ctx: Context, seen: tuple[str, ...] = ()) 
         soft=chart["soft"],
         pairs=chart["pairs"],
         insurance_true_count=insurance,
+        deviations=deviations,
     )
 
 
@@ -309,3 +331,167 @@ def check_insurance(value: Any, path: str, problems: Problems) -> Any:
         return float(value)
     problems.add(path, 'not "never", "always" or a true count')
     return BAD
+
+
+# --------------------------------------------------------------------------------------
+# Index plays (`deviations`)
+# --------------------------------------------------------------------------------------
+PRESETS_DIR = Path(__file__).resolve().parents[1] / "data" / "defaults" / "deviations"
+_WHEN = {"at_or_above": True, "below": False}
+_INSURE = {"insure", "insurance", "i", "y", "yes"}
+
+
+def preset_names() -> list[str]:
+    return sorted(path.stem for path in PRESETS_DIR.glob("*.json"))
+
+
+def _preset_key(name: str) -> str | None:
+    wanted = re.sub(r"[^a-z0-9]", "", name.lower())
+    aliases = {"i18": "illustrious18", "fabulous4": "fab4"}
+    wanted = aliases.get(wanted, wanted)
+    return wanted if wanted in preset_names() else None
+
+
+@functools.cache
+def preset_deviations(name: str, h17: bool) -> tuple[Deviation, ...]:
+    """A shipped preset's plays for S17 or H17 games (its insurance entry left out: it
+    is folded into insurance_true_count when the config is read)."""
+    data = json.loads((PRESETS_DIR / f"{name}.json").read_text(encoding="utf-8"))
+    problems = Problems()
+    plays = []
+    for i, raw in enumerate(data["h17" if h17 else "s17"]):
+        play = _deviation(raw, index_path(name, i), problems)
+        if isinstance(play, Deviation):
+            plays.append(play)
+    if problems.items:  # a shipped file is wrong: never run it half read
+        raise ValueError(f"deviation preset {name}: {problems.items}")
+    return tuple(plays)
+
+
+def _preset_insurance(name: str) -> float | None:
+    data = json.loads((PRESETS_DIR / f"{name}.json").read_text(encoding="utf-8"))
+    for raw in data["s17"]:
+        if raw.get("hand") == "insurance":
+            return float(raw["index"])
+    return None
+
+
+def _deviations(
+    raw: Any, path: str, problems: Problems
+) -> tuple[tuple[Deviation | str, ...], tuple[float, str | None] | None]:
+    """`deviations`: a preset name, or a list of preset names and plays. Returns the
+    plays and presets in order, and the insurance index with the path of the play that
+    gave it (None for a preset's) if any entry gives one."""
+    items = raw if isinstance(raw, list) else [raw]
+    out: list[Deviation | str] = []
+    insurance: tuple[float, str | None] | None = None
+    for i, item in enumerate(items):
+        at = index_path(path, i) if isinstance(raw, list) else path
+        if isinstance(item, str):
+            key = _preset_key(item)
+            if key is None:
+                problems.add(at, f"unknown preset {item!r}; available: {', '.join(preset_names())}")
+                continue
+            out.append(key)
+            index = _preset_insurance(key)
+            if index is not None and insurance is None:
+                insurance = (index, None)
+            continue
+        play = _deviation(item, at, problems)
+        if isinstance(play, tuple):
+            if insurance is not None and insurance[1] is not None and insurance[0] != play[0]:
+                problems.add(at, f"contradicts {insurance[1]}")
+            insurance = (play[0], at)
+        elif play is not None:
+            out.append(play)
+    return tuple(out), insurance
+
+
+def _deviation_hand(text: str) -> tuple[str, str] | None:
+    """(kind, row key) of a hand as a deviation names it: "16" or "hard 16", "soft 18" or
+    "A,7", a pair "10,10" / "T,T" / "8,8" / "A,A"; None if it names none."""
+    t = text.strip().lower()
+    for kind, low, high in (("hard", 4, 21), ("soft", 12, 21)):
+        if t.startswith(kind):
+            span = total_span(t[len(kind) :].strip(), low, high)
+            return (kind, str(span[0])) if span and len(span) == 1 else None
+    if "," in t:
+        parts = [rank_of(part) for part in t.split(",")]
+        if len(parts) != 2 or None in parts:
+            return None
+        a, b = parts
+        if a == b:
+            return ("pair", f"{a},{a}")
+        if "A" in (a, b):
+            other = b if a == "A" else a
+            return ("soft", str(11 + int(str(other))))
+        return ("hard", str(int(str(a)) + int(str(b))))
+    span = total_span(t, 4, 21)
+    return ("hard", str(span[0])) if span and len(span) == 1 else None
+
+
+def _deviation(raw: Any, path: str, problems: Problems) -> Any:
+    """One play: a Deviation, (index,) for an insurance play, or None after a problem."""
+    if not isinstance(raw, Mapping):
+        problems.add(path, 'not a preset name or a {"hand", "vs", "index", "action"} object')
+        return None
+    f = Fields(plain_entries(raw, path), path, problems)
+    hand, vs, index = f.take("hand"), f.take("vs"), f.take("index")
+    action, when = f.take("action"), f.take("when")
+    f.finish()
+    ok = True
+    for field_name, value in (("hand", hand), ("index", index)):
+        if value is MISSING:
+            problems.add(join_path(path, field_name), "required")
+            ok = False
+    if index is not MISSING and not is_number(index):
+        problems.add(f.path_of("index"), "not a number (a true count)")
+        ok = False
+    above = True
+    if when is not MISSING:
+        if not isinstance(when, str) or when.strip().lower() not in _WHEN:
+            problems.add(f.path_of("when"), 'not "at_or_above" or "below"')
+            ok = False
+        else:
+            above = _WHEN[when.strip().lower()]
+    if isinstance(hand, str) and hand.strip().lower() == "insurance":
+        if vs is not MISSING and rank_of(str(vs)) != "A":
+            problems.add(f.path_of("vs"), "insurance is only offered against an ace")
+            ok = False
+        if action is not MISSING and str(action).strip().lower() not in _INSURE:
+            problems.add(f.path_of("action"), 'insurance takes no action, or "insure"')
+            ok = False
+        if not above:
+            problems.add(f.path_of("when"), "insurance is taken at or above its index")
+            ok = False
+        return (float(index),) if ok else None
+    found = _deviation_hand(str(hand)) if isinstance(hand, (str, int)) else None
+    if hand is not MISSING and found is None:
+        problems.add(
+            f.path_of("hand"),
+            'not a hand such as "16", "hard 16", "soft 18", "A,7", "10,10" or "insurance"',
+        )
+        ok = False
+    up = None
+    if vs is MISSING:
+        problems.add(join_path(path, "vs"), "required")
+        ok = False
+    else:
+        up = rank_of(str(vs))
+        if up is None:
+            problems.add(f.path_of("vs"), "not a dealer up card 2..10 or A")
+            ok = False
+    code = None
+    if action is MISSING:
+        problems.add(join_path(path, "action"), "required")
+        ok = False
+    else:
+        table = "pairs" if found is not None and found[0] == "pair" else "hard"
+        code = _action(action, table, f.path_of("action"), problems)
+        ok = ok and code is not None
+    if not ok or found is None or up is None or code is None:
+        return None
+    kind: Literal["hard", "soft", "pair"] = (
+        "pair" if found[0] == "pair" else ("soft" if found[0] == "soft" else "hard")
+    )
+    return Deviation(kind=kind, row=found[1], up=up, index=float(index), action=code, above=above)

@@ -9,14 +9,17 @@ from jost_engine.config.context import Context
 from jost_engine.config.fields import (
     BAD,
     MISSING,
+    Check,
     Fields,
     Problems,
+    check_bool,
     check_name,
     check_positive,
     entry_path,
     index_path,
     is_number,
     join_path,
+    plain_entries,
     rank_of,
 )
 from jost_engine.config.types import TAG_RANKS, CountingSystem
@@ -75,12 +78,22 @@ def counting_from(raw: Any, path: str, ctx: Context) -> CountingSystem:
     name = f.take_one(("name",), check_name, looked_up or "custom count")
     scale = f.take_one(("tag_scale",), check_positive, 1.0)
     tags_raw = f.take("tags")
+    unbalanced = f.take_one(("unbalanced",), check_bool, False)
+    irc = f.take_one(("initial_running_count",), check_initial_count, (0.0, 0.0))
+    estimation = f.take_one(("deck_estimation",), check_choice(DECK_ESTIMATIONS), "exact")
+    rounding = f.take_one(("true_count_rounding",), check_choice(TC_ROUNDINGS), "none")
     f.finish()
+    if unbalanced is False and f.has("initial_running_count") and irc is not BAD:
+        ctx.problems.add(
+            f.path_of("initial_running_count"),
+            "only an unbalanced system starts from an initial running count (set unbalanced: true)",
+        )
+        irc = BAD
     if tags_raw is MISSING:
         ctx.problems.add(join_path(path, "tags"), "required")
         return placeholder
     tags = check_tags(tags_raw, f.path_of("tags"), ctx.problems)
-    if BAD in (name, scale, tags):
+    if BAD in (name, scale, tags, unbalanced, irc, estimation, rounding):
         return placeholder
     if any(t != int(t) for t in tags):
         if any(2 * t != int(2 * t) for t in tags):
@@ -88,4 +101,64 @@ def counting_from(raw: Any, path: str, ctx: Context) -> CountingSystem:
             return placeholder
         tags = tuple(2 * t for t in tags)
         scale = scale / 2
-    return CountingSystem(name=name, tags=tuple(int(t) for t in tags), tag_scale=scale)
+    return CountingSystem(
+        name=name,
+        tags=tuple(int(t) for t in tags),
+        tag_scale=scale,
+        unbalanced=unbalanced,
+        initial_running_count=irc[0],
+        initial_running_count_per_deck=irc[1],
+        deck_estimation=estimation,
+        true_count_rounding=rounding,
+    )
+
+
+DECK_ESTIMATIONS = ("exact", "half", "whole")
+TC_ROUNDINGS = ("none", "floor", "truncate", "round")
+# A running count past this is no count a shoe of 8 decks can reach with tags of at most
+# 10: a typo, refused rather than run.
+_MAX_INITIAL_COUNT = 10_000
+
+
+def check_choice(choices: tuple[str, ...]) -> Check:
+    """One of `choices`, case-insensitive."""
+
+    def check(value: Any, path: str, problems: Problems) -> Any:
+        if isinstance(value, str) and value.strip().lower() in choices:
+            return value.strip().lower()
+        problems.add(path, f"not one of {', '.join(repr(c) for c in choices)}")
+        return BAD
+
+    return check
+
+
+def check_initial_count(value: Any, path: str, problems: Problems) -> Any:
+    """`initial_running_count`: a number, or `{"per_deck": n}` (n x decks) with an optional
+    `"base"` added (KO: `{"per_deck": -4, "base": 4}`, 4 - 4 x decks). (base, per_deck)."""
+    if is_number(value):
+        if abs(value) > _MAX_INITIAL_COUNT:
+            problems.add(path, f"must be -{_MAX_INITIAL_COUNT}..{_MAX_INITIAL_COUNT}")
+            return BAD
+        return (float(value), 0.0)
+    if not isinstance(value, Mapping):
+        problems.add(path, 'not a number or {"per_deck": n, "base": b}')
+        return BAD
+    f = Fields(plain_entries(value, path), path, problems)
+    parts = []
+    for field_name in ("base", "per_deck"):
+        raw = f.take(field_name)
+        if raw is MISSING:
+            if field_name == "per_deck":
+                problems.add(join_path(path, field_name), "required")
+                return BAD
+            parts.append(0.0)
+        elif not is_number(raw) or abs(raw) > _MAX_INITIAL_COUNT:
+            problems.add(
+                f.path_of(field_name),
+                f"not a number between -{_MAX_INITIAL_COUNT} and {_MAX_INITIAL_COUNT}",
+            )
+            return BAD
+        else:
+            parts.append(float(raw))
+    f.finish()
+    return (parts[0], parts[1])

@@ -205,7 +205,7 @@ def normalize_config(raw: Any, resolve: Resolver | None = None) -> Config:
         found = [player_from(p, index_path("players", i), ctx) for i, p in enumerate(players_raw)]
     f.finish()
     players = _name_players(found, problems)
-    spots = sum(p.betting.num_hands for p in players)
+    spots = sum(p.betting.max_spots for p in players)  # spots_ramp at its widest
     if spots > MAX_SEATS:
         problems.add("players", f"{spots} spots in all; a table has at most {MAX_SEATS}")
 

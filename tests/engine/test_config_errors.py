@@ -258,7 +258,8 @@ class TestBettingErrors:
             ("min_bet", "10", "not a number"),
             ("num_hands", 8, "must be 1..7, got 8"),
             ("num_hands", 0, "must be 1..7, got 0"),
-            ("max_bet", 100, "unknown field"),
+            ("max_bet", 5, "must be at least min_bet (10), got 5"),
+            ("table_max", 100, "unknown field"),
         ],
     )
     def test_it_names_a_bad_betting_field(self, field, value, reason):
@@ -376,7 +377,7 @@ class TestCountingErrors:
         )
 
     def test_an_unknown_system_lists_the_shipped_ones(self):
-        raw = config(players=[{"counting_strategy": "red7"}])
+        raw = config(players=[{"counting_strategy": "red8"}])  # Red 7 is shipped
         reason = reason_at(raw, "players[0].counting_strategy")
         assert "hilo" in reason and "wong_halves" in reason
 

@@ -288,3 +288,117 @@ class TestBankrollPath:
         config = table(log_hands=False)
         document = results(config, merge(run_shard(config, 1, 100), run_shard(config, 2, 100)))
         assert all(player["bankroll_path"] is None for player in document["players"])
+
+
+class TestCountingFeatures:
+    """Index plays, insurance, wonging, unbalanced counts and the player's true count play
+    the same in the solo and the general loop, bit for bit, and in any chunks."""
+
+    VARIANTS = {
+        "hilo, I18 + Fab 4, wong out below -1": dict(
+            deviations=("illustrious18", "fab4"), wong_out=-1.0
+        ),
+        "hilo, wong in at +2, out below 0, half decks, floored": dict(
+            wong_in=2.0, wong_out=0.0, deck_estimation="half", true_count_rounding="floor"
+        ),
+        "ko by the running count, I18, whole decks rounded": dict(
+            deviations=("illustrious18",),
+            ko=True,
+            deck_estimation="whole",
+            true_count_rounding="round",
+        ),
+        "no peek, I18 + Fab 4, early surrender": dict(
+            deviations=("illustrious18", "fab4"),
+            rules=dict(dealer_peeks=False, early_surrender=True),
+        ),
+        "max bet": dict(max_bet=40.0, deviations=("fab4",)),
+    }
+
+    @staticmethod
+    def config(rules: Rules, ls_chart: PlayingStrategy, hilo: CountingSystem, v: dict, bankroll):
+        from jost_engine.config.charts import _preset_insurance
+
+        deviations = v.get("deviations", ())
+        insurance = 3.0 if "illustrious18" in deviations else None
+        assert insurance is None or _preset_insurance("illustrious18") == insurance
+        counting = dataclasses.replace(
+            hilo,
+            deck_estimation=v.get("deck_estimation", "exact"),
+            true_count_rounding=v.get("true_count_rounding", "none"),
+        )
+        ramp = RAMP
+        if v.get("ko"):
+            counting = dataclasses.replace(
+                counting,
+                name="ko",
+                tags=(1, 1, 1, 1, 1, 1, 0, 0, -1, -1),
+                unbalanced=True,
+                initial_running_count=4.0,
+                initial_running_count_per_deck=-4.0,
+            )
+            ramp = ((-math.inf, 1.0), (-4.0, 2.0), (-2.0, 4.0), (0.0, 8.0))
+        player = Player(
+            name="solo",
+            bankroll=bankroll,
+            playing=dataclasses.replace(
+                ls_chart, deviations=deviations, insurance_true_count=insurance
+            ),
+            counting=counting,
+            betting=BettingStrategy(
+                name="ramp",
+                min_bet=10.0,
+                num_hands=1,
+                ramp=ramp,
+                max_bet=v.get("max_bet"),
+                wong_in=v.get("wong_in"),
+                wong_out=v.get("wong_out"),
+            ),
+        )
+        return Config(
+            rules=dataclasses.replace(rules, **v.get("rules", {})),
+            players=(player,),
+            num_rounds=1,
+            seed=1,
+            log_hands=False,
+        )
+
+    @pytest.mark.parametrize("variant", list(VARIANTS))
+    @pytest.mark.parametrize("bankroll", [1e9, 400.0])
+    def test_the_solo_loop_is_the_general_loop_bit_for_bit(
+        self, variant, bankroll, rules, ls_chart, hilo
+    ):
+        config = self.config(rules, ls_chart, hilo, self.VARIANTS[variant], bankroll)
+        general, solo = new_session(config, 31), new_session(config, 31)
+        assert k.solo_applies(solo.rules_i, solo.n_spots)
+        for chunk in (1, 999, 20_000):
+            assert k.play_rounds(chunk, *general.kernel_arrays) == k.play_rounds_solo(
+                chunk, *solo.kernel_arrays
+            )
+        for name in (
+            "shoe",
+            "rng",
+            "st_i",
+            "bankroll",
+            "active",
+            "run_count",
+            "watching",
+            "counters",
+            "sums",
+            "tc_table",
+        ):
+            assert np.array_equal(getattr(general, name), getattr(solo, name)), name
+        if "wong" in variant and bankroll > 1e6:
+            assert solo.stats().counter(0, "rounds_watched") > 0
+        if "I18" in variant and bankroll > 1e6:
+            assert solo.stats().counter(0, "insurance") > 0
+
+    @pytest.mark.parametrize("variant", list(VARIANTS))
+    def test_any_chunks_give_the_same_session(self, variant, rules, ls_chart, hilo):
+        config = self.config(rules, ls_chart, hilo, self.VARIANTS[variant], 1e9)
+        whole = new_session(config, 5)
+        whole.play(12_000)
+        pieces = new_session(config, 5)
+        for n in [1, 7, 4_992, 7_000]:
+            pieces.play(n)
+        assert_same(whole.stats(), pieces.stats())
+        assert np.array_equal(whole.watching, pieces.watching)

@@ -1,0 +1,136 @@
+"""Counting, betting and index plays as kernel arrays, built once per session.
+
+What simulate.new_session hands the kernel for how each player counts (the true-count
+estimation and rounding, the initial running count), bets (the bet and spots ramps as
+one table of tiers, max_bet folded in, the count the ramp reads, wonging) and deviates
+from the chart (jost_engine.deviations).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from jost_engine import kernel as k
+from jost_engine.config import BettingStrategy, Config, Player
+from jost_engine.deviations import deviation_tables, expand, max_plays_per_cell
+
+_EST = {"exact": k.EST_EXACT, "half": k.EST_HALF, "whole": k.EST_WHOLE}
+_ROUND = {"none": k.RND_NONE, "floor": k.RND_FLOOR, "truncate": k.RND_TRUNC, "round": k.RND_ROUND}
+
+
+@dataclass
+class CountingArrays:
+    ramp_thr: np.ndarray
+    ramp_mult: np.ndarray
+    ramp_n: np.ndarray
+    ramp_spots: np.ndarray
+    n_spots: np.ndarray  # each player's most spots
+    cnt_i: np.ndarray
+    cnt_f: np.ndarray
+    watching: np.ndarray
+    dev_n: np.ndarray
+    dev_thr: np.ndarray
+    dev_above: np.ndarray
+    dev_act: np.ndarray
+    dev_act_poor: np.ndarray
+    dev_on: bool
+    wong_on: bool
+
+
+def tiers(betting: BettingStrategy) -> list[tuple[float, float, int]]:
+    """(threshold, multiplier, spots) from -inf up: the bet ramp and the spots ramp on one
+    set of thresholds, the multiplier capped at max_bet / min_bet."""
+    spots_ramp = betting.spots_ramp or ((-np.inf, betting.num_hands),)
+    cap = np.inf if betting.max_bet is None else betting.max_bet / betting.min_bet
+    thresholds = sorted({t for t, _ in betting.ramp} | {t for t, _ in spots_ramp})
+    out = []
+    for threshold in thresholds:
+        mult = [m for t, m in betting.ramp if t <= threshold][-1]
+        spots = [n for t, n in spots_ramp if t <= threshold][-1]
+        out.append((threshold, min(mult, cap), int(spots)))
+    return out
+
+
+def ramp_reads_running(player: Player) -> bool:
+    """A ramp reads the running count when it says so, or by default for an unbalanced
+    system."""
+    if player.betting.ramp_count is not None:
+        return player.betting.ramp_count == "running"
+    return player.counting.unbalanced
+
+
+def wongs(betting: BettingStrategy) -> bool:
+    return betting.wong_in is not None or betting.wong_out is not None
+
+
+def counting_arrays(
+    config: Config,
+    act: np.ndarray,
+    act_poor: np.ndarray,
+    codes: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]],
+) -> CountingArrays:
+    """act/act_poor: the players' resolved action tables; codes: each player's chart code
+    tables (chart_arrays), which the deviation tables resolve their plays against."""
+    players = config.players
+    n = len(players)
+    by_player = [tiers(p.betting) for p in players]
+    width = max(len(t) for t in by_player)
+    ramp_thr = np.full((n, width), np.inf)
+    ramp_mult = np.ones((n, width))
+    ramp_spots = np.ones((n, width), dtype=np.int64)
+    ramp_n = np.zeros(n, dtype=np.int64)
+    for i, rows in enumerate(by_player):
+        for t, (threshold, mult, spots) in enumerate(rows):
+            ramp_thr[i, t], ramp_mult[i, t], ramp_spots[i, t] = threshold, mult, spots
+        ramp_n[i] = len(rows)
+
+    cnt_i = np.zeros((n, k.N_CNT_I), dtype=np.int64)
+    cnt_f = np.zeros((n, k.N_CNT_F), dtype=np.float64)
+    watching = np.zeros(n, dtype=np.uint8)
+    for i, p in enumerate(players):
+        b = p.betting
+        cnt_i[i, k.CI_EST] = _EST[p.counting.deck_estimation]
+        cnt_i[i, k.CI_ROUND] = _ROUND[p.counting.true_count_rounding]
+        cnt_i[i, k.CI_RAMP_RUNNING] = ramp_reads_running(p)
+        cnt_f[i, k.CF_IRC] = p.counting.initial_count(config.rules.decks)
+        if wongs(b):
+            # Only wong_out: come back in at the count that would not make one leave.
+            wong_in = b.wong_in if b.wong_in is not None else b.wong_out
+            wong_out = b.wong_out if b.wong_out is not None else -np.inf
+            cnt_i[i, k.CI_WONG] = 1
+            cnt_f[i, k.CF_WONG_IN], cnt_f[i, k.CF_WONG_OUT] = wong_in, wong_out
+            watching[i] = 1  # every shoe starts watched; the first round's count decides
+
+    plays = [expand(p.playing.deviations, config.rules) for p in players]
+    slots = max(1, max(max_plays_per_cell(pl) for pl in plays))
+    dev_n = np.zeros((n, 3, 22, 11), dtype=np.int8)
+    dev_thr = np.zeros((n, 3, 22, 11, slots))
+    dev_above = np.zeros((n, 3, 22, 11, slots), dtype=np.uint8)
+    dev_act = np.full((n, 3, 3, 22, 11, slots + 1), -1, dtype=np.int8)
+    dev_act_poor = np.full_like(dev_act, -1)
+    for i, pl in enumerate(plays):
+        if not pl:
+            continue
+        tables = deviation_tables(pl, codes[i], act[i], act_poor[i], config.rules, slots)
+        dev_n[i], dev_thr[i], dev_above[i] = tables.n, tables.thr, tables.above
+        dev_act[i], dev_act_poor[i] = tables.act, tables.act_poor
+    return CountingArrays(
+        ramp_thr=ramp_thr,
+        ramp_mult=ramp_mult,
+        ramp_n=ramp_n,
+        ramp_spots=ramp_spots,
+        n_spots=np.array([p.betting.max_spots for p in players], dtype=np.int64),
+        cnt_i=cnt_i,
+        cnt_f=cnt_f,
+        watching=watching,
+        dev_n=dev_n,
+        dev_thr=dev_thr,
+        dev_above=dev_above,
+        dev_act=dev_act,
+        dev_act_poor=dev_act_poor,
+        dev_on=bool(dev_n.any()),
+        wong_on=bool(cnt_i[:, k.CI_WONG].any()),
+    )
