@@ -14,7 +14,8 @@ import time and the first `play` (cache load plus the first rounds). The pure-Py
 process, interleaved with the kernel repeat by repeat; the ratio is the median of the
 paired ratios, so both sides of each ratio saw the same machine load.
 It also times the general loop (several players or spots, hand log, insurance) on the same
-game, and the one-spot loop with a Hi-Lo bet ramp, 3 repeats of half the rounds each.
+game, the one-spot loop with a Hi-Lo bet ramp, and issue 10's counter (Hi-Lo, 1-12 ramp,
+I18 + Fab 4, wonging out below -1, 6D S17 DAS LS), 3 repeats of half the rounds each.
 It also times what bankroll_path costs: run_simulation_from_config (which ends kernel
 calls on the path's up to 1,000 rounds) against the same session played in plain chunks
 (`--bankroll-path-only` runs just that).
@@ -140,10 +141,33 @@ def other_loops(rounds: int, repeats: int) -> dict[str, float]:
             }
         ],
     }
+    # Issue 10's counter: Hi-Lo, a 1-12 ramp, I18 + Fab 4, wonging out below -1, on the
+    # same shoe with late surrender (6D S17 DAS LS).
+    counter = {
+        **CONFIG,
+        "casino": {**CONFIG["casino"], "allow_late_surrender": True},
+        "players": [
+            {
+                **CONFIG["players"][0],
+                "counting_strategy": "hilo",
+                "playing_strategy": {
+                    "strategy": "auto",
+                    "deviations": ["illustrious18", "fab4"],
+                },
+                "betting_strategy": {
+                    "name": "counter",
+                    "min_bet": 10,
+                    "bet_ramp": {"-Infinity": 1, "1": 2, "2": 4, "3": 8, "4": 12},
+                    "wong_out": -1,
+                },
+            }
+        ],
+    }
     out = {}
     for name, raw, loop in (
         ("general_loop", CONFIG, kernel.play_rounds),
         ("hilo_ramp", ramp, kernel.play_rounds_solo),
+        ("counter_i18_fab4_wong", counter, kernel.play_rounds_solo),
     ):
         config = normalize_config(raw)
         rates = []
@@ -242,6 +266,7 @@ def main() -> None:
         "ratio_kernel_over_python_paired_median": round(med(m["ratio"]), 1),
         "general_loop_median_wall": others["general_loop"],
         "hilo_ramp_median_wall": others["hilo_ramp"],
+        "counter_i18_fab4_wong_median_wall": others["counter_i18_fab4_wong"],
         **path_report,
         "warmup_import_s": [round(w["import"], 3) for w in warm],
         "warmup_first_call_s": [round(w["first_call"], 3) for w in warm],
