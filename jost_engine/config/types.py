@@ -192,7 +192,7 @@ class Config:
     # K independent sessions of num_rounds each, every one from the initial bankrolls with
     # the broke rule; None is JOST's one session.
     sessions: int | None = None
-    # The pace the per-hour figures assume (win_per_hour, sd_per_hour): CVCX's default 100.
+    # The pace the per-hour figures assume (win_per_hour, sd_per_hour; docs/RESULTS.md).
     rounds_per_hour: float = 100.0
 
     @property
