@@ -75,25 +75,8 @@ class TestChartArrays:
 
 
 class TestResolvePlayingStrategy:
-    def test_a_chart_comes_back_unchanged(self, h17_ls):
-        from jost_engine.config import Rules
-
-        rules = Rules(
-            name="t",
-            decks=6,
-            hit_soft_17=True,
-            double_totals=None,
-            double_after_split=True,
-            max_split_hands=4,
-            resplit_aces=False,
-            hit_split_aces=False,
-            late_surrender=True,
-            early_surrender=False,
-            blackjack_payout=1.5,
-            penetration=0.8,
-            offer_insurance=False,
-            dealer_peeks=True,
-        )
+    def test_a_chart_comes_back_unchanged(self, h17_ls, make_rules):
+        rules = make_rules(decks=6, hit_soft_17=True, late_surrender=True, offer_insurance=False)
         assert resolve_playing_strategy(h17_ls, rules) is h17_ls
 
 
