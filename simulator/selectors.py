@@ -181,6 +181,8 @@ def engine_info() -> dict[str, Any]:
     default and range, the counting systems and strategies shipped, the config's other
     options, and the limits this server enforces, so a client can build its forms."""
     from jost_engine import config as engine_config
+    from jost_engine.config.charts import preset_names
+    from jost_engine.config.fields import MAX_SESSIONS
 
     defaults = jost_engine.defaults()
     blank = jost_engine.config_to_dict(
@@ -223,6 +225,20 @@ def engine_info() -> dict[str, Any]:
             "playing_strategy": {"default": "auto"},
             "name": {"max_length": inputs.MAX_NAME_LENGTH},
             "description": {"max_length": inputs.MAX_TEXT_LENGTH},
+            "stop_when_broke": {"default": True},
+            "sessions": {"minimum": 1, "maximum": MAX_SESSIONS, "default": None},
+            "rounds_per_hour": {"default": 100},
+            # On a counting system (docs/CONFIG.md, "Counting systems").
+            "deck_estimation": {"values": ["exact", "half", "whole"], "default": "exact"},
+            "true_count_rounding": {
+                "values": ["none", "floor", "truncate", "round"],
+                "default": "none",
+            },
+            # On a betting strategy (docs/CONFIG.md, "Betting strategies").
+            "ramp_count": {"values": ["true", "running"]},
+            "betting_strategy_fields": ["bet_ramp", "spots_ramp", "max_bet", "wong_in", "wong_out"],
+            # On a playing strategy: index plays, a shipped preset or custom plays.
+            "deviations": {"presets": preset_names()},
         },
         "limits": {
             "JOB_MAX_ROUNDS": settings.JOB_MAX_ROUNDS,

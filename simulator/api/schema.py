@@ -50,6 +50,28 @@ CONFIG_SCHEMA: dict[str, Any] = {
             "description": "The same seed plays the same rounds; null draws one at submit.",
         },
         "log_hands": {"type": "boolean", "description": "Keep a hand history in the results."},
+        "stop_when_broke": {
+            "type": "boolean",
+            "default": True,
+            "description": (
+                "JOST's broke rule (a player who cannot cover the bet stops); false lets "
+                "bankrolls go below zero, and the job is split over every worker."
+            ),
+        },
+        "sessions": {
+            "type": ["integer", "null"],
+            "minimum": 1,
+            "maximum": 1_000_000,
+            "description": (
+                "Independent sessions of num_rounds each from the initial bankroll; the "
+                "results add trip ruin and final-bankroll percentiles."
+            ),
+        },
+        "rounds_per_hour": {
+            "type": "number",
+            "default": 100,
+            "description": "The pace for win_per_hour and sd_per_hour.",
+        },
         "players": {
             "type": "array",
             "minItems": 1,

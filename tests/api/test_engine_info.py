@@ -28,3 +28,14 @@ class TestEngineInfo:
 
     def test_without_a_token_it_gets_401(self, anon_client):
         assert anon_client.get("/api/engine/").status_code == 401
+
+    def test_it_lists_the_split_runs_counting_and_index_play_options(self, alice_client):
+        body = alice_client.get("/api/engine/").json()
+        options = body["options"]
+        assert options["stop_when_broke"]["default"] is True
+        assert options["sessions"]["minimum"] == 1
+        assert options["rounds_per_hour"]["default"] == 100
+        assert {"illustrious18", "fab4"} <= set(options["deviations"]["presets"])
+        assert "half" in options["deck_estimation"]["values"]
+        assert {"ko", "red7"} <= set(body["counting_systems"])
+        assert body["rules"]["no_hole_card_loses"]["default"] == "all"
