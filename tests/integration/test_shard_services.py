@@ -5,7 +5,9 @@ cancel stops the shards, and the sweep puts back what a dead worker held."""
 
 from __future__ import annotations
 
+import itertools
 import threading
+import time
 from datetime import timedelta
 from typing import Any
 from unittest import mock
@@ -320,3 +322,29 @@ class TestSweepShards:
         assert sent["pending"] == [job.id] and apply.call_count == 1
         job.refresh_from_db()
         assert job.send_failed is False and job.enqueued_at is not None
+
+
+class TestHeartbeat:
+    def test_the_heartbeat_goes_on_while_the_engine_plays_one_long_chunk(self):
+        # One kernel call of several seconds (a chunk with no progress report between):
+        # the loops release the GIL, so the thread beats on time all along, and a long
+        # chunk or a compile can never make a live task look dead.
+        beats: list[float] = []
+        config = jost_engine.normalize_config(
+            {
+                "casino": "master_casino",
+                "num_rounds": 20_000_000,
+                "stop_when_broke": False,
+                "players": [{"profile": "master_player"}],
+            }
+        )
+        jost_engine.run_shard_spec(config, 1, jost_engine.ShardSpec(0, 10_000))  # compiled
+        with services.Heartbeat(lambda: beats.append(time.monotonic()), 0.1):
+            start = time.monotonic()
+            jost_engine.run_shard_spec(
+                config, 1, jost_engine.ShardSpec(0, 20_000_000), chunk=20_000_000
+            )
+            seconds = time.monotonic() - start
+        gaps = [b - a for a, b in itertools.pairwise(beats)]
+        assert seconds > 0.5 and len(beats) >= int(seconds / 0.1) - 2, (seconds, len(beats))
+        assert max(gaps) < 0.5, gaps
