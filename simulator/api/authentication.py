@@ -14,6 +14,8 @@ from typing import Any
 from uuid import UUID
 
 from django.contrib.auth.models import User
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import AuthenticationFailed
@@ -54,3 +56,17 @@ def job_read_with_token(request: Request) -> SimulationJob | object | None:
     """The job TokenWithJobAuthentication read for this request: a SimulationJob, None
     when the caller has no such job, or NOT_READ."""
     return getattr(request._request, _JOB_ATTRIBUTE, NOT_READ)
+
+
+class TokenWithJobScheme(OpenApiAuthenticationExtension):
+    """The OpenAPI security scheme of TokenWithJobAuthentication: the same
+    `Authorization: Token <key>` header as everywhere else, under a name of its own
+    (drf-spectacular refuses two classes under one scheme name)."""
+
+    target_class = TokenWithJobAuthentication
+    name = "statusTokenAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        return build_bearer_security_scheme_object(
+            header_name="Authorization", token_prefix="Token"
+        )
