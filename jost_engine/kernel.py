@@ -45,8 +45,18 @@ or decision depends on it, which keeps the flat-bet loop free of it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, TypeAlias
+
 import numpy as np
 from numba import njit
+
+if TYPE_CHECKING:
+    # Annotations are for mypy only (numba types each function from its arguments, and
+    # with the __future__ import they are never evaluated). A scalar reaches the kernel's
+    # functions as a Python int or bool, or as a numpy scalar (a card drawn is np.int64,
+    # a comparison of one np.bool_): the same int64 or boolean to numba.
+    IntLike: TypeAlias = int | np.integer[Any]
+    BoolLike: TypeAlias = bool | np.bool_
 
 # ---- base actions after a chart cell is resolved for the rules and the situation --------
 HIT, STAND, SPLIT, DOUBLE, SURRENDER = 0, 1, 2, 3, 4
@@ -196,12 +206,12 @@ _RANK13 = np.array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 10, 10, 10], dtype=np.int8)
 # RNG: xoshiro256** (Blackman & Vigna), state in a uint64[4] array.
 # ---------------------------------------------------------------------------------------
 @njit(cache=True, inline="always")
-def _rotl(x, k):
+def _rotl(x: np.uint64, k: int) -> np.uint64:
     return (x << np.uint64(k)) | (x >> np.uint64(64 - k))
 
 
 @njit(cache=True)
-def next_u64(s):
+def next_u64(s: np.ndarray) -> np.uint64:
     s0 = s[0]
     s1 = s[1]
     s2 = s[2]
@@ -222,7 +232,7 @@ def next_u64(s):
 
 
 @njit(cache=True, inline="always")
-def _lemire(x, bound, s):
+def _lemire(x: np.uint64, bound: int, s: np.ndarray) -> np.int64:
     """Uniform integer in [0, bound) from 32 random bits x, bound < 2**32: Lemire's
     multiply-shift with rejection, so unbiased; the rejection branch runs with probability
     below bound / 2**32 and then draws fresh bits."""
@@ -238,13 +248,13 @@ def _lemire(x, bound, s):
 
 
 @njit(cache=True)
-def bounded(s, bound):
+def bounded(s: np.ndarray, bound: int) -> np.int64:
     """Uniform integer in [0, bound), bound < 2**32."""
     return _lemire(next_u64(s) >> np.uint64(32), bound, s)
 
 
 @njit(cache=True)
-def shuffle_forward(cards, start, stop, n, s):
+def shuffle_forward(cards: np.ndarray, start: int, stop: int, n: int, s: np.ndarray) -> None:
     """Fisher-Yates, forward and partial: positions start..stop-1 of cards[0:n] receive
     uniformly random cards from those not yet placed (positions before `start` are already
     placed). Shuffling only as far as the cards actually dealt saves the work on the cards
@@ -267,13 +277,13 @@ def shuffle_forward(cards, start, stop, n, s):
 
 
 @njit(cache=True)
-def shuffle(cards, n, s):
+def shuffle(cards: np.ndarray, n: int, s: np.ndarray) -> None:
     """A full Fisher-Yates shuffle of cards[0:n]."""
     shuffle_forward(cards, 0, n, n, s)
 
 
 @njit(cache=True)
-def fill_infinite(cards, start, s):
+def fill_infinite(cards: np.ndarray, start: int, s: np.ndarray) -> None:
     """Cards drawn with replacement: each of 13 ranks equally likely, 10/J/Q/K as 10."""
     for i in range(start, cards.shape[0]):
         cards[i] = _RANK13[bounded(s, 13)]
@@ -283,7 +293,15 @@ SHUFFLE_STEP = 16  # cards shuffled at a time past the cut card (a round rarely 
 
 
 @njit(cache=True)
-def _more_cards(shoe, pos, limit, round_start, infinite, s, st_i):
+def _more_cards(
+    shoe: np.ndarray,
+    pos: int,
+    limit: int,
+    round_start: int,
+    infinite: bool,
+    s: np.ndarray,
+    st_i: np.ndarray,
+) -> tuple[int, int]:
     """The dealer reached `limit`, the end of the cards shuffled so far: (pos, new limit).
 
     Infinite: a fresh buffer of random cards. Finite: the round in progress went past
@@ -315,27 +333,27 @@ def _more_cards(shoe, pos, limit, round_start, infinite, s, st_i):
 # ---------------------------------------------------------------------------------------
 @njit(cache=True, inline="always")
 def _decide(
-    act,
-    act_poor,
-    p,
-    ctx,
-    hard,
-    has_ace,
-    c0,
-    c1,
-    ncards,
-    can_split,
-    up,
-    avail,
-    bet,
-    dev_on,
-    tc,
-    dev_n,
-    dev_thr,
-    dev_above,
-    dev_act,
-    dev_act_poor,
-):
+    act: np.ndarray,
+    act_poor: np.ndarray,
+    p: int,
+    ctx: int,
+    hard: IntLike,
+    has_ace: BoolLike,
+    c0: IntLike,
+    c1: IntLike,
+    ncards: IntLike,
+    can_split: BoolLike,
+    up: IntLike,
+    avail: float,
+    bet: float,
+    dev_on: bool,
+    tc: float,
+    dev_n: np.ndarray,
+    dev_thr: np.ndarray,
+    dev_above: np.ndarray,
+    dev_act: np.ndarray,
+    dev_act_poor: np.ndarray,
+) -> np.int8:
     """Resolved action for a hand: pair table while splitting is legal, else hard/soft.
 
     With index plays (dev_on), a cell that has some takes the first whose condition holds
@@ -374,7 +392,7 @@ def _decide(
 
 
 @njit(cache=True, inline="always")
-def _value(hard, has_ace):
+def _value(hard: IntLike, has_ace: BoolLike) -> IntLike:
     if has_ace and hard + 10 <= 21:
         return hard + 10
     return hard
@@ -382,25 +400,25 @@ def _value(hard, has_ace):
 
 @njit(cache=True)
 def _log_hand(
-    log_i,
-    log_f,
-    log_round,
-    st_i,
-    p,
-    spot,
-    hand,
-    cards,
-    n_cards,
-    d_cards,
-    d_n,
-    flags,
-    outcome,
-    total,
-    dealer_total,
-    bet,
-    net,
-    insurance_net,
-):
+    log_i: np.ndarray,
+    log_f: np.ndarray,
+    log_round: np.ndarray,
+    st_i: np.ndarray,
+    p: int,
+    spot: int,
+    hand: int,
+    cards: np.ndarray,
+    n_cards: int,
+    d_cards: np.ndarray,
+    d_n: int,
+    flags: int,
+    outcome: int,
+    total: IntLike,
+    dealer_total: IntLike,
+    bet: float,
+    net: float,
+    insurance_net: float,
+) -> None:
     """One row of the hand log (kept out of the round loop: its code there cost registers
     and about 5% of the speed even with logging off)."""
     if st_i[S_LOG_N] < log_i.shape[0]:
@@ -435,7 +453,15 @@ def _log_hand(
 # which made both loops two to three times slower; as plain calls they were slower still.
 # ---------------------------------------------------------------------------------------
 @njit(cache=True, inline="always")
-def _draw(shoe, pos, limit, round_start, infinite, rng, st_i):
+def _draw(
+    shoe: np.ndarray,
+    pos: int,
+    limit: int,
+    round_start: int,
+    infinite: bool,
+    rng: np.ndarray,
+    st_i: np.ndarray,
+) -> tuple[np.int64, int, int]:
     """The next card of the shoe: (card, pos, limit), shuffling or refilling on the way
     when the dealer reaches the end of the cards shuffled so far."""
     if pos >= limit:
@@ -444,7 +470,7 @@ def _draw(shoe, pos, limit, round_start, infinite, rng, st_i):
 
 
 @njit(cache=True, inline="always")
-def _true_count(rc, unseen, est, rnd):
+def _true_count(rc: float, unseen: int, est: int, rnd: int) -> float:
     """The true count a player computes from running count rc with `unseen` cards left.
 
     Decks left: EST_EXACT unseen / 52; EST_HALF to the nearest half deck, halves up (a
@@ -474,7 +500,15 @@ def _true_count(rc, unseen, est, rnd):
 
 
 @njit(cache=True, inline="always")
-def _counts(rc, unseen, infinite, est, rnd, running, irc):
+def _counts(
+    rc: float,
+    unseen: int,
+    infinite: bool,
+    est: int,
+    rnd: int,
+    running: bool,
+    irc: float,
+) -> tuple[float, float]:
     """(true count, the count the ramp and wonging read) at running count rc. With an
     infinite shoe no card changes what is left: the true count is 0 and the running count
     stays at its initial value."""
@@ -489,7 +523,19 @@ def _counts(rc, unseen, infinite, est, rnd, running, irc):
 
 
 @njit(cache=True, inline="always")
-def _shuffle_if_due(shoe, pos, limit, cut, infinite, rng, st_i, run_count, cnt_i, cnt_f, watching):
+def _shuffle_if_due(
+    shoe: np.ndarray,
+    pos: int,
+    limit: int,
+    cut: int,
+    infinite: bool,
+    rng: np.ndarray,
+    st_i: np.ndarray,
+    run_count: np.ndarray,
+    cnt_i: np.ndarray,
+    cnt_f: np.ndarray,
+    watching: np.ndarray,
+) -> tuple[int, int]:
     """At the cut card (or after a round that dealt the whole shoe), a new shoe, the
     running counts back to their initial values (0, or an unbalanced system's initial
     running count) and every wonging player watching again: (pos, limit)."""
@@ -513,26 +559,26 @@ def _shuffle_if_due(shoe, pos, limit, cut, infinite, rng, st_i, run_count, cnt_i
 
 @njit(cache=True, inline="always")
 def _dealer_plays(
-    shoe,
-    pos,
-    limit,
-    round_start,
-    infinite,
-    rng,
-    st_i,
-    peek,
-    h17,
-    up,
-    any_standing,
-    any_pending,
-    one_bet,
-    dealer_bj,
-    d_hard,
-    d_ace,
-    d_cards,
-    d_n,
-    track,
-):
+    shoe: np.ndarray,
+    pos: int,
+    limit: int,
+    round_start: int,
+    infinite: bool,
+    rng: np.ndarray,
+    st_i: np.ndarray,
+    peek: bool,
+    h17: bool,
+    up: IntLike,
+    any_standing: bool,
+    any_pending: bool,
+    one_bet: bool,
+    dealer_bj: BoolLike,
+    d_hard: IntLike,
+    d_ace: BoolLike,
+    d_cards: np.ndarray,
+    d_n: int,
+    track: bool,
+) -> tuple[int, int, BoolLike, IntLike, int]:
     """The dealer's turn: with no hole card, the second card when a hand stands or a
     natural, insurance or a late surrender waits for it against an ace or ten up; then
     the draw to 17 when a hand stands and the dealer has no blackjack. track: keep the
@@ -571,8 +617,18 @@ def _dealer_plays(
 
 @njit(cache=True, inline="always")
 def _hand_net(
-    st, bet, hard, ace, dealer_value, dealer_bj, bj_payout, early_surrender, one_bet, first, base
-):
+    st: int,
+    bet: float,
+    hard: IntLike,
+    ace: BoolLike,
+    dealer_value: IntLike,
+    dealer_bj: BoolLike,
+    bj_payout: float,
+    early_surrender: bool,
+    one_bet: bool,
+    first: bool,
+    base: float,
+) -> tuple[float, int]:
     """A finished hand's net and outcome (1 win, -1 loss, 0 push). first: the spot's
     first hand (the one a split leaves its first card in); base: the spot's original bet."""
     if st == H_SURRENDERED and (early_surrender or not dealer_bj):
@@ -605,7 +661,7 @@ def _hand_net(
 
 
 @njit(cache=True, inline="always")
-def _tc_bin(tc):
+def _tc_bin(tc: float) -> np.int64:
     """The true-count table's row of a true count: its floor, clipped to TC_MIN..TC_MAX.
 
     The floor because that is how the ramp reads the count (a tier applies from its
@@ -622,7 +678,15 @@ def _tc_bin(tc):
 
 
 @njit(cache=True, inline="always")
-def _tally_tc(tc_table, p, tb, net, stake, initial, flat):
+def _tally_tc(
+    tc_table: np.ndarray,
+    p: int,
+    tb: IntLike,
+    net: float,
+    stake: float,
+    initial: float,
+    flat: float,
+) -> None:
     """A round in the table by true count."""
     tc_table[p, tb, T_ROUNDS] += 1.0
     tc_table[p, tb, T_NET] += net
@@ -640,40 +704,40 @@ def _tally_tc(tc_table, p, tb, net, stake, initial, flat):
 # nogil: a worker's other threads (heartbeats, progress) run while a chunk plays.
 @njit(cache=True, error_model="numpy", nogil=True)
 def play_rounds(
-    rounds,
-    rules_i,
-    rules_f,
-    act,
-    act_poor,
-    min_bet,
-    n_spots,
-    ramp_thr,
-    ramp_mult,
-    ramp_n,
-    ins_thr,
-    tags,
-    shoe,
-    rng,
-    st_i,
-    bankroll,
-    active,
-    run_count,
-    counters,
-    sums,
-    tc_table,
-    log_i,
-    log_f,
-    log_round,
-    ramp_spots,
-    cnt_i,
-    cnt_f,
-    watching,
-    dev_n,
-    dev_thr,
-    dev_above,
-    dev_act,
-    dev_act_poor,
-):
+    rounds: int,
+    rules_i: np.ndarray,
+    rules_f: np.ndarray,
+    act: np.ndarray,
+    act_poor: np.ndarray,
+    min_bet: np.ndarray,
+    n_spots: np.ndarray,
+    ramp_thr: np.ndarray,
+    ramp_mult: np.ndarray,
+    ramp_n: np.ndarray,
+    ins_thr: np.ndarray,
+    tags: np.ndarray,
+    shoe: np.ndarray,
+    rng: np.ndarray,
+    st_i: np.ndarray,
+    bankroll: np.ndarray,
+    active: np.ndarray,
+    run_count: np.ndarray,
+    counters: np.ndarray,
+    sums: np.ndarray,
+    tc_table: np.ndarray,
+    log_i: np.ndarray,
+    log_f: np.ndarray,
+    log_round: np.ndarray,
+    ramp_spots: np.ndarray,
+    cnt_i: np.ndarray,
+    cnt_f: np.ndarray,
+    watching: np.ndarray,
+    dev_n: np.ndarray,
+    dev_thr: np.ndarray,
+    dev_above: np.ndarray,
+    dev_act: np.ndarray,
+    dev_act_poor: np.ndarray,
+) -> int:
     """Play up to `rounds` rounds; returns the number played (fewer when all are broke).
 
     Shapes: act/act_poor int8[P, 3, 3, 22, 11]; min_bet float64[P]; n_spots int64[P];
@@ -779,61 +843,61 @@ def play_rounds(
 
 @njit(cache=True, error_model="numpy", nogil=True, _nrt=False)  # type: ignore[call-overload]
 def _general_rounds(
-    rounds,
-    rules_i,
-    rules_f,
-    act,
-    act_poor,
-    min_bet,
-    n_spots,
-    ramp_thr,
-    ramp_mult,
-    ramp_n,
-    ins_thr,
-    tags,
-    shoe,
-    rng,
-    st_i,
-    bankroll,
-    active,
-    run_count,
-    counters,
-    sums,
-    tc_table,
-    log_i,
-    log_f,
-    log_round,
-    h_hard,
-    h_ace,
-    h_n,
-    h_c0,
-    h_c1,
-    h_bet,
-    h_state,
-    h_doubled,
-    h_cards,
-    spot_player,
-    spot_index,
-    spot_hands,
-    spot_insured,
-    d_cards,
-    bet_p,
-    committed,
-    round_net,
-    tc_bin,
-    ramp_spots,
-    cnt_i,
-    cnt_f,
-    watching,
-    dev_n,
-    dev_thr,
-    dev_above,
-    dev_act,
-    dev_act_poor,
-    spot_live,
-    nsp_p,
-    dtc,
-):
+    rounds: int,
+    rules_i: np.ndarray,
+    rules_f: np.ndarray,
+    act: np.ndarray,
+    act_poor: np.ndarray,
+    min_bet: np.ndarray,
+    n_spots: np.ndarray,
+    ramp_thr: np.ndarray,
+    ramp_mult: np.ndarray,
+    ramp_n: np.ndarray,
+    ins_thr: np.ndarray,
+    tags: np.ndarray,
+    shoe: np.ndarray,
+    rng: np.ndarray,
+    st_i: np.ndarray,
+    bankroll: np.ndarray,
+    active: np.ndarray,
+    run_count: np.ndarray,
+    counters: np.ndarray,
+    sums: np.ndarray,
+    tc_table: np.ndarray,
+    log_i: np.ndarray,
+    log_f: np.ndarray,
+    log_round: np.ndarray,
+    h_hard: np.ndarray,
+    h_ace: np.ndarray,
+    h_n: np.ndarray,
+    h_c0: np.ndarray,
+    h_c1: np.ndarray,
+    h_bet: np.ndarray,
+    h_state: np.ndarray,
+    h_doubled: np.ndarray,
+    h_cards: np.ndarray,
+    spot_player: np.ndarray,
+    spot_index: np.ndarray,
+    spot_hands: np.ndarray,
+    spot_insured: np.ndarray,
+    d_cards: np.ndarray,
+    bet_p: np.ndarray,
+    committed: np.ndarray,
+    round_net: np.ndarray,
+    tc_bin: np.ndarray,
+    ramp_spots: np.ndarray,
+    cnt_i: np.ndarray,
+    cnt_f: np.ndarray,
+    watching: np.ndarray,
+    dev_n: np.ndarray,
+    dev_thr: np.ndarray,
+    dev_above: np.ndarray,
+    dev_act: np.ndarray,
+    dev_act_poor: np.ndarray,
+    spot_live: np.ndarray,
+    nsp_p: np.ndarray,
+    dtc: np.ndarray,
+) -> int:
     """The loop of play_rounds, on the scratch arrays play_rounds allocates once per call.
     Compiled with _nrt=False (nothing here allocates; see "Pieces of a round" above for why)."""
     n_players = min_bet.shape[0]
@@ -1036,7 +1100,7 @@ def _general_rounds(
                 )
                 if a == SURRENDER:
                     h_state[h] = H_SURRENDERED
-        dealer_bj = False
+        dealer_bj: BoolLike = False  # _dealer_plays may return an np.bool_
         if peek and (up == 1 or up == 10):
             dealer_bj = d_hard == 11 and d_ace
 
@@ -1366,40 +1430,40 @@ def solo_applies(rules_i: np.ndarray, n_spots: np.ndarray) -> bool:
 
 @njit(cache=True, error_model="numpy", nogil=True)
 def play_rounds_solo(
-    rounds,
-    rules_i,
-    rules_f,
-    act,
-    act_poor,
-    min_bet,
-    n_spots,
-    ramp_thr,
-    ramp_mult,
-    ramp_n,
-    ins_thr,
-    tags,
-    shoe,
-    rng,
-    st_i,
-    bankroll,
-    active,
-    run_count,
-    counters,
-    sums,
-    tc_table,
-    log_i,
-    log_f,
-    log_round,
-    ramp_spots,
-    cnt_i,
-    cnt_f,
-    watching,
-    dev_n,
-    dev_thr,
-    dev_above,
-    dev_act,
-    dev_act_poor,
-):
+    rounds: int,
+    rules_i: np.ndarray,
+    rules_f: np.ndarray,
+    act: np.ndarray,
+    act_poor: np.ndarray,
+    min_bet: np.ndarray,
+    n_spots: np.ndarray,
+    ramp_thr: np.ndarray,
+    ramp_mult: np.ndarray,
+    ramp_n: np.ndarray,
+    ins_thr: np.ndarray,
+    tags: np.ndarray,
+    shoe: np.ndarray,
+    rng: np.ndarray,
+    st_i: np.ndarray,
+    bankroll: np.ndarray,
+    active: np.ndarray,
+    run_count: np.ndarray,
+    counters: np.ndarray,
+    sums: np.ndarray,
+    tc_table: np.ndarray,
+    log_i: np.ndarray,
+    log_f: np.ndarray,
+    log_round: np.ndarray,
+    ramp_spots: np.ndarray,
+    cnt_i: np.ndarray,
+    cnt_f: np.ndarray,
+    watching: np.ndarray,
+    dev_n: np.ndarray,
+    dev_thr: np.ndarray,
+    dev_above: np.ndarray,
+    dev_act: np.ndarray,
+    dev_act_poor: np.ndarray,
+) -> int:
     """play_rounds for one player on one spot, no hand log and no insurance (see
     solo_applies): the same game, card for card, and bitwise the same counters, sums
     and state (tests hold it to that), with the spot, the counters and the sums in locals
@@ -1461,45 +1525,45 @@ def play_rounds_solo(
 
 @njit(cache=True, error_model="numpy", nogil=True, _nrt=False)  # type: ignore[call-overload]
 def _solo_rounds(
-    rounds,
-    rules_i,
-    rules_f,
-    act,
-    act_poor,
-    min_bet,
-    n_spots,
-    ramp_thr,
-    ramp_mult,
-    ramp_n,
-    ins_thr,
-    tags,
-    shoe,
-    rng,
-    st_i,
-    bankroll,
-    active,
-    run_count,
-    counters,
-    sums,
-    tc_table,
-    h_hard,
-    h_ace,
-    h_n,
-    h_c0,
-    h_c1,
-    h_bet,
-    h_state,
-    d_cards,
-    ramp_spots,
-    cnt_i,
-    cnt_f,
-    watching,
-    dev_n,
-    dev_thr,
-    dev_above,
-    dev_act,
-    dev_act_poor,
-):
+    rounds: int,
+    rules_i: np.ndarray,
+    rules_f: np.ndarray,
+    act: np.ndarray,
+    act_poor: np.ndarray,
+    min_bet: np.ndarray,
+    n_spots: np.ndarray,
+    ramp_thr: np.ndarray,
+    ramp_mult: np.ndarray,
+    ramp_n: np.ndarray,
+    ins_thr: np.ndarray,
+    tags: np.ndarray,
+    shoe: np.ndarray,
+    rng: np.ndarray,
+    st_i: np.ndarray,
+    bankroll: np.ndarray,
+    active: np.ndarray,
+    run_count: np.ndarray,
+    counters: np.ndarray,
+    sums: np.ndarray,
+    tc_table: np.ndarray,
+    h_hard: np.ndarray,
+    h_ace: np.ndarray,
+    h_n: np.ndarray,
+    h_c0: np.ndarray,
+    h_c1: np.ndarray,
+    h_bet: np.ndarray,
+    h_state: np.ndarray,
+    d_cards: np.ndarray,
+    ramp_spots: np.ndarray,
+    cnt_i: np.ndarray,
+    cnt_f: np.ndarray,
+    watching: np.ndarray,
+    dev_n: np.ndarray,
+    dev_thr: np.ndarray,
+    dev_above: np.ndarray,
+    dev_act: np.ndarray,
+    dev_act_poor: np.ndarray,
+) -> int:
     """The loop of play_rounds_solo, on the scratch arrays play_rounds_solo allocates once
     per call. Compiled with _nrt=False (nothing here allocates; see "Pieces of a round")."""
     infinite = rules_i[R_INFINITE] != 0
@@ -1569,7 +1633,7 @@ def _solo_rounds(
         round_start = pos
 
         mult = 1.0
-        tb = 0
+        tb: IntLike = 0  # _tc_bin returns an np.int64
         live = True
         if count_on:
             # Written out as in _general_rounds (see there why); test_determinism holds the
@@ -1664,7 +1728,7 @@ def _solo_rounds(
             )
             if a == SURRENDER:
                 h_state[0] = H_SURRENDERED
-        dealer_bj = False
+        dealer_bj: BoolLike = False  # _dealer_plays may return an np.bool_
         if peek and (up == 1 or up == 10):
             dealer_bj = d_hard == 11 and d_ace
 
