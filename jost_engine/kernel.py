@@ -5,7 +5,11 @@ Everything the kernel touches is a numpy array or a scalar. The Python layer
 a round loop one or more times on the same state arrays, and reads the counters back.
 There are two loops over the same arrays: `play_rounds`, the general one, and
 `play_rounds_solo`, the same game specialised for one player on one spot without the hand
-log or insurance (`solo_applies`), about 1.4 times faster and bitwise equal (tested).
+log (`solo_applies`), about 1.4 times faster and bitwise equal (tested). Each loop is
+compiled twice from one source, with a compile-time flag (`full`, numba's `literally`):
+the plain game (flat or an exact true-count ramp; `_plain_game`) runs a loop with no code
+for index plays, wonging, spots ramps or the player's own true-count estimation, which
+cost the plain game time even switched off; anything else runs the full loop.
 What both loops do alike (a card drawn, the reshuffle, the dealer's turn, a hand settled)
 is written once, in small helpers inlined into both; the rest is written out in each.
 All state that survives a round (shoe, position, RNG, bankrolls, running counts,
@@ -48,7 +52,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
-from numba import njit
+from numba import literally, njit
 
 if TYPE_CHECKING:
     # Annotations are for mypy only (numba types each function from its arguments, and
@@ -700,6 +704,33 @@ def _tally_tc(
 # ---------------------------------------------------------------------------------------
 # The round loop
 # ---------------------------------------------------------------------------------------
+@njit(cache=True)
+def _plain_game(
+    rules_i: np.ndarray,
+    n_spots: np.ndarray,
+    ramp_spots: np.ndarray,
+    ramp_n: np.ndarray,
+    cnt_i: np.ndarray,
+) -> bool:
+    """True when the plain loop (full=False) plays this game: no index plays, nobody
+    wongs, every player's count (when counting is on) is the exact, unrounded true count
+    and the ramp reads it, and every player takes the same number of spots at every tier."""
+    if rules_i[R_DEV_ON] != 0 or rules_i[R_WONG_ON] != 0:
+        return False
+    count_on = rules_i[R_COUNT_ON] != 0  # else nobody reads the count's settings
+    for p in range(cnt_i.shape[0]):
+        if count_on and (
+            cnt_i[p, CI_EST] != EST_EXACT
+            or cnt_i[p, CI_ROUND] != RND_NONE
+            or cnt_i[p, CI_RAMP_RUNNING] != 0
+        ):
+            return False
+        for t in range(ramp_n[p]):
+            if ramp_spots[p, t] != n_spots[p]:
+                return False
+    return True
+
+
 # error_model="numpy": no zero-division checks in the loop (no divisor there can be zero);
 # nogil: a worker's other threads (heartbeats, progress) run while a chunk plays.
 @njit(cache=True, error_model="numpy", nogil=True)
@@ -783,7 +814,68 @@ def play_rounds(
     spot_live = np.zeros(max_spots, dtype=np.bool_)  # False: a watching player's spot
     nsp_p = np.zeros(n_players, dtype=np.int64)  # spots each player takes this round
     dtc = np.zeros(n_players, dtype=np.float64)  # true count for the round's decisions
+    # The plain loop (full=False) unless some player plays index plays, wongs, ramps the
+    # spots or counts otherwise than the exact true count (see _plain_game).
+    if not _plain_game(rules_i, n_spots, ramp_spots, ramp_n, cnt_i):
+        return _general_rounds(
+            True,
+            rounds,
+            rules_i,
+            rules_f,
+            act,
+            act_poor,
+            min_bet,
+            n_spots,
+            ramp_thr,
+            ramp_mult,
+            ramp_n,
+            ins_thr,
+            tags,
+            shoe,
+            rng,
+            st_i,
+            bankroll,
+            active,
+            run_count,
+            counters,
+            sums,
+            tc_table,
+            log_i,
+            log_f,
+            log_round,
+            h_hard,
+            h_ace,
+            h_n,
+            h_c0,
+            h_c1,
+            h_bet,
+            h_state,
+            h_doubled,
+            h_cards,
+            spot_player,
+            spot_index,
+            spot_hands,
+            spot_insured,
+            d_cards,
+            bet_p,
+            committed,
+            round_net,
+            tc_bin,
+            ramp_spots,
+            cnt_i,
+            cnt_f,
+            watching,
+            dev_n,
+            dev_thr,
+            dev_above,
+            dev_act,
+            dev_act_poor,
+            spot_live,
+            nsp_p,
+            dtc,
+        )
     return _general_rounds(
+        False,
         rounds,
         rules_i,
         rules_f,
@@ -843,6 +935,7 @@ def play_rounds(
 
 @njit(cache=True, error_model="numpy", nogil=True, _nrt=False)  # type: ignore[call-overload]
 def _general_rounds(
+    full: bool,
     rounds: int,
     rules_i: np.ndarray,
     rules_f: np.ndarray,
@@ -899,7 +992,12 @@ def _general_rounds(
     dtc: np.ndarray,
 ) -> int:
     """The loop of play_rounds, on the scratch arrays play_rounds allocates once per call.
-    Compiled with _nrt=False (nothing here allocates; see "Pieces of a round" above for why)."""
+    Compiled with _nrt=False (nothing here allocates; see "Pieces of a round" above for why).
+
+    full is a compile-time constant (literally), as in _solo_rounds: full=False compiles
+    the loop without index plays, wonging, spots ramps or a true count other than the exact
+    one (see _plain_game); play_rounds picks one per call."""
+    literally(full)
     n_players = min_bet.shape[0]
     infinite = rules_i[R_INFINITE] != 0
     h17 = rules_i[R_H17] != 0
@@ -917,8 +1015,14 @@ def _general_rounds(
     # Added to the bankroll wherever the rules ask whether a player can pay; written out
     # again in _solo_rounds (test_determinism holds the two loops equal).
     credit = np.inf if rules_i[R_PLAY_ON] != 0 else 0.0
-    dev_on = rules_i[R_DEV_ON] != 0
-    wong_on = rules_i[R_WONG_ON] != 0
+    if full:
+        dev_on = rules_i[R_DEV_ON] != 0
+        wong_on = rules_i[R_WONG_ON] != 0
+    else:
+        # Constants: the compiler drops the index plays' and wonging's code (see the
+        # docstring); the count's settings and the spots are fixed below the same way.
+        dev_on = False
+        wong_on = False
     bj_payout = rules_f[RF_BJ_PAYOUT]
     n_cards = shoe.shape[0]
 
@@ -954,14 +1058,16 @@ def _general_rounds(
                 # inlined piece (with the bin) it cost the Hi-Lo solo loop about 4%.
                 # test_determinism holds the two copies to the same results. The true
                 # count (_counts) and the bin (_tc_bin) are shared, so they cannot drift.
+                if full:
+                    est = cnt_i[p, CI_EST]
+                    rnd = cnt_i[p, CI_ROUND]
+                    running = cnt_i[p, CI_RAMP_RUNNING] != 0
+                else:
+                    est = EST_EXACT
+                    rnd = RND_NONE
+                    running = False
                 tc, cv = _counts(
-                    run_count[p],
-                    n_cards - pos,
-                    infinite,
-                    cnt_i[p, CI_EST],
-                    cnt_i[p, CI_ROUND],
-                    cnt_i[p, CI_RAMP_RUNNING] != 0,
-                    cnt_f[p, CF_IRC],
+                    run_count[p], n_cards - pos, infinite, est, rnd, running, cnt_f[p, CF_IRC]
                 )
                 for t in range(1, ramp_n[p]):
                     if cv >= ramp_thr[p, t]:
@@ -975,9 +1081,12 @@ def _general_rounds(
                             watching[p] = 0
                     elif cv < cnt_f[p, CF_WONG_OUT]:
                         watching[p] = 1
-            nsp = ramp_spots[p, tier]
+            # Plain: the same spots at every tier (_plain_game).
+            nsp = ramp_spots[p, tier] if full else n_spots[p]
             nsp_p[p] = nsp
-            live = watching[p] == 0
+            live = True
+            if wong_on:
+                live = watching[p] == 0
             if live:
                 bet = min_bet[p] * mult
                 stake = bet * nsp
@@ -1038,14 +1147,14 @@ def _general_rounds(
                 rc = run_count[p]
                 for i in range(count_from, seen_before_hole):
                     rc += tags[p, shoe[i]]
+                if full:
+                    est = cnt_i[p, CI_EST]
+                    rnd = cnt_i[p, CI_ROUND]
+                else:
+                    est = EST_EXACT
+                    rnd = RND_NONE
                 dtc[p] = _counts(
-                    rc,
-                    n_cards - seen_before_hole,
-                    infinite,
-                    cnt_i[p, CI_EST],
-                    cnt_i[p, CI_ROUND],
-                    False,
-                    cnt_f[p, CF_IRC],
+                    rc, n_cards - seen_before_hole, infinite, est, rnd, False, cnt_f[p, CF_IRC]
                 )[0]
         d_hard = up
         d_ace = up == 1
@@ -1302,7 +1411,7 @@ def _general_rounds(
 
         # ---- 7. settle ----------------------------------------------------------------
         for s in range(n_sp):
-            if not spot_live[s]:
+            if wong_on and not spot_live[s]:
                 continue  # a watched spot: no money, no counts
             p = spot_player[s]
             base = s * max_split
@@ -1464,9 +1573,9 @@ def play_rounds_solo(
     dev_act: np.ndarray,
     dev_act_poor: np.ndarray,
 ) -> int:
-    """play_rounds for one player on one spot, no hand log and no insurance (see
-    solo_applies): the same game, card for card, and bitwise the same counters, sums
-    and state (tests hold it to that), with the spot, the counters and the sums in locals
+    """play_rounds for one player on one spot and no hand log (see solo_applies): the
+    same game, card for card, and bitwise the same counters, sums and state (tests hold
+    it to that), with the spot, the counters and the sums in locals
     instead of arrays indexed by player and spot. This is most configs and the benchmark;
     the general loop spends about half its time on that indexing and bookkeeping.
     """
@@ -1481,7 +1590,55 @@ def play_rounds_solo(
     h_bet = np.zeros(max_split, dtype=np.float64)
     h_state = np.zeros(max_split, dtype=np.int64)
     d_cards = np.zeros(MAX_CARDS, dtype=np.int8)
+    # The plain loop (full=False) for a flat bet or a ramp on the exact true count, with
+    # no insurance, index plays or wonging: their code, even switched off, cost this loop
+    # 9% flat and 15% with a Hi-Lo ramp (docs/BENCHMARKS.md, "One source, two loops").
+    if (rules_i[R_INS_ON] != 0 and rules_i[R_INSURANCE] != 0) or not _plain_game(
+        rules_i, n_spots, ramp_spots, ramp_n, cnt_i
+    ):
+        return _solo_rounds(
+            True,
+            rounds,
+            rules_i,
+            rules_f,
+            act,
+            act_poor,
+            min_bet,
+            n_spots,
+            ramp_thr,
+            ramp_mult,
+            ramp_n,
+            ins_thr,
+            tags,
+            shoe,
+            rng,
+            st_i,
+            bankroll,
+            active,
+            run_count,
+            counters,
+            sums,
+            tc_table,
+            h_hard,
+            h_ace,
+            h_n,
+            h_c0,
+            h_c1,
+            h_bet,
+            h_state,
+            d_cards,
+            ramp_spots,
+            cnt_i,
+            cnt_f,
+            watching,
+            dev_n,
+            dev_thr,
+            dev_above,
+            dev_act,
+            dev_act_poor,
+        )
     return _solo_rounds(
+        False,
         rounds,
         rules_i,
         rules_f,
@@ -1525,6 +1682,7 @@ def play_rounds_solo(
 
 @njit(cache=True, error_model="numpy", nogil=True, _nrt=False)  # type: ignore[call-overload]
 def _solo_rounds(
+    full: bool,
     rounds: int,
     rules_i: np.ndarray,
     rules_f: np.ndarray,
@@ -1565,7 +1723,12 @@ def _solo_rounds(
     dev_act_poor: np.ndarray,
 ) -> int:
     """The loop of play_rounds_solo, on the scratch arrays play_rounds_solo allocates once
-    per call. Compiled with _nrt=False (nothing here allocates; see "Pieces of a round")."""
+    per call. Compiled with _nrt=False (nothing here allocates; see "Pieces of a round").
+
+    full is a compile-time constant (literally): numba compiles one loop with insurance,
+    index plays, wonging and the player's own true count, and one without (full=False),
+    whose machine code is the plain loop's; play_rounds_solo picks one per call."""
+    literally(full)
     infinite = rules_i[R_INFINITE] != 0
     h17 = rules_i[R_H17] != 0
     max_split = rules_i[R_MAX_SPLIT]
@@ -1581,12 +1744,23 @@ def _solo_rounds(
     unit_bet = min_bet[0]
     count_on = rules_i[R_COUNT_ON] != 0
     n_tiers = ramp_n[0]
-    ins_on = rules_i[R_INS_ON] != 0 and rules_i[R_INSURANCE] != 0
-    dev_on = rules_i[R_DEV_ON] != 0
-    wong_on = rules_i[R_WONG_ON] != 0 and cnt_i[0, CI_WONG] != 0
-    est = cnt_i[0, CI_EST]
-    rnd = cnt_i[0, CI_ROUND]
-    ramp_running = cnt_i[0, CI_RAMP_RUNNING] != 0
+    if full:
+        ins_on = rules_i[R_INS_ON] != 0 and rules_i[R_INSURANCE] != 0
+        dev_on = rules_i[R_DEV_ON] != 0
+        wong_on = rules_i[R_WONG_ON] != 0 and cnt_i[0, CI_WONG] != 0
+        est = cnt_i[0, CI_EST]
+        rnd = cnt_i[0, CI_ROUND]
+        ramp_running = cnt_i[0, CI_RAMP_RUNNING] != 0
+    else:
+        # The plain game (see play_rounds_solo): constants, so the compiler drops the code
+        # of insurance, index plays and wonging (live stays True, insured False) and the
+        # true count is the exact one, as in the loop before those features.
+        ins_on = False
+        dev_on = False
+        wong_on = False
+        est = EST_EXACT
+        rnd = RND_NONE
+        ramp_running = False
     irc = cnt_f[0, CF_IRC]
     wong_in = cnt_f[0, CF_WONG_IN]
     wong_out = cnt_f[0, CF_WONG_OUT]
