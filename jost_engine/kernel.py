@@ -1083,7 +1083,8 @@ def _general_rounds(
                         watching[p] = 1
             # Plain: the same spots at every tier (_plain_game).
             nsp = ramp_spots[p, tier] if full else n_spots[p]
-            nsp_p[p] = nsp
+            if full:
+                nsp_p[p] = nsp  # else n_spots[p], read where needed
             live = True
             if wong_on:
                 live = watching[p] == 0
@@ -1106,7 +1107,8 @@ def _general_rounds(
             for j in range(nsp):
                 spot_player[n_sp] = p
                 spot_index[n_sp] = j
-                spot_live[n_sp] = live
+                if wong_on:
+                    spot_live[n_sp] = live  # read only when someone wongs
                 n_sp += 1
         if n_sp == 0:
             st_i[S_BROKE] = 1
@@ -1172,7 +1174,7 @@ def _general_rounds(
                 if committed[p] == 0.0:
                     continue  # broke, or watching
                 if dtc[p] >= ins_thr[p]:
-                    cost = 0.5 * bet_p[p] * nsp_p[p]
+                    cost = 0.5 * bet_p[p] * (nsp_p[p] if full else n_spots[p])
                     if bankroll[p] + credit - committed[p] >= cost:
                         committed[p] += cost
                         sums[p, S_INSURANCE_WAGERED] += cost
@@ -1272,7 +1274,7 @@ def _general_rounds(
                                 )
                                 if a == SPLIT:
                                     committed[p] += h_bet[h]
-                                    counters[p, C_SPLIT] += spot_live[s]
+                                    counters[p, C_SPLIT] += spot_live[s] if wong_on else 1
                                     nh = base + spot_hands[s]
                                     spot_hands[s] += 1
                                     h_hard[nh] = 1
@@ -1335,7 +1337,7 @@ def _general_rounds(
                                 committed[p] += hbet
                                 hbet *= 2.0
                                 h_doubled[h] = True
-                                counters[p, C_DOUBLE] += spot_live[s]
+                                counters[p, C_DOUBLE] += spot_live[s] if wong_on else 1
                             c, pos, limit = _draw(
                                 shoe, pos, limit, round_start, infinite, rng, st_i
                             )
@@ -1356,7 +1358,7 @@ def _general_rounds(
                             break
                         elif a == SPLIT:
                             committed[p] += hbet
-                            counters[p, C_SPLIT] += spot_live[s]
+                            counters[p, C_SPLIT] += spot_live[s] if wong_on else 1
                             nh = base + spot_hands[s]
                             spot_hands[s] += 1
                             h_hard[nh] = c0
@@ -1510,7 +1512,7 @@ def _general_rounds(
             unit = net / min_bet[p]
             sums[p, S_UNIT_NET] += unit
             sums[p, S_UNIT_SQ] += unit * unit
-            initial = bet_p[p] * nsp_p[p]
+            initial = bet_p[p] * (nsp_p[p] if full else n_spots[p])
             sums[p, S_INITIAL_BET] += initial
             # The same operations in the same order as _solo_rounds (test_determinism).
             flat = net / initial
