@@ -4,8 +4,9 @@
 Runs one config in this process and writes the results document as JSON (stdout, or FILE).
 A progress bar goes to stderr when stderr is a terminal (or with --progress). A config
 that cannot be run prints every problem as `path: reason` and exits with status 2.
---warm-up compiles both round loops into numba's cache and exits: compiling takes 15-25 s,
-a cached load well under a second, so a deploy runs it once before workers take jobs.
+--warm-up compiles the round loops and the "auto" solvers into numba's cache and exits:
+compiling takes about 35 s, a cached load well under a second, so a deploy runs it once
+before workers take jobs.
 """
 
 from __future__ import annotations
