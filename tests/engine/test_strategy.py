@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -83,38 +84,22 @@ class TestResolvePlayingStrategy:
 class TestAutoStrategy:
     # Rule effects are checked on an infinite deck (milliseconds per chart); the
     # finite-shoe path is covered by the published charts and by the last test here.
-    RULES = dict(
-        name="t",
-        decks=0,
-        hit_soft_17=False,
-        double_totals=None,
-        double_after_split=True,
-        max_split_hands=4,
-        resplit_aces=False,
-        hit_split_aces=False,
-        late_surrender=False,
-        early_surrender=False,
-        blackjack_payout=1.5,
-        penetration=0.8,
-        offer_insurance=False,
-        dealer_peeks=True,
-    )
+    @pytest.fixture
+    def auto(self, make_rules) -> Callable[..., PlayingStrategy]:
+        def solve(**changes: Any) -> PlayingStrategy:
+            rules = make_rules(**{"offer_insurance": False, **changes})
+            return resolve_playing_strategy(PlayingStrategy(name="auto", auto=True), rules)
 
-    def auto(self, **changes) -> PlayingStrategy:
-        from jost_engine.config import Rules
+        return solve
 
-        return resolve_playing_strategy(
-            PlayingStrategy(name="auto", auto=True), Rules(**{**self.RULES, **changes})
-        )
-
-    def test_auto_resolves_to_a_full_chart_the_kernel_can_read(self):
-        chart = self.auto()
+    def test_auto_resolves_to_a_full_chart_the_kernel_can_read(self, auto):
+        chart = auto()
         assert not chart.auto
         hard, _soft, pairs = chart_arrays(chart)
         assert (hard[4:22, 1:] >= 0).all() and (pairs[1:, 1:] >= 0).all()
 
-    def test_no_surrender_code_without_surrender(self):
-        chart = self.auto()
+    def test_no_surrender_code_without_surrender(self, auto):
+        chart = auto()
         cells = [
             a
             for grid in (chart.hard, chart.soft, chart.pairs)
@@ -123,32 +108,32 @@ class TestAutoStrategy:
         ]
         assert not {"Rh", "Rs", "Rp"} & set(cells)
 
-    def test_late_surrender_gives_the_classic_surrenders(self):
-        chart = self.auto(late_surrender=True)
+    def test_late_surrender_gives_the_classic_surrenders(self, auto):
+        chart = auto(late_surrender=True)
         assert chart.hard["16"]["10"] == "Rh" and chart.hard["15"]["10"] == "Rh"
         assert chart.hard["16"]["9"] == "Rh" and chart.hard["17"]["A"] == "S"  # S17: no 17 vs A
 
-    def test_doubling_only_on_10_and_11_drops_the_other_doubles(self):
-        chart = self.auto(double_totals=(10, 11))
+    def test_doubling_only_on_10_and_11_drops_the_other_doubles(self, auto):
+        chart = auto(double_totals=(10, 11))
         assert chart.hard["9"]["5"] == "H" and chart.soft["17"]["5"] == "H"
         assert chart.hard["10"]["5"] == "Dh"
 
-    def test_without_das_small_pairs_split_less(self):
+    def test_without_das_small_pairs_split_less(self, auto):
         # Published no-DAS basic strategy: 2,2 and 3,3 hit vs 2 and 3, 4,4 always hits.
-        chart = self.auto(double_after_split=False)
+        chart = auto(double_after_split=False)
         assert chart.pairs["2,2"]["2"] == "H" and chart.pairs["4,4"]["5"] == "H"
 
-    def test_no_hole_card_stops_risking_more_against_ten_and_ace(self):
+    def test_no_hole_card_stops_risking_more_against_ten_and_ace(self, auto):
         # Doubles and splits lose everything to a blackjack: 11 vs 10, 8,8 vs 10 and A,A vs
         # A are not doubled or split under the European rule.
-        chart = self.auto(dealer_peeks=False)
+        chart = auto(dealer_peeks=False)
         assert chart.hard["11"]["10"] == "H" and chart.pairs["8,8"]["10"] == "H"
         assert chart.pairs["A,A"]["A"] == "H"
 
-    def test_a_two_deck_european_chart_follows_the_same_rules(self):
-        chart = self.auto(decks=2, dealer_peeks=False, double_totals=(10, 11), late_surrender=True)
+    def test_a_two_deck_european_chart_follows_the_same_rules(self, auto):
+        chart = auto(decks=2, dealer_peeks=False, double_totals=(10, 11), late_surrender=True)
         assert chart.hard["11"]["10"] == "H" and chart.hard["9"]["5"] == "H"
         assert chart.hard["16"]["10"] == "Rh" and chart.soft["18"]["4"] == "S"
 
-    def test_auto_is_computed_once_per_rule_set(self):
-        assert self.auto() is self.auto(name="other name", penetration=0.5)
+    def test_auto_is_computed_once_per_rule_set(self, auto):
+        assert auto() is auto(name="other name", penetration=0.5)
