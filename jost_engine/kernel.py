@@ -815,7 +815,9 @@ def play_rounds(
     nsp_p = np.zeros(n_players, dtype=np.int64)  # spots each player takes this round
     dtc = np.zeros(n_players, dtype=np.float64)  # true count for the round's decisions
     # The plain loop (full=False) unless some player plays index plays, wongs, ramps the
-    # spots or counts otherwise than the exact true count (see _plain_game).
+    # spots or counts otherwise than the exact true count (see _plain_game). The call is
+    # written twice because `full` must be a constant at the call site for numba to
+    # compile each version (literally); a flag computed here would be a runtime bool.
     if not _plain_game(rules_i, n_spots, ramp_spots, ramp_n, cnt_i):
         return _general_rounds(
             True,
@@ -1595,6 +1597,7 @@ def play_rounds_solo(
     # The plain loop (full=False) for a flat bet or a ramp on the exact true count, with
     # no insurance, index plays or wonging: their code, even switched off, cost this loop
     # 9% flat and 15% with a Hi-Lo ramp (docs/BENCHMARKS.md, "One source, two loops").
+    # Written as two calls with a constant flag each, as in play_rounds.
     if (rules_i[R_INS_ON] != 0 and rules_i[R_INSURANCE] != 0) or not _plain_game(
         rules_i, n_spots, ramp_spots, ramp_n, cnt_i
     ):

@@ -13,7 +13,6 @@ process group at the end, before pytest-django drops the database (the fixtures 
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from tests.integration.processes import (
     VENV_BIN,
     free_port,
     start_process,
+    start_redis,
     stop_process,
     wait_until,
 )
@@ -37,41 +37,11 @@ def logs_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def redis_url(logs_dir) -> Iterator[str]:
     """A Redis of our own on a free port: nothing else's queue is touched or read."""
-    server = shutil.which("redis-server")
-    if server is None:
-        pytest.skip("redis-server is not installed (scripts/test.sh installs and starts it)")
-    port = free_port()
     data = logs_dir / "redis"
     data.mkdir()
-    proc = start_process(
-        [
-            server,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(data),
-        ],
-        env=dict(os.environ),
-        log=logs_dir / "redis.log",
-    )
-    import redis
-
-    client = redis.Redis(port=port, socket_connect_timeout=0.5)
-
-    def answers() -> bool:
-        try:
-            return bool(client.ping())
-        except redis.RedisError:
-            return False
-
+    port = free_port()
+    proc = start_redis(port, log=logs_dir / "redis.log", data_dir=data)
     try:
-        wait_until(answers, 20, "the private redis-server to answer")
         yield f"redis://127.0.0.1:{port}/0"
     finally:
         stop_process(proc)

@@ -7,6 +7,7 @@ import itertools
 import json
 import math
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -24,6 +25,31 @@ from jost_engine.simulate import new_session, results, run_shard
 from jost_engine.stats import merge
 
 RAMP = ((-math.inf, 1.0), (1.0, 2.0), (2.0, 4.0), (3.0, 8.0))
+
+# Every array a round loop mutates: after the same rounds, in chunks of any size, the two
+# loops must have left each one bit for bit the same.
+LOOP_STATE = (
+    "shoe",
+    "rng",
+    "st_i",
+    "bankroll",
+    "active",
+    "run_count",
+    "watching",
+    "counters",
+    "sums",
+    "tc_table",
+)
+
+
+def assert_loops_agree(general: Any, solo: Any) -> None:
+    """Play the same chunks in the general and the one-spot loop; same rounds, same state."""
+    for chunk in (1, 999, 20_000):
+        assert k.play_rounds(chunk, *general.kernel_arrays) == k.play_rounds_solo(
+            chunk, *solo.kernel_arrays
+        )
+    for name in LOOP_STATE:
+        assert np.array_equal(getattr(general, name), getattr(solo, name)), name
 
 
 @pytest.fixture(scope="module")
@@ -204,22 +230,7 @@ class TestSoloLoop:
     def test_the_solo_loop_is_the_general_loop_bit_for_bit(self, variant, bankroll, ramp, sessions):
         general, solo = sessions(self.VARIANTS[variant], bankroll, seed=31, ramp=ramp)
         assert k.solo_applies(solo.rules_i, solo.n_spots)
-        for chunk in (1, 999, 20_000):
-            assert k.play_rounds(chunk, *general.kernel_arrays) == k.play_rounds_solo(
-                chunk, *solo.kernel_arrays
-            )
-        for name in (
-            "shoe",
-            "rng",
-            "st_i",
-            "bankroll",
-            "active",
-            "run_count",
-            "counters",
-            "sums",
-            "tc_table",
-        ):
-            assert np.array_equal(getattr(general, name), getattr(solo, name)), name
+        assert_loops_agree(general, solo)
 
     def test_it_is_not_used_where_it_does_not_apply(self, table):
         config = table()
@@ -370,23 +381,7 @@ class TestCountingFeatures:
         config = self.config(rules, ls_chart, hilo, self.VARIANTS[variant], bankroll)
         general, solo = new_session(config, 31), new_session(config, 31)
         assert k.solo_applies(solo.rules_i, solo.n_spots)
-        for chunk in (1, 999, 20_000):
-            assert k.play_rounds(chunk, *general.kernel_arrays) == k.play_rounds_solo(
-                chunk, *solo.kernel_arrays
-            )
-        for name in (
-            "shoe",
-            "rng",
-            "st_i",
-            "bankroll",
-            "active",
-            "run_count",
-            "watching",
-            "counters",
-            "sums",
-            "tc_table",
-        ):
-            assert np.array_equal(getattr(general, name), getattr(solo, name)), name
+        assert_loops_agree(general, solo)
         if "wong" in variant and bankroll > 1e6:
             assert solo.stats().counter(0, "rounds_watched") > 0
         if "I18" in variant and bankroll > 1e6:

@@ -88,3 +88,35 @@ def _group_alive(pgid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def start_redis(port: int, *, log: Path, data_dir: Path | None = None) -> subprocess.Popen:
+    """A redis-server of the test's own on `port` (no persistence), once it answers.
+
+    Skips the test where redis-server is not installed (scripts/test.sh installs it)."""
+    import shutil
+
+    import redis
+
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.skip("redis-server is not installed (scripts/test.sh installs and starts it)")
+    command = [server, "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+    command += ["--appendonly", "no"]
+    if data_dir is not None:
+        command += ["--dir", str(data_dir)]
+    proc = start_process(command, env=dict(os.environ), log=log)
+    client = redis.Redis(port=port, socket_connect_timeout=0.5)
+
+    def answers() -> bool:
+        try:
+            return bool(client.ping())
+        except redis.RedisError:
+            return False
+
+    try:
+        wait_until(answers, 20, f"the redis-server on port {port} to answer")
+    except BaseException:
+        stop_process(proc)  # a server that never answered is still ours to stop
+        raise
+    return proc

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
 import time
 from collections.abc import Iterator
@@ -26,7 +25,13 @@ import jost_engine
 from simulator.models import JobShard, JobStatus, SimulationJob
 from tests.helpers import load_master_config
 from tests.integration.helpers import http, procfile_command, start_web
-from tests.integration.processes import free_port, start_process, stop_process, wait_until
+from tests.integration.processes import (
+    free_port,
+    start_process,
+    start_redis,
+    stop_process,
+    wait_until,
+)
 
 SHARD_ROUNDS = 3_000_000
 SPLIT_ROUNDS = 30_000_000  # ten shards
@@ -305,36 +310,11 @@ class TestFairness:
 @pytest.fixture
 def own_redis(logs_dir) -> Iterator[tuple[str, Any]]:
     """A Redis of this test's own, which it restarts (no persistence: its queue is lost)."""
-    server = shutil.which("redis-server")
-    if server is None:
-        pytest.skip("redis-server is not installed")
     port = free_port()
-    command = [
-        server,
-        "--port",
-        str(port),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-    ]
     procs = []
 
     def start() -> None:
-        procs.append(start_process(command, env=dict(os.environ), log=logs_dir / "own-redis.log"))
-        import redis
-
-        client = redis.Redis(port=port, socket_connect_timeout=0.5)
-
-        def answers() -> bool:
-            try:
-                return bool(client.ping())
-            except redis.RedisError:
-                return False
-
-        wait_until(answers, 20, "the test's own redis-server")
+        procs.append(start_redis(port, log=logs_dir / "own-redis.log"))
 
     def restart() -> None:
         stop_process(procs[-1])
