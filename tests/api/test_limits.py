@@ -327,6 +327,50 @@ class TestWindowThrottle:
         assert 0 < raw.ttl(key) <= 30
         assert redis_cache.get("k") == 3  # the cache's own key, readable through it
 
+    def test_count_hit_reuses_its_pooled_connection(self, redis_cache):
+        import redis
+
+        from simulator.api.throttles import count_hit
+
+        raw = redis.Redis.from_url("redis://127.0.0.1:6379/14")
+        raw.client_setname("jost-test-observer")
+
+        def connections_on_db14() -> int:
+            clients = raw.client_list()
+            return sum(1 for c in clients if c["db"] == "14" and c["name"] != "jost-test-observer")
+
+        count_hit(redis_cache, "k", 30)
+        before = connections_on_db14()
+        assert [count_hit(redis_cache, "k", 30) for _ in range(50)][-1] == 51
+        # Earlier tests' caches may still hold connections of their own; this one's
+        # fifty counts opened none beside the first.
+        assert connections_on_db14() == before
+
+    def test_a_connection_that_failed_mid_count_is_not_reused(self, redis_cache, monkeypatch):
+        import redis
+
+        from simulator.api import throttles
+
+        count = throttles.count_hit(redis_cache, "k", 30)
+        pool = throttles._redis_pool(redis_cache)
+        (connection,) = pool._available_connections  # the one connection, back in the pool
+        calls = []
+
+        def fail_after_the_first_reply(self, *args, **kwargs):
+            calls.append(1)
+            if len(calls) == 2:  # the SET's reply read, the INCR's left in the socket
+                raise redis.exceptions.TimeoutError("Timeout reading from socket")
+            return original(self, *args, **kwargs)
+
+        original = type(connection).read_response
+        monkeypatch.setattr(type(connection), "read_response", fail_after_the_first_reply)
+        with pytest.raises(redis.exceptions.TimeoutError):
+            throttles.count_hit(redis_cache, "k", 30)
+        monkeypatch.undo()
+        # Had the connection gone back as it was, the next count would read the stale
+        # INCR reply (2) as its SET's and return 2 for a counter that stands at 3.
+        assert throttles.count_hit(redis_cache, "k", 30) == count + 2
+
     def test_count_hit_counts_in_any_other_cache(self):
         from django.core.cache.backends.locmem import LocMemCache
 
