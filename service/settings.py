@@ -108,11 +108,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # every gunicorn worker for no gain.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+# The status poll's query as a prepared statement (simulator/db.py); false behind a pooler
+# that cannot keep a client's prepared statements (PgBouncer in transaction mode < 1.21).
+DB_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", True)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # An unreachable database must fail a request (and /healthz) in seconds, not hang it.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=1)
     )
+    if DB_PREPARED_STATEMENTS:
+        # psycopg prepares nothing while its threshold is None (Django's default). Only
+        # server-binding cursors ever prepare, and only simulator.db makes them: the ORM's
+        # queries are unchanged.
+        DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 5)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

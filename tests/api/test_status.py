@@ -2,6 +2,9 @@
 
 import uuid
 
+import pytest
+from django.conf import settings
+
 from simulator.models import JobStatus, SimulationJob
 
 
@@ -87,3 +90,75 @@ class TestJobStatus:
         )
         expected = JobStatusSerializer(SimulationJob.objects.get(id=alice_job.id)).data
         assert alice_client.get(f"/api/status/{alice_job.id}/").json() == expected
+
+
+def _prepared_statements() -> list[str]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _the_status_query(statements: list[str]) -> list[str]:
+    return [s for s in statements if "authtoken_token" in s and "simulator_simulationjob" in s]
+
+
+on_postgresql = pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+    reason="prepared statements are PostgreSQL's (scripts/test.sh runs the suite on it)",
+)
+
+
+class TestTheStatusQuery:
+    """The token, its user and the job in one query on a cursor of its own
+    (selectors.token_user_and_job), prepared on PostgreSQL (simulator/db.py)."""
+
+    def test_it_reads_the_user_as_the_orm_does(self, alice, alice_job):
+        from django.contrib.auth.models import User
+        from rest_framework.authtoken.models import Token
+
+        from simulator import selectors
+
+        alice.last_login = alice.date_joined
+        alice.save(update_fields=["last_login"])
+        token, _ = Token.objects.get_or_create(user=alice)
+        user, job = selectors.token_user_and_job(token.key, alice_job.id)
+        expected = User.objects.get(id=alice.id)
+        assert user is not None and job is not None
+        for field in User._meta.concrete_fields:
+            got, want = getattr(user, field.attname), getattr(expected, field.attname)
+            assert (got, type(got)) == (want, type(want)), field.name
+        assert user._state.adding is False and user._state.db == "default"
+        assert job.id == alice_job.id and job.owner_id == alice.id
+
+    @on_postgresql
+    def test_the_poll_runs_a_prepared_statement(self, alice_client, alice_job):
+        assert _the_status_query(_prepared_statements()) == []
+        for _ in range(3):
+            assert alice_client.get(f"/api/status/{alice_job.id}/").status_code == 200
+        # Prepared once, reused by the later polls.
+        assert len(_the_status_query(_prepared_statements())) == 1
+
+    @on_postgresql
+    def test_with_prepared_statements_off_it_prepares_nothing(
+        self, alice_client, alice_job, settings
+    ):
+        settings.DB_PREPARED_STATEMENTS = False
+        response = alice_client.get(f"/api/status/{alice_job.id}/")
+        assert response.status_code == 200
+        assert response.json()["job_id"] == str(alice_job.id)
+        assert _the_status_query(_prepared_statements()) == []
+
+    @on_postgresql
+    def test_a_rolled_back_transaction_leaves_the_poll_working(self, alice_client, alice_job):
+        from django.db import transaction
+
+        assert alice_client.get(f"/api/status/{alice_job.id}/").status_code == 200
+        # psycopg forgets (and deallocates) its prepared statements on a rollback.
+        with pytest.raises(RuntimeError), transaction.atomic():
+            SimulationJob.objects.filter(id=alice_job.id).update(rounds_done=1)
+            raise RuntimeError
+        body = alice_client.get(f"/api/status/{alice_job.id}/").json()
+        assert body["progress"]["rounds_done"] == 0
+        assert len(_the_status_query(_prepared_statements())) == 1
