@@ -34,7 +34,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             {"detail": "The request body is larger than REQUEST_MAX_BYTES allows."},
             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if isinstance(exc, exceptions.ParseError) and response is not None:
+        # A body that is not JSON: the API's one 400 shape, the body itself the bad field.
+        reason = str(exc.detail)
+        response.data = {"detail": reason, "errors": [{"path": "(body)", "reason": reason}]}
+    return response
 
 
 def _api(request: HttpRequest) -> bool:

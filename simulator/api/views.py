@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 from django.http import Http404
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import generics, status
+from rest_framework import generics, serializers, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import ValidationError
@@ -55,6 +55,23 @@ def _own_job(request: Request, job_id: UUID) -> SimulationJob:
     if job is None:
         raise Http404("No such job.")
     return job
+
+
+def _valid_query(query: serializers.Serializer) -> dict[str, Any]:
+    """A list's query parameters, checked: a bad one is a 400 in the API's one error shape
+    (detail, then each problem with its path and reason), as for a bad body."""
+    if not query.is_valid():
+        raise ValidationError(
+            {
+                "detail": "The query is invalid.",
+                "errors": [
+                    {"path": name, "reason": str(reason)}
+                    for name, reasons in query.errors.items()
+                    for reason in reasons
+                ],
+            }
+        )
+    return dict(query.validated_data)
 
 
 def _idempotency_key(request: Request) -> str | None:
@@ -281,9 +298,8 @@ class JobListView(generics.ListAPIView):
         return [ReadThrottle()]
 
     def get_queryset(self) -> Any:
-        query = JobFilterSerializer(data=self.request.query_params)
-        query.is_valid(raise_exception=True)
-        return selectors.job_list_for(_caller(self.request), **query.validated_data)
+        query = _valid_query(JobFilterSerializer(data=self.request.query_params))
+        return selectors.job_list_for(_caller(self.request), **query)
 
     @extend_schema(
         summary="The caller's jobs, newest first",
@@ -405,11 +421,8 @@ class ProfileListView(generics.ListAPIView):
     serializer_class = ProfileSerializer
 
     def get_queryset(self) -> Any:
-        query = ProfileFilterSerializer(data=self.request.query_params)
-        query.is_valid(raise_exception=True)
-        return selectors.profiles_for(
-            _caller(self.request), query.validated_data.get("profile_type")
-        )
+        query = _valid_query(ProfileFilterSerializer(data=self.request.query_params))
+        return selectors.profiles_for(_caller(self.request), query.get("profile_type"))
 
     @extend_schema(
         summary="The caller's saved profiles",

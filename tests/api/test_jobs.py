@@ -134,10 +134,15 @@ class TestJobListFilters:
     @pytest.mark.parametrize(
         "query", ["status=DONE", "created_after=yesterday", "name=" + "x" * 101, "name=a%00b"]
     )
-    def test_a_bad_filter_is_a_400(self, alice_client, query):
+    def test_a_bad_filter_is_a_400_naming_it(self, alice_client, query):
         response = alice_client.get(f"/api/jobs/?{query}")
         assert response.status_code == 400
         assert response["Content-Type"] == "application/json"
+        # The API's one error shape, as for a bad body: each problem with its path.
+        body = response.json()
+        assert body["detail"] == "The query is invalid."
+        assert [problem["path"] for problem in body["errors"]] == [query.split("=")[0]]
+        assert all(problem["reason"] for problem in body["errors"])
 
     def test_bob_never_sees_alices_jobs_through_a_filter(self, bob_client, alice):
         _jobs(alice, 2)

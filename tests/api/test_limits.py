@@ -95,7 +95,10 @@ class TestHostileConfigs:
     def test_a_body_that_is_not_a_config_is_a_400(self, alice_client, url, text):
         response = _post_raw(alice_client, url, text)
         assert response.status_code == 400
-        assert response.json()["detail"]
+        body = response.json()
+        # The API's one 400 shape (the schema's Invalid), JSON or not.
+        assert body["detail"] and body["errors"]
+        assert all(problem["path"] and problem["reason"] for problem in body["errors"])
 
     def test_validate_answers_the_same_400(self, alice_client, master_config):
         text = _config_text(master_config, num_rounds="1" + "0" * 300)

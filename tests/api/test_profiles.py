@@ -101,8 +101,11 @@ class TestList:
         body = alice_client.get("/api/profiles/?profile_type=player").json()
         assert [row["profile_type"] for row in body["results"]] == ["player"]
 
-    def test_an_unknown_profile_type_filter_is_a_400(self, alice_client):
-        assert alice_client.get("/api/profiles/?profile_type=table").status_code == 400
+    def test_an_unknown_profile_type_filter_is_a_400_naming_it(self, alice_client):
+        response = alice_client.get("/api/profiles/?profile_type=table")
+        assert response.status_code == 400
+        (problem,) = response.json()["errors"]
+        assert problem["path"] == "profile_type" and "table" in problem["reason"]
 
     def test_bob_and_charlie_never_see_alices(self, bob_client, charlie_client, alice_casino):
         for client in (bob_client, charlie_client):

@@ -120,3 +120,63 @@ def throttle_off():
     SimpleRateThrottle.THROTTLE_RATES = {scope: None for scope in original}
     yield
     SimpleRateThrottle.THROTTLE_RATES = original
+
+
+@pytest.mark.django_db(transaction=True)
+def test_schemathesis_chains_of_calls_find_no_500_and_no_answer_off_the_schema(
+    alice, master_config, throttle_off
+):
+    """Stateful: schemathesis links the operations by the ids their answers carry (a job
+    or profile listed or created, then read, changed, cancelled or deleted by its id; the
+    links it infers from the schema) and runs generated chains of calls as alice, who
+    starts each chain with one job and one profile. Bounded: a fixed seed, 25 chains of
+    at most 6 calls, no shrinking."""
+    import schemathesis
+    from hypothesis import HealthCheck, Phase
+    from hypothesis import settings as hypothesis_settings
+    from rest_framework.authtoken.models import Token
+    from schemathesis import checks
+
+    from service.wsgi import application
+    from simulator.models import Profile, SimulationJob
+    from simulator.services import submit_job
+
+    token, _ = Token.objects.get_or_create(user=alice)
+    schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
+    selected = [
+        checks.not_a_server_error,
+        checks.response_schema_conformance,
+        checks.content_type_conformance,
+    ]
+    calls: list[tuple[str, str, int]] = []
+
+    class AsAlice(schema.as_state_machine()):  # type: ignore[misc]
+        def setup(self):
+            # Every chain starts from the same state: what the last one made is gone.
+            SimulationJob.objects.filter(owner=alice).delete()
+            Profile.objects.filter(owner=alice).delete()
+            submit_job(alice, master_config)
+            Profile.objects.create(owner=alice, profile_type="player", name="mine", data={})
+
+        def get_call_kwargs(self, case):
+            return {"headers": {"Authorization": f"Token {token.key}"}}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            calls.append((case.method, case.operation.path, response.status_code))
+            case.validate_response(response, checks=selected)
+
+    assert len(AsAlice.bundles) >= 4, AsAlice.bundles  # links were found
+    AsAlice.run(
+        settings=hypothesis_settings(
+            max_examples=25,
+            stateful_step_count=6,
+            deadline=None,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+            derandomize=True,
+        )
+    )
+    # The chains reached real objects: a call on a path with an id that the API answered
+    # with success, which only an id taken from an earlier answer can give.
+    chained = [c for c in calls if "{" in c[1] and 200 <= c[2] < 300]
+    assert chained, sorted(set(calls))[:20]
