@@ -109,7 +109,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 # The status poll's query as a prepared statement (simulator/db.py); false behind a pooler
-# that cannot keep a client's prepared statements (PgBouncer in transaction mode < 1.21).
+# that cannot keep a client's prepared statements (PgBouncer in transaction mode without
+# its max_prepared_statements).
 DB_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # An unreachable database must fail a request (and /healthz) in seconds, not hang it.

@@ -9,8 +9,8 @@ connection, wrapped by Django like any cursor (its error mapping, execute wrappe
 DEBUG query log still apply).
 
 DB_PREPARED_STATEMENTS=false turns it off, for a pooler that may run one client's
-statements on another server connection (PgBouncer in transaction mode before 1.21): the
-query then runs on an ordinary cursor.
+statements on another server connection (PgBouncer in transaction mode without its
+max_prepared_statements): the query then runs on an ordinary cursor.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.postgresql.base import ServerBindingCursor
 from django.db.backends.postgresql.psycopg_any import register_tzloader
 from django.db.backends.utils import CursorWrapper
@@ -40,26 +40,27 @@ class PreparingCursor(_ServerBindingCursor):
         return super().execute(query, params, **kwargs)
 
 
-def prepared_statements_on() -> bool:
-    return connection.vendor == "postgresql" and settings.DB_PREPARED_STATEMENTS
+def prepared_statements_on(db: BaseDatabaseWrapper) -> bool:
+    return db.vendor == "postgresql" and settings.DB_PREPARED_STATEMENTS
 
 
-def prepared_cursor() -> CursorWrapper:
-    """A cursor whose statements are prepared on PostgreSQL; an ordinary one elsewhere or
-    with prepared statements off. For a statement run on nearly every request with only
-    its parameters changing: each one holds a plan in the server for the connection's
-    life (psycopg keeps at most `prepared_max` of them)."""
-    if not prepared_statements_on():
-        return connection.cursor()
-    # As Django's connection.cursor(), with only the psycopg cursor class changed.
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    with connection.wrap_database_errors:
-        raw = PreparingCursor(connection.connection)
+def prepared_cursor(db: BaseDatabaseWrapper) -> CursorWrapper:
+    """A cursor of `db` (this thread's connection, e.g. connections["default"]) whose
+    statements are prepared on PostgreSQL; an ordinary one elsewhere or with prepared
+    statements off. For a statement run on nearly every request with only its parameters
+    changing: each one holds a plan in the server for the connection's life (psycopg
+    keeps at most `prepared_max` of them)."""
+    if not prepared_statements_on(db):
+        return db.cursor()
+    # As Django's cursor(), with only the psycopg cursor class changed.
+    db.close_if_health_check_failed()
+    db.ensure_connection()
+    with db.wrap_database_errors:
+        raw = PreparingCursor(db.connection)
         # DatabaseWrapper.create_cursor's time-zone step: a zone changed since the
         # connection opened (override_settings in tests) is registered on the cursor.
-        loader = connection.connection.adapters.get_loader(_TIMESTAMPTZ_OID, Format.TEXT)
-        if connection.timezone != loader.timezone:
-            register_tzloader(connection.timezone, raw)
-        wrapped: CursorWrapper = connection._prepare_cursor(raw)  # type: ignore[attr-defined]
+        loader = db.connection.adapters.get_loader(_TIMESTAMPTZ_OID, Format.TEXT)
+        if db.timezone != loader.timezone:
+            register_tzloader(db.timezone, raw)
+        wrapped: CursorWrapper = db._prepare_cursor(raw)  # type: ignore[attr-defined]
         return wrapped

@@ -13,7 +13,8 @@ from uuid import UUID
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
-from django.db import connection, connections
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Model, QuerySet
 from django.db.models.fields.json import KT
 from rest_framework.authtoken.models import Token
@@ -62,7 +63,7 @@ def _token_user_and_job_sql() -> str:
     # model's field order, so that User.from_db takes them as they come.
     table = connection.ops.quote_name
     user_columns = ", ".join(f"u.{_column(User, field.name)}" for field in _user_fields())
-    job_columns = ", ".join(f"j.{_column(SimulationJob, name)}" for name in STATUS_FIELDS)
+    job_columns = ", ".join(f"j.{_column(SimulationJob, field.name)}" for field in _job_fields())
     return (
         f"SELECT {user_columns}, {job_columns} FROM {table(Token._meta.db_table)} t"
         f" JOIN {table(User._meta.db_table)} u"
@@ -81,40 +82,54 @@ def _user_fields() -> list[Field[Any, Any]]:
 
 @cache
 def _job_fields() -> list[Field[Any, Any]]:
-    by_name = {field.name: field for field in SimulationJob._meta.concrete_fields}
-    return [by_name[name] for name in STATUS_FIELDS]
+    # In the model's field order, as Model.from_db takes a subset of the columns.
+    fields = [f for f in SimulationJob._meta.concrete_fields if f.name in STATUS_FIELDS]
+    assert fields[0].primary_key, "token_user_and_job reads the job's id first"
+    return fields
 
 
-def _converters(model: type[Model], fields: list[Field[Any, Any]]) -> list[list[Any]]:
-    """Each field's converters from what this database returns to what the ORM gives
-    (SQLite returns a UUID as hex text, a datetime as a string and a boolean as an
-    integer; PostgreSQL needs none for these fields). Kept per connection: they are the
-    connection's own methods, and each thread has its own connection."""
+@cache
+def _job_attnames() -> list[str]:
+    return [field.attname for field in _job_fields()]
+
+
+Converter = tuple[int, Any, list[Any]]  # (column index, column expression, converters)
+
+
+def _converters(
+    db: BaseDatabaseWrapper, model: type[Model], fields: list[Field[Any, Any]]
+) -> list[Converter]:
+    """The fields that need converting from what this database returns to what the ORM
+    gives, with their converters (SQLite returns a UUID as hex text, a datetime as a
+    string and a boolean as an integer; PostgreSQL needs none for these fields). Kept per
+    connection: they are the connection's own methods, and each thread has its own."""
     key = (model, tuple(field.name for field in fields))
-    cached = _converter_cache.setdefault(connections[connection.alias], {})
+    cached = _converter_cache.setdefault(db, {})
     if key not in cached:
-        columns = [field.get_col(model._meta.db_table) for field in fields]
-        cached[key] = [
-            [*connection.ops.get_db_converters(column), *field.get_db_converters(connection)]
-            for field, column in zip(fields, columns, strict=True)
-        ]
+        found = []
+        for i, field in enumerate(fields):
+            column = field.get_col(model._meta.db_table)
+            converters = [*db.ops.get_db_converters(column), *field.get_db_converters(db)]
+            if converters:
+                found.append((i, column, converters))
+        cached[key] = found
     return cached[key]
 
 
-# Keyed by Django's connection object, one per thread and database.
-_converter_cache: weakref.WeakKeyDictionary[Any, dict[Any, list[list[Any]]]] = (
+_converter_cache: weakref.WeakKeyDictionary[BaseDatabaseWrapper, dict[Any, list[Converter]]] = (
     weakref.WeakKeyDictionary()
 )
 
 
-def _from_db(model: type[Model], fields: list[Field[Any, Any]], row: Sequence[Any]) -> list[Any]:
+def _from_db(
+    db: BaseDatabaseWrapper, model: type[Model], fields: list[Field[Any, Any]], row: Sequence[Any]
+) -> list[Any]:
     """A row's columns as the ORM would give them."""
     values = list(row)
-    for i, converters in enumerate(_converters(model, fields)):
-        if converters and values[i] is not None:
-            column = fields[i].get_col(model._meta.db_table)
+    for i, column, converters in _converters(db, model, fields):
+        if values[i] is not None:
             for convert in converters:
-                values[i] = convert(values[i], column, connection)
+                values[i] = convert(values[i], column, db)
     return values
 
 
@@ -130,25 +145,28 @@ def token_user_and_job(token_key: str, job_id: UUID) -> tuple[User | None, Simul
     query set's own machinery; on a plain cursor 0.33 ms, most of it PostgreSQL planning
     the statement; prepared, 0.10 ms.
     """
+    db = connections[DEFAULT_DB_ALIAS]  # this thread's, looked up once
     # The id as this database stores it (a uuid on PostgreSQL, 32 hex characters on SQLite):
     # a raw query's parameters are not adapted by the field.
-    stored_id = SimulationJob._meta.get_field("id").get_db_prep_value(job_id, connection)
-    with prepared_cursor() as cursor:
+    stored_id = SimulationJob._meta.pk.get_db_prep_value(job_id, db)
+    with prepared_cursor(db) as cursor:
         cursor.execute(_token_user_and_job_sql(), [stored_id, token_key])
         row = cursor.fetchone()
     if row is None:
         return None, None
     user_fields, job_fields = _user_fields(), _job_fields()
+    n = len(user_fields)
     user = User.from_db(
-        connection.alias,
-        [field.attname for field in user_fields],
-        _from_db(User, user_fields, row[: len(user_fields)]),
+        db.alias, [field.attname for field in user_fields], _from_db(db, User, user_fields, row[:n])
     )
-    values = _from_db(SimulationJob, job_fields, row[len(user_fields) :])
-    if values[0] is None:  # the LEFT JOIN found no such job of this user's
+    values = _from_db(db, SimulationJob, job_fields, row[n:])
+    if values[0] is None:  # the LEFT JOIN found no such job of this user's (id comes first)
         return user, None
-    # An unsaved instance with the columns read: the status serializer reads only those.
-    return user, SimulationJob(owner=user, **dict(zip(STATUS_FIELDS, values, strict=True)))
+    # The job with the status columns read and the rest deferred (the status serializer
+    # reads only those), its owner the user just built.
+    job = SimulationJob.from_db(db.alias, _job_attnames(), values)
+    job.owner = user
+    return user, job
 
 
 def job_list_for(

@@ -130,7 +130,11 @@ class TestTheStatusQuery:
             got, want = getattr(user, field.attname), getattr(expected, field.attname)
             assert (got, type(got)) == (want, type(want)), field.name
         assert user._state.adding is False and user._state.db == "default"
-        assert job.id == alice_job.id and job.owner_id == alice.id
+        assert job.id == alice_job.id and job.owner_id == alice.id and job.owner is user
+        # Only the status columns were read: the rest would be loaded if asked for, never
+        # made up.
+        assert {"request_data", "resolved_config", "result_data"} <= job.get_deferred_fields()
+        assert job.request_data == alice_job.request_data
 
     @on_postgresql
     def test_the_poll_runs_a_prepared_statement(self, alice_client, alice_job):
