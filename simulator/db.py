@@ -22,10 +22,12 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.postgresql.base import ServerBindingCursor
 from django.db.backends.postgresql.psycopg_any import register_tzloader
 from django.db.backends.utils import CursorWrapper
+from psycopg.errors import FeatureNotSupported
 from psycopg.postgres import types
-from psycopg.pq import Format
+from psycopg.pq import Format, TransactionStatus
 
 _TIMESTAMPTZ_OID = types["timestamptz"].oid
+IDLE = TransactionStatus.IDLE
 
 
 # django-stubs declare these cursor classes without psycopg's Cursor as their base.
@@ -37,7 +39,21 @@ class PreparingCursor(_ServerBindingCursor):
 
     def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
         kwargs.setdefault("prepare", True)
-        return super().execute(query, params, **kwargs)
+        try:
+            return super().execute(query, params, **kwargs)
+        except FeatureNotSupported as exc:
+            # A column the statement returns changed type since it was prepared (a
+            # migration run by another process): PostgreSQL refuses the old plan on every
+            # call. Outside a transaction, drop this connection's prepared statements
+            # (psycopg forgets its own on DEALLOCATE ALL) and prepare it again.
+            if not _stale_plan(exc) or self.connection.info.transaction_status != IDLE:
+                raise
+            self.connection.execute("DEALLOCATE ALL")
+            return super().execute(query, params, **kwargs)
+
+
+def _stale_plan(exc: FeatureNotSupported) -> bool:
+    return "cached plan must not change result type" in str(exc)
 
 
 def prepared_statements_on(db: BaseDatabaseWrapper) -> bool:

@@ -166,3 +166,36 @@ class TestTheStatusQuery:
         body = alice_client.get(f"/api/status/{alice_job.id}/").json()
         assert body["progress"]["rounds_done"] == 0
         assert len(_the_status_query(_prepared_statements())) == 1
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_column_changed_under_the_prepared_query_is_prepared_again(alice_client, alice_job):
+    """A migration run by another process changes the type of a column the prepared
+    statement returns: PostgreSQL then refuses the old plan ("cached plan must not change
+    result type") on every call; the poll prepares it again instead of failing."""
+    import psycopg
+    from django.db import connection
+
+    params = connection.get_connection_params()
+    other = psycopg.connect(
+        dbname=params["dbname"],
+        user=params.get("user"),
+        host=params.get("host"),
+        port=params.get("port"),
+        password=params.get("password"),
+        autocommit=True,
+    )
+    table = SimulationJob._meta.db_table
+    url = f"/api/status/{alice_job.id}/"
+    assert alice_client.get(url).status_code == 200  # prepared on this connection
+    try:
+        other.execute(f'ALTER TABLE "{table}" ALTER COLUMN "error" TYPE varchar(4000)')
+        for _ in range(3):
+            response = alice_client.get(url)
+            assert response.status_code == 200
+            assert response.json()["job_id"] == str(alice_job.id)
+        assert len(_the_status_query(_prepared_statements())) == 1
+    finally:
+        other.execute(f'ALTER TABLE "{table}" ALTER COLUMN "error" TYPE text')
+        other.close()
