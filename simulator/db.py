@@ -27,7 +27,6 @@ from psycopg.postgres import types
 from psycopg.pq import Format, TransactionStatus
 
 _TIMESTAMPTZ_OID = types["timestamptz"].oid
-IDLE = TransactionStatus.IDLE
 
 
 # django-stubs declare these cursor classes without psycopg's Cursor as their base.
@@ -46,7 +45,8 @@ class PreparingCursor(_ServerBindingCursor):
             # migration run by another process): PostgreSQL refuses the old plan on every
             # call. Outside a transaction, drop this connection's prepared statements
             # (psycopg forgets its own on DEALLOCATE ALL) and prepare it again.
-            if not _stale_plan(exc) or self.connection.info.transaction_status != IDLE:
+            in_transaction = self.connection.info.transaction_status != TransactionStatus.IDLE
+            if in_transaction or not _stale_plan(exc):
                 raise
             self.connection.execute("DEALLOCATE ALL")
             return super().execute(query, params, **kwargs)

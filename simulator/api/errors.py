@@ -3,6 +3,7 @@ for an unknown path, a body too big to read, and (never on purpose) a 500."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
@@ -26,6 +27,20 @@ class QuotaExceeded(exceptions.Throttled):
         self.detail = exceptions.ErrorDetail(detail, code=self.default_code)
 
 
+def invalid_body(detail: str, problems: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """The API's one 400 body (the schema's Invalid): what is wrong, then each problem
+    with the path of the bad field (a JSON path, a query parameter, a header) and why."""
+    return {
+        "detail": detail,
+        "errors": [{"path": path, "reason": reason} for path, reason in problems],
+    }
+
+
+def invalid(detail: str, problems: Iterable[tuple[str, str]]) -> exceptions.ValidationError:
+    """A 400 with invalid_body, to raise."""
+    return exceptions.ValidationError(invalid_body(detail, problems))
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, RequestDataTooBig):
         # The middleware answers from Content-Length; this is the same limit met while
@@ -38,7 +53,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, exceptions.ParseError) and response is not None:
         # A body that is not JSON: the API's one 400 shape, the body itself the bad field.
         reason = str(exc.detail)
-        response.data = {"detail": reason, "errors": [{"path": "(body)", "reason": reason}]}
+        response.data = invalid_body(reason, [("(body)", reason)])
     return response
 
 

@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 import jost_engine
+from simulator.api.errors import invalid_body
 from simulator.api.schema import CONFIG_SCHEMA, ProgressSerializer
 from simulator.inputs import servable
 from simulator.models import JobStatus, Profile, ProfileType, SimulationJob
@@ -43,11 +44,7 @@ def progress_of(job: SimulationJob) -> dict[str, Any]:
 def config_errors(exc: jost_engine.ConfigError) -> dict[str, Any]:
     """The 400 body for a config the engine refuses, naming every bad field: what
     /api/submit/ and /api/validate/ answer alike, and what the dashboard lists."""
-    problems = exc.problems or [("", str(exc))]
-    return {
-        "detail": "The simulation config is invalid.",
-        "errors": [{"path": path, "reason": reason} for path, reason in problems],
-    }
+    return invalid_body("The simulation config is invalid.", exc.problems or [("", str(exc))])
 
 
 class JobStatusSerializer(serializers.Serializer):

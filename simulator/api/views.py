@@ -27,7 +27,7 @@ from simulator.api.authentication import (
     TokenWithJobAuthentication,
     job_read_with_token,
 )
-from simulator.api.errors import QuotaExceeded
+from simulator.api.errors import QuotaExceeded, invalid
 from simulator.api.serializers import (
     JobDetailSerializer,
     JobFilterSerializer,
@@ -61,16 +61,8 @@ def _valid_query(query: serializers.Serializer) -> dict[str, Any]:
     """A list's query parameters, checked: a bad one is a 400 in the API's one error shape
     (detail, then each problem with its path and reason), as for a bad body."""
     if not query.is_valid():
-        raise ValidationError(
-            {
-                "detail": "The query is invalid.",
-                "errors": [
-                    {"path": name, "reason": str(reason)}
-                    for name, reasons in query.errors.items()
-                    for reason in reasons
-                ],
-            }
-        )
+        problems = [(name, str(r)) for name, reasons in query.errors.items() for r in reasons]
+        raise invalid("The query is invalid.", problems)
     return dict(query.validated_data)
 
 
@@ -79,17 +71,8 @@ def _idempotency_key(request: Request) -> str | None:
     if key is None:
         return None
     if not 1 <= len(key) <= 255 or not all(33 <= ord(c) <= 126 for c in key):
-        raise ValidationError(
-            {
-                "detail": "The Idempotency-Key header is invalid.",
-                "errors": [
-                    {
-                        "path": "Idempotency-Key",
-                        "reason": "1 to 255 printable ASCII characters without spaces",
-                    }
-                ],
-            }
-        )
+        reason = "1 to 255 printable ASCII characters without spaces"
+        raise invalid("The Idempotency-Key header is invalid.", [("Idempotency-Key", reason)])
     return key
 
 
@@ -407,12 +390,7 @@ def _profile_changes(request: Request, *, partial: bool) -> dict[str, Any]:
 
 
 def _invalid(problems: list[tuple[str, str]]) -> ValidationError:
-    return ValidationError(
-        {
-            "detail": "The profile is invalid.",
-            "errors": [{"path": path, "reason": reason} for path, reason in problems],
-        }
-    )
+    return invalid("The profile is invalid.", problems)
 
 
 class ProfileListView(generics.ListAPIView):
