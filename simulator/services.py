@@ -653,6 +653,19 @@ def sweep_jobs() -> dict[str, list[UUID]]:
     return sent
 
 
+def sweep() -> dict[str, Any]:
+    """Everything the periodic sweep does, run by Celery beat every JOB_SWEEP_INTERVAL
+    seconds and by `manage.py sweep_jobs`: the unsplit jobs (`jobs`: ids by kind, as
+    sweep_jobs returns them), the split jobs' shards (`shards`: counts, as sweep_shards
+    returns them) and the Idempotency-Keys past IDEMPOTENCY_KEY_TTL, forgotten so the
+    table stays small (`idempotency_keys_purged`)."""
+    return {
+        "jobs": sweep_jobs(),
+        "shards": sweep_shards(),
+        "idempotency_keys_purged": purge_idempotency_keys(),
+    }
+
+
 def sweep_shards() -> dict[str, int]:
     """The split jobs' part of the sweep:
 

@@ -52,12 +52,9 @@ def run_job_shard(self: Task, shard_id: str) -> str:
 
 @shared_task(name="simulator.sweep_jobs")
 def sweep_jobs() -> dict[str, int]:
-    sent = services.sweep_jobs()
-    shards = services.sweep_shards()
-    # Idempotency keys past IDEMPOTENCY_KEY_TTL are forgotten here, so the table stays small.
-    purged = services.purge_idempotency_keys()
+    swept = services.sweep()
     return {
-        **{kind: len(ids) for kind, ids in sent.items()},
-        **shards,
-        "idempotency_keys_purged": purged,
+        **{kind: len(ids) for kind, ids in swept["jobs"].items()},
+        **swept["shards"],
+        "idempotency_keys_purged": swept["idempotency_keys_purged"],
     }

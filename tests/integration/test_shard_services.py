@@ -284,6 +284,24 @@ class TestSweepShards:
         shard.refresh_from_db()
         assert shard.status == JobStatus.PENDING and shard.enqueued_at is not None
 
+    def test_the_sweep_command_puts_back_a_stale_shard_as_beat_does(
+        self, alice, master_config, split_settings, sent, capsys
+    ):
+        # With no beat running, `manage.py sweep_jobs` is the operator's sweep: it must
+        # recover split jobs too, not only unsplit ones.
+        from django.core.management import call_command
+
+        job = services.submit_job(alice, split_config(master_config))
+        shard = job.shards.get(index=0)
+        services.claim_shard(shard.id, "dead")
+        JobShard.objects.filter(id=shard.id).update(
+            heartbeat_at=timezone.now() - timedelta(seconds=121)
+        )
+        call_command("sweep_jobs")
+        shard.refresh_from_db()
+        assert shard.status == JobStatus.PENDING and shard.enqueued_at is not None
+        assert "shards_requeued 1" in capsys.readouterr().out
+
     def test_a_shard_whose_worker_died_too_often_fails_its_job(
         self, alice, master_config, split_settings, sent
     ):

@@ -1,10 +1,12 @@
-"""`python manage.py sweep_jobs`: what Celery beat runs every JOB_SWEEP_INTERVAL seconds,
-for an operator who wants it now (after a broker outage, or with no beat running).
+"""`python manage.py sweep_jobs`: the sweep Celery beat runs every JOB_SWEEP_INTERVAL
+seconds (services.sweep), for an operator who wants it now (after a broker outage, or with
+no beat running).
 
 Re-enqueues PENDING jobs not sent for JOB_REQUEUE_AFTER seconds and RUNNING jobs whose
 heartbeat is older than JOB_STALE_AFTER (or fails them, once their worker died
-JOB_MAX_ATTEMPTS times). Running it twice, or beside beat, is harmless:
-the worker's claim decides who runs a job.
+JOB_MAX_ATTEMPTS times); does the same for split jobs' shards, tops up their windows and
+merges what is stored; forgets Idempotency-Keys past IDEMPOTENCY_KEY_TTL. Running it
+twice, or beside beat, is harmless: the worker's claim decides who runs a job or a shard.
 """
 
 from __future__ import annotations
@@ -15,10 +17,14 @@ from simulator import services
 
 
 class Command(BaseCommand):
-    help = "Re-enqueue jobs that lost their message (PENDING) or their worker (stale RUNNING)."
+    help = (
+        "Re-enqueue jobs and shards that lost their message (PENDING) or their worker "
+        "(stale RUNNING), as Celery beat does."
+    )
 
     def handle(self, *args: object, **options: object) -> None:
-        sent = services.sweep_jobs()
+        swept = services.sweep()
+        sent = swept["jobs"]
         for kind, label in (("pending", "PENDING"), ("stale", "stale RUNNING")):
             for job_id in sent[kind]:
                 self.stdout.write(f"re-enqueued {label} job {job_id}")
@@ -28,6 +34,9 @@ class Command(BaseCommand):
             f"{len(sent['pending'])} PENDING and {len(sent['stale'])} stale "
             "RUNNING job(s) re-enqueued"
         )
+        shards = ", ".join(f"{kind} {n}" for kind, n in swept["shards"].items())
+        self.stdout.write(f"split jobs: {shards}")
+        self.stdout.write(f"idempotency keys purged: {swept['idempotency_keys_purged']}")
         if sent["unsent"]:
             raise CommandError(
                 f"{len(sent['unsent'])} job(s) not re-enqueued: the broker did "
