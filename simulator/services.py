@@ -127,9 +127,7 @@ def submit_job(owner: User, config: Any) -> SimulationJob:
         # owner.__class__, not type(owner): a session-authenticated request's user is a
         # lazy proxy (SimpleLazyObject), whose type has no manager.
         owner.__class__.objects.select_for_update().filter(pk=owner.pk).exists()
-        active = SimulationJob.objects.filter(
-            owner=owner, status__in=[JobStatus.PENDING, JobStatus.RUNNING]
-        ).count()
+        active = SimulationJob.objects.filter(owner=owner, status__in=ACTIVE).count()
         if active >= settings.JOB_MAX_ACTIVE_PER_USER:
             raise QuotaExceeded(settings.JOB_MAX_ACTIVE_PER_USER)
         specs = (
@@ -250,6 +248,10 @@ def purge_idempotency_keys() -> int:
     return deleted
 
 
+# One retry, at once: a broker that is down costs a short wait, not Celery's retry loop.
+_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+
+
 def _send(task_name: str, arg: str, *, pooled: bool = False) -> None:
     """Send one task message, or raise: a connection of our own with a short timeout,
     rather than the app's pool, so a dead broker costs BROKER_CHECK_TIMEOUT seconds, not
@@ -257,19 +259,14 @@ def _send(task_name: str, arg: str, *, pooled: bool = False) -> None:
     window between two shards (a new connection per send cost about 2% of a shard)."""
     from service.celery import app
 
-    policy = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
     if pooled:
-        app.send_task(task_name, args=[arg], retry=True, retry_policy=policy)
+        app.send_task(task_name, args=[arg], retry=True, retry_policy=_RETRY_POLICY)
         return
     with app.connection_for_write(
         settings.CELERY_BROKER_URL, connect_timeout=settings.BROKER_CHECK_TIMEOUT
     ) as conn:
         app.send_task(
-            task_name,
-            args=[arg],
-            connection=conn,
-            retry=True,
-            retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2},
+            task_name, args=[arg], connection=conn, retry=True, retry_policy=_RETRY_POLICY
         )
 
 
@@ -280,18 +277,8 @@ def enqueue_job(job_id: UUID) -> bool:
 
     Sending the same job twice is harmless: the worker's claim decides who runs it.
     """
-    from simulator.tasks import run_simulation_job
-
     try:
-        with run_simulation_job.app.connection_for_write(
-            settings.CELERY_BROKER_URL, connect_timeout=settings.BROKER_CHECK_TIMEOUT
-        ) as conn:
-            run_simulation_job.apply_async(
-                args=[str(job_id)],
-                connection=conn,
-                retry=True,
-                retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2},
-            )
+        _send("simulator.run_simulation_job", str(job_id))
     except Exception as exc:  # the broker being down must never turn a submit into a 500
         _log_unsent(f"Job {job_id} stays PENDING", exc)
         SimulationJob.objects.filter(id=job_id).update(send_failed=True)
@@ -317,7 +304,8 @@ def _stale_cutoff() -> CombinedExpression:
 
 
 def _stale_running() -> Q:
-    """RUNNING with a heartbeat older than JOB_STALE_AFTER: its worker is taken for dead.
+    """RUNNING with a heartbeat older than JOB_STALE_AFTER (a job or a shard): its worker is
+    taken for dead.
     A RUNNING row with no heartbeat at all predates heartbeats and counts as stale."""
     return Q(status=JobStatus.RUNNING) & (
         Q(heartbeat_at__lt=_stale_cutoff()) | Q(heartbeat_at__isnull=True)
@@ -420,6 +408,7 @@ def fail_job(job_id: UUID, claim: UUID, error: str) -> bool:
 
 # A job in one of these has stopped for good; cancelling it changes nothing.
 FINISHED = (JobStatus.COMPLETE, JobStatus.FAILED, JobStatus.CANCELLED)
+ACTIVE = (JobStatus.PENDING, JobStatus.RUNNING)
 
 
 class JobNotCancellable(Exception):
@@ -443,7 +432,7 @@ def cancel_job(user: User, job_id: UUID, *, any_owner: bool = False) -> Simulati
     nothing more. Raises JobNotCancellable for a job that has finished.
     """
     jobs = SimulationJob.objects.all() if any_owner else selectors.jobs_for(user)
-    cancelled = jobs.filter(id=job_id, status__in=[JobStatus.PENDING, JobStatus.RUNNING]).update(
+    cancelled = jobs.filter(id=job_id, status__in=ACTIVE).update(
         status=JobStatus.CANCELLED, finished_at=Now(), claim=None
     )
     if cancelled:
@@ -682,7 +671,7 @@ def sweep_shards() -> dict[str, int]:
     counts = {"shards_requeued": 0, "shards_resent": 0, "shards_sent": 0, "merged": 0}
     counts["split_failed"] = 0
     for job_id in (
-        JobShard.objects.filter(_stale_shard(), attempts__gte=settings.JOB_MAX_ATTEMPTS)
+        JobShard.objects.filter(_stale_running(), attempts__gte=settings.JOB_MAX_ATTEMPTS)
         .values_list("job_id", flat=True)
         .distinct()
     ):
@@ -692,7 +681,7 @@ def sweep_shards() -> dict[str, int]:
             "without finishing it (killed, out of memory, or crashed), so it is not run "
             "again. If it persists, report it with this job's id.",
         )
-    counts["shards_requeued"] = JobShard.objects.filter(_stale_shard()).update(
+    counts["shards_requeued"] = JobShard.objects.filter(_stale_running()).update(
         status=JobStatus.PENDING, claim=None, enqueued_at=None
     )
     lost_cutoff = Now() - Value(
@@ -842,8 +831,6 @@ class Heartbeat:
 # Split jobs: shards
 # ---------------------------------------------------------------------------------------
 # A shard in one of these will not run again.
-SHARD_DONE = (JobStatus.COMPLETE, JobStatus.FAILED, JobStatus.CANCELLED)
-ACTIVE = (JobStatus.PENDING, JobStatus.RUNNING)
 
 
 def dispatch_shards(job_id: UUID, *, pooled: bool = False) -> list[int]:
@@ -893,12 +880,6 @@ def dispatch_shards(job_id: UUID, *, pooled: bool = False) -> list[int]:
     return sent
 
 
-def _stale_shard() -> Q:
-    return Q(status=JobStatus.RUNNING) & (
-        Q(heartbeat_at__lt=_stale_cutoff()) | Q(heartbeat_at__isnull=True)
-    )
-
-
 def claim_shard(shard_id: int, worker: str = "") -> UUID | None:
     """Take the shard for this worker; returns the claim token, or None.
 
@@ -913,7 +894,7 @@ def claim_shard(shard_id: int, worker: str = "") -> UUID | None:
     # conditions on the row a concurrent claim just updated: both claims would win.
     job_active = Exists(SimulationJob.objects.filter(id=OuterRef("job_id"), status__in=ACTIVE))
     claimed = JobShard.objects.filter(
-        Q(status=JobStatus.PENDING) | _stale_shard(),
+        Q(status=JobStatus.PENDING) | _stale_running(),
         job_active,
         id=shard_id,
         attempts__lt=settings.JOB_MAX_ATTEMPTS,

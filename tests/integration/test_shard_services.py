@@ -332,12 +332,13 @@ class TestSweepShards:
     ):
         settings.JOB_REQUEUE_AFTER = 300
         job = services.submit_job(alice, master_config)
-        with mock.patch("simulator.tasks.run_simulation_job.apply_async", side_effect=OSError):
+        with mock.patch.object(services, "_send", side_effect=OSError):
             assert services.enqueue_job(job.id) is False
         assert SimulationJob.objects.get(id=job.id).send_failed is True
-        with mock.patch("simulator.tasks.run_simulation_job.apply_async") as apply:
+        with mock.patch.object(services, "_send") as send:
             sent = services.sweep_jobs()
-        assert sent["pending"] == [job.id] and apply.call_count == 1
+        assert sent["pending"] == [job.id]
+        send.assert_called_once_with("simulator.run_simulation_job", str(job.id))
         job.refresh_from_db()
         assert job.send_failed is False and job.enqueued_at is not None
 
