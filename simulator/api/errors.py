@@ -27,6 +27,10 @@ class QuotaExceeded(exceptions.Throttled):
         self.detail = exceptions.ErrorDetail(detail, code=self.default_code)
 
 
+# The 413 for a body over the limit met while it was read (RequestDataTooBig).
+TOO_LARGE = "The request body is larger than REQUEST_MAX_BYTES allows."
+
+
 def invalid_body(detail: str, problems: Iterable[tuple[str, str]]) -> dict[str, Any]:
     """The API's one 400 body (the schema's Invalid): what is wrong, then each problem
     with the path of the bad field (a JSON path, a query parameter, a header) and why."""
@@ -45,10 +49,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, RequestDataTooBig):
         # The middleware answers from Content-Length; this is the same limit met while
         # reading a body that understated it.
-        return Response(
-            {"detail": "The request body is larger than REQUEST_MAX_BYTES allows."},
-            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-        )
+        return Response({"detail": TOO_LARGE}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     response = drf_exception_handler(exc, context)
     if isinstance(exc, exceptions.ParseError) and response is not None:
         # A body that is not JSON: the API's one 400 shape, the body itself the bad field.
@@ -69,9 +70,7 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     if isinstance(exception, RequestDataTooBig):
-        return JsonResponse(
-            {"detail": "The request body is larger than REQUEST_MAX_BYTES allows."}, status=413
-        )
+        return JsonResponse({"detail": TOO_LARGE}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if _api(request):
         return JsonResponse({"detail": "Bad request."}, status=400)
     return defaults.bad_request(request, exception)
