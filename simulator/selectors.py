@@ -81,6 +81,11 @@ def _user_fields() -> list[Field[Any, Any]]:
 
 
 @cache
+def _user_attnames() -> list[str]:
+    return [field.attname for field in _user_fields()]
+
+
+@cache
 def _job_fields() -> list[Field[Any, Any]]:
     # In the model's field order, as Model.from_db takes a subset of the columns.
     fields = [f for f in SimulationJob._meta.concrete_fields if f.name in STATUS_FIELDS]
@@ -156,9 +161,7 @@ def token_user_and_job(token_key: str, job_id: UUID) -> tuple[User | None, Simul
         return None, None
     user_fields, job_fields = _user_fields(), _job_fields()
     n = len(user_fields)
-    user = User.from_db(
-        db.alias, [field.attname for field in user_fields], _from_db(db, User, user_fields, row[:n])
-    )
+    user = User.from_db(db.alias, _user_attnames(), _from_db(db, User, user_fields, row[:n]))
     values = _from_db(db, SimulationJob, job_fields, row[n:])
     if values[0] is None:  # the LEFT JOIN found no such job of this user's (id comes first)
         return user, None
