@@ -292,10 +292,9 @@ JOB_PROGRESS_INTERVAL = env_float("JOB_PROGRESS_INTERVAL", 1.0, minimum=0.0)
 JOB_CHUNK_ROUNDS = env_int("JOB_CHUNK_ROUNDS", 50_000, minimum=1)
 
 # --- Crash recovery: heartbeat, reclaim, sweep --------------------------------------------
-# A running job refreshes heartbeat_at at least this often (seconds), with its progress
-# write, whenever the engine reports between chunks.
-# The heartbeat is written from a thread of its own while the engine runs (the loops
-# release the GIL), so neither a long chunk nor a numba compile delays it.
+# A running job or shard refreshes heartbeat_at this often (seconds), from a thread of its
+# own while the engine runs (the loops release the GIL), so neither a long chunk nor a
+# numba compile delays it; each progress write refreshes it too.
 JOB_HEARTBEAT_INTERVAL = env_float("JOB_HEARTBEAT_INTERVAL", 2.0, minimum=0.1)
 # A RUNNING job whose heartbeat is older than this (seconds) is taken to have lost its
 # worker: any delivery may claim it again, and the sweep re-enqueues it (a split job's
@@ -343,10 +342,11 @@ JOB_CHUNK_SECONDS_MAX = JOB_CHUNK_ROUNDS / ENGINE_SLOWEST_ROUNDS_PER_SECOND
 def check_job_recovery_settings(
     stale_after: float, heartbeat_interval: float, chunk_seconds: float
 ) -> None:
-    """A live job must never look stale: between two heartbeats pass at most the interval
-    plus one chunk (the engine reports only between chunks), and the stale threshold must
-    be comfortably (3x) larger, or a healthy job would be taken from its worker and run
-    twice."""
+    """A live job must never look stale: the stale threshold must be comfortably (3x)
+    larger than the gap between two heartbeats, or a healthy job would be taken from its
+    worker and run twice. The gap counts one chunk beside the interval: the margin from
+    before the heartbeat had a thread of its own, kept for a beat delayed by a busy
+    worker."""
     gap = heartbeat_interval + chunk_seconds
     if stale_after < 3 * gap:
         raise ImproperlyConfigured(

@@ -737,10 +737,10 @@ def _is_config_error(exc: BaseException) -> bool:
 
 
 def _progress_reporter(job_id: UUID, claim: UUID) -> Callable[..., None]:
-    """A progress callback for the engine. It writes progress and the heartbeat to the row
-    at most once every JOB_PROGRESS_INTERVAL seconds (the engine may call it thousands of
-    times), and at least once every JOB_HEARTBEAT_INTERVAL seconds whenever the engine
-    reports, so a live job never looks stale."""
+    """A progress callback for the engine. It writes progress (and the heartbeat with it)
+    to the row at most once every JOB_PROGRESS_INTERVAL seconds, or the heartbeat interval
+    if that is shorter: the engine may call it thousands of times. The Heartbeat thread
+    keeps the job fresh between reports."""
     interval = min(settings.JOB_PROGRESS_INTERVAL, settings.JOB_HEARTBEAT_INTERVAL)
     last = [0.0]
 

@@ -16,8 +16,9 @@ def progress_of(job: SimulationJob) -> dict[str, Any]:
     """Rounds done of rounds asked, and while it runs how fast and how long is left.
 
     rate is rounds a second over the run so far: rounds_done over the time from
-    started_at to the write that reported them (heartbeat_at, written with rounds_done),
-    or to finished_at once the job has stopped; so it does not sag between two reports.
+    started_at to heartbeat_at (written with rounds_done, and by the heartbeat thread in
+    between, so it may read low by up to one report interval), or to finished_at once the
+    job has stopped.
     eta_seconds is the rounds left at that rate, for a RUNNING job only. Both are null
     until there is a report to measure.
     """
