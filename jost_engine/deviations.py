@@ -35,7 +35,12 @@ from jost_engine.config import Rules
 from jost_engine.config.charts import preset_deviations
 from jost_engine.config.types import Deviation
 
-_SURRENDER_CODES = {ACTION_CODE["Rh"]: "H", ACTION_CODE["Rs"]: "S", ACTION_CODE["Rp"]: "P"}
+# A surrender code and what it falls back to where surrender is not offered.
+SURRENDER_FALLBACK = {
+    ACTION_CODE["Rh"]: ACTION_CODE["H"],
+    ACTION_CODE["Rs"]: ACTION_CODE["S"],
+    ACTION_CODE["Rp"]: ACTION_CODE["P"],
+}
 _KIND = {"hard": k.KIND_HARD, "soft": k.KIND_SOFT, "pair": k.KIND_PAIR}
 NOT_HERE = -1  # an entry that does not apply in a context
 
@@ -50,10 +55,6 @@ class DeviationTables:
     above: np.ndarray
     act: np.ndarray
     act_poor: np.ndarray
-
-    @property
-    def any(self) -> bool:
-        return bool(self.n.any())
 
 
 def expand(deviations: Sequence[Deviation | str], rules: Rules) -> list[Deviation]:
@@ -72,7 +73,7 @@ def _cell(play: Deviation) -> tuple[int, int, int]:
     return _KIND[play.kind], row, up_index(play.up)
 
 
-def _resolve(
+def resolve_code(
     code: int,
     ctx: int,
     kind: int,
@@ -82,9 +83,13 @@ def _resolve(
     poor: bool,
     act_poor: np.ndarray,
 ) -> int:
-    """A chart code played in one cell and context, as action_tables resolves a cell."""
+    """The kernel action a chart code is in one cell and context under these rules: the
+    one rule for the chart's cells (simulate.action_tables) and for index plays. A
+    surrender where it is not offered is NOT_HERE (the caller decides what stands
+    instead); a split the bankroll cannot cover is what `act_poor` holds for the pair's
+    total (its hard and soft cells filled first)."""
     value = (12 if row == 1 else 2 * row) if kind == k.KIND_PAIR else row
-    if code in _SURRENDER_CODES:
+    if code in SURRENDER_FALLBACK:
         if rules.surrender_offered and ctx == k.CTX_FIRST:
             return k.SURRENDER
         return NOT_HERE
@@ -128,8 +133,8 @@ def deviation_tables(
         by_cell.setdefault(_cell(play), []).append(play)
     for (kind, row, up), cell_plays in by_cell.items():
         # Surrender plays first: whether to surrender is decided before how to play.
-        ordered = [p for p in cell_plays if ACTION_CODE[p.action] in _SURRENDER_CODES] + [
-            p for p in cell_plays if ACTION_CODE[p.action] not in _SURRENDER_CODES
+        ordered = [p for p in cell_plays if ACTION_CODE[p.action] in SURRENDER_FALLBACK] + [
+            p for p in cell_plays if ACTION_CODE[p.action] not in SURRENDER_FALLBACK
         ]
         n[kind, row, up] = len(ordered)
         for j, play in enumerate(ordered):
@@ -139,18 +144,18 @@ def deviation_tables(
         for ctx in range(3):
             for poor, out, table in ((False, dev_act, act), (True, dev_poor, act_poor)):
                 resolved = [
-                    _resolve(ACTION_CODE[p.action], ctx, kind, row, up, rules, poor, act_poor)
+                    resolve_code(ACTION_CODE[p.action], ctx, kind, row, up, rules, poor, act_poor)
                     for p in ordered
                 ]
                 surrender_here = any(
-                    ACTION_CODE[p.action] in _SURRENDER_CODES and r == k.SURRENDER
+                    ACTION_CODE[p.action] in SURRENDER_FALLBACK and r == k.SURRENDER
                     for p, r in zip(ordered, resolved, strict=True)
                 )
                 base = int(table[ctx, kind, row, up])
                 if surrender_here and base == k.SURRENDER:
                     # The index decides the surrender: without it, the chart's fallback.
-                    fallback = ACTION_CODE[_SURRENDER_CODES[chart_code]]
-                    base = _resolve(fallback, ctx, kind, row, up, rules, poor, act_poor)
+                    fallback = SURRENDER_FALLBACK[chart_code]
+                    base = resolve_code(fallback, ctx, kind, row, up, rules, poor, act_poor)
                 elif base == k.SURRENDER:
                     # The chart surrenders here and no play says otherwise.
                     resolved = [NOT_HERE] * len(ordered)

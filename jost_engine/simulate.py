@@ -24,6 +24,7 @@ from jost_engine import kernel as k
 from jost_engine.chart import ACTION_CODE, chart_arrays
 from jost_engine.config import Config, Rules, normalize_config
 from jost_engine.counting import counting_arrays, wongs
+from jost_engine.deviations import NOT_HERE, SURRENDER_FALLBACK, resolve_code
 from jost_engine.stats import (
     HAND_LOG_CAP,
     Stats,
@@ -90,43 +91,23 @@ def action_tables(
     Rh/Rs/Rp become a surrender on the original two cards when late or early surrender is
     offered, and hit/stand/split elsewhere. `act_poor` is the same table for a player whose
     bankroll cannot cover a double or a split: the chart's fallback is played (a pair's P
-    falls back to the hard/soft cell of the pair's total).
+    falls back to the hard/soft cell of the pair's total). Each cell is resolved by
+    deviations.resolve_code, the rule index plays are resolved by too.
     """
     code = ACTION_CODE
     act = np.full((3, 3, 22, 11), k.STAND, dtype=np.int8)
     poor = np.full((3, 3, 22, 11), k.STAND, dtype=np.int8)
 
     def resolve(ctx: int, kind: int, row: int, up: int, is_poor: bool) -> int:
-        if kind == k.KIND_PAIR:
-            cell = int(pairs[row, up])
-            value = 12 if row == 1 else 2 * row
-        else:
-            cell = int((hard if kind == k.KIND_HARD else soft)[row, up])
-            value = row
-        may_double = (
-            not is_poor
-            and ctx in (k.CTX_FIRST, k.CTX_SPLIT)
-            and rules.may_double(value, after_split=ctx == k.CTX_SPLIT)
-        )
-        may_surrender = rules.surrender_offered and ctx == k.CTX_FIRST
-        if cell in (code["Rh"], code["Rs"], code["Rp"]):
-            if may_surrender:
-                return k.SURRENDER
-            cell = {code["Rh"]: code["H"], code["Rs"]: code["S"], code["Rp"]: code["P"]}[cell]
-        if cell == code["H"]:
-            return k.HIT
-        if cell == code["S"]:
-            return k.STAND
-        if cell in (code["Dh"], code["Ds"]):
-            if may_double:
-                return k.DOUBLE
-            return k.HIT if cell == code["Dh"] else k.STAND
-        # P
-        if kind == k.KIND_PAIR:
-            if not is_poor:
-                return k.SPLIT
-            return resolve(ctx, k.KIND_SOFT if row == 1 else k.KIND_HARD, value, up, True)
-        return k.HIT  # a P in a hard/soft row cannot be played; hitting is the safe reading
+        chart = pairs if kind == k.KIND_PAIR else hard if kind == k.KIND_HARD else soft
+        cell = int(chart[row, up])
+        action = resolve_code(cell, ctx, kind, row, up, rules, is_poor, poor)
+        if action == NOT_HERE:  # surrender not offered here: the code's fallback
+            cell = SURRENDER_FALLBACK[cell]
+            action = resolve_code(cell, ctx, kind, row, up, rules, is_poor, poor)
+        if cell == code["P"] and kind != k.KIND_PAIR:
+            return k.HIT  # a P in a hard/soft row cannot be played; hitting is the safe reading
+        return action
 
     for ctx in range(3):
         for up in range(1, 11):
