@@ -46,7 +46,7 @@ def _shipped() -> dict[str, dict[str, dict[str, Any]]]:
     return shipped
 
 
-def _loose(name: str) -> str:
+def loose_name(name: str) -> str:
     # "Hi-Lo", "hi_lo" and "HILO" all name the same system.
     return re.sub(r"[^a-z0-9]", "", name.lower())
 
@@ -69,8 +69,8 @@ def default_profile(kind: str, name: str) -> dict[str, Any] | None:
     found = profiles.get(name)
     if found is None:
         stem = name[:-5] if name.endswith(".json") else name
-        wanted = _loose(stem)
-        matches = [n for n in profiles if _loose(n) == wanted]
+        wanted = loose_name(stem)
+        matches = [n for n in profiles if loose_name(n) == wanted]
         if len(matches) == 1:
             found = profiles[matches[0]]
     return copy.deepcopy(found) if found is not None else None

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
+from jost_engine import profiles
 from jost_engine.chart import ACTIONS, HARD_TOTALS, PAIR_KEYS, SOFT_TOTALS, UP_CARDS
 from jost_engine.config.context import Context
 from jost_engine.config.fields import (
@@ -341,22 +342,31 @@ _WHEN = {"at_or_above": True, "below": False}
 _INSURE = {"insure", "insurance", "i", "y", "yes"}
 
 
+@functools.cache
 def preset_names() -> list[str]:
     return sorted(path.stem for path in PRESETS_DIR.glob("*.json"))
 
 
 def _preset_key(name: str) -> str | None:
-    wanted = re.sub(r"[^a-z0-9]", "", name.lower())
+    wanted = profiles.loose_name(name)
     aliases = {"i18": "illustrious18", "fabulous4": "fab4"}
     wanted = aliases.get(wanted, wanted)
     return wanted if wanted in preset_names() else None
 
 
 @functools.cache
+def _preset(name: str) -> dict[str, Any]:
+    # Read once: the normaliser reads a preset for every config that names one, on the
+    # service's request path too; the files never change while the process runs.
+    data: dict[str, Any] = json.loads((PRESETS_DIR / f"{name}.json").read_text(encoding="utf-8"))
+    return data
+
+
+@functools.cache
 def preset_deviations(name: str, h17: bool) -> tuple[Deviation, ...]:
     """A shipped preset's plays for S17 or H17 games (its insurance entry left out: it
     is folded into insurance_true_count when the config is read)."""
-    data = json.loads((PRESETS_DIR / f"{name}.json").read_text(encoding="utf-8"))
+    data = _preset(name)
     problems = Problems()
     plays = []
     for i, raw in enumerate(data["h17" if h17 else "s17"]):
@@ -369,8 +379,7 @@ def preset_deviations(name: str, h17: bool) -> tuple[Deviation, ...]:
 
 
 def _preset_insurance(name: str) -> float | None:
-    data = json.loads((PRESETS_DIR / f"{name}.json").read_text(encoding="utf-8"))
-    for raw in data["s17"]:
+    for raw in _preset(name)["s17"]:
         if raw.get("hand") == "insurance":
             return float(raw["index"])
     return None
