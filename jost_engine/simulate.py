@@ -338,7 +338,8 @@ def new_session(
         ins_thr = np.full(n_players, float(insurance_threshold))
     else:
         ins_thr = np.array(insurance_threshold, dtype=np.float64)
-    ins_on = bool((ins_thr < np.inf).any())
+    # An insurance index matters only where insurance is offered.
+    ins_on = rules.offer_insurance and bool((ins_thr < np.inf).any())
     # Counting costs time on every card: do it only when a bet or a decision depends on it.
     count_on = bool((ca.ramp_n > 1).any()) or ins_on or ca.dev_on or ca.wong_on
 

@@ -289,6 +289,15 @@ class TestIndexPlays:
         }
         assert normalize_config(raw).players[0].playing.insurance_true_count == 2.0
 
+    def test_an_insurance_index_counts_only_where_insurance_is_offered(self, table):
+        # Counting costs time on every card: a flat-betting player whose only use of the
+        # count is an insurance index counts nothing at a table that offers none.
+        for offered in (True, False):
+            config = table(
+                rules={"offer_insurance": offered}, playing={"insurance_true_count": 3.0}
+            )
+            assert new_session(config, 1).rules_i[k.R_COUNT_ON] == offered
+
     def test_i18_and_fab4_do_not_lower_the_counters_ev(self):
         def ev(deviations: list[str]) -> tuple[float, float]:
             raw = {
