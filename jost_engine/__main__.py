@@ -92,7 +92,9 @@ def main(argv: list[str] | None = None) -> int:
         help="draw the progress bar even when stderr is not a terminal",
     )
     parser.add_argument(
-        "--warm-up", action="store_true", help="compile the kernel into the cache and exit"
+        "--warm-up",
+        action="store_true",
+        help='compile the round loops and the "auto" solvers into the cache and exit',
     )
     args = parser.parse_args(argv)
     if args.warm_up:

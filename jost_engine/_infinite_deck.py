@@ -57,7 +57,7 @@ def two_cards(c1: int, c2: int) -> tuple[int, bool]:
 
 @dataclass(frozen=True)
 class Chart:
-    """A chart as int8 tables (strategy.chart_arrays) plus the up card being played."""
+    """A chart as int8 tables (chart.chart_arrays) plus the up card being played."""
 
     hard: np.ndarray
     soft: np.ndarray

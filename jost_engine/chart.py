@@ -45,7 +45,6 @@ PAIR_KEYS: tuple[str, ...] = (
 # int8 codes the kernel branches on; the order is ACTIONS so the two never drift.
 ACTION_CODE: dict[str, int] = {"H": 0, "S": 1, "P": 2, "Dh": 3, "Ds": 4, "Rh": 5, "Rs": 6, "Rp": 7}
 assert tuple(ACTION_CODE) == ACTIONS
-CODE_ACTION: dict[int, str] = {code: action for action, code in ACTION_CODE.items()}
 
 # Cells the kernel never reads (index 0, hard totals below 4, soft totals below 12) hold
 # "S": if a kernel bug ever read one, the hand would stand rather than loop or crash.

@@ -558,7 +558,6 @@ def run_shard_spec(
         # Rounds a session did not play (every player broke) still count as done.
         done += per_session
         played += session.rounds_played
-        session.rounds_asked = done
         all_broke += int(session.all_broke)
         broke += session.active == 0
         finals[:, j] = session.bankroll
@@ -669,9 +668,11 @@ def results(
         **split,
         "duration_seconds": finite(duration),
         # Speed of the rounds alone: `duration` also holds set-up (an "auto" chart is
-        # computed for the rules first, about a second for a finite shoe). The first run
-        # in a process also loads the compiled loop from numba's cache (about 0.3 s),
-        # which counts here, so short runs understate the loop's speed.
+        # computed for the rules first, about a second for a finite shoe when no cache
+        # has it). The first run in a process also loads the compiled loop from numba's
+        # cache (about 0.3 s), which counts here, so short runs understate the loop's
+        # speed. A split run times its shards whole, set-up included: there the two
+        # are the same.
         "play_seconds": finite(play_seconds),
         "rounds_per_second": finite(stats.rounds_played / play_seconds) if play_seconds else None,
         "hand_history_cap": HAND_LOG_CAP,
