@@ -18,14 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.helpers import live_database_url, procfile_command, start_web
+from tests.integration.helpers import live_database_url, start_web, start_worker
 from tests.integration.processes import (
     VENV_BIN,
     free_port,
-    start_process,
     start_redis,
     stop_process,
-    wait_until,
 )
 
 
@@ -74,14 +72,8 @@ def service_env(django_db_setup, redis_url) -> dict[str, str]:
 def celery_worker(service_env, logs_dir) -> Iterator[Path]:
     """The Procfile's worker line (prefork, one child, as deployed); yields its log."""
     log = logs_dir / "worker.log"
-    proc = start_process(procfile_command("worker"), env=service_env, log=log)
+    proc = start_worker(service_env, log)
     try:
-        wait_until(
-            lambda: proc.poll() is not None or " ready." in log.read_text(errors="replace"),
-            120,
-            "the Celery worker to be ready",
-        )
-        assert proc.poll() is None, f"the worker exited:\n{log.read_text()[-3000:]}"
         yield log
     finally:
         stop_process(proc)

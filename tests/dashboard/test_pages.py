@@ -145,7 +145,7 @@ class TestWhoGetsIn:
         assert b"for staff accounts only" in response.content
         assert "_auth_user_id" not in client.session
 
-    def test_logout_is_a_post_with_csrf(self, staff, master_config):
+    def test_logout_is_a_post_with_csrf(self, staff):
         from django.test import Client
 
         client = Client(enforce_csrf_checks=True)

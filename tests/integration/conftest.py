@@ -46,9 +46,19 @@ def web_with_database_down(service_env, logs_dir) -> Iterator[str]:
         stop_process(proc)
 
 
-@pytest.fixture
-def alice_token(transactional_db, django_user_model) -> str:
+def _token_of_new_user(django_user_model, username: str) -> str:
     from rest_framework.authtoken.models import Token
 
-    alice = django_user_model.objects.create_user(username="alice", password="alice-password-123")
-    return Token.objects.create(user=alice).key
+    password = f"{username}-password-123"
+    user = django_user_model.objects.create_user(username=username, password=password)
+    return Token.objects.create(user=user).key
+
+
+@pytest.fixture
+def alice_token(transactional_db, django_user_model) -> str:
+    return _token_of_new_user(django_user_model, "alice")
+
+
+@pytest.fixture
+def bob_token(transactional_db, django_user_model) -> str:
+    return _token_of_new_user(django_user_model, "bob")

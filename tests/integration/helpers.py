@@ -16,7 +16,7 @@ from urllib.parse import quote
 import pytest
 from django.conf import settings
 
-from tests.integration.processes import REPO, free_port, start_process, wait_until
+from tests.integration.processes import REPO, free_port, start_process, stop_process, wait_until
 
 
 def procfile_command(kind: str) -> str:
@@ -77,8 +77,32 @@ def start_web(env: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]:
         except OSError:
             return False
 
-    wait_until(answers, 60, "gunicorn to answer /healthz")
+    try:
+        wait_until(answers, 60, "gunicorn to answer /healthz")
+    except BaseException:
+        stop_process(proc)  # it never came up: nothing else will stop it
+        raise
     return proc, base
+
+
+def start_worker(
+    env: dict[str, str], log: Path, *, name: str | None = None, wait: float = 120
+) -> subprocess.Popen:
+    """The Procfile's worker line (with a node name of its own, `name`@host, when two run
+    on one host), once it says it is ready; stopped again if it never gets there."""
+    command = procfile_command("worker") + (f" -n {name}@%h" if name else "")
+    proc = start_process(command, env=env, log=log)
+    try:
+        wait_until(
+            lambda: proc.poll() is not None or " ready." in log.read_text(errors="replace"),
+            wait,
+            f"the Celery worker {name or ''} to be ready",
+        )
+        assert proc.poll() is None, f"the worker exited:\n{log.read_text()[-3000:]}"
+    except BaseException:
+        stop_process(proc)
+        raise
+    return proc
 
 
 def assert_consistent_results(results: dict[str, Any], rounds: int) -> None:

@@ -5,13 +5,9 @@ from __future__ import annotations
 
 import time
 
-import pytest
-
 from tests.helpers import load_master_config
 from tests.integration.helpers import assert_consistent_results, http
 from tests.integration.processes import wait_until
-
-pytestmark = pytest.mark.integration
 
 # The first job in a fresh worker may compile the engine's kernel (numba) before it runs.
 JOB_TIMEOUT = 300
@@ -32,14 +28,12 @@ class TestCancelOnTheWorker:
         code, body = http("POST", f"{web}/api/submit/", long, token=alice_token)
         assert code == 202, body
         long_id = body["job_id"]
-        wait_until(
-            lambda: (
-                status_of(web, alice_token, long_id)["progress"]["rounds_done"] > 0
-                and status_of(web, alice_token, long_id)["status"] == "RUNNING"
-            ),
-            JOB_TIMEOUT,
-            "the long job to report progress",
-        )
+
+        def running_with_progress() -> bool:
+            status = status_of(web, alice_token, long_id)  # one answer, one moment
+            return status["status"] == "RUNNING" and status["progress"]["rounds_done"] > 0
+
+        wait_until(running_with_progress, JOB_TIMEOUT, "the long job to report progress")
 
         code, body = http("POST", f"{web}/api/jobs/{long_id}/cancel/", token=alice_token)
         assert code == 200, body

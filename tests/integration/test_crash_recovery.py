@@ -22,10 +22,9 @@ from tests.integration.helpers import (
     http,
     procfile_command,
     start_web,
+    start_worker,
 )
 from tests.integration.processes import start_process, stop_process, wait_until
-
-pytestmark = pytest.mark.integration
 
 STALE_AFTER = 3
 # Long enough (a few seconds at some millions of rounds a second) to be caught mid-run.
@@ -54,14 +53,8 @@ def recovery_env(service_env, redis_url) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def recovery_worker(recovery_env, logs_dir) -> Iterator[tuple[object, Path]]:
     log = logs_dir / "recovery-worker.log"
-    proc = start_process(procfile_command("worker"), env=recovery_env, log=log)
+    proc = start_worker(recovery_env, log, wait=WAIT)
     try:
-        wait_until(
-            lambda: proc.poll() is not None or " ready." in log.read_text(errors="replace"),
-            WAIT,
-            "the recovery Celery worker to be ready",
-        )
-        assert proc.poll() is None, f"the worker exited:\n{log.read_text()[-3000:]}"
         yield proc, log
     finally:
         stop_process(proc)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
 from kombu import Connection
 
 from simulator.models import JobStatus, SimulationJob
@@ -13,8 +12,6 @@ from simulator.tasks import run_simulation_job
 from tests.helpers import load_master_config
 from tests.integration.helpers import assert_consistent_results, http
 from tests.integration.processes import wait_until
-
-pytestmark = pytest.mark.integration
 
 # The first job in a fresh worker may compile the engine's kernel (numba) before it runs.
 JOB_TIMEOUT = 300

@@ -24,7 +24,7 @@ import pytest
 import jost_engine
 from simulator.models import JobShard, JobStatus, SimulationJob
 from tests.helpers import load_master_config
-from tests.integration.helpers import http, procfile_command, start_web
+from tests.integration.helpers import http, procfile_command, start_web, start_worker
 from tests.integration.processes import (
     free_port,
     start_process,
@@ -69,16 +69,9 @@ class Worker:
     def __init__(self, env: dict[str, str], log: Path, concurrency: int, name: str) -> None:
         self.log = log
         # A node name of its own: two workers on one host must not share one.
-        command = f"{procfile_command('worker')} -n {name}@%h"
-        self.proc = start_process(
-            command, env={**env, "CELERY_CONCURRENCY": str(concurrency)}, log=log
+        self.proc = start_worker(
+            {**env, "CELERY_CONCURRENCY": str(concurrency)}, log, name=name, wait=WAIT
         )
-        wait_until(
-            lambda: self.proc.poll() is not None or " ready." in log.read_text(errors="replace"),
-            WAIT,
-            f"worker {name} to be ready",
-        )
-        assert self.proc.poll() is None, f"the worker exited:\n{log.read_text()[-3000:]}"
 
     def stop(self) -> None:
         stop_process(self.proc)
@@ -113,14 +106,6 @@ def split_beat(split_env, logs_dir) -> Iterator[Path]:
         yield log
     finally:
         stop_process(proc)
-
-
-@pytest.fixture
-def bob_token(transactional_db, django_user_model) -> str:
-    from rest_framework.authtoken.models import Token
-
-    bob = django_user_model.objects.create_user(username="bob", password="bob-password-123")
-    return Token.objects.create(user=bob).key
 
 
 def submit(web: str, token: str, config: dict[str, Any]) -> str:

@@ -14,8 +14,6 @@ import pytest
 from tests.integration.helpers import http, start_web
 from tests.integration.processes import stop_process
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture
 def own_web(service_env, logs_dir) -> Iterator[str]:
