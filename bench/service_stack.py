@@ -87,6 +87,14 @@ class Stack:
         return proc
 
     def __enter__(self) -> Stack:
+        try:
+            return self._bring_up()
+        except BaseException:
+            # Python calls __exit__ only after __enter__ returned: stop what did start.
+            self.__exit__()
+            raise
+
+    def _bring_up(self) -> Stack:
         import psycopg
         import redis
 
@@ -143,8 +151,14 @@ class Stack:
         run("migrate", "--noinput")
         self.token = run("ensure_dev_user", "--username", "bench").stdout.strip()
         worker_log = self.tmp / "worker.log"
-        self._start(procfile("worker"), self.env, "worker.log")
-        wait(lambda: " ready." in worker_log.read_text(errors="replace"), 120, "the worker")
+        worker = self._start(procfile("worker"), self.env, "worker.log")
+
+        def ready() -> bool:
+            return worker.poll() is not None or " ready." in worker_log.read_text(errors="replace")
+
+        wait(ready, 120, "the worker")
+        if worker.poll() is not None:
+            raise SystemExit(f"the worker exited:\n{worker_log.read_text()[-3000:]}")
         # Access logs off: writing a line per request would be part of what is measured.
         self._start(
             procfile("web").replace("gunicorn ", "gunicorn --access-logfile /dev/null ", 1),

@@ -6,18 +6,9 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import jost_engine
-
-MASTER_SIMULATION = (
-    Path(jost_engine.__file__).resolve().parent
-    / "data"
-    / "defaults"
-    / "simulations"
-    / "master_simulation.json"
-)
 
 # Where a profile of each kind goes: the config itself, the table, or one seat's field.
 # A seat's counting system sits under "counting_strategy", as in the shipped players.
@@ -47,9 +38,16 @@ def pretty(value: Any) -> str:
     return json.dumps(value, indent=2)
 
 
+def master_config() -> dict[str, Any]:
+    """The master simulation the engine ships (a fresh copy)."""
+    config = jost_engine.default_profile("simulation", "master_simulation")
+    assert config is not None, "the engine ships master_simulation"
+    return config
+
+
 def master_text() -> str:
-    """The master simulation the engine ships, as the runner first shows it."""
-    return pretty(json.loads(MASTER_SIMULATION.read_text()))
+    """The master simulation, as the runner first shows it."""
+    return pretty(master_config())
 
 
 def parse(text: str) -> tuple[Any, SyntaxProblem | None]:

@@ -57,7 +57,7 @@ def runner_page(request: HttpRequest) -> HttpResponse:
         if "redirect" in context:
             return redirect(context["redirect"])
     context["profile_choices"] = runner.profile_choices()
-    context["master_config"] = runner.parse(runner.master_text())[0]
+    context["master_config"] = runner.master_config()
     context["recent_jobs"] = selectors.jobs_for(_staff(request)).only(
         "id", "status", "rounds_total", "created_at"
     )[:5]
