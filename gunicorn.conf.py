@@ -9,6 +9,7 @@ A word in WEB_CONCURRENCY never gets here: gunicorn int()s it itself when it is 
 from django.core.exceptions import ImproperlyConfigured
 
 from service.env import env_int, env_str
+from service.web_worker import ReadLimits
 
 # gunicorn maps an unknown level to info without a word: refuse it instead.
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
@@ -17,16 +18,16 @@ LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 bind = [f"0.0.0.0:{env_int('PORT', 8000, minimum=1)}"]
 # WEB_CONCURRENCY is the platform's hint for the number of processes that fit the dyno.
 workers = env_int("WEB_CONCURRENCY", 2, minimum=1)
-# Threaded workers: a sync worker is held by one connection until that client has sent
-# its whole request, so two slow or half-open clients stalled both workers (/healthz took
-# 33 s). A gthread worker parks a connection that sends nothing in its event loop after
-# 5 s, but a thread that has begun reading a request waits for the rest of it, so each
-# half-sent request holds one thread: 16 threads a worker keep dozens of such clients from
-# stalling the site (tests/integration/test_web_tier.py opens 10). Past that, the
-# platform's router (which buffers request headers) or a proxy in front is the defence.
-# Threads are cheap here: every request is a few short queries.
-worker_class = "gthread"
+# gthread whose event loop reads each request whole before a thread sees it, with a
+# deadline for the headers and one for the body (service/web_worker.py says why): a slow or
+# stalled client holds a socket, never a thread. Read here so a wrong value stops gunicorn.
+worker_class = "service.web_worker.BufferingWorker"
+ReadLimits.from_env()
+# Threads run complete requests only, each a few short queries.
 threads = env_int("GUNICORN_THREADS", 16, minimum=1)
+# Open connections per worker process (reading, running or kept alive); past it the worker
+# stops accepting until one closes. Each costs a file descriptor and what it has sent.
+worker_connections = env_int("GUNICORN_WORKER_CONNECTIONS", 1000, minimum=1)
 # An idle keep-alive connection is closed after this many seconds.
 keepalive = env_int("GUNICORN_KEEPALIVE", 5, minimum=1)
 # Every request is short: a submit validates and stores, the engine runs in the worker.
@@ -41,3 +42,7 @@ if loglevel not in LOG_LEVELS:
     )
 # Platforms terminate TLS in front of the app and say so in X-Forwarded-Proto.
 forwarded_allow_ips = env_str("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn 25+ opens a control socket at one fixed path per user ($HOME/.gunicorn/
+# gunicorn.ctl): a second instance on the host took it over from the first. Nothing here
+# uses gunicornc, so there is none.
+control_socket_disable = True

@@ -46,6 +46,21 @@ class TestBodySize:
         assert response.status_code == 400
         assert response.json()["detail"]
 
+    @pytest.mark.parametrize("url", [*SUBMITS, "/api/token/"])
+    def test_a_chunked_body_is_a_411_and_nothing_is_written(self, alice_client, master_config, url):
+        # Django reads a body only up to its Content-Length, so a chunked one would be read
+        # as empty; gunicorn's worker answers 411 before the app (tests/integration/
+        # test_web_tier.py), this is the same answer under any other server.
+        response = alice_client.post(
+            url,
+            json.dumps(master_config),
+            content_type="application/json",
+            HTTP_TRANSFER_ENCODING="chunked",
+        )
+        assert response.status_code == 411
+        assert "Content-Length" in response.json()["detail"]
+        assert not SimulationJob.objects.exists()
+
 
 class TestHostileConfigs:
     """The inputs that were 500s, each now a 400 naming where it is."""

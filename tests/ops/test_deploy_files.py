@@ -72,6 +72,9 @@ class TestGunicornConfig:
             ("WEB_CONCURRENCY", "0", "WEB_CONCURRENCY=0: must be at least 1"),
             ("PORT", "http", "PORT='http': expected a whole number"),
             ("GUNICORN_LOG_LEVEL", "loud", "GUNICORN_LOG_LEVEL='loud': use one of"),
+            ("WEB_HEADER_TIMEOUT", "soon", "WEB_HEADER_TIMEOUT='soon': expected a number"),
+            ("WEB_BODY_TIMEOUT", "0", "WEB_BODY_TIMEOUT=0.0: must be at least 0.5"),
+            ("GUNICORN_WORKER_CONNECTIONS", "0", "GUNICORN_WORKER_CONNECTIONS=0: must be at"),
         ],
     )
     def test_gunicorn_refuses_a_wrong_value_naming_the_variable(self, name, value, says):
@@ -92,6 +95,14 @@ class TestGunicornConfig:
             WEB_CONCURRENCY="3", GUNICORN_TIMEOUT="60", GUNICORN_LOG_LEVEL="WARNING", PORT="5123"
         )
         assert done.returncode == 0, done.stdout + done.stderr
+
+    def test_web_runs_the_buffering_worker_with_no_control_socket(self):
+        # The worker that reads requests whole in its event loop (service/web_worker.py); and
+        # no control socket at gunicorn's one fixed path per user, which a second instance
+        # on the host would take over.
+        conf = runpy.run_path(str(REPO / "gunicorn.conf.py"))
+        assert conf["worker_class"] == "service.web_worker.BufferingWorker"
+        assert conf["control_socket_disable"] is True
 
 
 class TestDevNix:
