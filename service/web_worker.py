@@ -41,7 +41,7 @@ from typing import Any
 from gunicorn import util
 from gunicorn.workers import gthread
 
-from service.env import env_float
+from service.env import env_float, env_int
 
 # The largest header block read (request line and fields); nginx's default allows 4 x 8 KiB
 # per line. gunicorn's own limits (4094 bytes a line, 8190 a field) still apply after.
@@ -60,16 +60,19 @@ _REASONS = {
     431: "Request Header Fields Too Large",
     500: "Internal Server Error",
     501: "Not Implemented",
+    503: "Service Unavailable",
 }
 
 
 @dataclass(frozen=True)
 class ReadLimits:
-    """How long a client may take to send a request, and to take its answer."""
+    """How long a client may take to send a request, and to take its answer, and how many
+    bytes of requests not yet whole one worker process holds."""
 
     header_timeout: float
     body_timeout: float
     send_timeout: float
+    buffer_bytes: int
 
     @classmethod
     def from_env(cls) -> ReadLimits:
@@ -78,6 +81,7 @@ class ReadLimits:
             header_timeout=env_float("WEB_HEADER_TIMEOUT", 10.0, minimum=0.5),
             body_timeout=env_float("WEB_BODY_TIMEOUT", 20.0, minimum=0.5),
             send_timeout=env_float("WEB_SEND_TIMEOUT", 30.0, minimum=1.0),
+            buffer_bytes=env_int("WEB_READ_BUFFER_MB", 64, minimum=1) * 1024 * 1024,
         )
 
 
@@ -170,6 +174,9 @@ class BufferingWorker(gthread.ThreadWorker):
     def init_process(self) -> None:
         self.limits = ReadLimits.from_env()
         self.inbound: dict[int, _Inbound] = {}
+        # Bytes held for requests still being read: a thousand clients each sending most
+        # of a 512 KiB body would otherwise hold half a GiB of this process's memory.
+        self.buffered = 0
         util.write_error = write_json_error
         super().init_process()
 
@@ -234,7 +241,16 @@ class BufferingWorker(gthread.ThreadWorker):
         if not data:  # the client went away
             self._drop(inbound)
             return
+        if self.buffered + len(data) > self.limits.buffer_bytes:
+            self._answer(
+                inbound,
+                503,
+                "The server is holding as many incoming requests as it can; try again shortly.",
+                {"Retry-After": "5"},
+            )
+            return
         inbound.buf += data
+        self.buffered += len(data)
         self._advance(inbound)
 
     def _advance(self, inbound: _Inbound) -> None:
@@ -296,13 +312,16 @@ class BufferingWorker(gthread.ThreadWorker):
         conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, struct.pack("ll", seconds, 0))
         self.enqueue_req(conn)
 
-    def _answer(self, inbound: _Inbound, status: int, detail: str) -> None:
-        self._send_quietly(inbound.conn.sock, error_response(status, detail))
+    def _answer(
+        self, inbound: _Inbound, status: int, detail: str, headers: dict[str, str] | None = None
+    ) -> None:
+        self._send_quietly(inbound.conn.sock, error_response(status, detail, headers))
         self._drop(inbound)
 
     def _leave_read_stage(self, inbound: _Inbound) -> gthread.TConn:
         conn = inbound.conn
-        self.inbound.pop(conn.sock.fileno(), None)
+        if self.inbound.pop(conn.sock.fileno(), None) is not None:
+            self.buffered -= len(inbound.buf)
         with contextlib.suppress(KeyError, ValueError, OSError):
             self.poller.unregister(conn.sock)
         return conn
@@ -323,17 +342,22 @@ class BufferingWorker(gthread.ThreadWorker):
         second, so a deadline is kept within a second)."""
         super().murder_pending()
         now = time.monotonic()
-        for inbound in [i for i in self.inbound.values() if i.deadline <= now]:
+        for inbound in list(self.inbound.values()):
             if not inbound.buf:
-                self._drop(inbound)  # connected and sent nothing: nobody to tell
-            elif inbound.head_end is None:
-                detail = (
-                    f"The request's headers did not arrive within {self.limits.header_timeout:g} s "
-                    "(WEB_HEADER_TIMEOUT)."
-                )
-            else:
-                detail = (
-                    f"The request's body did not arrive within {self.limits.body_timeout:g} s "
-                    "of its headers (WEB_BODY_TIMEOUT)."
-                )
-            self._answer(inbound, 408, detail)
+                # Connected and sent nothing: nobody to tell. A stopping worker does not
+                # wait for it either.
+                if inbound.deadline <= now or not self.alive:
+                    self._drop(inbound)
+            elif inbound.deadline <= now:
+                self._answer(inbound, 408, self._late(inbound))
+
+    def _late(self, inbound: _Inbound) -> str:
+        if inbound.head_end is None:
+            return (
+                f"The request's headers did not arrive within {self.limits.header_timeout:g} s "
+                "(WEB_HEADER_TIMEOUT)."
+            )
+        return (
+            f"The request's body did not arrive within {self.limits.body_timeout:g} s "
+            "of its headers (WEB_BODY_TIMEOUT)."
+        )

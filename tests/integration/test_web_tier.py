@@ -1,7 +1,8 @@
 """The web tier the Procfile starts cannot be stalled by slow clients, and answers what the
 application never sees (chunked bodies, oversized ones, requests gunicorn's parser
 refuses) with the service's JSON errors. Against gunicorn as the Procfile's web line runs
-it (service/web_worker.py), with the shipped deadlines."""
+it (service/web_worker.py), with the shipped deadlines: the live stack's `web` (one
+worker), and for the attack a gunicorn of its own with the Procfile's two."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ CLOSE_SLACK = 2.0
 
 
 @pytest.fixture
-def own_web(service_env, logs_dir) -> Iterator[str]:
+def own_web(transactional_db, service_env, logs_dir) -> Iterator[str]:
     """Gunicorn from the Procfile's web line, with the Procfile's default worker count and
     the shipped read deadlines."""
     env = {k: v for k, v in service_env.items() if not k.startswith("WEB_")}
@@ -64,7 +65,7 @@ def _json_body(response: bytes) -> dict:
 
 
 def test_200_slow_clients_held_for_60_s_cost_healthz_nothing_and_each_is_closed_by_its_deadline(
-    transactional_db, own_web
+    own_web,
 ):
     limits = ReadLimits.from_env()
     report = hold(own_web, sockets=200, seconds=60)
@@ -87,27 +88,27 @@ def test_200_slow_clients_held_for_60_s_cost_healthz_nothing_and_each_is_closed_
     assert max(age for _, age in report.still_open) <= limits.body_timeout + CLOSE_SLACK
 
 
-def test_a_body_sent_slowly_but_within_the_deadline_reaches_the_application(own_web):
+def test_a_body_sent_slowly_but_within_the_deadline_reaches_the_application(transactional_db, web):
     body = json.dumps({"username": "", "password": ""}).encode()
     head = (
         b"POST /api/token/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
         b"Connection: close\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n"
     )
     pieces = [head[:20], head[20:], *(body[i : i + 8] for i in range(0, len(body), 8))]
-    response = _exchange(own_web, *pieces, pause=0.3)
+    response = _exchange(web, *pieces, pause=0.3)
     assert response.startswith(b"HTTP/1.1 400 "), response[:200]
     assert "username" in json.dumps(_json_body(response))
 
 
-def test_pipelined_requests_on_one_connection_are_each_answered(own_web):
+def test_pipelined_requests_on_one_connection_are_each_answered(transactional_db, web):
     request = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
     last = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    response = _exchange(own_web, request + request + last)
+    response = _exchange(web, request + request + last)
     assert response.count(b"HTTP/1.1 200 OK") == 3, response[:300]
 
 
-def test_expect_100_continue_is_answered_before_the_body_is_sent(own_web):
-    with socket.create_connection(_address(own_web), timeout=5) as sock:
+def test_expect_100_continue_is_answered_before_the_body_is_sent(transactional_db, web):
+    with socket.create_connection(_address(web), timeout=5) as sock:
         sock.sendall(
             b"POST /api/token/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
             b"Expect: 100-continue\r\nContent-Length: 2\r\nConnection: close\r\n\r\n"
@@ -120,9 +121,9 @@ def test_expect_100_continue_is_answered_before_the_body_is_sent(own_web):
     assert b"HTTP/1.1 400 " in rest
 
 
-def test_a_chunked_body_is_refused_with_411_saying_to_send_a_content_length(own_web):
+def test_a_chunked_body_is_refused_with_411_saying_to_send_a_content_length(transactional_db, web):
     response = _exchange(
-        own_web,
+        web,
         b"POST /api/submit/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
         b"Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
     )
@@ -130,10 +131,10 @@ def test_a_chunked_body_is_refused_with_411_saying_to_send_a_content_length(own_
     assert "Content-Length" in _json_body(response)["detail"]
 
 
-def test_a_body_over_the_limit_is_refused_with_413_before_it_is_sent(own_web):
+def test_a_body_over_the_limit_is_refused_with_413_before_it_is_sent(transactional_db, web):
     # Only the headers go out: the answer must not wait for a byte of the body.
     response = _exchange(
-        own_web,
+        web,
         b"POST /api/submit/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 99999999999\r\n\r\n",
         timeout=5,
     )
@@ -157,7 +158,55 @@ def test_a_body_over_the_limit_is_refused_with_413_before_it_is_sent(own_web):
     ],
     ids=["bad-request-line", "uri-too-long", "header-block-too-large", "header-field-too-large"],
 )
-def test_errors_the_web_tier_writes_itself_are_json(own_web, request_bytes, status):
-    response = _exchange(own_web, request_bytes)
+def test_errors_the_web_tier_writes_itself_are_json(transactional_db, web, request_bytes, status):
+    response = _exchange(web, request_bytes)
     assert response.startswith(b"HTTP/1.1 " + status + b" "), response[:200]
     assert _json_body(response)["detail"]
+
+
+@pytest.fixture
+def small_buffer_web(transactional_db, service_env, logs_dir) -> Iterator[str]:
+    """One gunicorn worker that holds at most 1 MiB of requests still being read."""
+    env = {k: v for k, v in service_env.items() if not k.startswith("WEB_")}
+    env.update(WEB_CONCURRENCY="1", WEB_READ_BUFFER_MB="1")
+    proc, base = start_web(env, logs_dir / "web-small-buffer.log")
+    try:
+        yield base
+    finally:
+        stop_process(proc)
+
+
+def test_requests_past_the_read_buffer_are_refused_with_503_and_the_rest_are_served(
+    small_buffer_web,
+):
+    size = 500_000
+    head = (
+        b"POST /api/validate/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b"Connection: close\r\nContent-Length: " + str(size).encode() + b"\r\n\r\n"
+    )
+    socks = [socket.create_connection(_address(small_buffer_web), timeout=10) for _ in range(3)]
+    try:
+        # 3 x 400 kB held at once is over the 1 MiB this worker may hold.
+        for sock in socks:
+            sock.sendall(head + b" " * 400_000)
+            time.sleep(0.2)
+        answers: list[bytes] = []
+        for sock in socks:
+            with contextlib.suppress(OSError):
+                sock.sendall(b" " * (size - 400_000))
+            received = b""
+            with contextlib.suppress(TimeoutError, ConnectionResetError):
+                while chunk := sock.recv(65536):
+                    received += chunk
+            answers.append(received)
+    finally:
+        for sock in socks:
+            sock.close()
+    refused = [a for a in answers if a.startswith(b"HTTP/1.1 503 ")]
+    served = [a for a in answers if a.startswith(b"HTTP/1.1 401 ")]
+    assert len(refused) == 1 and len(served) == 2, [a[:80] for a in answers]
+    assert b"\r\nRetry-After: 5\r\n" in refused[0]
+    assert _json_body(refused[0])["detail"]
+    # Nothing is held any more: a request of the same size is served again.
+    response = _exchange(small_buffer_web, head + b" " * size)
+    assert response.startswith(b"HTTP/1.1 401 "), response[:80]
