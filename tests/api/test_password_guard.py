@@ -136,9 +136,13 @@ class TestWindows:
             assert refused.value.limit == "address"
         other = RequestFactory().post("/api/token/", REMOTE_ADDR="10.0.0.2")
         password_guard.reserve(other, "alice")  # alice's second place, not her seventh
+        third = RequestFactory().post("/api/token/", REMOTE_ADDR="10.0.0.3")
         with pytest.raises(LoginRefused) as refused:
-            password_guard.reserve(RequestFactory().post("/", REMOTE_ADDR="10.0.0.3"), "alice")
+            password_guard.reserve(third, "alice")
         assert refused.value.limit == "username"
+        # The address's place taken before alice's refusal was given back: its one place
+        # an hour is still free for another username.
+        password_guard.reserve(third, "bob")
 
     def test_a_limit_set_to_none_is_off(self, login_limits, password_checks, alice):
         login_limits(address=None, username=None)
