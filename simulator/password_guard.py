@@ -129,8 +129,8 @@ def reserve(request: Any, username: str) -> list[_Place]:
             continue
         allowed, period = rate
         window = int(now // period)
-        # The counter outlives its window by a second, so a late give-back never finds a
-        # live counter of another window.
+        # The counter outlives its window by a second (as WindowThrottle's), so a check
+        # late in the window never finds it gone and starts a fresh count.
         place = _Place(f"login-failures:{limit}:{ident}:{window}", period + 1)
         try:
             count = count_hit(cache, place.key, place.ttl)
@@ -146,6 +146,9 @@ def reserve(request: Any, username: str) -> list[_Place]:
 
 
 def give_back(places: list[_Place]) -> None:
+    """Take back the places of a check that was refused or logged in. A place whose window
+    has ended goes back to that window's counter (-1 at worst, expiring with its TTL),
+    which no check reads again."""
     for place in places:
         try:
             count_hit(cache, place.key, place.ttl, by=-1)
@@ -155,7 +158,7 @@ def give_back(places: list[_Place]) -> None:
 
 def login_succeeded(request: Any) -> None:
     """The check made for this request logged the user in: its places are given back, so
-    someone who types their password right is never slowed."""
+    a login that succeeds never counts towards a limit (the failures before it still do)."""
     give_back(getattr(_django_request(request), _PLACES, []))
     setattr(_django_request(request), _PLACES, [])
 

@@ -179,3 +179,31 @@ class TestCountHit:
         cache = LocMemCache("guard-test", {})
         assert [count_hit(cache, "k", 30) for _ in range(3)] == [1, 2, 3]
         assert count_hit(cache, "k", 30, by=-1) == 2
+
+
+def _views(patterns, prefix: str = ""):
+    from django.urls import URLResolver
+
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            yield from _views(pattern.url_patterns, prefix + str(pattern.pattern))
+        else:
+            yield prefix + str(pattern.pattern), pattern.callback
+
+
+def test_no_api_view_takes_a_password_on_every_request():
+    # HTTP Basic would check a password on every call, each one counted as a failure (a
+    # request is not a login that succeeds) and hashed: the token is the API's credential.
+    from django.urls import get_resolver
+    from rest_framework.authentication import BasicAuthentication
+
+    api_views = [
+        (route, callback.cls)
+        for route, callback in _views(get_resolver().url_patterns)
+        if hasattr(callback, "cls")
+    ]
+    assert any(route == "api/token/" for route, _ in api_views)
+    for route, view in api_views:
+        assert not any(issubclass(c, BasicAuthentication) for c in view.authentication_classes), (
+            route
+        )
