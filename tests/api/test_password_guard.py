@@ -162,6 +162,17 @@ class TestWindows:
         with pytest.raises(LoginRefused):
             authenticate(username="alice", password="alice-password-123")
 
+    def test_the_async_path_is_guarded_too(self, login_limits):
+        import asyncio
+
+        from django.contrib.auth import aauthenticate
+
+        # ModelBackend's own aauthenticate would check the password past the guard.
+        login_limits(address="0/minute")
+        request = RequestFactory().post("/api/token/")
+        with pytest.raises(LoginRefused):
+            asyncio.run(aauthenticate(request, username="alice", password="guess"))
+
 
 class TestCountHit:
     def test_a_place_is_given_back_in_redis(self, redis_cache):
