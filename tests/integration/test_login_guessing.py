@@ -160,7 +160,7 @@ def _clear_of_window_end(period: int, margin: float = 30) -> None:
         time.sleep(left + 1)
 
 
-def test_guesses_from_one_address_get_at_most_the_limit_checked(guarded_web, users):
+def test_guesses_from_one_address_get_exactly_the_limit_checked(guarded_web, users):
     places = ["dashboard", "admin", "token"]
     attempts = [
         _prepare(guarded_web, places[i % 3], "stella", f"guess-{i}", "198.51.100.1")
@@ -187,7 +187,7 @@ def test_guesses_from_one_address_get_at_most_the_limit_checked(guarded_web, use
     assert logged_in.status == 302, logged_in.text[:300]
 
 
-def test_guesses_at_one_username_from_many_addresses_get_at_most_its_limit_checked(
+def test_guesses_at_one_username_from_many_addresses_get_exactly_its_limit_checked(
     guarded_web, users
 ):
     # alice is not staff: her right password on the dashboard and the admin does not log
