@@ -190,15 +190,29 @@ def _throttle_rate(name: str, default: str) -> str | None:
     return rate
 
 
-# Requests per user (per client address for /api/token/ failures); over it a 429 with
-# Retry-After. Counted in the cache above.
+# Requests per user; over it a 429 with Retry-After. Counted in the cache below.
 THROTTLE_RATES = {
     "submit": _throttle_rate("THROTTLE_SUBMIT_RATE", "30/minute"),
     "read": _throttle_rate("THROTTLE_READ_RATE", "1200/minute"),
-    # Wrong passwords from one address: checking one costs a PBKDF2 hash, so guessing
-    # must neither find passwords nor burn the web workers' CPU.
-    "token_failures": _throttle_rate("THROTTLE_TOKEN_FAILURE_RATE", "10/minute"),
 }
+
+# Failed password checks (the API's token, the dashboard's and the admin's logins), per
+# client address and per username, counted by simulator.password_guard in the cache below;
+# past either, every attempt is a 429 with Retry-After before its password is hashed. A
+# hash costs PBKDF2's CPU, so guessing must neither find passwords nor burn the workers.
+# Per username, so that many addresses cannot share out the guesses at one account.
+if env_str("THROTTLE_TOKEN_FAILURE_RATE", ""):
+    raise ImproperlyConfigured(
+        "THROTTLE_TOKEN_FAILURE_RATE is now THROTTLE_LOGIN_ADDRESS_RATE (it counts every "
+        "login, not only /api/token/), beside THROTTLE_LOGIN_USERNAME_RATE"
+    )
+LOGIN_FAILURE_RATES = {
+    "address": _throttle_rate("THROTTLE_LOGIN_ADDRESS_RATE", "10/minute"),
+    "username": _throttle_rate("THROTTLE_LOGIN_USERNAME_RATE", "20/hour"),
+}
+AUTHENTICATION_BACKENDS = ["simulator.password_guard.GuardedModelBackend"]
+# Last, so it sees first what a view raised: a refused login form is a 429 page.
+MIDDLEWARE = [*MIDDLEWARE, "simulator.password_guard.LoginRefusedMiddleware"]
 
 # --- REST API -------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -118,3 +118,47 @@ def alice_job(alice, master_config):
     from simulator.services import submit_job
 
     return submit_job(alice, master_config)
+
+
+# --- The password guard (simulator/password_guard.py) ----------------------------------
+
+# A time 45 s into a minute and 1,845 s into an hour: a refused login must then be told
+# to wait exactly 15 s (a per-minute limit) or 1,755 s (per hour).
+LOGIN_CLOCK = 3600 * 480_000 + 1845
+
+
+@pytest.fixture
+def login_limits(settings) -> Callable[..., None]:
+    """login_limits(address="3/minute", username=None): the guard's limits for one test
+    (None is off); it reads them at every check."""
+
+    def apply(address: str | None = None, username: str | None = None) -> None:
+        settings.LOGIN_FAILURE_RATES = {"address": address, "username": username}
+
+    return apply
+
+
+@pytest.fixture
+def login_clock(monkeypatch) -> float:
+    """The guard's clock stopped at LOGIN_CLOCK."""
+    from simulator import password_guard
+
+    monkeypatch.setattr(password_guard, "timer", lambda: LOGIN_CLOCK)
+    return LOGIN_CLOCK
+
+
+@pytest.fixture
+def password_checks(monkeypatch) -> list[str]:
+    """The username of every password actually checked (hashed), in order: each call of
+    ModelBackend.authenticate, which the guard's backend calls once it let a check through."""
+    from django.contrib.auth.backends import ModelBackend
+
+    checked: list[str] = []
+    original = ModelBackend.authenticate
+
+    def counted(self, request, username=None, password=None, **kwargs):
+        checked.append(username)
+        return original(self, request, username=username, password=password, **kwargs)
+
+    monkeypatch.setattr(ModelBackend, "authenticate", counted)
+    return checked

@@ -13,6 +13,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from simulator.password_guard import LoginRefused
+
 
 class QuotaExceeded(exceptions.Throttled):
     """429 for a limit that no waiting period lifts by itself (active jobs per user). It
@@ -50,6 +52,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         # The middleware answers from Content-Length; this is the same limit met while
         # reading a body that understated it.
         return Response({"detail": TOO_LARGE}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    if isinstance(exc, LoginRefused):
+        # Too many failed logins (simulator.password_guard): a throttle's 429 and
+        # Retry-After, the detail naming the limit.
+        exc = exceptions.Throttled(wait=exc.retry_after, detail=str(exc))
     response = drf_exception_handler(exc, context)
     if isinstance(exc, exceptions.ParseError) and response is not None:
         # A body that is not JSON: the API's one 400 shape, the body itself the bad field.

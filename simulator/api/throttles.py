@@ -12,7 +12,7 @@ from django.core.cache import cache as default_cache
 from django.core.cache.backends.redis import RedisCache
 from redis.exceptions import RedisError
 from rest_framework.request import Request
-from rest_framework.throttling import SimpleRateThrottle, UserRateThrottle
+from rest_framework.throttling import UserRateThrottle
 
 logger = logging.getLogger(__name__)
 
@@ -31,9 +31,9 @@ class FailOpen:
             return True
 
 
-def count_hit(cache: BaseCache, key: str, ttl: int) -> int:
-    """Add one to the counter at `key` (created with a lifetime of `ttl` seconds) and
-    return its new value.
+def count_hit(cache: BaseCache, key: str, ttl: int, by: int = 1) -> int:
+    """Add `by` (one, or -1 to give a place back) to the counter at `key` (created at 0
+    with a lifetime of `ttl` seconds) and return its new value.
 
     On Redis it is one round trip: SET NX EX then INCR, written together on a connection
     of the cache's own pool and read back (Django's RedisCache has no atomic
@@ -50,9 +50,8 @@ def count_hit(cache: BaseCache, key: str, ttl: int) -> int:
         pool = _redis_pool(cache)
         conn = pool.get_connection()
         try:
-            conn.send_packed_command(
-                conn.pack_commands([("SET", full_key, 0, "EX", ttl, "NX"), ("INCR", full_key)])
-            )
+            commands = [("SET", full_key, 0, "EX", ttl, "NX"), ("INCRBY", full_key, by)]
+            conn.send_packed_command(conn.pack_commands(commands))
             conn.read_response()
             count = int(conn.read_response())
         except BaseException:
@@ -62,12 +61,13 @@ def count_hit(cache: BaseCache, key: str, ttl: int) -> int:
         finally:
             pool.release(conn)
         return count
+    # Each call is atomic within the process (LocMemCache holds its lock through incr).
     cache.add(key, 0, ttl)
     try:
-        return int(cache.incr(key))
+        return int(cache.incr(key, by))
     except ValueError:  # expired between the two calls
-        cache.set(key, 1, ttl)
-        return 1
+        cache.set(key, by, ttl)
+        return by
 
 
 def _redis_pool(cache: RedisCache) -> redis.ConnectionPool:
@@ -117,50 +117,3 @@ class ReadThrottle(FailOpen, WindowThrottle):
     """Reads per user (THROTTLE_READ_RATE): polling is expected, a flood is not."""
 
     scope = "read"
-
-
-class TokenFailureThrottle(SimpleRateThrottle):
-    """Failed /api/token/ attempts per client address (THROTTLE_TOKEN_FAILURE_RATE).
-
-    Only failures count: a user who types the password right is never slowed. Once the
-    rate is reached every attempt from the address is refused, before the password is
-    hashed, until the oldest failure is out of the window.
-    """
-
-    scope = "token_failures"
-    # Set by SimpleRateThrottle.__init__ from the rate (the stubs do not declare them).
-    num_requests: int
-    duration: int
-
-    def get_cache_key(self, request: Request, view: Any) -> str:
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
-
-    def _load(self, request: Request, view: Any) -> None:
-        self.key = self.get_cache_key(request, view)
-        self.history = self.cache.get(self.key, [])
-        self.now = self.timer()
-        while self.history and self.history[-1] <= self.now - self.duration:
-            self.history.pop()
-
-    def allow_request(self, request: Request, view: Any) -> bool:
-        if self.rate is None:
-            return True
-        try:
-            self._load(request, view)
-        except (RedisError, OSError) as exc:
-            logger.error("Throttle %s not applied: its cache failed (%s)", self.scope, exc)
-            return True
-        if len(self.history) >= self.num_requests:
-            return self.throttle_failure()
-        # Allowed, but not counted: record_failure counts it if the password was wrong.
-        return True
-
-    def record_failure(self, request: Request, view: Any) -> None:
-        if self.rate is None:
-            return
-        try:
-            self._load(request, view)
-            self.history.insert(0, self.now)
-            self.cache.set(self.key, self.history, self.duration)
-        except (RedisError, OSError) as exc:
-            logger.error("Token failure not counted: the throttle's cache failed (%s)", exc)

@@ -20,7 +20,7 @@ from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 import jost_engine
-from simulator import profiles, selectors, services
+from simulator import password_guard, profiles, selectors, services
 from simulator.api import schema
 from simulator.api.authentication import (
     NOT_READ,
@@ -38,7 +38,7 @@ from simulator.api.serializers import (
     ProfileSerializer,
     config_errors,
 )
-from simulator.api.throttles import ReadThrottle, SubmitThrottle, TokenFailureThrottle
+from simulator.api.throttles import ReadThrottle, SubmitThrottle
 from simulator.inputs import json_problems
 from simulator.models import SimulationJob
 
@@ -512,11 +512,10 @@ class ProfileDetailView(APIView):
 
 
 class TokenView(ObtainAuthToken):
-    """POST /api/token/: the user's token for a username and password. Failed attempts
-    are throttled per client address (THROTTLE_TOKEN_FAILURE_RATE): past the rate every
-    attempt is a 429, checked before any password is hashed."""
-
-    throttle_classes = [TokenFailureThrottle]
+    """POST /api/token/: the user's token for a username and password. The password is
+    checked by simulator.password_guard, which counts failures per client address and per
+    username: past either limit every attempt is a 429, refused before any password is
+    hashed."""
 
     @extend_schema(
         summary="Obtain the API token",
@@ -534,12 +533,12 @@ class TokenView(ObtainAuthToken):
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = request.data
-        # A lone surrogate or a NUL cannot be hashed or looked up: a wrong password too.
+        # A lone surrogate or a NUL cannot be hashed or looked up: refused unchecked.
         problems = json_problems(dict(data.items()) if hasattr(data, "items") else data)
         serializer = self.get_serializer(data=data)
         if problems or not serializer.is_valid():
-            TokenFailureThrottle().record_failure(request, self)
             errors = serializer.errors if not problems else {"detail": "Unable to log in."}
             return Response(errors, status=status.HTTP_400_BAD_REQUEST)
         token = services.token_for(serializer.validated_data["user"])
+        password_guard.login_succeeded(request)
         return Response({"token": token})

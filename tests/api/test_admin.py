@@ -21,3 +21,55 @@ class TestAdmin:
     def test_the_home_page_points_to_the_api(self, client, db):
         response = client.get("/")
         assert response.status_code == 200 and b"/api/jobs/" in response.content
+
+
+class TestAdminLogin:
+    """/admin/login/ checks passwords through the same guard as the token and the
+    dashboard: failures counted per address and per username, a 429 page past either."""
+
+    @staticmethod
+    def _log_in(client, username: str, password: str, address: str = "10.0.0.1"):
+        return client.post(
+            "/admin/login/",
+            {"username": username, "password": password, "next": "/admin/"},
+            REMOTE_ADDR=address,
+        )
+
+    def test_past_the_limit_it_is_a_429_page_with_retry_after(
+        self, client, admin_user, login_limits, login_clock, password_checks
+    ):
+        login_limits(address="3/minute")
+        codes = [self._log_in(client, "admin", "guess").status_code for _ in range(3)]
+        assert codes == [200] * 3  # the form again, with its error
+        refused = self._log_in(client, "admin", "password")  # admin_user's right password
+        assert refused.status_code == 429
+        assert refused["Retry-After"] == "15"
+        assert "Wait 15 seconds" in refused.content.decode()
+        assert len(password_checks) == 3  # the right password was never checked
+        assert "_auth_user_id" not in client.session
+
+    def test_past_the_username_limit_another_address_is_refused_too(
+        self, client, admin_user, login_limits, login_clock
+    ):
+        login_limits(username="2/hour")
+        self._log_in(client, "admin", "guess", "10.0.0.1")
+        self._log_in(client, "admin", "guess", "10.0.0.2")
+        refused = self._log_in(client, "admin", "password", "10.0.0.3")
+        assert refused.status_code == 429 and refused["Retry-After"] == "1755"
+
+    def test_a_user_not_staff_gets_the_same_error_and_a_count(
+        self, client, alice, admin_user, login_limits
+    ):
+        login_limits(address="2/minute")
+        wrong = self._log_in(client, "admin", "guess").content.decode()
+        right = self._log_in(client, "alice", "alice-password-123").content.decode()
+        error = "Please enter the correct username and password for a staff account."
+        assert error in wrong and error in right
+        assert self._log_in(client, "admin", "password").status_code == 429
+
+    def test_a_staff_login_gives_its_place_back(self, client, admin_user, login_limits):
+        login_limits(address="2/minute")
+        for _ in range(4):
+            response = self._log_in(client, "admin", "password")
+            assert response.status_code == 302 and response["Location"] == "/admin/"
+            client.logout()

@@ -216,30 +216,14 @@ class TestThrottles:
 
     def test_a_flood_of_reads_is_a_429_with_retry_after(self, alice_client, throttle_rates):
         throttle_rates(read="5/minute")
-        codes = [alice_client.get("/api/jobs/").status_code for _ in range(6)]
-        assert codes[:5] == [200] * 5 and codes[5] == 429
+        codes = [alice_client.get("/api/jobs/").status_code for _ in range(5)]
+        assert codes == [200] * 5
+        refused = alice_client.get("/api/jobs/")
+        assert refused.status_code == 429
+        assert 1 <= int(refused["Retry-After"]) <= 60
+        assert refused.json()["detail"]
 
-    def test_token_guessing_is_a_429_with_retry_after(self, anon_client, alice, throttle_rates):
-        throttle_rates(token_failures="3/minute")
-        wrong = {"username": "alice", "password": "guess"}
-        codes = [
-            anon_client.post("/api/token/", wrong, format="json").status_code for _ in range(3)
-        ]
-        assert codes == [400] * 3
-        response = anon_client.post("/api/token/", wrong, format="json")
-        assert response.status_code == 429
-        assert int(response["Retry-After"]) > 0
-        # Refused before the password is even checked, the right one included.
-        right = {"username": "alice", "password": "alice-password-123"}
-        assert anon_client.post("/api/token/", right, format="json").status_code == 429
-
-    def test_right_passwords_are_not_counted(self, anon_client, alice, throttle_rates):
-        throttle_rates(token_failures="2/minute")
-        right = {"username": "alice", "password": "alice-password-123"}
-        for _ in range(5):
-            assert anon_client.post("/api/token/", right, format="json").status_code == 200
-
-    def test_a_password_no_hash_can_read_is_a_failure_not_a_500(self, anon_client, alice):
+    def test_a_password_no_hash_can_read_is_a_400_not_a_500(self, anon_client, alice):
         body = '{"username": "alice", "password": "\\ud800"}'
         response = _post_raw(anon_client, "/api/token/", body)
         assert response.status_code == 400
@@ -296,25 +280,27 @@ class TestSharedCache:
 
 class TestCacheDown:
     def test_a_cache_that_does_not_answer_lets_requests_through(
-        self, alice_client, anon_client, master_config
+        self, alice_client, anon_client, master_config, monkeypatch
     ):
         from django.core.cache.backends.redis import RedisCache
         from rest_framework.throttling import SimpleRateThrottle
 
-        original = SimpleRateThrottle.cache
+        from simulator import password_guard
+
         # A port where nothing listens: every throttle's read and write fails.
-        SimpleRateThrottle.cache = RedisCache(
+        dead = RedisCache(
             "redis://127.0.0.1:1/0",
             {"OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}},
         )
-        try:
-            submit = alice_client.post("/api/submit/", master_config, format="json")
-            assert submit.status_code == 202
-            assert alice_client.get("/api/jobs/").status_code == 200
-            wrong = {"username": "alice", "password": "guess"}
-            assert anon_client.post("/api/token/", wrong, format="json").status_code == 400
-        finally:
-            SimpleRateThrottle.cache = original
+        monkeypatch.setattr(SimpleRateThrottle, "cache", dead)
+        monkeypatch.setattr(password_guard, "cache", dead)
+        submit = alice_client.post("/api/submit/", master_config, format="json")
+        assert submit.status_code == 202
+        assert alice_client.get("/api/jobs/").status_code == 200
+        wrong = {"username": "alice", "password": "guess"}
+        assert anon_client.post("/api/token/", wrong, format="json").status_code == 400
+        right = {"username": "alice", "password": "alice-password-123"}
+        assert anon_client.post("/api/token/", right, format="json").status_code == 200
 
 
 @pytest.fixture

@@ -171,7 +171,9 @@ class TestWhoGetsIn:
     ):
         make_user(django_user_model, "alice", "alice-password-123", is_staff=False)
         log_in(page, web, "alice", "alice-password-123")
-        expect()(page.locator("ul.problems")).to_contain_text("staff accounts only")
+        expect()(page.locator("ul.problems")).to_contain_text(
+            "Enter the username and password of a staff account"
+        )
         page.goto(f"{web}/dashboard/jobs/")
         expect()(page.get_by_role("heading", name="Log in")).to_be_visible()
 

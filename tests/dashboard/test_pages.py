@@ -142,7 +142,7 @@ class TestWhoGetsIn:
             "/dashboard/login/", {"username": "alice", "password": "alice-password-123"}
         )
         assert response.status_code == 200
-        assert b"for staff accounts only" in response.content
+        assert b"Enter the username and password of a staff account" in response.content
         assert "_auth_user_id" not in client.session
 
     def test_logout_is_a_post_with_csrf(self, staff):

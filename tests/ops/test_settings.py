@@ -352,3 +352,24 @@ class TestRabbitMq:
                     pytest.fail("the message never reached RabbitMQ's celery queue")
             finally:
                 queue.close()
+
+
+class TestLoginLimits:
+    def test_the_defaults_are_10_a_minute_per_address_and_20_an_hour_per_username(self):
+        values = _settings(_env(**PRODUCTION), "LOGIN_FAILURE_RATES", "AUTHENTICATION_BACKENDS")
+        assert values == {
+            "LOGIN_FAILURE_RATES": {"address": "10/minute", "username": "20/hour"},
+            "AUTHENTICATION_BACKENDS": ["simulator.password_guard.GuardedModelBackend"],
+        }
+
+    def test_none_turns_a_limit_off(self):
+        env = _env(**PRODUCTION, THROTTLE_LOGIN_USERNAME_RATE="none")
+        assert _settings(env, "LOGIN_FAILURE_RATES")["LOGIN_FAILURE_RATES"]["username"] is None
+
+    def test_a_bad_rate_stops_start_up_naming_the_variable(self):
+        done = _manage(_env(**PRODUCTION, THROTTLE_LOGIN_ADDRESS_RATE="10 a minute"), "check")
+        assert done.returncode != 0 and "THROTTLE_LOGIN_ADDRESS_RATE='10 a minute'" in done.stderr
+
+    def test_the_old_name_stops_start_up_naming_the_new_one(self):
+        done = _manage(_env(**PRODUCTION, THROTTLE_TOKEN_FAILURE_RATE="5/minute"), "check")
+        assert done.returncode != 0 and "THROTTLE_LOGIN_ADDRESS_RATE" in done.stderr
