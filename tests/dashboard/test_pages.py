@@ -189,6 +189,33 @@ class TestRunnerWithoutJavaScript:
         ).content.decode()
         assert "JSON syntax error at line 3, column 3" in page
 
+    @pytest.mark.parametrize("action", ["validate", "submit", "insert"])
+    @pytest.mark.parametrize(
+        ("text", "shown"),
+        [
+            ("[" * 100_000 + "]" * 100_000, "the document is nested too deeply"),
+            ('{"num_rounds": ' + "9" * 5_000 + "}", "a number has more than 4,300 digits"),
+        ],
+    )
+    def test_a_text_no_decoder_follows_is_the_forms_error_not_a_500(
+        self, staff_client, action, text, shown
+    ):
+        response = staff_client.post(
+            "/dashboard/", {"config": text, "action": action, "profile": "casinos:ko"}
+        )
+        assert response.status_code == 200
+        assert f"JSON syntax error: {shown}" in response.content.decode()
+        assert not SimulationJob.objects.exists()
+
+    @pytest.mark.parametrize("action", ["validate", "submit"])
+    def test_nesting_past_the_limit_names_its_path(self, staff_client, master_config, action):
+        master_config["notes"] = json.loads("[" * 40 + "]" * 40)
+        page = staff_client.post(
+            "/dashboard/", {"config": json.dumps(master_config), "action": action}
+        ).content.decode()
+        assert "nested deeper than 32 levels" in page
+        assert not SimulationJob.objects.exists()
+
     def test_submit_creates_the_job_and_opens_its_page(self, staff_client, staff, master_config):
         response = staff_client.post(
             "/dashboard/", {"config": json.dumps(master_config), "action": "submit"}
