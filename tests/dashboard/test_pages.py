@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from simulator import services
-from simulator.models import JobStatus, SimulationJob
+from simulator.models import JobStatus, Profile, SimulationJob
 
 PAGES = ["/dashboard/", "/dashboard/jobs/"]
 
@@ -274,6 +274,26 @@ class TestJobPage:
         assert page.count('class="errorbar"') == 3  # one per true-count row
         assert "Outcome frequencies" in page and "True-count table" in page
         assert "Config as sent" in page and "Config as normalised" in page
+
+    def test_an_unfinished_job_naming_a_saved_profile_shows_the_config_it_runs(
+        self, staff_client, alice, master_config
+    ):
+        Profile.objects.create(
+            owner=alice,
+            profile_type="casino",
+            name="alices table",
+            data={"parent": "master_casino", "deck_count": 2},
+        )
+        job = services.submit_job(alice, {**master_config, "casino": "alices table"})
+        page = staff_client.get(f"/dashboard/jobs/{job.id}/")
+        normalized = page.context["normalized_text"]
+        assert "The engine refuses" not in normalized
+        # What the worker runs: the profile as it was at submit, resolved into the config.
+        assert json.loads(normalized) == job.resolved_config
+        assert json.loads(normalized)["casino"]["deck_count"] == 2
+        Profile.objects.filter(owner=alice).update(data={"deck_count": 8})
+        page = staff_client.get(f"/dashboard/jobs/{job.id}/")
+        assert json.loads(page.context["normalized_text"])["casino"]["deck_count"] == 2
 
     def test_the_raw_results_download(self, staff_client, alice, master_config):
         job = _job(alice, master_config)
