@@ -26,6 +26,10 @@ NUL = "\x00"
 Problems = list[tuple[str, str]]
 
 
+def _api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
 def _shown(name: str) -> str:
     return name.replace(NUL, "\\x00")
 
@@ -48,9 +52,10 @@ def nul_problems(request: HttpRequest) -> Problems:
     if NUL in request.path:
         problems.append(("(path)", "contains a NUL character"))
     problems += _pairs_problems(request.GET.lists(), "")
-    # Parsed only for a form's content types (anything else leaves it empty, unread),
-    # as the CSRF check would parse it anyway.
-    if request.method == "POST":
+    # A page's form (parsed for a form's content types only, as the CSRF check would
+    # anyway). Not the API's: its bodies are JSON, checked by simulator.inputs, and DRF
+    # must be the first to read a body it refuses (a form posted to it is a 415).
+    if request.method == "POST" and not _api(request):
         problems += _pairs_problems(request.POST.lists(), "")
     problems += _pairs_problems(((k, [v]) for k, v in request.COOKIES.items()), "cookie ")
     # Gunicorn refuses a raw NUL in a header; a cookie's quoted "\000" is decoded by
@@ -75,8 +80,14 @@ class RefuseNulMiddleware:
         problems = nul_problems(request)
         if not problems:
             return self.get_response(request)
-        detail = "The request contains a NUL character."
-        if request.path.startswith("/api/"):
+        in_query = {path for path, _ in _pairs_problems(request.GET.lists(), "")}
+        # The API's words for a bad query parameter (as a list's filters say it).
+        detail = (
+            "The query is invalid."
+            if {path for path, _ in problems} <= in_query
+            else "The request contains a NUL character."
+        )
+        if _api(request):
             return JsonResponse(invalid_body(detail, problems), status=400)
         lines = "\n".join(f"{path}: {reason}" for path, reason in problems)
         return HttpResponseBadRequest(
