@@ -82,6 +82,18 @@ TEMPLATES = [
     },
 ]
 
+# --- Browser-facing checks and headers (simulator/security.py) ----------------------------
+# Right after SecurityMiddleware: a NUL character in a query parameter, form field, cookie
+# or header is a 400 before any view, session lookup or filter can hand it to PostgreSQL;
+# every response carries a Content-Security-Policy (the 400 too), whose per-request nonce
+# the templates write on their inline <script> and <style>.
+_AFTER_SECURITY = MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1
+MIDDLEWARE[_AFTER_SECURITY:_AFTER_SECURITY] = [
+    "simulator.security.ContentSecurityPolicyMiddleware",
+    "simulator.security.RefuseNulMiddleware",
+]
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("simulator.security.csp_nonce")  # type: ignore[index]
+
 # --- Database -------------------------------------------------------------------------
 DATABASES = {
     "default": dj_database_url.config(

@@ -3,8 +3,8 @@ how what is stored is made servable again.
 
 Every value a client sends is stored (the config as sent, a profile's data) and served back
 later, so it must be something PostgreSQL's jsonb can hold and a JSON response can carry:
-strings of valid Unicode without NUL, finite numbers, integers a 64-bit field can hold,
-bounded lengths and nesting. Anything else is a 400 naming the path here, at the boundary,
+strings of valid Unicode without NUL, numbers a 64-bit field can hold, bounded lengths
+and nesting. Anything else is a 400 naming the path here, at the boundary,
 rather than a 500 from the database at submit, or a job whose result can never be read.
 """
 
@@ -25,9 +25,14 @@ MAX_STRING_LENGTH = 200
 # The deepest real config (a player with an inline strategy whose parent is inline) is
 # about 10 levels; 32 leaves room without letting a 10,000-deep document in.
 MAX_DEPTH = 32
-# Integers beyond a signed 64-bit value mean nothing in a config (the seed is the
-# largest field, below 2^63) and overflow the engine's float conversions.
+# Numbers beyond a signed 64-bit value mean nothing in a config (the seed is the largest
+# field, below 2^63). The bound holds for floats too: jsonb keeps a number as a decimal
+# and prints it without an exponent, so 1e20 is read back as the integer
+# 100000000000000000000, and 1e308 as 309 digits the engine refuses as too large. Below
+# 2^63 every float is read back as the same decimal number, an integer a 64-bit field holds
+# when it has no fraction (the largest, 2^63 - 1024, as 9223372036854775000).
 MAX_INTEGER = 2**63 - 1
+TOO_LARGE = "a number too large (its size must be below 2^63)"
 
 Problems = list[tuple[str, str]]
 
@@ -96,10 +101,12 @@ def json_problems(value: Any, path: str = "", max_depth: int = MAX_DEPTH) -> Pro
             continue
         elif isinstance(item, int):
             if abs(item) > MAX_INTEGER:
-                problems.append((shown, "a number too large (at most 2^63-1)"))
+                problems.append((shown, TOO_LARGE))
         elif isinstance(item, float):
             if not math.isfinite(item):
                 problems.append((shown, "not a finite number"))
+            elif abs(item) > MAX_INTEGER:
+                problems.append((shown, TOO_LARGE))
         else:
             problems.append((shown, f"not a JSON value ({type(item).__name__})"))
     # The walk is depth first from the end; report in document order like the engine.

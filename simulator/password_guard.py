@@ -111,14 +111,15 @@ def _username_ident(username: str) -> str:
     return hashlib.sha256(folded.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
-def reserve(request: Any, username: str) -> list[_Place]:
+def reserve(request: Any, username: str | None) -> list[_Place]:
     """Take one place under each limit for a password check about to be made, or raise
     LoginRefused (giving back what was taken) when a limit is reached. The address is
-    counted first, so an address already refused never adds to a username's count.
+    counted first, so an address already refused never adds to a username's count. With
+    no username (a login whose body could not be read) only the address counts.
 
     A cache that does not answer lets the check through: its being down must cost the
     limit, not every login (the throttles fail open alike)."""
-    idents = [("username", _username_ident(username))]
+    idents = [] if username is None else [("username", _username_ident(username))]
     if request is not None:
         idents.insert(0, ("address", client_address(request)))
     now = timer()

@@ -39,10 +39,18 @@ class ProfileInvalid(ValueError):
         self.problems = problems
 
 
-def resolver_for(owner: User) -> Resolver:
+# (profile_type, name) -> the data it will hold, or None for a profile that will not exist.
+Pending = Mapping[tuple[str, str], Any]
+
+
+def resolver_for(owner: User, pending: Pending | None = None) -> Resolver:
     """resolve(kind, name) over `owner`'s saved profiles, for jost_engine.normalize_config:
     the owner's profile of that type and name, else None (and the engine then looks in
     its shipped defaults). Another user's profiles are never looked at.
+
+    `pending` overlays a save not yet made, so a profile is checked against the profiles
+    as they will be once it is saved: a cycle it closes (A names B, B names A) is found
+    then, not when a job first names it.
 
     The owner's profiles are read in one query, on the first name the config uses.
     """
@@ -55,6 +63,7 @@ def resolver_for(owner: User) -> Resolver:
                 (row.profile_type, row.name): row.data
                 for row in Profile.objects.filter(owner=owner).only("profile_type", "name", "data")
             }
+            cache.update(pending or {})
         found = cache.get((kind, name))
         return found if isinstance(found, Mapping) else None
 
@@ -73,9 +82,12 @@ def _scaffold(profile_type: str, data: Any) -> dict[str, Any]:
     return config
 
 
-def profile_problems(owner: User, profile_type: str, data: Any) -> Problems:
+def profile_problems(
+    owner: User, profile_type: str, data: Any, pending: Pending | None = None
+) -> Problems:
     """Every reason `data` is not a valid profile of `profile_type`, with paths under
-    `data` (e.g. "data.deck_count"); empty when it is valid."""
+    `data` (e.g. "data.deck_count"); empty when it is valid. `pending` is the save being
+    checked (resolver_for), so names resolve as they will once it is made."""
     if not isinstance(profile_type, str) or profile_type not in _SLOT:
         return [("profile_type", f"not one of {', '.join(_SLOT)}")]
     if not isinstance(data, dict):
@@ -85,7 +97,9 @@ def profile_problems(owner: User, profile_type: str, data: Any) -> Problems:
         return problems
     slot = _SLOT[profile_type]
     try:
-        jost_engine.normalize_config(_scaffold(profile_type, data), resolve=resolver_for(owner))
+        jost_engine.normalize_config(
+            _scaffold(profile_type, data), resolve=resolver_for(owner, pending)
+        )
     except jost_engine.ConfigError as exc:
         found: Problems = []
         for path, reason in exc.problems:
@@ -123,7 +137,11 @@ def _save(profile: Profile) -> Profile:
 def create_profile(owner: User, profile_type: str, name: Any, data: Any) -> Profile:
     """Save a new profile of `owner`'s, or raise ProfileInvalid naming every problem
     (a duplicate type and name is a problem of `name`)."""
-    problems = _check_name(name) + profile_problems(owner, profile_type, data)
+    problems = _check_name(name)
+    pending = {}
+    if not problems and isinstance(profile_type, str):
+        pending[(profile_type, name.strip())] = data
+    problems += profile_problems(owner, profile_type, data, pending)
     if problems:
         raise ProfileInvalid(problems)
     return _save(Profile(owner=owner, profile_type=profile_type, name=name.strip(), data=data))
@@ -135,7 +153,13 @@ def update_profile(profile: Profile, changes: Mapping[str, Any]) -> Profile:
     profile_type = changes.get("profile_type", profile.profile_type)
     name = changes.get("name", profile.name)
     data = changes.get("data", profile.data)
-    problems = _check_name(name) + profile_problems(profile.owner, profile_type, data)
+    problems = _check_name(name)
+    # Checked against the new data (the stored row still holds the old): renamed, the
+    # old name is gone; under its new type and name, the profile holds what it will.
+    pending: dict[tuple[str, str], Any] = {(profile.profile_type, profile.name): None}
+    if not problems and isinstance(profile_type, str):
+        pending[(profile_type, name.strip())] = data
+    problems += profile_problems(profile.owner, profile_type, data, pending)
     if problems:
         raise ProfileInvalid(problems)
     profile.profile_type, profile.name, profile.data = profile_type, name.strip(), data

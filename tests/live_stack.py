@@ -13,11 +13,13 @@ process group at the end, before pytest-django drops the database (the fixtures 
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import REPO
 from tests.integration.helpers import live_database_url, start_web, start_worker
 from tests.integration.processes import (
     VENV_BIN,
@@ -80,7 +82,24 @@ def celery_worker(service_env, logs_dir) -> Iterator[Path]:
 
 
 @pytest.fixture(scope="session")
-def web(service_env, logs_dir) -> Iterator[str]:
+def static_files(service_env, logs_dir) -> None:
+    """The build step a deploy runs (a platform's buildpack does): collectstatic, so the
+    web process serves the admin's and the API docs' files as in production."""
+    log = logs_dir / "collectstatic.log"
+    with log.open("w") as out:
+        subprocess.run(
+            [str(VENV_BIN / "python"), "manage.py", "collectstatic", "--noinput"],
+            cwd=REPO,
+            env=service_env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            check=True,
+            timeout=120,
+        )
+
+
+@pytest.fixture(scope="session")
+def web(service_env, logs_dir, static_files) -> Iterator[str]:
     """Gunicorn started from the Procfile's `web` line with PORT set; yields its base URL."""
     proc, base = start_web(service_env, logs_dir / "web.log")
     try:

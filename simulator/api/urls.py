@@ -21,7 +21,11 @@ urlpatterns = [
     path(
         "docs/",
         SpectacularSwaggerView.as_view(
-            url_name="api-schema", authentication_classes=[], permission_classes=[]
+            url_name="api-schema",
+            authentication_classes=[],
+            permission_classes=[],
+            # The library's page with the Content-Security-Policy nonce on its inline parts.
+            template_name="api/swagger_ui.html",
         ),
         name="api-docs",
     ),

@@ -13,7 +13,8 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import generics, serializers, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import ParseError, UnsupportedMediaType, ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
@@ -28,6 +29,7 @@ from simulator.api.authentication import (
     job_read_with_token,
 )
 from simulator.api.errors import QuotaExceeded, invalid
+from simulator.api.parsers import StrictJSONParser
 from simulator.api.serializers import (
     JobDetailSerializer,
     JobFilterSerializer,
@@ -517,6 +519,10 @@ class TokenView(ObtainAuthToken):
     username: past either limit every attempt is a 429, refused before any password is
     hashed."""
 
+    # ObtainAuthToken's own list has DRF's plain JSONParser, to which a deeply nested body
+    # is a RecursionError (a 500); the form parsers stay for clients that post a form.
+    parser_classes = [StrictJSONParser, FormParser, MultiPartParser]
+
     @extend_schema(
         summary="Obtain the API token",
         request=schema.TokenRequestSerializer,
@@ -532,7 +538,13 @@ class TokenView(ObtainAuthToken):
         auth=[],
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = request.data
+        try:
+            data = request.data
+        except (ParseError, UnsupportedMediaType):
+            # Counted like a wrong password from this address (no username is known): a
+            # body no parser reads must not be a free attempt beside the limit.
+            password_guard.reserve(request, None)
+            raise
         # A lone surrogate or a NUL cannot be hashed or looked up: refused unchecked.
         problems = json_problems(dict(data.items()) if hasattr(data, "items") else data)
         serializer = self.get_serializer(data=data)

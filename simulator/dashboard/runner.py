@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,8 +31,9 @@ KIND_LABELS = {
 @dataclass(frozen=True)
 class SyntaxProblem:
     message: str
-    line: int
-    column: int
+    # Where the decoder stopped; None for a document it cannot follow to any one place.
+    line: int | None = None
+    column: int | None = None
 
 
 def pretty(value: Any) -> str:
@@ -51,10 +53,19 @@ def master_text() -> str:
 
 
 def parse(text: str) -> tuple[Any, SyntaxProblem | None]:
+    """The JSON document in `text`, or the problem that stops it being read: whatever the
+    text, a problem to show, never an exception (the API's parser refuses the same)."""
     try:
         return json.loads(text), None
     except json.JSONDecodeError as exc:
         return None, SyntaxProblem(exc.msg, exc.lineno, exc.colno)
+    except RecursionError:
+        # Deeper than Python's decoder can follow (about 1,000 levels).
+        return None, SyntaxProblem("the document is nested too deeply")
+    except ValueError:
+        # Python's int() refuses a string of more digits than this (CVE-2020-10735).
+        limit = sys.get_int_max_str_digits()
+        return None, SyntaxProblem(f"a number has more than {limit:,} digits")
 
 
 def profile_choices() -> list[tuple[str, list[tuple[str, str]]]]:

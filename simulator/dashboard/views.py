@@ -142,9 +142,14 @@ def job_page(request: HttpRequest, job_id: UUID) -> HttpResponse:
 
 
 def _normalized_text(job: SimulationJob, results: dict[str, Any] | None) -> str:
-    """The config as the engine ran it (from the results), or as it would run it."""
+    """The config as the engine ran it (from the results), or as it will run it: the one
+    resolved at submit, which the worker runs (every profile it names, the owner's saved
+    ones too, as they were then; resolving the config as sent again would know none of
+    the owner's profiles). A row older than profiles has none, and runs as sent."""
     if results and isinstance(results.get("config"), dict):
         return runner.pretty(results["config"])
+    if isinstance(job.resolved_config, dict):
+        return runner.pretty(job.resolved_config)
     try:
         normalized = jost_engine.normalize_config(job.request_data)
     except jost_engine.ConfigError as exc:

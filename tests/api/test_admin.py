@@ -1,4 +1,9 @@
-"""/admin/: SimulationJob is registered, so an operator can read and filter the ledger."""
+"""/admin/: SimulationJob is registered, so an operator can read and filter the ledger;
+no lookup or form value turns into a 500."""
+
+import pytest
+
+from simulator.models import SimulationJob
 
 
 class TestAdmin:
@@ -73,3 +78,88 @@ class TestAdminLogin:
             response = self._log_in(client, "admin", "password")
             assert response.status_code == 302 and response["Location"] == "/admin/"
             client.logout()
+
+
+def _change_form(admin_client, job, **fields: str) -> dict[str, str]:
+    """The job's change form as the admin renders it, with `fields` typed over."""
+    form = (
+        admin_client.get(f"/admin/simulator/simulationjob/{job.id}/change/")
+        .context["adminform"]
+        .form
+    )
+    data = {}
+    for name, field in form.fields.items():
+        value = field.prepare_value(form.initial.get(name))
+        data[name] = "" if value is None else str(value)
+    return {**data, **fields}
+
+
+class TestAdminDateHierarchy:
+    @pytest.mark.parametrize(
+        "query",
+        [
+            "created_at__year=99999999999",
+            "created_at__year=-99999999999",
+            "created_at__year=9999",
+            "created_at__year=9999&created_at__month=12",
+            "created_at__year=9999&created_at__month=12&created_at__day=31",
+            "created_at__year=2020&created_at__month=99999999999",
+            "created_at__year=2020&created_at__month=1&created_at__day=99999999999",
+        ],
+    )
+    def test_a_date_past_the_calendar_is_the_admins_incorrect_lookup(
+        self, admin_client, alice_job, query
+    ):
+        # The admin's answer to any bad lookup: back to the list with ?e=1.
+        response = admin_client.get(f"/admin/simulator/simulationjob/?{query}")
+        assert response.status_code == 302
+        assert response["Location"].endswith("?e=1")
+
+    def test_a_real_year_still_filters(self, admin_client, alice_job):
+        year = alice_job.created_at.year
+        page = admin_client.get(f"/admin/simulator/simulationjob/?created_at__year={year}")
+        assert page.status_code == 200 and str(alice_job.id) in page.content.decode()
+        page = admin_client.get(f"/admin/simulator/simulationjob/?created_at__year={year - 1}")
+        assert page.status_code == 200 and str(alice_job.id) not in page.content.decode()
+
+
+class TestAdminJsonFields:
+    """A JSON field saved in the admin follows the API's rules (simulator.inputs)."""
+
+    @pytest.mark.parametrize("field", ["request_data", "resolved_config", "result_data"])
+    @pytest.mark.parametrize(
+        ("text", "shown"),
+        [
+            ('{"x": NaN}', "x: not a finite number"),
+            ('{"x": [Infinity]}', "x[0]: not a finite number"),
+            ('{"x": -Infinity}', "x: not a finite number"),
+            ('{"x": 1e308}', "x: a number too large"),
+            ('{"x": ' + "9" * 400 + "}", "x: a number too large"),
+            ('{"x": "a\\u0000b"}', "x: contains a NUL character"),
+            ('{"x": ' + "[" * 40 + "]" * 40 + "}", "nested deeper than 32 levels"),
+            ("[" * 100_000 + "]" * 100_000, "Enter a valid JSON."),
+            ('{"x": ' + "9" * 5_000 + "}", "Enter a valid JSON."),
+        ],
+    )
+    def test_what_cannot_be_stored_is_the_forms_error(
+        self, admin_client, alice_job, field, text, shown
+    ):
+        before = SimulationJob.objects.get(id=alice_job.id)
+        response = admin_client.post(
+            f"/admin/simulator/simulationjob/{alice_job.id}/change/",
+            _change_form(admin_client, alice_job, **{field: text}),
+        )
+        assert response.status_code == 200  # the form again, with its error
+        errors = response.context["adminform"].form.errors[field]
+        assert any(shown in error for error in errors), errors
+        after = SimulationJob.objects.get(id=alice_job.id)
+        assert getattr(after, field) == getattr(before, field)
+
+    def test_a_valid_change_is_saved(self, admin_client, alice_job):
+        response = admin_client.post(
+            f"/admin/simulator/simulationjob/{alice_job.id}/change/",
+            _change_form(admin_client, alice_job, result_data='{"note": 9223372036854775807}'),
+        )
+        assert response.status_code == 302
+        stored = SimulationJob.objects.get(id=alice_job.id).result_data
+        assert stored == {"note": 9223372036854775807}

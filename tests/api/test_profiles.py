@@ -186,6 +186,90 @@ class TestDetail:
         assert anon_client.get(f"/api/profiles/{alice_casino.id}/").status_code == 401
 
 
+class TestCycles:
+    """A save that would close a cycle of profiles naming each other is refused, checked
+    against the profiles as they will be once it is saved, whichever way it is made."""
+
+    @pytest.fixture
+    def a_and_b(self, alice_client):
+        # b names a; a names a shipped casino: no cycle yet.
+        a = _create(
+            alice_client, profile_type="casino", name="a", data={"parent": "master_casino"}
+        ).json()
+        b = _create(alice_client, profile_type="casino", name="b", data={"parent": "a"}).json()
+        return a, b
+
+    def _assert_cycle_refused(self, response, stored: Profile, data: dict) -> None:
+        assert response.status_code == 400, response.json()
+        errors = response.json()["errors"]
+        assert any(
+            e["path"].startswith("data.parent") and "profile cycle" in e["reason"] for e in errors
+        ), errors
+        stored.refresh_from_db()
+        assert stored.data == data  # nothing written
+
+    @pytest.mark.parametrize("method", ["patch", "put"])
+    def test_an_edit_that_names_back_is_a_400_naming_the_path(self, alice_client, a_and_b, method):
+        a, _ = a_and_b
+        body = {"data": {"parent": "b"}}
+        if method == "put":
+            body.update(profile_type="casino", name="a")
+        response = getattr(alice_client, method)(f"/api/profiles/{a['id']}/", body, format="json")
+        self._assert_cycle_refused(response, Profile.objects.get(id=a["id"]), a["data"])
+
+    def test_an_edit_that_names_itself_is_a_400(self, alice_client, a_and_b):
+        a, _ = a_and_b
+        response = alice_client.patch(
+            f"/api/profiles/{a['id']}/", {"data": {"parent": "a"}}, format="json"
+        )
+        self._assert_cycle_refused(response, Profile.objects.get(id=a["id"]), a["data"])
+
+    def test_a_rename_that_closes_a_cycle_is_a_400(self, alice_client, a_and_b):
+        # With a gone, b names nothing saved; c renamed to "a" and naming b would make
+        # a -> b -> a (the stored c is still "c", which names nothing).
+        a, _ = a_and_b
+        alice_client.delete(f"/api/profiles/{a['id']}/")
+        c = _create(
+            alice_client, profile_type="casino", name="c", data={"parent": "master_casino"}
+        ).json()
+        response = alice_client.patch(
+            f"/api/profiles/{c['id']}/", {"name": "a", "data": {"parent": "b"}}, format="json"
+        )
+        self._assert_cycle_refused(
+            response, Profile.objects.get(id=c["id"]), {"parent": "master_casino"}
+        )
+
+    def test_a_new_profile_shadowing_a_default_cannot_close_a_cycle(self, alice_client):
+        # x names the shipped master_casino; a saved "master_casino" naming x would
+        # shadow it and close master_casino -> x -> master_casino.
+        assert (
+            _create(
+                alice_client, profile_type="casino", name="x", data={"parent": "master_casino"}
+            ).status_code
+            == 201
+        )
+        response = _create(
+            alice_client, profile_type="casino", name="master_casino", data={"parent": "x"}
+        )
+        assert response.status_code == 400
+        assert "profile cycle" in response.json()["errors"][0]["reason"]
+        assert not Profile.objects.filter(name="master_casino").exists()
+
+    def test_a_job_can_still_name_each_profile(self, alice_client, a_and_b, master_config):
+        a, _ = a_and_b
+        alice_client.patch(f"/api/profiles/{a['id']}/", {"data": {"parent": "b"}}, format="json")
+        for name in ("a", "b"):
+            config = {**master_config, "casino": name}
+            assert alice_client.post("/api/validate/", config, format="json").status_code == 200
+
+    def test_an_edit_that_breaks_no_cycle_is_saved(self, alice_client, a_and_b):
+        a, _ = a_and_b
+        response = alice_client.patch(
+            f"/api/profiles/{a['id']}/", {"data": {"parent": "vegas_6d_s17_das"}}, format="json"
+        )
+        assert response.status_code == 200, response.json()
+
+
 class TestResolution:
     """A config names a profile; the caller's own wins over the shipped default."""
 

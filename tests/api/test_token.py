@@ -1,5 +1,6 @@
 """POST /api/token/: username and password in, the user's API token out."""
 
+import pytest
 from rest_framework.authtoken.models import Token
 
 
@@ -149,3 +150,26 @@ class TestGuessing:
         assert guess("203.0.113.2, 198.51.100.7") == 400
         assert guess("198.51.100.8") == 400  # another client behind the same proxy
         assert guess("203.0.113.3, 198.51.100.7") == 429
+
+
+class TestUnreadableBodies:
+    """A body no parser reads is a 400 in the API's shape, never a 500, and counts as a
+    failed attempt: it is no way around the limit on wrong passwords."""
+
+    NESTED = '{"username": ' + "[" * 100_000 + "]" * 100_000 + ', "password": "x"}'
+
+    @pytest.mark.parametrize("body", [NESTED, "[" * 5_000 + "]" * 5_000, '{"username": 1e999'])
+    def test_it_is_a_400_naming_the_body(self, anon_client, body):
+        response = anon_client.post("/api/token/", body, content_type="application/json")
+        assert response.status_code == 400
+        assert response.json()["errors"][0]["path"] == "(body)"
+
+    def test_each_counts_against_the_address_limit(self, anon_client, alice, login_limits):
+        login_limits(address="3/minute")
+        for _ in range(3):
+            response = anon_client.post("/api/token/", self.NESTED, content_type="application/json")
+            assert response.status_code == 400
+        right = {"username": "alice", "password": "alice-password-123"}
+        response = anon_client.post("/api/token/", right, format="json")
+        assert response.status_code == 429
+        assert int(response["Retry-After"]) > 0

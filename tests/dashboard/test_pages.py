@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from simulator import services
-from simulator.models import JobStatus, SimulationJob
+from simulator.models import JobStatus, Profile, SimulationJob
 
 PAGES = ["/dashboard/", "/dashboard/jobs/"]
 
@@ -189,6 +189,33 @@ class TestRunnerWithoutJavaScript:
         ).content.decode()
         assert "JSON syntax error at line 3, column 3" in page
 
+    @pytest.mark.parametrize("action", ["validate", "submit", "insert"])
+    @pytest.mark.parametrize(
+        ("text", "shown"),
+        [
+            ("[" * 100_000 + "]" * 100_000, "the document is nested too deeply"),
+            ('{"num_rounds": ' + "9" * 5_000 + "}", "a number has more than 4,300 digits"),
+        ],
+    )
+    def test_a_text_no_decoder_follows_is_the_forms_error_not_a_500(
+        self, staff_client, action, text, shown
+    ):
+        response = staff_client.post(
+            "/dashboard/", {"config": text, "action": action, "profile": "casinos:ko"}
+        )
+        assert response.status_code == 200
+        assert f"JSON syntax error: {shown}" in response.content.decode()
+        assert not SimulationJob.objects.exists()
+
+    @pytest.mark.parametrize("action", ["validate", "submit"])
+    def test_nesting_past_the_limit_names_its_path(self, staff_client, master_config, action):
+        master_config["notes"] = json.loads("[" * 40 + "]" * 40)
+        page = staff_client.post(
+            "/dashboard/", {"config": json.dumps(master_config), "action": action}
+        ).content.decode()
+        assert "nested deeper than 32 levels" in page
+        assert not SimulationJob.objects.exists()
+
     def test_submit_creates_the_job_and_opens_its_page(self, staff_client, staff, master_config):
         response = staff_client.post(
             "/dashboard/", {"config": json.dumps(master_config), "action": "submit"}
@@ -247,6 +274,26 @@ class TestJobPage:
         assert page.count('class="errorbar"') == 3  # one per true-count row
         assert "Outcome frequencies" in page and "True-count table" in page
         assert "Config as sent" in page and "Config as normalised" in page
+
+    def test_an_unfinished_job_naming_a_saved_profile_shows_the_config_it_runs(
+        self, staff_client, alice, master_config
+    ):
+        Profile.objects.create(
+            owner=alice,
+            profile_type="casino",
+            name="alices table",
+            data={"parent": "master_casino", "deck_count": 2},
+        )
+        job = services.submit_job(alice, {**master_config, "casino": "alices table"})
+        page = staff_client.get(f"/dashboard/jobs/{job.id}/")
+        normalized = page.context["normalized_text"]
+        assert "The engine refuses" not in normalized
+        # What the worker runs: the profile as it was at submit, resolved into the config.
+        assert json.loads(normalized) == job.resolved_config
+        assert json.loads(normalized)["casino"]["deck_count"] == 2
+        Profile.objects.filter(owner=alice).update(data={"deck_count": 8})
+        page = staff_client.get(f"/dashboard/jobs/{job.id}/")
+        assert json.loads(page.context["normalized_text"])["casino"]["deck_count"] == 2
 
     def test_the_raw_results_download(self, staff_client, alice, master_config):
         job = _job(alice, master_config)
