@@ -25,7 +25,8 @@ def _errors(response) -> list[str]:
 
 def _page(response, username: str) -> str:
     page = response.content.decode().replace(username, "")
-    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", page)
+    page = re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", page)
+    return re.sub(r'nonce="[^"]*"', "", page)
 
 
 def _log_in(client, username: str, password: str, address: str = "10.0.0.1"):
@@ -43,7 +44,7 @@ class TestOneErrorForEveryRefusal:
         assert _errors(wrong) == _errors(unknown) == _errors(not_staff)
         assert "staff account" in _errors(wrong)[0]
         # The pages differ in nothing but the username typed back into the form (and the
-        # CSRF token, masked afresh on every page).
+        # CSRF token and the Content-Security-Policy nonce, drawn afresh for every page).
         assert _page(wrong, "stella") == _page(not_staff, "alice")
         assert "_auth_user_id" not in client.session
 
