@@ -77,7 +77,8 @@ class Footprint:
     def memory_field(self) -> str:
         """The JSON path of the field that asks for the most memory."""
         if self.merge_bytes >= self.shard_bytes:
-            return "sessions"
+            # Sessions' final bankrolls, or else the statistics of very many shards.
+            return "sessions" if self.bytes_per_session else "num_rounds"
         return max(self.parts, key=lambda path: self.parts[path])
 
     def sessions_within(self, limit_bytes: int) -> int:

@@ -79,6 +79,11 @@ class TestMemory:
         assert sum(spec.sessions for spec in specs) == 1_000_000
         assert footprint(cfg).shard_bytes < 16 * MB
 
+    def test_a_split_job_of_many_shards_names_its_rounds(self):
+        cost = footprint(config(num_rounds=10**9, stop_when_broke=False), shard_rounds=10_000)
+        assert cost.merge_bytes > cost.shard_bytes
+        assert cost.memory_field == "num_rounds"
+
     def test_the_hand_log_is_named_when_it_is_the_largest_part(self):
         cost = footprint(config(log_hands=True))
         assert cost.memory_field == "log_hands"
