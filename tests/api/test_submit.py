@@ -185,3 +185,17 @@ class TestWhatAJobCosts:
         response = alice_client.post("/api/validate/", config, format="json")
         assert response.status_code == 400
         assert response.json()["errors"][0]["path"] == "sessions"
+
+    def test_the_issues_overflowing_count_is_a_400_naming_tag_scale(
+        self, alice_client, master_config
+    ):
+        # Issue 14: these tags at tag_scale 1e308 passed, then crashed the worker.
+        counting = {"tags": [10, 10, 10, 10, 10, 0, 0, 0, -10, -10], "tag_scale": 1e308}
+        player = {"profile": "master_player", "counting_strategy": counting}
+        config = {**master_config, "players": [player]}
+        for url in ("/api/validate/", "/api/submit/"):
+            response = alice_client.post(url, config, format="json")
+            assert response.status_code == 400
+            paths = [error["path"] for error in response.json()["errors"]]
+            assert paths == ["players[0].counting_strategy.tag_scale"]
+        assert not SimulationJob.objects.exists()
