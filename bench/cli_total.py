@@ -59,7 +59,7 @@ def config(rounds: int, resplit_aces: bool = False) -> dict[str, Any]:
         "players": [
             {
                 "name": "bench",
-                "bankroll": 1e15,
+                "bankroll": 1e12,
                 "playing_strategy": "auto",
                 "betting_strategy": {"name": "FlatBettingStrategy", "params": {"bet_amount": 10}},
             }

@@ -63,7 +63,7 @@ CONFIG = {
     "players": [
         {
             "name": "bench",
-            "bankroll": 1e15,
+            "bankroll": 1e12,
             "playing_strategy": "perfect_s17_basic_strategy",
             "betting_strategy": {"name": "FlatBettingStrategy", "params": {"bet_amount": 10}},
         }

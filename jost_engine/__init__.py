@@ -2,6 +2,7 @@
 
 from jost_engine.chart import ACTION_CODE, chart_arrays
 from jost_engine.config import Config, ConfigError, config_to_dict, normalize_config
+from jost_engine.footprint import Footprint, footprint
 from jost_engine.profiles import default_profile, defaults
 from jost_engine.simulate import (
     SHARD_ROUNDS,
@@ -24,4 +25,4 @@ __all__ += ["ACTION_CODE", "chart_arrays", "resolve_playing_strategy"]
 __all__ += ["config_to_dict", "default_profile", "defaults"]
 __all__ += ["Stats", "merge", "results", "run_shard", "run_simulation_from_config"]
 __all__ += ["SHARD_ROUNDS", "ShardSpec", "plan_shards", "run_shard_spec", "run_shards"]
-__all__ += ["shard_seed"]
+__all__ += ["Footprint", "footprint", "shard_seed"]

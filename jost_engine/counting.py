@@ -42,15 +42,21 @@ class CountingArrays:
 
 def tiers(betting: BettingStrategy) -> list[tuple[float, float, int]]:
     """(threshold, multiplier, spots) from -inf up: the bet ramp and the spots ramp on one
-    set of thresholds, the multiplier capped at max_bet / min_bet."""
+    set of thresholds, the multiplier capped at max_bet / min_bet.
+
+    One walk over both sorted ramps: linear in their entries (a search of each ramp for
+    every threshold made a 30,000-tier ramp cost seconds on every shard)."""
     spots_ramp = betting.spots_ramp or ((-np.inf, betting.num_hands),)
     cap = np.inf if betting.max_bet is None else betting.max_bet / betting.min_bet
     thresholds = sorted({t for t, _ in betting.ramp} | {t for t, _ in spots_ramp})
     out = []
+    b = s = 0  # the tier of each ramp in force at the current threshold
     for threshold in thresholds:
-        mult = [m for t, m in betting.ramp if t <= threshold][-1]
-        spots = [n for t, n in spots_ramp if t <= threshold][-1]
-        out.append((threshold, min(mult, cap), int(spots)))
+        while b + 1 < len(betting.ramp) and betting.ramp[b + 1][0] <= threshold:
+            b += 1
+        while s + 1 < len(spots_ramp) and spots_ramp[s + 1][0] <= threshold:
+            s += 1
+        out.append((threshold, min(betting.ramp[b][1], cap), int(spots_ramp[s][1])))
     return out
 
 

@@ -58,14 +58,17 @@ class DeviationTables:
 
 
 def expand(deviations: Sequence[Deviation | str], rules: Rules) -> list[Deviation]:
-    """Presets replaced by their plays for these rules (H17 or S17), in order."""
-    plays: list[Deviation] = []
+    """Presets replaced by their plays for these rules (H17 or S17), in order.
+
+    A play written again (a preset named twice) is dropped: the first copy holds whenever
+    the second would, so the second is never played, and kept it would only take a slot
+    of its cell (the kernel counts a cell's plays in an int8)."""
+    plays: dict[Deviation, None] = {}
     for item in deviations:
-        if isinstance(item, str):
-            plays.extend(preset_deviations(item, rules.hit_soft_17))
-        else:
-            plays.append(item)
-    return plays
+        found = preset_deviations(item, rules.hit_soft_17) if isinstance(item, str) else (item,)
+        for play in found:
+            plays.setdefault(play, None)
+    return list(plays)
 
 
 def _cell(play: Deviation) -> tuple[int, int, int]:
@@ -136,6 +139,8 @@ def deviation_tables(
         ordered = [p for p in cell_plays if ACTION_CODE[p.action] in SURRENDER_FALLBACK] + [
             p for p in cell_plays if ACTION_CODE[p.action] not in SURRENDER_FALLBACK
         ]
+        if len(ordered) > np.iinfo(n.dtype).max:
+            raise ValueError(f"{len(ordered)} index plays in one cell; the kernel keeps 127")
         n[kind, row, up] = len(ordered)
         for j, play in enumerate(ordered):
             thr[kind, row, up, j] = play.index

@@ -672,11 +672,21 @@ def _tc_bin(tc: float) -> np.int64:
     threshold up): with whole-number thresholds every true count in [k, k + 1) bets at one
     tier, so row k holds one tier. Rounding half up would put 2.5..2.99, bet at tier 2,
     in the row of 3.
+
+    A count that is not finite (NaN or infinite: the running count overflowed) is refused
+    here, where a float first becomes an index: numba does not check bounds, and the
+    integer of a NaN is no row at all (it wrote out of bounds and crashed the process).
+    The config's bounds (docs/CONFIG.md) keep every count finite; this is the last guard,
+    and costs nothing on the path a finite count takes (the same two comparisons).
     """
     b = np.floor(tc)
-    if b < TC_MIN:
+    if not b >= TC_MIN:  # below the table, or NaN
+        if not b > -np.inf:
+            raise FloatingPointError("the true count is not finite (the running count overflowed)")
         b = float(TC_MIN)
     elif b > TC_MAX:
+        if b == np.inf:
+            raise FloatingPointError("the true count is not finite (the running count overflowed)")
         b = float(TC_MAX)
     return np.int64(b) - TC_MIN
 

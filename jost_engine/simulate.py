@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import secrets
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +23,7 @@ import numpy as np
 from jost_engine import kernel as k
 from jost_engine.chart import ACTION_CODE, chart_arrays
 from jost_engine.config import Config, Rules, normalize_config
-from jost_engine.counting import counting_arrays, wongs
+from jost_engine.counting import counting_arrays, tiers, wongs
 from jost_engine.deviations import NOT_HERE, SURRENDER_FALLBACK, resolve_code
 from jost_engine.stats import (
     HAND_LOG_CAP,
@@ -60,6 +60,12 @@ CHUNK_ROUNDS = 1_000_000
 # says otherwise: about a second of one core at the engine's speed. The service's
 # JOB_SHARD_ROUNDS defaults to the same, so a job and `python -m jost_engine` agree.
 SHARD_ROUNDS = 10_000_000
+# Sessions per shard at most: a shard keeps every session's final bankroll (per player) and
+# stores them as JSON, about 100 bytes each on the way, so a shard of 10,000 sessions of 7
+# players holds about 7 MB whatever `sessions` asks for. A session's restart costs about
+# 25 microseconds, so a shard of short sessions still runs for a quarter of a second or
+# more, long against a shard's own cost in the service.
+MAX_SHARD_SESSIONS = 10_000
 # The most [round, bankroll] points a player's bankroll_path holds: enough for a chart as
 # wide as a screen, and at most 1,000 extra kernel calls per run (milliseconds).
 BANKROLL_PATH_POINTS = 1000
@@ -413,11 +419,39 @@ def new_session(
         dev_act=ca.dev_act,
         dev_act_poor=ca.dev_act_poor,
     )
+    _check_finite(session)
     session.initial = {
         name: getattr(session, name).copy()
         for name in ("shoe", "st_i", "bankroll", "active", "run_count", "watching")
     }
     return session
+
+
+def _check_finite(session: Session) -> None:
+    """Refuse, before the kernel runs, an array of numbers it cannot compute with. A
+    normalised config never gives one (its bounds keep every number finite); a Config
+    built by hand can, and the kernel does not check what it indexes with."""
+    finite_only = {
+        "blackjack_payout": session.rules_f,
+        "min_bet": session.min_bet,
+        "bet_multiplier": session.ramp_mult,
+        "tags x tag_scale": session.tags,
+        "bankroll": session.bankroll,
+        "initial running count": session.cnt_f[:, k.CF_IRC],
+    }
+    # Thresholds may be infinite (-inf starts a ramp, +inf never insures), never NaN.
+    no_nan = {
+        "ramp threshold": session.ramp_thr,
+        "insurance index": session.ins_thr,
+        "wong_in or wong_out": session.cnt_f,
+        "deviation index": session.dev_thr,
+    }
+    for what, values in finite_only.items():
+        if not np.isfinite(values).all():
+            raise ValueError(f"the engine cannot run this config: a {what} is not finite")
+    for what, values in no_nan.items():
+        if np.isnan(values).any():
+            raise ValueError(f"the engine cannot run this config: a {what} is not a number")
 
 
 def _arrange(shoe: np.ndarray, arranged: np.ndarray, infinite: bool, rng: np.ndarray) -> None:
@@ -486,12 +520,12 @@ def plan_shards(config: Config, shard_rounds: int = SHARD_ROUNDS) -> list[ShardS
     JOST's semantics (one session, the broke rule) are one sequence: one shard. With
     stop_when_broke false the rounds are cut into shards of shard_rounds (the last one
     shorter). With sessions, each shard holds whole sessions, as many as fit in
-    shard_rounds (at least one).
+    shard_rounds (at least one, at most MAX_SHARD_SESSIONS).
     """
     if shard_rounds < 1:
         raise ValueError(f"shard_rounds must be at least 1, got {shard_rounds}")
     if config.sessions is not None:
-        per = max(1, shard_rounds // config.num_rounds)
+        per = min(max(1, shard_rounds // config.num_rounds), MAX_SHARD_SESSIONS)
         return [
             ShardSpec(
                 index=i,
@@ -532,22 +566,25 @@ def run_shard_spec(
     itself, as run_simulation_from_config does. progress(rounds done in this shard) is
     called after every chunk; an exception it raises stops the shard.
     """
+    seeds: Iterator[Seed]
     if config.sessions is not None:
-        numbers = range(spec.first_session, spec.first_session + spec.sessions)
-        seeds: list[Seed] = [shard_seed(job_seed, n) for n in numbers]
-        per_session = config.num_rounds
+        first = spec.first_session
+        # Each session's seed is made when it starts: a list of them all would hold a
+        # SeedSequence object per session, hundreds of bytes each.
+        seeds = (shard_seed(job_seed, n) for n in range(first, first + spec.sessions))
+        n_sessions, per_session = spec.sessions, config.num_rounds
     elif not config.stop_when_broke:
-        seeds, per_session = [shard_seed(job_seed, spec.index)], spec.rounds
+        seeds, n_sessions, per_session = iter([shard_seed(job_seed, spec.index)]), 1, spec.rounds
     else:
-        seeds, per_session = [job_seed], spec.rounds
-    session = new_session(config, seeds[0])
+        seeds, n_sessions, per_session = iter([job_seed]), 1, spec.rounds
+    session = new_session(config, next(seeds))
     done = played = 0
     all_broke = 0
     broke = np.zeros(len(config.players), dtype=np.int64)
-    finals = np.zeros((len(config.players), len(seeds)), dtype=np.float64)
-    for j, seed in enumerate(seeds):
+    finals = np.zeros((len(config.players), n_sessions), dtype=np.float64)
+    for j in range(n_sessions):
         if j:
-            session.restart(seed)
+            session.restart(next(seeds))
         left = per_session
         while left > 0 and not session.all_broke:
             step = min(chunk, left)
@@ -566,7 +603,7 @@ def run_shard_spec(
     stats.rounds_played = played
     stats.rounds_asked = spec.rounds
     if config.sessions is not None:
-        stats.sessions = len(seeds)
+        stats.sessions = n_sessions
         stats.sessions_all_broke = all_broke
         stats.players_broke = broke
         stats.final_bankrolls = finals
@@ -623,10 +660,10 @@ def results(
     from jost_engine import __version__
     from jost_engine.config import config_to_dict
 
-    counting = any(
-        len(p.betting.ramp) > 1 or p.betting.spots_ramp is not None or wongs(p.betting)
-        for p in config.players
-    )
+    # The table is tallied whenever a bet depends on the count (new_session's count_on):
+    # a ramp of more than one tier, bet or spots, or wonging. A spots_ramp of one tier
+    # (`{}`) bets the same at every count, and the kernel does not count for it.
+    counting = any(len(tiers(p.betting)) > 1 or wongs(p.betting) for p in config.players)
     truncated = stats.hands_logged > len(stats.hand_log)
     players = []
     for i, player in enumerate(config.players):

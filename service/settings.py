@@ -355,6 +355,11 @@ JOB_SHARD_REQUEUE_AFTER = env_float("JOB_SHARD_REQUEUE_AFTER", 60.0, minimum=0.0
 # to be safe: an unsplit job whose rounds x spots would take longer than the soft time
 # limit at this speed is refused at submit, naming how many rounds fit.
 ENGINE_SPOT_ROUNDS_PER_SECOND = env_int("ENGINE_SPOT_ROUNDS_PER_SECOND", 4_000_000, minimum=1)
+# Megabytes one shard of a job (or the merge of a split job's shards) may need beyond the
+# worker's own (jost_engine.footprint): a config that needs more, such as a million
+# sessions of a full table, is refused at submit naming the field and what fits, rather
+# than run a worker out of memory.
+JOB_SHARD_MAX_MEMORY_MB = env_int("JOB_SHARD_MAX_MEMORY_MB", 512, minimum=16)
 # Compile (or load from numba's cache) the round loops in the worker's main process at
 # start, before the pool forks, so no task pays for it.
 WORKER_WARM_UP = env_bool("WORKER_WARM_UP", True)

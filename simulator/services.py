@@ -82,33 +82,69 @@ def validate_config(owner: User, config: Any) -> jost_engine.Config:
                 )
             ]
         )
-    if not normalized.splittable:
-        _check_fits_time_limit(normalized)
+    cost = jost_engine.footprint(normalized, settings.JOB_SHARD_ROUNDS)
+    _check_fits_time_limit(normalized, cost)
+    _check_fits_memory(normalized, cost)
     return normalized
 
 
-def _check_fits_time_limit(config: jost_engine.Config) -> None:
-    """An unsplit job runs as one task: one that could not finish within the soft time
-    limit at the engine's measured speed would hold a worker for an hour and then FAIL,
-    so it is refused now, saying how many rounds fit and how to split it."""
-    spots = sum(p.betting.num_hands for p in config.players)
+def _check_fits_time_limit(config: jost_engine.Config, cost: jost_engine.Footprint) -> None:
+    """An unsplit job runs as one task, and so does each session of a job with sessions:
+    one that could not finish within the soft time limit at the engine's measured speed
+    would hold a worker for an hour and then FAIL, so it is refused now, saying how many
+    rounds fit and how to split it. The spots are the most a round can deal (a
+    spots_ramp at its widest): a counter who spreads to 7 spots plays 7 at high counts."""
+    if config.splittable and config.sessions is None:
+        return  # shards of JOB_SHARD_ROUNDS rounds: the operator's choice fits the limit
     # Four fifths of the limit: room for set-up and a machine slower than the one measured.
     seconds = 0.8 * settings.CELERY_TASK_SOFT_TIME_LIMIT
-    fit = int(seconds * settings.ENGINE_SPOT_ROUNDS_PER_SECOND / spots)
+    fit = int(seconds * settings.ENGINE_SPOT_ROUNDS_PER_SECOND / cost.spots)
     if config.num_rounds > fit:
+        what = "in one sequence" if config.sessions is None else "per session"
+        advice = (
+            'split the job over every worker with "stop_when_broke": false or "sessions": K'
+            if config.sessions is None
+            else "ask for more sessions of fewer rounds"
+        )
         raise jost_engine.ConfigError(
             [
                 (
                     "num_rounds",
-                    f"{config.num_rounds} rounds of {spots} spot(s) in one sequence would run "
+                    f"{config.num_rounds} rounds of {cost.spots} spot(s) {what} would run "
                     f"past the time limit of {settings.CELERY_TASK_SOFT_TIME_LIMIT} s "
                     f"(CELERY_TASK_SOFT_TIME_LIMIT) at the engine's speed "
                     f"({settings.ENGINE_SPOT_ROUNDS_PER_SECOND} spot-rounds a second): at "
-                    f"most {fit} rounds fit. Ask for fewer, or split the job over every "
-                    f'worker with "stop_when_broke": false or "sessions": K',
+                    f"most {fit} rounds fit. Ask for fewer, or {advice}",
                 )
             ]
         )
+
+
+def _check_fits_memory(config: jost_engine.Config, cost: jost_engine.Footprint) -> None:
+    """A shard (or the merge of the shards) that needs more memory than a worker allows
+    would be killed for it and retried until the job FAILED; refuse it now, naming the
+    field that asks for the memory and what fits."""
+    limit_mb = settings.JOB_SHARD_MAX_MEMORY_MB
+    limit = limit_mb * 2**20
+    if cost.memory_bytes <= limit:
+        return
+    field = cost.memory_field
+    need = f"needs about {math.ceil(cost.memory_bytes / 2**20)} MB"
+    allowed = f"a worker allows {limit_mb} MB (JOB_SHARD_MAX_MEMORY_MB)"
+    if field == "sessions":
+        fit = cost.sessions_within(limit)
+        players = len(config.players)
+        sessions = config.sessions or 0
+        reason = (
+            f"{sessions} sessions of {players} player(s) keep {sessions * players} "
+            f"final bankrolls, which {need} to merge; {allowed}: at most {fit} sessions fit "
+            f"with {players} player(s)"
+        )
+    elif field == "log_hands":
+        reason = f"the hand history {need}; {allowed}: run without it (log_hands: false)"
+    else:
+        reason = f"{need} for this field; {allowed}: use fewer entries"
+    raise jost_engine.ConfigError([(field, reason)])
 
 
 def submit_job(owner: User, config: Any) -> SimulationJob:

@@ -12,19 +12,28 @@ from jost_engine.config.fields import (
     DEFAULT_MIN_BET,
     FLAT_RAMP,
     INF,
+    MAX_BET_MULTIPLIER,
+    MAX_COUNT,
+    MAX_MONEY,
+    MAX_RAMP_TIERS,
     MAX_SEATS,
+    MIN_BET_MULTIPLIER,
     MISSING,
     Check,
     Fields,
     Problems,
+    bound,
+    check_entries,
     check_int,
+    check_money,
     check_name,
-    check_positive,
+    check_number,
     entry_path,
     index_path,
     is_number,
     join_path,
     plain_entries,
+    shown,
 )
 from jost_engine.config.types import BettingStrategy
 
@@ -52,7 +61,13 @@ def check_threshold(key: Any, path: str, problems: Problems) -> Any:
     if not math.isfinite(number):
         problems.add(path, 'only "-Infinity" may be infinite')
         return BAD
+    if abs(number) > MAX_COUNT:
+        problems.add(path, f'must be -{MAX_COUNT}..{MAX_COUNT} (or "-Infinity"), got {number:g}')
+        return BAD
     return number
+
+
+check_multiplier = check_number(MIN_BET_MULTIPLIER, MAX_BET_MULTIPLIER)
 
 
 def _ramp(
@@ -60,7 +75,7 @@ def _ramp(
     path: str,
     ctx: Context,
     value_field: str = "bet_multiplier",
-    check_value: Check = check_positive,
+    check_value: Check = check_multiplier,
     below: float = 1.0,
 ) -> Any:
     """(threshold, value) tiers, sorted, starting at -inf.
@@ -70,6 +85,8 @@ def _ramp(
     count under +1; for a spots ramp it is num_hands.
     """
     p = ctx.problems
+    if not check_entries(raw, path, p, MAX_RAMP_TIERS):
+        return BAD
     pairs: list[tuple[Any, Any, str]] = []
     if isinstance(raw, Mapping):
         for key, value in raw.items():
@@ -153,7 +170,7 @@ def betting_from(raw: Any, path: str, ctx: Context) -> BettingStrategy:
     if name == _FLAT_CLASS or name in _RAMP_CLASSES:
         # A class name says how to bet, not what the profile is called.
         name = looked_up or ("flat" if is_flat else "ramp")
-    min_bet = f.take_one(("min_bet", "base_bet"), check_positive, DEFAULT_MIN_BET)
+    min_bet = f.take_one(("min_bet", "base_bet"), check_money, DEFAULT_MIN_BET)
     num_hands = f.take_one(("num_hands", "spots"), check_int(1, MAX_SEATS), 1)
     ramp: Any = FLAT_RAMP
     ramp_raw = f.take("bet_ramp")
@@ -163,7 +180,7 @@ def betting_from(raw: Any, path: str, ctx: Context) -> BettingStrategy:
         else:
             ramp = _ramp(ramp_raw, f.path_of("bet_ramp"), ctx)
     ramp_count = f.take_one(("ramp_count",), check_ramp_count, None)
-    max_bet = f.take_one(("max_bet",), check_positive, None)
+    max_bet = f.take_one(("max_bet",), check_money, None)
     wong_in = f.take_one(("wong_in",), check_count, None)
     wong_out = f.take_one(("wong_out",), check_count, None)
     spots_ramp: Any = None
@@ -186,6 +203,16 @@ def betting_from(raw: Any, path: str, ctx: Context) -> BettingStrategy:
         )
         wong_out = BAD
     if BAD in (name, min_bet, num_hands, ramp, ramp_count, max_bet, wong_in, wong_out):
+        return placeholder
+    largest = min_bet * max(m for _, m in ramp)
+    if largest > MAX_MONEY and (max_bet is None or max_bet > MAX_MONEY):
+        # Each bound alone keeps a bet finite; together they could reach 1e16, past what
+        # the sums over 10^10 rounds keep exact to the cent.
+        ctx.problems.add(
+            f.path_of("bet_ramp") if f.has("bet_ramp") else f.path_of("min_bet"),
+            f"the largest bet, min_bet x the largest multiplier ({bound(largest)}), must be at "
+            f"most {bound(MAX_MONEY)}: lower the multipliers or min_bet, or set max_bet",
+        )
         return placeholder
     if spots_ramp is BAD:
         return placeholder
@@ -212,7 +239,10 @@ def check_ramp_count(value: Any, path: str, problems: Problems) -> Any:
 
 def check_count(value: Any, path: str, problems: Problems) -> Any:
     """A count to wong at: a number (true or running, as ramp_count says)."""
-    if is_number(value):
-        return float(value)
-    problems.add(path, "not a number")
-    return BAD
+    if not is_number(value):
+        problems.add(path, "not a number")
+        return BAD
+    if abs(value) > MAX_COUNT:
+        problems.add(path, f"must be -{MAX_COUNT}..{MAX_COUNT}, got {shown(value)}")
+        return BAD
+    return float(value)

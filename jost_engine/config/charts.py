@@ -15,11 +15,14 @@ from jost_engine.config.context import Context
 from jost_engine.config.fields import (
     BAD,
     INF,
+    MAX_COUNT,
+    MAX_DEVIATIONS,
     MISSING,
     UP_SPELLINGS,
     Fields,
     Problems,
     check_bool,
+    check_entries,
     check_name,
     entry_path,
     index_path,
@@ -27,6 +30,7 @@ from jost_engine.config.fields import (
     join_path,
     plain_entries,
     rank_of,
+    shown,
     total_span,
 )
 from jost_engine.config.types import Deviation, PlayingStrategy
@@ -138,6 +142,8 @@ def _chart_table(raw: Any, table: str, path: str, problems: Problems) -> dict[st
     if not isinstance(raw, Mapping):
         problems.add(path, "not an object of rows")
         return {}
+    if not check_entries(raw, path, problems):
+        return {}
     rows: dict[str, dict[str, str]] = {}
     first_path: dict[str, str] = {}
     for row_key, cells in raw.items():
@@ -157,6 +163,8 @@ def _chart_table(raw: Any, table: str, path: str, problems: Problems) -> dict[st
             cells = {"2-A": cells}
         if not isinstance(cells, Mapping):
             problems.add(row_path, "not an object of up cards")
+            continue
+        if not check_entries(cells, row_path, problems):
             continue
         for up_key, value in cells.items():
             cell_path = entry_path(row_path, up_key)
@@ -329,6 +337,9 @@ def check_insurance(value: Any, path: str, problems: Problems) -> Any:
     if isinstance(value, str) and value.strip().lower() in {"never", "always"}:
         return None if value.strip().lower() == "never" else -INF
     if is_number(value):
+        if abs(value) > MAX_COUNT:
+            problems.add(path, f"must be -{MAX_COUNT}..{MAX_COUNT}, got {shown(value)}")
+            return BAD
         return float(value)
     problems.add(path, 'not "never", "always" or a true count')
     return BAD
@@ -391,6 +402,8 @@ def _deviations(
     """`deviations`: a preset name, or a list of preset names and plays. Returns the
     plays and presets in order, and the insurance index with the path of the play that
     gave it (None for a preset's) if any entry gives one."""
+    if not check_entries(raw, path, problems, MAX_DEVIATIONS):
+        return (), None
     items = raw if isinstance(raw, list) else [raw]
     out: list[Deviation | str] = []
     insurance: tuple[float, str | None] | None = None
@@ -455,6 +468,9 @@ def _deviation(raw: Any, path: str, problems: Problems) -> Any:
             ok = False
     if index is not MISSING and not is_number(index):
         problems.add(f.path_of("index"), "not a number (a true count)")
+        ok = False
+    elif index is not MISSING and abs(index) > MAX_COUNT:
+        problems.add(f.path_of("index"), f"must be -{MAX_COUNT}..{MAX_COUNT}, got {shown(index)}")
         ok = False
     above = True
     if when is not MISSING:

@@ -8,13 +8,16 @@ from typing import Any
 from jost_engine.config.context import Context
 from jost_engine.config.fields import (
     BAD,
+    MAX_TAG_SCALE,
+    MIN_TAG_SCALE,
     MISSING,
     Check,
     Fields,
     Problems,
     check_bool,
+    check_entries,
     check_name,
-    check_positive,
+    check_number,
     entry_path,
     index_path,
     is_number,
@@ -28,6 +31,8 @@ from jost_engine.config.types import TAG_RANKS, CountingSystem
 def check_tags(raw: Any, path: str, problems: Problems) -> Any:
     """Tags in TAG_RANKS order from a dict by rank (T/J/Q/K must agree with 10) or a list."""
     values: dict[str, tuple[Any, str]] = {}
+    if not check_entries(raw, path, problems):
+        return BAD
     if isinstance(raw, list):
         if len(raw) != len(TAG_RANKS):
             problems.add(
@@ -76,7 +81,7 @@ def counting_from(raw: Any, path: str, ctx: Context) -> CountingSystem:
     entries, looked_up = flat
     f = Fields(entries, path, ctx.problems)
     name = f.take_one(("name",), check_name, looked_up or "custom count")
-    scale = f.take_one(("tag_scale",), check_positive, 1.0)
+    scale = f.take_one(("tag_scale",), check_number(MIN_TAG_SCALE, MAX_TAG_SCALE), 1.0)
     tags_raw = f.take("tags")
     unbalanced = f.take_one(("unbalanced",), check_bool, False)
     irc = f.take_one(("initial_running_count",), check_initial_count, (0.0, 0.0))

@@ -24,6 +24,36 @@ MAX_DECKS = 8
 MAX_SPLIT_HANDS = 8
 MAX_NAME_LENGTH = 100
 
+# Bounds that keep every number the kernel computes finite and exact enough (docs/CONFIG.md,
+# "Bounds"). Money (a bankroll, min_bet, max_bet, and every bet a ramp makes): a cent to
+# a trillion. A round moves at most 7 spots x 8 hands x a doubled bet x a 3:1 payout, about
+# 3.4e14 at the largest bet, so over 10^10 rounds the sums stay below 1e25 and their squares
+# below 1e40: finite, with float64's 16 digits on every total a result reports.
+MIN_MONEY = 0.01
+MAX_MONEY = 1e12
+# A ramp multiplies min_bet by 1/100 .. 10,000 (real spreads are 1-8 to 1-50).
+MIN_BET_MULTIPLIER = 0.01
+MAX_BET_MULTIPLIER = 10_000
+# Counts a config compares the count with (ramp thresholds, wong_in/wong_out, index plays,
+# insurance): past a million no running or true count ever reaches, so a larger one can
+# only be a typo; bounded, it can never be infinite or round-trip as anything else.
+MAX_COUNT = 1_000_000
+# tags (at most 10 each) x tag_scale is what a card adds to the running count. At 100 a
+# card adds at most 1,000, so an 8-deck shoe (416 cards) or the infinite shoe's buffer
+# (4,096 cards) keeps the running count under 5e6 and every true count finite; below 1/1000
+# the sums would reach float64's subnormals, which are slow and mean nothing.
+MIN_TAG_SCALE = 0.001
+MAX_TAG_SCALE = 100
+# Entries of one bet_ramp or spots_ramp (real ramps have 5 to 20 tiers; the kernel reads
+# the tiers in order every round) and of one strategy's deviations (the fullest published
+# index sets have about 100 plays over many cells; the kernel counts one cell's plays in an
+# int8, and 100 plays, however they fall, leave room there for every shipped preset).
+MAX_RAMP_TIERS = 100
+MAX_DEVIATIONS = 100
+# Entries of any other list or map a user writes (a chart's rows and cells, tags by rank,
+# double_down_restrictions): far above what any of them needs.
+MAX_ENTRIES = 100
+
 # Fields that JOST's data and clients carry but that do not change a simulation: they are
 # accepted and dropped wherever they appear, rather than rejected as unknown.
 IGNORED_FIELDS = frozenset(
@@ -202,6 +232,40 @@ def check_positive(value: Any, path: str, problems: Problems) -> Any:
         problems.add(path, f"must be more than 0, got {shown(value)}")
         return BAD
     return float(value)
+
+
+def check_number(low: float, high: float) -> Check:
+    """A finite number in low..high, as a float."""
+
+    def check(value: Any, path: str, problems: Problems) -> Any:
+        if not is_number(value):
+            too_large = isinstance(value, int) and not isinstance(value, bool)
+            problems.add(path, "too large" if too_large else "not a number")
+            return BAD
+        if not low <= value <= high:
+            got = f"{value:g}" if isinstance(value, float) else shown(value)
+            problems.add(path, f"must be {bound(low)}..{bound(high)}, got {got}")
+            return BAD
+        return float(value)
+
+    return check
+
+
+def bound(x: float) -> str:
+    """A bound as a message writes it: 0.01, 10000, 1e12 (JSON reads each back)."""
+    return f"{x:g}".replace("e+", "e")
+
+
+def check_entries(value: Any, path: str, problems: Problems, cap: int = MAX_ENTRIES) -> bool:
+    """Does a list or object stay within `cap` entries? Checked before any entry is read,
+    so a pasted list of 30,000 tiers costs nothing and yields one problem, not 30,000."""
+    if isinstance(value, (list, Mapping)) and len(value) > cap:
+        problems.add(path, f"{len(value)} entries; at most {cap}")
+        return False
+    return True
+
+
+check_money = check_number(MIN_MONEY, MAX_MONEY)
 
 
 def check_name(value: Any, path: str, problems: Problems) -> Any:

@@ -16,6 +16,7 @@ from jost_engine.config.fields import (
     Fields,
     Problems,
     check_bool,
+    check_entries,
     check_int,
     check_name,
     index_path,
@@ -76,6 +77,8 @@ def check_decks(value: Any, path: str, problems: Problems) -> Any:
 
 def check_double_totals(value: Any, path: str, problems: Problems) -> Any:
     # ["any"] -> None (any two cards); [9, 10, 11], ["9-11"], "10-11" -> those totals.
+    if not check_entries(value, path, problems):
+        return BAD
     items = value if isinstance(value, list) else [value]
     if not items:
         problems.add(path, 'empty: give ["any"] or a list of totals such as [9, 10, 11]')

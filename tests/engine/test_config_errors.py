@@ -56,9 +56,10 @@ class TestTopLevel:
     @pytest.mark.parametrize(
         "rate, reason",
         [
-            (0, "must be more than 0, got 0"),
-            (-60, "must be more than 0, got -60"),
-            (10_001, "must be at most 10000, got 10001"),
+            (0, "must be 1..10000, got 0"),
+            (0.5, "must be 1..10000, got 0.5"),
+            (-60, "must be 1..10000, got -60"),
+            (10_001, "must be 1..10000, got 10001"),
             ("100", "not a number"),
             (True, "not a number"),
         ],
@@ -217,7 +218,7 @@ class TestBettingErrors:
         raw = config(players=[{"betting_strategy": {"bet_ramp": {"2": 0}}}])
         assert (
             reason_at(raw, 'players[0].betting_strategy.bet_ramp["2"]')
-            == "must be more than 0, got 0"
+            == "must be 0.01..10000, got 0"
         )
 
     def test_it_rejects_plus_infinity_as_a_threshold(self):
@@ -254,7 +255,7 @@ class TestBettingErrors:
     @pytest.mark.parametrize(
         "field, value, reason",
         [
-            ("min_bet", 0, "must be more than 0, got 0"),
+            ("min_bet", 0, "must be 0.01..1e12, got 0"),
             ("min_bet", "10", "not a number"),
             ("num_hands", 8, "must be 1..7, got 8"),
             ("num_hands", 0, "must be 1..7, got 0"),
@@ -406,3 +407,147 @@ def test_it_reports_every_problem_at_once():
         'players[1].playing_strategy.hard["16"]["2"]',
         "players[1].counting_strategy",
     } <= paths
+
+
+def player(**fields):
+    """A config with one master_player whose sections are overridden by `fields`."""
+    return config(players=[{"profile": "master_player", **fields}])
+
+
+def betting(**fields):
+    return player(betting_strategy={"min_bet": 10, **fields})
+
+
+def counting(**fields):
+    return player(counting_strategy={"tags": [1, 1, 1, 1, 1, 0, 0, 0, -1, -1], **fields})
+
+
+def playing(**fields):
+    return player(playing_strategy={"strategy": "auto", **fields})
+
+
+class TestBounds:
+    """Every number is bounded so that all the kernel computes stays finite and every index
+    in range (docs/CONFIG.md, Bounds); the largest and smallest value of each bound pass."""
+
+    BET = "players[0].betting_strategy"
+    COUNT = "players[0].counting_strategy"
+    PLAY = "players[0].playing_strategy"
+
+    @pytest.mark.parametrize(
+        "raw, path, reason",
+        [
+            # The issue's crash: tags of 10 scaled by 1e308 overflowed the running count.
+            (counting(tag_scale=1e308), f"{COUNT}.tag_scale", "must be 0.001..100, got 1e+308"),
+            (counting(tag_scale=1e-9), f"{COUNT}.tag_scale", "must be 0.001..100, got 1e-09"),
+            (player(bankroll=1e13), "players[0].bankroll", "must be 0.01..1e12, got 1e+13"),
+            (player(bankroll=0.001), "players[0].bankroll", "must be 0.01..1e12, got 0.001"),
+            (betting(min_bet=2e12), f"{BET}.min_bet", "must be 0.01..1e12, got 2e+12"),
+            (betting(max_bet=1e300), f"{BET}.max_bet", "must be 0.01..1e12, got 1e+300"),
+            (
+                betting(bet_ramp={"1": 10_001}),
+                f'{BET}.bet_ramp["1"]',
+                "must be 0.01..10000, got 10001",
+            ),
+            (
+                betting(bet_ramp={"1e7": 2}),
+                f'{BET}.bet_ramp["1e7"]',
+                'must be -1000000..1000000 (or "-Infinity"), got 1e+07',
+            ),
+            (betting(wong_in=-2e6), f"{BET}.wong_in", "must be -1000000..1000000, got -2000000.0"),
+            (betting(wong_out=1e300), f"{BET}.wong_out", "must be -1000000..1000000, got 1e+300"),
+            (
+                playing(insurance=1e9),
+                f"{PLAY}.insurance",
+                "must be -1000000..1000000, got 1000000000.0",
+            ),
+            (
+                playing(deviations=[{"hand": "16", "vs": "10", "index": -1e7, "action": "S"}]),
+                f"{PLAY}.deviations[0].index",
+                "must be -1000000..1000000, got -10000000.0",
+            ),
+        ],
+    )
+    def test_it_refuses_a_number_out_of_its_bounds(self, raw, path, reason):
+        assert reason_at(raw, path) == reason
+
+    def test_it_refuses_a_ramp_whose_largest_bet_passes_the_money_bound(self):
+        raw = betting(min_bet=1e9, bet_ramp={"2": 10_000})
+        reason = reason_at(raw, f"{self.BET}.bet_ramp")
+        assert "the largest bet, min_bet x the largest multiplier (1e13)" in reason
+        assert "at most 1e12" in reason
+
+    def test_max_bet_keeps_a_large_ramp_within_the_money_bound(self):
+        cfg = normalize_config(betting(min_bet=1e9, max_bet=1e12, bet_ramp={"2": 10_000}))
+        assert cfg.players[0].betting.max_bet == 1e12
+
+    def test_every_bound_itself_is_accepted(self):
+        cfg = normalize_config(
+            config(
+                rounds_per_hour=1,
+                players=[
+                    {
+                        "bankroll": 1e12,
+                        "betting_strategy": {
+                            "min_bet": 0.01,
+                            "max_bet": 1e12,
+                            "wong_in": 1e6,
+                            "wong_out": -1e6,
+                            "bet_ramp": {"-1000000": 0.01, "1000000": 10_000},
+                        },
+                        "counting_strategy": {
+                            "tags": [10] * 5 + [0] * 3 + [-10] * 2,
+                            "tag_scale": 100,
+                        },
+                        "playing_strategy": {"strategy": "auto", "insurance": -1e6},
+                    },
+                    {
+                        "bankroll": 0.01,
+                        "betting_strategy": {"min_bet": 1e12},
+                        "counting_strategy": {"tags": [1] * 10, "tag_scale": 0.001},
+                    },
+                ],
+            )
+        )
+        first, second = cfg.players
+        assert first.bankroll == 1e12 and second.bankroll == 0.01
+        assert first.counting.tag_scale == 100 and second.counting.tag_scale == 0.001
+        assert first.betting.ramp[-1] == (1e6, 10_000)
+
+    @pytest.mark.parametrize(
+        "raw, path, entries, cap",
+        [
+            (betting(bet_ramp={str(t): 2 for t in range(101)}), "bet_ramp", 101, 100),
+            (
+                betting(
+                    bet_ramp=[{"count_threshold": t, "bet_multiplier": 2} for t in range(30_000)]
+                ),
+                "bet_ramp",
+                30_000,
+                100,
+            ),
+            (betting(spots_ramp={str(t): 2 for t in range(101)}), "spots_ramp", 101, 100),
+        ],
+    )
+    def test_it_caps_the_entries_of_a_ramp(self, raw, path, entries, cap):
+        assert problems(raw) == [(f"{self.BET}.{path}", f"{entries} entries; at most {cap}")]
+
+    def test_it_caps_the_deviations_of_a_strategy(self):
+        plays = [{"hand": "16", "vs": "10", "index": i, "action": "S"} for i in range(101)]
+        assert problems(playing(deviations=plays)) == [
+            (f"{self.PLAY}.deviations", "101 entries; at most 100")
+        ]
+
+    def test_a_hundred_plays_on_one_cell_are_accepted(self):
+        plays = [{"hand": "16", "vs": "10", "index": i / 10, "action": "S"} for i in range(100)]
+        cfg = normalize_config(playing(deviations=plays))
+        assert len(cfg.players[0].playing.deviations) == 100
+
+    def test_it_caps_the_rows_of_a_chart(self):
+        rows = {f"{t}": "S" for t in range(4, 22)} | {f"x{i}": "S" for i in range(100)}
+        found = problems(playing(strategy={"hard": rows}))
+        assert found == [(f"{self.PLAY}.strategy.hard", "118 entries; at most 100")]
+
+    def test_it_caps_tags_by_rank(self):
+        tags = {str(i): 0 for i in range(200)}
+        assert problems(counting(tags=tags)) == [(f"{self.COUNT}.tags", "200 entries; at most 100")]
