@@ -139,7 +139,11 @@ def stack(service_env, logs_dir) -> Iterator[Stack]:
         env=dict(os.environ),
         log=proxy_log,
     )
-    wait_until(lambda: "listening" in proxy_log.read_text(), 20, "the database proxy")
+    try:
+        wait_until(lambda: "listening" in proxy_log.read_text(), 20, "the database proxy")
+    except BaseException:
+        stop_process(proxy)  # it never came up: nothing else will stop it
+        raise
     through_proxy = db._replace(netloc=db.netloc.rsplit("@", 1)[0] + f"@127.0.0.1:{proxy_port}")
     redis_port = free_port()
     # The shipped defaults: nothing of service_env's that concerns recovery or connections.
