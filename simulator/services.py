@@ -654,12 +654,11 @@ def sweep_jobs() -> dict[str, list[UUID]]:
 
     - PENDING whose message is in none of Redis's queues nor its delivered-unacknowledged
       messages (see lost_messages; the broker restarted without persistence, was
-      flushed, evicted it), once it is JOB_LOST_MESSAGE_GRACE old: at once;
+      flushed, evicted it, or the worker that took it died before starting it), once it
+      is JOB_LOST_MESSAGE_GRACE old: at once;
     - PENDING, last sent (or submitted, if never sent) more than JOB_REQUEUE_AFTER ago:
       the fallback where the broker cannot be read (RabbitMQ, whose durable queue keeps
-      messages and gives a dead consumer's back at once) or where a message is held by a
-      worker that died before starting it (Redis gives that back after its visibility
-      timeout only);
+      messages and gives a dead consumer's back at once);
     - PENDING whose last send the broker refused (send_failed): at once;
     - RUNNING with a heartbeat older than JOB_STALE_AFTER: its worker died, so at once,
       and again at most once per JOB_STALE_AFTER while it stays stale, so sweeps do not
@@ -734,6 +733,14 @@ def sweep_jobs() -> dict[str, list[UUID]]:
 _IN_FLIGHT_PAUSE = 0.25
 
 
+def _held_at_most() -> float:
+    """Seconds a live worker may hold a message of a job or shard that is still PENDING:
+    it starts what it takes at once (prefetch 1), or holds it for a retry's countdown (at
+    most JOB_STALE_AFTER + 1 s for a busy job, JOB_DATABASE_RETRY_MAX_DELAY after a
+    database error). Twice the longer, for a loaded worker."""
+    return 2 * max(settings.JOB_STALE_AFTER + 1, settings.JOB_DATABASE_RETRY_MAX_DELAY)
+
+
 def lost_messages(task_name: str, ids: list[str]) -> set[str] | None:
     """Which of `ids` (the first argument of `task_name` messages: a job's or a shard's
     id) have no message on the broker: in no queue and not delivered to any worker. None
@@ -762,7 +769,9 @@ def lost_messages(task_name: str, ids: list[str]) -> set[str] | None:
 def _messages_on_broker() -> dict[str, set[str]] | None:
     """{task name: {first argument}} of every message Redis holds for this app: ready in
     its queues' lists (each priority's list too), then delivered and not yet acknowledged
-    (the transport's "unacked" hash: running, or waiting for an ETA, in some worker). Read
+    (the transport's "unacked" hash: running, or waiting for an ETA, in some worker)
+    within _held_at_most() seconds (a RUNNING job's own message is older, but a RUNNING job
+    is never asked about: its heartbeat tells whether its worker lives). Read
     in that order, so a message moving from one to the other is seen in one of them
     unless it moves during both reads (lost_messages reads twice). None when the broker
     is not Redis or cannot be read."""
@@ -785,7 +794,13 @@ def _messages_on_broker() -> dict[str, set[str]] | None:
             for key in lists:
                 pipe.lrange(key, 0, -1)
             raws = [raw for ready in pipe.execute() for raw in ready]
-            raws += client.hvals(channel.unacked_key)
+            # Delivered, and when: a message a worker took more than _held_at_most() ago
+            # and has still not started is held by a worker that died (Redis gives it
+            # back only after the visibility timeout): it counts as lost.
+            delivered = client.hgetall(channel.unacked_key)
+            since = dict(client.zrange(channel.unacked_index_key, 0, -1, withscores=True))
+            recent = time.time() - _held_at_most()
+            raws += [raw for tag, raw in delivered.items() if since.get(tag, recent) >= recent]
     except Exception as exc:  # a broker that is down: the time-based rules still apply
         logger.warning(
             "Sweep: could not read the broker's queues (%s: %s)", type(exc).__name__, exc
@@ -838,8 +853,7 @@ def sweep_shards() -> dict[str, int]:
       JOB_MAX_ATTEMPTS times, its job is FAILED saying so);
     - a shard sent and never started whose message Redis no longer holds (lost_messages)
       is sent again at once; where the broker cannot be read, one sent more than
-      JOB_SHARD_REQUEUE_AFTER ago (the fallback: also for a message held by a worker that
-      died before starting it);
+      JOB_SHARD_REQUEUE_AFTER ago (the fallback);
     - every active split job's window is topped up (a send the broker refused is retried
       here), and a job whose shards are all stored but not merged (its merger died) is
       merged.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from datetime import timedelta
 from uuid import UUID
 
@@ -41,14 +42,17 @@ def sent_job_ids(client: redis.Redis) -> list[str]:
     return ids
 
 
-def put_message(client: redis.Redis, job_id: UUID, *, delivered: bool) -> None:
-    """A real message for `job_id` on the broker: queued, or taken by a worker (moved to
-    kombu's "unacked" hash as the transport does on delivery)."""
+def put_message(client: redis.Redis, job_id: UUID, *, delivered_ago: float | None) -> None:
+    """A real message for `job_id` on the broker: queued, or taken by a worker
+    `delivered_ago` seconds ago (moved to kombu's "unacked" hash, its delivery time in
+    "unacked_index", as the transport does on delivery)."""
     services.enqueue_job(job_id)
-    if delivered:
+    if delivered_ago is not None:
         raw = client.lpop(QUEUE)  # the newest: kombu pushes on the left
         message = json.loads(raw)
-        client.hset("unacked", "tag-1", json.dumps([message, "", QUEUE]))
+        tag = f"tag-{job_id}"
+        client.hset("unacked", tag, json.dumps([message, "", QUEUE]))
+        client.zadd("unacked_index", {tag: time.time() - delivered_ago})
 
 
 @pytest.fixture
@@ -77,8 +81,10 @@ def jobs(alice, master_config, settings, broker) -> dict[str, UUID]:
         "pending_sent_long_ago": make(JobStatus.PENDING, enqueued_at=long_ago),
         "running_stale": make(JobStatus.RUNNING, heartbeat_at=now - timedelta(seconds=121)),
         "running_without_heartbeat": make(JobStatus.RUNNING),
-        # Picked where the broker can be read: sent lately, but Redis holds no message.
+        # Picked where the broker can be read: sent lately, but Redis holds no message,
+        # or only one a worker took long ago and never started (that worker died).
         "pending_sent_lately_but_lost": make(JobStatus.PENDING, enqueued_at=lately),
+        "pending_held_by_a_dead_worker": make(JobStatus.PENDING, enqueued_at=long_ago),
         # Left alone: its message is queued or with a worker, or it was just sent, or a
         # worker is alive.
         "pending_just_submitted": make(JobStatus.PENDING, created_at=now),
@@ -94,12 +100,18 @@ def jobs(alice, master_config, settings, broker) -> dict[str, UUID]:
         "failed": make(JobStatus.FAILED, heartbeat_at=long_ago),
         "cancelled": make(JobStatus.CANCELLED),
     }
-    put_message(broker, made["pending_sent_lately"], delivered=False)
-    put_message(broker, made["pending_delivered"], delivered=True)
-    # enqueue_job marked them sent now; back to "lately", past the grace.
+    put_message(broker, made["pending_sent_lately"], delivered_ago=None)
+    put_message(broker, made["pending_delivered"], delivered_ago=2)
+    put_message(broker, made["pending_held_by_a_dead_worker"], delivered_ago=3600)
+    # enqueue_job marked them sent now; back to "lately", past the grace (the one a dead
+    # worker holds was sent an hour ago, but not past JOB_REQUEUE_AFTER: it is the
+    # message's age in the worker that tells).
     SimulationJob.objects.filter(
         id__in=[made["pending_sent_lately"], made["pending_delivered"]]
     ).update(enqueued_at=lately)
+    SimulationJob.objects.filter(id=made["pending_held_by_a_dead_worker"]).update(
+        enqueued_at=now - timedelta(seconds=200)
+    )
     return made
 
 
@@ -110,7 +122,7 @@ PICKED_BY_TIME = {
     "running_stale",
     "running_without_heartbeat",
 }
-PICKED = PICKED_BY_TIME | {"pending_sent_lately_but_lost"}
+PICKED = PICKED_BY_TIME | {"pending_sent_lately_but_lost", "pending_held_by_a_dead_worker"}
 # Messages on the broker before the sweep.
 ALREADY_QUEUED = ["pending_sent_lately"]
 
@@ -122,6 +134,7 @@ class TestSweepJobs:
             jobs["pending_never_sent"],
             jobs["pending_sent_long_ago"],
             jobs["pending_sent_lately_but_lost"],
+            jobs["pending_held_by_a_dead_worker"],
         }
         assert set(sent["stale"]) == {jobs["running_stale"], jobs["running_without_heartbeat"]}
         assert sent["unsent"] == [] and sent["failed"] == []
@@ -174,6 +187,7 @@ class TestSweepJobs:
                 "pending_never_sent",
                 "pending_sent_long_ago",
                 "pending_sent_lately_but_lost",
+                "pending_held_by_a_dead_worker",
                 "pending_sent_lately",
                 "pending_delivered",
             ]
@@ -211,7 +225,7 @@ class TestSweepCommand:
     def test_it_reports_what_it_sent(self, broker, jobs, capsys):
         call_command("sweep_jobs")
         out = capsys.readouterr().out
-        assert "3 PENDING and 2 stale RUNNING job(s) re-enqueued" in out
+        assert "4 PENDING and 2 stale RUNNING job(s) re-enqueued" in out
         assert f"re-enqueued stale RUNNING job {jobs['running_stale']}" in out
         assert str(jobs["running_fresh"]) not in out
 
