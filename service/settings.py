@@ -54,6 +54,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: an oversized body is refused (413) before anything reads it.
     "simulator.middleware.RequestSizeLimitMiddleware",
+    # A database that refuses connections is a 503 with Retry-After, not a 500.
+    "simulator.unavailable.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -99,10 +101,11 @@ DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=env_int("CONN_MAX_AGE", 60, minimum=0),
-        # Off by default: a health check is a query at the start of every request. Without
-        # it a connection the server dropped fails one request, which marks it unusable,
-        # and the next request opens a fresh one.
-        conn_health_checks=env_bool("CONN_HEALTH_CHECKS", False),
+        # A kept connection is checked (a round trip) before a request's first query, so
+        # one the server dropped (a restart, a failover, pg_terminate_backend, an idle
+        # timeout) is replaced instead of failing that request with a 500. Measured cost:
+        # docs/BENCHMARKS.md.
+        conn_health_checks=env_bool("CONN_HEALTH_CHECKS", True),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -328,9 +331,13 @@ JOB_HEARTBEAT_INTERVAL = env_float("JOB_HEARTBEAT_INTERVAL", 2.0, minimum=0.1)
 # within JOB_STALE_AFTER + JOB_SWEEP_INTERVAL seconds.
 JOB_STALE_AFTER = env_float("JOB_STALE_AFTER", 10.0, minimum=1.0)
 # A PENDING job whose last enqueue (or submission) is older than this (seconds) is sent
-# to the broker again by the sweep: its message never arrived (the broker was down at
-# submit) or was lost (a broker restarted without persistence).
+# to the broker again by the sweep. On Redis the sweep sees a lost message at once (it
+# reads the queues: services.lost_messages); this is the fallback where it cannot (a
+# RabbitMQ broker, which gives a dead consumer's messages back at once).
 JOB_REQUEUE_AFTER = env_float("JOB_REQUEUE_AFTER", 300.0, minimum=0.0)
+# Seconds a job or shard just sent is given before the sweep calls its message lost for
+# not being on the broker: the send that follows a submit's commit may still be on its way.
+JOB_LOST_MESSAGE_GRACE = env_float("JOB_LOST_MESSAGE_GRACE", 5.0, minimum=0.0)
 # A job whose worker died this many times (its heartbeat went stale while it ran) is
 # FAILED instead of claimed again: a job that kills its worker must not kill them all.
 # Restarts count too (a deploy's SIGTERM stops the running job), hence room for a few.
@@ -348,7 +355,8 @@ JOB_SHARD_ROUNDS = env_int("JOB_SHARD_ROUNDS", 10_000_000, minimum=1)
 # so every idle worker finds one while another user's job waits behind only this many.
 JOB_SHARD_WINDOW = env_int("JOB_SHARD_WINDOW", 2, minimum=1)
 # A shard sent this long ago (seconds) and still not started is sent again: its message
-# was lost (a broker restarted without persistence). A duplicate is harmless.
+# was lost. The fallback where the sweep cannot read the broker (see JOB_REQUEUE_AFTER): on
+# Redis a lost shard is sent again at once. A duplicate is harmless.
 JOB_SHARD_REQUEUE_AFTER = env_float("JOB_SHARD_REQUEUE_AFTER", 60.0, minimum=0.0)
 # The engine's measured speed in spot-rounds a second on one core (docs/BENCHMARKS.md:
 # 9-10 M for one spot, a full table of 7 about 1.3 M rounds, 9 M spot-rounds). Below it,
@@ -419,6 +427,12 @@ check_time_budget(
 # redelivery right after a crash) retries itself later; this many times covers a job
 # running up to the hard time limit, after which the sweep is the backstop.
 JOB_BUSY_MAX_RETRIES = int(CELERY_TASK_TIME_LIMIT // JOB_STALE_AFTER) + 2
+# A delivery that meets an unreachable database (refused, restarting, a dropped connection)
+# gives its claim back and retries itself after 1, 2, 4, then every
+# JOB_DATABASE_RETRY_MAX_DELAY seconds, for as long as a hard time limit; past that the
+# sweep is the backstop. Its message is never dropped for it, nor its job failed.
+JOB_DATABASE_RETRY_MAX_DELAY = 5.0
+JOB_DATABASE_MAX_RETRIES = int(CELERY_TASK_TIME_LIMIT // JOB_DATABASE_RETRY_MAX_DELAY) + 3
 # Celery beat's schedule is this one entry, rebuilt at every start: an in-memory
 # scheduler keeps no schedule file, and a sweep missed while beat was down is harmless.
 CELERY_BEAT_SCHEDULER = "celery.beat:Scheduler"

@@ -43,8 +43,10 @@ class SimulationJob(models.Model):
     # a job reclaimed after a crash reruns to the very result the first run would have given.
     seed = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    # When the job's id last went to the broker; the sweep re-enqueues a PENDING job only
-    # when this (or, never sent, created_at) is older than JOB_REQUEUE_AFTER.
+    # When the job's id last went to the broker. The sweep sends a PENDING job again when
+    # Redis holds no message for it and this (or, never sent, created_at) is older than
+    # JOB_LOST_MESSAGE_GRACE, or whatever the broker says once it is older than
+    # JOB_REQUEUE_AFTER; a stale RUNNING one at most once per JOB_STALE_AFTER.
     enqueued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -3,6 +3,8 @@ same message (a redelivery after a crash) cannot both move a job forward."""
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -16,15 +18,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 from uuid import UUID
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import DurationField, Exists, F, OuterRef, Q, QuerySet, Sum, Value
 from django.db.models.expressions import CombinedExpression
-from django.db.models.functions import Now
+from django.db.models.functions import Greatest, Now
 from django.utils import timezone
 
 import jost_engine
@@ -510,16 +513,69 @@ class ClaimLost(Exception):
     carries this worker's claim: the rest of the run would be thrown away, so it stops."""
 
 
+# The database is unreachable (refused, restarting, the connection dropped by the server):
+# not the job's fault, and not for good. A delivery that meets one gives its claim back and
+# is retried by its task (simulator/tasks.py), instead of failing the job or losing the
+# message. Other database errors (a constraint, a value jsonb refuses) are faults of their
+# own and end the job as before.
+DATABASE_UNREACHABLE = (OperationalError, InterfaceError)
+
+
+def reset_connection() -> None:
+    """Drop this thread's database connection, whatever state it is in. Django replaces a
+    broken connection only between requests (and Celery between tasks); within a run it
+    would answer every later query with "the connection is closed", so the give-back
+    after an error needs a fresh one."""
+    with contextlib.suppress(Exception):
+        connection.close()
+
+
+def give_back_job(job_id: UUID, claim: UUID) -> bool:
+    """After a database error mid-run, the job back to PENDING under no claim, this attempt
+    not counted (the database failed, not the job), so the task's retry claims it at once
+    instead of waiting JOB_STALE_AFTER for the heartbeat to go stale. Best effort: with the
+    database still down nothing is written, the job goes stale, and the retry (or the
+    sweep) reclaims it then. True when the job was given back."""
+    reset_connection()
+    try:
+        given = _held(job_id, claim).update(
+            status=JobStatus.PENDING,
+            claim=None,
+            claimed_by="",
+            heartbeat_at=None,
+            rounds_done=0,
+            attempts=Greatest(F("attempts") - 1, 0),
+        )
+    except DATABASE_UNREACHABLE:
+        reset_connection()
+        return False
+    return given == 1
+
+
 def run_job(job_id: UUID, soft_time_limit: float | None = None, worker: str = "") -> RunOutcome:
     """Claim the job, run it through the engine and record how it ended.
 
-    Never raises for an engine fault: a bad job fails itself, not the worker.
+    Never raises for an engine fault: a bad job fails itself, not the worker. Raises
+    DATABASE_UNREACHABLE when the database fails it (the claim given back first, where
+    the database lets it), for the task to retry.
     """
     claim = claim_job(job_id, worker)
     if claim is None:
         if fail_abandoned_jobs(job_id):
             return RunOutcome(JobStatus.FAILED)
         return _not_claimed(job_id)
+    try:
+        return _run_claimed(job_id, claim, soft_time_limit)
+    except DATABASE_UNREACHABLE:
+        logger.warning(
+            "Job %s: the database failed mid-run; %s, and the delivery is retried",
+            job_id,
+            "the job is given back" if give_back_job(job_id, claim) else "it goes stale",
+        )
+        raise
+
+
+def _run_claimed(job_id: UUID, claim: UUID, soft_time_limit: float | None) -> RunOutcome:
     job = SimulationJob.objects.only("request_data", "resolved_config", "attempts", "seed").get(
         id=job_id
     )
@@ -569,6 +625,10 @@ def run_job(job_id: UUID, soft_time_limit: float | None = None, worker: str = ""
                 ),
             ),
         )
+    except DATABASE_UNREACHABLE:
+        # A progress write that failed: the database's fault, never the engine's (a
+        # job FAILED "fault in the engine" for a dropped connection would be wrong).
+        raise
     except Exception as exc:
         logger.warning("Job %s failed: %s", job_id, exc, exc_info=not _is_config_error(exc))
         return _finished(job_id, JobStatus.FAILED, fail_job(job_id, claim, describe_failure(exc)))
@@ -619,40 +679,62 @@ def _not_claimed(job_id: UUID) -> RunOutcome:
     return RunOutcome(BUSY, retry_in=retry_in)
 
 
+def _older_than(field: str, seconds: float) -> Q:
+    """`field` (a time the database wrote) more than `seconds` ago, by the database's clock."""
+    cutoff = Now() - Value(timedelta(seconds=seconds), output_field=DurationField())
+    return Q(**{f"{field}__lt": cutoff})
+
+
 def sweep_jobs() -> dict[str, list[UUID]]:
     """Send to the broker again every job that has no live message or no live worker:
 
+    - PENDING whose message is in none of Redis's queues nor its delivered-unacknowledged
+      messages (see lost_messages; the broker restarted without persistence, was
+      flushed, evicted it, or the worker that took it died before starting it), once it
+      is JOB_LOST_MESSAGE_GRACE old: at once;
     - PENDING, last sent (or submitted, if never sent) more than JOB_REQUEUE_AFTER ago:
-      the broker was down at submit, or lost the message;
-    - RUNNING with a heartbeat older than JOB_STALE_AFTER: its worker died (unless it
-      died JOB_MAX_ATTEMPTS times already: that job is FAILED instead, see
-      fail_abandoned_jobs).
+      the fallback where the broker cannot be read (RabbitMQ, whose durable queue keeps
+      messages and gives a dead consumer's back at once);
+    - PENDING whose last send the broker refused (send_failed): at once;
+    - RUNNING with a heartbeat older than JOB_STALE_AFTER: its worker died, so at once,
+      and again at most once per JOB_STALE_AFTER while it stays stale, so sweeps do not
+      pile up copies (unless it died JOB_MAX_ATTEMPTS times already: that job is FAILED
+      instead, see fail_abandoned_jobs). A killed worker's message may come back too
+      (Redis hands it out again after CELERY_VISIBILITY_TIMEOUT): two deliveries, one
+      claim.
 
     Sending a job twice is harmless by construction: the worker's conditional claim
-    decides who runs it, and a delivery that finds it finished stops. A job just sent is
-    left alone for JOB_REQUEUE_AFTER, so sweeps during a long queue do not pile up copies.
+    decides who runs it, and a delivery that finds it finished stops.
     Run by Celery beat every JOB_SWEEP_INTERVAL seconds, and by `manage.py sweep_jobs`.
     Returns the ids sent, by kind, those left for the next sweep ("unsent") and those
     failed for having killed their worker too often ("failed").
     """
-    requeue_cutoff = Now() - Value(
-        timedelta(seconds=settings.JOB_REQUEUE_AFTER), output_field=DurationField()
-    )
-    not_sent_lately = Q(enqueued_at__isnull=True, created_at__lt=requeue_cutoff) | Q(
-        enqueued_at__lt=requeue_cutoff
-    )
+    not_sent_lately = Q(enqueued_at__isnull=True) & _older_than(
+        "created_at", settings.JOB_REQUEUE_AFTER
+    ) | _older_than("enqueued_at", settings.JOB_REQUEUE_AFTER)
     abandoned = fail_abandoned_jobs()
     # Split jobs are run by their shards (sweep_shards), never sent whole.
     unsplit = SimulationJob.objects.filter(shards_total=0)
+    pending = unsplit.filter(status=JobStatus.PENDING)
+    past_grace = Q(enqueued_at__isnull=True) & _older_than(
+        "created_at", settings.JOB_LOST_MESSAGE_GRACE
+    ) | _older_than("enqueued_at", settings.JOB_LOST_MESSAGE_GRACE)
+    lost = lost_messages(
+        "simulator.run_simulation_job",
+        [str(pk) for pk in pending.filter(past_grace).values_list("id", flat=True)],
+    )
     found = {
         "pending": list(
             # The broker refused the last send: send now, it may well be back.
-            unsplit.filter(not_sent_lately | Q(send_failed=True), status=JobStatus.PENDING)
+            pending.filter(not_sent_lately | Q(send_failed=True) | Q(id__in=lost or []))
             .order_by("created_at")
             .values_list("id", flat=True)
         ),
         "stale": list(
-            unsplit.filter(not_sent_lately, _stale_running())
+            unsplit.filter(
+                Q(enqueued_at__isnull=True) | _older_than("enqueued_at", settings.JOB_STALE_AFTER),
+                _stale_running(),
+            )
             .order_by("created_at")
             .values_list("id", flat=True)
         ),
@@ -678,6 +760,114 @@ def sweep_jobs() -> dict[str, list[UUID]]:
     return sent
 
 
+# ---------------------------------------------------------------------------------------
+# Lost messages: what Redis holds
+# ---------------------------------------------------------------------------------------
+# A message moves from a queue's list to the "unacked" hash when a worker takes it (BRPOP,
+# then HSET): a read of both can miss one caught between. What looks lost is read again
+# after this pause, by when any message in flight has landed.
+_IN_FLIGHT_PAUSE = 0.25
+
+
+def _held_at_most() -> float:
+    """Seconds a live worker may hold a message of a job or shard that is still PENDING:
+    it starts what it takes at once (prefetch 1), or holds it for a retry's countdown (at
+    most JOB_STALE_AFTER + 1 s for a busy job, JOB_DATABASE_RETRY_MAX_DELAY after a
+    database error). Twice the longer, for a loaded worker."""
+    return 2 * max(settings.JOB_STALE_AFTER + 1, settings.JOB_DATABASE_RETRY_MAX_DELAY)
+
+
+def lost_messages(task_name: str, ids: list[str]) -> set[str] | None:
+    """Which of `ids` (the first argument of `task_name` messages: a job's or a shard's
+    id) have no message on the broker: in no queue and not delivered to any worker. None
+    when that cannot be told (the broker is not Redis, or did not answer): the sweep then
+    goes by time alone.
+
+    Time is the wrong signal for a message Redis lost (a restart without persistence, a
+    FLUSHDB, an eviction): the lost work would wait JOB_REQUEUE_AFTER or
+    JOB_SHARD_REQUEUE_AFTER for nothing. The ledger says what should be queued; Redis says
+    what is; the difference is sent again at once."""
+    if not ids:
+        return set()
+    held = _messages_on_broker()
+    if held is None:
+        return None
+    missing = set(ids) - held.get(task_name, set())
+    if missing:
+        time.sleep(_IN_FLIGHT_PAUSE)
+        again = _messages_on_broker()
+        if again is None:
+            return None
+        missing -= again.get(task_name, set())
+    return missing
+
+
+def _messages_on_broker() -> dict[str, set[str]] | None:
+    """{task name: {first argument}} of every message Redis holds for this app: ready in
+    its queues' lists (each priority's list too), then delivered and not yet acknowledged
+    (the transport's "unacked" hash: running, or waiting for an ETA, in some worker)
+    within _held_at_most() seconds (a RUNNING job's own message is older, but a RUNNING job
+    is never asked about: its heartbeat tells whether its worker lives). Read
+    in that order, so a message moving from one to the other is seen in one of them
+    unless it moves during both reads (lost_messages reads twice). None when the broker
+    is not Redis or cannot be read."""
+    from service.celery import app
+
+    if urlsplit(settings.CELERY_BROKER_URL).scheme not in {"redis", "rediss", "redis+socket"}:
+        return None
+    try:
+        with app.connection_for_read(
+            settings.CELERY_BROKER_URL, connect_timeout=settings.BROKER_CHECK_TIMEOUT
+        ) as conn:
+            channel: Any = conn.default_channel
+            client = channel.client
+            lists = [
+                channel._q_for_pri(queue, priority)
+                for queue in app.amqp.queues
+                for priority in channel.priority_steps
+            ]
+            pipe = client.pipeline(transaction=False)
+            for key in lists:
+                pipe.lrange(key, 0, -1)
+            raws = [raw for ready in pipe.execute() for raw in ready]
+            # Delivered, and when: a message a worker took more than _held_at_most() ago
+            # and has still not started is held by a worker that died (Redis gives it
+            # back only after the visibility timeout): it counts as lost.
+            delivered = client.hgetall(channel.unacked_key)
+            since = dict(client.zrange(channel.unacked_index_key, 0, -1, withscores=True))
+            recent = time.time() - _held_at_most()
+            raws += [raw for tag, raw in delivered.items() if since.get(tag, recent) >= recent]
+    except Exception as exc:  # a broker that is down: the time-based rules still apply
+        logger.warning(
+            "Sweep: could not read the broker's queues (%s: %s)", type(exc).__name__, exc
+        )
+        return None
+    held: dict[str, set[str]] = {}
+    for raw in raws:
+        found = _task_and_first_arg(raw)
+        if found is not None:
+            held.setdefault(found[0], set()).add(found[1])
+    return held
+
+
+def _task_and_first_arg(raw: bytes | str) -> tuple[str, str] | None:
+    """The task name and first argument of one message as kombu's Redis transport stores it
+    (a JSON message, or in the unacked hash [message, exchange, routing key]; Celery's
+    protocol 2: the name in the headers, the body [args, kwargs, embed], base64 by
+    default). None for anything else."""
+    try:
+        message = json.loads(raw)
+        if isinstance(message, list):
+            message = message[0]
+        body = message["body"]
+        if message.get("properties", {}).get("body_encoding") == "base64":
+            body = base64.b64decode(body)
+        args = json.loads(body)[0]
+        return str(message["headers"]["task"]), str(args[0])
+    except (ValueError, TypeError, KeyError, IndexError):
+        return None
+
+
 def sweep() -> dict[str, Any]:
     """Everything the periodic sweep does, run by Celery beat every JOB_SWEEP_INTERVAL
     seconds and by `manage.py sweep_jobs`: the unsplit jobs (`jobs`: ids by kind, as
@@ -697,8 +887,9 @@ def sweep_shards() -> dict[str, int]:
     - a RUNNING shard whose heartbeat is older than JOB_STALE_AFTER lost its worker: it
       goes back to PENDING, first in its job's queue (or, when its worker died
       JOB_MAX_ATTEMPTS times, its job is FAILED saying so);
-    - a shard sent more than JOB_SHARD_REQUEUE_AFTER ago and never started lost its
-      message (a broker restarted without persistence): it is sent again;
+    - a shard sent and never started whose message Redis no longer holds (lost_messages)
+      is sent again at once; where the broker cannot be read, one sent more than
+      JOB_SHARD_REQUEUE_AFTER ago (the fallback);
     - every active split job's window is topped up (a send the broker refused is retried
       here), and a job whose shards are all stored but not merged (its merger died) is
       merged.
@@ -720,11 +911,22 @@ def sweep_shards() -> dict[str, int]:
     counts["shards_requeued"] = JobShard.objects.filter(_stale_running()).update(
         status=JobStatus.PENDING, claim=None, enqueued_at=None
     )
-    lost_cutoff = Now() - Value(
-        timedelta(seconds=settings.JOB_SHARD_REQUEUE_AFTER), output_field=DurationField()
+    sent = JobShard.objects.filter(
+        status=JobStatus.PENDING, enqueued_at__isnull=False, job__status__in=ACTIVE
+    )
+    lost = lost_messages(
+        "simulator.run_job_shard",
+        [
+            str(pk)
+            for pk in sent.filter(
+                _older_than("enqueued_at", settings.JOB_LOST_MESSAGE_GRACE)
+            ).values_list("id", flat=True)
+        ],
     )
     counts["shards_resent"] = JobShard.objects.filter(
-        status=JobStatus.PENDING, enqueued_at__lt=lost_cutoff
+        _older_than("enqueued_at", settings.JOB_SHARD_REQUEUE_AFTER)
+        | Q(id__in=[int(pk) for pk in lost or []]),
+        status=JobStatus.PENDING,
     ).update(enqueued_at=None)
     # A merge started longer ago than a heartbeat goes stale never finished: retry it.
     SimulationJob.objects.filter(
@@ -850,6 +1052,9 @@ class Heartbeat:
                     self._beat()
                 except Exception:
                     logger.warning("A heartbeat write failed; trying again", exc_info=True)
+                    # A dropped connection stays broken for good: the next beat opens
+                    # a new one.
+                    reset_connection()
         finally:
             # This thread's own database connection, opened by its first beat.
             connection.close()
@@ -1064,15 +1269,51 @@ def _job_config(job: SimulationJob) -> jost_engine.Config:
     return config
 
 
+def give_back_shard(shard_id: int, claim: UUID) -> bool:
+    """As give_back_job, for a shard: back to PENDING, this attempt not counted, and marked
+    sent (the task's retry is its message). Best effort: with the database down it goes
+    stale, and the sweep puts it back."""
+    reset_connection()
+    try:
+        given = _held_shard(shard_id, claim).update(
+            status=JobStatus.PENDING,
+            claim=None,
+            heartbeat_at=None,
+            rounds_done=0,
+            attempts=Greatest(F("attempts") - 1, 0),
+            enqueued_at=Now(),
+        )
+    except DATABASE_UNREACHABLE:
+        reset_connection()
+        return False
+    return given == 1
+
+
 def run_shard(shard_id: int, soft_time_limit: float | None = None, worker: str = "") -> RunOutcome:
     """Claim the shard, play it, store its statistics once, top up the job's window, and
     merge the job when this was the last shard. Never raises for an engine fault: the
-    job fails with a message, the worker goes on."""
+    job fails with a message, the worker goes on. Raises DATABASE_UNREACHABLE when the
+    database fails it (the shard given back first, where the database lets it), for the
+    task to retry."""
     started = time.perf_counter()
     claim = claim_shard(shard_id, worker)
     if claim is None:
         logger.info("Shard %s not run: stored, running elsewhere, or its job stopped", shard_id)
         return RunOutcome(SKIPPED)
+    try:
+        return _run_claimed_shard(shard_id, claim, soft_time_limit, started)
+    except DATABASE_UNREACHABLE:
+        logger.warning(
+            "Shard %s: the database failed mid-run; %s, and the delivery is retried",
+            shard_id,
+            "the shard is given back" if give_back_shard(shard_id, claim) else "it goes stale",
+        )
+        raise
+
+
+def _run_claimed_shard(
+    shard_id: int, claim: UUID, soft_time_limit: float | None, started: float
+) -> RunOutcome:
     shard = JobShard.objects.select_related("job").get(id=shard_id)
     job = shard.job
     if shard.attempts > 1:
@@ -1113,6 +1354,8 @@ def run_shard(shard_id: int, soft_time_limit: float | None = None, worker: str =
             "(CELERY_TASK_SOFT_TIME_LIMIT): lower JOB_SHARD_ROUNDS, or ask for shorter sessions.",
         )
         return RunOutcome(JobStatus.FAILED)
+    except DATABASE_UNREACHABLE:
+        raise  # the database's fault, not the config's nor the engine's
     except Exception as exc:
         logger.warning("Job %s failed in shard %d: %s", job.id, shard.index, exc, exc_info=True)
         fail_split_job(job.id, describe_failure(exc))

@@ -24,7 +24,11 @@ def run_simulation_job(self: Task, job_id: str) -> str:
     timelimit = getattr(self.request, "timelimit", None) or (None, None)
     # host:pid of the process that runs it, for the admin and for an operator's `ps`.
     worker = f"{self.request.hostname or socket.gethostname()}:{os.getpid()}"
-    outcome = services.run_job(UUID(job_id), soft_time_limit=timelimit[1], worker=worker)
+    try:
+        outcome = services.run_job(UUID(job_id), soft_time_limit=timelimit[1], worker=worker)
+    except services.DATABASE_UNREACHABLE as exc:
+        _retry_after_database_error(self, exc)
+        raise
     if outcome.status == services.BUSY:
         # Another worker holds a live claim. Not dropped: if that worker died, this
         # delivery reclaims the job once its heartbeat is stale; if it lives, the retry
@@ -47,7 +51,43 @@ def run_job_shard(self: Task, shard_id: str) -> str:
     # host:worker pid:pool child pid: a worker that is stopping puts back exactly the
     # shards its own pool runs (services.release_worker_shards, service/celery.py).
     worker = f"{self.request.hostname or socket.gethostname()}:{os.getppid()}:{os.getpid()}"
-    return services.run_shard(int(shard_id), soft_time_limit=timelimit[1], worker=worker).status
+    try:
+        return services.run_shard(int(shard_id), soft_time_limit=timelimit[1], worker=worker).status
+    except services.DATABASE_UNREACHABLE as exc:
+        _retry_after_database_error(self, exc)
+        raise
+
+
+def _retry_after_database_error(task: Task, exc: Exception) -> None:
+    """The database was unreachable (refused, restarting, the connection dropped): the
+    delivery comes back after 1, 2, 4, then every JOB_DATABASE_RETRY_MAX_DELAY seconds.
+
+    Raised as is, the error would end the task: its message acknowledged (late
+    acknowledgement acks a failure too), the job left PENDING or RUNNING for the
+    time-based sweep to find minutes later. The retry is a new message sent before this
+    one is acknowledged, so the job always has one; the claim was given back first where
+    the database let it (services.give_back_job), so the retry claims it at once. The
+    worker's broken connection is dropped here, so the retry opens a fresh one. Raises
+    Celery's Retry; returns only when the retries are spent (the caller re-raises)."""
+    services.reset_connection()
+    delay = min(2.0**task.request.retries, settings.JOB_DATABASE_RETRY_MAX_DELAY)
+    logger.warning(
+        "%s%s: the database is unreachable (%s: %s); retrying in %g s",
+        task.name,
+        task.request.args,
+        type(exc).__name__,
+        exc,
+        delay,
+    )
+    try:
+        task.retry(countdown=delay, max_retries=settings.JOB_DATABASE_MAX_RETRIES)
+    except MaxRetriesExceededError:
+        logger.error(
+            "%s%s: the database stayed unreachable for %d retries; leaving it to the sweep",
+            task.name,
+            task.request.args,
+            task.request.retries,
+        )
 
 
 @shared_task(name="simulator.sweep_jobs")

@@ -343,6 +343,33 @@ class TestSweepShards:
         assert job.send_failed is False and job.enqueued_at is not None
 
 
+class TestLostShardMessages:
+    def test_a_sent_shard_whose_message_redis_lost_is_sent_again_at_once(
+        self, alice, master_config, split_settings, redis_url
+    ):
+        import redis
+
+        url = redis_url.rsplit("/", 1)[0] + "/4"  # a database of the private Redis
+        split_settings.CELERY_BROKER_URL = url
+        split_settings.JOB_LOST_MESSAGE_GRACE = 5
+        client = redis.Redis.from_url(url)
+        client.flushdb()
+        job = services.submit_job(alice, split_config(master_config))
+        assert services.dispatch_shards(job.id) == [0, 1]
+        # Sent 10 s ago, past the grace: while their messages wait in Redis, nothing moves.
+        job.shards.filter(enqueued_at__isnull=False).update(
+            enqueued_at=timezone.now() - timedelta(seconds=10)
+        )
+        assert services.sweep_shards()["shards_resent"] == 0
+        assert client.llen("celery") == 2
+        client.flushdb()  # a Redis restarted without persistence
+        counts = services.sweep_shards()
+        # Sent again at once, not after JOB_SHARD_REQUEUE_AFTER (60 s).
+        assert counts["shards_resent"] == 2 and counts["shards_sent"] == 2
+        assert client.llen("celery") == 2
+        client.flushdb()
+
+
 class TestHeartbeat:
     def test_the_heartbeat_goes_on_while_the_engine_plays_one_long_chunk(self):
         # One kernel call of several seconds (a chunk with no progress report between):

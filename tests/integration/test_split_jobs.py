@@ -56,7 +56,6 @@ def split_env(service_env, redis_url) -> dict[str, str]:
         "JOB_PROGRESS_INTERVAL": "0.2",
         "JOB_CHUNK_ROUNDS": "20000",
         "JOB_SWEEP_INTERVAL": "1",
-        "JOB_SHARD_REQUEUE_AFTER": "3",
         "JOB_MAX_ROUNDS": "10000000000",
         "JOB_MAX_ATTEMPTS": "10",
         "THROTTLE_SUBMIT_RATE": "none",

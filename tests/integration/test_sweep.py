@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from datetime import timedelta
 from uuid import UUID
 
@@ -41,11 +42,25 @@ def sent_job_ids(client: redis.Redis) -> list[str]:
     return ids
 
 
+def put_message(client: redis.Redis, job_id: UUID, *, delivered_ago: float | None) -> None:
+    """A real message for `job_id` on the broker: queued, or taken by a worker
+    `delivered_ago` seconds ago (moved to kombu's "unacked" hash, its delivery time in
+    "unacked_index", as the transport does on delivery)."""
+    services.enqueue_job(job_id)
+    if delivered_ago is not None:
+        raw = client.lpop(QUEUE)  # the newest: kombu pushes on the left
+        message = json.loads(raw)
+        tag = f"tag-{job_id}"
+        client.hset("unacked", tag, json.dumps([message, "", QUEUE]))
+        client.zadd("unacked_index", {tag: time.time() - delivered_ago})
+
+
 @pytest.fixture
-def jobs(alice, master_config, settings) -> dict[str, UUID]:
+def jobs(alice, master_config, settings, broker) -> dict[str, UUID]:
     """One job in every state the sweep must tell apart, by what it should do with it."""
     settings.JOB_STALE_AFTER = 120
     settings.JOB_REQUEUE_AFTER = 300
+    settings.JOB_LOST_MESSAGE_GRACE = 5
     now = timezone.now()
     long_ago = now - timedelta(hours=1)
 
@@ -59,42 +74,73 @@ def jobs(alice, master_config, settings) -> dict[str, UUID]:
         )
         return job.id
 
-    return {
+    lately = now - timedelta(seconds=10)
+    made = {
         # Picked: no message went out (broker down at submit), or it went out long ago.
         "pending_never_sent": make(JobStatus.PENDING),
         "pending_sent_long_ago": make(JobStatus.PENDING, enqueued_at=long_ago),
         "running_stale": make(JobStatus.RUNNING, heartbeat_at=now - timedelta(seconds=121)),
         "running_without_heartbeat": make(JobStatus.RUNNING),
-        # Left alone: a message is probably still queued, or a worker is alive.
+        # Picked where the broker can be read: sent lately, but Redis holds no message,
+        # or only one a worker took long ago and never started (that worker died).
+        "pending_sent_lately_but_lost": make(JobStatus.PENDING, enqueued_at=lately),
+        "pending_held_by_a_dead_worker": make(JobStatus.PENDING, enqueued_at=long_ago),
+        # Left alone: its message is queued or with a worker, or it was just sent, or a
+        # worker is alive.
         "pending_just_submitted": make(JobStatus.PENDING, created_at=now),
-        "pending_sent_lately": make(JobStatus.PENDING, enqueued_at=now - timedelta(seconds=10)),
+        "pending_sent_lately": make(JobStatus.PENDING, enqueued_at=lately),
+        "pending_delivered": make(JobStatus.PENDING, enqueued_at=lately),
         "running_fresh": make(JobStatus.RUNNING, heartbeat_at=now - timedelta(seconds=60)),
         "running_stale_but_just_resent": make(
             JobStatus.RUNNING,
             heartbeat_at=now - timedelta(seconds=200),
-            enqueued_at=now - timedelta(seconds=10),
+            enqueued_at=lately,
         ),
         "complete": make(JobStatus.COMPLETE, heartbeat_at=long_ago),
         "failed": make(JobStatus.FAILED, heartbeat_at=long_ago),
         "cancelled": make(JobStatus.CANCELLED),
     }
+    put_message(broker, made["pending_sent_lately"], delivered_ago=None)
+    put_message(broker, made["pending_delivered"], delivered_ago=2)
+    put_message(broker, made["pending_held_by_a_dead_worker"], delivered_ago=3600)
+    # enqueue_job marked them sent now; back to "lately", past the grace (the one a dead
+    # worker holds was sent an hour ago, but not past JOB_REQUEUE_AFTER: it is the
+    # message's age in the worker that tells).
+    SimulationJob.objects.filter(
+        id__in=[made["pending_sent_lately"], made["pending_delivered"]]
+    ).update(enqueued_at=lately)
+    SimulationJob.objects.filter(id=made["pending_held_by_a_dead_worker"]).update(
+        enqueued_at=now - timedelta(seconds=200)
+    )
+    return made
 
 
-PICKED = {
+# Picked by time, whether the broker can be read or not.
+PICKED_BY_TIME = {
     "pending_never_sent",
     "pending_sent_long_ago",
     "running_stale",
     "running_without_heartbeat",
 }
+PICKED = PICKED_BY_TIME | {"pending_sent_lately_but_lost", "pending_held_by_a_dead_worker"}
+# Messages on the broker before the sweep.
+ALREADY_QUEUED = ["pending_sent_lately"]
 
 
 class TestSweepJobs:
     def test_it_enqueues_exactly_the_lost_pending_and_the_stale_running_jobs(self, broker, jobs):
         sent = services.sweep_jobs()
-        assert set(sent["pending"]) == {jobs["pending_never_sent"], jobs["pending_sent_long_ago"]}
+        assert set(sent["pending"]) == {
+            jobs["pending_never_sent"],
+            jobs["pending_sent_long_ago"],
+            jobs["pending_sent_lately_but_lost"],
+            jobs["pending_held_by_a_dead_worker"],
+        }
         assert set(sent["stale"]) == {jobs["running_stale"], jobs["running_without_heartbeat"]}
         assert sent["unsent"] == [] and sent["failed"] == []
-        assert sorted(sent_job_ids(broker)) == sorted(str(jobs[name]) for name in PICKED)
+        assert sorted(sent_job_ids(broker)) == sorted(
+            str(jobs[name]) for name in [*PICKED, *ALREADY_QUEUED]
+        )
         # Each is marked sent now, which keeps the next sweeps from sending it again.
         recent = timezone.now() - timedelta(seconds=30)
         assert all(
@@ -111,7 +157,42 @@ class TestSweepJobs:
         services.sweep_jobs()
         again = services.sweep_jobs()
         assert again == {"pending": [], "stale": [], "unsent": [], "failed": []}
-        assert len(sent_job_ids(broker)) == len(PICKED)
+        assert len(sent_job_ids(broker)) == len(PICKED) + len(ALREADY_QUEUED)
+
+    def test_a_stale_job_is_sent_again_once_per_stale_period_while_it_stays_stale(
+        self, broker, jobs, settings
+    ):
+        services.sweep_jobs()
+        SimulationJob.objects.filter(id=jobs["running_stale"]).update(
+            enqueued_at=timezone.now() - timedelta(seconds=settings.JOB_STALE_AFTER + 1)
+        )
+        assert services.sweep_jobs()["stale"] == [jobs["running_stale"]]
+
+    def test_a_pending_job_whose_message_redis_lost_is_sent_again_at_once(
+        self, broker, jobs, settings
+    ):
+        services.sweep_jobs()
+        # Some seconds later (past the grace of what the sweep just sent), Redis restarts
+        # without persistence.
+        SimulationJob.objects.filter(enqueued_at__isnull=False).update(
+            enqueued_at=timezone.now() - timedelta(seconds=10)
+        )
+        broker.flushdb()
+        sent = services.sweep_jobs()
+        # Every PENDING job past the grace, sent lately or not; none of the RUNNING ones
+        # (their workers are alive, or they were just sent).
+        assert set(sent["pending"]) == {
+            jobs[name]
+            for name in [
+                "pending_never_sent",
+                "pending_sent_long_ago",
+                "pending_sent_lately_but_lost",
+                "pending_held_by_a_dead_worker",
+                "pending_sent_lately",
+                "pending_delivered",
+            ]
+        }
+        assert sent["stale"] == []
 
     def test_with_the_broker_down_it_sends_nothing_and_says_so(self, jobs, settings):
         settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{free_port()}/0"
@@ -119,7 +200,8 @@ class TestSweepJobs:
         before = dict(SimulationJob.objects.values_list("id", "enqueued_at"))
         sent = services.sweep_jobs()
         assert sent["pending"] == [] and sent["stale"] == []
-        assert {jobs[name] for name in PICKED} == set(sent["unsent"])
+        # A broker that cannot be read tells no lost message: only time does.
+        assert {jobs[name] for name in PICKED_BY_TIME} == set(sent["unsent"])
         # Nothing was marked sent, so the next sweep (broker back) picks them all again.
         assert dict(SimulationJob.objects.values_list("id", "enqueued_at")) == before
 
@@ -143,7 +225,7 @@ class TestSweepCommand:
     def test_it_reports_what_it_sent(self, broker, jobs, capsys):
         call_command("sweep_jobs")
         out = capsys.readouterr().out
-        assert "2 PENDING and 2 stale RUNNING job(s) re-enqueued" in out
+        assert "4 PENDING and 2 stale RUNNING job(s) re-enqueued" in out
         assert f"re-enqueued stale RUNNING job {jobs['running_stale']}" in out
         assert str(jobs["running_fresh"]) not in out
 

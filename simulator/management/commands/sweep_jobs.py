@@ -2,9 +2,10 @@
 seconds (services.sweep), for an operator who wants it now (after a broker outage, or with
 no beat running).
 
-Re-enqueues PENDING jobs not sent for JOB_REQUEUE_AFTER seconds and RUNNING jobs whose
-heartbeat is older than JOB_STALE_AFTER (or fails them, once their worker died
-JOB_MAX_ATTEMPTS times); does the same for split jobs' shards, tops up their windows and
+Re-enqueues PENDING jobs whose message Redis lost (or, by time, not sent for
+JOB_REQUEUE_AFTER seconds) and RUNNING jobs whose heartbeat is older than JOB_STALE_AFTER
+(or fails them, once their worker died JOB_MAX_ATTEMPTS times); does the same for split
+jobs' shards, tops up their windows and
 merges what is stored; forgets Idempotency-Keys past IDEMPOTENCY_KEY_TTL. Running it
 twice, or beside beat, is harmless: the worker's claim decides who runs a job or a shard.
 """
