@@ -226,10 +226,18 @@ class BufferingWorker(gthread.ThreadWorker):
         inbound = _Inbound(
             conn=conn, buf=bytearray(ahead), deadline=time.monotonic() + self.limits.header_timeout
         )
-        self.inbound[conn.sock.fileno()] = inbound
-        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_readable, inbound))
+        fd = conn.sock.fileno()
+        self.inbound[fd] = inbound
         if ahead:
             self._advance(inbound)
+        # A quick client's request is usually in the socket already when it is accepted:
+        # read it now, and leave to the poller only what has not arrived yet.
+        if self.inbound.get(fd) is inbound:
+            self._on_readable(inbound, conn.sock)
+        if self.inbound.get(fd) is inbound:
+            self.poller.register(
+                conn.sock, selectors.EVENT_READ, partial(self._on_readable, inbound)
+            )
 
     def _on_readable(self, inbound: _Inbound, sock: socket.socket) -> None:
         try:
