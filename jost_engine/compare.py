@@ -3,9 +3,10 @@ run from the first, its standard error and z, and where their configs differ.
 
 The runs are independent simulations (their own seeds), so the standard error of a
 difference is sqrt(se_a^2 + se_b^2). Only the figures whose results already carry a
-standard error get one (docs/RESULTS.md: a mean's SE is its SD / sqrt(rounds)); SD, DI,
-SCORE, N0, risk of ruin and the edge over wagered are derived with no interval of their
-own, so their difference is shown without SE or z rather than with an invented one.
+standard error get one (docs/RESULTS.md: a mean's SE is its SD / sqrt(rounds); the edge's
+is the EV's over the average wagered per round, as the dashboard's edge interval is). SD,
+DI, SCORE, N0 and risk of ruin are derived with no interval of their own, so their
+difference is shown without SE or z rather than with an invented one.
 """
 
 from __future__ import annotations
@@ -57,10 +58,20 @@ def _rounds_per_hour(player: dict[str, Any]) -> float:
     return float(rate) if isinstance(rate, (int, float)) else math.nan
 
 
+def _per_wagered(player: dict[str, Any]) -> float:
+    # The edge is the EV per round over the average wagered per round; its SE treats the
+    # wager per round as known, as the dashboard's edge interval does (approximate with
+    # doubles, splits and a ramp, which make the wager vary with the result).
+    wagered, n = player.get("total_wagered"), _n(player)
+    return n / float(wagered) if isinstance(wagered, (int, float)) and wagered > 0 else math.nan
+
+
 METRICS: tuple[Metric, ...] = (
     Metric("ev_per_round", "EV per round", "money", _se_of_mean("sd_per_round")),
     Metric("ev_per_unit", "EV per unit", "units", _se_of_mean("sd_per_unit")),
-    Metric("player_edge", "Edge (net / wagered)", "fraction"),
+    Metric(
+        "player_edge", "Edge (net / wagered)", "fraction", _se_of_mean("sd_per_round", _per_wagered)
+    ),
     Metric("flat_edge", "Flat edge", "fraction", _se_of_mean("flat_sd")),
     Metric("sd_per_round", "SD per round", "money"),
     Metric("di", "DI", ""),

@@ -14,8 +14,8 @@ from jost_engine import ConfigError, compare_results, comparison_csv, run_simula
 from tests.helpers import load_master_config
 
 ROUNDS = 20_000
-WITH_SE = ("ev_per_round", "ev_per_unit", "flat_edge", "win_per_hour")
-WITHOUT_SE = ("player_edge", "sd_per_round", "di", "score", "n0", "risk_of_ruin", "sd_per_hour")
+WITH_SE = ("ev_per_round", "ev_per_unit", "player_edge", "flat_edge", "win_per_hour")
+WITHOUT_SE = ("sd_per_round", "di", "score", "n0", "risk_of_ruin", "sd_per_hour")
 
 
 def _run(seed: int, *, h17: bool, players: int = 1) -> dict[str, Any]:
@@ -53,6 +53,8 @@ def _se(player: dict[str, Any], metric: str) -> float:
         "ev_per_unit": player["sd_per_unit"],
         "flat_edge": player["flat_sd"],
         "win_per_hour": player["sd_per_round"] * player["rounds_per_hour"],
+        # The EV's SD over the average wagered per round (total_wagered / n).
+        "player_edge": player["sd_per_round"] * n / player["total_wagered"],
     }[metric]
     return sd / math.sqrt(n)
 
