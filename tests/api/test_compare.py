@@ -208,3 +208,24 @@ class TestSchema:
         assert content["text/csv"]["examples"]
         assert operation["responses"]["400"]["content"]["application/json"]["examples"]
         assert {"401", "404", "429"} <= set(operation["responses"])
+
+
+HOSTILE = [
+    "\x00",
+    "a\x00b",
+    "9" * 5_000,
+    "," * 10_000,
+    "{}",
+    "%",
+    " ",
+    "00000000-0000-0000-0000-000000000000" * 3,
+]
+
+
+class TestHostileInput:
+    @pytest.mark.parametrize("value", HOSTILE)
+    def test_a_hostile_jobs_value_is_a_400_never_a_500(self, alice_client, alice_jobs, value):
+        for fmt in ("json", "csv"):
+            response = alice_client.get("/api/compare/", {"jobs": value, "format": fmt})
+            assert response.status_code == 400, (value[:20], response.content[:200])
+            assert response["Content-Type"] == "application/json"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -42,10 +43,12 @@ def run_job(page: Any, web: str, name: str, h17: bool) -> str:
     return submitted.inner_text()
 
 
-def tick_and_compare(page: Any, web: str, *job_ids: str) -> None:
+def tick_and_compare(page: Any, web: str, *job_ids: str, screenshot: Path | None = None) -> None:
     page.goto(f"{web}/dashboard/jobs/")
     for job_id in job_ids:
         page.get_by_label(f"compare job {job_id}").check()
+    if screenshot is not None:
+        page.screenshot(path=str(screenshot), full_page=True)
     page.get_by_role("button", name="Compare", exact=True).click()
     page.wait_for_url(re.compile(r".*/dashboard/compare/\?jobs=.*"))
 
@@ -59,7 +62,7 @@ class TestCompare:
         s17 = run_job(page, web, "S17", h17=False)
         h17 = run_job(page, web, "H17", h17=True)
 
-        tick_and_compare(page, web, s17, h17)
+        tick_and_compare(page, web, s17, h17, screenshot=screenshots / "history-ticked.png")
         expect()(page.get_by_role("heading", name="Compare jobs")).to_be_visible()
         # The history lists the newest first, so the H17 job is the base.
         table = page.locator("#seat-0 table")

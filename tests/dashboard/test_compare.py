@@ -162,3 +162,12 @@ class TestWhoGetsIn:
         response = client.get(f"{path}?jobs={two_jobs[0].id},{two_jobs[1].id}")
         assert response.status_code == 302
         assert "/dashboard/login/" in response["Location"]
+
+
+HOSTILE = ["\x00", "a\x00b", "9" * 5_000, "," * 10_000, "{}", "%", " "]
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_a_hostile_jobs_value_is_a_400_never_a_500(staff_client, value):
+    for path in ("/dashboard/compare/", "/dashboard/compare/comparison.csv"):
+        assert staff_client.get(path, {"jobs": value}).status_code == 400, (path, value[:20])
