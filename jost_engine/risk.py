@@ -158,7 +158,7 @@ def goal_before_ruin(ev: float, sd: float, bankroll: float, goal: float) -> floa
     return math.exp(-c * (g - b)) * math.expm1(-c * b) / math.expm1(-c * g)
 
 
-def chance_of_loss(ev: float, sd: float, rounds: float, bankroll: float | None = None) -> float:
+def chance_of_loss(ev: float, sd: float, rounds: float, *, bankroll: float | None = None) -> float:
     """The chance of being behind after `rounds` rounds.
 
     Without a bankroll, the normal approximation of the result: Phi(-mu N / s). With one,
@@ -250,7 +250,7 @@ def risk_report(
         "risk_of_ruin": risk_of_ruin(mu, sd, b),
         "trip_ruin": None if trip is None else trip_ruin(mu, sd, b, trip),
         "goal_before_ruin": goal_p,
-        "chance_of_loss": None if trip is None else chance_of_loss(mu, sd, trip, b),
+        "chance_of_loss": None if trip is None else chance_of_loss(mu, sd, trip, bankroll=b),
         "bankroll_for_risk": [
             {"risk_of_ruin": r, "bankroll": bankroll_for_risk(mu, sd, r)} for r in RISKS
         ],

@@ -125,8 +125,8 @@ class TestLimits:
         ev = sign * 1e-12
         assert trip_ruin(ev, 1.1, 50, 2000) == pytest.approx(trip_ruin(0.0, 1.1, 50, 2000))
         assert goal_before_ruin(ev, 1.1, 50, 80) == pytest.approx(50 / 80, rel=1e-9)
-        assert chance_of_loss(ev, 1.1, 2000, 50) == pytest.approx(
-            chance_of_loss(0.0, 1.1, 2000, 50)
+        assert chance_of_loss(ev, 1.1, 2000, bankroll=50) == pytest.approx(
+            chance_of_loss(0.0, 1.1, 2000, bankroll=50)
         )
         assert risk_of_ruin(abs(ev), 1.1, 50) == pytest.approx(1.0)
 
@@ -142,7 +142,7 @@ class TestLimits:
             ror = risk_of_ruin(ev, 1.15, 100)
             assert trip_ruin(ev, 1.15, 100, 1e9) == pytest.approx(ror, rel=1e-9)
             # Behind after ever more rounds means broke.
-            assert chance_of_loss(ev, 1.15, 1e9, 100) == pytest.approx(ror, rel=1e-6)
+            assert chance_of_loss(ev, 1.15, 1e9, bankroll=100) == pytest.approx(ror, rel=1e-6)
         assert trip_ruin(-0.01, 1.15, 100, 1e9) == pytest.approx(1.0)
 
     def test_trip_ruin_grows_with_the_trip_and_stays_below_ruin_without_end(self):
@@ -152,7 +152,7 @@ class TestLimits:
 
     def test_being_behind_is_at_least_as_likely_as_being_broke(self):
         for ev, n in product((-0.02, 0.0, 0.01), (10, 1000, 100_000)):
-            assert chance_of_loss(ev, 1.15, n, 30) >= trip_ruin(ev, 1.15, 30, n) - 1e-15
+            assert chance_of_loss(ev, 1.15, n, bankroll=30) >= trip_ruin(ev, 1.15, 30, n) - 1e-15
 
     def test_nothing_overflows_far_out_with_a_negative_ev(self):
         # exp(-2 mu B / sigma^2) = exp(2e6) would overflow; its normal tail underflows.
@@ -334,7 +334,7 @@ class TestAgainstTheEnginesSessions:
             return trip_ruin(t.ev, t.sd, b, t.rounds)
 
         def loss(b: float, _: float | None) -> float:
-            return chance_of_loss(t.ev, t.sd, t.rounds, b)
+            return chance_of_loss(t.ev, t.sd, t.rounds, bankroll=b)
 
         predicted = ruin(t.bankroll, None)
         se = math.sqrt(predicted * (1 - predicted) / t.sessions)
