@@ -99,6 +99,28 @@ class TestFromAJob:
         assert figures(response.json()) == expected
         assert response.json()["inputs"]["rounds"] == 800
 
+    def test_it_reads_a_real_results_document(self, alice_client, alice_job):
+        # The engine's own results, not a hand-made dict: the keys the view reads exist.
+        results = jost_engine.run_simulation_from_config(
+            {
+                "casino": "vegas_6d_s17_das",
+                "num_rounds": 20_000,
+                "seed": 3,
+                "rounds_per_hour": 90,
+                "players": [{"bankroll": 10**6, "betting_strategy": "flat_betting"}],
+            }
+        )
+        SimulationJob.objects.filter(id=alice_job.id).update(
+            status=JobStatus.COMPLETE, result_data=results
+        )
+        body = {"job": str(alice_job.id), "bankroll": 1000, "rounds": 500}
+        response = alice_client.post(URL, body, format="json")
+        assert response.status_code == 200, response.json()
+        player = results["players"][0]
+        assert response.json()["inputs"]["ev_per_round"] == player["ev_per_round"]
+        assert response.json()["inputs"]["sd_per_round"] == player["sd_per_round"]
+        assert response.json()["inputs"]["rounds_per_hour"] == 90
+
     def test_the_seat_decides_which_player(self, alice_client, complete_job):
         body = {"job": str(complete_job.id), "seat": 1, "bankroll": 5000, "rounds": 1000}
         answer = alice_client.post(URL, body, format="json").json()
