@@ -165,7 +165,7 @@ class TestLimits:
         assert trip_ruin(-1.0, 1.0, 1e6, 1e5) == pytest.approx(0.0, abs=1e-300)
         assert trip_ruin(-1.0, 1.0, 1e6, 1e7) == 1.0
 
-    def test_the_log_of_the_normal_tail_is_continuous_where_its_method_changes(self):
+    def test_the_log_of_the_normal_tail_agrees_with_erfc_past_its_switch_to_a_series(self):
         # erfc above x = -30, the Mills-ratio series below; erfc is still exact to -37.
         for x in (-30.0, -30.1, -33.0, -37.0):
             assert log_normal_cdf(x) == pytest.approx(
