@@ -5,6 +5,17 @@ from jost_engine.compare import compare_results, comparison_csv, config_differen
 from jost_engine.config import Config, ConfigError, config_to_dict, normalize_config
 from jost_engine.footprint import Footprint, footprint
 from jost_engine.profiles import default_profile, defaults
+from jost_engine.risk import (
+    bankroll_for_risk,
+    certainty_equivalent,
+    chance_of_loss,
+    goal_before_ruin,
+    hours_to_double,
+    n0,
+    risk_of_ruin,
+    risk_report,
+    trip_ruin,
+)
 from jost_engine.simulate import (
     SHARD_ROUNDS,
     ShardSpec,
@@ -28,3 +39,5 @@ __all__ += ["Stats", "merge", "results", "run_shard", "run_simulation_from_confi
 __all__ += ["SHARD_ROUNDS", "ShardSpec", "plan_shards", "run_shard_spec", "run_shards"]
 __all__ += ["Footprint", "footprint", "shard_seed"]
 __all__ += ["compare_results", "comparison_csv", "config_differences"]
+__all__ += ["bankroll_for_risk", "certainty_equivalent", "chance_of_loss", "goal_before_ruin"]
+__all__ += ["hours_to_double", "n0", "risk_of_ruin", "risk_report", "trip_ruin"]

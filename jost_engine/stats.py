@@ -15,7 +15,8 @@ Formulas (n rounds, per-round net x in money, or u = x / min_bet in initial unit
     (Schlesinger, Blackjack Attack; CVCX reports both); 10^6 / N0
   risk of ruin = exp(-2 * mean * bankroll / variance) in money, the diffusion (Brownian)
     approximation for an unlimited session; 1 when mean <= 0. Solved for the bankroll:
-    bankroll_for_risk(r) = -variance * ln(r) / (2 * mean) (null when mean <= 0)
+    bankroll_for_risk(r) = -variance * ln(r) / (2 * mean) (null when mean <= 0). Both are
+    jost_engine.risk's, with the rest of the risk figures.
   per hour at R rounds an hour: mean * R and SD * sqrt(R) (rounds independent)
   flat_edge = mean of f = x / (the round's initial bet, every spot): the game's edge per
     unit bet whatever the ramp bet, beside ev_per_unit (the ramp's)
@@ -33,6 +34,8 @@ from typing import Any
 import numpy as np
 
 from jost_engine import kernel as k
+from jost_engine import risk
+from jost_engine.risk import RISKS
 
 HAND_LOG_CAP = 10_000
 Z95 = 1.96
@@ -204,25 +207,18 @@ def ratio(numerator: float, denominator: float) -> float | None:
     return numerator / denominator if denominator else None
 
 
-# The risks of ruin `bankroll_for_risk` answers for: 1%, 5%, and e^-2 (13.5%), the risk of
-# a bankroll of variance / EV, which is the bankroll full-Kelly betting assumes.
-RISKS = (0.01, 0.05, 0.135)
-
-
 def risk_of_ruin(ev: float | None, variance: float | None, bankroll: float) -> float | None:
-    """exp(-2 * ev * bankroll / variance), the diffusion approximation for play without end
-    (Schlesinger, Blackjack Attack); 1 when ev <= 0; None when undefined (no variance)."""
+    """jost_engine.risk.risk_of_ruin (the formula lives there), None when undefined."""
     if ev is None or not variance:
         return None
-    return 1.0 if ev <= 0 else math.exp(-2.0 * ev * bankroll / variance)
+    return risk.risk_of_ruin(ev, math.sqrt(variance), bankroll)
 
 
-def bankroll_for_risk(ev: float | None, variance: float | None, risk: float) -> float | None:
-    """The bankroll whose risk_of_ruin is `risk`: -variance * ln(risk) / (2 * ev); None
-    when ev <= 0 (every bankroll is ruined) or the variance is unknown."""
-    if ev is None or ev <= 0 or not variance:
+def bankroll_for_risk(ev: float | None, variance: float | None, r: float) -> float | None:
+    """jost_engine.risk.bankroll_for_risk, None when undefined (no variance, ev <= 0)."""
+    if ev is None or not variance:
         return None
-    return -variance * math.log(risk) / (2.0 * ev)
+    return risk.bankroll_for_risk(ev, math.sqrt(variance), r)
 
 
 def player_metrics(

@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from simulator.api import compare, views
+from simulator.api import compare, risk, views
 
 urlpatterns = [
     path("token/", views.TokenView.as_view(), name="api-token"),
@@ -36,4 +36,5 @@ urlpatterns = [
     path("jobs/<uuid:job_id>/cancel/", views.CancelView.as_view(), name="api-job-cancel"),
     path("validate/", views.ValidateView.as_view(), name="api-validate"),
     path("compare/", compare.CompareView.as_view(), name="api-compare"),
+    path("risk/", risk.RiskView.as_view(), name="api-risk"),
 ]
