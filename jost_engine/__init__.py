@@ -1,5 +1,6 @@
 """jost_engine: a blackjack simulator. Plain Python with a numba inner loop; no Django here."""
 
+from jost_engine.bets import CountRow, optimal_bets, per_count_rows
 from jost_engine.chart import ACTION_CODE, chart_arrays
 from jost_engine.config import Config, ConfigError, config_to_dict, normalize_config
 from jost_engine.footprint import Footprint, footprint
@@ -26,3 +27,4 @@ __all__ += ["config_to_dict", "default_profile", "defaults"]
 __all__ += ["Stats", "merge", "results", "run_shard", "run_simulation_from_config"]
 __all__ += ["SHARD_ROUNDS", "ShardSpec", "plan_shards", "run_shard_spec", "run_shards"]
 __all__ += ["Footprint", "footprint", "shard_seed"]
+__all__ += ["CountRow", "optimal_bets", "per_count_rows"]
