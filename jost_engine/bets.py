@@ -38,6 +38,12 @@ from jost_engine.stats import risk_of_ruin as formula_risk
 # Counts a table row may name: the engine's rows are -10..+10; a table given by hand may
 # come from another simulator with a wider clip.
 MAX_TABLE_COUNT = 100
+MAX_FREQUENCY = 1e15
+# A blackjack round's SD per unit bet is about 1.1; 0.01 is far below any game and keeps
+# edge / variance (and every figure made of it) finite.
+MIN_FLAT_SD = 0.01
+# A hundredth of Kelly is as timid as a bettor gets; ten times Kelly is past ruin-bound.
+MIN_KELLY, MAX_KELLY = 0.01, 10.0
 
 
 @dataclass(frozen=True)
@@ -107,12 +113,13 @@ def _check_rows(rows: Sequence[CountRow], problems: list[tuple[str, str]]) -> No
         seen.add(r.true_count)
         if abs(r.true_count) > MAX_TABLE_COUNT:
             problems.append((f"{at}.true_count", f"must be -{MAX_TABLE_COUNT}..{MAX_TABLE_COUNT}"))
-        if not (math.isfinite(r.frequency) and r.frequency >= 0):
-            problems.append((f"{at}.frequency", "must be a number of at least 0"))
+        if not (math.isfinite(r.frequency) and 0 <= r.frequency <= MAX_FREQUENCY):
+            # Shares or counts of rounds alike: they are renormalised.
+            problems.append((f"{at}.frequency", f"must be 0..{MAX_FREQUENCY:.0e}"))
         if not math.isfinite(r.flat_edge) or abs(r.flat_edge) > 1:
             problems.append((f"{at}.flat_edge", "must be -1..1 (an edge per unit bet)"))
-        if not (math.isfinite(r.flat_sd) and 0 < r.flat_sd <= 100):
-            problems.append((f"{at}.flat_sd", "must be more than 0 and at most 100"))
+        if not (math.isfinite(r.flat_sd) and MIN_FLAT_SD <= r.flat_sd <= 100):
+            problems.append((f"{at}.flat_sd", f"must be {MIN_FLAT_SD}..100"))
     if not problems and sum(r.frequency for r in rows) <= 0:
         problems.append(("table", "the frequencies add up to 0"))
 
@@ -154,8 +161,8 @@ def _check(
         )
     elif kelly_fraction is not None:
         k = _number(kelly_fraction)
-        if k is None or not 0 < k <= 10:
-            problems.append(("kelly_fraction", "must be more than 0 and at most 10"))
+        if k is None or not MIN_KELLY <= k <= MAX_KELLY:
+            problems.append(("kelly_fraction", f"must be {MIN_KELLY}..{MAX_KELLY}"))
     else:
         r = _number(risk_target)
         if r is None or not 0 < r < 1:

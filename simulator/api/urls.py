@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from simulator.api import views
+from simulator.api import bets, views
 
 urlpatterns = [
     path("token/", views.TokenView.as_view(), name="api-token"),
@@ -35,4 +35,5 @@ urlpatterns = [
     path("jobs/<uuid:job_id>/", views.JobDetailView.as_view(), name="api-job-detail"),
     path("jobs/<uuid:job_id>/cancel/", views.CancelView.as_view(), name="api-job-cancel"),
     path("validate/", views.ValidateView.as_view(), name="api-validate"),
+    path("optimal-bets/", bets.OptimalBetsView.as_view(), name="api-optimal-bets"),
 ]
