@@ -9,9 +9,10 @@ docs/RESULTS.md "True-count table") and the player's constraints, the bet at eac
 - For a target risk of ruin: the shape that maximises DI (minimises N0) within the spread,
   clip(lambda * e / v, 1, spread) units of the bottom bet for the best lambda, scaled so
   that the diffusion risk of ruin exp(-2 * ev * bankroll / var) of the whole ramp meets
-  the target (Schlesinger, Blackjack Attack, 3rd ed., ch. 10 and 11; Harris: the
-  N0-minimising shape does not change with the risk, only its size). Without a table
-  maximum in the way this is closed-form; with one the scale is found by bisection.
+  the target (Schlesinger, Blackjack Attack, 3rd ed., on optimal betting and risk: the
+  N0-minimising shape does not change with the risk, only its size). The scale is found
+  by bisection; while no bet reaches max_bet the risk is exp(-c / scale), so one scale
+  meets the target.
 
 Then every bet is clipped to [bottom, min(max_bet, max_spread x bottom)] and rounded to a
 multiple of `unit`. With `wong_out` the player leaves below the count that maximises the
