@@ -1,5 +1,6 @@
 """jost_engine: a blackjack simulator. Plain Python with a numba inner loop; no Django here."""
 
+from jost_engine.bets import CountRow, optimal_bets, per_count_rows
 from jost_engine.chart import ACTION_CODE, chart_arrays
 from jost_engine.compare import compare_results, comparison_csv, config_differences
 from jost_engine.config import Config, ConfigError, config_to_dict, normalize_config
@@ -41,3 +42,4 @@ __all__ += ["Footprint", "footprint", "shard_seed"]
 __all__ += ["compare_results", "comparison_csv", "config_differences"]
 __all__ += ["bankroll_for_risk", "certainty_equivalent", "chance_of_loss", "goal_before_ruin"]
 __all__ += ["hours_to_double", "n0", "risk_of_ruin", "risk_report", "trip_ruin"]
+__all__ += ["CountRow", "optimal_bets", "per_count_rows"]

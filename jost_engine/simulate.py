@@ -347,7 +347,9 @@ def new_session(
     # An insurance index matters only where insurance is offered.
     ins_on = rules.offer_insurance and bool((ins_thr < np.inf).any())
     # Counting costs time on every card: do it only when a bet or a decision depends on it.
-    count_on = bool((ca.ramp_n > 1).any()) or ins_on or ca.dev_on or ca.wong_on
+    # A per-count analysis bets flat but counts, for the true-count table.
+    per_count = any(p.analysis == "per_count" for p in players)
+    count_on = bool((ca.ramp_n > 1).any()) or ins_on or ca.dev_on or ca.wong_on or per_count
 
     rng = seed_state(seed)
     infinite = rules.decks == 0
@@ -661,9 +663,13 @@ def results(
     from jost_engine.config import config_to_dict
 
     # The table is tallied whenever a bet depends on the count (new_session's count_on):
-    # a ramp of more than one tier, bet or spots, or wonging. A spots_ramp of one tier
-    # (`{}`) bets the same at every count, and the kernel does not count for it.
-    counting = any(len(tiers(p.betting)) > 1 or wongs(p.betting) for p in config.players)
+    # a ramp of more than one tier, bet or spots, or wonging; or a per-count analysis. A
+    # spots_ramp of one tier (`{}`) bets the same at every count, and the kernel does not
+    # count for it.
+    counting = any(
+        len(tiers(p.betting)) > 1 or wongs(p.betting) or p.analysis == "per_count"
+        for p in config.players
+    )
     truncated = stats.hands_logged > len(stats.hand_log)
     players = []
     for i, player in enumerate(config.players):

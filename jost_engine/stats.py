@@ -221,6 +221,23 @@ def bankroll_for_risk(ev: float | None, variance: float | None, r: float) -> flo
     return risk.bankroll_for_risk(ev, math.sqrt(variance), r)
 
 
+def n0_di_score(
+    ev: float | None, sd: float | None
+) -> tuple[float | None, float | None, float | None]:
+    """(N0, DI, SCORE) of a game with this EV and SD per round, in any one unit (each is
+    scale-free). N0 divides by the EV, DI by the SD: undefined (None) when that is 0, as in
+    a run too short for any spread. SCORE is DI squared by definition, computed from DI so
+    the two can never disagree; a game without an edge scores 0 (a Kelly bettor bets
+    nothing)."""
+    n0 = di = score = None
+    if ev and sd:
+        n0 = sd * sd / (ev * ev)
+    if ev is not None and sd:
+        di = 1000.0 * ev / sd
+        score = di * di if di > 0 else 0.0
+    return n0, di, score
+
+
 def player_metrics(
     stats: Stats, player: int, initial_bankroll: float, rounds_per_hour: float = 100.0
 ) -> dict[str, Any]:
@@ -233,16 +250,7 @@ def player_metrics(
     flat, flat_sd = mean_sd(s["flat"], s["flat_sq"], n)
     hands, spots = c["hands"], c["spots"]
     variance = sd * sd if sd is not None else None
-    variance_u = sd_u * sd_u if sd_u is not None else None
-    n0 = di = score = None
-    # N0 divides by the EV, DI by the SD: undefined (null) when that is 0, as in a run too
-    # short for any spread. SCORE is DI squared by definition, computed from DI so the two
-    # can never disagree; a game without an edge scores 0 (a Kelly bettor bets nothing).
-    if ev_u and variance_u:
-        n0 = variance_u / (ev_u * ev_u)
-    if ev_u is not None and sd_u:
-        di = 1000.0 * ev_u / sd_u
-        score = di * di if di > 0 else 0.0
+    n0, di, score = n0_di_score(ev_u, sd_u)
     ror = risk_of_ruin(ev, variance, initial_bankroll)
     frequencies = {
         "win": ratio(c["win"], hands),

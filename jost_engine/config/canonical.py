@@ -100,15 +100,16 @@ def config_to_dict(config: Config) -> dict[str, Any]:
                 "per_deck": _number(c.initial_running_count_per_deck),
                 "base": _number(c.initial_running_count),
             }
-        players.append(
-            {
-                "name": p.name,
-                "bankroll": _number(p.bankroll),
-                "playing_strategy": playing,
-                "betting_strategy": betting,
-                "counting_strategy": counting,
-            }
-        )
+        player: dict[str, Any] = {
+            "name": p.name,
+            "bankroll": _number(p.bankroll),
+            "playing_strategy": playing,
+            "betting_strategy": betting,
+            "counting_strategy": counting,
+        }
+        if p.analysis is not None:
+            player["analysis"] = p.analysis
+        players.append(player)
     return {
         "casino": casino,
         "num_rounds": config.num_rounds,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from jost_engine.config.betting import betting_from
@@ -13,6 +14,7 @@ from jost_engine.config.fields import (
     BAD,
     DEFAULT_BANKROLL,
     DEFAULT_COUNTING,
+    FLAT_RAMP,
     MAX_ROUNDS,
     MAX_SEATS,
     MAX_SESSIONS,
@@ -57,6 +59,7 @@ def player_from(
     playing_raw = f.take("playing_strategy")
     betting_raw = f.take("betting_strategy")
     counting_raw = f.take_one(("counting_strategy", "counting_system"), any_value, MISSING)
+    analysis = f.take_one(("analysis",), check_analysis, None)
     f.finish()
     playing = playing_from(
         "auto" if playing_raw in (MISSING, None) else playing_raw,
@@ -74,12 +77,17 @@ def player_from(
     counting = counting_from(
         DEFAULT_COUNTING if counting_raw in (MISSING, None) else counting_raw, counting_path, ctx
     )
+    if analysis == "per_count":
+        # One unit flat at every count, whatever the profile's ramp says: a count's edge and
+        # variance are only comparable when every count is measured on the same bet.
+        betting = replace(betting, ramp=FLAT_RAMP, spots_ramp=None, wong_in=None, wong_out=None)
     player = Player(
         name=name if isinstance(name, str) else "",
         bankroll=bankroll if bankroll is not BAD else DEFAULT_BANKROLL,
         playing=playing,
         betting=betting,
         counting=counting,
+        analysis=analysis if analysis is not BAD else None,
     )
     return player, (name if isinstance(name, str) else None), own_name
 
@@ -111,6 +119,7 @@ def _name_players(found: list[tuple[Player, str | None, bool]], problems: Proble
                 playing=player.playing,
                 betting=player.betting,
                 counting=player.counting,
+                analysis=player.analysis,
             )
         )
     return players
@@ -227,6 +236,19 @@ def normalize_config(raw: Any, resolve: Resolver | None = None) -> Config:
 # Heads-up play reaches about 250 rounds an hour; 10,000 (one every 0.36 s) is far past any
 # table, and at least one an hour keeps the hours a result reports (N0 in hours) finite.
 _check_rounds_per_hour = check_number(MIN_ROUNDS_PER_HOUR, MAX_ROUNDS_PER_HOUR)
+
+
+ANALYSES = ("per_count",)
+
+
+def check_analysis(value: Any, path: str, problems: Problems) -> Any:
+    """`analysis`: "per_count", or null for none."""
+    if value is None:
+        return None
+    if isinstance(value, str) and value.strip().lower() in ANALYSES:
+        return value.strip().lower()
+    problems.add(path, f"not one of {', '.join(repr(a) for a in ANALYSES)} or null")
+    return BAD
 
 
 def _check_sessions(value: Any, path: str, problems: Problems) -> Any:

@@ -176,6 +176,9 @@ class Player:
     playing: PlayingStrategy
     betting: BettingStrategy
     counting: CountingSystem
+    # "per_count": the player bets one unit flat while counting, so the true-count table
+    # measures every count's edge and variance on the same bet (optimal bets read it).
+    analysis: Literal["per_count"] | None = None
 
 
 @dataclass(frozen=True)

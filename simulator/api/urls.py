@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from simulator.api import compare, risk, views
+from simulator.api import bets, compare, risk, views
 
 urlpatterns = [
     path("token/", views.TokenView.as_view(), name="api-token"),
@@ -37,4 +37,5 @@ urlpatterns = [
     path("validate/", views.ValidateView.as_view(), name="api-validate"),
     path("compare/", compare.CompareView.as_view(), name="api-compare"),
     path("risk/", risk.RiskView.as_view(), name="api-risk"),
+    path("optimal-bets/", bets.OptimalBetsView.as_view(), name="api-optimal-bets"),
 ]
