@@ -8,6 +8,7 @@ from typing import Any
 
 from django.utils import timezone
 
+import jost_engine
 from simulator.models import JobStatus, SimulationJob
 
 # What a figure the results leave null (docs/RESULTS.md says when) is shown as.
@@ -36,7 +37,7 @@ def format_duration(span: timedelta | None) -> str:
     return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {seconds:02d} s"
 
 
-def _money(value: Any) -> str:
+def money(value: Any) -> str:
     return BLANK if value is None else f"{value:,.2f}"
 
 
@@ -44,7 +45,7 @@ def _percent(value: Any, digits: int = 3) -> str:
     return BLANK if value is None else f"{value * 100:+.{digits}f}%"
 
 
-def _number(value: Any, digits: int = 1) -> str:
+def number(value: Any, digits: int = 1) -> str:
     return BLANK if value is None else f"{value:,.{digits}f}"
 
 
@@ -68,24 +69,24 @@ def player_summary(player: dict[str, Any], counting: bool) -> list[tuple[str, st
         edge += f"  [{_percent(interval[0])}, {_percent(interval[1])}]"
     rows = [
         ("Edge (95% interval)", edge),
-        ("Net", _money(player.get("net_gain_loss"))),
-        ("Wagered", _money(player.get("total_wagered"))),
+        ("Net", money(player.get("net_gain_loss"))),
+        ("Wagered", money(player.get("total_wagered"))),
         ("Rounds", f"{player.get('rounds_played') or 0:,}"),
-        ("Average bet", _money(player.get("average_bet"))),
-        ("EV per round", _money(player.get("ev_per_round"))),
-        ("SD per round", _money(player.get("sd_per_round"))),
+        ("Average bet", money(player.get("average_bet"))),
+        ("EV per round", money(player.get("ev_per_round"))),
+        ("SD per round", money(player.get("sd_per_round"))),
         (
             "Risk of ruin",
             BLANK if player.get("risk_of_ruin") is None else f"{player['risk_of_ruin']:.3g}",
         ),
-        ("N0 (rounds)", _number(player.get("n0"), 0)),
+        ("N0 (rounds)", number(player.get("n0"), 0)),
         (
             "Bankroll",
-            f"{_money(player.get('initial_bankroll'))} → {_money(player.get('final_bankroll'))}",
+            f"{money(player.get('initial_bankroll'))} → {money(player.get('final_bankroll'))}",
         ),
     ]
     if counting:
-        rows.insert(9, ("SCORE", _number(player.get("score"), 2)))
+        rows.insert(9, ("SCORE", number(player.get("score"), 2)))
     if player.get("broke"):
         rows.append(("Broke", "yes: stopped for want of a bankroll covering the bet"))
     return rows
@@ -128,10 +129,10 @@ def true_count_rows(player: dict[str, Any]) -> list[dict[str, str]]:
         {
             "true_count": f"{row['true_count']:+d}" if row["true_count"] else "0",
             "rounds": f"{row['rounds']:,}",
-            "net": _money(row.get("net")),
-            "wagered": _money(row.get("wagered")),
-            "ev_per_round": _money(row.get("ev_per_round")),
-            "sd_per_round": _money(row.get("sd_per_round")),
+            "net": money(row.get("net")),
+            "wagered": money(row.get("wagered")),
+            "ev_per_round": money(row.get("ev_per_round")),
+            "sd_per_round": money(row.get("sd_per_round")),
             "edge": _percent(row.get("edge"), 2),
         }
         for row in player.get("true_count_table") or []
@@ -150,4 +151,88 @@ def progress_text(progress: dict[str, Any]) -> dict[str, str]:
         "rounds": f"{progress['rounds_done']:,} of {progress['rounds_total']:,} rounds",
         "rate": "" if not rate else f"{rate:,.0f} rounds/s",
         "eta": "" if eta is None else f"{format_duration(timedelta(seconds=eta))} left",
+    }
+
+
+# The risk panel's fixed questions: the trip a player plans in hours, and the risks a
+# bankroll is usually sized for (5%, and e^-2 = 13.5%, the full-Kelly bankroll).
+LOSS_HOURS = 100
+PANEL_RISKS = (0.05, 0.135)
+
+
+def chance(p: float) -> str:
+    """A probability as a percentage a player reads: three figures, with the far tails
+    said as bounds rather than as 0% or 100%, which the model never means."""
+    if p < 1e-6:
+        return "< 0.0001%"
+    if p > 1 - 1e-6:
+        return "> 99.9999%"
+    return f"{p * 100:.3g}%"
+
+
+def risk_panel(player: dict[str, Any]) -> dict[str, Any]:
+    """A seat's risk figures from its EV and SD per round, bankroll and rounds per hour
+    (jost_engine.risk; docs/RESULTS.md, "Risk"): ruin within a trip as long as this run,
+    the chance of being behind after LOSS_HOURS hours, the bankrolls for PANEL_RISKS.
+
+    Returns the raw figures beside their text, so what is shown can be checked against
+    the engine; `problem` says why a seat has no panel (no SD, no bankroll)."""
+    name = player.get("name")
+    ev, sd = player.get("ev_per_round"), player.get("sd_per_round")
+    bankroll = player.get("initial_bankroll")
+    rounds = player.get("rounds_played") or 0
+    per_hour = player.get("rounds_per_hour") or 100.0
+    if ev is None or not sd or not bankroll or rounds < 1:
+        return {
+            "name": name,
+            "rows": [],
+            "problem": "This seat played too few rounds for an SD, so there is no risk to show.",
+        }
+    try:
+        trip = jost_engine.trip_ruin(ev, sd, bankroll, rounds)
+        loss_rounds = LOSS_HOURS * per_hour
+        loss = jost_engine.chance_of_loss(ev, sd, loss_rounds, bankroll=bankroll)
+        needed = [jost_engine.bankroll_for_risk(ev, sd, r) for r in PANEL_RISKS]
+    except jost_engine.ConfigError as exc:
+        return {"name": name, "rows": [], "problem": "; ".join(r for _, r in exc.problems)}
+    no_bankroll = "none: without an edge every bankroll is lost in the long run"
+    rows = [
+        {
+            "key": "trip_ruin",
+            "label": (
+                f"Chance of going broke within a trip as long as this run "
+                f"({rounds:,} rounds, {number(rounds / per_hour)} h)"
+            ),
+            "value": trip,
+            "text": chance(trip),
+        },
+        {
+            "key": "chance_of_loss",
+            "label": (
+                f"Chance of being behind after {LOSS_HOURS} hours ({loss_rounds:,.0f} rounds)"
+            ),
+            "value": loss,
+            "text": chance(loss),
+        },
+    ]
+    for risk, amount in zip(PANEL_RISKS, needed, strict=True):
+        rows.append(
+            {
+                "key": f"bankroll_for_{risk:g}",
+                "label": (
+                    f"Bankroll for a {risk * 100:g}% chance of ever going broke"
+                    + (" (full Kelly)" if risk == 0.135 else "")
+                ),
+                "value": amount,
+                "text": no_bankroll if amount is None else money(amount),
+            }
+        )
+    return {
+        "name": name,
+        "rows": rows,
+        "problem": None,
+        "inputs": (
+            f"From a bankroll of {money(bankroll)}, an EV of {money(ev)} and an SD of "
+            f"{money(sd)} per round, at {number(per_hour, 0)} rounds an hour."
+        ),
     }

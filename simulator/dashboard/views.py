@@ -131,8 +131,11 @@ def job_page(request: HttpRequest, job_id: UUID) -> HttpResponse:
                 ],
                 "player_names": [p.get("name") for p in players],
                 "frequency_rows": present.frequency_rows(players),
+                "risk_panels": [present.risk_panel(p) for p in players],
                 "true_count_tables": [
-                    (p.get("name"), present.true_count_rows(p)) for p in players if counting
+                    (i, p.get("name"), present.true_count_rows(p))
+                    for i, p in enumerate(players)
+                    if counting and p.get("true_count_table")
                 ],
                 "bankroll_chart": charts.bankroll_chart(players),
                 "ev_chart": charts.ev_by_count_chart(players),
