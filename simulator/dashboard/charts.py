@@ -37,6 +37,9 @@ class Chart:
     y_ticks: list[tuple[float, str]]
     series: list[Series]
     reference_y: float | None = None  # a dashed line: the start bankroll, or EV 0
+    # A second y axis, on the right, for a second series in other units (the ramp's edge).
+    y2_ticks: list[tuple[float, str]] = field(default_factory=list)
+    y2_label: str = ""
     width: int = WIDTH
     height: int = HEIGHT
     left: int = LEFT
@@ -189,4 +192,70 @@ def ev_by_count_chart(players: Sequence[dict[str, Any]]) -> Chart | None:
         y_ticks=[(y(t), tick_label(t)) for t in y_ticks],
         series=series,
         reference_y=y(0.0),
+    )
+
+
+# The ramp chart's right margin holds the edge axis's labels.
+RAMP_RIGHT = 64
+
+
+def ramp_chart(ramp: Sequence[dict[str, Any]]) -> Chart | None:
+    """An optimal-bets answer's ramp: the bet at each true count (left axis, money) over
+    the flat edge there (right axis, percent), with the edge's 0 dashed, so a reader sees
+    the bet rise where the edge turns positive. A wonged-out count (bet null) has no bet
+    point. None for an empty ramp."""
+    if not ramp:
+        return None
+    counts = [int(row["true_count"]) for row in ramp]
+    bets = [(int(row["true_count"]), float(row["bet"])) for row in ramp if row["bet"] is not None]
+    edges = [(int(row["true_count"]), float(row["flat_edge"])) for row in ramp]
+    right = WIDTH - RAMP_RIGHT
+    low, high = min(counts), max(counts)
+    x = _Scale(low - 0.7, high + 0.7, LEFT, right)
+    x_ticks = list(range(low, high + 1, 1 if high - low <= 12 else 2))
+    # Bets from 0, so the spread reads as the ratio of the heights.
+    bet_ticks = nice_ticks(0.0, max((b for _, b in bets), default=1.0))
+    y = _Scale(bet_ticks[0], bet_ticks[-1], HEIGHT - BOTTOM, TOP)
+    edge_ticks = nice_ticks(min(0.0, *(e for _, e in edges)), max(0.0, *(e for _, e in edges)))
+    y2 = _Scale(edge_ticks[0], edge_ticks[-1], HEIGHT - BOTTOM, TOP)
+
+    def marks(
+        points: list[tuple[int, float]], scale: _Scale, text: str
+    ) -> list[dict[str, float | str]]:
+        return [
+            {
+                "x": x(c),
+                "y": scale(v),
+                "y_low": scale(v),
+                "y_high": scale(v),
+                "title": text.format(c=c, v=v),
+            }
+            for c, v in points
+        ]
+
+    series = [
+        Series(
+            name="Bet (left axis)",
+            color=PALETTE[0],
+            points=" ".join(f"{x(c)},{y(b)}" for c, b in bets),
+            marks=marks(bets, y, "true count {c:+d}: bet {v:,.2f}"),
+        ),
+        Series(
+            name="Flat edge (right axis)",
+            color=PALETTE[1],
+            points=" ".join(f"{x(c)},{y2(e)}" for c, e in edges),
+            marks=marks(edges, y2, "true count {c:+d}: edge {v:+.2%} per unit bet"),
+        ),
+    ]
+    return Chart(
+        title="Bet and edge by true count",
+        x_label="true count",
+        y_label="bet",
+        x_ticks=[(x(t), f"{t:+d}" if t else "0") for t in x_ticks],
+        y_ticks=[(y(t), tick_label(t)) for t in bet_ticks],
+        series=series,
+        reference_y=y2(0.0),
+        right=right,
+        y2_ticks=[(y2(t), f"{t * 100:g}%") for t in edge_ticks],
+        y2_label="edge",
     )

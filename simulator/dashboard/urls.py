@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from simulator.dashboard import compare, views
+from simulator.dashboard import bets, compare, views
 from simulator.dashboard.forms import StaffAuthenticationForm
 
 app_name = "dashboard"
@@ -28,6 +28,7 @@ urlpatterns = [
     path("jobs/<uuid:job_id>/status.json", views.job_status, name="job-status"),
     path("jobs/<uuid:job_id>/results.json", views.job_results, name="job-results"),
     path("jobs/<uuid:job_id>/cancel/", views.job_cancel, name="job-cancel"),
+    path("jobs/<uuid:job_id>/optimal-bets/", bets.optimal_bets_page, name="optimal-bets"),
     path("compare/", compare.compare_page, name="compare"),
     path("compare/comparison.csv", compare.compare_csv, name="compare-csv"),
 ]
