@@ -45,7 +45,7 @@ def initial_values(results: dict[str, Any], seat: int) -> dict[str, Any]:
     if not isinstance(min_bet, (int, float)) or min_bet <= 0:
         min_bet = 10
     unit = 5 if min_bet % 5 == 0 else 1
-    return {
+    values = {
         "seat": seat,
         "bankroll": player.get("initial_bankroll") or 10_000,
         "min_bet": min_bet,
@@ -58,6 +58,8 @@ def initial_values(results: dict[str, Any], seat: int) -> dict[str, Any]:
         "rounds_per_hour": player.get("rounds_per_hour") or 100,
         "wong_out": False,
     }
+    # 100, not the results' 100.0: the form shows what a player would type.
+    return {k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in values.items()}
 
 
 def figures(answer: dict[str, Any]) -> list[tuple[str, str]]:

@@ -15,6 +15,7 @@ import jost_engine
 from jost_engine import run_simulation_from_config
 from simulator.models import JobStatus, SimulationJob
 from simulator.services import submit_job
+from tests.dashboard.test_no_server_errors import HOSTILE
 from tests.helpers import load_master_config
 
 LIMITS: dict[str, Any] = {
@@ -198,7 +199,7 @@ class TestBadInput:
         assert response.status_code == 404
         assert "No seat of this job counted" in response.content.decode()
         page = staff_client.get(f"/dashboard/jobs/{job.id}/").content.decode()
-        assert "optimal-bets" not in page
+        assert f"/dashboard/jobs/{job.id}/optimal-bets/" not in page
 
     def test_a_job_without_results_is_not_found(self, staff_client, alice_job):
         assert staff_client.get(_url(alice_job), LIMITS).status_code == 404
@@ -225,3 +226,12 @@ class TestAccess:
         assert " style=" not in html
         for tag in re.findall(r"<(?:script|style)\b[^>]*>", html):
             assert f'nonce="{nonce.group(1)}"' in tag
+
+
+def test_no_hostile_value_in_any_field_is_a_500(staff_client, counting_job):
+    """Each field given each value that has been a 500 elsewhere (tests/dashboard/
+    test_no_server_errors.py's): an answer or the form's error, never a server error."""
+    for field in [*LIMITS, "wong_out"]:
+        for value in [*HOSTILE, "1e308", "-0", "inf", "nan"]:
+            response = staff_client.get(_url(counting_job), {**LIMITS, field: value})
+            assert response.status_code in (200, 400), (field, value[:20])
