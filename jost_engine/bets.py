@@ -202,15 +202,16 @@ def ramp_score(rows: Sequence[CountRow], bets: Sequence[float | None]) -> float:
     return n0_di_score(ev, math.sqrt(var))[2] or 0.0
 
 
-def _wong_from(rows: Sequence[CountRow], bets: Sequence[float]) -> int:
+def _wong_from(rows: Sequence[CountRow], bets: Sequence[float]) -> int | None:
     """The index of the first row played: the start of the suffix of rows whose expected win
-    per round dealt, sum f b e, is largest."""
+    per round dealt, sum f b e, is largest; None when that is the whole table (the lowest
+    row holds every count below it too, so there is no count to leave at)."""
     best, start, suffix = -math.inf, len(rows) - 1, 0.0
     for i in range(len(rows) - 1, -1, -1):
         suffix += rows[i].frequency * bets[i] * rows[i].flat_edge
         if suffix > best:
             best, start = suffix, i
-    return start
+    return start or None
 
 
 def _clipped(

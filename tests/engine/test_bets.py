@@ -89,6 +89,13 @@ class TestLimits:
         )
         assert answer["played_frequency"] == pytest.approx(played)
 
+    def test_it_does_not_wong_when_every_count_is_worth_a_bet(self):
+        rows = [CountRow(c, 0.25, 0.01 + 0.005 * c, 1.1) for c in range(4)]
+        answer = optimal_bets(rows, **LIMITS, kelly_fraction=0.5, wong_out=True)
+        assert answer["wong_out"] is None
+        assert "wong_out" not in answer["betting_strategy"]
+        assert None not in bets_of(answer)
+
 
 class TestRiskTarget:
     @pytest.mark.parametrize("target", [0.01, 0.05, 0.135, 0.3])
