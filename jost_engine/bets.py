@@ -445,7 +445,8 @@ def betting_strategy(
 ) -> dict[str, Any]:
     """The ramp as a config's betting_strategy: min_bet the bottom bet, a tier at each count
     where the bet changes (a row's true count k holds the counts in [k, k + 1), which is
-    where a threshold k applies), and wong_out where the player leaves."""
+    where a threshold k applies), read by the true count, and wong_out where the player
+    leaves."""
     played = [(r.true_count, b) for r, b in zip(rows, bets, strict=True) if b is not None]
     bottom = min(b for _, b in played)
     ramp: dict[str, float] = {"-Infinity": played[0][1] / bottom}
@@ -459,6 +460,9 @@ def betting_strategy(
         "min_bet": bottom,
         "num_hands": 1,
         "bet_ramp": ramp,
+        # The table's rows are true counts whatever the system; an unbalanced one (KO)
+        # would otherwise read the ramp by the running count.
+        "ramp_count": "true",
     }
     if wong_out is not None:
         out["wong_out"] = wong_out

@@ -192,6 +192,16 @@ class TestBettingStrategy:
             assert betting.min_bet * mult == pytest.approx(row["bet"])
         assert (betting.wong_out is not None) == wong_out
 
+    def test_an_unbalanced_count_reads_it_by_the_true_count(self):
+        # The table's rows are true counts; KO's ramps read the running count by default.
+        answer = optimal_bets(TABLE, **LIMITS, kelly_fraction=0.5)
+        config = normalize_config(
+            {"casino": "master_casino", "num_rounds": 1,
+             "players": [{"counting_strategy": "ko",
+                          "betting_strategy": answer["betting_strategy"]}]}
+        )  # fmt: skip
+        assert config.players[0].betting.ramp_count == "true"
+
 
 class TestBadInputs:
     @pytest.mark.parametrize(
