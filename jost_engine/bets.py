@@ -202,15 +202,16 @@ def ramp_score(rows: Sequence[CountRow], bets: Sequence[float | None]) -> float:
     return n0_di_score(ev, math.sqrt(var))[2] or 0.0
 
 
-def _wong_from(rows: Sequence[CountRow], bets: Sequence[float]) -> int:
+def _wong_from(rows: Sequence[CountRow], bets: Sequence[float]) -> int | None:
     """The index of the first row played: the start of the suffix of rows whose expected win
-    per round dealt, sum f b e, is largest."""
+    per round dealt, sum f b e, is largest; None when that is the whole table (the lowest
+    row holds every count below it too, so there is no count to leave at)."""
     best, start, suffix = -math.inf, len(rows) - 1, 0.0
     for i in range(len(rows) - 1, -1, -1):
         suffix += rows[i].frequency * bets[i] * rows[i].flat_edge
         if suffix > best:
             best, start = suffix, i
-    return start
+    return start or None
 
 
 def _clipped(
@@ -444,7 +445,8 @@ def betting_strategy(
 ) -> dict[str, Any]:
     """The ramp as a config's betting_strategy: min_bet the bottom bet, a tier at each count
     where the bet changes (a row's true count k holds the counts in [k, k + 1), which is
-    where a threshold k applies), and wong_out where the player leaves."""
+    where a threshold k applies), read by the true count, and wong_out where the player
+    leaves."""
     played = [(r.true_count, b) for r, b in zip(rows, bets, strict=True) if b is not None]
     bottom = min(b for _, b in played)
     ramp: dict[str, float] = {"-Infinity": played[0][1] / bottom}
@@ -458,6 +460,9 @@ def betting_strategy(
         "min_bet": bottom,
         "num_hands": 1,
         "bet_ramp": ramp,
+        # The table's rows are true counts whatever the system; an unbalanced one (KO)
+        # would otherwise read the ramp by the running count.
+        "ramp_count": "true",
     }
     if wong_out is not None:
         out["wong_out"] = wong_out

@@ -264,6 +264,7 @@ def engine_info() -> dict[str, Any]:
     from jost_engine import config as engine_config
     from jost_engine.config.charts import preset_names
     from jost_engine.config.fields import MAX_SESSIONS
+    from jost_engine.config.players import ANALYSES
 
     defaults = jost_engine.defaults()
     blank = jost_engine.config_to_dict(
@@ -309,6 +310,8 @@ def engine_info() -> dict[str, Any]:
             "stop_when_broke": {"default": True},
             "sessions": {"minimum": 1, "maximum": MAX_SESSIONS, "default": None},
             "rounds_per_hour": {"default": 100},
+            # On a player: a flat counting run for optimal bets (docs/CONFIG.md).
+            "analysis": {"values": list(ANALYSES), "default": None},
             # On a counting system (docs/CONFIG.md, "Counting systems").
             "deck_estimation": {"values": ["exact", "half", "whole"], "default": "exact"},
             "true_count_rounding": {

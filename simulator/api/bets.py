@@ -122,7 +122,7 @@ REQUEST_EXAMPLES = [
             **EXAMPLE_LIMITS,
             "kelly_fraction": None,
             "risk_of_ruin": 0.05,
-            "bankroll": 20000,
+            "bankroll": 30000,
         },
         request_only=True,
     ),

@@ -35,6 +35,7 @@ class TestEngineInfo:
         assert options["stop_when_broke"]["default"] is True
         assert options["sessions"]["minimum"] == 1
         assert options["rounds_per_hour"]["default"] == 100
+        assert options["analysis"] == {"values": ["per_count"], "default": None}
         assert {"illustrious18", "fab4"} <= set(options["deviations"]["presets"])
         assert "half" in options["deck_estimation"]["values"]
         assert {"ko", "red7"} <= set(body["counting_systems"])

@@ -89,6 +89,13 @@ class TestLimits:
         )
         assert answer["played_frequency"] == pytest.approx(played)
 
+    def test_it_does_not_wong_when_every_count_is_worth_a_bet(self):
+        rows = [CountRow(c, 0.25, 0.01 + 0.005 * c, 1.1) for c in range(4)]
+        answer = optimal_bets(rows, **LIMITS, kelly_fraction=0.5, wong_out=True)
+        assert answer["wong_out"] is None
+        assert "wong_out" not in answer["betting_strategy"]
+        assert None not in bets_of(answer)
+
 
 class TestRiskTarget:
     @pytest.mark.parametrize("target", [0.01, 0.05, 0.135, 0.3])
@@ -184,6 +191,16 @@ class TestBettingStrategy:
             mult = [m for t, m in betting.ramp if t <= row["true_count"]][-1]
             assert betting.min_bet * mult == pytest.approx(row["bet"])
         assert (betting.wong_out is not None) == wong_out
+
+    def test_an_unbalanced_count_reads_it_by_the_true_count(self):
+        # The table's rows are true counts; KO's ramps read the running count by default.
+        answer = optimal_bets(TABLE, **LIMITS, kelly_fraction=0.5)
+        config = normalize_config(
+            {"casino": "master_casino", "num_rounds": 1,
+             "players": [{"counting_strategy": "ko",
+                          "betting_strategy": answer["betting_strategy"]}]}
+        )  # fmt: skip
+        assert config.players[0].betting.ramp_count == "true"
 
 
 class TestBadInputs:
