@@ -427,8 +427,9 @@ def optimal_bets(
         "n0": finite(n0),
         "risk_of_ruin": finite(_risk(rows, bets, bankroll)),
         "risk_of_ruin_before_rounding": finite(risk_before),
-        "certainty_equivalent": ce_round * rph,
-        "certainty_equivalent_per_round": ce_round,
+        # Per round, as POST /api/risk/'s: one key, one unit across the API.
+        "certainty_equivalent": ce_round,
+        "certainty_equivalent_per_hour": ce_round * rph,
         "kelly_fraction": kappa,
         "wong_out": wong_count,
         "played_frequency": sum(

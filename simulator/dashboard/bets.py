@@ -77,7 +77,7 @@ def figures(answer: dict[str, Any]) -> list[tuple[str, str]]:
             "Risk of ruin with this bankroll",
             BLANK if answer["risk_of_ruin"] is None else chance(answer["risk_of_ruin"]),
         ),
-        ("Certainty equivalent per hour", money(answer["certainty_equivalent"])),
+        ("Certainty equivalent per hour", money(answer["certainty_equivalent_per_hour"])),
         ("Kelly fraction", f"{answer['kelly_fraction']:.3g}"),
         (
             "Wong out",

@@ -165,8 +165,9 @@ class TestFigures:
         assert answer["di"] == pytest.approx(1000 * ev / sd)
         assert answer["score"] == pytest.approx(1e6 * ev**2 / sd**2)
         assert answer["risk_of_ruin"] == pytest.approx(math.exp(-2 * ev * 10_000 / sd**2))
-        # Red Taylor's certainty equivalent, E - V / (2 k B), per hour.
-        assert answer["certainty_equivalent"] == pytest.approx(
+        # Red Taylor's certainty equivalent, E - V / (2 k B), per round and per hour.
+        assert answer["certainty_equivalent"] == pytest.approx(ev - sd**2 / (2 * 0.5 * 10_000))
+        assert answer["certainty_equivalent_per_hour"] == pytest.approx(
             80 * (ev - sd**2 / (2 * 0.5 * 10_000))
         )
 
