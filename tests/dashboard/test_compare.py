@@ -29,19 +29,6 @@ def documents() -> tuple[dict[str, Any], dict[str, Any]]:
     return _run(1, False), _run(2, True)
 
 
-@pytest.fixture
-def staff(db, django_user_model):
-    return django_user_model.objects.create_user(
-        username="stella", password="stella-password-123", is_staff=True
-    )
-
-
-@pytest.fixture
-def staff_client(client, staff):
-    client.force_login(staff)
-    return client
-
-
 def _complete(owner, document: dict[str, Any], name: str) -> SimulationJob:
     job = submit_job(owner, {**load_master_config(num_rounds=500), "name": name})
     SimulationJob.objects.filter(id=job.id).update(status=JobStatus.COMPLETE, result_data=document)

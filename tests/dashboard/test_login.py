@@ -6,16 +6,7 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 LOGIN = "/dashboard/login/"
-
-
-@pytest.fixture
-def staff(db, django_user_model):
-    return django_user_model.objects.create_user(
-        username="stella", password="stella-password-123", is_staff=True
-    )
 
 
 def _errors(response) -> list[str]:

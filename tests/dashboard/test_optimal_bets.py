@@ -48,19 +48,6 @@ def flat() -> dict[str, Any]:
     return run_simulation_from_config(config)
 
 
-@pytest.fixture
-def staff(db, django_user_model):
-    return django_user_model.objects.create_user(
-        username="stella", password="stella-password-123", is_staff=True
-    )
-
-
-@pytest.fixture
-def staff_client(client, staff):
-    client.force_login(staff)
-    return client
-
-
 def _complete(owner, document: dict[str, Any]) -> SimulationJob:
     job = submit_job(owner, load_master_config(num_rounds=500))
     SimulationJob.objects.filter(id=job.id).update(status=JobStatus.COMPLETE, result_data=document)

@@ -19,19 +19,6 @@ from simulator.models import JobStatus, Profile, SimulationJob
 PAGES = ["/dashboard/", "/dashboard/jobs/"]
 
 
-@pytest.fixture
-def staff(db, django_user_model):
-    return django_user_model.objects.create_user(
-        username="stella", password="stella-password-123", is_staff=True
-    )
-
-
-@pytest.fixture
-def staff_client(client, staff):
-    client.force_login(staff)
-    return client
-
-
 def _result(edge: float, rounds: int = 500) -> dict:
     """A results document with the fields the pages read (docs/RESULTS.md)."""
     return {

@@ -31,13 +31,6 @@ def document() -> dict[str, Any]:
 
 
 @pytest.fixture
-def staff(db, django_user_model):
-    return django_user_model.objects.create_user(
-        username="stella", password="stella-password-123", is_staff=True
-    )
-
-
-@pytest.fixture
 def complete_job(alice, document) -> SimulationJob:
     job = submit_job(alice, load_master_config(num_rounds=500))
     SimulationJob.objects.filter(id=job.id).update(status=JobStatus.COMPLETE, result_data=document)
