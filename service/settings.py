@@ -128,6 +128,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # its max_prepared_statements).
 DB_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's PostgreSQL backend, with a health check that reads the socket before it
+    # pays for a round trip (service/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "service.postgresql"
     # An unreachable database must fail a request (and /healthz) in seconds, not hang it.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=1)

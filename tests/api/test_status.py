@@ -105,7 +105,7 @@ def _the_status_query(statements: list[str]) -> list[str]:
 
 
 on_postgresql = pytest.mark.skipif(
-    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+    settings.DATABASES["default"]["ENGINE"] != "service.postgresql",
     reason="prepared statements are PostgreSQL's (scripts/test.sh runs the suite on it)",
 )
 

@@ -29,7 +29,7 @@ def procfile_command(kind: str) -> str:
 
 def live_database_url() -> str:
     db = settings.DATABASES["default"]
-    if db["ENGINE"] != "django.db.backends.postgresql":
+    if db["ENGINE"] != "service.postgresql":
         pytest.skip(
             "the integration tests share the test database with real processes: "
             "run them on PostgreSQL (DATABASE_URL=postgres://..., as scripts/test.sh does)"

@@ -62,9 +62,11 @@ def web_without_health_checks(service_env, logs_dir) -> Iterator[str]:
 
 
 def terminate_web_connections() -> int:
+    """Terminate the web process's connections, and return once the server has ended them
+    (as after a restart or a failover, before the next request comes)."""
     with psycopg.connect(live_database_url(), autocommit=True) as conn:
         row = conn.execute(
-            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 5000)) FROM pg_stat_activity "
             "WHERE datname = current_database() AND application_name = %s",
             [WEB_APP],
         ).fetchone()

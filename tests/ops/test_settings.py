@@ -106,7 +106,7 @@ class TestProductionSettings:
 class TestDatabaseSettings:
     def test_database_url_selects_postgres(self):
         values = _settings(_env(**PRODUCTION), "DATABASES")["DATABASES"]["default"]
-        assert values["ENGINE"] == "django.db.backends.postgresql"
+        assert values["ENGINE"] == "service.postgresql"  # Django's, health-checked cheaply
         assert (values["NAME"], values["HOST"], values["PORT"]) == ("jost", "db.example.com", 5432)
 
     def test_default_sqlite_runs_in_wal_mode_with_a_busy_timeout(self, tmp_path):
