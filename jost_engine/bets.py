@@ -30,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from jost_engine.config.fields import MAX_BET_MULTIPLIER, MAX_MONEY
+from jost_engine.config.fields import MAX_BET_MULTIPLIER, MAX_MONEY, MIN_MONEY
 from jost_engine.config.players import MAX_ROUNDS_PER_HOUR, MIN_ROUNDS_PER_HOUR
 from jost_engine.config.types import ConfigError
 from jost_engine.stats import finite, n0_di_score
@@ -141,15 +141,18 @@ def _check(
     money = {"bankroll": bankroll, "min_bet": min_bet, "max_bet": max_bet, "unit": unit}
     for name, value in money.items():
         x = _number(value)
-        if x is None or not 0 < x <= MAX_MONEY:
-            problems.append((name, f"must be a number more than 0 and at most {MAX_MONEY:.0e}"))
+        # The config's money bounds (docs/CONFIG.md, Bounds): the betting strategy must paste
+        # into a config, and a bankroll of 5e-324 made the certainty equivalent infinite.
+        if x is None or not MIN_MONEY <= x <= MAX_MONEY:
+            problems.append((name, f"must be a number {MIN_MONEY}..{MAX_MONEY:.0e}"))
     spread = _number(max_spread)
     if spread is None or not 1 <= spread <= MAX_BET_MULTIPLIER:
         problems.append(("max_spread", f"must be 1..{MAX_BET_MULTIPLIER}"))
     lo, hi, u = _number(min_bet), _number(max_bet), _number(unit)
     if lo and hi and lo > hi:
         problems.append(("min_bet", f"must be at most max_bet ({hi:g}), got {lo:g}"))
-    if lo and u and lo > 0 and u > 0 and abs(lo / u - round(lo / u)) > 1e-9:
+    in_bounds = [x is not None and MIN_MONEY <= x <= MAX_MONEY for x in (lo, u)]
+    if all(in_bounds) and lo and u and abs(lo / u - round(lo / u)) > 1e-9:
         problems.append(("min_bet", f"must be a multiple of the unit ({u:g}), got {lo:g}"))
     if u and lo and u > (hi or lo) and not problems:
         problems.append(("unit", f"must be at most max_bet ({hi:g})"))

@@ -31,6 +31,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from jost_engine.config.fields import MAX_MONEY, MAX_ROUNDS, MIN_MONEY
+from jost_engine.config.players import MAX_ROUNDS_PER_HOUR, MIN_ROUNDS_PER_HOUR
 from jost_engine.config.types import ConfigError
 
 # The risks of ruin bankroll_for_risk answers for in a report: 1%, 5%, and e^-2 (13.5%),
@@ -89,6 +91,15 @@ def _rounds(field: str, value: Any) -> float:
     x = _number(field, value)
     if x < 1:
         raise ConfigError([(field, f"must be at least 1, got {value}")])
+    return x
+
+
+def _within(field: str, value: Any, low: float, high: float) -> float:
+    """risk_report's inputs within the config's own bounds (docs/CONFIG.md, Bounds), so no
+    figure overflows: a pace of 5e-324 rounds an hour made a trip of infinite rounds."""
+    x = _number(field, value)
+    if not low <= x <= high:
+        raise ConfigError([(field, f"must be {low:g}..{high:g}, got {value}")])
     return x
 
 
@@ -230,15 +241,20 @@ def risk_report(
     "Risk"). A trip is `rounds` rounds or `hours` hours (not both); trip_ruin and
     chance_of_loss are null without one, goal_before_ruin is null without a goal."""
     mu, sd = _inputs(ev_per_round, sd_per_round)
-    b = _positive("bankroll", bankroll)
-    per_hour = _positive("rounds_per_hour", rounds_per_hour)
+    _within("ev_per_round", mu, -MAX_MONEY, MAX_MONEY)
+    _within("sd_per_round", sd, 0, MAX_MONEY)
+    b = _within("bankroll", bankroll, MIN_MONEY, MAX_MONEY)
+    per_hour = _within("rounds_per_hour", rounds_per_hour, MIN_ROUNDS_PER_HOUR, MAX_ROUNDS_PER_HOUR)
+    if goal is not None:
+        _within("goal", goal, MIN_MONEY, 2 * MAX_MONEY)
     if rounds is not None and hours is not None:
         raise ConfigError([("hours", "give rounds or hours for a trip, not both")])
     trip: float | None = None
     if rounds is not None:
         trip = _rounds("rounds", rounds)
+        _within("rounds", trip, 1, MAX_ROUNDS)
     elif hours is not None:
-        trip = _positive("hours", hours) * per_hour
+        trip = _within("hours", hours, 0, MAX_ROUNDS / per_hour) * per_hour
         if trip < 1:
             raise ConfigError([("hours", f"must make at least 1 round, got {trip} rounds")])
     if goal is not None:

@@ -178,6 +178,12 @@ class TestFromATable:
             ({"kelly_fraction": None}, "kelly_fraction"),
             ({"unit": 3}, "min_bet"),
             ({"rounds_per_hour": 0}, "rounds_per_hour"),
+            # Below the config's money bounds: the strategy would not paste into a config,
+            # and 5e-324 made a 500 (an infinite certainty equivalent, an overflowing ratio).
+            ({"bankroll": 5e-324}, "bankroll"),
+            ({"unit": 5e-324}, "unit"),
+            ({"min_bet": 0.001, "unit": 0.001}, "min_bet"),
+            ({"max_bet": 1e300}, "max_bet"),
         ],
     )
     def test_a_bad_input_is_400_naming_the_field(

@@ -182,6 +182,16 @@ class TestBadInputs:
             ({"goal": 100}, "goal"),
             ({"goal": 20}, "goal"),
             ({"rounds_per_hour": 0}, "rounds_per_hour"),
+            # The smallest and largest floats a field accepts in JSON: each was a 500 or an
+            # infinite figure before the config's own bounds applied here.
+            ({"rounds_per_hour": 5e-324}, "rounds_per_hour"),
+            ({"rounds_per_hour": 10_001}, "rounds_per_hour"),
+            ({"bankroll": 5e-324}, "bankroll"),
+            ({"bankroll": 1e300}, "bankroll"),
+            ({"sd_per_round": 1e300}, "sd_per_round"),
+            ({"hours": 1e300}, "hours"),
+            ({"rounds": 1e300}, "rounds"),
+            ({"goal": 1e300}, "goal"),
             ({"seat": 0}, "seat"),
             ({"job": "not-a-uuid"}, "job"),
             ({"job": str(uuid.UUID(int=1))}, "job"),
