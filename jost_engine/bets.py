@@ -33,7 +33,7 @@ from typing import Any
 from jost_engine.config.fields import MAX_BET_MULTIPLIER, MAX_MONEY, MIN_MONEY
 from jost_engine.config.players import MAX_ROUNDS_PER_HOUR, MIN_ROUNDS_PER_HOUR
 from jost_engine.config.types import ConfigError
-from jost_engine.stats import finite, n0_di_score
+from jost_engine.stats import finite, finite_number, n0_di_score
 from jost_engine.stats import risk_of_ruin as formula_risk
 
 # Counts a table row may name: the engine's rows are -10..+10; a table given by hand may
@@ -96,12 +96,6 @@ def per_count_rows(results: Mapping[str, Any], seat: int) -> list[CountRow]:
 # ---------------------------------------------------------------------------------------
 # Checking the inputs
 # ---------------------------------------------------------------------------------------
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value) if math.isfinite(value) else None
-
-
 def _check_rows(rows: Sequence[CountRow], problems: list[tuple[str, str]]) -> None:
     if not rows:
         problems.append(("table", "no rows"))
@@ -140,15 +134,15 @@ def _check(
     _check_rows(rows, problems)
     money = {"bankroll": bankroll, "min_bet": min_bet, "max_bet": max_bet, "unit": unit}
     for name, value in money.items():
-        x = _number(value)
+        x = finite_number(value)
         # The config's money bounds (docs/CONFIG.md, Bounds): the betting strategy must paste
         # into a config, and a bankroll of 5e-324 made the certainty equivalent infinite.
         if x is None or not MIN_MONEY <= x <= MAX_MONEY:
             problems.append((name, f"must be a number {MIN_MONEY}..{MAX_MONEY:.0e}"))
-    spread = _number(max_spread)
+    spread = finite_number(max_spread)
     if spread is None or not 1 <= spread <= MAX_BET_MULTIPLIER:
         problems.append(("max_spread", f"must be 1..{MAX_BET_MULTIPLIER}"))
-    lo, hi, u = _number(min_bet), _number(max_bet), _number(unit)
+    lo, hi, u = finite_number(min_bet), finite_number(max_bet), finite_number(unit)
     if lo and hi and lo > hi:
         problems.append(("min_bet", f"must be at most max_bet ({hi:g}), got {lo:g}"))
     in_bounds = [x is not None and MIN_MONEY <= x <= MAX_MONEY for x in (lo, u)]
@@ -164,14 +158,14 @@ def _check(
             )
         )
     elif kelly_fraction is not None:
-        k = _number(kelly_fraction)
+        k = finite_number(kelly_fraction)
         if k is None or not MIN_KELLY <= k <= MAX_KELLY:
             problems.append(("kelly_fraction", f"must be {MIN_KELLY}..{MAX_KELLY}"))
     else:
-        r = _number(risk_target)
+        r = finite_number(risk_target)
         if r is None or not 0 < r < 1:
             problems.append(("risk_of_ruin", "must be more than 0 and less than 1"))
-    rph = _number(rounds_per_hour)
+    rph = finite_number(rounds_per_hour)
     if rph is None or not MIN_ROUNDS_PER_HOUR <= rph <= MAX_ROUNDS_PER_HOUR:
         problems.append(
             ("rounds_per_hour", f"must be {MIN_ROUNDS_PER_HOUR}..{MAX_ROUNDS_PER_HOUR}")

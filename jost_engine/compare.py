@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jost_engine.config import ConfigError
+from jost_engine.stats import finite, finite_number
 
 MIN_RUNS, MAX_RUNS = 2, 6
 
@@ -83,16 +84,6 @@ METRICS: tuple[Metric, ...] = (
 )
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value) if math.isfinite(value) else None
-
-
-def _finite(value: float | None) -> float | None:
-    return value if value is not None and math.isfinite(value) else None
-
-
 def difference(
     first: float | None, first_se: float | None, other: float | None, other_se: float | None
 ) -> dict[str, float | None] | None:
@@ -104,7 +95,7 @@ def difference(
     diff = other - first
     se = math.hypot(first_se, other_se) if first_se is not None and other_se is not None else None
     z = diff / se if se else None
-    return {"difference": diff, "standard_error": _finite(se), "z": _finite(z)}
+    return {"difference": diff, "standard_error": finite(se), "z": finite(z)}
 
 
 def _flatten(value: Any, path: str, out: dict[str, Any]) -> None:
@@ -157,9 +148,9 @@ def config_differences(configs: Sequence[dict[str, Any]]) -> list[dict[str, Any]
 def _seat_rows(players: Sequence[dict[str, Any] | None]) -> list[dict[str, Any]]:
     rows = []
     for metric in METRICS:
-        values = [_number(p.get(metric.key)) if p else None for p in players]
+        values = [finite_number(p.get(metric.key)) if p else None for p in players]
         ses = [
-            _finite(metric.se(p)) if p and metric.se and values[j] is not None else None
+            finite(metric.se(p)) if p and metric.se and values[j] is not None else None
             for j, p in enumerate(players)
         ]
         rows.append(

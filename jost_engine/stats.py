@@ -185,6 +185,14 @@ def finite(x: float | None) -> float | None:
     return float(x)
 
 
+def finite_number(value: Any) -> float | None:
+    """`value` as a float when it is a finite number (a bool is not one), else None: what
+    a request or a stored document holds is read through this before any arithmetic."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return finite(value)
+
+
 def mean_sd(total: float, total_sq: float, n: int) -> tuple[float | None, float | None]:
     """Mean and sample SD from a sum and a sum of squares (None where undefined)."""
     if n <= 0:

@@ -18,15 +18,16 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.signals import got_request_exception
-from django.db import InterfaceError, OperationalError
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+# OperationalError (the server refused or dropped the connection) and InterfaceError (a
+# closed connection used): the same errors a worker gives its claim back for. Other
+# database errors are faults: they stay 500s.
+from simulator.services import DATABASE_UNREACHABLE
+
 logger = logging.getLogger(__name__)
 
-# OperationalError: the server refused or dropped the connection; InterfaceError: a
-# connection already closed was used. Other database errors are faults: they stay 500s.
-DATABASE_UNREACHABLE = (OperationalError, InterfaceError)
 # A restart or failover of PostgreSQL takes seconds; a client told to come back after 5
 # neither hammers it nor waits long once it is back.
 RETRY_AFTER_SECONDS = 5
