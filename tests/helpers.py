@@ -18,3 +18,17 @@ def load_master_config(num_rounds: int) -> dict[str, Any]:
     config["num_rounds"] = num_rounds
     config["seed"] = 42
     return config
+
+
+def s17_and_h17_results() -> tuple[dict[str, Any], dict[str, Any]]:
+    """Two real results documents of the master simulation, 3,000 rounds each: S17 (seed 1)
+    and H17 (seed 2), the pair the comparison's tests read."""
+    from jost_engine import run_simulation_from_config
+
+    def run(seed: int, h17: bool) -> dict[str, Any]:
+        config = load_master_config(num_rounds=3000)
+        config["seed"] = seed
+        config["casino"] = {"parent": "master_casino", "hit_on_soft_17": h17}
+        return run_simulation_from_config(config)
+
+    return run(1, False), run(2, True)

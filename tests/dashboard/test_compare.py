@@ -11,22 +11,14 @@ from typing import Any
 
 import pytest
 
-from jost_engine import run_simulation_from_config
 from simulator.models import JobStatus, SimulationJob
 from simulator.services import submit_job
-from tests.helpers import load_master_config
-
-
-def _run(seed: int, h17: bool) -> dict[str, Any]:
-    config = load_master_config(num_rounds=3000)
-    config["seed"] = seed
-    config["casino"] = {"parent": "master_casino", "hit_on_soft_17": h17}
-    return run_simulation_from_config(config)
+from tests.helpers import load_master_config, s17_and_h17_results
 
 
 @pytest.fixture(scope="module")
 def documents() -> tuple[dict[str, Any], dict[str, Any]]:
-    return _run(1, False), _run(2, True)
+    return s17_and_h17_results()
 
 
 def _complete(owner, document: dict[str, Any], name: str) -> SimulationJob:
