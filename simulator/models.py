@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
+from typing import Any, Self, TypeVar
 
 from django.conf import settings
 from django.db import models
+from django.db.models import DurationField, F, Q, Value
+from django.db.models.expressions import CombinedExpression
+from django.db.models.functions import Greatest, Now
 
 
 class JobStatus(models.TextChoices):
@@ -16,13 +21,138 @@ class JobStatus(models.TextChoices):
     CANCELLED = "CANCELLED", "Cancelled"
 
 
-class SimulationJob(models.Model):
+# A job or a shard in one of these is queued or running; in one of FINISHED it has
+# stopped for good, and cancelling it changes nothing.
+ACTIVE = (JobStatus.PENDING, JobStatus.RUNNING)
+FINISHED = (JobStatus.COMPLETE, JobStatus.FAILED, JobStatus.CANCELLED)
+
+
+def ago(seconds: float) -> CombinedExpression:
+    """`seconds` before now by the database's clock, which also wrote the times compared
+    with it (Now()), so workers on hosts whose clocks disagree still agree on what is old."""
+    return Now() - Value(timedelta(seconds=seconds), output_field=DurationField())
+
+
+def stale_cutoff() -> CombinedExpression:
+    """A heartbeat (or a merge) older than this lost its worker."""
+    return ago(settings.JOB_STALE_AFTER)
+
+
+def _stale() -> Q:
+    return Q(status=JobStatus.RUNNING) & (
+        Q(heartbeat_at__lt=stale_cutoff()) | Q(heartbeat_at__isnull=True)
+    )
+
+
+_Claimed = TypeVar("_Claimed", bound="Claimable")
+
+
+class ClaimQuerySet(models.QuerySet[_Claimed]):
+    """The claim protocol, the same for a job and for a shard: every move is one
+    conditional UPDATE, so of two workers handed the same message (a redelivery after a
+    crash, a duplicate from the sweep) exactly one moves the row, and a worker taken for
+    dead that comes back matches nothing. Filter to the one row first; each move returns
+    whether it matched."""
+
+    def stale(self) -> Self:
+        """RUNNING with a heartbeat older than JOB_STALE_AFTER: its worker is taken for
+        dead. A RUNNING row with no heartbeat at all predates heartbeats and counts too."""
+        return self.filter(_stale())
+
+    def worn_out(self) -> Self:
+        """Stale, and its worker died JOB_MAX_ATTEMPTS times already: not run again, so
+        work that kills its worker (out of memory, a crash in native code) cannot take
+        down one worker after another forever."""
+        return self.filter(_stale(), attempts__gte=settings.JOB_MAX_ATTEMPTS)
+
+    def claimable(self) -> Self:
+        """PENDING, or stale with attempts left: a crash must not lose the work."""
+        # One condition on the row's own columns, never a subquery on its id: PostgreSQL
+        # re-checks only those on a row a concurrent claim just updated, so with a
+        # subquery both claims would win.
+        return self.filter(
+            Q(status=JobStatus.PENDING) | (_stale() & Q(attempts__lt=settings.JOB_MAX_ATTEMPTS))
+        )
+
+    def claim(self, worker: str, **also: Any) -> uuid.UUID | None:
+        """RUNNING under a new claim token for `worker` (the task's host and process, for
+        the admin and an operator's `ps`), its progress and heartbeat started afresh; the
+        token, or None when nothing matched (another worker won, or the row stopped). The
+        new token makes the previous holder's late writes match nothing."""
+        token = uuid.uuid4()
+        claimed = self.update(
+            status=JobStatus.RUNNING,
+            claim=token,
+            claimed_by=worker[:255],
+            attempts=F("attempts") + 1,
+            heartbeat_at=Now(),
+            started_at=Now(),
+            rounds_done=0,
+            **also,
+        )
+        return token if claimed == 1 else None
+
+    def held(self, pk: Any, claim: uuid.UUID) -> Self:
+        """The row only while `claim` still holds it: every write of its holder goes
+        through this, so a holder whose claim was taken over or cancelled writes nothing."""
+        return self.filter(pk=pk, status=JobStatus.RUNNING, claim=claim)
+
+    def beat(self, **progress: Any) -> bool:
+        """The heartbeat, with progress when given; False when the claim was lost."""
+        return self.update(heartbeat_at=Now(), **progress) == 1
+
+    def finish(self, status: JobStatus, **fields: Any) -> bool:
+        """Ended with `status` (and `fields`, the result or the error) now."""
+        return self.update(status=status, finished_at=Now(), **fields) == 1
+
+    def give_back(self, **also: Any) -> bool:
+        """Back to PENDING under no claim, this attempt not counted: the database failed,
+        not the work, so the retry claims it at once instead of waiting for the
+        heartbeat to go stale."""
+        return (
+            self.update(
+                status=JobStatus.PENDING,
+                claim=None,
+                heartbeat_at=None,
+                rounds_done=0,
+                attempts=Greatest(F("attempts") - 1, 0),
+                **also,
+            )
+            == 1
+        )
+
+
+class Claimable(models.Model):
+    """What a worker claims, runs under a heartbeat and finishes: a job, or a shard of a
+    split job. The fields of the claim protocol (ClaimQuerySet), written once for both."""
+
+    status = models.CharField(
+        max_length=16, choices=JobStatus.choices, default=JobStatus.PENDING, db_index=True
+    )
+    # Set by the conditional UPDATE that moves the row to RUNNING. Only the worker holding
+    # `claim` may record progress or finish it, so a worker that was taken for dead and
+    # comes back cannot overwrite the result of the one that reclaimed it. heartbeat_at
+    # is refreshed while it runs; older than JOB_STALE_AFTER, the claim is up for grabs
+    # again.
+    claim = models.UUIDField(null=True, blank=True, editable=False)
+    claimed_by = models.CharField(max_length=255, blank=True, default="")
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    # Progress while RUNNING: rounds played so far.
+    rounds_done = models.BigIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ClaimQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+class SimulationJob(Claimable):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="simulation_jobs"
-    )
-    status = models.CharField(
-        max_length=16, choices=JobStatus.choices, default=JobStatus.PENDING, db_index=True
     )
     # The config exactly as the client sent it: what a person reads back (the contract's
     # "config"), names of profiles and all.
@@ -36,8 +166,7 @@ class SimulationJob(models.Model):
     name = models.CharField(max_length=100, blank=True, default="")
     result_data = models.JSONField(null=True, blank=True)
     error = models.TextField(blank=True, default="")
-    # Progress while RUNNING: rounds simulated so far out of rounds asked.
-    rounds_done = models.BigIntegerField(default=0)
+    # Progress while RUNNING: rounds_done (a split job's: of its stored shards) out of these.
     rounds_total = models.BigIntegerField(default=0)
     # The seed the job runs with: the config's, or one drawn at submit when it has none, so
     # a job reclaimed after a crash reruns to the very result the first run would have given.
@@ -48,17 +177,6 @@ class SimulationJob(models.Model):
     # JOB_LOST_MESSAGE_GRACE, or whatever the broker says once it is older than
     # JOB_REQUEUE_AFTER; a stale RUNNING one at most once per JOB_STALE_AFTER.
     enqueued_at = models.DateTimeField(null=True, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    # The claim: set by the conditional UPDATE that moves the job to RUNNING. Only the
-    # worker holding `claim` may record progress or finish the job, so a worker that was
-    # taken for dead and comes back cannot overwrite the result of the one that reclaimed
-    # it. heartbeat_at is refreshed while the job runs; older than JOB_STALE_AFTER, the
-    # claim is up for grabs again.
-    claim = models.UUIDField(null=True, blank=True, editable=False)
-    claimed_by = models.CharField(max_length=255, blank=True, default="")
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveIntegerField(default=0)
     # The broker did not take the job's (or one of its shards') message when it was sent:
     # the next sweep sends it at once instead of waiting JOB_REQUEUE_AFTER.
     send_failed = models.BooleanField(default=False)
@@ -78,7 +196,7 @@ class SimulationJob(models.Model):
         return f"{self.id} ({self.status})"
 
 
-class JobShard(models.Model):
+class JobShard(Claimable):
     """One shard of a split job: its own Celery task, claim, heartbeat and stored partial
     statistics. (job, index) is unique, so a shard is stored at most once whatever the
     retries; the job's result is the merge of every shard's stats in index order."""
@@ -89,21 +207,11 @@ class JobShard(models.Model):
     rounds = models.BigIntegerField()
     first_session = models.BigIntegerField(default=0)
     sessions = models.PositiveIntegerField(default=1)
-    status = models.CharField(
-        max_length=16, choices=JobStatus.choices, default=JobStatus.PENDING, db_index=True
-    )
     # When its message last went to the broker; null while it waits for a place in the
     # job's window of queued shards (JOB_SHARD_WINDOW).
     enqueued_at = models.DateTimeField(null=True, blank=True)
-    claim = models.UUIDField(null=True, blank=True, editable=False)
-    claimed_by = models.CharField(max_length=255, blank=True, default="")
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-    rounds_done = models.BigIntegerField(default=0)
     # jost_engine.Stats.to_dict() of the shard, written once with status COMPLETE.
     stats = models.JSONField(null=True, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
     # Seconds inside the engine, and from claim to store: what the benchmark compares.
     engine_seconds = models.FloatField(null=True, blank=True)
     wall_seconds = models.FloatField(null=True, blank=True)

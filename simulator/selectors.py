@@ -22,10 +22,10 @@ from rest_framework.authtoken.models import Token
 import jost_engine
 from simulator import inputs
 from simulator.db import prepared_cursor
-from simulator.models import Profile, ProfileType, SimulationJob
+from simulator.models import ClaimQuerySet, Profile, ProfileType, SimulationJob
 
 
-def jobs_for(user: User) -> QuerySet[SimulationJob]:
+def jobs_for(user: User) -> ClaimQuerySet[SimulationJob]:
     """The user's jobs, newest first."""
     return SimulationJob.objects.filter(owner=user).order_by("-created_at", "-id")
 
@@ -88,9 +88,7 @@ def _user_attnames() -> list[str]:
 @cache
 def _job_fields() -> list[Field[Any, Any]]:
     # In the model's field order, as Model.from_db takes a subset of the columns.
-    fields = [f for f in SimulationJob._meta.concrete_fields if f.name in STATUS_FIELDS]
-    assert fields[0].primary_key, "token_user_and_job reads the job's id first"
-    return fields
+    return [f for f in SimulationJob._meta.concrete_fields if f.name in STATUS_FIELDS]
 
 
 @cache
@@ -163,7 +161,7 @@ def token_user_and_job(token_key: str, job_id: UUID) -> tuple[User | None, Simul
     n = len(user_fields)
     user = User.from_db(db.alias, _user_attnames(), _from_db(db, User, user_fields, row[:n]))
     values = _from_db(db, SimulationJob, job_fields, row[n:])
-    if values[0] is None:  # the LEFT JOIN found no such job of this user's (id comes first)
+    if values[_job_attnames().index("id")] is None:  # the LEFT JOIN found no such job
         return user, None
     # The job with the status columns read and the rest deferred (the status serializer
     # reads only those), its owner the user just built.

@@ -13,7 +13,6 @@ import math
 import secrets
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -25,15 +24,22 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
-from django.db.models import DurationField, Exists, F, OuterRef, Q, QuerySet, Sum, Value
-from django.db.models.expressions import CombinedExpression
-from django.db.models.functions import Greatest, Now
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import Now
 from django.utils import timezone
 
 import jost_engine
 from simulator import selectors
 from simulator.inputs import json_problems
-from simulator.models import IdempotencyKey, JobShard, JobStatus, SimulationJob
+from simulator.models import (
+    ACTIVE,
+    IdempotencyKey,
+    JobShard,
+    JobStatus,
+    SimulationJob,
+    ago,
+    stale_cutoff,
+)
 from simulator.profiles import resolver_for
 
 logger = logging.getLogger(__name__)
@@ -336,49 +342,23 @@ def _log_unsent(what: str, exc: BaseException) -> None:
     )
 
 
-def _stale_cutoff() -> CombinedExpression:
-    # The database's clock, for the heartbeat and for this comparison alike, so workers on
-    # hosts whose clocks disagree still agree on what is stale.
-    return Now() - Value(timedelta(seconds=settings.JOB_STALE_AFTER), output_field=DurationField())
-
-
-def _stale_running() -> Q:
-    """RUNNING with a heartbeat older than JOB_STALE_AFTER (a job or a shard): its worker is
-    taken for dead.
-    A RUNNING row with no heartbeat at all predates heartbeats and counts as stale."""
-    return Q(status=JobStatus.RUNNING) & (
-        Q(heartbeat_at__lt=_stale_cutoff()) | Q(heartbeat_at__isnull=True)
-    )
-
-
-def _attempts_left() -> Q:
-    return Q(attempts__lt=settings.JOB_MAX_ATTEMPTS)
-
-
 def fail_abandoned_jobs(job_id: UUID | None = None) -> list[UUID]:
     """FAILED for every stale RUNNING job (or just `job_id`) whose worker already died
     JOB_MAX_ATTEMPTS times: a job that kills its worker (out of memory, a crash in native
     code) must not take down one worker after another forever."""
-    jobs = SimulationJob.objects.filter(_stale_running(), ~_attempts_left(), shards_total=0)
+    jobs = SimulationJob.objects.worn_out().filter(shards_total=0)
     if job_id is not None:
         jobs = jobs.filter(id=job_id)
+    error = (
+        f"The worker running this job stopped {settings.JOB_MAX_ATTEMPTS} times without "
+        "finishing it (killed, out of memory, or crashed), so it is not run again. Ask for "
+        "fewer rounds or a smaller table; if it persists, report it with this job's id."
+    )
     failed = []
     for stale_id in jobs.values_list("id", flat=True):
         # Conditional again: a worker's heartbeat may have landed since the SELECT.
-        if (
-            SimulationJob.objects.filter(_stale_running(), ~_attempts_left(), id=stale_id).update(
-                status=JobStatus.FAILED,
-                finished_at=Now(),
-                claim=None,
-                error=(
-                    f"The worker running this job stopped {settings.JOB_MAX_ATTEMPTS} times "
-                    "without finishing it (killed, out of memory, or crashed), so it is not "
-                    "run again. Ask for fewer rounds or a smaller table; if it persists, "
-                    "report it with this job's id."
-                ),
-            )
-            == 1
-        ):
+        worn_out = SimulationJob.objects.worn_out().filter(id=stale_id)
+        if worn_out.finish(JobStatus.FAILED, claim=None, error=error):
             logger.error(
                 "Job %s FAILED: its worker died %d times", stale_id, settings.JOB_MAX_ATTEMPTS
             )
@@ -394,60 +374,32 @@ def claim_job(job_id: UUID, worker: str = "") -> UUID | None:
     heartbeat went stale is claimable again: its worker died, and a crash must not lose
     the job. The new claim token makes the old worker's late writes match nothing.
     """
-    token = uuid.uuid4()
-    claimed = SimulationJob.objects.filter(
-        Q(status=JobStatus.PENDING) | (_stale_running() & _attempts_left()),
-        id=job_id,
-        # A split job runs as its shards (run_shard), never as one task.
-        shards_total=0,
-    ).update(
-        status=JobStatus.RUNNING,
-        claim=token,
-        claimed_by=worker[:255],
-        attempts=F("attempts") + 1,
-        heartbeat_at=Now(),
-        started_at=Now(),
-        rounds_done=0,
-        error="",
-    )
-    return token if claimed == 1 else None
-
-
-def _held(job_id: UUID, claim: UUID) -> QuerySet[SimulationJob]:
-    """The job's row only while `claim` still holds it."""
-    return SimulationJob.objects.filter(id=job_id, status=JobStatus.RUNNING, claim=claim)
+    # A split job runs as its shards (run_shard), never as one task.
+    jobs = SimulationJob.objects.claimable().filter(id=job_id, shards_total=0)
+    return jobs.claim(worker, error="")
 
 
 def record_progress(
     job_id: UUID, claim: UUID, rounds_done: int, rounds_total: int | None = None
 ) -> bool:
     """Progress and heartbeat in one write; False when the claim was lost."""
-    fields: dict[str, Any] = {"rounds_done": int(rounds_done), "heartbeat_at": Now()}
+    fields: dict[str, Any] = {"rounds_done": int(rounds_done)}
     if rounds_total:
         fields["rounds_total"] = int(rounds_total)
-    return _held(job_id, claim).update(**fields) == 1
+    return SimulationJob.objects.held(job_id, claim).beat(**fields)
 
 
 def complete_job(job_id: UUID, claim: UUID, result: dict[str, Any]) -> bool:
     result = json_safe(result)
     rounds = result.get("rounds_played") if isinstance(result, dict) else None
-    fields: dict[str, Any] = {
-        "status": JobStatus.COMPLETE,
-        "result_data": result,
-        "finished_at": Now(),
-    }
+    fields: dict[str, Any] = {"result_data": result}
     if isinstance(rounds, int):
         fields["rounds_done"] = rounds
-    return _held(job_id, claim).update(**fields) == 1
+    return SimulationJob.objects.held(job_id, claim).finish(JobStatus.COMPLETE, **fields)
 
 
 def fail_job(job_id: UUID, claim: UUID, error: str) -> bool:
-    return _held(job_id, claim).update(status=JobStatus.FAILED, error=error, finished_at=Now()) == 1
-
-
-# A job in one of these has stopped for good; cancelling it changes nothing.
-FINISHED = (JobStatus.COMPLETE, JobStatus.FAILED, JobStatus.CANCELLED)
-ACTIVE = (JobStatus.PENDING, JobStatus.RUNNING)
+    return SimulationJob.objects.held(job_id, claim).finish(JobStatus.FAILED, error=error)
 
 
 class JobNotCancellable(Exception):
@@ -471,16 +423,9 @@ def cancel_job(user: User, job_id: UUID, *, any_owner: bool = False) -> Simulati
     nothing more. Raises JobNotCancellable for a job that has finished.
     """
     jobs = SimulationJob.objects.all() if any_owner else selectors.jobs_for(user)
-    cancelled = jobs.filter(id=job_id, status__in=ACTIVE).update(
-        status=JobStatus.CANCELLED, finished_at=Now(), claim=None
-    )
+    cancelled = jobs.filter(id=job_id, status__in=ACTIVE).finish(JobStatus.CANCELLED, claim=None)
     if cancelled:
-        # A split job's shards stop too: queued ones are skipped when delivered, running
-        # ones stop at their next progress write, and none can be stored any more
-        # (store_shard needs the job RUNNING).
-        JobShard.objects.filter(job_id=job_id, status__in=ACTIVE).update(
-            status=JobStatus.CANCELLED, claim=None
-        )
+        stop_shards(job_id)
     job = jobs.filter(id=job_id).first()
     if job is None:
         return None
@@ -538,18 +483,10 @@ def give_back_job(job_id: UUID, claim: UUID) -> bool:
     sweep) reclaims it then. True when the job was given back."""
     reset_connection()
     try:
-        given = _held(job_id, claim).update(
-            status=JobStatus.PENDING,
-            claim=None,
-            claimed_by="",
-            heartbeat_at=None,
-            rounds_done=0,
-            attempts=Greatest(F("attempts") - 1, 0),
-        )
+        return SimulationJob.objects.held(job_id, claim).give_back(claimed_by="")
     except DATABASE_UNREACHABLE:
         reset_connection()
         return False
-    return given == 1
 
 
 def run_job(job_id: UUID, soft_time_limit: float | None = None, worker: str = "") -> RunOutcome:
@@ -587,7 +524,7 @@ def _run_claimed(job_id: UUID, claim: UUID, soft_time_limit: float | None) -> Ru
         )
     try:
         with Heartbeat(
-            lambda: _held(job_id, claim).update(heartbeat_at=Now()),
+            lambda: SimulationJob.objects.held(job_id, claim).beat(),
             settings.JOB_HEARTBEAT_INTERVAL,
         ):
             result = jost_engine.run_simulation_from_config(
@@ -681,8 +618,7 @@ def _not_claimed(job_id: UUID) -> RunOutcome:
 
 def _older_than(field: str, seconds: float) -> Q:
     """`field` (a time the database wrote) more than `seconds` ago, by the database's clock."""
-    cutoff = Now() - Value(timedelta(seconds=seconds), output_field=DurationField())
-    return Q(**{f"{field}__lt": cutoff})
+    return Q(**{f"{field}__lt": ago(seconds)})
 
 
 def sweep_jobs() -> dict[str, list[UUID]]:
@@ -731,9 +667,9 @@ def sweep_jobs() -> dict[str, list[UUID]]:
             .values_list("id", flat=True)
         ),
         "stale": list(
-            unsplit.filter(
-                Q(enqueued_at__isnull=True) | _older_than("enqueued_at", settings.JOB_STALE_AFTER),
-                _stale_running(),
+            unsplit.stale()
+            .filter(
+                Q(enqueued_at__isnull=True) | _older_than("enqueued_at", settings.JOB_STALE_AFTER)
             )
             .order_by("created_at")
             .values_list("id", flat=True)
@@ -897,20 +833,14 @@ def sweep_shards() -> dict[str, int]:
     """
     counts = {"shards_requeued": 0, "shards_resent": 0, "shards_sent": 0, "merged": 0}
     counts["split_failed"] = 0
-    for job_id in (
-        JobShard.objects.filter(_stale_running(), attempts__gte=settings.JOB_MAX_ATTEMPTS)
-        .values_list("job_id", flat=True)
-        .distinct()
-    ):
+    for job_id in JobShard.objects.worn_out().values_list("job_id", flat=True).distinct():
         counts["split_failed"] += fail_split_job(
             job_id,
             f"A worker running a shard of this job stopped {settings.JOB_MAX_ATTEMPTS} times "
             "without finishing it (killed, out of memory, or crashed), so it is not run "
             "again. If it persists, report it with this job's id.",
         )
-    counts["shards_requeued"] = JobShard.objects.filter(_stale_running()).update(
-        status=JobStatus.PENDING, claim=None, enqueued_at=None
-    )
+    counts["shards_requeued"] = put_back(JobShard.objects.stale())
     sent = JobShard.objects.filter(
         status=JobStatus.PENDING, enqueued_at__isnull=False, job__status__in=ACTIVE
     )
@@ -930,7 +860,7 @@ def sweep_shards() -> dict[str, int]:
     ).update(enqueued_at=None)
     # A merge started longer ago than a heartbeat goes stale never finished: retry it.
     SimulationJob.objects.filter(
-        status=JobStatus.RUNNING, merge_started_at__lt=_stale_cutoff()
+        status=JobStatus.RUNNING, merge_started_at__lt=stale_cutoff()
     ).update(merge_started_at=None)
     for job_id in SimulationJob.objects.filter(status__in=ACTIVE, shards_total__gt=0).values_list(
         "id", flat=True
@@ -950,7 +880,7 @@ def release_worker_shards(claimed_by_prefix: str) -> int:
         status=JobStatus.RUNNING, claimed_by__startswith=claimed_by_prefix
     )
     jobs = set(shards.values_list("job_id", flat=True))
-    released = shards.update(status=JobStatus.PENDING, claim=None, enqueued_at=None)
+    released = put_back(shards)
     for job_id in jobs:
         dispatch_shards(job_id)
     if released:
@@ -1129,36 +1059,24 @@ def claim_shard(shard_id: int, worker: str = "") -> UUID | None:
     of the current token may store it. A shard of a job that was cancelled or failed is
     not taken; nor one whose worker died JOB_MAX_ATTEMPTS times (the sweep fails its job).
     """
-    token = uuid.uuid4()
     # EXISTS, not job__status: a filter through the foreign key makes Django write
     # "WHERE id IN (SELECT ...)", and PostgreSQL then re-checks none of the shard's own
     # conditions on the row a concurrent claim just updated: both claims would win.
     job_active = Exists(SimulationJob.objects.filter(id=OuterRef("job_id"), status__in=ACTIVE))
-    claimed = JobShard.objects.filter(
-        Q(status=JobStatus.PENDING) | _stale_running(),
-        job_active,
-        id=shard_id,
-        attempts__lt=settings.JOB_MAX_ATTEMPTS,
-    ).update(
-        status=JobStatus.RUNNING,
-        claim=token,
-        claimed_by=worker[:255],
-        attempts=F("attempts") + 1,
-        heartbeat_at=Now(),
-        started_at=Now(),
-        rounds_done=0,
+    # attempts also bounds a PENDING shard (a job's never is): the sweep puts a dead
+    # worker's shard back to PENDING with its attempts counted.
+    token = (
+        JobShard.objects.claimable()
+        .filter(job_active, id=shard_id, attempts__lt=settings.JOB_MAX_ATTEMPTS)
+        .claim(worker)
     )
-    if claimed != 1:
+    if token is None:
         return None
     # The job's first shard to start starts the job (its progress is measured from here).
     SimulationJob.objects.filter(
         status=JobStatus.PENDING, id__in=JobShard.objects.filter(id=shard_id).values("job_id")
     ).update(status=JobStatus.RUNNING, started_at=Now(), heartbeat_at=Now())
     return token
-
-
-def _held_shard(shard_id: int, claim: UUID) -> QuerySet[JobShard]:
-    return JobShard.objects.filter(id=shard_id, status=JobStatus.RUNNING, claim=claim)
 
 
 def store_shard(
@@ -1177,22 +1095,21 @@ def store_shard(
     the cancel or not at all.
     """
     with transaction.atomic():
-        shard = _held_shard(shard_id, claim).only("job_id", "rounds").first()
+        shard = JobShard.objects.held(shard_id, claim).only("job_id", "rounds").first()
         if shard is None:
             return False
         moved = SimulationJob.objects.filter(id=shard.job_id, status=JobStatus.RUNNING).update(
             rounds_done=F("rounds_done") + shard.rounds, heartbeat_at=Now()
         )
-        stored = _held_shard(shard_id, claim).update(
-            status=JobStatus.COMPLETE,
+        stored = JobShard.objects.held(shard_id, claim).finish(
+            JobStatus.COMPLETE,
             stats=json_safe(stats.to_dict()),
             rounds_done=shard.rounds,
-            finished_at=Now(),
             engine_seconds=engine_seconds,
             wall_seconds=wall_seconds,
             claim=None,
         )
-        if not (moved == stored == 1):
+        if not (moved == 1 and stored):
             transaction.set_rollback(True)
             return False
     return True
@@ -1232,26 +1149,36 @@ def merge_shards(job_id: UUID) -> bool:
         shards=job.shards_total,
         shard_rounds=job.shard_rounds,
     )
-    done = SimulationJob.objects.filter(id=job_id, status=JobStatus.RUNNING).update(
-        status=JobStatus.COMPLETE,
-        result_data=json_safe(result),
-        rounds_done=F("rounds_total"),
-        finished_at=Now(),
+    done = SimulationJob.objects.filter(id=job_id, status=JobStatus.RUNNING).finish(
+        JobStatus.COMPLETE, result_data=json_safe(result), rounds_done=F("rounds_total")
     )
     if done:
         logger.info("Job %s COMPLETE: %d shards merged", job_id, job.shards_total)
-    return done == 1
+    return done
 
 
 def fail_split_job(job_id: UUID, error: str) -> bool:
     """FAILED with `error`, and its shards not yet stored stop (CANCELLED)."""
-    failed = SimulationJob.objects.filter(id=job_id, status__in=ACTIVE).update(
-        status=JobStatus.FAILED, error=error, finished_at=Now(), claim=None
+    failed = SimulationJob.objects.filter(id=job_id, status__in=ACTIVE).finish(
+        JobStatus.FAILED, error=error, claim=None
     )
+    stop_shards(job_id)
+    return failed
+
+
+def stop_shards(job_id: UUID) -> None:
+    """The job's shards not yet stored stop (CANCELLED), its job having been cancelled or
+    failed: queued ones are skipped when delivered, running ones stop at their next
+    progress write, and none can be stored any more (store_shard needs the job RUNNING)."""
     JobShard.objects.filter(job_id=job_id, status__in=ACTIVE).update(
         status=JobStatus.CANCELLED, claim=None
     )
-    return failed == 1
+
+
+def put_back(shards: QuerySet[JobShard]) -> int:
+    """Back to PENDING and out of the window, their claims void (their workers died or are
+    stopping): the next top-up sends them first, lowest index first. Returns how many."""
+    return shards.update(status=JobStatus.PENDING, claim=None, enqueued_at=None)
 
 
 _configs: dict[UUID, jost_engine.Config] = {}
@@ -1275,18 +1202,10 @@ def give_back_shard(shard_id: int, claim: UUID) -> bool:
     stale, and the sweep puts it back."""
     reset_connection()
     try:
-        given = _held_shard(shard_id, claim).update(
-            status=JobStatus.PENDING,
-            claim=None,
-            heartbeat_at=None,
-            rounds_done=0,
-            attempts=Greatest(F("attempts") - 1, 0),
-            enqueued_at=Now(),
-        )
+        return JobShard.objects.held(shard_id, claim).give_back(enqueued_at=Now())
     except DATABASE_UNREACHABLE:
         reset_connection()
         return False
-    return given == 1
 
 
 def run_shard(shard_id: int, soft_time_limit: float | None = None, worker: str = "") -> RunOutcome:
@@ -1331,7 +1250,7 @@ def _run_claimed_shard(
     try:
         config = _job_config(job)
         with Heartbeat(
-            lambda: _held_shard(shard_id, claim).update(heartbeat_at=Now()),
+            lambda: JobShard.objects.held(shard_id, claim).beat(),
             settings.JOB_HEARTBEAT_INTERVAL,
         ):
             engine_start = time.perf_counter()
@@ -1385,7 +1304,7 @@ def _shard_reporter(shard_id: int, claim: UUID) -> Callable[[int], None]:
         if now - last[0] < settings.JOB_PROGRESS_INTERVAL:
             return
         last[0] = now
-        if not _held_shard(shard_id, claim).update(rounds_done=rounds_done, heartbeat_at=Now()):
+        if not JobShard.objects.held(shard_id, claim).beat(rounds_done=rounds_done):
             raise ClaimLost(shard_id)
 
     return report

@@ -24,7 +24,7 @@ import jost_engine
 from simulator import selectors, services
 from simulator.api.serializers import JobStatusSerializer, config_errors, progress_of
 from simulator.dashboard import charts, present, runner
-from simulator.models import JobStatus, SimulationJob
+from simulator.models import FINISHED, JobStatus, SimulationJob
 
 View = Callable[..., HttpResponse]
 staff_required: Callable[[View], View] = staff_member_required(login_url="dashboard:login")
@@ -111,7 +111,7 @@ def job_page(request: HttpRequest, job_id: UUID) -> HttpResponse:
         "job": job,
         "progress": progress,
         "progress_text": present.progress_text(progress),
-        "finished": job.status in services.FINISHED,
+        "finished": job.status in FINISHED,
         "duration": present.format_duration(present.duration(job)),
         "sent_text": runner.pretty(job.request_data),
         "normalized_text": _normalized_text(job, results),
