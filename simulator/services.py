@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
@@ -439,18 +440,31 @@ def _is_cancelled(job_id: UUID) -> bool:
     return SimulationJob.objects.filter(id=job_id, status=JobStatus.CANCELLED).exists()
 
 
+class Outcome(StrEnum):
+    """How one delivery of a job or a shard ended: what its task returns. A str, so it
+    travels as Celery's result and compares equal to the JobStatus of the same name."""
+
+    # The job's final status, recorded by this delivery.
+    COMPLETE = "COMPLETE"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+    # A shard's statistics stored; its job waits for other shards.
+    STORED = "STORED"
+    # Nothing to do: finished already, cancelled, unknown, or a shard stored or running
+    # elsewhere.
+    SKIPPED = "SKIPPED"
+    # Another worker holds a live claim on the job: try again in retry_in seconds.
+    BUSY = "BUSY"
+    # This worker's claim was taken over while it ran: its result was dropped.
+    LOST = "LOST"
+
+
 @dataclass(frozen=True)
 class RunOutcome:
-    """How one delivery of a job ended. status is the job's final status, or
-    SKIPPED (finished already, cancelled or unknown: nothing to do), BUSY (another worker
-    holds a live claim: try again in retry_in seconds) or LOST (this worker's claim was
-    taken over while it ran: its result was dropped)."""
+    """How one delivery ended, and for BUSY when to deliver it again."""
 
-    status: str
+    status: Outcome
     retry_in: float | None = None
-
-
-SKIPPED, BUSY, LOST = "SKIPPED", "BUSY", "LOST"
 
 
 class ClaimLost(Exception):
@@ -499,7 +513,7 @@ def run_job(job_id: UUID, soft_time_limit: float | None = None, worker: str = ""
     claim = claim_job(job_id, worker)
     if claim is None:
         if fail_abandoned_jobs(job_id):
-            return RunOutcome(JobStatus.FAILED)
+            return RunOutcome(Outcome.FAILED)
         return _not_claimed(job_id)
     try:
         return _run_claimed(job_id, claim, soft_time_limit)
@@ -540,18 +554,18 @@ def _run_claimed(job_id: UUID, claim: UUID, soft_time_limit: float | None) -> Ru
             # Not a fault: the owner cancelled it, and cancel_job already recorded that
             # (keeping the rounds reported so far). This worker is free for the next job.
             logger.info("Job %s cancelled while running; stopped at its progress report", job_id)
-            return RunOutcome(JobStatus.CANCELLED)
+            return RunOutcome(Outcome.CANCELLED)
         logger.warning(
             "Job %s: this worker lost its claim while running (another worker "
             "reclaimed it); stopped without recording anything",
             job_id,
         )
-        return RunOutcome(LOST)
+        return RunOutcome(Outcome.LOST)
     except SoftTimeLimitExceeded:
         limit = soft_time_limit or settings.CELERY_TASK_SOFT_TIME_LIMIT
         return _finished(
             job_id,
-            JobStatus.FAILED,
+            Outcome.FAILED,
             fail_job(
                 job_id,
                 claim,
@@ -568,18 +582,18 @@ def _run_claimed(job_id: UUID, claim: UUID, soft_time_limit: float | None) -> Ru
         raise
     except Exception as exc:
         logger.warning("Job %s failed: %s", job_id, exc, exc_info=not _is_config_error(exc))
-        return _finished(job_id, JobStatus.FAILED, fail_job(job_id, claim, describe_failure(exc)))
-    return _finished(job_id, JobStatus.COMPLETE, complete_job(job_id, claim, result))
+        return _finished(job_id, Outcome.FAILED, fail_job(job_id, claim, describe_failure(exc)))
+    return _finished(job_id, Outcome.COMPLETE, complete_job(job_id, claim, result))
 
 
-def _finished(job_id: UUID, status: str, recorded: bool) -> RunOutcome:
+def _finished(job_id: UUID, status: Outcome, recorded: bool) -> RunOutcome:
     if recorded:
         return RunOutcome(status)
     if _is_cancelled(job_id):
         # Cancelled after the last progress report but before the result was written:
         # the cancel stands, the result is dropped.
         logger.info("Job %s was cancelled as it finished; its result was dropped", job_id)
-        return RunOutcome(JobStatus.CANCELLED)
+        return RunOutcome(Outcome.CANCELLED)
     # Our heartbeat went stale and another worker reclaimed the job: its run is the one
     # that counts (a config with a seed gives it the very same result).
     logger.warning(
@@ -587,7 +601,7 @@ def _finished(job_id: UUID, status: str, recorded: bool) -> RunOutcome:
         job_id,
         status,
     )
-    return RunOutcome(LOST)
+    return RunOutcome(Outcome.LOST)
 
 
 def _not_claimed(job_id: UUID) -> RunOutcome:
@@ -600,7 +614,7 @@ def _not_claimed(job_id: UUID) -> RunOutcome:
     )
     if job is None or job.status != JobStatus.RUNNING:
         logger.info("Job %s not run: it is %s", job_id, "unknown" if job is None else job.status)
-        return RunOutcome(SKIPPED)
+        return RunOutcome(Outcome.SKIPPED)
     # RUNNING with a fresh heartbeat: a duplicate message, or a redelivery right after
     # the worker running it died. Dropping this delivery could lose the job, so it comes
     # back just after the heartbeat would go stale: by then the job is finished (stop),
@@ -613,7 +627,7 @@ def _not_claimed(job_id: UUID) -> RunOutcome:
         age,
         retry_in,
     )
-    return RunOutcome(BUSY, retry_in=retry_in)
+    return RunOutcome(Outcome.BUSY, retry_in=retry_in)
 
 
 def _older_than(field: str, seconds: float) -> Q:
@@ -1218,7 +1232,7 @@ def run_shard(shard_id: int, soft_time_limit: float | None = None, worker: str =
     claim = claim_shard(shard_id, worker)
     if claim is None:
         logger.info("Shard %s not run: stored, running elsewhere, or its job stopped", shard_id)
-        return RunOutcome(SKIPPED)
+        return RunOutcome(Outcome.SKIPPED)
     try:
         return _run_claimed_shard(shard_id, claim, soft_time_limit, started)
     except DATABASE_UNREACHABLE:
@@ -1264,7 +1278,7 @@ def _run_claimed_shard(
             shard.index,
             job.id,
         )
-        return RunOutcome(JobStatus.CANCELLED if _is_cancelled(job.id) else LOST)
+        return _stopped(job.id)
     except SoftTimeLimitExceeded:
         limit = soft_time_limit or settings.CELERY_TASK_SOFT_TIME_LIMIT
         fail_split_job(
@@ -1272,13 +1286,13 @@ def _run_claimed_shard(
             f"Shard {shard.index} ran past the time limit of {limit:g} s "
             "(CELERY_TASK_SOFT_TIME_LIMIT): lower JOB_SHARD_ROUNDS, or ask for shorter sessions.",
         )
-        return RunOutcome(JobStatus.FAILED)
+        return RunOutcome(Outcome.FAILED)
     except DATABASE_UNREACHABLE:
         raise  # the database's fault, not the config's nor the engine's
     except Exception as exc:
         logger.warning("Job %s failed in shard %d: %s", job.id, shard.index, exc, exc_info=True)
         fail_split_job(job.id, describe_failure(exc))
-        return RunOutcome(JobStatus.FAILED)
+        return RunOutcome(Outcome.FAILED)
     if not store_shard(
         shard_id,
         claim,
@@ -1286,11 +1300,17 @@ def _run_claimed_shard(
         engine_seconds=engine_seconds,
         wall_seconds=time.perf_counter() - started,
     ):
-        return RunOutcome(JobStatus.CANCELLED if _is_cancelled(job.id) else LOST)
+        return _stopped(job.id)
     if merge_shards(job.id):
-        return RunOutcome(JobStatus.COMPLETE)
+        return RunOutcome(Outcome.COMPLETE)
     dispatch_shards(job.id, pooled=True)
-    return RunOutcome("STORED")
+    return RunOutcome(Outcome.STORED)
+
+
+def _stopped(job_id: UUID) -> RunOutcome:
+    """A shard whose claim was void by the time it wrote: its job was cancelled (or
+    failed), or the shard reclaimed after its heartbeat went stale."""
+    return RunOutcome(Outcome.CANCELLED if _is_cancelled(job_id) else Outcome.LOST)
 
 
 def _shard_reporter(shard_id: int, claim: UUID) -> Callable[[int], None]:

@@ -29,7 +29,7 @@ def run_simulation_job(self: Task, job_id: str) -> str:
     except services.DATABASE_UNREACHABLE as exc:
         _retry_after_database_error(self, exc)
         raise
-    if outcome.status == services.BUSY:
+    if outcome.status == services.Outcome.BUSY:
         # Another worker holds a live claim. Not dropped: if that worker died, this
         # delivery reclaims the job once its heartbeat is stale; if it lives, the retry
         # finds the job finished and stops. Bounded; past the bound the sweep takes over.

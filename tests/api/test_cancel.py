@@ -29,7 +29,7 @@ class TestCancelJob:
     def test_a_cancelled_pending_job_is_never_claimed_or_run(self, alice_client, alice_job):
         alice_client.post(f"/api/jobs/{alice_job.id}/cancel/")
         assert services.claim_job(alice_job.id, "late-worker") is None
-        assert services.run_job(alice_job.id).status == services.SKIPPED
+        assert services.run_job(alice_job.id).status == services.Outcome.SKIPPED
         alice_job.refresh_from_db()
         assert alice_job.status == JobStatus.CANCELLED
         assert alice_job.result_data is None and alice_job.attempts == 0

@@ -146,7 +146,7 @@ class TestOnlyTheClaimHolderWrites:
             return real_complete(job_id, claim, result)
 
         monkeypatch.setattr(services, "complete_job", taken_over_then_complete)
-        assert services.run_job(pending_job.id, worker="w1").status == services.LOST
+        assert services.run_job(pending_job.id, worker="w1").status == services.Outcome.LOST
         job = SimulationJob.objects.get(id=pending_job.id)
         assert (job.status, job.claimed_by, job.result_data) == (JobStatus.RUNNING, "w2", None)
 
@@ -169,7 +169,7 @@ class TestOnlyTheClaimHolderWrites:
             return real_record(job_id, claim, done, total)
 
         monkeypatch.setattr(services, "record_progress", taken_over_after_the_first_write)
-        assert services.run_job(job.id, worker="w1").status == services.LOST
+        assert services.run_job(job.id, worker="w1").status == services.Outcome.LOST
         # It stopped at the first write that found the claim gone, not after 1,000 chunks.
         assert writes == [100, 200]
         job.refresh_from_db()
@@ -230,7 +230,7 @@ class TestDeliveryThatFindsTheJobBusy:
         claim = services.claim_job(pending_job.id, "w1")
         _age_heartbeat(pending_job.id, 30)
         outcome = services.run_job(pending_job.id, worker="w2")
-        assert outcome.status == services.BUSY
+        assert outcome.status == services.Outcome.BUSY
         assert 90 <= outcome.retry_in <= 93
         job = SimulationJob.objects.get(id=pending_job.id)
         assert (job.status, job.claim, job.attempts, job.result_data) == (
@@ -264,7 +264,7 @@ class TestDeliveryThatFindsTheJobBusy:
         claim = services.claim_job(pending_job.id, "w1")
         with caplog.at_level("INFO", logger="simulator.services"):
             result = run_simulation_job.apply(args=[str(pending_job.id)])
-            assert result.get() == services.BUSY
+            assert result.get() == services.Outcome.BUSY
         # The first delivery and its three retries, then no more.
         assert sum("is running elsewhere" in r.getMessage() for r in caplog.records) == 4
         job = SimulationJob.objects.get(id=pending_job.id)

@@ -110,7 +110,7 @@ class TestShardRun:
         job = services.submit_job(alice, split_config(master_config))
         first = job.shards.get(index=0)
         assert services.run_shard(first.id, worker="w1").status == "STORED"
-        assert services.run_shard(first.id, worker="w2").status == services.SKIPPED
+        assert services.run_shard(first.id, worker="w2").status == services.Outcome.SKIPPED
         first.refresh_from_db()
         assert first.attempts == 1 and first.claimed_by == "w1"
         run_all(job)
