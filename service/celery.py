@@ -35,7 +35,7 @@ def warm_up_engine(**_: Any) -> None:
 def release_shards(sender: Any = None, **_: Any) -> None:
     """A worker told to stop (a deploy's SIGTERM, remapped to SIGQUIT by the Procfile)
     puts back the shards its pool still runs, so other workers take them at once."""
-    from simulator.services import release_worker_shards
+    from simulator.services.shards import release_worker_shards
 
     hostname = str(sender or socket.gethostname())
     try:

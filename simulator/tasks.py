@@ -12,7 +12,11 @@ from celery import Task, shared_task
 from celery.exceptions import MaxRetriesExceededError
 from django.conf import settings
 
-from simulator import services
+from simulator.services.database import DATABASE_UNREACHABLE, reset_connection
+from simulator.services.jobs import run_job
+from simulator.services.runs import Outcome
+from simulator.services.shards import run_shard
+from simulator.services.sweep import sweep
 
 logger = logging.getLogger(__name__)
 
@@ -25,11 +29,11 @@ def run_simulation_job(self: Task, job_id: str) -> str:
     # host:pid of the process that runs it, for the admin and for an operator's `ps`.
     worker = f"{self.request.hostname or socket.gethostname()}:{os.getpid()}"
     try:
-        outcome = services.run_job(UUID(job_id), soft_time_limit=timelimit[1], worker=worker)
-    except services.DATABASE_UNREACHABLE as exc:
+        outcome = run_job(UUID(job_id), soft_time_limit=timelimit[1], worker=worker)
+    except DATABASE_UNREACHABLE as exc:
         _retry_after_database_error(self, exc)
         raise
-    if outcome.status == services.Outcome.BUSY:
+    if outcome.status == Outcome.BUSY:
         # Another worker holds a live claim. Not dropped: if that worker died, this
         # delivery reclaims the job once its heartbeat is stale; if it lives, the retry
         # finds the job finished and stops. Bounded; past the bound the sweep takes over.
@@ -49,11 +53,12 @@ def run_simulation_job(self: Task, job_id: str) -> str:
 def run_job_shard(self: Task, shard_id: str) -> str:
     timelimit = getattr(self.request, "timelimit", None) or (None, None)
     # host:worker pid:pool child pid: a worker that is stopping puts back exactly the
-    # shards its own pool runs (services.release_worker_shards, service/celery.py).
+    # shards its own pool runs (release_worker_shards in simulator/services/shards.py,
+    # called from service/celery.py).
     worker = f"{self.request.hostname or socket.gethostname()}:{os.getppid()}:{os.getpid()}"
     try:
-        return services.run_shard(int(shard_id), soft_time_limit=timelimit[1], worker=worker).status
-    except services.DATABASE_UNREACHABLE as exc:
+        return run_shard(int(shard_id), soft_time_limit=timelimit[1], worker=worker).status
+    except DATABASE_UNREACHABLE as exc:
         _retry_after_database_error(self, exc)
         raise
 
@@ -66,10 +71,10 @@ def _retry_after_database_error(task: Task, exc: Exception) -> None:
     acknowledgement acks a failure too), the job left PENDING or RUNNING for the
     time-based sweep to find minutes later. The retry is a new message sent before this
     one is acknowledged, so the job always has one; the claim was given back first where
-    the database let it (services.give_back_job), so the retry claims it at once. The
+    the database let it (give_back_job, give_back_shard), so the retry claims it at once. The
     worker's broken connection is dropped here, so the retry opens a fresh one. Raises
     Celery's Retry; returns only when the retries are spent (the caller re-raises)."""
-    services.reset_connection()
+    reset_connection()
     delay = min(2.0**task.request.retries, settings.JOB_DATABASE_RETRY_MAX_DELAY)
     logger.warning(
         "%s%s: the database is unreachable (%s: %s); retrying in %g s",
@@ -92,7 +97,7 @@ def _retry_after_database_error(task: Task, exc: Exception) -> None:
 
 @shared_task(name="simulator.sweep_jobs")
 def sweep_jobs() -> dict[str, int]:
-    swept = services.sweep()
+    swept = sweep()
     return {
         **{kind: len(ids) for kind, ids in swept["jobs"].items()},
         **swept["shards"],

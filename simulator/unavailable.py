@@ -24,7 +24,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 # OperationalError (the server refused or dropped the connection) and InterfaceError (a
 # closed connection used): the same errors a worker gives its claim back for. Other
 # database errors are faults: they stay 500s.
-from simulator.services import DATABASE_UNREACHABLE
+from simulator.services.database import DATABASE_UNREACHABLE
 
 logger = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 import jost_engine
-from simulator import password_guard, profiles, selectors, services
+from simulator import password_guard, profiles, selectors
 from simulator.api import schema
 from simulator.api.authentication import (
     NOT_READ,
@@ -43,6 +43,7 @@ from simulator.api.serializers import (
 from simulator.api.throttles import ReadThrottle, SubmitThrottle
 from simulator.inputs import json_problems
 from simulator.models import SimulationJob
+from simulator.services import jobs, submit, tokens
 
 
 def _caller(request: Request) -> User:
@@ -87,18 +88,18 @@ def _submit(request: Request, endpoint: str, answer: Answer) -> Response:
     key = _idempotency_key(request)
     try:
         if key is None:
-            job = services.submit_job(_caller(request), request.data)
+            job = submit.submit_job(_caller(request), request.data)
             code, body = answer(job)
         else:
-            first = services.submit_job_once(
+            first = submit.submit_job_once(
                 _caller(request), request.data, key=key, endpoint=endpoint, answer=answer
             )
             job, code, body = first.job, first.status, first.body
     except jost_engine.ConfigError as exc:
         return Response(config_errors(exc), status=status.HTTP_400_BAD_REQUEST)
-    except services.QuotaExceeded as exc:
+    except submit.QuotaExceeded as exc:
         raise QuotaExceeded(str(exc)) from None
-    except services.IdempotencyKeyReused as exc:
+    except submit.IdempotencyKeyReused as exc:
         return Response({"detail": str(exc)}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
     response = Response(body, status=code)
     if code == status.HTTP_201_CREATED:
@@ -159,7 +160,7 @@ class ValidateView(APIView):
         try:
             # The submit's own checks: the same answer /api/submit/ would give, profiles
             # resolved against the caller's own.
-            normalized = services.validate_config(_caller(request), request.data)
+            normalized = submit.validate_config(_caller(request), request.data)
         except jost_engine.ConfigError as exc:
             return Response(config_errors(exc), status=status.HTTP_400_BAD_REQUEST)
         return Response(jost_engine.config_to_dict(normalized))
@@ -188,8 +189,8 @@ class CancelView(APIView):
     )
     def post(self, request: Request, job_id: UUID) -> Response:
         try:
-            job = services.cancel_job(_caller(request), job_id)
-        except services.JobNotCancellable as exc:
+            job = jobs.cancel_job(_caller(request), job_id)
+        except jobs.JobNotCancellable as exc:
             return Response(
                 {"detail": str(exc), "status": exc.job.status}, status=status.HTTP_409_CONFLICT
             )
@@ -551,6 +552,6 @@ class TokenView(ObtainAuthToken):
         if problems or not serializer.is_valid():
             errors = serializer.errors if not problems else {"detail": "Unable to log in."}
             return Response(errors, status=status.HTTP_400_BAD_REQUEST)
-        token = services.token_for(serializer.validated_data["user"])
+        token = tokens.token_for(serializer.validated_data["user"])
         password_guard.login_succeeded(request)
         return Response({"token": token})

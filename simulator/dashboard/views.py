@@ -21,10 +21,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 import jost_engine
-from simulator import selectors, services
+from simulator import selectors
 from simulator.api.serializers import JobStatusSerializer, config_errors, progress_of
 from simulator.dashboard import charts, present, runner
 from simulator.models import FINISHED, JobStatus, SimulationJob
+from simulator.services import jobs, submit
 
 View = Callable[..., HttpResponse]
 staff_required: Callable[[View], View] = staff_member_required(login_url="dashboard:login")
@@ -87,16 +88,16 @@ def _run_action(request: HttpRequest) -> dict[str, Any]:
     user = _staff(request)
     try:
         if action == "submit":
-            job = services.submit_job(user, config)
+            job = submit.submit_job(user, config)
             messages.success(request, "Job submitted.")
             out["redirect"] = reverse("dashboard:job", args=[job.id])
         else:
             # The same check as POST /api/validate/ and as submit.
-            normalized = services.validate_config(user, config)
+            normalized = submit.validate_config(user, config)
             out["normalized_text"] = runner.pretty(jost_engine.config_to_dict(normalized))
     except jost_engine.ConfigError as exc:
         out["config_errors"] = config_errors(exc)["errors"]
-    except services.QuotaExceeded as exc:
+    except submit.QuotaExceeded as exc:
         out["action_error"] = str(exc)
     return out
 
@@ -186,8 +187,8 @@ def job_results(request: HttpRequest, job_id: UUID) -> JsonResponse:
 def job_cancel(request: HttpRequest, job_id: UUID) -> HttpResponse:
     """Cancel any job (staff), then back to its page, which shows how it ended."""
     try:
-        job = services.cancel_job(_staff(request), job_id, any_owner=True)
-    except services.JobNotCancellable as exc:
+        job = jobs.cancel_job(_staff(request), job_id, any_owner=True)
+    except jobs.JobNotCancellable as exc:
         messages.warning(request, str(exc))
     else:
         if job is None:

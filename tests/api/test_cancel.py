@@ -1,19 +1,27 @@
-"""POST /api/jobs/<id>/cancel/ and services.cancel_job: a PENDING job never runs, a RUNNING
+"""POST /api/jobs/<id>/cancel/ and cancel_job: a PENDING job never runs, a RUNNING
 one stops at its next progress report keeping its rounds, a finished one is a 409."""
 
 import uuid
 
 import pytest
 
-from simulator import services
 from simulator.models import JobStatus, SimulationJob
+from simulator.services.jobs import (
+    _progress_reporter,
+    cancel_job,
+    claim_job,
+    complete_job,
+    record_progress,
+    run_job,
+)
+from simulator.services.runs import ClaimLost, Outcome
 
 
 def _running(job: SimulationJob, rounds_done: int = 0) -> uuid.UUID:
-    claim = services.claim_job(job.id, "test-worker")
+    claim = claim_job(job.id, "test-worker")
     assert claim is not None
     if rounds_done:
-        assert services.record_progress(job.id, claim, rounds_done)
+        assert record_progress(job.id, claim, rounds_done)
     return claim
 
 
@@ -28,8 +36,8 @@ class TestCancelJob:
 
     def test_a_cancelled_pending_job_is_never_claimed_or_run(self, alice_client, alice_job):
         alice_client.post(f"/api/jobs/{alice_job.id}/cancel/")
-        assert services.claim_job(alice_job.id, "late-worker") is None
-        assert services.run_job(alice_job.id).status == services.Outcome.SKIPPED
+        assert claim_job(alice_job.id, "late-worker") is None
+        assert run_job(alice_job.id).status == Outcome.SKIPPED
         alice_job.refresh_from_db()
         assert alice_job.status == JobStatus.CANCELLED
         assert alice_job.result_data is None and alice_job.attempts == 0
@@ -46,12 +54,12 @@ class TestCancelJob:
 
     def test_the_worker_stops_at_its_next_progress_report(self, alice_client, alice_job):
         claim = _running(alice_job, rounds_done=100)
-        report = services._progress_reporter(alice_job.id, claim)
+        report = _progress_reporter(alice_job.id, claim)
         alice_client.post(f"/api/jobs/{alice_job.id}/cancel/")
-        with pytest.raises(services.ClaimLost):
+        with pytest.raises(ClaimLost):
             report(300, alice_job.rounds_total)
         # Nor can it record a result after the cancel.
-        assert not services.complete_job(alice_job.id, claim, {"rounds_played": 500})
+        assert not complete_job(alice_job.id, claim, {"rounds_played": 500})
         alice_job.refresh_from_db()
         assert (alice_job.status, alice_job.rounds_done) == (JobStatus.CANCELLED, 100)
 
@@ -100,8 +108,8 @@ class TestCancelJob:
 
     def test_anyones_job_is_cancelled_only_when_asked_for_any_owner(self, bob, alice_job):
         # The dashboard's staff cancel any job; through the API only the owner can.
-        assert services.cancel_job(bob, alice_job.id) is None
-        assert services.cancel_job(bob, alice_job.id, any_owner=True).status == "CANCELLED"
+        assert cancel_job(bob, alice_job.id) is None
+        assert cancel_job(bob, alice_job.id, any_owner=True).status == "CANCELLED"
 
 
 class TestProgressRate:

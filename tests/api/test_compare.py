@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from simulator.models import JobStatus, SimulationJob
-from simulator.services import submit_job
+from simulator.services.submit import submit_job
 from tests.helpers import load_master_config, s17_and_h17_results
 
 

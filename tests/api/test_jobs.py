@@ -234,7 +234,7 @@ class TestIdempotencyKey:
 
 def test_the_sweep_forgets_idempotency_keys_past_their_ttl(alice_client, master_config, settings):
     from simulator.models import IdempotencyKey
-    from simulator.services import purge_idempotency_keys
+    from simulator.services.submit import purge_idempotency_keys
 
     alice_client.post("/api/submit/", master_config, format="json", HTTP_IDEMPOTENCY_KEY="k")
     assert purge_idempotency_keys() == 0

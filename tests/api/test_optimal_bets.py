@@ -55,7 +55,7 @@ def alice_counting_job(alice_job, counting_results) -> SimulationJob:
 @pytest.fixture
 def alice_flat_job(alice, master_config) -> SimulationJob:
     """A COMPLETE job of alice's in which nobody counted: no true-count table."""
-    from simulator.services import submit_job
+    from simulator.services.submit import submit_job
 
     job = submit_job(alice, master_config)
     results = run_simulation_from_config(

@@ -139,7 +139,7 @@ def test_schemathesis_chains_of_calls_find_no_500_and_no_answer_off_the_schema(
 
     from service.wsgi import application
     from simulator.models import Profile, SimulationJob
-    from simulator.services import submit_job
+    from simulator.services.submit import submit_job
 
     token, _ = Token.objects.get_or_create(user=alice)
     schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)

@@ -12,8 +12,8 @@ from django import forms
 from django.contrib import admin
 from django.urls import reverse
 
-from simulator import services
 from simulator.models import Profile
+from simulator.services.submit import submit_job
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,7 +31,7 @@ HOSTILE_JSON = [
 def world(django_user_model, master_config) -> dict[str, Any]:
     root = django_user_model.objects.create_superuser("root", "root@example.com", "root-pw-123")
     alice = django_user_model.objects.create_user("alice", "a@example.com", "alice-pw-123")
-    job = services.submit_job(alice, master_config)
+    job = submit_job(alice, master_config)
     Profile.objects.create(owner=alice, profile_type="casino", name="c", data={})
     return {"root": root, "alice": alice, "job": job}
 

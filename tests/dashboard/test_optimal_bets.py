@@ -14,7 +14,7 @@ import pytest
 import jost_engine
 from jost_engine import run_simulation_from_config
 from simulator.models import JobStatus, SimulationJob
-from simulator.services import submit_job
+from simulator.services.submit import submit_job
 from tests.dashboard.test_no_server_errors import HOSTILE
 from tests.helpers import load_master_config
 

@@ -13,8 +13,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from simulator import services
 from simulator.models import JobStatus, Profile, SimulationJob
+from simulator.services.submit import submit_job
 
 PAGES = ["/dashboard/", "/dashboard/jobs/"]
 
@@ -78,7 +78,7 @@ def _result(edge: float, rounds: int = 500) -> dict:
 
 
 def _job(owner, master_config, status=JobStatus.COMPLETE, edge=0.01) -> SimulationJob:
-    job = services.submit_job(owner, master_config)
+    job = submit_job(owner, master_config)
     now = timezone.now()
     SimulationJob.objects.filter(id=job.id).update(
         status=status,
@@ -271,7 +271,7 @@ class TestJobPage:
             name="alices table",
             data={"parent": "master_casino", "deck_count": 2},
         )
-        job = services.submit_job(alice, {**master_config, "casino": "alices table"})
+        job = submit_job(alice, {**master_config, "casino": "alices table"})
         page = staff_client.get(f"/dashboard/jobs/{job.id}/")
         normalized = page.context["normalized_text"]
         assert "The engine refuses" not in normalized

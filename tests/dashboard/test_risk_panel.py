@@ -14,7 +14,7 @@ from django.utils.html import escape
 import jost_engine
 from jost_engine import run_simulation_from_config
 from simulator.models import JobStatus, SimulationJob
-from simulator.services import submit_job
+from simulator.services.submit import submit_job
 from tests.helpers import load_master_config
 
 

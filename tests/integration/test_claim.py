@@ -11,14 +11,24 @@ import pytest
 from celery.exceptions import Retry
 from django.utils import timezone
 
-from simulator import services
 from simulator.models import JobStatus, SimulationJob
+from simulator.services import jobs as job_services
+from simulator.services.jobs import (
+    _progress_reporter,
+    claim_job,
+    complete_job,
+    fail_job,
+    record_progress,
+    run_job,
+)
+from simulator.services.runs import Outcome
+from simulator.services.submit import submit_job
 from simulator.tasks import run_simulation_job
 
 
 @pytest.fixture
 def pending_job(alice, master_config) -> SimulationJob:
-    return services.submit_job(alice, master_config)
+    return submit_job(alice, master_config)
 
 
 def _age_heartbeat(job_id: UUID, seconds: float) -> None:
@@ -30,7 +40,7 @@ def _age_heartbeat(job_id: UUID, seconds: float) -> None:
 class TestClaimJob:
     def test_a_claim_sets_running_a_heartbeat_an_attempt_and_who_runs_it(self, pending_job):
         before = timezone.now()
-        claim = services.claim_job(pending_job.id, "w1@host:123")
+        claim = claim_job(pending_job.id, "w1@host:123")
         assert claim is not None
         job = SimulationJob.objects.get(id=pending_job.id)
         assert job.status == JobStatus.RUNNING and job.claim == claim
@@ -39,18 +49,18 @@ class TestClaimJob:
 
     def test_fresh_running_is_not_reclaimable(self, pending_job, settings):
         settings.JOB_STALE_AFTER = 120
-        first = services.claim_job(pending_job.id, "w1")
+        first = claim_job(pending_job.id, "w1")
         _age_heartbeat(pending_job.id, 60)
-        assert services.claim_job(pending_job.id, "w2") is None
+        assert claim_job(pending_job.id, "w2") is None
         job = SimulationJob.objects.get(id=pending_job.id)
         assert (job.claim, job.attempts, job.claimed_by) == (first, 1, "w1")
 
     def test_stale_running_is_reclaimable_with_a_new_claim(self, pending_job, settings):
         settings.JOB_STALE_AFTER = 120
-        first = services.claim_job(pending_job.id, "w1")
-        services.record_progress(pending_job.id, first, 250, 500)
+        first = claim_job(pending_job.id, "w1")
+        record_progress(pending_job.id, first, 250, 500)
         _age_heartbeat(pending_job.id, 121)
-        second = services.claim_job(pending_job.id, "w2")
+        second = claim_job(pending_job.id, "w2")
         assert second is not None and second != first
         job = SimulationJob.objects.get(id=pending_job.id)
         assert (job.status, job.claim, job.attempts, job.claimed_by) == (
@@ -65,13 +75,13 @@ class TestClaimJob:
 
     def test_running_without_a_heartbeat_predates_heartbeats_and_is_reclaimable(self, pending_job):
         SimulationJob.objects.filter(id=pending_job.id).update(status=JobStatus.RUNNING)
-        assert services.claim_job(pending_job.id, "w2") is not None
+        assert claim_job(pending_job.id, "w2") is not None
 
     @pytest.mark.parametrize("status", [JobStatus.COMPLETE, JobStatus.FAILED, JobStatus.CANCELLED])
     def test_a_finished_job_is_never_claimed_even_long_after(self, pending_job, status):
         SimulationJob.objects.filter(id=pending_job.id).update(status=status)
         _age_heartbeat(pending_job.id, 10_000)
-        assert services.claim_job(pending_job.id, "w2") is None
+        assert claim_job(pending_job.id, "w2") is None
         assert SimulationJob.objects.get(id=pending_job.id).status == status
 
 
@@ -82,10 +92,10 @@ class TestAJobThatKeepsKillingItsWorker:
         settings.JOB_STALE_AFTER = 120
         settings.JOB_MAX_ATTEMPTS = 2
         for attempt in (1, 2):
-            assert services.claim_job(pending_job.id, f"w{attempt}") is not None
+            assert claim_job(pending_job.id, f"w{attempt}") is not None
             _age_heartbeat(pending_job.id, 121)
-        assert services.claim_job(pending_job.id, "w3") is None
-        assert services.run_job(pending_job.id, worker="w3").status == JobStatus.FAILED
+        assert claim_job(pending_job.id, "w3") is None
+        assert run_job(pending_job.id, worker="w3").status == JobStatus.FAILED
         job = SimulationJob.objects.get(id=pending_job.id)
         assert (job.status, job.attempts, job.claim) == (JobStatus.FAILED, 2, None)
         assert "stopped 2 times without finishing it" in job.error
@@ -96,21 +106,21 @@ class TestOnlyTheClaimHolderWrites:
     def reclaimed(self, pending_job, settings):
         """(stale claim, live claim): w1 claimed, went silent, w2 took the job over."""
         settings.JOB_STALE_AFTER = 120
-        stale = services.claim_job(pending_job.id, "w1")
+        stale = claim_job(pending_job.id, "w1")
         _age_heartbeat(pending_job.id, 121)
-        live = services.claim_job(pending_job.id, "w2")
+        live = claim_job(pending_job.id, "w2")
         return stale, live
 
     def test_a_stale_worker_cannot_complete_a_reclaimed_job(self, pending_job, reclaimed):
         stale, live = reclaimed
-        assert services.complete_job(pending_job.id, stale, {"rounds_played": 1}) is False
+        assert complete_job(pending_job.id, stale, {"rounds_played": 1}) is False
         job = SimulationJob.objects.get(id=pending_job.id)
         assert job.status == JobStatus.RUNNING and job.result_data is None
 
-        assert services.complete_job(pending_job.id, live, {"rounds_played": 500}) is True
+        assert complete_job(pending_job.id, live, {"rounds_played": 500}) is True
         # Coming back after the live worker finished changes nothing either.
-        assert services.complete_job(pending_job.id, stale, {"rounds_played": 1}) is False
-        assert services.fail_job(pending_job.id, stale, "late") is False
+        assert complete_job(pending_job.id, stale, {"rounds_played": 1}) is False
+        assert fail_job(pending_job.id, stale, "late") is False
         job = SimulationJob.objects.get(id=pending_job.id)
         assert (job.status, job.result_data, job.error) == (
             JobStatus.COMPLETE,
@@ -120,14 +130,14 @@ class TestOnlyTheClaimHolderWrites:
 
     def test_a_stale_worker_cannot_fail_a_reclaimed_job(self, pending_job, reclaimed):
         stale, _ = reclaimed
-        assert services.fail_job(pending_job.id, stale, "killed") is False
+        assert fail_job(pending_job.id, stale, "killed") is False
         assert SimulationJob.objects.get(id=pending_job.id).status == JobStatus.RUNNING
 
     def test_a_stale_worker_cannot_write_progress_or_a_heartbeat(self, pending_job, reclaimed):
         stale, live = reclaimed
-        services.record_progress(pending_job.id, live, 100, 500)
+        record_progress(pending_job.id, live, 100, 500)
         _age_heartbeat(pending_job.id, 100)
-        assert services.record_progress(pending_job.id, stale, 400, 500) is False
+        assert record_progress(pending_job.id, stale, 400, 500) is False
         job = SimulationJob.objects.get(id=pending_job.id)
         assert job.rounds_done == 100
         # Its write did not refresh the heartbeat, so it cannot keep the job looking alive.
@@ -138,15 +148,15 @@ class TestOnlyTheClaimHolderWrites:
     ):
         # While this worker runs, another reclaims the job (as after a long pause here).
         settings.JOB_STALE_AFTER = 120
-        real_complete = services.complete_job
+        real_complete = complete_job
 
         def taken_over_then_complete(job_id, claim, result):
             _age_heartbeat(job_id, 121)
-            services.claim_job(job_id, "w2")
+            claim_job(job_id, "w2")
             return real_complete(job_id, claim, result)
 
-        monkeypatch.setattr(services, "complete_job", taken_over_then_complete)
-        assert services.run_job(pending_job.id, worker="w1").status == services.Outcome.LOST
+        monkeypatch.setattr(job_services, "complete_job", taken_over_then_complete)
+        assert run_job(pending_job.id, worker="w1").status == Outcome.LOST
         job = SimulationJob.objects.get(id=pending_job.id)
         assert (job.status, job.claimed_by, job.result_data) == (JobStatus.RUNNING, "w2", None)
 
@@ -157,19 +167,19 @@ class TestOnlyTheClaimHolderWrites:
         settings.JOB_PROGRESS_INTERVAL = 0.0
         settings.JOB_CHUNK_ROUNDS = 100
         master_config["num_rounds"] = 100_000
-        job = services.submit_job(alice, master_config)
-        real_record = services.record_progress
+        job = submit_job(alice, master_config)
+        real_record = record_progress
         writes = []
 
         def taken_over_after_the_first_write(job_id, claim, done, total=None):
             writes.append(done)
             if len(writes) == 2:  # this worker stalled; w2 took the job over meanwhile
                 _age_heartbeat(job_id, 121)
-                services.claim_job(job_id, "w2")
+                claim_job(job_id, "w2")
             return real_record(job_id, claim, done, total)
 
-        monkeypatch.setattr(services, "record_progress", taken_over_after_the_first_write)
-        assert services.run_job(job.id, worker="w1").status == services.Outcome.LOST
+        monkeypatch.setattr(job_services, "record_progress", taken_over_after_the_first_write)
+        assert run_job(job.id, worker="w1").status == Outcome.LOST
         # It stopped at the first write that found the claim gone, not after 1,000 chunks.
         assert writes == [100, 200]
         job.refresh_from_db()
@@ -184,9 +194,9 @@ class TestOnlyTheClaimHolderWrites:
 class TestHeartbeat:
     def test_each_progress_write_refreshes_the_heartbeat(self, pending_job, settings):
         settings.JOB_PROGRESS_INTERVAL = 0.0
-        claim = services.claim_job(pending_job.id, "w1")
+        claim = claim_job(pending_job.id, "w1")
         _age_heartbeat(pending_job.id, 100)
-        services._progress_reporter(pending_job.id, claim)(250, 500)
+        _progress_reporter(pending_job.id, claim)(250, 500)
         job = SimulationJob.objects.get(id=pending_job.id)
         assert job.rounds_done == 250
         assert job.heartbeat_at > timezone.now() - timedelta(seconds=5)
@@ -199,9 +209,9 @@ class TestHeartbeat:
         settings.JOB_PROGRESS_INTERVAL = 60.0
         settings.JOB_HEARTBEAT_INTERVAL = 5.0
         clock = [1000.0]
-        monkeypatch.setattr(services.time, "monotonic", lambda: clock[0])
-        claim = services.claim_job(pending_job.id, "w1")
-        report = services._progress_reporter(pending_job.id, claim)
+        monkeypatch.setattr(job_services.time, "monotonic", lambda: clock[0])
+        claim = claim_job(pending_job.id, "w1")
+        report = _progress_reporter(pending_job.id, claim)
         report(100, 500)
         clock[0] += 2
         report(200, 500)  # within both intervals: not written
@@ -215,8 +225,8 @@ class TestHeartbeat:
     ):
         settings.JOB_CHUNK_ROUNDS = 100
         settings.JOB_PROGRESS_INTERVAL = 0.0
-        job = services.submit_job(alice, master_config)
-        assert services.run_job(job.id, worker="w1").status == JobStatus.COMPLETE
+        job = submit_job(alice, master_config)
+        assert run_job(job.id, worker="w1").status == JobStatus.COMPLETE
         job.refresh_from_db()
         assert job.heartbeat_at >= job.started_at
         assert job.attempts == 1 and job.claimed_by == "w1"
@@ -227,10 +237,10 @@ class TestDeliveryThatFindsTheJobBusy:
         self, pending_job, settings
     ):
         settings.JOB_STALE_AFTER = 120
-        claim = services.claim_job(pending_job.id, "w1")
+        claim = claim_job(pending_job.id, "w1")
         _age_heartbeat(pending_job.id, 30)
-        outcome = services.run_job(pending_job.id, worker="w2")
-        assert outcome.status == services.Outcome.BUSY
+        outcome = run_job(pending_job.id, worker="w2")
+        assert outcome.status == Outcome.BUSY
         assert 90 <= outcome.retry_in <= 93
         job = SimulationJob.objects.get(id=pending_job.id)
         assert (job.status, job.claim, job.attempts, job.result_data) == (
@@ -241,14 +251,14 @@ class TestDeliveryThatFindsTheJobBusy:
         )
 
     def test_the_task_asks_celery_to_retry_it_instead_of_dropping_it(self, pending_job):
-        services.claim_job(pending_job.id, "w1")
+        claim_job(pending_job.id, "w1")
         with pytest.raises(Retry):
             run_simulation_job(str(pending_job.id))
         assert SimulationJob.objects.get(id=pending_job.id).attempts == 1
 
     def test_the_retry_reclaims_and_completes_a_job_whose_worker_died(self, pending_job, settings):
         settings.JOB_STALE_AFTER = 120
-        services.claim_job(pending_job.id, "dead worker")
+        claim_job(pending_job.id, "dead worker")
         _age_heartbeat(pending_job.id, 121)
         assert run_simulation_job(str(pending_job.id)) == JobStatus.COMPLETE
         job = SimulationJob.objects.get(id=pending_job.id)
@@ -261,10 +271,10 @@ class TestDeliveryThatFindsTheJobBusy:
         # Eagerly applied, each retry runs at once (no countdown): a job that stays fresh
         # for every one of them is the case of a live worker on a long job.
         settings.JOB_BUSY_MAX_RETRIES = 3
-        claim = services.claim_job(pending_job.id, "w1")
+        claim = claim_job(pending_job.id, "w1")
         with caplog.at_level("INFO", logger="simulator.services"):
             result = run_simulation_job.apply(args=[str(pending_job.id)])
-            assert result.get() == services.Outcome.BUSY
+            assert result.get() == Outcome.BUSY
         # The first delivery and its three retries, then no more.
         assert sum("is running elsewhere" in r.getMessage() for r in caplog.records) == 4
         job = SimulationJob.objects.get(id=pending_job.id)

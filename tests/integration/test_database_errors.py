@@ -11,8 +11,12 @@ from unittest import mock
 import pytest
 from django.db import OperationalError
 
-from simulator import services
+import jost_engine
 from simulator.models import JobShard, JobStatus, SimulationJob
+from simulator.services import shards as shard_services
+from simulator.services.jobs import run_job
+from simulator.services.shards import run_shard
+from simulator.services.submit import submit_job
 
 
 def dropped(*_: object, **__: object) -> None:
@@ -24,33 +28,31 @@ class TestGiveBack:
     def test_a_job_whose_database_fails_mid_run_is_given_back_not_failed(
         self, alice, master_config
     ):
-        job = services.submit_job(alice, master_config)
+        job = submit_job(alice, master_config)
         with (
-            mock.patch.object(services.jost_engine, "run_simulation_from_config", dropped),
+            mock.patch.object(jost_engine, "run_simulation_from_config", dropped),
             pytest.raises(OperationalError),
         ):
-            services.run_job(job.id, worker="w")
+            run_job(job.id, worker="w")
         job.refresh_from_db()
         assert job.status == JobStatus.PENDING and job.claim is None and job.error == ""
         # Not counted as a crash of its worker, and the next delivery claims it at once.
         assert job.attempts == 0
-        assert services.run_job(job.id, worker="w").status == JobStatus.COMPLETE
+        assert run_job(job.id, worker="w").status == JobStatus.COMPLETE
         assert SimulationJob.objects.get(id=job.id).attempts == 1
 
     def test_a_shard_whose_database_fails_mid_run_is_given_back_and_marked_sent(
         self, alice, master_config, settings
     ):
         settings.JOB_SHARD_ROUNDS = 20_000
-        job = services.submit_job(
-            alice, {**master_config, "num_rounds": 40_000, "stop_when_broke": False}
-        )
+        job = submit_job(alice, {**master_config, "num_rounds": 40_000, "stop_when_broke": False})
         shard = job.shards.get(index=0)
         with (
-            mock.patch.object(services, "dispatch_shards"),
-            mock.patch.object(services.jost_engine, "run_shard_spec", dropped),
+            mock.patch.object(shard_services, "dispatch_shards"),
+            mock.patch.object(jost_engine, "run_shard_spec", dropped),
             pytest.raises(OperationalError),
         ):
-            services.run_shard(shard.id, worker="w")
+            run_shard(shard.id, worker="w")
         shard = JobShard.objects.get(id=shard.id)
         assert shard.status == JobStatus.PENDING and shard.claim is None
         assert shard.attempts == 0 and shard.enqueued_at is not None

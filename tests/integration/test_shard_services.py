@@ -17,8 +17,21 @@ from django.db import connection
 from django.utils import timezone
 
 import jost_engine
-from simulator import services
 from simulator.models import JobShard, JobStatus, SimulationJob
+from simulator.services import broker as broker_services
+from simulator.services.broker import enqueue_job
+from simulator.services.jobs import cancel_job
+from simulator.services.runs import Heartbeat, Outcome
+from simulator.services.shards import (
+    claim_shard,
+    dispatch_shards,
+    merge_shards,
+    release_worker_shards,
+    run_shard,
+    store_shard,
+)
+from simulator.services.submit import submit_job
+from simulator.services.sweep import sweep_jobs, sweep_shards
 
 SHARD_ROUNDS = 20_000
 
@@ -34,7 +47,7 @@ def split_settings(settings):
 @pytest.fixture
 def sent() -> Any:
     """What would have gone to the broker: (task name, argument), in order."""
-    with mock.patch.object(services, "_send") as send:
+    with mock.patch.object(broker_services, "send_task") as send:
         yield send
 
 
@@ -44,7 +57,7 @@ def split_config(master_config: dict[str, Any], **extra: Any) -> dict[str, Any]:
 
 def run_all(job: SimulationJob, worker: str = "w") -> list[str]:
     return [
-        services.run_shard(pk, worker=worker).status
+        run_shard(pk, worker=worker).status
         for pk in JobShard.objects.filter(job=job).order_by("index").values_list("id", flat=True)
     ]
 
@@ -53,21 +66,19 @@ class TestSubmitSplitJob:
     def test_a_split_job_becomes_one_shard_row_per_plan_entry(
         self, alice, master_config, split_settings
     ):
-        job = services.submit_job(alice, split_config(master_config))
+        job = submit_job(alice, split_config(master_config))
         shards = list(job.shards.order_by("index").values_list("index", "rounds"))
         assert shards == [(0, 20_000), (1, 20_000), (2, 20_000), (3, 10_000)]
         assert (job.shards_total, job.shard_rounds, job.rounds_total) == (4, SHARD_ROUNDS, 70_000)
 
     def test_sessions_are_grouped_whole_into_shards(self, alice, master_config, split_settings):
-        job = services.submit_job(
-            alice, {**master_config, "num_rounds": 6_000, "sessions": 10, "seed": 5}
-        )
+        job = submit_job(alice, {**master_config, "num_rounds": 6_000, "sessions": 10, "seed": 5})
         rows = list(job.shards.order_by("index").values_list("first_session", "sessions"))
         assert rows == [(0, 3), (3, 3), (6, 3), (9, 1)]
         assert job.rounds_total == 60_000
 
     def test_jost_semantics_stay_one_unsplit_job(self, alice, master_config, split_settings):
-        job = services.submit_job(alice, master_config)
+        job = submit_job(alice, master_config)
         assert job.shards_total == 0 and not job.shards.exists()
 
     def test_an_unsplit_job_too_long_for_the_time_limit_is_refused_saying_what_fits(
@@ -76,22 +87,22 @@ class TestSubmitSplitJob:
         settings.CELERY_TASK_SOFT_TIME_LIMIT = 100
         settings.ENGINE_SPOT_ROUNDS_PER_SECOND = 1_000_000
         with pytest.raises(jost_engine.ConfigError) as caught:
-            services.submit_job(alice, {**master_config, "num_rounds": 500_000_000})
+            submit_job(alice, {**master_config, "num_rounds": 500_000_000})
         [(path, reason)] = caught.value.problems
         assert path == "num_rounds" and "at most 80000000 rounds fit" in reason
         assert "stop_when_broke" in reason and "sessions" in reason
         # The same rounds split over the workers are accepted.
-        services.submit_job(alice, split_config(master_config, num_rounds=500_000_000))
+        submit_job(alice, split_config(master_config, num_rounds=500_000_000))
 
 
 class TestShardRun:
     def test_the_merged_result_is_the_engines_in_process_run_over_the_same_shards(
         self, alice, master_config, split_settings, sent
     ):
-        job = services.submit_job(alice, split_config(master_config))
+        job = submit_job(alice, split_config(master_config))
         # Out of order, as workers finish them.
         ids = list(job.shards.order_by("-index").values_list("id", flat=True))
-        outcomes = [services.run_shard(pk, worker="w").status for pk in ids]
+        outcomes = [run_shard(pk, worker="w").status for pk in ids]
         assert outcomes == ["STORED", "STORED", "STORED", JobStatus.COMPLETE]
         job.refresh_from_db()
         assert job.status == JobStatus.COMPLETE and job.rounds_done == 70_000
@@ -107,10 +118,10 @@ class TestShardRun:
     def test_a_shard_delivered_twice_runs_and_counts_once(
         self, alice, master_config, split_settings, sent
     ):
-        job = services.submit_job(alice, split_config(master_config))
+        job = submit_job(alice, split_config(master_config))
         first = job.shards.get(index=0)
-        assert services.run_shard(first.id, worker="w1").status == "STORED"
-        assert services.run_shard(first.id, worker="w2").status == services.Outcome.SKIPPED
+        assert run_shard(first.id, worker="w1").status == "STORED"
+        assert run_shard(first.id, worker="w2").status == Outcome.SKIPPED
         first.refresh_from_db()
         assert first.attempts == 1 and first.claimed_by == "w1"
         run_all(job)
@@ -121,13 +132,13 @@ class TestShardRun:
     def test_a_shard_reclaimed_after_its_heartbeat_went_stale_is_stored_by_the_new_claim(
         self, alice, master_config, split_settings, sent
     ):
-        job = services.submit_job(alice, split_config(master_config))
+        job = submit_job(alice, split_config(master_config))
         shard = job.shards.get(index=0)
-        old = services.claim_shard(shard.id, "dead")
+        old = claim_shard(shard.id, "dead")
         JobShard.objects.filter(id=shard.id).update(
             heartbeat_at=timezone.now() - timedelta(seconds=121)
         )
-        new = services.claim_shard(shard.id, "alive")
+        new = claim_shard(shard.id, "alive")
         assert new is not None and new != old
         stats = jost_engine.Stats.from_dict(
             jost_engine.run_shard_spec(
@@ -137,19 +148,19 @@ class TestShardRun:
             ).to_dict()
         )
         # The worker taken for dead comes back: its store matches nothing.
-        assert services.store_shard(shard.id, old, stats) is False
-        assert services.store_shard(shard.id, new, stats) is True
-        assert services.store_shard(shard.id, new, stats) is False
+        assert store_shard(shard.id, old, stats) is False
+        assert store_shard(shard.id, new, stats) is True
+        assert store_shard(shard.id, new, stats) is False
         job.refresh_from_db()
         assert job.rounds_done == 20_000
 
     def test_a_failing_engine_fails_the_job_with_a_message_and_stops_its_shards(
         self, alice, master_config, split_settings, sent
     ):
-        job = services.submit_job(alice, split_config(master_config))
+        job = submit_job(alice, split_config(master_config))
         shard = job.shards.get(index=1)
         with mock.patch.object(jost_engine, "run_shard_spec", side_effect=RuntimeError("boom")):
-            assert services.run_shard(shard.id, worker="w").status == JobStatus.FAILED
+            assert run_shard(shard.id, worker="w").status == JobStatus.FAILED
         job.refresh_from_db()
         assert job.status == JobStatus.FAILED and "RuntimeError: boom" in job.error
         assert set(job.shards.values_list("status", flat=True)) == {JobStatus.CANCELLED}
@@ -159,23 +170,23 @@ class TestMergeOnce:
     def test_two_workers_storing_the_last_shards_at_once_merge_exactly_once(
         self, alice, master_config, split_settings, sent
     ):
-        job = services.submit_job(alice, split_config(master_config))
+        job = submit_job(alice, split_config(master_config))
         for pk in job.shards.filter(index__lt=3).values_list("id", flat=True):
-            services.run_shard(pk, worker="w")
+            run_shard(pk, worker="w")
         last = job.shards.get(index=3)
-        claim = services.claim_shard(last.id, "w")
+        claim = claim_shard(last.id, "w")
         config = jost_engine.normalize_config(job.resolved_config)
         stats = jost_engine.run_shard_spec(config, job.seed, jost_engine.ShardSpec(3, 10_000))
-        assert services.store_shard(last.id, claim, stats)
+        assert store_shard(last.id, claim, stats)
         with mock.patch.object(jost_engine, "results", wraps=jost_engine.results) as results:
-            assert services.merge_shards(job.id) is True
-            assert services.merge_shards(job.id) is False
+            assert merge_shards(job.id) is True
+            assert merge_shards(job.id) is False
         assert results.call_count == 1
 
     def test_concurrent_merges_from_threads_have_one_winner(
         self, transactional_db, alice, master_config, split_settings, sent
     ):
-        job = services.submit_job(alice, split_config(master_config))
+        job = submit_job(alice, split_config(master_config))
         run_all(job)  # the last one merged already
         SimulationJob.objects.filter(id=job.id).update(
             status=JobStatus.RUNNING, merge_started_at=None, result_data=None
@@ -186,7 +197,7 @@ class TestMergeOnce:
         def merge() -> None:
             barrier.wait()
             try:
-                wins.append(services.merge_shards(job.id))
+                wins.append(merge_shards(job.id))
             finally:
                 connection.close()
 
@@ -201,7 +212,7 @@ class TestMergeOnce:
     def test_concurrent_claims_of_one_shard_have_one_winner(
         self, transactional_db, alice, master_config, split_settings, sent
     ):
-        job = services.submit_job(alice, split_config(master_config))
+        job = submit_job(alice, split_config(master_config))
         shard = job.shards.get(index=0)
         tokens: list[object] = []
         barrier = threading.Barrier(6)
@@ -209,7 +220,7 @@ class TestMergeOnce:
         def claim(n: int) -> None:
             barrier.wait()
             try:
-                tokens.append(services.claim_shard(shard.id, f"w{n}"))
+                tokens.append(claim_shard(shard.id, f"w{n}"))
             finally:
                 connection.close()
 
@@ -226,25 +237,25 @@ class TestWindow:
     def test_only_the_window_is_queued_and_the_next_goes_as_one_starts(
         self, alice, master_config, split_settings, sent
     ):
-        job = services.submit_job(alice, split_config(master_config))
-        assert services.dispatch_shards(job.id) == [0, 1]
-        assert services.dispatch_shards(job.id) == []
+        job = submit_job(alice, split_config(master_config))
+        assert dispatch_shards(job.id) == [0, 1]
+        assert dispatch_shards(job.id) == []
         assert [c.args[0] for c in sent.call_args_list] == ["simulator.run_job_shard"] * 2
         first = job.shards.get(index=0)
-        services.claim_shard(first.id, "w")
-        assert services.dispatch_shards(job.id) == [2]
+        claim_shard(first.id, "w")
+        assert dispatch_shards(job.id) == [2]
 
     def test_a_send_the_broker_refused_is_retried_by_the_next_sweep(
         self, alice, master_config, split_settings, sent
     ):
-        job = services.submit_job(alice, split_config(master_config))
+        job = submit_job(alice, split_config(master_config))
         sent.side_effect = ConnectionError("broker down")
-        assert services.dispatch_shards(job.id) == []
+        assert dispatch_shards(job.id) == []
         job.refresh_from_db()
         assert job.send_failed is True
         assert not job.shards.filter(enqueued_at__isnull=False).exists()
         sent.side_effect = None
-        assert services.sweep_shards()["shards_sent"] == 2
+        assert sweep_shards()["shards_sent"] == 2
         job.refresh_from_db()
         assert job.send_failed is False
 
@@ -253,15 +264,15 @@ class TestCancelSplitJob:
     def test_cancel_stops_the_shards_and_none_is_stored_after_it(
         self, alice, master_config, split_settings, sent
     ):
-        job = services.submit_job(alice, split_config(master_config))
+        job = submit_job(alice, split_config(master_config))
         running = job.shards.get(index=0)
-        claim = services.claim_shard(running.id, "w")
-        services.run_shard(job.shards.get(index=1).id, worker="w")
-        services.cancel_job(alice, job.id)
+        claim = claim_shard(running.id, "w")
+        run_shard(job.shards.get(index=1).id, worker="w")
+        cancel_job(alice, job.id)
         config = jost_engine.normalize_config(job.resolved_config)
         stats = jost_engine.run_shard_spec(config, job.seed, jost_engine.ShardSpec(0, 20_000))
-        assert services.store_shard(running.id, claim, stats) is False
-        assert services.run_shard(job.shards.get(index=2).id, worker="w").status == "SKIPPED"
+        assert store_shard(running.id, claim, stats) is False
+        assert run_shard(job.shards.get(index=2).id, worker="w").status == "SKIPPED"
         job.refresh_from_db()
         assert job.status == JobStatus.CANCELLED and job.rounds_done == 20_000
         assert list(
@@ -273,13 +284,13 @@ class TestSweepShards:
     def test_a_stale_shard_is_put_back_first_in_its_queue(
         self, alice, master_config, split_settings, sent
     ):
-        job = services.submit_job(alice, split_config(master_config))
+        job = submit_job(alice, split_config(master_config))
         shard = job.shards.get(index=0)
-        services.claim_shard(shard.id, "dead")
+        claim_shard(shard.id, "dead")
         JobShard.objects.filter(id=shard.id).update(
             heartbeat_at=timezone.now() - timedelta(seconds=121)
         )
-        counts = services.sweep_shards()
+        counts = sweep_shards()
         assert counts["shards_requeued"] == 1
         shard.refresh_from_db()
         assert shard.status == JobStatus.PENDING and shard.enqueued_at is not None
@@ -291,9 +302,9 @@ class TestSweepShards:
         # recover split jobs too, not only unsplit ones.
         from django.core.management import call_command
 
-        job = services.submit_job(alice, split_config(master_config))
+        job = submit_job(alice, split_config(master_config))
         shard = job.shards.get(index=0)
-        services.claim_shard(shard.id, "dead")
+        claim_shard(shard.id, "dead")
         JobShard.objects.filter(id=shard.id).update(
             heartbeat_at=timezone.now() - timedelta(seconds=121)
         )
@@ -306,24 +317,24 @@ class TestSweepShards:
         self, alice, master_config, split_settings, sent
     ):
         split_settings.JOB_MAX_ATTEMPTS = 2
-        job = services.submit_job(alice, split_config(master_config))
+        job = submit_job(alice, split_config(master_config))
         shard = job.shards.get(index=0)
         JobShard.objects.filter(id=shard.id).update(
             status=JobStatus.RUNNING, attempts=2, heartbeat_at=timezone.now() - timedelta(hours=1)
         )
-        assert services.sweep_shards()["split_failed"] == 1
+        assert sweep_shards()["split_failed"] == 1
         job.refresh_from_db()
         assert job.status == JobStatus.FAILED and "stopped 2 times" in job.error
 
     def test_a_worker_that_is_stopping_puts_its_shards_back_at_once(
         self, alice, master_config, split_settings, sent
     ):
-        job = services.submit_job(alice, split_config(master_config))
+        job = submit_job(alice, split_config(master_config))
         mine = job.shards.get(index=0)
         other = job.shards.get(index=1)
-        services.claim_shard(mine.id, "celery@a:100:101")
-        services.claim_shard(other.id, "celery@a:200:201")
-        assert services.release_worker_shards("celery@a:100:") == 1
+        claim_shard(mine.id, "celery@a:100:101")
+        claim_shard(other.id, "celery@a:200:201")
+        assert release_worker_shards("celery@a:100:") == 1
         assert JobShard.objects.get(id=mine.id).status == JobStatus.PENDING
         assert JobShard.objects.get(id=other.id).status == JobStatus.RUNNING
 
@@ -331,12 +342,12 @@ class TestSweepShards:
         self, alice, master_config, settings
     ):
         settings.JOB_REQUEUE_AFTER = 300
-        job = services.submit_job(alice, master_config)
-        with mock.patch.object(services, "_send", side_effect=OSError):
-            assert services.enqueue_job(job.id) is False
+        job = submit_job(alice, master_config)
+        with mock.patch.object(broker_services, "send_task", side_effect=OSError):
+            assert enqueue_job(job.id) is False
         assert SimulationJob.objects.get(id=job.id).send_failed is True
-        with mock.patch.object(services, "_send") as send:
-            sent = services.sweep_jobs()
+        with mock.patch.object(broker_services, "send_task") as send:
+            sent = sweep_jobs()
         assert sent["pending"] == [job.id]
         send.assert_called_once_with("simulator.run_simulation_job", str(job.id))
         job.refresh_from_db()
@@ -354,16 +365,16 @@ class TestLostShardMessages:
         split_settings.JOB_LOST_MESSAGE_GRACE = 5
         client = redis.Redis.from_url(url)
         client.flushdb()
-        job = services.submit_job(alice, split_config(master_config))
-        assert services.dispatch_shards(job.id) == [0, 1]
+        job = submit_job(alice, split_config(master_config))
+        assert dispatch_shards(job.id) == [0, 1]
         # Sent 10 s ago, past the grace: while their messages wait in Redis, nothing moves.
         job.shards.filter(enqueued_at__isnull=False).update(
             enqueued_at=timezone.now() - timedelta(seconds=10)
         )
-        assert services.sweep_shards()["shards_resent"] == 0
+        assert sweep_shards()["shards_resent"] == 0
         assert client.llen("celery") == 2
         client.flushdb()  # a Redis restarted without persistence
-        counts = services.sweep_shards()
+        counts = sweep_shards()
         # Sent again at once, not after JOB_SHARD_REQUEUE_AFTER (60 s).
         assert counts["shards_resent"] == 2 and counts["shards_sent"] == 2
         assert client.llen("celery") == 2
@@ -385,7 +396,7 @@ class TestHeartbeat:
             }
         )
         jost_engine.run_shard_spec(config, 1, jost_engine.ShardSpec(0, 10_000))  # compiled
-        with services.Heartbeat(lambda: beats.append(time.monotonic()), 0.1):
+        with Heartbeat(lambda: beats.append(time.monotonic()), 0.1):
             start = time.monotonic()
             jost_engine.run_shard_spec(
                 config, 1, jost_engine.ShardSpec(0, 20_000_000), chunk=20_000_000

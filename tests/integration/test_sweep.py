@@ -14,8 +14,9 @@ import redis
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from simulator import services
 from simulator.models import JobStatus, SimulationJob
+from simulator.services.broker import enqueue_job
+from simulator.services.sweep import sweep_jobs
 from tests.integration.processes import free_port
 
 QUEUE = "celery"
@@ -46,7 +47,7 @@ def put_message(client: redis.Redis, job_id: UUID, *, delivered_ago: float | Non
     """A real message for `job_id` on the broker: queued, or taken by a worker
     `delivered_ago` seconds ago (moved to kombu's "unacked" hash, its delivery time in
     "unacked_index", as the transport does on delivery)."""
-    services.enqueue_job(job_id)
+    enqueue_job(job_id)
     if delivered_ago is not None:
         raw = client.lpop(QUEUE)  # the newest: kombu pushes on the left
         message = json.loads(raw)
@@ -129,7 +130,7 @@ ALREADY_QUEUED = ["pending_sent_lately"]
 
 class TestSweepJobs:
     def test_it_enqueues_exactly_the_lost_pending_and_the_stale_running_jobs(self, broker, jobs):
-        sent = services.sweep_jobs()
+        sent = sweep_jobs()
         assert set(sent["pending"]) == {
             jobs["pending_never_sent"],
             jobs["pending_sent_long_ago"],
@@ -150,35 +151,35 @@ class TestSweepJobs:
 
     def test_it_changes_no_job_state_the_claim_decides(self, broker, jobs):
         before = dict(SimulationJob.objects.values_list("id", "status"))
-        services.sweep_jobs()
+        sweep_jobs()
         assert dict(SimulationJob.objects.values_list("id", "status")) == before
 
     def test_a_second_sweep_right_after_sends_nothing_again(self, broker, jobs):
-        services.sweep_jobs()
-        again = services.sweep_jobs()
+        sweep_jobs()
+        again = sweep_jobs()
         assert again == {"pending": [], "stale": [], "unsent": [], "failed": []}
         assert len(sent_job_ids(broker)) == len(PICKED) + len(ALREADY_QUEUED)
 
     def test_a_stale_job_is_sent_again_once_per_stale_period_while_it_stays_stale(
         self, broker, jobs, settings
     ):
-        services.sweep_jobs()
+        sweep_jobs()
         SimulationJob.objects.filter(id=jobs["running_stale"]).update(
             enqueued_at=timezone.now() - timedelta(seconds=settings.JOB_STALE_AFTER + 1)
         )
-        assert services.sweep_jobs()["stale"] == [jobs["running_stale"]]
+        assert sweep_jobs()["stale"] == [jobs["running_stale"]]
 
     def test_a_pending_job_whose_message_redis_lost_is_sent_again_at_once(
         self, broker, jobs, settings
     ):
-        services.sweep_jobs()
+        sweep_jobs()
         # Some seconds later (past the grace of what the sweep just sent), Redis restarts
         # without persistence.
         SimulationJob.objects.filter(enqueued_at__isnull=False).update(
             enqueued_at=timezone.now() - timedelta(seconds=10)
         )
         broker.flushdb()
-        sent = services.sweep_jobs()
+        sent = sweep_jobs()
         # Every PENDING job past the grace, sent lately or not; none of the RUNNING ones
         # (their workers are alive, or they were just sent).
         assert set(sent["pending"]) == {
@@ -198,7 +199,7 @@ class TestSweepJobs:
         settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{free_port()}/0"
         settings.BROKER_CHECK_TIMEOUT = 0.5
         before = dict(SimulationJob.objects.values_list("id", "enqueued_at"))
-        sent = services.sweep_jobs()
+        sent = sweep_jobs()
         assert sent["pending"] == [] and sent["stale"] == []
         # A broker that cannot be read tells no lost message: only time does.
         assert {jobs[name] for name in PICKED_BY_TIME} == set(sent["unsent"])
@@ -211,7 +212,7 @@ class TestSweepJobs:
         settings.JOB_MAX_ATTEMPTS = 3
         SimulationJob.objects.filter(id=jobs["running_stale"]).update(attempts=3)
         SimulationJob.objects.filter(id=jobs["running_fresh"]).update(attempts=3)
-        sent = services.sweep_jobs()
+        sent = sweep_jobs()
         assert sent["failed"] == [jobs["running_stale"]]
         assert jobs["running_stale"] not in sent["stale"]
         assert str(jobs["running_stale"]) not in sent_job_ids(broker)

@@ -7,15 +7,17 @@ import numpy as np
 import pytest
 from celery.exceptions import Retry
 
-from simulator import services
 from simulator.models import JobStatus, SimulationJob
+from simulator.services.jobs import _progress_reporter, claim_job
+from simulator.services.runs import describe_failure, json_safe
+from simulator.services.submit import submit_job
 from simulator.tasks import run_simulation_job
 from tests.integration.helpers import assert_consistent_results
 
 
 @pytest.fixture
 def pending_job(alice, master_config) -> SimulationJob:
-    return services.submit_job(alice, master_config)
+    return submit_job(alice, master_config)
 
 
 class TestRunSimulationJob:
@@ -34,7 +36,7 @@ class TestRunSimulationJob:
         # A job reclaimed after a crash runs again from the start: with the seed fixed at
         # submit, the rerun gives the result the first run would have given.
         master_config.pop("seed", None)
-        job = services.submit_job(alice, master_config)
+        job = submit_job(alice, master_config)
         assert run_simulation_job(str(job.id)) == JobStatus.COMPLETE
         first = SimulationJob.objects.get(id=job.id).result_data
         assert first["seed"] == job.seed
@@ -57,7 +59,7 @@ class TestRunSimulationJob:
     def test_a_job_another_worker_claimed_is_left_alone(self, pending_job):
         # Another worker's live claim (a fresh heartbeat): this delivery must not run it,
         # and comes back later (Retry) rather than dropping it.
-        claim = services.claim_job(pending_job.id, "another worker")
+        claim = claim_job(pending_job.id, "another worker")
         with pytest.raises(Retry):
             run_simulation_job(str(pending_job.id))
         job = SimulationJob.objects.get(id=pending_job.id)
@@ -70,8 +72,8 @@ class TestRunSimulationJob:
         assert SimulationJob.objects.get(id=pending_job.id).status == JobStatus.CANCELLED
 
     def test_only_one_of_two_claims_wins(self, pending_job):
-        assert services.claim_job(pending_job.id) is not None
-        assert services.claim_job(pending_job.id) is None
+        assert claim_job(pending_job.id) is not None
+        assert claim_job(pending_job.id) is None
 
     def test_an_unknown_job_id_is_skipped_not_raised(self, db):
         assert run_simulation_job("00000000-0000-0000-0000-000000000000") == "SKIPPED"
@@ -93,7 +95,7 @@ class TestRunSimulationJob:
 
 class TestFailureMessages:
     def test_an_unexpected_engine_exception_gives_its_type_and_message(self):
-        message = services.describe_failure(ZeroDivisionError("division by zero"))
+        message = describe_failure(ZeroDivisionError("division by zero"))
         assert "ZeroDivisionError: division by zero" in message
         assert "report it" in message
 
@@ -101,15 +103,15 @@ class TestFailureMessages:
 class TestProgress:
     def test_progress_is_written_to_the_running_row(self, pending_job, settings):
         settings.JOB_PROGRESS_INTERVAL = 0.0
-        claim = services.claim_job(pending_job.id)
-        services._progress_reporter(pending_job.id, claim)(250, 500)
+        claim = claim_job(pending_job.id)
+        _progress_reporter(pending_job.id, claim)(250, 500)
         job = SimulationJob.objects.get(id=pending_job.id)
         assert (job.rounds_done, job.rounds_total) == (250, 500)
 
     def test_progress_writes_are_throttled(self, pending_job, settings):
         settings.JOB_PROGRESS_INTERVAL = 60.0
-        claim = services.claim_job(pending_job.id)
-        report = services._progress_reporter(pending_job.id, claim)
+        claim = claim_job(pending_job.id)
+        report = _progress_reporter(pending_job.id, claim)
         report(100, 500)
         report(400, 500)  # within the interval: not written
         assert SimulationJob.objects.get(id=pending_job.id).rounds_done == 100
@@ -118,4 +120,4 @@ class TestProgress:
 class TestJsonSafe:
     def test_numpy_values_and_non_finite_floats_become_plain_json(self):
         value = {"a": np.float64(1.5), "b": np.arange(3), "c": float("inf"), "d": (np.int64(2),)}
-        assert services.json_safe(value) == {"a": 1.5, "b": [0, 1, 2], "c": None, "d": [2]}
+        assert json_safe(value) == {"a": 1.5, "b": [0, 1, 2], "c": None, "d": [2]}

@@ -333,7 +333,7 @@ class TestRabbitMq:
 
         from kombu import Connection
 
-        from simulator.services import enqueue_job
+        from simulator.services.broker import enqueue_job
 
         url = "amqp://guest:guest@127.0.0.1:5672//"
         settings.CELERY_BROKER_URL = url

@@ -1,5 +1,5 @@
 """`python manage.py sweep_jobs`: the sweep Celery beat runs every JOB_SWEEP_INTERVAL
-seconds (services.sweep), for an operator who wants it now (after a broker outage, or with
+seconds (simulator.services.sweep), for an operator who wants it now (after a broker outage, or with
 no beat running).
 
 Re-enqueues PENDING jobs whose message Redis lost (or, by time, not sent for
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from simulator import services
+from simulator.services.sweep import sweep
 
 
 class Command(BaseCommand):
@@ -24,7 +24,7 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args: object, **options: object) -> None:
-        swept = services.sweep()
+        swept = sweep()
         sent = swept["jobs"]
         for kind, label in (("pending", "PENDING"), ("stale", "stale RUNNING")):
             for job_id in sent[kind]:
