@@ -76,6 +76,34 @@ class SimulationJobAdmin(admin.ModelAdmin):
     )
     list_filter = ("status",)
     search_fields = ("id", "owner__username")
+    # The form in the order a person reads a job (who, what was asked, what came of it,
+    # then the claim's bookkeeping), not the model's: the claim fields it inherits from
+    # Claimable come first there.
+    fields = (
+        "owner",
+        "status",
+        "name",
+        "request_data",
+        "resolved_config",
+        "result_data",
+        "error",
+        "rounds_done",
+        "rounds_total",
+        "seed",
+        "send_failed",
+        "shards_total",
+        "shard_rounds",
+        "merge_started_at",
+        "id",
+        "created_at",
+        "enqueued_at",
+        "started_at",
+        "finished_at",
+        "claim",
+        "claimed_by",
+        "heartbeat_at",
+        "attempts",
+    )
     readonly_fields = (
         "id",
         "created_at",

@@ -18,6 +18,14 @@ class TestAdmin:
             == 200
         )
 
+    def test_the_job_page_reads_owner_and_request_before_the_claim(self, admin_client, alice_job):
+        page = admin_client.get(f"/admin/simulator/simulationjob/{alice_job.id}/change/")
+        html = page.content.decode()
+        order = [
+            html.index(f"field-{name}") for name in ("owner", "status", "request_data", "claim")
+        ]
+        assert order == sorted(order)
+
     def test_alice_without_staff_rights_is_sent_to_log_in(self, client, alice, alice_job):
         client.force_login(alice)
         response = client.get("/admin/simulator/simulationjob/")
