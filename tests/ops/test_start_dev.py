@@ -23,7 +23,7 @@ from tests.helpers import load_master_config
 from tests.integration.helpers import assert_consistent_results, http
 from tests.integration.processes import REPO, VENV_BIN, free_port, wait_until
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.processes, pytest.mark.slow]
 
 SKIP = shutil.ignore_patterns(
     ".git", ".venv", "var", "__pycache__", "db.sqlite3*", "staticfiles", ".pytest_cache", "*.pyc"
