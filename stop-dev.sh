@@ -42,4 +42,4 @@ stop web gunicorn
 stop beat celery
 stop worker celery
 stop redis redis
-rm -f "$RUN/broker_url" "$RUN/web.port"
+rm -f "$RUN/broker_url" "$RUN/web.port" "$RUN"/*.log_offset

@@ -1,6 +1,15 @@
 #!/usr/bin/env bash
-# Run the whole test suite (tests/: engine, API, integration with a real Celery worker and
-# Gunicorn, ops) on PostgreSQL and Redis, setting up what is missing first:
+# Run the test suite.
+#
+# ./scripts/test.sh --fast [pytest args]: the inner loop. Every test that needs no
+# PostgreSQL, server or browser and is not slow (the marks in pytest.ini), on SQLite in
+# memory, with nothing installed, checked or started first: it needs a ready
+# .venv (start-dev.sh or a full run makes one) and takes under a minute once numba's cache
+# (jost_engine/__pycache__, kept between runs) holds the compiled engine.
+#
+# ./scripts/test.sh [pytest args]: the whole suite (tests/: engine, API, integration with a
+# real Celery worker and Gunicorn, ops) on PostgreSQL and Redis, what CI runs, setting up
+# what is missing first:
 #   - .venv with the pinned requirements-dev.txt;
 #   - lint (ruff check), format (ruff format --check) and types (mypy) first: any finding
 #     stops the run before a test starts;
@@ -9,8 +18,8 @@
 #   - redis-server, PostgreSQL, nix-instantiate and Chromium installed with apt-get when absent and
 #     this runs as root (CI); otherwise the tests needing them skip and say why;
 #   - PostgreSQL, Redis and RabbitMQ started when they do not answer.
-# Extra arguments go to pytest (./scripts/test.sh tests/api -x; the inner loop:
-# ./scripts/test.sh -m "not integration"). Exits non-zero on failure.
+# It prints the 15 slowest tests. Extra arguments go to pytest (./scripts/test.sh tests/api -x).
+# Exits non-zero on failure.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -20,6 +29,20 @@ PG_PORT=${PG_PORT:-5432}
 TEST_DATABASE_NAME=${TEST_DATABASE_NAME:-jost}
 
 say() { printf 'test.sh: %s\n' "$*"; }
+
+# --- The inner loop ---------------------------------------------------------------------
+if [ "${1:-}" = "--fast" ]; then
+    shift
+    [ -x "$PY" ] || { say "no .venv: run ./scripts/test.sh (or ./start-dev.sh) once to make it"; exit 1; }
+    # SQLite (pytest-django makes it in memory: db.sqlite3 is not touched), and a broker where
+    # nothing listens: no test here may need one, and none sends to a real queue.
+    unset DATABASE_URL
+    export CELERY_BROKER_URL=redis://127.0.0.1:1/0
+    if ! compgen -G "jost_engine/__pycache__/*.nbi" >/dev/null; then
+        say "numba's cache is empty: this first run compiles the engine (about a minute more)"
+    fi
+    exec "$PY" -m pytest -m "not (postgres or processes or browser or slow)" "$@"
+fi
 
 # --- Python environment -----------------------------------------------------------------
 if [ ! -x "$PY" ]; then
@@ -111,4 +134,4 @@ if ! rabbit_answers && command -v rabbitmq-server >/dev/null; then
 fi
 
 say "pytest on $(printf '%s' "$DATABASE_URL" | sed -E 's#://([^:@/]*):[^@]*@#://\1:***@#')"
-exec "$PY" -m pytest "$@"
+exec "$PY" -m pytest --durations=15 "$@"

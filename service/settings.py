@@ -185,8 +185,9 @@ if env_bool("TRUST_X_FORWARDED_PROTO", False):
 # full config with every chart written out is about 20 kB.
 REQUEST_MAX_BYTES = env_int("REQUEST_MAX_BYTES", 512 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BYTES
-# Rounds one job may ask for (the engine's own bound is 10^10). 10^9 rounds take about
-# two minutes for one player, within CELERY_TASK_SOFT_TIME_LIMIT for a full table.
+# Rounds one job may ask for (the engine's own bound is 10^10). 10^9 rounds of a full
+# table fit within CELERY_TASK_SOFT_TIME_LIMIT even at ENGINE_SPOT_ROUNDS_PER_SECOND (the
+# check made at submit); one player plays them in about a minute of one core.
 JOB_MAX_ROUNDS = env_int("JOB_MAX_ROUNDS", 1_000_000_000, minimum=1)
 # PENDING or RUNNING jobs one user may have; one more is a 429 naming this limit.
 JOB_MAX_ACTIVE_PER_USER = env_int("JOB_MAX_ACTIVE_PER_USER", 10, minimum=1)
@@ -349,8 +350,8 @@ JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 5, minimum=1)
 JOB_SWEEP_INTERVAL = env_float("JOB_SWEEP_INTERVAL", 5.0, minimum=1.0)
 
 # --- Split jobs: shards, the window, the time budget ---------------------------------------
-# Rounds per shard of a split job (stop_when_broke false, or sessions): about 1 s of one
-# core at the engine's 10 M rounds/s for one player, a few seconds for a full table. The
+# Rounds per shard of a split job (stop_when_broke false, or sessions): under a second of
+# one core for one player, several for a full table. The
 # shards, and so the bits of the result, depend on it: it is stored with each job, and
 # jost_engine.SHARD_ROUNDS (what `python -m jost_engine` uses) has the same default.
 JOB_SHARD_ROUNDS = env_int("JOB_SHARD_ROUNDS", 10_000_000, minimum=1)
@@ -361,10 +362,10 @@ JOB_SHARD_WINDOW = env_int("JOB_SHARD_WINDOW", 2, minimum=1)
 # was lost. The fallback where the sweep cannot read the broker (see JOB_REQUEUE_AFTER): on
 # Redis a lost shard is sent again at once. A duplicate is harmless.
 JOB_SHARD_REQUEUE_AFTER = env_float("JOB_SHARD_REQUEUE_AFTER", 60.0, minimum=0.0)
-# The engine's measured speed in spot-rounds a second on one core (docs/BENCHMARKS.md:
-# 9-10 M for one spot, a full table of 7 about 1.3 M rounds, 9 M spot-rounds). Below it,
-# to be safe: an unsplit job whose rounds x spots would take longer than the soft time
-# limit at this speed is refused at submit, naming how many rounds fit.
+# A speed in spot-rounds a second that the engine beats several times over on one core,
+# for one spot as for a full table, kept low to be safe: an unsplit
+# job whose rounds x spots would take longer than the soft time limit at this speed is
+# refused at submit, naming how many rounds fit.
 ENGINE_SPOT_ROUNDS_PER_SECOND = env_int("ENGINE_SPOT_ROUNDS_PER_SECOND", 4_000_000, minimum=1)
 # Megabytes one shard of a job (or the merge of a split job's shards) may need beyond the
 # worker's own (jost_engine.footprint): a config that needs more, such as a million
@@ -375,8 +376,8 @@ JOB_SHARD_MAX_MEMORY_MB = env_int("JOB_SHARD_MAX_MEMORY_MB", 512, minimum=16)
 # start, before the pool forks, so no task pays for it.
 WORKER_WARM_UP = env_bool("WORKER_WARM_UP", True)
 # The slowest the engine is assumed to play (rounds a second, one core): a full table
-# with hand history stays above it (one player plays about 9 M rounds/s, docs/BENCHMARKS.md).
-# It bounds how long one chunk can go without a heartbeat.
+# with the hand log, its slowest game, plays more than ten times as fast. It bounds how
+# long one chunk can go without a heartbeat.
 ENGINE_SLOWEST_ROUNDS_PER_SECOND = 100_000
 JOB_CHUNK_SECONDS_MAX = JOB_CHUNK_ROUNDS / ENGINE_SLOWEST_ROUNDS_PER_SECOND
 
@@ -449,10 +450,11 @@ CELERY_BEAT_SCHEDULE = {
     }
 }
 
-# --- Cache (throttle counters) ----------------------------------------------------------
-# Throttles count in a cache every web process shares: Redis, at the broker's URL when the
-# broker is Redis (CACHE_URL names another). With neither, each process counts alone in
-# its own memory, which is only right for a single process on a laptop.
+# --- Cache (the request throttles' and the login guard's counters) -----------------------
+# THROTTLE_RATES and LOGIN_FAILURE_RATES count in a cache every web process shares: Redis,
+# at the broker's URL when the broker is Redis (CACHE_URL names another). With neither (a
+# RabbitMQ broker and no CACHE_URL) each process counts alone in its own memory, so every
+# limit is multiplied by the number of web processes (WEB_CONCURRENCY on each machine).
 CACHE_URL = env_str("CACHE_URL", "")
 if not CACHE_URL and urlsplit(CELERY_BROKER_URL).scheme in {"redis", "rediss"}:
     CACHE_URL = CELERY_BROKER_URL

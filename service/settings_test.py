@@ -15,7 +15,8 @@ from service.settings import *  # noqa: F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Progress is written at once in tests, so a short job still shows it.
 JOB_PROGRESS_INTERVAL = 0.0
-# Throttle counters in this process's memory, emptied before every test (tests/conftest.py):
-# counted in the shared Redis, one run's alice would inherit another's history.
+# The throttles' and the login guard's counters in this process's memory, emptied before
+# every test (tests/conftest.py): counted in a shared Redis, one run's alice would inherit
+# another's history.
 # tests/api/test_limits.py proves the Redis cache separately, on a database of its own.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

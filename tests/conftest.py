@@ -6,26 +6,40 @@ alice owns jobs, bob is another ordinary user, charlie must never see alice's jo
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.helpers import load_master_config
 
-INTEGRATION = Path(__file__).resolve().parent / "integration"
-
 # The live stack's fixtures (Redis, the Procfile's worker and web), for tests/integration/
 # and tests/browser/ alike.
 pytest_plugins = ["tests.live_stack"]
 
+# Fixtures that start a server process, or reach one that must already run: every fixture
+# of the live stack (tests/live_stack.py, tests/integration/) is built on `redis_url` or
+# `service_env`, and `redis_cache` talks to the broker's Redis. A test that uses one, even
+# through another fixture, needs processes; a test that starts one itself says so with
+# its own mark (tests/ops/test_start_dev.py).
+PROCESS_FIXTURES = frozenset({"redis_url", "service_env", "redis_cache"})
+BROWSER_FIXTURES = frozenset({"browser"})
+# A test that needs any of these cannot run inside pytest's process alone on SQLite.
+NEEDS_A_SERVICE = ("postgres", "processes", "browser")
 
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by these marks
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # The marker follows the folder, so `-m "not integration"` leaves out every test under
-    # tests/integration/ without each file having to say so. A test elsewhere that starts
-    # a service (tests/ops/test_start_dev.py) carries the marker itself.
+    # Marks follow what a test uses, not the folder it is in: the in-process claim, shard
+    # and task tests under tests/integration/ run in `--fast` (scripts/test.sh), and a
+    # test anywhere that asks for the live stack is left out of it. `integration` stays
+    # the union, so `-m "not integration"` still means "nothing but this process".
     for item in items:
-        if item.path.is_relative_to(INTEGRATION):
+        used = set(getattr(item, "fixturenames", ()))
+        if used & PROCESS_FIXTURES:
+            item.add_marker(pytest.mark.processes)
+        if used & BROWSER_FIXTURES:
+            item.add_marker(pytest.mark.browser)
+        if any(item.get_closest_marker(name) for name in NEEDS_A_SERVICE):
             item.add_marker(pytest.mark.integration)
 
 

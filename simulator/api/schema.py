@@ -180,9 +180,6 @@ class EngineSerializer(serializers.Serializer):
 
 # --- Responses ----------------------------------------------------------------------------
 
-RETRY_AFTER = OpenApiParameter(
-    "Retry-After", int, OpenApiParameter.HEADER, response=True, description="seconds to wait"
-)
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
     str,

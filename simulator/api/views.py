@@ -9,7 +9,7 @@ from uuid import UUID
 from django.contrib.auth.models import User
 from django.http import Http404
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -233,9 +233,6 @@ class EngineView(APIView):
         return Response(selectors.engine_info())
 
 
-JOB_ID = OpenApiParameter("job_id", str, OpenApiParameter.PATH, description="the job's UUID")
-
-
 class StatusView(APIView):
     # Clients poll this: a token request reads its job in the token's own query.
     authentication_classes = [TokenWithJobAuthentication, SessionAuthentication]
@@ -376,7 +373,6 @@ PROFILE_INVALID = OpenApiResponse(
         )
     ],
 )
-PROFILE_ID = OpenApiParameter("profile_id", int, OpenApiParameter.PATH)
 
 
 def _profile_changes(request: Request, *, partial: bool) -> dict[str, Any]:

@@ -5,13 +5,17 @@ The broker is the Redis at CELERY_BROKER_URL (scripts/test.sh starts one on 6379
 
 import time
 
+import pytest
+
 
 class TestHealthz:
+    @pytest.mark.processes  # the Redis at CELERY_BROKER_URL
     def test_it_is_200_when_database_and_broker_answer(self, client, db):
         response = client.get("/healthz")
         assert response.status_code == 200, response.json()
         assert response.json() == {"status": "ok", "checks": {"database": "ok", "broker": "ok"}}
 
+    @pytest.mark.processes
     def test_it_needs_no_token(self, anon_client, db):
         assert anon_client.get("/healthz").status_code == 200
 

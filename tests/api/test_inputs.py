@@ -14,9 +14,12 @@ from django.db import connection
 from simulator.inputs import MAX_INTEGER, json_problems
 from simulator.models import Profile, SimulationJob
 
-pytestmark = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="jsonb's numbers are what is tested"
-)
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="jsonb's numbers are what is tested"
+    ),
+]
 
 SUBMITS = ["/api/submit/", "/api/jobs/"]
 # The largest float below 2^63 (2^63 - 1024); 2^63 itself is the first refused.

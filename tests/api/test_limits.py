@@ -244,7 +244,7 @@ class TestJsonErrors:
         assert response.status_code == 404 and response.json()["detail"]
 
 
-@pytest.mark.integration
+@pytest.mark.processes
 class TestSharedCache:
     """With a Redis broker, throttles count in Redis: every web process sees one count."""
 

@@ -84,7 +84,7 @@ def _guess_at_once(usernames: list[str], addresses: list[str]) -> list[str]:
     return outcomes
 
 
-@pytest.fixture(params=["local memory", "redis"])
+@pytest.fixture(params=["local memory", pytest.param("redis", marks=pytest.mark.processes)])
 def guard_cache(request, monkeypatch):
     """The guard counting in this process's memory (the tests' and a laptop's cache), then
     in Redis (production's)."""

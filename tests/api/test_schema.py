@@ -64,6 +64,7 @@ class TestDocs:
         assert sources and all(not s.startswith(("http:", "https:", "//")) for s in sources)
 
 
+@pytest.mark.slow  # schemathesis: hundreds of generated requests
 @pytest.mark.django_db(transaction=True)
 def test_schemathesis_finds_no_500_and_no_answer_off_the_schema(alice, settings, throttle_off):
     """Generated requests for every operation, as alice, against the WSGI app in process.
@@ -122,6 +123,7 @@ def throttle_off():
     SimpleRateThrottle.THROTTLE_RATES = original
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_schemathesis_chains_of_calls_find_no_500_and_no_answer_off_the_schema(
     alice, master_config, throttle_off

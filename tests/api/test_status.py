@@ -136,6 +136,7 @@ class TestTheStatusQuery:
         assert {"request_data", "resolved_config", "result_data"} <= job.get_deferred_fields()
         assert job.request_data == alice_job.request_data
 
+    @pytest.mark.postgres
     @on_postgresql
     def test_the_poll_runs_a_prepared_statement(self, alice_client, alice_job):
         assert _the_status_query(_prepared_statements()) == []
@@ -144,6 +145,7 @@ class TestTheStatusQuery:
         # Prepared once, reused by the later polls.
         assert len(_the_status_query(_prepared_statements())) == 1
 
+    @pytest.mark.postgres
     @on_postgresql
     def test_with_prepared_statements_off_it_prepares_nothing(
         self, alice_client, alice_job, settings
@@ -154,6 +156,7 @@ class TestTheStatusQuery:
         assert response.json()["job_id"] == str(alice_job.id)
         assert _the_status_query(_prepared_statements()) == []
 
+    @pytest.mark.postgres
     @on_postgresql
     def test_a_rolled_back_transaction_leaves_the_poll_working(self, alice_client, alice_job):
         from django.db import transaction
@@ -168,6 +171,7 @@ class TestTheStatusQuery:
         assert len(_the_status_query(_prepared_statements())) == 1
 
 
+@pytest.mark.postgres
 @on_postgresql
 @pytest.mark.django_db(transaction=True)
 def test_a_column_changed_under_the_prepared_query_is_prepared_again(alice_client, alice_job):

@@ -11,7 +11,7 @@ import pytest
 
 from tests.browser.conftest import STAFF_PASSWORD, log_in, make_user
 
-pytestmark = [pytest.mark.integration, pytest.mark.browser]
+pytestmark = pytest.mark.browser
 
 JOB_TIMEOUT_MS = 300_000
 # Chromium fires this event for each thing the policy blocks; the listener is installed

@@ -9,7 +9,7 @@ import pytest
 
 from tests.browser.conftest import STAFF_PASSWORD, log_in, make_user
 
-pytestmark = [pytest.mark.integration, pytest.mark.browser]
+pytestmark = pytest.mark.browser
 
 # The first job in a fresh worker may compile the engine's kernel (numba) before it runs.
 JOB_TIMEOUT_MS = 300_000

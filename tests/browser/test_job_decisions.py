@@ -13,7 +13,7 @@ from tests.browser.conftest import STAFF_PASSWORD, log_in
 from tests.browser.test_content_security_policy import watch_violations
 from tests.helpers import load_master_config
 
-pytestmark = [pytest.mark.integration, pytest.mark.browser]
+pytestmark = pytest.mark.browser
 
 # The first job in a fresh worker may compile the engine's kernel (numba) before it runs.
 JOB_TIMEOUT_MS = 300_000

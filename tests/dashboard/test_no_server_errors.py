@@ -50,6 +50,7 @@ def _changelist_params(model_admin: admin.ModelAdmin) -> list[str]:
     return params
 
 
+@pytest.mark.slow  # every admin filter, with every hostile value
 def test_no_admin_list_filter_is_a_500(client, world):
     client.force_login(world["root"])
     for model, model_admin in admin.site._registry.items():
@@ -59,6 +60,7 @@ def test_no_admin_list_filter_is_a_500(client, world):
                 _no_500(client.get(url, {param: value}), f"{url}?{param}={value[:20]!r}")
 
 
+@pytest.mark.slow  # every admin form of every model, with hostile values
 def test_no_admin_form_field_is_a_500(client, world):
     client.force_login(world["root"])
     for model in admin.site._registry:

@@ -215,6 +215,7 @@ class TestAccess:
             assert f'nonce="{nonce.group(1)}"' in tag
 
 
+@pytest.mark.slow  # every field, with every hostile value
 def test_no_hostile_value_in_any_field_is_a_500(staff_client, counting_job):
     """Each field given each value that has been a 500 elsewhere (tests/dashboard/
     test_no_server_errors.py's): an answer or the form's error, never a server error."""

@@ -119,5 +119,5 @@ def uniform_chart() -> Callable[..., PlayingStrategy]:
 @pytest.fixture(autouse=True)
 def _fresh_throttles() -> None:
     """Overrides tests/conftest.py's fixture of that name, which clears the service's
-    throttle counters through Django's cache: the engine never imports Django, and its
-    tests run without it (`-p no:django`), so there is nothing to clear here."""
+    throttle counters through Django's cache: the engine has no throttles and never imports
+    Django (tests/engine/test_profiles.py holds it to that), so its tests clear nothing."""

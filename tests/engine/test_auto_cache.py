@@ -166,6 +166,7 @@ class TestAChartOnDisk:
 
 
 class TestTheShippedCharts:
+    @pytest.mark.slow  # solves every shipped casino's chart
     def test_every_shipped_casino_has_a_current_chart_equal_to_the_solvers(self) -> None:
         # Fails after any change to a solver module until
         # `.venv/bin/python scripts/generate_auto_charts.py` writes them again.

@@ -32,6 +32,7 @@ def config_file(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow  # a fresh Python
 def test_python_dash_m_prints_the_results_as_json(config_file):
     done = subprocess.run(
         [sys.executable, "-m", "jost_engine", str(config_file), "--rounds", "20000", "--seed", "3"],

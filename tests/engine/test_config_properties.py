@@ -27,6 +27,9 @@ import pytest
 from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
+# A thousand configs through a child Python: the full run has it, --fast leaves it out.
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[2]
 # The first answer may wait for numba to compile the loops (a fresh checkout); later
 # ones take milliseconds.

@@ -251,6 +251,7 @@ class TestNoHoleCardConventions:
         assert (lose_all.hard["11"]["10"], lose_all.pairs["8,8"]["10"]) == ("H", "H")
         assert (lose_one.hard["11"]["10"], lose_one.pairs["8,8"]["10"]) == ("Dh", "P")
 
+    @pytest.mark.slow  # three finite-shoe solves
     def test_a_finite_shoe_values_original_bet_only_as_the_peek_game(self):
         peek = replace(SIX_DECK_S17, late_surrender=True)
         original = replace(peek, dealer_peeks=False, no_hole_card_loses="original_bet")

@@ -96,6 +96,7 @@ class TestMemory:
         assert cost.memory_field == "players[1].playing_strategy.deviations"
         assert "players[0].playing_strategy.deviations" not in cost.parts
 
+    @pytest.mark.slow  # a full shard of sessions, twice
     def test_the_estimate_bounds_what_a_shard_allocates(self):
         cfg = table(7, num_rounds=2, sessions=MAX_SHARD_SESSIONS, seed=3)
         spec = plan_shards(cfg)[0]
@@ -109,6 +110,7 @@ class TestMemory:
             tracemalloc.stop()
         assert peak <= footprint(cfg).shard_bytes
 
+    @pytest.mark.slow
     @pytest.mark.parametrize("players", [1, 7])
     def test_the_estimate_bounds_what_a_merge_allocates(self, players):
         cfg = table(players, num_rounds=1, sessions=4 * MAX_SHARD_SESSIONS, seed=3)

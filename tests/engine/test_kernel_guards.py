@@ -40,6 +40,7 @@ def issue_config(players: int = 1) -> dict:
     }
 
 
+@pytest.mark.slow  # a fresh Python
 def test_the_cli_refuses_the_issues_config_naming_tag_scale(tmp_path):
     path = tmp_path / "config.json"
     path.write_text(json.dumps(issue_config()))
@@ -76,6 +77,7 @@ else:
 """
 
 
+@pytest.mark.slow  # a fresh Python per loop
 @pytest.mark.parametrize("players", [1, 2], ids=["one-spot loop", "general loop"])
 def test_the_kernel_refuses_a_count_that_overflows(players):
     raw = issue_config(players)

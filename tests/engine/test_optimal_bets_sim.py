@@ -30,6 +30,8 @@ BATCHES = 32
 BATCH_ROUNDS = 1_000_000  # 32 million rounds a run: about 3 s each on one core
 BANKROLL = 20_000
 LIMITS = {"bankroll": BANKROLL, "min_bet": 10, "max_bet": 300, "max_spread": 12, "unit": 5}
+# Every test here reads the same long counting run (the `table` fixture).
+pytestmark = pytest.mark.slow
 
 
 def config_with(player: dict[str, Any]) -> Config:

@@ -168,6 +168,7 @@ class TestDefaultResolver:
         assert names == sorted(names) and "hilo" in names
 
 
+@pytest.mark.slow  # a fresh Python
 def test_the_engine_never_imports_django():
     # The engine runs on its own (python -m jost_engine); Django stays in the service. A
     # fresh interpreter, since this one has Django loaded for the service's tests.

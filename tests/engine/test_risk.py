@@ -347,6 +347,7 @@ class TestAgainstTheEnginesSessions:
         bias = whole_bet_bias(loss, t.bankroll, t.sd) + t.level
         assert abs(t.behind - predicted) <= 4 * se + bias, (t, predicted, se, bias)
 
+    @pytest.mark.slow  # thousands of sessions per game
     @pytest.mark.parametrize("game", ["6to5", "6d_s17", "6d_bj_2to1"])
     def test_goal_before_ruin_matches_the_sessions(self, game):
         # The engine's sessions stop at ruin, not at a goal, so a session here is played a

