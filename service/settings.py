@@ -336,8 +336,8 @@ JOB_HEARTBEAT_INTERVAL = env_float("JOB_HEARTBEAT_INTERVAL", 2.0, minimum=0.1)
 JOB_STALE_AFTER = env_float("JOB_STALE_AFTER", 10.0, minimum=1.0)
 # A PENDING job whose last enqueue (or submission) is older than this (seconds) is sent
 # to the broker again by the sweep. On Redis the sweep sees a lost message at once (it
-# reads the queues: services.lost_messages); this is the fallback where it cannot (a
-# RabbitMQ broker, which gives a dead consumer's messages back at once).
+# reads the queues: simulator.services.broker.lost_messages); this is the fallback where
+# it cannot (a RabbitMQ broker, which gives a dead consumer's messages back at once).
 JOB_REQUEUE_AFTER = env_float("JOB_REQUEUE_AFTER", 300.0, minimum=0.0)
 # Seconds a job or shard just sent is given before the sweep calls its message lost for
 # not being on the broker: the send that follows a submit's commit may still be on its way.

@@ -129,7 +129,7 @@ def anon_client():
 def alice_job(alice, master_config):
     """A PENDING job of alice's. Inside the test's transaction on_commit never fires, so
     nothing reaches the broker."""
-    from simulator.services import submit_job
+    from simulator.services.submit import submit_job
 
     return submit_job(alice, master_config)
 

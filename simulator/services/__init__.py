@@ -13,9 +13,3 @@ message (a redelivery after a crash) cannot both move it forward.
 
 Callers import from the module that holds a name.
 """
-
-# The one name also kept at the package: the tests' shared fixtures (tests/conftest.py)
-# import it from here.
-from simulator.services.submit import submit_job
-
-__all__ = ["submit_job"]
