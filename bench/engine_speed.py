@@ -97,7 +97,7 @@ def measure(rounds: int, python_rounds: int, repeats: int) -> dict[str, list[flo
     same machine load and each repeat gives a paired ratio."""
     config = normalize_config(CONFIG)
     new_session(config, 0).play(10_000)  # compile or load the cache, outside the timing
-    act = new_session(config, 0).act[0].tolist()
+    act = new_session(config, 0).players.act[0].tolist()
     out: dict[str, list[float]] = {
         "kernel_wall": [],
         "kernel_cpu": [],
