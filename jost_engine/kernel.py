@@ -10,7 +10,8 @@ log (`solo_applies`), about 1.4 times faster and bitwise equal (tested). Each lo
 compiled twice from one source, with a compile-time flag (`full`, numba's `literally`):
 the plain game (flat or an exact true-count ramp; `plain_game`) runs a loop with no code
 for index plays, wonging, spots ramps or the player's own true-count estimation, which
-cost the plain game time even switched off; anything else runs the full loop.
+cost the plain game time even switched off; anything else runs the full loop. The two
+are bitwise equal on the plain game (tests/engine/test_plain_loop.py).
 What both loops do alike (a card drawn, the reshuffle, the dealer's turn, a hand settled)
 is written once, in small helpers inlined into both; the rest is written out in each.
 All state that survives a round (shoe, position, RNG, bankrolls, running counts,
@@ -82,7 +83,10 @@ R_ONE_BET = 12
 R_PLAY_ON = 13
 # Some player has index plays (deviations); some player wongs (watches below a count).
 R_DEV_ON, R_WONG_ON = 14, 15
-N_RULES_I = 16
+# Play the full loop even where the plain one would do (a plain game: see plain_game); the
+# two are held to the same bits by tests/engine/test_plain_loop.py, which sets it.
+R_FULL_LOOP = 16
+N_RULES_I = 17
 # rules_f fields
 RF_BJ_PAYOUT = 0
 N_RULES_F = 1
@@ -821,7 +825,7 @@ def plain_game(table: Table, players: Players, solo: bool) -> bool:
     the same number of spots at every tier; in the solo loop, no insurance either (the
     general loop's plain variant keeps its insurance code)."""
     rules_i = table.rules_i
-    if rules_i[R_DEV_ON] != 0 or rules_i[R_WONG_ON] != 0:
+    if rules_i[R_DEV_ON] != 0 or rules_i[R_WONG_ON] != 0 or rules_i[R_FULL_LOOP] != 0:
         return False
     if solo and rules_i[R_INS_ON] != 0 and rules_i[R_INSURANCE] != 0:
         return False
