@@ -20,19 +20,31 @@ It also times what bankroll_path costs: run_simulation_from_config (which ends k
 calls on the path's up to 1,000 rounds) against the same session played in plain chunks
 (`--bankroll-path-only` runs just that).
 Results go in the "## Engine" section of docs/BENCHMARKS.md.
+
+    .venv/bin/python bench/engine_speed.py --ab COMMIT [--pairs 15] [--ab-rounds 4000000]
+
+is a same-run A/B of this tree's kernel against COMMIT's (exported with `git archive` to
+a temporary directory): fresh processes of the two trees alternate (old first in odd
+pairs, new first in even ones), each timing one kernel call per game (GAMES: flat, the
+general loop, the Hi-Lo ramp, the counter) after a warm-up; the report gives each side's
+median and the median of the paired ratios new / old, per game.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import platform
 import statistics
 import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -70,6 +82,70 @@ CONFIG = {
     ],
 }
 
+RAMP = {"-Infinity": 1, "1": 2, "2": 4, "3": 8, "4": 12}
+# The one-spot loop with a Hi-Lo bet ramp (1-2-4-8-12 units at true counts below 1, 1, 2, 3, 4).
+RAMP_CONFIG = {
+    **CONFIG,
+    "players": [
+        {
+            **CONFIG["players"][0],
+            "counting_strategy": "hilo",
+            "betting_strategy": {"name": "ramp", "min_bet": 10, "bet_ramp": RAMP},
+        }
+    ],
+}
+# Issue 10's counter: Hi-Lo, a 1-12 ramp, I18 + Fab 4, wonging out below -1, on the same
+# shoe with late surrender (6D S17 DAS LS).
+COUNTER_CONFIG = {
+    **CONFIG,
+    "casino": {**CONFIG["casino"], "allow_late_surrender": True},
+    "players": [
+        {
+            **CONFIG["players"][0],
+            "counting_strategy": "hilo",
+            "playing_strategy": {"strategy": "auto", "deviations": ["illustrious18", "fab4"]},
+            "betting_strategy": {
+                "name": "counter",
+                "min_bet": 10,
+                "bet_ramp": RAMP,
+                "wong_out": -1,
+            },
+        }
+    ],
+}
+# (name, config, the kernel's round loop that plays it): the flat game in the one-spot
+# loop, the same game in the general loop (several players or spots, hand log, insurance),
+# the Hi-Lo ramp and the counter.
+GAMES = (
+    ("flat", CONFIG, "play_rounds_solo"),
+    ("general_loop", CONFIG, "play_rounds"),
+    ("hilo_ramp", RAMP_CONFIG, "play_rounds_solo"),
+    ("counter_i18_fab4_wong", COUNTER_CONFIG, "play_rounds_solo"),
+)
+
+# One side of an A/B: the tree on sys.path, one kernel call per game after a warm-up.
+# Only `new_session`, `Session.kernel_arrays` and the loops' (rounds, *kernel_arrays)
+# calls are used, which every tree since the solo loop has.
+AB_SCRIPT = """
+import json, sys, time
+tree, games, rounds = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3])
+sys.path.insert(0, tree)
+from jost_engine import kernel
+from jost_engine.config import normalize_config
+from jost_engine.simulate import new_session
+out = {}
+for name, raw, loop_name in games:
+    config, loop = normalize_config(raw), getattr(kernel, loop_name)
+    warm = new_session(config, 0)
+    loop(10_000, *warm.kernel_arrays)
+    arrays = new_session(config, 1).kernel_arrays
+    wall, cpu = time.perf_counter(), time.process_time()
+    loop(rounds, *arrays)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    out[name] = {"wall": rounds / wall, "cpu": rounds / cpu}
+print(json.dumps(out))
+"""
+
 WARMUP_SCRIPT = f"""
 import time, json, sys
 t0 = time.perf_counter()
@@ -97,7 +173,7 @@ def measure(rounds: int, python_rounds: int, repeats: int) -> dict[str, list[flo
     same machine load and each repeat gives a paired ratio."""
     config = normalize_config(CONFIG)
     new_session(config, 0).play(10_000)  # compile or load the cache, outside the timing
-    act = new_session(config, 0).act[0].tolist()
+    act = new_session(config, 0).players.act[0].tolist()
     out: dict[str, list[float]] = {
         "kernel_wall": [],
         "kernel_cpu": [],
@@ -127,49 +203,9 @@ def other_loops(rounds: int, repeats: int) -> dict[str, float]:
     insurance) on the same game, and of the one-spot loop with a Hi-Lo bet ramp."""
     from jost_engine import kernel
 
-    ramp = {
-        **CONFIG,
-        "players": [
-            {
-                **CONFIG["players"][0],
-                "counting_strategy": "hilo",
-                "betting_strategy": {
-                    "name": "ramp",
-                    "min_bet": 10,
-                    "bet_ramp": {"-Infinity": 1, "1": 2, "2": 4, "3": 8, "4": 12},
-                },
-            }
-        ],
-    }
-    # Issue 10's counter: Hi-Lo, a 1-12 ramp, I18 + Fab 4, wonging out below -1, on the
-    # same shoe with late surrender (6D S17 DAS LS).
-    counter = {
-        **CONFIG,
-        "casino": {**CONFIG["casino"], "allow_late_surrender": True},
-        "players": [
-            {
-                **CONFIG["players"][0],
-                "counting_strategy": "hilo",
-                "playing_strategy": {
-                    "strategy": "auto",
-                    "deviations": ["illustrious18", "fab4"],
-                },
-                "betting_strategy": {
-                    "name": "counter",
-                    "min_bet": 10,
-                    "bet_ramp": {"-Infinity": 1, "1": 2, "2": 4, "3": 8, "4": 12},
-                    "wong_out": -1,
-                },
-            }
-        ],
-    }
     out = {}
-    for name, raw, loop in (
-        ("general_loop", CONFIG, kernel.play_rounds),
-        ("hilo_ramp", ramp, kernel.play_rounds_solo),
-        ("counter_i18_fab4_wong", counter, kernel.play_rounds_solo),
-    ):
-        config = normalize_config(raw)
+    for name, raw, loop_name in GAMES[1:]:
+        config, loop = normalize_config(raw), getattr(kernel, loop_name)
         rates = []
         for r in range(repeats + 1):
             s = new_session(config, r)
@@ -211,6 +247,70 @@ def bankroll_path_cost(rounds: int, repeats: int) -> dict[str, list[float]]:
     return out
 
 
+def export_tree(commit: str, into: Path) -> Path:
+    """COMMIT's files (git archive, so no worktree is registered) in a directory of `into`."""
+    tree = into / commit
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", "--format=tar", commit],
+        capture_output=True,
+        check=True,
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(tree, filter="data")
+    return tree
+
+
+def ab_side(tree: Path, rounds: int) -> dict[str, dict[str, float]]:
+    """One process of `tree` timing one call of each game (rounds/s, wall and CPU)."""
+    games = json.dumps([list(game) for game in GAMES])
+    done = subprocess.run(
+        [sys.executable, "-c", AB_SCRIPT, str(tree), games, str(rounds)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tree,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def ab(commit: str, pairs: int, rounds: int) -> dict[str, Any]:
+    """Paired A/B of COMMIT's kernel (old) against this tree's (new), alternating."""
+    med = statistics.median
+    with tempfile.TemporaryDirectory(prefix="engine-ab-") as tmp:
+        old = export_tree(commit, Path(tmp))
+        for tree in (old, REPO):  # compile or load each tree's numba cache, untimed
+            ab_side(tree, 10_000)
+        runs: list[tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]] = []
+        for i in range(pairs):
+            if i % 2 == 0:
+                before = ab_side(old, rounds)
+                after = ab_side(REPO, rounds)
+            else:
+                after = ab_side(REPO, rounds)
+                before = ab_side(old, rounds)
+            runs.append((before, after))
+            print(f"pair {i + 1}/{pairs}", file=sys.stderr)
+    report: dict[str, Any] = {
+        "commit_before": commit,
+        "pairs": pairs,
+        "rounds_per_call": rounds,
+        "load_average_at_end": os.getloadavg(),
+    }
+    for name, _, _ in GAMES:
+        for clock in ("wall", "cpu"):
+            b = [before[name][clock] for before, _ in runs]
+            a = [after[name][clock] for _, after in runs]
+            report[f"{name}_{clock}"] = {
+                "before_median_M": round(med(b) / 1e6, 2),
+                "after_median_M": round(med(a) / 1e6, 2),
+                "paired_ratio_after_over_before_median": round(
+                    med(x / y for x, y in zip(a, b, strict=True)), 3
+                ),
+                "paired_ratios": [round(x / y, 3) for x, y in zip(a, b, strict=True)],
+            }
+    return report
+
+
 def warmup(repeats: int) -> list[dict[str, float]]:
     return [
         json.loads(
@@ -236,7 +336,13 @@ def main() -> None:
         action="store_true",
         help="time only the cost of bankroll_path (run_simulation_from_config vs. plain chunks)",
     )
+    parser.add_argument("--ab", metavar="COMMIT", help="paired A/B against COMMIT's kernel")
+    parser.add_argument("--pairs", type=int, default=15)
+    parser.add_argument("--ab-rounds", type=int, default=4_000_000)
     args = parser.parse_args()
+    if args.ab:
+        print(json.dumps(ab(args.ab, args.pairs, args.ab_rounds), indent=2))
+        return
     med = statistics.median
     path = bankroll_path_cost(args.rounds, args.repeats)
     path_report = {

@@ -1,15 +1,15 @@
 """Counting, betting and index plays as kernel arrays, built once per session.
 
-What simulate.new_session hands the kernel for how each player counts (the true-count
-estimation and rounding, the initial running count), bets (the bet and spots ramps as
-one table of tiers, max_bet folded in, the count the ramp reads, wonging) and deviates
-from the chart (jost_engine.deviations).
+The kernel's Players bundle, which simulate.new_session hands the kernel: how each player
+plays (the resolved action tables it is given), counts (the tags, the true-count
+estimation and rounding, the initial running count), bets (the bet and spots ramps as one
+table of tiers, max_bet folded in, the count the ramp reads, wonging) and deviates from
+the chart (jost_engine.deviations).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -19,25 +19,6 @@ from jost_engine.deviations import deviation_tables, expand, max_plays_per_cell
 
 _EST = {"exact": k.EST_EXACT, "half": k.EST_HALF, "whole": k.EST_WHOLE}
 _ROUND = {"none": k.RND_NONE, "floor": k.RND_FLOOR, "truncate": k.RND_TRUNC, "round": k.RND_ROUND}
-
-
-@dataclass
-class CountingArrays:
-    ramp_thr: np.ndarray
-    ramp_mult: np.ndarray
-    ramp_n: np.ndarray
-    ramp_spots: np.ndarray
-    n_spots: np.ndarray  # each player's most spots
-    cnt_i: np.ndarray
-    cnt_f: np.ndarray
-    watching: np.ndarray
-    dev_n: np.ndarray
-    dev_thr: np.ndarray
-    dev_above: np.ndarray
-    dev_act: np.ndarray
-    dev_act_poor: np.ndarray
-    dev_on: bool
-    wong_on: bool
 
 
 def tiers(betting: BettingStrategy) -> list[tuple[float, float, int]]:
@@ -72,14 +53,26 @@ def wongs(betting: BettingStrategy) -> bool:
     return betting.wong_in is not None or betting.wong_out is not None
 
 
-def counting_arrays(
+def tag_row(tags: Sequence[float], scale: float) -> np.ndarray:
+    """A system's tags by the kernel's rank index (1..10, the ace at 1), times scale."""
+    # config tags run 2..9, 10, A.
+    row = np.zeros(11, dtype=np.float64)
+    for i, rank in enumerate(range(2, 11)):
+        row[rank] = tags[i] * scale
+    row[1] = tags[9] * scale
+    return row
+
+
+def player_arrays(
     config: Config,
     act: np.ndarray,
     act_poor: np.ndarray,
     codes: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]],
-) -> CountingArrays:
-    """act/act_poor: the players' resolved action tables; codes: each player's chart code
-    tables (chart_arrays), which the deviation tables resolve their plays against."""
+    ins_thr: np.ndarray,
+) -> k.Players:
+    """The kernel's Players bundle. act/act_poor: the players' resolved action tables;
+    codes: each player's chart code tables (chart_arrays), which the deviation tables
+    resolve their plays against; ins_thr: each player's insurance index (inf: never)."""
     players = config.players
     n = len(players)
     by_player = [tiers(p.betting) for p in players]
@@ -95,7 +88,6 @@ def counting_arrays(
 
     cnt_i = np.zeros((n, k.N_CNT_I), dtype=np.int64)
     cnt_f = np.zeros((n, k.N_CNT_F), dtype=np.float64)
-    watching = np.zeros(n, dtype=np.uint8)
     for i, p in enumerate(players):
         b = p.betting
         cnt_i[i, k.CI_EST] = _EST[p.counting.deck_estimation]
@@ -108,7 +100,6 @@ def counting_arrays(
             wong_out = b.wong_out if b.wong_out is not None else -np.inf
             cnt_i[i, k.CI_WONG] = 1
             cnt_f[i, k.CF_WONG_IN], cnt_f[i, k.CF_WONG_OUT] = wong_in, wong_out
-            watching[i] = 1  # every shoe starts watched; the first round's count decides
 
     plays = [expand(p.playing.deviations, config.rules) for p in players]
     slots = max(1, max(max_plays_per_cell(pl) for pl in plays))
@@ -123,20 +114,22 @@ def counting_arrays(
         tables = deviation_tables(pl, codes[i], act[i], act_poor[i], config.rules, slots)
         dev_n[i], dev_thr[i], dev_above[i] = tables.n, tables.thr, tables.above
         dev_act[i], dev_act_poor[i] = tables.act, tables.act_poor
-    return CountingArrays(
+    return k.Players(
+        act=act,
+        act_poor=act_poor,
+        min_bet=np.array([p.betting.min_bet for p in players], dtype=np.float64),
+        n_spots=np.array([p.betting.max_spots for p in players], dtype=np.int64),
         ramp_thr=ramp_thr,
         ramp_mult=ramp_mult,
         ramp_n=ramp_n,
         ramp_spots=ramp_spots,
-        n_spots=np.array([p.betting.max_spots for p in players], dtype=np.int64),
+        ins_thr=ins_thr,
+        tags=np.array([tag_row(p.counting.tags, p.counting.tag_scale) for p in players]),
         cnt_i=cnt_i,
         cnt_f=cnt_f,
-        watching=watching,
         dev_n=dev_n,
         dev_thr=dev_thr,
         dev_above=dev_above,
         dev_act=dev_act,
         dev_act_poor=dev_act_poor,
-        dev_on=bool(dev_n.any()),
-        wong_on=bool(cnt_i[:, k.CI_WONG].any()),
     )

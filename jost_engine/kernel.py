@@ -1,20 +1,22 @@
 """The numba inner loop: arrays in, counters out, nothing else.
 
-Everything the kernel touches is a numpy array or a scalar. The Python layer
-(simulate.py) turns a typed Config into these arrays once per shard (`new_session`), calls
-a round loop one or more times on the same state arrays, and reads the counters back.
-There are two loops over the same arrays: `play_rounds`, the general one, and
+Everything the kernel touches is a numpy array or a scalar, the arrays in five named
+bundles (Table, Players, Shoe, Seats, Tallies; below the constants). The Python layer
+(simulate.py) turns a typed Config into these bundles once per shard (`new_session`),
+calls a round loop one or more times on the same bundles, and reads the counters back.
+There are two loops over the same bundles: `play_rounds`, the general one, and
 `play_rounds_solo`, the same game specialised for one player on one spot without the hand
 log (`solo_applies`), about 1.4 times faster and bitwise equal (tested). Each loop is
 compiled twice from one source, with a compile-time flag (`full`, numba's `literally`):
-the plain game (flat or an exact true-count ramp; `_plain_game`) runs a loop with no code
+the plain game (flat or an exact true-count ramp; `plain_game`) runs a loop with no code
 for index plays, wonging, spots ramps or the player's own true-count estimation, which
-cost the plain game time even switched off; anything else runs the full loop.
+cost the plain game time even switched off; anything else runs the full loop. The two
+are bitwise equal on the plain game (tests/engine/test_plain_loop.py).
 What both loops do alike (a card drawn, the reshuffle, the dealer's turn, a hand settled)
 is written once, in small helpers inlined into both; the rest is written out in each.
 All state that survives a round (shoe, position, RNG, bankrolls, running counts,
-counters, the hand log) lives in the arrays passed in and is mutated in place, so a long
-job run in chunks gives bitwise the same result as one call.
+counters, the hand log) lives in the Shoe, Seats and Tallies bundles and is mutated in
+place, so a long job run in chunks gives bitwise the same result as one call.
 
 Cards are ranks 1..10: 1 is an ace, 10 any ten-value card.
 
@@ -49,7 +51,7 @@ or decision depends on it, which keeps the flat-bet loop free of it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias
 
 import numpy as np
 from numba import literally, njit
@@ -70,16 +72,20 @@ KIND_HARD, KIND_SOFT, KIND_PAIR = 0, 1, 2
 CTX_FIRST, CTX_SPLIT, CTX_LATER = 0, 1, 2  # original two cards / two cards after a split / 3+
 
 # ---- rules_i fields ------------------------------------------------------------------------
-R_INFINITE, R_H17, R_MAX_SPLIT, R_RSA, R_HSA, R_LS, R_ES, R_PEEK, R_INSURANCE = range(9)
-R_CUT, R_COUNT_ON, R_LOG_ON, R_INS_ON = 9, 10, 11, 12
+# (Late surrender has no field: the action tables already hold where it is offered.)
+R_INFINITE, R_H17, R_MAX_SPLIT, R_RSA, R_HSA, R_ES, R_PEEK, R_INSURANCE = range(8)
+R_CUT, R_COUNT_ON, R_LOG_ON, R_INS_ON = 8, 9, 10, 11
 # No hole card, and a dealer blackjack takes only one original bet per spot ("original_bet").
-R_ONE_BET = 13
+R_ONE_BET = 12
 # Play on when broke (the config's stop_when_broke false): a player whose bankroll cannot
 # cover the bet, a double, a split or insurance plays on as if it could, so every round
 # is the same game whatever the bankroll (which may go below zero).
-R_PLAY_ON = 14
+R_PLAY_ON = 13
 # Some player has index plays (deviations); some player wongs (watches below a count).
-R_DEV_ON, R_WONG_ON = 15, 16
+R_DEV_ON, R_WONG_ON = 14, 15
+# Play the full loop even where the plain one would do (a plain game: see plain_game); the
+# two are held to the same bits by tests/engine/test_plain_loop.py, which sets it.
+R_FULL_LOOP = 16
 N_RULES_I = 17
 # rules_f fields
 RF_BJ_PAYOUT = 0
@@ -207,6 +213,131 @@ _RANK13 = np.array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 10, 10, 10], dtype=np.int8)
 
 
 # ---------------------------------------------------------------------------------------
+# The bundles: every array the round loops take, in five named tuples (numba passes a
+# named tuple of arrays as its arrays: no runtime, no cost in the loop, one cached type).
+# Each is built in one place in the Python layer (simulate.new_session, counting.players),
+# so a new array is one field here, one where its bundle is built and one where it is used.
+# P players, T tiers of a ramp, S index plays a chart cell holds at most.
+# ---------------------------------------------------------------------------------------
+class Table(NamedTuple):
+    """The rules, as fields of rules_i int64[N_RULES_I] and rules_f float64[N_RULES_F]."""
+
+    rules_i: np.ndarray
+    rules_f: np.ndarray
+
+
+class Players(NamedTuple):
+    """How each player plays, bets and counts (read only).
+
+    act/act_poor int8[P, 3 ctx, 3 kind, 22, 11] resolved actions (simulate.action_tables);
+    min_bet float64[P]; n_spots int64[P] each player's most spots; ramp_thr/ramp_mult
+    float64[P, T] with ramp_n int64[P] tiers used (thresholds sorted, the first -inf) and
+    ramp_spots int64[P, T] spots by tier; ins_thr float64[P] (inf = never insure); tags
+    float64[P, 11] by rank (tag x tag_scale); cnt_i int64[P, N_CNT_I] and cnt_f
+    float64[P, N_CNT_F] how each player counts and wongs; the index plays of
+    jost_engine.deviations with a player axis first: dev_n int8[P, 3, 22, 11], dev_thr
+    float64[P, 3, 22, 11, S], dev_above uint8[P, 3, 22, 11, S], dev_act/dev_act_poor
+    int8[P, 3, 3, 22, 11, S + 1].
+    """
+
+    act: np.ndarray
+    act_poor: np.ndarray
+    min_bet: np.ndarray
+    n_spots: np.ndarray
+    ramp_thr: np.ndarray
+    ramp_mult: np.ndarray
+    ramp_n: np.ndarray
+    ramp_spots: np.ndarray
+    ins_thr: np.ndarray
+    tags: np.ndarray
+    cnt_i: np.ndarray
+    cnt_f: np.ndarray
+    dev_n: np.ndarray
+    dev_thr: np.ndarray
+    dev_above: np.ndarray
+    dev_act: np.ndarray
+    dev_act_poor: np.ndarray
+
+
+class Shoe(NamedTuple):
+    """The cards int8[N] (ranks 1..10), the generator's state uint64[4] and st_i
+    int64[N_STATE_I], the state that outlives a call (the position, the rounds played...)."""
+
+    cards: np.ndarray
+    rng: np.ndarray
+    st_i: np.ndarray
+
+
+class Seats(NamedTuple):
+    """Each player's state from round to round: bankroll float64[P], active uint8[P]
+    (0: broke for good), run_count float64[P], watching uint8[P] (a wonging player sitting
+    out). A new session starts from their initial values (simulate.Session.restart)."""
+
+    bankroll: np.ndarray
+    active: np.ndarray
+    run_count: np.ndarray
+    watching: np.ndarray
+
+
+class Tallies(NamedTuple):
+    """What the rounds add up: counters int64[P, N_COUNTERS], sums float64[P, N_SUMS],
+    tc_table float64[P, N_TC, N_TC_FIELDS]; the hand log log_i int16[cap, LOG_WIDTH],
+    log_f float64[cap, LOG_F_WIDTH], log_round int64[cap] (cap 0 without a log)."""
+
+    counters: np.ndarray
+    sums: np.ndarray
+    tc_table: np.ndarray
+    log_i: np.ndarray
+    log_f: np.ndarray
+    log_round: np.ndarray
+
+
+class _Hands(NamedTuple):
+    """Scratch: the round's hands, spot s's hand i in slot s * max_split + i, and the
+    dealer's cards."""
+
+    hard: np.ndarray
+    ace: np.ndarray
+    n: np.ndarray
+    c0: np.ndarray
+    c1: np.ndarray
+    bet: np.ndarray
+    state: np.ndarray
+    doubled: np.ndarray
+    cards: np.ndarray
+    dealer_cards: np.ndarray
+
+
+class _Spots(NamedTuple):
+    """Scratch: the round's spots in seat order, whose player, which of its spots, how
+    many hands, insured, live (False: a watching player's spot)."""
+
+    player: np.ndarray
+    number: np.ndarray
+    hands: np.ndarray
+    insured: np.ndarray
+    live: np.ndarray
+
+
+class _Each(NamedTuple):
+    """Scratch: each player's round, the bet per spot, the money committed, the net, the
+    true-count table's row, the spots taken and the true count for decisions."""
+
+    bet: np.ndarray
+    committed: np.ndarray
+    net: np.ndarray
+    tc_bin: np.ndarray
+    n_spots: np.ndarray
+    tc: np.ndarray
+
+
+class _Scratch(NamedTuple):
+    hands: _Hands
+    spots: _Spots
+    each: _Each
+
+
+# ---------------------------------------------------------------------------------------
 # RNG: xoshiro256** (Blackman & Vigna), state in a uint64[4] array.
 # ---------------------------------------------------------------------------------------
 @njit(cache=True, inline="always")
@@ -298,13 +429,7 @@ SHUFFLE_STEP = 16  # cards shuffled at a time past the cut card (a round rarely 
 
 @njit(cache=True)
 def _more_cards(
-    shoe: np.ndarray,
-    pos: int,
-    limit: int,
-    round_start: int,
-    infinite: bool,
-    s: np.ndarray,
-    st_i: np.ndarray,
+    shoe: Shoe, pos: int, limit: int, round_start: int, infinite: bool
 ) -> tuple[int, int]:
     """The dealer reached `limit`, the end of the cards shuffled so far: (pos, new limit).
 
@@ -315,20 +440,21 @@ def _more_cards(
     reshuffled in full before the next round; with fewer than 20 discards the whole shoe
     is reshuffled, which reuses cards of the round in progress.
     """
-    n = shoe.shape[0]
+    cards, rng, st_i = shoe
+    n = cards.shape[0]
     if infinite:
-        fill_infinite(shoe, 0, s)
+        fill_infinite(cards, 0, rng)
         return 0, n
     if limit < n:
         stop = min(n, limit + SHUFFLE_STEP)
-        shuffle_forward(shoe, limit, stop, n, s)
+        shuffle_forward(cards, limit, stop, n, rng)
         return pos, stop
     st_i[S_NEED_SHUFFLE] = 1
     st_i[S_SHUFFLES] += 1
     if round_start >= 20:
-        shuffle(shoe, round_start, s)
+        shuffle(cards, round_start, rng)
         return 0, round_start
-    shuffle(shoe, n, s)
+    shuffle(cards, n, rng)
     return 0, n
 
 
@@ -337,8 +463,7 @@ def _more_cards(
 # ---------------------------------------------------------------------------------------
 @njit(cache=True, inline="always")
 def _decide(
-    act: np.ndarray,
-    act_poor: np.ndarray,
+    players: Players,
     p: int,
     ctx: int,
     hard: IntLike,
@@ -352,11 +477,6 @@ def _decide(
     bet: float,
     dev_on: bool,
     tc: float,
-    dev_n: np.ndarray,
-    dev_thr: np.ndarray,
-    dev_above: np.ndarray,
-    dev_act: np.ndarray,
-    dev_act_poor: np.ndarray,
 ) -> np.int8:
     """Resolved action for a hand: pair table while splitting is legal, else hard/soft.
 
@@ -373,25 +493,26 @@ def _decide(
         kind = KIND_HARD
         row = hard
     if dev_on:
-        n = dev_n[p, kind, row, up]
+        dev_act = players.dev_act
+        n = players.dev_n[p, kind, row, up]
         if n > 0:
             slot = dev_act.shape[5] - 1
             for j in range(n):
                 # A play that does not apply in this context (-1) is passed over.
-                holds = (tc >= dev_thr[p, kind, row, up, j]) == (
-                    dev_above[p, kind, row, up, j] != 0
+                holds = (tc >= players.dev_thr[p, kind, row, up, j]) == (
+                    players.dev_above[p, kind, row, up, j] != 0
                 )
                 if holds and dev_act[p, ctx, kind, row, up, j] >= 0:
                     slot = j
                     break
             a = dev_act[p, ctx, kind, row, up, slot]
             if a >= SPLIT and a <= DOUBLE and avail < bet:
-                a = dev_act_poor[p, ctx, kind, row, up, slot]
+                a = players.dev_act_poor[p, ctx, kind, row, up, slot]
             return a
-    a = act[p, ctx, kind, row, up]
+    a = players.act[p, ctx, kind, row, up]
     if a >= SPLIT and a <= DOUBLE and avail < bet:
         # The extra wager is not covered: play the chart's fallback.
-        a = act_poor[p, ctx, kind, row, up]
+        a = players.act_poor[p, ctx, kind, row, up]
     return a
 
 
@@ -404,9 +525,7 @@ def _value(hard: IntLike, has_ace: BoolLike) -> IntLike:
 
 @njit(cache=True)
 def _log_hand(
-    log_i: np.ndarray,
-    log_f: np.ndarray,
-    log_round: np.ndarray,
+    tallies: Tallies,
     st_i: np.ndarray,
     p: int,
     spot: int,
@@ -425,9 +544,10 @@ def _log_hand(
 ) -> None:
     """One row of the hand log (kept out of the round loop: its code there cost registers
     and about 5% of the speed even with logging off)."""
+    log_i, log_f = tallies.log_i, tallies.log_f
     if st_i[S_LOG_N] < log_i.shape[0]:
         row = st_i[S_LOG_N]
-        log_round[row] = st_i[S_ROUNDS]
+        tallies.log_round[row] = st_i[S_ROUNDS]
         log_i[row, L_PLAYER] = p
         log_i[row, L_SPOT] = spot
         log_i[row, L_HAND] = hand
@@ -458,19 +578,13 @@ def _log_hand(
 # ---------------------------------------------------------------------------------------
 @njit(cache=True, inline="always")
 def _draw(
-    shoe: np.ndarray,
-    pos: int,
-    limit: int,
-    round_start: int,
-    infinite: bool,
-    rng: np.ndarray,
-    st_i: np.ndarray,
+    shoe: Shoe, pos: int, limit: int, round_start: int, infinite: bool
 ) -> tuple[np.int64, int, int]:
     """The next card of the shoe: (card, pos, limit), shuffling or refilling on the way
     when the dealer reaches the end of the cards shuffled so far."""
     if pos >= limit:
-        pos, limit = _more_cards(shoe, pos, limit, round_start, infinite, rng, st_i)
-    return np.int64(shoe[pos]), pos + 1, limit
+        pos, limit = _more_cards(shoe, pos, limit, round_start, infinite)
+    return np.int64(shoe.cards[pos]), pos + 1, limit
 
 
 @njit(cache=True, inline="always")
@@ -528,48 +642,37 @@ def _counts(
 
 @njit(cache=True, inline="always")
 def _shuffle_if_due(
-    shoe: np.ndarray,
-    pos: int,
-    limit: int,
-    cut: int,
-    infinite: bool,
-    rng: np.ndarray,
-    st_i: np.ndarray,
-    run_count: np.ndarray,
-    cnt_i: np.ndarray,
-    cnt_f: np.ndarray,
-    watching: np.ndarray,
+    shoe: Shoe, pos: int, limit: int, cut: int, infinite: bool, players: Players, seats: Seats
 ) -> tuple[int, int]:
     """At the cut card (or after a round that dealt the whole shoe), a new shoe, the
     running counts back to their initial values (0, or an unbalanced system's initial
     running count) and every wonging player watching again: (pos, limit)."""
+    cards, rng, st_i = shoe
     if pos >= cut or st_i[S_NEED_SHUFFLE] != 0:
         if infinite:
-            fill_infinite(shoe, 0, rng)
-            limit = shoe.shape[0]
+            fill_infinite(cards, 0, rng)
+            limit = cards.shape[0]
         else:
             # Shuffle as far as the cut card; a round that crosses it extends the shuffle.
-            shuffle_forward(shoe, 0, cut, shoe.shape[0], rng)
+            shuffle_forward(cards, 0, cut, cards.shape[0], rng)
             limit = cut
         pos = 0
         st_i[S_NEED_SHUFFLE] = 0
         st_i[S_SHUFFLES] += 1
-        for p in range(run_count.shape[0]):
-            run_count[p] = cnt_f[p, CF_IRC]
-            if cnt_i[p, CI_WONG] != 0:
-                watching[p] = 1
+        for p in range(seats.run_count.shape[0]):
+            seats.run_count[p] = players.cnt_f[p, CF_IRC]
+            if players.cnt_i[p, CI_WONG] != 0:
+                seats.watching[p] = 1
     return pos, limit
 
 
 @njit(cache=True, inline="always")
 def _dealer_plays(
-    shoe: np.ndarray,
+    shoe: Shoe,
     pos: int,
     limit: int,
     round_start: int,
     infinite: bool,
-    rng: np.ndarray,
-    st_i: np.ndarray,
     peek: bool,
     h17: bool,
     up: IntLike,
@@ -594,7 +697,7 @@ def _dealer_plays(
     """
     if not peek and (any_standing or ((any_pending or one_bet) and (up == 1 or up == 10))):
         # European no hole card: the second card comes now.
-        c, pos, limit = _draw(shoe, pos, limit, round_start, infinite, rng, st_i)
+        c, pos, limit = _draw(shoe, pos, limit, round_start, infinite)
         if track:
             d_cards[1] = c
         d_hard += c
@@ -610,7 +713,7 @@ def _dealer_plays(
                 soft = True
             if dv > 17 or (dv == 17 and not (h17 and soft)):
                 break
-            c, pos, limit = _draw(shoe, pos, limit, round_start, infinite, rng, st_i)
+            c, pos, limit = _draw(shoe, pos, limit, round_start, infinite)
             if track:
                 d_cards[d_n] = c
             d_n += 1
@@ -715,19 +818,19 @@ def _tally_tc(
 # The round loop
 # ---------------------------------------------------------------------------------------
 @njit(cache=True)
-def _plain_game(
-    rules_i: np.ndarray,
-    n_spots: np.ndarray,
-    ramp_spots: np.ndarray,
-    ramp_n: np.ndarray,
-    cnt_i: np.ndarray,
-) -> bool:
-    """True when the plain loop (full=False) plays this game: no index plays, nobody
-    wongs, every player's count (when counting is on) is the exact, unrounded true count
-    and the ramp reads it, and every player takes the same number of spots at every tier."""
-    if rules_i[R_DEV_ON] != 0 or rules_i[R_WONG_ON] != 0:
+def plain_game(table: Table, players: Players, solo: bool) -> bool:
+    """True when the plain loop (full=False) plays this game, in the solo loop (solo) or
+    the general one: no index plays, nobody wongs, every player's count (when counting is
+    on) is the exact, unrounded true count and the ramp reads it, and every player takes
+    the same number of spots at every tier; in the solo loop, no insurance either (the
+    general loop's plain variant keeps its insurance code)."""
+    rules_i = table.rules_i
+    if rules_i[R_DEV_ON] != 0 or rules_i[R_WONG_ON] != 0 or rules_i[R_FULL_LOOP] != 0:
+        return False
+    if solo and rules_i[R_INS_ON] != 0 and rules_i[R_INSURANCE] != 0:
         return False
     count_on = rules_i[R_COUNT_ON] != 0  # else nobody reads the count's settings
+    cnt_i = players.cnt_i
     for p in range(cnt_i.shape[0]):
         if count_on and (
             cnt_i[p, CI_EST] != EST_EXACT
@@ -735,333 +838,139 @@ def _plain_game(
             or cnt_i[p, CI_RAMP_RUNNING] != 0
         ):
             return False
-        for t in range(ramp_n[p]):
-            if ramp_spots[p, t] != n_spots[p]:
+        for t in range(players.ramp_n[p]):
+            if players.ramp_spots[p, t] != players.n_spots[p]:
                 return False
     return True
+
+
+@njit(cache=True)
+def _scratch(n_players: int, max_spots: int, max_split: int) -> _Scratch:
+    """Scratch for one round, allocated once per call of a round loop (which, compiled
+    without the NRT, cannot allocate): a hand slot for every hand a spot can split into."""
+    n = max_spots * max_split
+    hands = _Hands(
+        hard=np.zeros(n, dtype=np.int64),
+        ace=np.zeros(n, dtype=np.bool_),
+        n=np.zeros(n, dtype=np.int64),
+        c0=np.zeros(n, dtype=np.int64),
+        c1=np.zeros(n, dtype=np.int64),
+        bet=np.zeros(n, dtype=np.float64),
+        state=np.zeros(n, dtype=np.int64),
+        doubled=np.zeros(n, dtype=np.bool_),
+        cards=np.zeros((n, MAX_CARDS), dtype=np.int8),
+        dealer_cards=np.zeros(MAX_CARDS, dtype=np.int8),
+    )
+    spots = _Spots(
+        player=np.zeros(max_spots, dtype=np.int64),
+        number=np.zeros(max_spots, dtype=np.int64),
+        hands=np.zeros(max_spots, dtype=np.int64),
+        insured=np.zeros(max_spots, dtype=np.bool_),
+        live=np.zeros(max_spots, dtype=np.bool_),
+    )
+    each = _Each(
+        bet=np.zeros(n_players, dtype=np.float64),
+        committed=np.zeros(n_players, dtype=np.float64),
+        net=np.zeros(n_players, dtype=np.float64),
+        tc_bin=np.zeros(n_players, dtype=np.int64),
+        n_spots=np.zeros(n_players, dtype=np.int64),
+        tc=np.zeros(n_players, dtype=np.float64),
+    )
+    return _Scratch(hands, spots, each)
 
 
 # error_model="numpy": no zero-division checks in the loop (no divisor there can be zero);
 # nogil: a worker's other threads (heartbeats, progress) run while a chunk plays.
 @njit(cache=True, error_model="numpy", nogil=True)
 def play_rounds(
-    rounds: int,
-    rules_i: np.ndarray,
-    rules_f: np.ndarray,
-    act: np.ndarray,
-    act_poor: np.ndarray,
-    min_bet: np.ndarray,
-    n_spots: np.ndarray,
-    ramp_thr: np.ndarray,
-    ramp_mult: np.ndarray,
-    ramp_n: np.ndarray,
-    ins_thr: np.ndarray,
-    tags: np.ndarray,
-    shoe: np.ndarray,
-    rng: np.ndarray,
-    st_i: np.ndarray,
-    bankroll: np.ndarray,
-    active: np.ndarray,
-    run_count: np.ndarray,
-    counters: np.ndarray,
-    sums: np.ndarray,
-    tc_table: np.ndarray,
-    log_i: np.ndarray,
-    log_f: np.ndarray,
-    log_round: np.ndarray,
-    ramp_spots: np.ndarray,
-    cnt_i: np.ndarray,
-    cnt_f: np.ndarray,
-    watching: np.ndarray,
-    dev_n: np.ndarray,
-    dev_thr: np.ndarray,
-    dev_above: np.ndarray,
-    dev_act: np.ndarray,
-    dev_act_poor: np.ndarray,
+    rounds: int, table: Table, players: Players, shoe: Shoe, seats: Seats, tallies: Tallies
 ) -> int:
     """Play up to `rounds` rounds; returns the number played (fewer when all are broke).
-
-    Shapes: act/act_poor int8[P, 3, 3, 22, 11]; min_bet float64[P]; n_spots int64[P];
-    ramp_thr/ramp_mult float64[P, T] with ramp_n int64[P] tiers used (thresholds sorted,
-    the first -inf); ins_thr float64[P] (inf = never insure); tags float64[P, 11] by rank
-    (tag x tag_scale);
-    shoe int8[N]; rng uint64[4]; st_i int64[N_STATE_I]; bankroll float64[P]; active
-    uint8[P]; run_count float64[P]; counters int64[P, N_COUNTERS]; sums float64[P, N_SUMS];
-    tc_table float64[P, N_TC, N_TC_FIELDS]; log_i int16[cap, LOG_WIDTH];
-    log_f float64[cap, LOG_F_WIDTH]; log_round int64[cap]; ramp_spots int64[P, T] spots
-    by tier (n_spots holds each player's most); cnt_i int64[P, N_CNT_I] and cnt_f
-    float64[P, N_CNT_F] how each player counts and wongs; watching uint8[P] (state: a
-    wonging player sitting out); the deviation tables of jost_engine.deviations with a
-    player axis first: dev_n int8[P, 3, 22, 11], dev_thr float64[P, 3, 22, 11, S],
-    dev_above uint8[P, 3, 22, 11, S], dev_act/dev_act_poor int8[P, 3, 3, 22, 11, S + 1].
-    """
-    n_players = min_bet.shape[0]
-    max_split = rules_i[R_MAX_SPLIT]
+    The bundles (shapes in their classes) are mutated in place: shoe, seats and tallies."""
+    n_players = players.min_bet.shape[0]
     max_spots = 0
     for p in range(n_players):
-        max_spots += n_spots[p]  # each player's most spots (spots_ramp at its widest)
-    n_hand_slots = max_spots * max_split
-
-    # Scratch for one round, allocated once per call.
-    h_hard = np.zeros(n_hand_slots, dtype=np.int64)
-    h_ace = np.zeros(n_hand_slots, dtype=np.bool_)
-    h_n = np.zeros(n_hand_slots, dtype=np.int64)
-    h_c0 = np.zeros(n_hand_slots, dtype=np.int64)
-    h_c1 = np.zeros(n_hand_slots, dtype=np.int64)
-    h_bet = np.zeros(n_hand_slots, dtype=np.float64)
-    h_state = np.zeros(n_hand_slots, dtype=np.int64)
-    h_doubled = np.zeros(n_hand_slots, dtype=np.bool_)
-    h_cards = np.zeros((n_hand_slots, MAX_CARDS), dtype=np.int8)
-    spot_player = np.zeros(max_spots, dtype=np.int64)
-    spot_index = np.zeros(max_spots, dtype=np.int64)
-    spot_hands = np.zeros(max_spots, dtype=np.int64)
-    spot_insured = np.zeros(max_spots, dtype=np.bool_)
-    d_cards = np.zeros(MAX_CARDS, dtype=np.int8)
-    bet_p = np.zeros(n_players, dtype=np.float64)
-    committed = np.zeros(n_players, dtype=np.float64)
-    round_net = np.zeros(n_players, dtype=np.float64)
-    tc_bin = np.zeros(n_players, dtype=np.int64)
-    spot_live = np.zeros(max_spots, dtype=np.bool_)  # False: a watching player's spot
-    nsp_p = np.zeros(n_players, dtype=np.int64)  # spots each player takes this round
-    dtc = np.zeros(n_players, dtype=np.float64)  # true count for the round's decisions
+        max_spots += players.n_spots[p]  # each player's most spots (spots_ramp at its widest)
+    scratch = _scratch(n_players, max_spots, table.rules_i[R_MAX_SPLIT])
     # The plain loop (full=False) unless some player plays index plays, wongs, ramps the
-    # spots or counts otherwise than the exact true count (see _plain_game). The call is
-    # written twice because `full` must be a constant at the call site for numba to
-    # compile each version (literally); a flag computed here would be a runtime bool.
-    if not _plain_game(rules_i, n_spots, ramp_spots, ramp_n, cnt_i):
-        return _general_rounds(
-            True,
-            rounds,
-            rules_i,
-            rules_f,
-            act,
-            act_poor,
-            min_bet,
-            n_spots,
-            ramp_thr,
-            ramp_mult,
-            ramp_n,
-            ins_thr,
-            tags,
-            shoe,
-            rng,
-            st_i,
-            bankroll,
-            active,
-            run_count,
-            counters,
-            sums,
-            tc_table,
-            log_i,
-            log_f,
-            log_round,
-            h_hard,
-            h_ace,
-            h_n,
-            h_c0,
-            h_c1,
-            h_bet,
-            h_state,
-            h_doubled,
-            h_cards,
-            spot_player,
-            spot_index,
-            spot_hands,
-            spot_insured,
-            d_cards,
-            bet_p,
-            committed,
-            round_net,
-            tc_bin,
-            ramp_spots,
-            cnt_i,
-            cnt_f,
-            watching,
-            dev_n,
-            dev_thr,
-            dev_above,
-            dev_act,
-            dev_act_poor,
-            spot_live,
-            nsp_p,
-            dtc,
-        )
-    return _general_rounds(
-        False,
-        rounds,
-        rules_i,
-        rules_f,
-        act,
-        act_poor,
-        min_bet,
-        n_spots,
-        ramp_thr,
-        ramp_mult,
-        ramp_n,
-        ins_thr,
-        tags,
-        shoe,
-        rng,
-        st_i,
-        bankroll,
-        active,
-        run_count,
-        counters,
-        sums,
-        tc_table,
-        log_i,
-        log_f,
-        log_round,
-        h_hard,
-        h_ace,
-        h_n,
-        h_c0,
-        h_c1,
-        h_bet,
-        h_state,
-        h_doubled,
-        h_cards,
-        spot_player,
-        spot_index,
-        spot_hands,
-        spot_insured,
-        d_cards,
-        bet_p,
-        committed,
-        round_net,
-        tc_bin,
-        ramp_spots,
-        cnt_i,
-        cnt_f,
-        watching,
-        dev_n,
-        dev_thr,
-        dev_above,
-        dev_act,
-        dev_act_poor,
-        spot_live,
-        nsp_p,
-        dtc,
-    )
+    # spots or counts otherwise than the exact true count (see plain_game). `full` must be
+    # a constant at the call for numba to compile each loop (literally), hence two calls:
+    # neither a call from Python with the flag (about 6 ms a call, never cached) nor a
+    # helper taking the loop as an argument (not cached) does it once.
+    if plain_game(table, players, False):
+        return _general_rounds(False, rounds, table, players, shoe, seats, tallies, scratch)
+    return _general_rounds(True, rounds, table, players, shoe, seats, tallies, scratch)
 
 
 @njit(cache=True, error_model="numpy", nogil=True, _nrt=False)  # type: ignore[call-overload]
 def _general_rounds(
     full: bool,
     rounds: int,
-    rules_i: np.ndarray,
-    rules_f: np.ndarray,
-    act: np.ndarray,
-    act_poor: np.ndarray,
-    min_bet: np.ndarray,
-    n_spots: np.ndarray,
-    ramp_thr: np.ndarray,
-    ramp_mult: np.ndarray,
-    ramp_n: np.ndarray,
-    ins_thr: np.ndarray,
-    tags: np.ndarray,
-    shoe: np.ndarray,
-    rng: np.ndarray,
-    st_i: np.ndarray,
-    bankroll: np.ndarray,
-    active: np.ndarray,
-    run_count: np.ndarray,
-    counters: np.ndarray,
-    sums: np.ndarray,
-    tc_table: np.ndarray,
-    log_i: np.ndarray,
-    log_f: np.ndarray,
-    log_round: np.ndarray,
-    h_hard: np.ndarray,
-    h_ace: np.ndarray,
-    h_n: np.ndarray,
-    h_c0: np.ndarray,
-    h_c1: np.ndarray,
-    h_bet: np.ndarray,
-    h_state: np.ndarray,
-    h_doubled: np.ndarray,
-    h_cards: np.ndarray,
-    spot_player: np.ndarray,
-    spot_index: np.ndarray,
-    spot_hands: np.ndarray,
-    spot_insured: np.ndarray,
-    d_cards: np.ndarray,
-    bet_p: np.ndarray,
-    committed: np.ndarray,
-    round_net: np.ndarray,
-    tc_bin: np.ndarray,
-    ramp_spots: np.ndarray,
-    cnt_i: np.ndarray,
-    cnt_f: np.ndarray,
-    watching: np.ndarray,
-    dev_n: np.ndarray,
-    dev_thr: np.ndarray,
-    dev_above: np.ndarray,
-    dev_act: np.ndarray,
-    dev_act_poor: np.ndarray,
-    spot_live: np.ndarray,
-    nsp_p: np.ndarray,
-    dtc: np.ndarray,
+    table: Table,
+    players: Players,
+    shoe: Shoe,
+    seats: Seats,
+    tallies: Tallies,
+    scratch: _Scratch,
 ) -> int:
-    """The loop of play_rounds, on the scratch arrays play_rounds allocates once per call.
+    """The loop of play_rounds, on the scratch play_rounds allocates once per call.
     Compiled with _nrt=False (nothing here allocates; see "Pieces of a round" above for why).
 
     full is a compile-time constant (literally), as in _solo_rounds: full=False compiles
     the loop without index plays, wonging, spots ramps or a true count other than the exact
-    one (see _plain_game); play_rounds picks one per call."""
+    one (see plain_game); play_rounds picks one per call."""
     literally(full)
-    n_players = min_bet.shape[0]
-    infinite = rules_i[R_INFINITE] != 0
-    h17 = rules_i[R_H17] != 0
-    max_split = rules_i[R_MAX_SPLIT]
-    rsa = rules_i[R_RSA] != 0
-    hsa = rules_i[R_HSA] != 0
-    early_surrender = rules_i[R_ES] != 0
-    peek = rules_i[R_PEEK] != 0
-    one_bet = rules_i[R_ONE_BET] != 0
-    offer_insurance = rules_i[R_INSURANCE] != 0
-    cut = rules_i[R_CUT]
-    count_on = rules_i[R_COUNT_ON] != 0
-    log_on = rules_i[R_LOG_ON] != 0
-    ins_on = rules_i[R_INS_ON] != 0 and offer_insurance
+    hands, spots, each = scratch
+    n_players = players.min_bet.shape[0]
+    infinite = table.rules_i[R_INFINITE] != 0
+    h17 = table.rules_i[R_H17] != 0
+    max_split = table.rules_i[R_MAX_SPLIT]
+    rsa = table.rules_i[R_RSA] != 0
+    hsa = table.rules_i[R_HSA] != 0
+    early_surrender = table.rules_i[R_ES] != 0
+    peek = table.rules_i[R_PEEK] != 0
+    one_bet = table.rules_i[R_ONE_BET] != 0
+    offer_insurance = table.rules_i[R_INSURANCE] != 0
+    cut = table.rules_i[R_CUT]
+    count_on = table.rules_i[R_COUNT_ON] != 0
+    log_on = table.rules_i[R_LOG_ON] != 0
+    ins_on = table.rules_i[R_INS_ON] != 0 and offer_insurance
     # Added to the bankroll wherever the rules ask whether a player can pay; written out
     # again in _solo_rounds (test_determinism holds the two loops equal).
-    credit = np.inf if rules_i[R_PLAY_ON] != 0 else 0.0
+    credit = np.inf if table.rules_i[R_PLAY_ON] != 0 else 0.0
     if full:
-        dev_on = rules_i[R_DEV_ON] != 0
-        wong_on = rules_i[R_WONG_ON] != 0
+        dev_on = table.rules_i[R_DEV_ON] != 0
+        wong_on = table.rules_i[R_WONG_ON] != 0
     else:
         # Constants: the compiler drops the index plays' and wonging's code (see the
         # docstring); the count's settings and the spots are fixed below the same way.
         dev_on = False
         wong_on = False
-    bj_payout = rules_f[RF_BJ_PAYOUT]
-    n_cards = shoe.shape[0]
+    bj_payout = table.rules_f[RF_BJ_PAYOUT]
+    n_cards = shoe.cards.shape[0]
 
-    pos = st_i[S_POS]
-    limit = st_i[S_LIMIT]
-    count_from = st_i[S_COUNT_FROM]
+    pos = shoe.st_i[S_POS]
+    limit = shoe.st_i[S_LIMIT]
+    count_from = shoe.st_i[S_COUNT_FROM]
     played = 0
 
     for _r in range(rounds):
         # ---- 1. count the previous round's cards, reshuffle at the cut card -----------
         if count_on:
             for i in range(count_from, pos):
-                c = shoe[i]
+                c = shoe.cards[i]
                 for p in range(n_players):
-                    run_count[p] += tags[p, c]
-        pos, limit = _shuffle_if_due(
-            shoe, pos, limit, cut, infinite, rng, st_i, run_count, cnt_i, cnt_f, watching
-        )
+                    seats.run_count[p] += players.tags[p, c]
+        pos, limit = _shuffle_if_due(shoe, pos, limit, cut, infinite, players, seats)
         count_from = pos
         round_start = pos
 
         # ---- 2. bets ------------------------------------------------------------------
         n_sp = 0
         for p in range(n_players):
-            round_net[p] = 0.0
-            committed[p] = 0.0
-            if active[p] == 0:
+            each.net[p] = 0.0
+            each.committed[p] = 0.0
+            if seats.active[p] == 0:
                 continue
             mult = 1.0
             tier = 0
@@ -1071,41 +980,47 @@ def _general_rounds(
                 # test_determinism holds the two copies to the same results. The true
                 # count (_counts) and the bin (_tc_bin) are shared, so they cannot drift.
                 if full:
-                    est = cnt_i[p, CI_EST]
-                    rnd = cnt_i[p, CI_ROUND]
-                    running = cnt_i[p, CI_RAMP_RUNNING] != 0
+                    est = players.cnt_i[p, CI_EST]
+                    rnd = players.cnt_i[p, CI_ROUND]
+                    running = players.cnt_i[p, CI_RAMP_RUNNING] != 0
                 else:
                     est = EST_EXACT
                     rnd = RND_NONE
                     running = False
                 tc, cv = _counts(
-                    run_count[p], n_cards - pos, infinite, est, rnd, running, cnt_f[p, CF_IRC]
+                    seats.run_count[p],
+                    n_cards - pos,
+                    infinite,
+                    est,
+                    rnd,
+                    running,
+                    players.cnt_f[p, CF_IRC],
                 )
-                for t in range(1, ramp_n[p]):
-                    if cv >= ramp_thr[p, t]:
+                for t in range(1, players.ramp_n[p]):
+                    if cv >= players.ramp_thr[p, t]:
                         tier = t
-                mult = ramp_mult[p, tier]
-                tc_bin[p] = _tc_bin(tc)
-                if wong_on and cnt_i[p, CI_WONG] != 0:
+                mult = players.ramp_mult[p, tier]
+                each.tc_bin[p] = _tc_bin(tc)
+                if wong_on and players.cnt_i[p, CI_WONG] != 0:
                     # Watching: sit in at wong_in. Playing: leave below wong_out.
-                    if watching[p] != 0:
-                        if cv >= cnt_f[p, CF_WONG_IN]:
-                            watching[p] = 0
-                    elif cv < cnt_f[p, CF_WONG_OUT]:
-                        watching[p] = 1
-            # Plain: the same spots at every tier (_plain_game).
-            nsp = ramp_spots[p, tier] if full else n_spots[p]
+                    if seats.watching[p] != 0:
+                        if cv >= players.cnt_f[p, CF_WONG_IN]:
+                            seats.watching[p] = 0
+                    elif cv < players.cnt_f[p, CF_WONG_OUT]:
+                        seats.watching[p] = 1
+            # Plain: the same spots at every tier (plain_game).
+            nsp = players.ramp_spots[p, tier] if full else players.n_spots[p]
             if full:
-                nsp_p[p] = nsp  # else n_spots[p], read where needed
+                each.n_spots[p] = nsp  # else n_spots[p], read where needed
             live = True
             if wong_on:
-                live = watching[p] == 0
+                live = seats.watching[p] == 0
             if live:
-                bet = min_bet[p] * mult
+                bet = players.min_bet[p] * mult
                 stake = bet * nsp
-                if bankroll[p] + credit < stake:
+                if seats.bankroll[p] + credit < stake:
                     # JOST's rule: a player who cannot cover the bet stops for good.
-                    active[p] = 0
+                    seats.active[p] = 0
                     continue
             else:
                 # A watched round: the player's spots are dealt and played as if the
@@ -1113,69 +1028,75 @@ def _general_rounds(
                 # cards coming), with nothing bet and nothing counted for them.
                 bet = 0.0
                 stake = 0.0
-                counters[p, C_WATCHED] += 1
-            bet_p[p] = bet
-            committed[p] = stake
+                tallies.counters[p, C_WATCHED] += 1
+            each.bet[p] = bet
+            each.committed[p] = stake
             for j in range(nsp):
-                spot_player[n_sp] = p
-                spot_index[n_sp] = j
+                spots.player[n_sp] = p
+                spots.number[n_sp] = j
                 if wong_on:
-                    spot_live[n_sp] = live  # read only when someone wongs
+                    spots.live[n_sp] = live  # read only when someone wongs
                 n_sp += 1
         if n_sp == 0:
-            st_i[S_BROKE] = 1
+            shoe.st_i[S_BROKE] = 1
             break
 
         # ---- 3. deal ------------------------------------------------------------------
         for s in range(n_sp):
-            c, pos, limit = _draw(shoe, pos, limit, round_start, infinite, rng, st_i)
+            c, pos, limit = _draw(shoe, pos, limit, round_start, infinite)
             h = s * max_split
-            h_hard[h] = c
-            h_ace[h] = c == 1
-            h_n[h] = 1
-            h_c0[h] = c
-            h_cards[h, 0] = c
-            h_bet[h] = bet_p[spot_player[s]]
-            h_state[h] = H_LIVE
-            h_doubled[h] = False
-            spot_hands[s] = 1
-            spot_insured[s] = False
-        up, pos, limit = _draw(shoe, pos, limit, round_start, infinite, rng, st_i)
-        d_cards[0] = up
+            hands.hard[h] = c
+            hands.ace[h] = c == 1
+            hands.n[h] = 1
+            hands.c0[h] = c
+            hands.cards[h, 0] = c
+            hands.bet[h] = each.bet[spots.player[s]]
+            hands.state[h] = H_LIVE
+            hands.doubled[h] = False
+            spots.hands[s] = 1
+            spots.insured[s] = False
+        up, pos, limit = _draw(shoe, pos, limit, round_start, infinite)
+        hands.dealer_cards[0] = up
         for s in range(n_sp):
-            c, pos, limit = _draw(shoe, pos, limit, round_start, infinite, rng, st_i)
+            c, pos, limit = _draw(shoe, pos, limit, round_start, infinite)
             h = s * max_split
-            h_hard[h] += c
-            h_ace[h] = h_ace[h] or c == 1
-            h_n[h] = 2
-            h_c1[h] = c
-            h_cards[h, 1] = c
-            if h_ace[h] and h_hard[h] == 11:
-                h_state[h] = H_NATURAL
+            hands.hard[h] += c
+            hands.ace[h] = hands.ace[h] or c == 1
+            hands.n[h] = 2
+            hands.c1[h] = c
+            hands.cards[h, 1] = c
+            if hands.ace[h] and hands.hard[h] == 11:
+                hands.state[h] = H_NATURAL
         seen_before_hole = pos
         if count_on and (dev_on or (ins_on and up == 1)):
             # Insurance and index plays read the true count of the cards seen before the
             # hole card: every earlier round's and this round's deal (cards drawn later
             # in the round are not added: one count per round, kept out of each decision).
             for p in range(n_players):
-                rc = run_count[p]
+                rc = seats.run_count[p]
                 for i in range(count_from, seen_before_hole):
-                    rc += tags[p, shoe[i]]
+                    rc += players.tags[p, shoe.cards[i]]
                 if full:
-                    est = cnt_i[p, CI_EST]
-                    rnd = cnt_i[p, CI_ROUND]
+                    est = players.cnt_i[p, CI_EST]
+                    rnd = players.cnt_i[p, CI_ROUND]
                 else:
                     est = EST_EXACT
                     rnd = RND_NONE
-                dtc[p] = _counts(
-                    rc, n_cards - seen_before_hole, infinite, est, rnd, False, cnt_f[p, CF_IRC]
+                each.tc[p] = _counts(
+                    rc,
+                    n_cards - seen_before_hole,
+                    infinite,
+                    est,
+                    rnd,
+                    False,
+                    players.cnt_f[p, CF_IRC],
                 )[0]
         d_hard = up
         d_ace = up == 1
         d_n = 1
         if peek:
-            c, pos, limit = _draw(shoe, pos, limit, round_start, infinite, rng, st_i)
-            d_cards[1] = c
+            c, pos, limit = _draw(shoe, pos, limit, round_start, infinite)
+            hands.dealer_cards[1] = c
             d_hard += c
             d_ace = d_ace or c == 1
             d_n = 2
@@ -1183,46 +1104,40 @@ def _general_rounds(
         # ---- 4. insurance, early surrender, the peek ----------------------------------
         if ins_on and up == 1:
             for p in range(n_players):
-                if committed[p] == 0.0:
+                if each.committed[p] == 0.0:
                     continue  # broke, or watching
-                if dtc[p] >= ins_thr[p]:
-                    cost = 0.5 * bet_p[p] * (nsp_p[p] if full else n_spots[p])
-                    if bankroll[p] + credit - committed[p] >= cost:
-                        committed[p] += cost
-                        sums[p, S_INSURANCE_WAGERED] += cost
+                if each.tc[p] >= players.ins_thr[p]:
+                    cost = 0.5 * each.bet[p] * (each.n_spots[p] if full else players.n_spots[p])
+                    if seats.bankroll[p] + credit - each.committed[p] >= cost:
+                        each.committed[p] += cost
+                        tallies.sums[p, S_INSURANCE_WAGERED] += cost
                         for s in range(n_sp):
-                            if spot_player[s] == p:
-                                spot_insured[s] = True
+                            if spots.player[s] == p:
+                                spots.insured[s] = True
         if early_surrender:
             for s in range(n_sp):
                 h = s * max_split
-                if h_state[h] != H_LIVE:
+                if hands.state[h] != H_LIVE:
                     continue
-                p = spot_player[s]
+                p = spots.player[s]
                 a = _decide(
-                    act,
-                    act_poor,
+                    players,
                     p,
                     CTX_FIRST,
-                    h_hard[h],
-                    h_ace[h],
-                    h_c0[h],
-                    h_c1[h],
+                    hands.hard[h],
+                    hands.ace[h],
+                    hands.c0[h],
+                    hands.c1[h],
                     2,
                     max_split > 1,
                     up,
-                    bankroll[p] + credit - committed[p],
-                    h_bet[h],
+                    seats.bankroll[p] + credit - each.committed[p],
+                    hands.bet[h],
                     dev_on,
-                    dtc[p],
-                    dev_n,
-                    dev_thr,
-                    dev_above,
-                    dev_act,
-                    dev_act_poor,
+                    each.tc[p],
                 )
                 if a == SURRENDER:
-                    h_state[h] = H_SURRENDERED
+                    hands.state[h] = H_SURRENDERED
         dealer_bj: BoolLike = False  # _dealer_plays may return an np.bool_
         if peek and (up == 1 or up == 10):
             dealer_bj = d_hard == 11 and d_ace
@@ -1235,14 +1150,14 @@ def _general_rounds(
         any_pending = False  # a natural, insurance or late surrender awaiting the 2nd card
         if not dealer_bj:
             for s in range(n_sp):
-                p = spot_player[s]
+                p = spots.player[s]
                 base = s * max_split
-                if spot_insured[s]:
+                if spots.insured[s]:
                     any_pending = True
                 i = 0
-                while i < spot_hands[s]:
+                while i < spots.hands[s]:
                     h = base + i
-                    st = h_state[h]
+                    st = hands.state[h]
                     if st == H_NATURAL:
                         any_pending = True
                         i += 1
@@ -1250,81 +1165,74 @@ def _general_rounds(
                     if st != H_LIVE:
                         i += 1
                         continue
-                    split_spot = spot_hands[s] > 1
-                    if h_n[h] == 1:
+                    split_spot = spots.hands[s] > 1
+                    if hands.n[h] == 1:
                         # A split hand draws its second card when its turn comes.
-                        c, pos, limit = _draw(shoe, pos, limit, round_start, infinite, rng, st_i)
-                        h_hard[h] += c
-                        h_ace[h] = h_ace[h] or c == 1
-                        h_c1[h] = c
-                        h_cards[h, 1] = c
-                        h_n[h] = 2
-                        if h_c0[h] == 1 and not hsa:
+                        c, pos, limit = _draw(shoe, pos, limit, round_start, infinite)
+                        hands.hard[h] += c
+                        hands.ace[h] = hands.ace[h] or c == 1
+                        hands.c1[h] = c
+                        hands.cards[h, 1] = c
+                        hands.n[h] = 2
+                        if hands.c0[h] == 1 and not hsa:
                             # Split aces get one card each; a second ace may be resplit.
-                            if c == 1 and rsa and spot_hands[s] < max_split:
+                            if c == 1 and rsa and spots.hands[s] < max_split:
                                 a = _decide(
-                                    act,
-                                    act_poor,
+                                    players,
                                     p,
                                     CTX_SPLIT,
-                                    h_hard[h],
-                                    h_ace[h],
+                                    hands.hard[h],
+                                    hands.ace[h],
                                     1,
                                     1,
                                     2,
                                     True,
                                     up,
-                                    bankroll[p] + credit - committed[p],
-                                    h_bet[h],
+                                    seats.bankroll[p] + credit - each.committed[p],
+                                    hands.bet[h],
                                     dev_on,
-                                    dtc[p],
-                                    dev_n,
-                                    dev_thr,
-                                    dev_above,
-                                    dev_act,
-                                    dev_act_poor,
+                                    each.tc[p],
                                 )
                                 if a == SPLIT:
-                                    committed[p] += h_bet[h]
-                                    counters[p, C_SPLIT] += spot_live[s] if wong_on else 1
-                                    nh = base + spot_hands[s]
-                                    spot_hands[s] += 1
-                                    h_hard[nh] = 1
-                                    h_ace[nh] = True
-                                    h_n[nh] = 1
-                                    h_c0[nh] = 1
-                                    h_cards[nh, 0] = 1
-                                    h_bet[nh] = h_bet[h]
-                                    h_state[nh] = H_LIVE
-                                    h_doubled[nh] = False
-                                    h_hard[h] = 1
-                                    h_n[h] = 1
+                                    each.committed[p] += hands.bet[h]
+                                    tallies.counters[p, C_SPLIT] += spots.live[s] if wong_on else 1
+                                    nh = base + spots.hands[s]
+                                    spots.hands[s] += 1
+                                    hands.hard[nh] = 1
+                                    hands.ace[nh] = True
+                                    hands.n[nh] = 1
+                                    hands.c0[nh] = 1
+                                    hands.cards[nh, 0] = 1
+                                    hands.bet[nh] = hands.bet[h]
+                                    hands.state[nh] = H_LIVE
+                                    hands.doubled[nh] = False
+                                    hands.hard[h] = 1
+                                    hands.n[h] = 1
                                     continue
-                            h_state[h] = H_STOOD
+                            hands.state[h] = H_STOOD
                             any_standing = True
                             i += 1
                             continue
                     # Play the hand out, in locals (written back once) so the compiler
                     # keeps them in registers rather than reloading the arrays.
-                    hard = h_hard[h]
-                    ace = h_ace[h]
-                    hn = h_n[h]
-                    hbet = h_bet[h]
-                    c0 = h_c0[h]
-                    c1 = h_c1[h]
+                    hard = hands.hard[h]
+                    ace = hands.ace[h]
+                    hn = hands.n[h]
+                    hbet = hands.bet[h]
+                    c0 = hands.c0[h]
+                    c1 = hands.c1[h]
                     state = H_LIVE
                     while True:
                         if hn == 2:
                             ctx = CTX_SPLIT if split_spot else CTX_FIRST
-                            can_split = spot_hands[s] < max_split and (
+                            can_split = spots.hands[s] < max_split and (
                                 c0 != 1 or rsa or not split_spot
                             )
                         else:
                             ctx = CTX_LATER
                             can_split = False
                         a = _decide(
-                            act,
-                            act_poor,
+                            players,
                             p,
                             ctx,
                             hard,
@@ -1334,26 +1242,19 @@ def _general_rounds(
                             hn,
                             can_split,
                             up,
-                            bankroll[p] + credit - committed[p],
+                            seats.bankroll[p] + credit - each.committed[p],
                             hbet,
                             dev_on,
-                            dtc[p],
-                            dev_n,
-                            dev_thr,
-                            dev_above,
-                            dev_act,
-                            dev_act_poor,
+                            each.tc[p],
                         )
                         if a in (HIT, DOUBLE):
                             if a == DOUBLE:
-                                committed[p] += hbet
+                                each.committed[p] += hbet
                                 hbet *= 2.0
-                                h_doubled[h] = True
-                                counters[p, C_DOUBLE] += spot_live[s] if wong_on else 1
-                            c, pos, limit = _draw(
-                                shoe, pos, limit, round_start, infinite, rng, st_i
-                            )
-                            h_cards[h, hn] = c
+                                hands.doubled[h] = True
+                                tallies.counters[p, C_DOUBLE] += spots.live[s] if wong_on else 1
+                            c, pos, limit = _draw(shoe, pos, limit, round_start, infinite)
+                            hands.cards[h, hn] = c
                             hn += 1
                             hard += c
                             ace = ace or c == 1
@@ -1369,18 +1270,18 @@ def _general_rounds(
                             any_standing = True
                             break
                         elif a == SPLIT:
-                            committed[p] += hbet
-                            counters[p, C_SPLIT] += spot_live[s] if wong_on else 1
-                            nh = base + spot_hands[s]
-                            spot_hands[s] += 1
-                            h_hard[nh] = c0
-                            h_ace[nh] = c0 == 1
-                            h_n[nh] = 1
-                            h_c0[nh] = c0
-                            h_cards[nh, 0] = c0
-                            h_bet[nh] = hbet
-                            h_state[nh] = H_LIVE
-                            h_doubled[nh] = False
+                            each.committed[p] += hbet
+                            tallies.counters[p, C_SPLIT] += spots.live[s] if wong_on else 1
+                            nh = base + spots.hands[s]
+                            spots.hands[s] += 1
+                            hands.hard[nh] = c0
+                            hands.ace[nh] = c0 == 1
+                            hands.n[nh] = 1
+                            hands.c0[nh] = c0
+                            hands.cards[nh, 0] = c0
+                            hands.bet[nh] = hbet
+                            hands.state[nh] = H_LIVE
+                            hands.doubled[nh] = False
                             hard = c0
                             ace = c0 == 1
                             hn = 1
@@ -1391,12 +1292,12 @@ def _general_rounds(
                             # second card: a blackjack would take the whole bet.
                             any_pending = True
                             break
-                    h_hard[h] = hard
-                    h_ace[h] = ace
-                    h_n[h] = hn
-                    h_bet[h] = hbet
-                    h_state[h] = state
-                    if h_state[h] == H_LIVE:
+                    hands.hard[h] = hard
+                    hands.ace[h] = ace
+                    hands.n[h] = hn
+                    hands.bet[h] = hbet
+                    hands.state[h] = state
+                    if hands.state[h] == H_LIVE:
                         continue  # split: this hand now draws its second card
                     i += 1
 
@@ -1407,8 +1308,6 @@ def _general_rounds(
             limit,
             round_start,
             infinite,
-            rng,
-            st_i,
             peek,
             h17,
             up,
@@ -1418,92 +1317,90 @@ def _general_rounds(
             dealer_bj,
             d_hard,
             d_ace,
-            d_cards,
+            hands.dealer_cards,
             d_n,
             True,
         )
 
         # ---- 7. settle ----------------------------------------------------------------
         for s in range(n_sp):
-            if wong_on and not spot_live[s]:
+            if wong_on and not spots.live[s]:
                 continue  # a watched spot: no money, no counts
-            p = spot_player[s]
+            p = spots.player[s]
             base = s * max_split
             ins_net = 0.0
-            counters[p, C_SPOTS] += 1
+            tallies.counters[p, C_SPOTS] += 1
             if dealer_bj:
-                counters[p, C_DEALER_BJ] += 1
+                tallies.counters[p, C_DEALER_BJ] += 1
             if dealer_value > 21:
-                counters[p, C_DEALER_BUST] += 1
-            if spot_insured[s]:
-                counters[p, C_INSURANCE] += 1
+                tallies.counters[p, C_DEALER_BUST] += 1
+            if spots.insured[s]:
+                tallies.counters[p, C_INSURANCE] += 1
                 if dealer_bj:
-                    counters[p, C_INSURANCE_WON] += 1
-                    ins_net = bet_p[p]  # half the bet at 2:1
+                    tallies.counters[p, C_INSURANCE_WON] += 1
+                    ins_net = each.bet[p]  # half the bet at 2:1
                 else:
-                    ins_net = -0.5 * bet_p[p]
-                round_net[p] += ins_net
-            for i in range(spot_hands[s]):
+                    ins_net = -0.5 * each.bet[p]
+                each.net[p] += ins_net
+            for i in range(spots.hands[s]):
                 h = base + i
-                st = h_state[h]
-                bet = h_bet[h]
-                counters[p, C_HANDS] += 1
+                st = hands.state[h]
+                bet = hands.bet[h]
+                tallies.counters[p, C_HANDS] += 1
                 net, outcome = _hand_net(
                     st,
                     bet,
-                    h_hard[h],
-                    h_ace[h],
+                    hands.hard[h],
+                    hands.ace[h],
                     dealer_value,
                     dealer_bj,
                     bj_payout,
                     early_surrender,
                     one_bet,
                     i == 0,
-                    bet_p[p],
+                    each.bet[p],
                 )
                 flags = 0
                 if st == H_SURRENDERED:
-                    counters[p, C_SURRENDER] += 1
+                    tallies.counters[p, C_SURRENDER] += 1
                     flags |= F_SURRENDERED
                 elif st == H_NATURAL:
-                    counters[p, C_BLACKJACK] += 1
+                    tallies.counters[p, C_BLACKJACK] += 1
                     flags |= F_NATURAL
                 elif st == H_BUST:
-                    counters[p, C_BUST] += 1
+                    tallies.counters[p, C_BUST] += 1
                     flags |= F_BUST
                 if outcome > 0:
-                    counters[p, C_WIN] += 1
+                    tallies.counters[p, C_WIN] += 1
                 elif outcome < 0:
-                    counters[p, C_LOSS] += 1
+                    tallies.counters[p, C_LOSS] += 1
                 else:
-                    counters[p, C_PUSH] += 1
-                round_net[p] += net
+                    tallies.counters[p, C_PUSH] += 1
+                each.net[p] += net
                 if log_on:
-                    if h_doubled[h]:
+                    if hands.doubled[h]:
                         flags |= F_DOUBLED
-                    if spot_hands[s] > 1:
+                    if spots.hands[s] > 1:
                         flags |= F_SPLIT
-                    if spot_insured[s]:
+                    if spots.insured[s]:
                         flags |= F_INSURED
                         if dealer_bj:
                             flags |= F_INSURANCE_WON
                     if dealer_bj:
                         flags |= F_DEALER_BJ
                     _log_hand(
-                        log_i,
-                        log_f,
-                        log_round,
-                        st_i,
+                        tallies,
+                        shoe.st_i,
                         p,
-                        spot_index[s],
+                        spots.number[s],
                         i,
-                        h_cards[h],
-                        h_n[h],
-                        d_cards,
+                        hands.cards[h],
+                        hands.n[h],
+                        hands.dealer_cards,
                         d_n,
                         flags,
                         outcome,
-                        _value(h_hard[h], h_ace[h]),
+                        _value(hands.hard[h], hands.ace[h]),
                         dealer_value,
                         bet,
                         net,
@@ -1512,80 +1409,49 @@ def _general_rounds(
 
         # ---- 8. round totals ----------------------------------------------------------
         for p in range(n_players):
-            stake = committed[p]
+            stake = each.committed[p]
             if stake == 0.0:
                 continue
-            net = round_net[p]
-            bankroll[p] += net
-            counters[p, C_ROUNDS] += 1
-            sums[p, S_WAGERED] += stake
-            sums[p, S_NET] += net
-            sums[p, S_NET_SQ] += net * net
-            unit = net / min_bet[p]
-            sums[p, S_UNIT_NET] += unit
-            sums[p, S_UNIT_SQ] += unit * unit
-            initial = bet_p[p] * (nsp_p[p] if full else n_spots[p])
-            sums[p, S_INITIAL_BET] += initial
+            net = each.net[p]
+            seats.bankroll[p] += net
+            tallies.counters[p, C_ROUNDS] += 1
+            tallies.sums[p, S_WAGERED] += stake
+            tallies.sums[p, S_NET] += net
+            tallies.sums[p, S_NET_SQ] += net * net
+            unit = net / players.min_bet[p]
+            tallies.sums[p, S_UNIT_NET] += unit
+            tallies.sums[p, S_UNIT_SQ] += unit * unit
+            initial = each.bet[p] * (each.n_spots[p] if full else players.n_spots[p])
+            tallies.sums[p, S_INITIAL_BET] += initial
             # The same operations in the same order as _solo_rounds (test_determinism).
             flat = net / initial
-            sums[p, S_FLAT] += flat
-            sums[p, S_FLAT_SQ] += flat * flat
+            tallies.sums[p, S_FLAT] += flat
+            tallies.sums[p, S_FLAT_SQ] += flat * flat
             if count_on:
-                _tally_tc(tc_table, p, tc_bin[p], net, stake, initial, flat)
-        st_i[S_ROUNDS] += 1
+                _tally_tc(tallies.tc_table, p, each.tc_bin[p], net, stake, initial, flat)
+        shoe.st_i[S_ROUNDS] += 1
         played += 1
 
-    st_i[S_POS] = pos
-    st_i[S_LIMIT] = limit
-    st_i[S_COUNT_FROM] = count_from
+    shoe.st_i[S_POS] = pos
+    shoe.st_i[S_LIMIT] = limit
+    shoe.st_i[S_COUNT_FROM] = count_from
     return played
 
 
 # ---------------------------------------------------------------------------------------
 # The same loop for the common table, specialised
 # ---------------------------------------------------------------------------------------
-def solo_applies(rules_i: np.ndarray, n_spots: np.ndarray) -> bool:
+def solo_applies(table: Table, players: Players) -> bool:
     """True when play_rounds_solo may stand in for play_rounds: one player who never takes
     more than one spot, and no hand log (flat or by the count, with insurance, index
     plays and wonging alike)."""
-    return n_spots.shape[0] == 1 and n_spots[0] == 1 and rules_i[R_LOG_ON] == 0
+    n_spots = players.n_spots
+    return n_spots.shape[0] == 1 and n_spots[0] == 1 and table.rules_i[R_LOG_ON] == 0
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
 def play_rounds_solo(
-    rounds: int,
-    rules_i: np.ndarray,
-    rules_f: np.ndarray,
-    act: np.ndarray,
-    act_poor: np.ndarray,
-    min_bet: np.ndarray,
-    n_spots: np.ndarray,
-    ramp_thr: np.ndarray,
-    ramp_mult: np.ndarray,
-    ramp_n: np.ndarray,
-    ins_thr: np.ndarray,
-    tags: np.ndarray,
-    shoe: np.ndarray,
-    rng: np.ndarray,
-    st_i: np.ndarray,
-    bankroll: np.ndarray,
-    active: np.ndarray,
-    run_count: np.ndarray,
-    counters: np.ndarray,
-    sums: np.ndarray,
-    tc_table: np.ndarray,
-    log_i: np.ndarray,
-    log_f: np.ndarray,
-    log_round: np.ndarray,
-    ramp_spots: np.ndarray,
-    cnt_i: np.ndarray,
-    cnt_f: np.ndarray,
-    watching: np.ndarray,
-    dev_n: np.ndarray,
-    dev_thr: np.ndarray,
-    dev_above: np.ndarray,
-    dev_act: np.ndarray,
-    dev_act_poor: np.ndarray,
+    rounds: int, table: Table, players: Players, shoe: Shoe, seats: Seats, tallies: Tallies
 ) -> int:
     """play_rounds for one player on one spot and no hand log (see solo_applies): the
     same game, card for card, and bitwise the same counters, sums and state (tests hold
@@ -1593,179 +1459,57 @@ def play_rounds_solo(
     instead of arrays indexed by player and spot. This is most configs and the benchmark;
     the general loop spends about half its time on that indexing and bookkeeping.
     """
-    max_split = rules_i[R_MAX_SPLIT]
-    # Scratch for one round, allocated once per call (d_cards only for _dealer_plays's
-    # signature: nothing writes it here).
-    h_hard = np.zeros(max_split, dtype=np.int64)
-    h_ace = np.zeros(max_split, dtype=np.bool_)
-    h_n = np.zeros(max_split, dtype=np.int64)
-    h_c0 = np.zeros(max_split, dtype=np.int64)
-    h_c1 = np.zeros(max_split, dtype=np.int64)
-    h_bet = np.zeros(max_split, dtype=np.float64)
-    h_state = np.zeros(max_split, dtype=np.int64)
-    d_cards = np.zeros(MAX_CARDS, dtype=np.int8)
+    # Of the scratch only the hands' (and of those not the cards: no log here).
+    hands = _scratch(1, 1, table.rules_i[R_MAX_SPLIT]).hands
     # The plain loop (full=False) for a flat bet or a ramp on the exact true count, with
     # no insurance, index plays or wonging: their code, even switched off, cost this loop
     # 9% flat and 15% with a Hi-Lo ramp (docs/BENCHMARKS.md, "One source, two loops").
-    # Written as two calls with a constant flag each, as in play_rounds.
-    if (rules_i[R_INS_ON] != 0 and rules_i[R_INSURANCE] != 0) or not _plain_game(
-        rules_i, n_spots, ramp_spots, ramp_n, cnt_i
-    ):
-        return _solo_rounds(
-            True,
-            rounds,
-            rules_i,
-            rules_f,
-            act,
-            act_poor,
-            min_bet,
-            n_spots,
-            ramp_thr,
-            ramp_mult,
-            ramp_n,
-            ins_thr,
-            tags,
-            shoe,
-            rng,
-            st_i,
-            bankroll,
-            active,
-            run_count,
-            counters,
-            sums,
-            tc_table,
-            h_hard,
-            h_ace,
-            h_n,
-            h_c0,
-            h_c1,
-            h_bet,
-            h_state,
-            d_cards,
-            ramp_spots,
-            cnt_i,
-            cnt_f,
-            watching,
-            dev_n,
-            dev_thr,
-            dev_above,
-            dev_act,
-            dev_act_poor,
-        )
-    return _solo_rounds(
-        False,
-        rounds,
-        rules_i,
-        rules_f,
-        act,
-        act_poor,
-        min_bet,
-        n_spots,
-        ramp_thr,
-        ramp_mult,
-        ramp_n,
-        ins_thr,
-        tags,
-        shoe,
-        rng,
-        st_i,
-        bankroll,
-        active,
-        run_count,
-        counters,
-        sums,
-        tc_table,
-        h_hard,
-        h_ace,
-        h_n,
-        h_c0,
-        h_c1,
-        h_bet,
-        h_state,
-        d_cards,
-        ramp_spots,
-        cnt_i,
-        cnt_f,
-        watching,
-        dev_n,
-        dev_thr,
-        dev_above,
-        dev_act,
-        dev_act_poor,
-    )
+    # Two calls with a constant flag each, as in play_rounds.
+    if plain_game(table, players, True):
+        return _solo_rounds(False, rounds, table, players, shoe, seats, tallies, hands)
+    return _solo_rounds(True, rounds, table, players, shoe, seats, tallies, hands)
 
 
 @njit(cache=True, error_model="numpy", nogil=True, _nrt=False)  # type: ignore[call-overload]
 def _solo_rounds(
     full: bool,
     rounds: int,
-    rules_i: np.ndarray,
-    rules_f: np.ndarray,
-    act: np.ndarray,
-    act_poor: np.ndarray,
-    min_bet: np.ndarray,
-    n_spots: np.ndarray,
-    ramp_thr: np.ndarray,
-    ramp_mult: np.ndarray,
-    ramp_n: np.ndarray,
-    ins_thr: np.ndarray,
-    tags: np.ndarray,
-    shoe: np.ndarray,
-    rng: np.ndarray,
-    st_i: np.ndarray,
-    bankroll: np.ndarray,
-    active: np.ndarray,
-    run_count: np.ndarray,
-    counters: np.ndarray,
-    sums: np.ndarray,
-    tc_table: np.ndarray,
-    h_hard: np.ndarray,
-    h_ace: np.ndarray,
-    h_n: np.ndarray,
-    h_c0: np.ndarray,
-    h_c1: np.ndarray,
-    h_bet: np.ndarray,
-    h_state: np.ndarray,
-    d_cards: np.ndarray,
-    ramp_spots: np.ndarray,
-    cnt_i: np.ndarray,
-    cnt_f: np.ndarray,
-    watching: np.ndarray,
-    dev_n: np.ndarray,
-    dev_thr: np.ndarray,
-    dev_above: np.ndarray,
-    dev_act: np.ndarray,
-    dev_act_poor: np.ndarray,
+    table: Table,
+    players: Players,
+    shoe: Shoe,
+    seats: Seats,
+    tallies: Tallies,
+    hands: _Hands,
 ) -> int:
-    """The loop of play_rounds_solo, on the scratch arrays play_rounds_solo allocates once
-    per call. Compiled with _nrt=False (nothing here allocates; see "Pieces of a round").
+    """The loop of play_rounds_solo, on the scratch play_rounds_solo allocates once per
+    call. Compiled with _nrt=False (nothing here allocates; see "Pieces of a round").
 
     full is a compile-time constant (literally): numba compiles one loop with insurance,
     index plays, wonging and the player's own true count, and one without (full=False),
     whose machine code is the plain loop's; play_rounds_solo picks one per call."""
     literally(full)
-    infinite = rules_i[R_INFINITE] != 0
-    h17 = rules_i[R_H17] != 0
-    max_split = rules_i[R_MAX_SPLIT]
-    rsa = rules_i[R_RSA] != 0
-    hsa = rules_i[R_HSA] != 0
-    early_surrender = rules_i[R_ES] != 0
-    peek = rules_i[R_PEEK] != 0
-    one_bet = rules_i[R_ONE_BET] != 0
-    cut = rules_i[R_CUT]
-    credit = np.inf if rules_i[R_PLAY_ON] != 0 else 0.0  # as in _general_rounds
-    bj_payout = rules_f[RF_BJ_PAYOUT]
-    n_cards = shoe.shape[0]
-    unit_bet = min_bet[0]
-    count_on = rules_i[R_COUNT_ON] != 0
-    n_tiers = ramp_n[0]
+    infinite = table.rules_i[R_INFINITE] != 0
+    h17 = table.rules_i[R_H17] != 0
+    max_split = table.rules_i[R_MAX_SPLIT]
+    rsa = table.rules_i[R_RSA] != 0
+    hsa = table.rules_i[R_HSA] != 0
+    early_surrender = table.rules_i[R_ES] != 0
+    peek = table.rules_i[R_PEEK] != 0
+    one_bet = table.rules_i[R_ONE_BET] != 0
+    cut = table.rules_i[R_CUT]
+    credit = np.inf if table.rules_i[R_PLAY_ON] != 0 else 0.0  # as in _general_rounds
+    bj_payout = table.rules_f[RF_BJ_PAYOUT]
+    n_cards = shoe.cards.shape[0]
+    unit_bet = players.min_bet[0]
+    count_on = table.rules_i[R_COUNT_ON] != 0
+    n_tiers = players.ramp_n[0]
     if full:
-        ins_on = rules_i[R_INS_ON] != 0 and rules_i[R_INSURANCE] != 0
-        dev_on = rules_i[R_DEV_ON] != 0
-        wong_on = rules_i[R_WONG_ON] != 0 and cnt_i[0, CI_WONG] != 0
-        est = cnt_i[0, CI_EST]
-        rnd = cnt_i[0, CI_ROUND]
-        ramp_running = cnt_i[0, CI_RAMP_RUNNING] != 0
+        ins_on = table.rules_i[R_INS_ON] != 0 and table.rules_i[R_INSURANCE] != 0
+        dev_on = table.rules_i[R_DEV_ON] != 0
+        wong_on = table.rules_i[R_WONG_ON] != 0 and players.cnt_i[0, CI_WONG] != 0
+        est = players.cnt_i[0, CI_EST]
+        rnd = players.cnt_i[0, CI_ROUND]
+        ramp_running = players.cnt_i[0, CI_RAMP_RUNNING] != 0
     else:
         # The plain game (see play_rounds_solo): constants, so the compiler drops the code
         # of insurance, index plays and wonging (live stays True, insured False) and the
@@ -1776,48 +1520,46 @@ def _solo_rounds(
         est = EST_EXACT
         rnd = RND_NONE
         ramp_running = False
-    irc = cnt_f[0, CF_IRC]
-    wong_in = cnt_f[0, CF_WONG_IN]
-    wong_out = cnt_f[0, CF_WONG_OUT]
-    ins_threshold = ins_thr[0]
+    irc = players.cnt_f[0, CF_IRC]
+    wong_in = players.cnt_f[0, CF_WONG_IN]
+    wong_out = players.cnt_f[0, CF_WONG_OUT]
+    ins_threshold = players.ins_thr[0]
 
-    bank = bankroll[0]
-    n_rounds = counters[0, C_ROUNDS]
-    n_spots_played = counters[0, C_SPOTS]
-    n_hands = counters[0, C_HANDS]
-    n_win = counters[0, C_WIN]
-    n_loss = counters[0, C_LOSS]
-    n_push = counters[0, C_PUSH]
-    n_bj = counters[0, C_BLACKJACK]
-    n_bust = counters[0, C_BUST]
-    n_double = counters[0, C_DOUBLE]
-    n_split = counters[0, C_SPLIT]
-    n_surrender = counters[0, C_SURRENDER]
-    n_dealer_bj = counters[0, C_DEALER_BJ]
-    n_dealer_bust = counters[0, C_DEALER_BUST]
-    s_wagered = sums[0, S_WAGERED]
-    s_net = sums[0, S_NET]
-    s_net_sq = sums[0, S_NET_SQ]
-    s_unit = sums[0, S_UNIT_NET]
-    s_unit_sq = sums[0, S_UNIT_SQ]
-    s_initial = sums[0, S_INITIAL_BET]
-    s_flat = sums[0, S_FLAT]
-    s_flat_sq = sums[0, S_FLAT_SQ]
+    bank = seats.bankroll[0]
+    n_rounds = tallies.counters[0, C_ROUNDS]
+    n_spots_played = tallies.counters[0, C_SPOTS]
+    n_hands = tallies.counters[0, C_HANDS]
+    n_win = tallies.counters[0, C_WIN]
+    n_loss = tallies.counters[0, C_LOSS]
+    n_push = tallies.counters[0, C_PUSH]
+    n_bj = tallies.counters[0, C_BLACKJACK]
+    n_bust = tallies.counters[0, C_BUST]
+    n_double = tallies.counters[0, C_DOUBLE]
+    n_split = tallies.counters[0, C_SPLIT]
+    n_surrender = tallies.counters[0, C_SURRENDER]
+    n_dealer_bj = tallies.counters[0, C_DEALER_BJ]
+    n_dealer_bust = tallies.counters[0, C_DEALER_BUST]
+    s_wagered = tallies.sums[0, S_WAGERED]
+    s_net = tallies.sums[0, S_NET]
+    s_net_sq = tallies.sums[0, S_NET_SQ]
+    s_unit = tallies.sums[0, S_UNIT_NET]
+    s_unit_sq = tallies.sums[0, S_UNIT_SQ]
+    s_initial = tallies.sums[0, S_INITIAL_BET]
+    s_flat = tallies.sums[0, S_FLAT]
+    s_flat_sq = tallies.sums[0, S_FLAT_SQ]
 
-    pos = st_i[S_POS]
-    limit = st_i[S_LIMIT]
-    count_from = st_i[S_COUNT_FROM]
+    pos = shoe.st_i[S_POS]
+    limit = shoe.st_i[S_LIMIT]
+    count_from = shoe.st_i[S_COUNT_FROM]
     played = 0
 
     for _r in range(rounds):
         if count_on:
-            rc = run_count[0]
+            rc = seats.run_count[0]
             for i in range(count_from, pos):
-                rc += tags[0, shoe[i]]
-            run_count[0] = rc
-        pos, limit = _shuffle_if_due(
-            shoe, pos, limit, cut, infinite, rng, st_i, run_count, cnt_i, cnt_f, watching
-        )
+                rc += players.tags[0, shoe.cards[i]]
+            seats.run_count[0] = rc
+        pos, limit = _shuffle_if_due(shoe, pos, limit, cut, infinite, players, seats)
         count_from = pos
         round_start = pos
 
@@ -1827,79 +1569,80 @@ def _solo_rounds(
         if count_on:
             # Written out as in _general_rounds (see there why); test_determinism holds the
             # copies equal.
-            tc, cv = _counts(run_count[0], n_cards - pos, infinite, est, rnd, ramp_running, irc)
+            tc, cv = _counts(
+                seats.run_count[0], n_cards - pos, infinite, est, rnd, ramp_running, irc
+            )
             t_k = 0
             for t in range(1, n_tiers):
-                if cv >= ramp_thr[0, t]:
+                if cv >= players.ramp_thr[0, t]:
                     t_k = t
-            mult = ramp_mult[0, t_k]
+            mult = players.ramp_mult[0, t_k]
             tb = _tc_bin(tc)
             if wong_on:
-                if watching[0] != 0:
+                if seats.watching[0] != 0:
                     if cv >= wong_in:
-                        watching[0] = 0
+                        seats.watching[0] = 0
                 elif cv < wong_out:
-                    watching[0] = 1
-                live = watching[0] == 0
+                    seats.watching[0] = 1
+                live = seats.watching[0] == 0
         bet = unit_bet * mult
-        stake = bet * n_spots[0]
-        if active[0] == 0 or (live and bank + credit < stake):
-            active[0] = 0
-            st_i[S_BROKE] = 1
+        stake = bet * players.n_spots[0]
+        if seats.active[0] == 0 or (live and bank + credit < stake):
+            seats.active[0] = 0
+            shoe.st_i[S_BROKE] = 1
             break
         if not live:
             # Watched: played as if sat in, with nothing bet (see _general_rounds).
             bet = 0.0
             stake = 0.0
-            counters[0, C_WATCHED] += 1
+            tallies.counters[0, C_WATCHED] += 1
         n_live = 1 if live else 0
         committed = stake
 
         # Deal: the spot, the up card, the spot, the hole card (peek only).
-        c0, pos, limit = _draw(shoe, pos, limit, round_start, infinite, rng, st_i)
-        up, pos, limit = _draw(shoe, pos, limit, round_start, infinite, rng, st_i)
-        c1, pos, limit = _draw(shoe, pos, limit, round_start, infinite, rng, st_i)
-        h_hard[0] = c0 + c1
-        h_ace[0] = c0 == 1 or c1 == 1
-        h_n[0] = 2
-        h_c0[0] = c0
-        h_c1[0] = c1
-        h_bet[0] = bet
-        h_state[0] = H_LIVE
-        if h_ace[0] and h_hard[0] == 11:
-            h_state[0] = H_NATURAL
+        c0, pos, limit = _draw(shoe, pos, limit, round_start, infinite)
+        up, pos, limit = _draw(shoe, pos, limit, round_start, infinite)
+        c1, pos, limit = _draw(shoe, pos, limit, round_start, infinite)
+        hands.hard[0] = c0 + c1
+        hands.ace[0] = c0 == 1 or c1 == 1
+        hands.n[0] = 2
+        hands.c0[0] = c0
+        hands.c1[0] = c1
+        hands.bet[0] = bet
+        hands.state[0] = H_LIVE
+        if hands.ace[0] and hands.hard[0] == 11:
+            hands.state[0] = H_NATURAL
         nh = 1
         dtc = 0.0
         insured = False
         if count_on and (dev_on or (ins_on and up == 1)):
             # The true count of the cards seen before the hole card (as _general_rounds).
-            rc = run_count[0]
+            rc = seats.run_count[0]
             for i in range(count_from, pos):
-                rc += tags[0, shoe[i]]
+                rc += players.tags[0, shoe.cards[i]]
             dtc = _counts(rc, n_cards - pos, infinite, est, rnd, False, irc)[0]
             if ins_on and up == 1 and live and dtc >= ins_threshold:
-                cost = 0.5 * bet * n_spots[0]
+                cost = 0.5 * bet * players.n_spots[0]
                 if bank + credit - committed >= cost:
                     committed += cost
-                    sums[0, S_INSURANCE_WAGERED] += cost
+                    tallies.sums[0, S_INSURANCE_WAGERED] += cost
                     insured = True
         d_hard = up
         d_ace = up == 1
         d_n = 1
         if peek:
-            c, pos, limit = _draw(shoe, pos, limit, round_start, infinite, rng, st_i)
+            c, pos, limit = _draw(shoe, pos, limit, round_start, infinite)
             d_hard += c
             d_ace = d_ace or c == 1
             d_n = 2
 
-        if early_surrender and h_state[0] == H_LIVE:
+        if early_surrender and hands.state[0] == H_LIVE:
             a = _decide(
-                act,
-                act_poor,
+                players,
                 0,
                 CTX_FIRST,
-                h_hard[0],
-                h_ace[0],
+                hands.hard[0],
+                hands.ace[0],
                 c0,
                 c1,
                 2,
@@ -1909,14 +1652,9 @@ def _solo_rounds(
                 bet,
                 dev_on,
                 dtc,
-                dev_n,
-                dev_thr,
-                dev_above,
-                dev_act,
-                dev_act_poor,
             )
             if a == SURRENDER:
-                h_state[0] = H_SURRENDERED
+                hands.state[0] = H_SURRENDERED
         dealer_bj: BoolLike = False  # _dealer_plays may return an np.bool_
         if peek and (up == 1 or up == 10):
             dealer_bj = d_hard == 11 and d_ace
@@ -1930,7 +1668,7 @@ def _solo_rounds(
                 any_pending = True
             i = 0
             while i < nh:
-                st = h_state[i]
+                st = hands.state[i]
                 if st == H_NATURAL:
                     any_pending = True
                     i += 1
@@ -1939,59 +1677,53 @@ def _solo_rounds(
                     i += 1
                     continue
                 split_spot = nh > 1
-                if h_n[i] == 1:
-                    c, pos, limit = _draw(shoe, pos, limit, round_start, infinite, rng, st_i)
-                    h_hard[i] += c
-                    h_ace[i] = h_ace[i] or c == 1
-                    h_c1[i] = c
-                    h_n[i] = 2
-                    if h_c0[i] == 1 and not hsa:
+                if hands.n[i] == 1:
+                    c, pos, limit = _draw(shoe, pos, limit, round_start, infinite)
+                    hands.hard[i] += c
+                    hands.ace[i] = hands.ace[i] or c == 1
+                    hands.c1[i] = c
+                    hands.n[i] = 2
+                    if hands.c0[i] == 1 and not hsa:
                         if c == 1 and rsa and nh < max_split:
                             a = _decide(
-                                act,
-                                act_poor,
+                                players,
                                 0,
                                 CTX_SPLIT,
-                                h_hard[i],
-                                h_ace[i],
+                                hands.hard[i],
+                                hands.ace[i],
                                 1,
                                 1,
                                 2,
                                 True,
                                 up,
                                 bank + credit - committed,
-                                h_bet[i],
+                                hands.bet[i],
                                 dev_on,
                                 dtc,
-                                dev_n,
-                                dev_thr,
-                                dev_above,
-                                dev_act,
-                                dev_act_poor,
                             )
                             if a == SPLIT:
-                                committed += h_bet[i]
+                                committed += hands.bet[i]
                                 n_split += n_live
-                                h_hard[nh] = 1
-                                h_ace[nh] = True
-                                h_n[nh] = 1
-                                h_c0[nh] = 1
-                                h_bet[nh] = h_bet[i]
-                                h_state[nh] = H_LIVE
+                                hands.hard[nh] = 1
+                                hands.ace[nh] = True
+                                hands.n[nh] = 1
+                                hands.c0[nh] = 1
+                                hands.bet[nh] = hands.bet[i]
+                                hands.state[nh] = H_LIVE
                                 nh += 1
-                                h_hard[i] = 1
-                                h_n[i] = 1
+                                hands.hard[i] = 1
+                                hands.n[i] = 1
                                 continue
-                        h_state[i] = H_STOOD
+                        hands.state[i] = H_STOOD
                         any_standing = True
                         i += 1
                         continue
-                hard = h_hard[i]
-                ace = h_ace[i]
-                hn = h_n[i]
-                hbet = h_bet[i]
-                p0 = h_c0[i]
-                p1 = h_c1[i]
+                hard = hands.hard[i]
+                ace = hands.ace[i]
+                hn = hands.n[i]
+                hbet = hands.bet[i]
+                p0 = hands.c0[i]
+                p1 = hands.c1[i]
                 state = H_LIVE
                 while True:
                     if hn == 2:
@@ -2001,8 +1733,7 @@ def _solo_rounds(
                         ctx = CTX_LATER
                         can_split = False
                     a = _decide(
-                        act,
-                        act_poor,
+                        players,
                         0,
                         ctx,
                         hard,
@@ -2016,18 +1747,13 @@ def _solo_rounds(
                         hbet,
                         dev_on,
                         dtc,
-                        dev_n,
-                        dev_thr,
-                        dev_above,
-                        dev_act,
-                        dev_act_poor,
                     )
                     if a in (HIT, DOUBLE):
                         if a == DOUBLE:
                             committed += hbet
                             hbet *= 2.0
                             n_double += n_live
-                        c, pos, limit = _draw(shoe, pos, limit, round_start, infinite, rng, st_i)
+                        c, pos, limit = _draw(shoe, pos, limit, round_start, infinite)
                         hn += 1
                         hard += c
                         ace = ace or c == 1
@@ -2045,12 +1771,12 @@ def _solo_rounds(
                     elif a == SPLIT:
                         committed += hbet
                         n_split += n_live
-                        h_hard[nh] = p0
-                        h_ace[nh] = p0 == 1
-                        h_n[nh] = 1
-                        h_c0[nh] = p0
-                        h_bet[nh] = hbet
-                        h_state[nh] = H_LIVE
+                        hands.hard[nh] = p0
+                        hands.ace[nh] = p0 == 1
+                        hands.n[nh] = 1
+                        hands.c0[nh] = p0
+                        hands.bet[nh] = hbet
+                        hands.state[nh] = H_LIVE
                         nh += 1
                         split_spot = True
                         hard = p0
@@ -2061,11 +1787,11 @@ def _solo_rounds(
                         state = H_SURRENDERED
                         any_pending = True
                         break
-                h_hard[i] = hard
-                h_ace[i] = ace
-                h_n[i] = hn
-                h_bet[i] = hbet
-                h_state[i] = state
+                hands.hard[i] = hard
+                hands.ace[i] = ace
+                hands.n[i] = hn
+                hands.bet[i] = hbet
+                hands.state[i] = state
                 if state == H_LIVE:
                     continue
                 i += 1
@@ -2077,8 +1803,6 @@ def _solo_rounds(
             limit,
             round_start,
             infinite,
-            rng,
-            st_i,
             peek,
             h17,
             up,
@@ -2088,14 +1812,14 @@ def _solo_rounds(
             dealer_bj,
             d_hard,
             d_ace,
-            d_cards,
+            hands.dealer_cards,
             d_n,
             False,
         )
 
         if not live:
             # A watched round ends with the dealer's hand: nothing to settle or count.
-            st_i[S_ROUNDS] += 1
+            shoe.st_i[S_ROUNDS] += 1
             played += 1
             continue
 
@@ -2107,19 +1831,19 @@ def _solo_rounds(
         if dealer_value > 21:
             n_dealer_bust += 1
         if insured:
-            counters[0, C_INSURANCE] += 1
+            tallies.counters[0, C_INSURANCE] += 1
             if dealer_bj:
-                counters[0, C_INSURANCE_WON] += 1
+                tallies.counters[0, C_INSURANCE_WON] += 1
                 round_net += bet  # half the bet at 2:1
             else:
                 round_net += -0.5 * bet
         for i in range(nh):
-            st = h_state[i]
+            st = hands.state[i]
             net, outcome = _hand_net(
                 st,
-                h_bet[i],
-                h_hard[i],
-                h_ace[i],
+                hands.bet[i],
+                hands.hard[i],
+                hands.ace[i],
                 dealer_value,
                 dealer_bj,
                 bj_payout,
@@ -2151,39 +1875,39 @@ def _solo_rounds(
         unit = round_net / unit_bet
         s_unit += unit
         s_unit_sq += unit * unit
-        initial = bet * n_spots[0]
+        initial = bet * players.n_spots[0]
         s_initial += initial
         flat = round_net / initial
         s_flat += flat
         s_flat_sq += flat * flat
         if count_on:
-            _tally_tc(tc_table, 0, tb, round_net, committed, initial, flat)
-        st_i[S_ROUNDS] += 1
+            _tally_tc(tallies.tc_table, 0, tb, round_net, committed, initial, flat)
+        shoe.st_i[S_ROUNDS] += 1
         played += 1
 
-    bankroll[0] = bank
-    counters[0, C_ROUNDS] = n_rounds
-    counters[0, C_SPOTS] = n_spots_played
-    counters[0, C_HANDS] = n_hands
-    counters[0, C_WIN] = n_win
-    counters[0, C_LOSS] = n_loss
-    counters[0, C_PUSH] = n_push
-    counters[0, C_BLACKJACK] = n_bj
-    counters[0, C_BUST] = n_bust
-    counters[0, C_DOUBLE] = n_double
-    counters[0, C_SPLIT] = n_split
-    counters[0, C_SURRENDER] = n_surrender
-    counters[0, C_DEALER_BJ] = n_dealer_bj
-    counters[0, C_DEALER_BUST] = n_dealer_bust
-    sums[0, S_WAGERED] = s_wagered
-    sums[0, S_NET] = s_net
-    sums[0, S_NET_SQ] = s_net_sq
-    sums[0, S_UNIT_NET] = s_unit
-    sums[0, S_UNIT_SQ] = s_unit_sq
-    sums[0, S_INITIAL_BET] = s_initial
-    sums[0, S_FLAT] = s_flat
-    sums[0, S_FLAT_SQ] = s_flat_sq
-    st_i[S_POS] = pos
-    st_i[S_LIMIT] = limit
-    st_i[S_COUNT_FROM] = count_from
+    seats.bankroll[0] = bank
+    tallies.counters[0, C_ROUNDS] = n_rounds
+    tallies.counters[0, C_SPOTS] = n_spots_played
+    tallies.counters[0, C_HANDS] = n_hands
+    tallies.counters[0, C_WIN] = n_win
+    tallies.counters[0, C_LOSS] = n_loss
+    tallies.counters[0, C_PUSH] = n_push
+    tallies.counters[0, C_BLACKJACK] = n_bj
+    tallies.counters[0, C_BUST] = n_bust
+    tallies.counters[0, C_DOUBLE] = n_double
+    tallies.counters[0, C_SPLIT] = n_split
+    tallies.counters[0, C_SURRENDER] = n_surrender
+    tallies.counters[0, C_DEALER_BJ] = n_dealer_bj
+    tallies.counters[0, C_DEALER_BUST] = n_dealer_bust
+    tallies.sums[0, S_WAGERED] = s_wagered
+    tallies.sums[0, S_NET] = s_net
+    tallies.sums[0, S_NET_SQ] = s_net_sq
+    tallies.sums[0, S_UNIT_NET] = s_unit
+    tallies.sums[0, S_UNIT_SQ] = s_unit_sq
+    tallies.sums[0, S_INITIAL_BET] = s_initial
+    tallies.sums[0, S_FLAT] = s_flat
+    tallies.sums[0, S_FLAT_SQ] = s_flat_sq
+    shoe.st_i[S_POS] = pos
+    shoe.st_i[S_LIMIT] = limit
+    shoe.st_i[S_COUNT_FROM] = count_from
     return played

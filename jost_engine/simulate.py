@@ -6,7 +6,7 @@ merged statistics into the JSON document; `run_simulation_from_config` does all 
 for one job in one process, reporting progress between chunks.
 
 A chunked session is bitwise the same as one call: every piece of state the kernel keeps
-between rounds lives in the `Session` arrays.
+between rounds lives in the `Session`'s bundles of arrays (kernel.Shoe, kernel.Seats).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import numpy as np
 from jost_engine import kernel as k
 from jost_engine.chart import ACTION_CODE, chart_arrays
 from jost_engine.config import Config, Rules, normalize_config
-from jost_engine.counting import counting_arrays, tiers, wongs
+from jost_engine.counting import player_arrays, tiers, wongs
 from jost_engine.deviations import NOT_HERE, SURRENDER_FALLBACK, resolve_code
 from jost_engine.stats import (
     HAND_LOG_CAP,
@@ -128,15 +128,6 @@ def action_tables(
     return act, poor
 
 
-def _tag_row(tags: Sequence[int], scale: float) -> np.ndarray:
-    # config tags run 2..9, 10, A; the kernel indexes by rank 1..10 with the ace at 1.
-    row = np.zeros(11, dtype=np.float64)
-    for i, rank in enumerate(range(2, 11)):
-        row[rank] = tags[i] * scale
-    row[1] = tags[9] * scale
-    return row
-
-
 def seed_state(seed: Seed) -> np.ndarray:
     """xoshiro256** state from a SeedSequence (never all zero)."""
     ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
@@ -151,55 +142,38 @@ def seed_state(seed: Seed) -> np.ndarray:
 # ---------------------------------------------------------------------------------------
 @dataclass
 class Session:
-    """Every array the kernel reads or mutates. `play` may be called any number of times."""
+    """The kernel's bundles for one continuous run. `play` may be called any number of
+    times; the kernel mutates the shoe, the seats and the tallies in place."""
 
     config: Config
-    rules_i: np.ndarray
-    rules_f: np.ndarray
-    act: np.ndarray
-    act_poor: np.ndarray
-    min_bet: np.ndarray
-    n_spots: np.ndarray
-    ramp_thr: np.ndarray
-    ramp_mult: np.ndarray
-    ramp_n: np.ndarray
-    ins_thr: np.ndarray
-    tags: np.ndarray
-    shoe: np.ndarray
-    rng: np.ndarray
-    st_i: np.ndarray
-    bankroll: np.ndarray
-    active: np.ndarray
-    run_count: np.ndarray
-    counters: np.ndarray
-    sums: np.ndarray
-    tc_table: np.ndarray
-    log_i: np.ndarray
-    log_f: np.ndarray
-    log_round: np.ndarray
-    # Counting, wonging and index plays (jost_engine.counting; shapes in kernel.play_rounds).
-    ramp_spots: np.ndarray
-    cnt_i: np.ndarray
-    cnt_f: np.ndarray
-    watching: np.ndarray
-    dev_n: np.ndarray
-    dev_thr: np.ndarray
-    dev_above: np.ndarray
-    dev_act: np.ndarray
-    dev_act_poor: np.ndarray
+    table: k.Table
+    players: k.Players
+    shoe: k.Shoe
+    seats: k.Seats
+    tallies: k.Tallies
     rounds_asked: int = 0
-    # Copies of the state a session starts from (shoe order, kernel state, bankrolls,
-    # seats, counts): what `restart` puts back. Any new array the kernel carries from one
-    # round to the next belongs here too, or sessions would leak into each other.
-    initial: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
+    # Copies of what a session starts from (the shoe's order and state, every seat):
+    # what `restart` puts back, in the order of `_restarted`.
+    initial: list[np.ndarray] = dataclasses.field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.initial:
+            self.initial = [a.copy() for a in self._restarted()]
+
+    def _restarted(self) -> list[np.ndarray]:
+        # Every seat's array, so an array added to kernel.Seats is restarted with no more
+        # said; sessions would leak into each other through one left out. The generator is
+        # seeded afresh; the tallies run on.
+        return [self.shoe.cards, self.shoe.st_i, *self.seats]
 
     def play(self, rounds: int) -> int:
         """Play up to `rounds` more rounds; the number played (fewer once all are broke)."""
         self.rounds_asked += rounds
-        if rounds <= 0 or self.st_i[k.S_BROKE]:
+        if rounds <= 0 or self.all_broke:
             return 0
         # The specialised loop plays the same game bitwise; it serves most tables.
-        loop = k.play_rounds_solo if k.solo_applies(self.rules_i, self.n_spots) else k.play_rounds
+        solo = k.solo_applies(self.table, self.players)
+        loop = k.play_rounds_solo if solo else k.play_rounds
         return int(loop(rounds, *self.kernel_arrays))
 
     def restart(self, seed: Seed) -> None:
@@ -207,76 +181,44 @@ class Session:
         generator seeded from `seed`, exactly as a new_session(config, seed) would play it.
         The tallies (counters, sums, the true-count table, the hand log) run on, so a
         shard's sessions add up as merge would add them."""
-        log_n, log_total = int(self.st_i[k.S_LOG_N]), int(self.st_i[k.S_LOG_TOTAL])
-        for name, start in self.initial.items():
-            getattr(self, name)[...] = start
-        self.st_i[k.S_LOG_N], self.st_i[k.S_LOG_TOTAL] = log_n, log_total
-        self.rng[...] = seed_state(seed)
+        st_i = self.shoe.st_i
+        log_n, log_total = int(st_i[k.S_LOG_N]), int(st_i[k.S_LOG_TOTAL])
+        for live, start in zip(self._restarted(), self.initial, strict=True):
+            live[...] = start
+        st_i[k.S_LOG_N], st_i[k.S_LOG_TOTAL] = log_n, log_total
+        self.shoe.rng[...] = seed_state(seed)
 
     @property
-    def kernel_arrays(self) -> tuple[np.ndarray, ...]:
-        """The arrays both round loops take after `rounds`, in their order."""
-        return (
-            self.rules_i,
-            self.rules_f,
-            self.act,
-            self.act_poor,
-            self.min_bet,
-            self.n_spots,
-            self.ramp_thr,
-            self.ramp_mult,
-            self.ramp_n,
-            self.ins_thr,
-            self.tags,
-            self.shoe,
-            self.rng,
-            self.st_i,
-            self.bankroll,
-            self.active,
-            self.run_count,
-            self.counters,
-            self.sums,
-            self.tc_table,
-            self.log_i,
-            self.log_f,
-            self.log_round,
-            self.ramp_spots,
-            self.cnt_i,
-            self.cnt_f,
-            self.watching,
-            self.dev_n,
-            self.dev_thr,
-            self.dev_above,
-            self.dev_act,
-            self.dev_act_poor,
-        )
+    def kernel_arrays(self) -> tuple[k.Table, k.Players, k.Shoe, k.Seats, k.Tallies]:
+        """The bundles both round loops take after `rounds`, in their order."""
+        return self.table, self.players, self.shoe, self.seats, self.tallies
 
     @property
     def rounds_played(self) -> int:
-        return int(self.st_i[k.S_ROUNDS])
+        return int(self.shoe.st_i[k.S_ROUNDS])
 
     @property
     def all_broke(self) -> bool:
-        return bool(self.st_i[k.S_BROKE])
+        return bool(self.shoe.st_i[k.S_BROKE])
 
     def stats(self) -> Stats:
         """The session so far as mergeable statistics (copies; the session may go on)."""
-        n_log = int(self.st_i[k.S_LOG_N])
+        t = self.tallies
+        n_log = int(self.shoe.st_i[k.S_LOG_N])
         names = [p.name for p in self.config.players]
         return Stats(
-            counters=self.counters.copy(),
-            sums=self.sums.copy(),
-            tc_table=self.tc_table.copy(),
+            counters=t.counters.copy(),
+            sums=t.sums.copy(),
+            tc_table=t.tc_table.copy(),
             rounds_played=self.rounds_played,
             rounds_asked=self.rounds_asked,
             sessions=1,
             sessions_all_broke=int(self.all_broke),
-            players_broke=(self.active == 0).astype(np.int64),
+            players_broke=(self.seats.active == 0).astype(np.int64),
             hand_log=[
-                _log_row(self.log_i[r], self.log_f[r], int(self.log_round[r]), names)
-                for r in range(n_log)
+                _log_row(t.log_i[r], t.log_f[r], int(t.log_round[r]), names) for r in range(n_log)
             ],
-            hands_logged=int(self.st_i[k.S_LOG_TOTAL]),
+            hands_logged=int(self.shoe.st_i[k.S_LOG_TOTAL]),
         )
 
 
@@ -331,8 +273,6 @@ def new_session(
         codes.append(chart_arrays(chart))
         a, b = action_tables(*codes[-1], rules)
         act[i], act_poor[i] = a, b
-    # Ramps (bet and spots), how each player counts and wongs, and index plays.
-    ca = counting_arrays(config, act, act_poor, codes)
     if insurance_threshold is None:
         ins_thr = np.array(
             [
@@ -344,12 +284,16 @@ def new_session(
         ins_thr = np.full(n_players, float(insurance_threshold))
     else:
         ins_thr = np.array(insurance_threshold, dtype=np.float64)
+    # Ramps (bet and spots), how each player counts and wongs, and index plays.
+    pl = player_arrays(config, act, act_poor, codes, ins_thr)
+    dev_on = bool(pl.dev_n.any())
+    wong_on = bool(pl.cnt_i[:, k.CI_WONG].any())
     # An insurance index matters only where insurance is offered.
     ins_on = rules.offer_insurance and bool((ins_thr < np.inf).any())
     # Counting costs time on every card: do it only when a bet or a decision depends on it.
     # A per-count analysis bets flat but counts, for the true-count table.
     per_count = any(p.analysis == "per_count" for p in players)
-    count_on = bool((ca.ramp_n > 1).any()) or ins_on or ca.dev_on or ca.wong_on or per_count
+    count_on = bool((pl.ramp_n > 1).any()) or ins_on or dev_on or wong_on or per_count
 
     rng = seed_state(seed)
     infinite = rules.decks == 0
@@ -372,7 +316,6 @@ def new_session(
     rules_i[k.R_MAX_SPLIT] = max(rules.max_split_hands, 1)
     rules_i[k.R_RSA] = rules.resplit_aces
     rules_i[k.R_HSA] = rules.hit_split_aces
-    rules_i[k.R_LS] = rules.late_surrender
     rules_i[k.R_ES] = rules.early_surrender
     rules_i[k.R_PEEK] = rules.dealer_peeks
     rules_i[k.R_ONE_BET] = not rules.dealer_peeks and rules.no_hole_card_loses == "original_bet"
@@ -381,72 +324,54 @@ def new_session(
     rules_i[k.R_COUNT_ON] = count_on
     rules_i[k.R_LOG_ON] = config.log_hands
     rules_i[k.R_INS_ON] = ins_on
-    rules_i[k.R_DEV_ON] = ca.dev_on
-    rules_i[k.R_WONG_ON] = ca.wong_on
+    rules_i[k.R_DEV_ON] = dev_on
+    rules_i[k.R_WONG_ON] = wong_on
     rules_i[k.R_PLAY_ON] = not config.stop_when_broke
-    rules_f = np.array([rules.blackjack_payout], dtype=np.float64)
+    rules_f = np.zeros(k.N_RULES_F, dtype=np.float64)
+    rules_f[k.RF_BJ_PAYOUT] = rules.blackjack_payout
     log_rows = log_cap if config.log_hands else 0
-    session = Session(
+    _check_finite(rules_f, pl, [p.bankroll for p in players])
+    return Session(
         config=config,
-        rules_i=rules_i,
-        rules_f=rules_f,
-        act=act,
-        act_poor=act_poor,
-        min_bet=np.array([p.betting.min_bet for p in players], dtype=np.float64),
-        n_spots=ca.n_spots,
-        ramp_thr=ca.ramp_thr,
-        ramp_mult=ca.ramp_mult,
-        ramp_n=ca.ramp_n,
-        ins_thr=ins_thr,
-        tags=np.array([_tag_row(p.counting.tags, p.counting.tag_scale) for p in players]),
-        shoe=shoe,
-        rng=rng,
-        st_i=st_i,
-        bankroll=np.array([p.bankroll for p in players], dtype=np.float64),
-        active=np.ones(n_players, dtype=np.uint8),
-        run_count=ca.cnt_f[:, k.CF_IRC].copy(),  # balanced systems start at 0
-        counters=np.zeros((n_players, k.N_COUNTERS), dtype=np.int64),
-        sums=np.zeros((n_players, k.N_SUMS), dtype=np.float64),
-        tc_table=np.zeros((n_players, k.N_TC, k.N_TC_FIELDS), dtype=np.float64),
-        log_i=np.zeros((log_rows, k.LOG_WIDTH), dtype=np.int16),
-        log_f=np.zeros((log_rows, k.LOG_F_WIDTH), dtype=np.float64),
-        log_round=np.zeros(log_rows, dtype=np.int64),
-        ramp_spots=ca.ramp_spots,
-        cnt_i=ca.cnt_i,
-        cnt_f=ca.cnt_f,
-        watching=ca.watching,
-        dev_n=ca.dev_n,
-        dev_thr=ca.dev_thr,
-        dev_above=ca.dev_above,
-        dev_act=ca.dev_act,
-        dev_act_poor=ca.dev_act_poor,
+        table=k.Table(rules_i=rules_i, rules_f=rules_f),
+        players=pl,
+        shoe=k.Shoe(cards=shoe, rng=rng, st_i=st_i),
+        seats=k.Seats(
+            bankroll=np.array([p.bankroll for p in players], dtype=np.float64),
+            active=np.ones(n_players, dtype=np.uint8),
+            run_count=pl.cnt_f[:, k.CF_IRC].copy(),  # balanced systems start at 0
+            # Every shoe starts watched by a wonging player; the first round's count decides.
+            watching=pl.cnt_i[:, k.CI_WONG].astype(np.uint8),
+        ),
+        tallies=k.Tallies(
+            counters=np.zeros((n_players, k.N_COUNTERS), dtype=np.int64),
+            sums=np.zeros((n_players, k.N_SUMS), dtype=np.float64),
+            tc_table=np.zeros((n_players, k.N_TC, k.N_TC_FIELDS), dtype=np.float64),
+            log_i=np.zeros((log_rows, k.LOG_WIDTH), dtype=np.int16),
+            log_f=np.zeros((log_rows, k.LOG_F_WIDTH), dtype=np.float64),
+            log_round=np.zeros(log_rows, dtype=np.int64),
+        ),
     )
-    _check_finite(session)
-    session.initial = {
-        name: getattr(session, name).copy()
-        for name in ("shoe", "st_i", "bankroll", "active", "run_count", "watching")
-    }
-    return session
 
 
-def _check_finite(session: Session) -> None:
+def _check_finite(rules_f: np.ndarray, players: k.Players, bankrolls: list[float]) -> None:
     """Refuse, before the kernel runs, an array of numbers it cannot compute with. A
     normalised config never gives one (its bounds keep every number finite); a Config
     built by hand can, and the kernel does not check what it indexes with."""
     finite_only = {
-        "blackjack_payout": session.rules_f,
-        "min_bet": session.min_bet,
-        "bet_multiplier": session.ramp_mult,
-        "tags x tag_scale": session.tags,
-        "bankroll": session.bankroll,
-        "initial running count": session.cnt_f[:, k.CF_IRC],
+        "blackjack_payout": rules_f,
+        "min_bet": players.min_bet,
+        "bet_multiplier": players.ramp_mult,
+        "tags x tag_scale": players.tags,
+        "bankroll": np.array(bankrolls, dtype=np.float64),
+        "initial running count": players.cnt_f[:, k.CF_IRC],
     }
     # Thresholds may be infinite (-inf starts a ramp, +inf never insures), never NaN.
     no_nan = {
-        "ramp threshold": session.ramp_thr,
-        "insurance index": session.ins_thr,
-        "wong_in or wong_out": session.cnt_f,
-        "deviation index": session.dev_thr,
+        "ramp threshold": players.ramp_thr,
+        "insurance index": players.ins_thr,
+        "wong_in or wong_out": players.cnt_f,
+        "deviation index": players.dev_thr,
     }
     for what, values in finite_only.items():
         if not np.isfinite(values).all():
@@ -598,8 +523,8 @@ def run_shard_spec(
         done += per_session
         played += session.rounds_played
         all_broke += int(session.all_broke)
-        broke += session.active == 0
-        finals[:, j] = session.bankroll
+        broke += session.seats.active == 0
+        finals[:, j] = session.seats.bankroll
     stats = session.stats()
     # Over every session of the shard (the kernel's count restarts with each).
     stats.rounds_played = played
@@ -765,7 +690,7 @@ def run_simulation_from_config(
         )
     session = new_session(cfg, seed)
     marks = bankroll_path_rounds(asked)
-    paths: list[list[list[float]]] = [[[0, float(b)]] for b in session.bankroll]
+    paths: list[list[list[float]]] = [[[0, float(b)]] for b in session.seats.bankroll]
     next_mark = 1
     done = 0
     play_seconds = 0.0
@@ -813,5 +738,5 @@ def _extend_paths(paths: list[list[list[float]]], session: Session) -> None:
     played = session.rounds_played
     if paths and paths[0][-1][0] == played:
         return
-    for path, bankroll in zip(paths, session.bankroll, strict=True):
+    for path, bankroll in zip(paths, session.seats.bankroll, strict=True):
         path.append([played, float(bankroll)])

@@ -129,7 +129,7 @@ class TestTrueCountAsAPlayerComputesIt:
         )
         s = new_session(config, 1, arranged=[5, 4, 6, 3, 2, T, 9, T, T, 7, 7])
         s.play(2)
-        assert s.run_count[0] == 4.0  # round 2's own cards are added when round 3 starts
+        assert s.seats.run_count[0] == 4.0  # round 2's own cards are added when round 3 starts
         bets = [h["bet"] for h in s.stats().hand_log]
         assert bets[0] == 20.0 and bets[1] == 20.0  # round 1 doubled 10; round 2 bets 2 units
 
@@ -152,9 +152,9 @@ class TestUnbalancedSystems:
             }
         )
         s = new_session(config, 1)
-        assert s.cnt_f[0, k.CF_IRC] == 4 - 4 * 6 and s.run_count[0] == -20.0
+        assert s.players.cnt_f[0, k.CF_IRC] == 4 - 4 * 6 and s.seats.run_count[0] == -20.0
         # Every card of the shoe added: each deck adds +4.
-        assert s.run_count[0] + s.tags[0][s.shoe].sum() == 4.0
+        assert s.seats.run_count[0] + s.players.tags[0][s.shoe.cards].sum() == 4.0
 
     def test_the_initial_running_count_comes_back_at_every_shuffle(self):
         raw = {
@@ -164,11 +164,11 @@ class TestUnbalancedSystems:
         }
         s = new_session(normalize_config(raw), 1)
         s.play(5_000)
-        assert s.st_i[k.S_SHUFFLES] > 50
+        assert s.shoe.st_i[k.S_SHUFFLES] > 50
         # Counted from -12 (Red 7: -2 per deck) since the last shuffle: the shoe's dealt
         # cards before the count position add up to the running count.
-        dealt = s.shoe[: s.st_i[k.S_COUNT_FROM]]
-        assert s.run_count[0] == pytest.approx(-12.0 + s.tags[0][dealt].sum())
+        dealt = s.shoe.cards[: s.shoe.st_i[k.S_COUNT_FROM]]
+        assert s.seats.run_count[0] == pytest.approx(-12.0 + s.players.tags[0][dealt].sum())
 
     def test_red_seven_counts_a_seven_as_half(self):
         c = (
@@ -296,7 +296,7 @@ class TestIndexPlays:
             config = table(
                 rules={"offer_insurance": offered}, playing={"insurance_true_count": 3.0}
             )
-            assert new_session(config, 1).rules_i[k.R_COUNT_ON] == offered
+            assert new_session(config, 1).table.rules_i[k.R_COUNT_ON] == offered
 
     def test_i18_and_fab4_do_not_lower_the_counters_ev(self):
         def ev(deviations: list[str]) -> tuple[float, float]:
@@ -333,7 +333,7 @@ class TestWonging:
         s.play(1)
         st = s.stats()
         assert st.counter(0, "rounds_watched") == 1 and st.counter(0, "rounds") == 0
-        assert st.total(0, "wagered") == 0.0 and st.hand_log == [] and s.bankroll[0] == 1e6
+        assert st.total(0, "wagered") == 0.0 and st.hand_log == [] and s.seats.bankroll[0] == 1e6
         s.play(1)
         st = s.stats()
         assert st.counter(0, "rounds") == 1 and st.counter(0, "rounds_watched") == 1

@@ -7,7 +7,6 @@ import itertools
 import json
 import math
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 import pytest
@@ -21,35 +20,21 @@ from jost_engine.config import (
     PlayingStrategy,
     Rules,
 )
-from jost_engine.simulate import new_session, results, run_shard
+from jost_engine.simulate import Session, new_session, results, run_shard
 from jost_engine.stats import merge
+from tests.engine.loop_state import assert_same_state
 
 RAMP = ((-math.inf, 1.0), (1.0, 2.0), (2.0, 4.0), (3.0, 8.0))
 
-# Every array a round loop mutates: after the same rounds, in chunks of any size, the two
-# loops must have left each one bit for bit the same.
-LOOP_STATE = (
-    "shoe",
-    "rng",
-    "st_i",
-    "bankroll",
-    "active",
-    "run_count",
-    "watching",
-    "counters",
-    "sums",
-    "tc_table",
-)
 
-
-def assert_loops_agree(general: Any, solo: Any) -> None:
-    """Play the same chunks in the general and the one-spot loop; same rounds, same state."""
+def assert_loops_agree(general: Session, solo: Session) -> None:
+    """Play the same chunks in the general and the one-spot loop; same rounds, and after
+    them every array of the state the loops mutate bit for bit the same."""
     for chunk in (1, 999, 20_000):
         assert k.play_rounds(chunk, *general.kernel_arrays) == k.play_rounds_solo(
             chunk, *solo.kernel_arrays
         )
-    for name in LOOP_STATE:
-        assert np.array_equal(getattr(general, name), getattr(solo, name)), name
+    assert_same_state(general, solo)
 
 
 @pytest.fixture(scope="module")
@@ -139,8 +124,7 @@ class TestChunks:
         for n in chunks:
             pieces.play(n)
         assert_same(whole.stats(), pieces.stats())
-        assert np.array_equal(whole.bankroll, pieces.bankroll)
-        assert np.array_equal(whole.rng, pieces.rng) and np.array_equal(whole.shoe, pieces.shoe)
+        assert_same_state(whole, pieces)
 
     def test_a_session_that_goes_broke_stops_the_same_way_in_chunks(self, table):
         config = table(log_hands=False, bankroll=300.0)
@@ -176,8 +160,8 @@ class TestShoe:
         config = table(log_hands=False)
         session = new_session(config, 4)
         session.play(30_000)
-        assert session.st_i[k.S_SHUFFLES] > 100  # many shoes went by
-        counts = np.bincount(session.shoe, minlength=11)
+        assert session.shoe.st_i[k.S_SHUFFLES] > 100  # many shoes went by
+        counts = np.bincount(session.shoe.cards, minlength=11)
         assert counts[1:10].tolist() == [24] * 9 and counts[10] == 96
 
 
@@ -229,12 +213,13 @@ class TestSoloLoop:
     @pytest.mark.parametrize("ramp", [((-math.inf, 1.0),), RAMP], ids=["flat", "hilo ramp"])
     def test_the_solo_loop_is_the_general_loop_bit_for_bit(self, variant, bankroll, ramp, sessions):
         general, solo = sessions(self.VARIANTS[variant], bankroll, seed=31, ramp=ramp)
-        assert k.solo_applies(solo.rules_i, solo.n_spots)
+        assert k.solo_applies(solo.table, solo.players)
         assert_loops_agree(general, solo)
 
     def test_it_is_not_used_where_it_does_not_apply(self, table):
         config = table()
-        assert not k.solo_applies(new_session(config, 1).rules_i, new_session(config, 1).n_spots)
+        session = new_session(config, 1)
+        assert not k.solo_applies(session.table, session.players)
 
 
 @pytest.fixture(scope="module")
@@ -275,7 +260,7 @@ class TestBankrollPath:
             round_ = path[0]["bankroll_path"][index][0]
             session = new_session(config, config.seed)
             session.play(round_)
-            assert [p["bankroll_path"][index][1] for p in path] == session.bankroll.tolist()
+            assert [p["bankroll_path"][index][1] for p in path] == session.seats.bankroll.tolist()
 
     def test_a_short_run_has_every_round(self, table):
         from jost_engine.simulate import run_simulation_from_config
@@ -380,7 +365,7 @@ class TestCountingFeatures:
     ):
         config = self.config(rules, ls_chart, hilo, self.VARIANTS[variant], bankroll)
         general, solo = new_session(config, 31), new_session(config, 31)
-        assert k.solo_applies(solo.rules_i, solo.n_spots)
+        assert k.solo_applies(solo.table, solo.players)
         assert_loops_agree(general, solo)
         if "wong" in variant and bankroll > 1e6:
             assert solo.stats().counter(0, "rounds_watched") > 0
@@ -396,4 +381,4 @@ class TestCountingFeatures:
         for n in [1, 7, 4_992, 7_000]:
             pieces.play(n)
         assert_same(whole.stats(), pieces.stats())
-        assert np.array_equal(whole.watching, pieces.watching)
+        assert_same_state(whole, pieces)

@@ -119,4 +119,4 @@ def test_the_largest_count_the_bounds_allow_plays_and_fills_the_table():
     session = new_session(normalize_config(raw), 1)
     session.play(20_000)
     assert session.rounds_played == 20_000
-    assert session.tc_table[0, :, 0].sum() == session.counters[0, 0] == 20_000
+    assert session.tallies.tc_table[0, :, 0].sum() == session.tallies.counters[0, 0] == 20_000

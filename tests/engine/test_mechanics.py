@@ -199,7 +199,7 @@ class TestSurrenderWithNoHoleCard:
         rules = make_rules(late_surrender=True, dealer_peeks=False)
         cfg = dataclasses.replace(config(rules, ls_chart), log_hands=False)
         session = new_session(cfg, seed=7, arranged=[T, T, 6, A])
-        assert k.solo_applies(session.rules_i, session.n_spots)
+        assert k.solo_applies(session.table, session.players)
         session.play(1)
         stats = session.stats()
         assert net(stats) == -10.0 and stats.counter(0, "surrender") == 1
@@ -291,7 +291,7 @@ class TestNoHoleCardOriginalBetOnly:
         cfg = dataclasses.replace(config(rules), log_hands=False)
         for cards, expected in ((self.SPLIT, -10.0), ([8, T, 8, 4, T, 5, T, A], -10.0)):
             session = new_session(cfg, seed=7, arranged=cards)
-            assert k.solo_applies(session.rules_i, session.n_spots)
+            assert k.solo_applies(session.table, session.players)
             session.play(1)
             assert net(session.stats()) == expected
 
@@ -311,9 +311,9 @@ class TestShoe:
         # One deck, cut after 4 cards: the dealer's 15 draws the fifth card past the cut.
         session, stats = play([T, 5, 6, T, 5], decks=1, penetration=4 / 52)
         assert stats.hand_log[0]["dealer_cards"] == ["5", "10", "5"]
-        assert session.st_i[k.S_POS] == 5 and session.st_i[k.S_SHUFFLES] == 0
+        assert session.shoe.st_i[k.S_POS] == 5 and session.shoe.st_i[k.S_SHUFFLES] == 0
         session.play(1)
-        assert session.st_i[k.S_SHUFFLES] == 1 and session.st_i[k.S_POS] < 20
+        assert session.shoe.st_i[k.S_SHUFFLES] == 1 and session.shoe.st_i[k.S_POS] < 20
 
     def test_an_arranged_finite_shoe_holds_only_cards_the_shoe_has(self, play):
         with pytest.raises(ValueError):
@@ -376,7 +376,7 @@ class TestCounting:
         assert stats.hand_log[0]["outcome"] == "push"
         # A round's cards are counted when the next round starts (no decision depends on
         # them before), so after two rounds the running count holds round 1's cards.
-        assert session.run_count[0] == 3.0
+        assert session.seats.run_count[0] == 3.0
         assert stats.total(0, "initial_bet") == 10.0 + 80.0
         table = stats.tc_table[0, :, k.T_ROUNDS]
         assert table[0 - k.TC_MIN] == 1 and table[3 - k.TC_MIN] == 1
@@ -421,5 +421,5 @@ class TestCrowdedShoe:
         session = new_session(base, seed=5)
         session.play(5_000)
         assert session.rounds_played == 5_000
-        counts = [int((session.shoe == rank).sum()) for rank in range(1, 11)]
+        counts = [int((session.shoe.cards == rank).sum()) for rank in range(1, 11)]
         assert counts == [4] * 9 + [16]

@@ -368,9 +368,9 @@ class TestAgainstTheEnginesSessions:
                 session.restart(shard_seed(7, j))
             for _ in range(1_000_000):
                 session.play(1)
-                if session.all_broke or session.bankroll[0] >= goal:
+                if session.all_broke or session.seats.bankroll[0] >= goal:
                     break
-            assert session.all_broke or session.bankroll[0] >= goal, "a session never ended"
+            assert session.all_broke or session.seats.bankroll[0] >= goal, "a session never ended"
             reached += not session.all_broke
         m = player_metrics(session.stats(), 0, bankroll)
         ev, sd = m["ev_per_round"], m["sd_per_round"]

@@ -114,11 +114,12 @@ class TestPlayOnWhenBroke:
         cfg = normalize_config(config(stop_when_broke=False))
         solo = new_session(cfg, 8)
         general = new_session(cfg, 8)
-        assert k.solo_applies(solo.rules_i, solo.n_spots)
+        assert k.solo_applies(solo.table, solo.players)
         k.play_rounds_solo(100_000, *solo.kernel_arrays)
         k.play_rounds(100_000, *general.kernel_arrays)
-        assert np.array_equal(solo.counters, general.counters)
-        assert np.array_equal(solo.bankroll, general.bankroll) and solo.bankroll[0] < 0
+        assert np.array_equal(solo.tallies.counters, general.tallies.counters)
+        assert np.array_equal(solo.seats.bankroll, general.seats.bankroll)
+        assert solo.seats.bankroll[0] < 0
 
 
 class TestPlanAndSeeds:
@@ -193,7 +194,7 @@ class TestSessions:
         for n in range(5):
             alone = jost_engine.simulate.new_session(cfg, jost_engine.shard_seed(9, n))
             alone.play(3_000)
-            assert stats.final_bankrolls[0, n] == alone.bankroll[0]
+            assert stats.final_bankrolls[0, n] == alone.seats.bankroll[0]
 
     def test_trip_ruin_and_percentiles_are_in_the_results(self):
         cfg = normalize_config(config(num_rounds=1_000, sessions=400))
