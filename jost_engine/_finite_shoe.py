@@ -113,6 +113,8 @@ def _draw_probs(shoe: np.ndarray, n: int, partner: int, removed: int) -> np.ndar
 
 
 # -- the hands' graph ---------------------------------------------------------------------
+
+BUSTED = -2  # child[i, c] when drawing c busts the hand (-1: c is not in the shoe)
 # Every hand the recursion can reach from the starting hands asked, built once for all up
 # cards: node i is a hand that may only hit or stand, keyed as (removed << 6) | (total << 1)
 # | soft; child[i, c] the node after drawing c (-1: bust, or c not in the shoe). A dealer
@@ -159,11 +161,11 @@ def _build_graph(
     np.ndarray,
     np.ndarray,
     np.ndarray,
-    np.ndarray,
 ]:
     # Returns (fits, node removed, total, soft, child, deal, dealer compositions, root deal,
-    # root child, root deal after each card, evaluation order); fits is False when more
-    # than capacity/2 nodes or compositions would be needed (the caller retries bigger).
+    # root child, root deal after each card), nodes numbered children first; fits is
+    # False when more than capacity/2 nodes or compositions would be needed (the caller
+    # retries bigger).
     limit = capacity // 2
     n_table = np.full((capacity, 2), -1, dtype=np.int64)
     d_table = np.full((capacity, 2), -1, dtype=np.int64)
@@ -179,7 +181,6 @@ def _build_graph(
     root_deal = np.empty(n_roots, dtype=np.int64)
     root_child = np.full((n_roots, 11), -1, dtype=np.int64)
     root_after = np.full((n_roots, 11), -1, dtype=np.int64)
-    empty = np.empty(0, dtype=np.int64)
 
     for r in range(n_roots):
         removed = r_removed[r]
@@ -193,6 +194,7 @@ def _build_graph(
                 continue
             t, s = _add(r_total[r], r_soft[r], c)
             if t > 21:
+                root_child[r, c] = BUSTED
                 continue
             after = removed + (1 << (5 * c))
             before = n_count[0]
@@ -215,7 +217,6 @@ def _build_graph(
                     root_deal,
                     root_child,
                     root_after,
-                    empty,
                 )
 
     i = 0
@@ -227,6 +228,7 @@ def _build_graph(
                     continue
                 t, s = _add(total, soft, c)
                 if t > 21:
+                    child[i, c] = BUSTED
                     continue
                 after = removed + (1 << (5 * c))
                 before = n_count[0]
@@ -250,12 +252,11 @@ def _build_graph(
                 root_deal,
                 root_child,
                 root_after,
-                empty,
             )
         i += 1
 
-    # A child holds one card more than its parent: valuing hands by falling card count
-    # values every child before its parents (a counting sort on the count).
+    # A child holds one card more than its parent: numbering the nodes by falling card
+    # count (a counting sort) values every child before its parents, in memory order.
     n = n_count[0]
     cards = np.zeros(n, dtype=np.int64)
     for i in range(n):
@@ -267,29 +268,47 @@ def _build_graph(
         start[most - cards[i] + 1] += 1
     for k in range(1, most + 2):
         start[k] += start[k - 1]
-    order = np.empty(n, dtype=np.int64)
+    new = np.empty(n, dtype=np.int64)
     for i in range(n):
         slot = most - cards[i]
-        order[start[slot]] = i
+        new[i] = start[slot]
         start[slot] += 1
+    o_removed = np.empty(n, dtype=np.int64)
+    o_total = np.empty(n, dtype=np.int64)
+    o_soft = np.empty(n, dtype=np.bool_)
+    o_child = np.empty((n, 11), dtype=np.int32)
+    o_deal = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        k = new[i]
+        o_removed[k], o_total[k], o_soft[k] = n_removed[i], n_total[i], n_soft[i]
+        o_deal[k] = deal[i]
+        for c in range(11):
+            x = child[i, c]
+            o_child[k, c] = new[x] if x >= 0 else x
+    for r in range(n_roots):
+        for c in range(11):
+            x = root_child[r, c]
+            if x >= 0:
+                root_child[r, c] = new[x]
     return (
         True,
-        n_removed[:n],
-        n_total[:n],
-        n_soft[:n],
-        child[:n],
-        deal[:n],
+        o_removed,
+        o_total,
+        o_soft,
+        o_child,
+        o_deal,
         comps[: d_count[0]],
         root_deal,
         root_child,
         root_after,
-        order,
     )
 
 
 # -- the dealer, for many compositions at once ----------------------------------------------
 
-BATCH = 64  # compositions per pass: the rows of one pass stay in the core's cache
+# Compositions per pass: wide enough to pay for the loop overheads of each dealer state,
+# narrow enough that a pass stays in the core's cache (128 measured fastest of 32..512).
+BATCH = 128
 
 
 @cache
@@ -310,64 +329,65 @@ def dealer_program(up: int, h17: bool) -> tuple[np.ndarray, ...]:
     Returns (size, parent, card, parent_held, paths, group, runs[r] = (group, outcome,
     first card, last card), held_ptr, held_run, held_coef): state s's held terms are
     held_ptr[s]:held_ptr[s + 1]."""
-    counts, size, nxt = dealer_states(up, h17)
-    n_states = counts.shape[0]
-    parent = np.full(n_states, -1, dtype=np.int64)
-    card = np.zeros(n_states, dtype=np.int64)
-    parent_held = np.zeros(n_states, dtype=np.float64)
-    paths = np.zeros(n_states, dtype=np.float64)
+    counts_array, size, nxt_array = dealer_states(up, h17)
+    # Python lists: a few thousand scalar reads, far faster than numpy's one by one.
+    counts, nxt = counts_array.tolist(), nxt_array.tolist()
+    n_states = len(counts)
+    parent, card, parent_held = [-1] * n_states, [0] * n_states, [0.0] * n_states
+    paths = [0.0] * n_states
     paths[0] = 1.0
     # States are numbered by their number of cards (a breadth-first walk), so a state's
     # parents all come before it.
     for s in range(n_states):
         for c in range(1, 11):
-            t = int(nxt[s, c])
+            t = nxt[s][c]
             if t < 0:
                 continue
             paths[t] += paths[s]
             if parent[t] < 0:
-                parent[t], card[t], parent_held[t] = s, c, counts[s, c]
+                parent[t], card[t], parent_held[t] = s, c, float(counts[s][c])
     groups: dict[tuple[int, ...], int] = {}
-    group = np.empty(n_states, dtype=np.int64)
+    group = [0] * n_states
     runs: list[tuple[int, int, int, int]] = []
-    first_run: list[int] = []
+    group_runs: list[list[tuple[int, int, int]]] = []  # per group: (run, first, last card)
     held_ptr = [0]
     held_run: list[int] = []
     held_coef: list[float] = []
     for s in range(n_states):
-        ends = tuple(min(int(x), 0) for x in nxt[s, 1:])
-        if ends not in groups:
-            groups[ends] = len(groups)
-            first_run.append(len(runs))
+        row = nxt[s]
+        ends = tuple(min(x, 0) for x in row[1:])
+        g = groups.get(ends)
+        if g is None:
+            g = groups[ends] = len(groups)
+            mine: list[tuple[int, int, int]] = []
             c = 1
             while c <= 10:
-                j = int(nxt[s, c])
+                j = row[c]
                 if j >= 0:
                     c += 1
                     continue
                 last = c
-                while last < 10 and nxt[s, last + 1] == j:
+                while last < 10 and row[last + 1] == j:
                     last += 1
                 if -1 - j != BUST:
-                    runs.append((groups[ends], -1 - j, c, last))
+                    mine.append((len(runs), c, last))
+                    runs.append((g, -1 - j, c, last))
                 c = last + 1
-        g = groups[ends]
+            group_runs.append(mine)
         group[s] = g
-        for r in range(first_run[g], len(runs)):
-            if runs[r][0] != g:
-                break
-            held = int(counts[s, runs[r][2] : runs[r][3] + 1].sum())
+        for r, first, last in group_runs[g]:
+            held = sum(counts[s][first : last + 1])
             if held:
                 held_run.append(r)
                 held_coef.append(paths[s] * held)
         held_ptr.append(len(held_run))
     return (
         size.astype(np.int64),
-        parent,
-        card,
-        parent_held,
-        paths,
-        group,
+        np.array(parent, dtype=np.int64),
+        np.array(card, dtype=np.int64),
+        np.array(parent_held, dtype=np.float64),
+        np.array(paths, dtype=np.float64),
+        np.array(group, dtype=np.int64),
         np.array(runs, dtype=np.int64).reshape(-1, 4),
         np.array(held_ptr, dtype=np.int64),
         np.array(held_run, dtype=np.int64),
@@ -376,16 +396,35 @@ def dealer_program(up: int, h17: bool) -> tuple[np.ndarray, ...]:
 
 
 @njit(cache=True)
+def _composition_counts(comps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    # Each composition's cards by rank (counts[c, j]) and in all (taken[j]), read out of
+    # its bits once for every up card's pass.
+    counts = np.zeros((11, comps.size))
+    taken = np.zeros(comps.size, dtype=np.int64)
+    for j in range(comps.size):
+        for c in range(1, 11):
+            k = (comps[j] >> (5 * c)) & 31
+            counts[c, j] = k
+            taken[j] += k
+    return counts, taken
+
+
+@njit(cache=True)
 def _dealer_batch(
-    shoe: np.ndarray, comps: np.ndarray, program: tuple[np.ndarray, ...], peek: bool
+    shoe: np.ndarray,
+    counts: np.ndarray,
+    taken: np.ndarray,
+    program: tuple[np.ndarray, ...],
+    peek: bool,
 ) -> np.ndarray:
     # Row j: [P(17..21), P(bust), P(bj) in the play frame, P(bj) unconditioned] for the
-    # shoe less the player's cards comps[j] (with a peek the frame is conditioned on no
-    # dealer blackjack): dealer_outcomes_by_states as dealer_program describes it, run on
-    # BATCH compositions side by side so that each step is one vector operation.
+    # shoe less the player's cards of composition j (_composition_counts; with a peek the
+    # frame is conditioned on no dealer blackjack): dealer_outcomes_by_states as
+    # dealer_program describes it, run on BATCH compositions side by side so that each
+    # step is one vector operation.
     size, parent, card, parent_held, paths, group, runs, held_ptr, held_run, held_coef = program
     n_states = size.size
-    n_comps = comps.size
+    n_comps = taken.size
     n_groups = group.max() + 1
     n_runs = runs.shape[0]
     most = size.max()
@@ -405,16 +444,22 @@ def _dealer_batch(
     for k in range(reciprocal.size):
         reciprocal[k] = 1.0 / (total - k)
     for first in range(0, n_comps, BATCH):
+        # The last batch repeats its last composition in the lanes past the end.
+        lanes = min(BATCH, n_comps - first)
+        for c in range(1, 11):
+            in_shoe = shoe[c]
+            lc = left[c]
+            for j in range(lanes):
+                lc[j] = in_shoe - counts[c, first + j]
+            for j in range(lanes, BATCH):
+                lc[j] = lc[lanes - 1]
+            pc, pb = prefix[c], prefix[c - 1]
+            for j in range(BATCH):
+                pc[j] = pb[j] + lc[j]
         for j in range(BATCH):
-            removed = comps[min(first + j, n_comps - 1)]
-            taken = 0
-            for c in range(1, 11):
-                r = (removed >> (5 * c)) & 31
-                taken += r
-                left[c, j] = shoe[c] - r
-                prefix[c, j] = prefix[c - 1, j] + left[c, j]
+            t = taken[first + min(j, lanes - 1)]
             for z in range(most + 1):
-                inv[z, j] = reciprocal[taken + z]
+                inv[z, j] = reciprocal[t + z]
         weight[:, :] = 0.0
         held[:, :] = 0.0
         h[0, :] = inv[0, :]
@@ -428,10 +473,12 @@ def _dealer_batch(
                 wg = weight[group[s]]
                 ph = parent_held[s]
                 ps = paths[s]
+                # Two sweeps, not one: a loop storing into two rows was not vectorised
+                # (the pass took 1.6 times as long).
                 for j in range(BATCH):
-                    v = hp[j] * (lc[j] - ph) * iz[j]
-                    hs[j] = v
-                    wg[j] += ps * v
+                    hs[j] = hp[j] * (lc[j] - ph) * iz[j]
+                for j in range(BATCH):
+                    wg[j] += ps * hs[j]
             for t in range(held_ptr[s], held_ptr[s + 1]):
                 hr = held[held_run[t]]
                 coef = held_coef[t]
@@ -446,7 +493,7 @@ def _dealer_batch(
             hr = held[r]
             for j in range(BATCH):
                 o[j] += wg[j] * (hi[j] - lo[j]) - hr[j]
-        for j in range(min(BATCH, n_comps - first)):
+        for j in range(lanes):
             row = res[first + j]
             pbj = out[6, j]
             rest = 0.0
@@ -478,7 +525,6 @@ def _value_hands(
     n_soft: np.ndarray,
     child: np.ndarray,
     deal: np.ndarray,
-    order: np.ndarray,
     dealer: np.ndarray,
     r_total: np.ndarray,
     r_soft: np.ndarray,
@@ -493,7 +539,7 @@ def _value_hands(
     # (hits only below a hard 12, where hitting cannot bust; stands on 21).
     value = np.empty(n_removed.size)
     probs = np.empty(11)
-    for i in order:
+    for i in range(n_removed.size):
         total, soft = n_total[i], n_soft[i]
         if total == 21:
             value[i] = _stand(21, dealer[deal[i]])
@@ -503,11 +549,11 @@ def _value_hands(
         for c in range(1, 11):
             if probs[c] == 0.0:
                 continue
-            t = _add(total, soft, c)[0]
-            if t > 21:
+            k = child[i, c]
+            if k == BUSTED:
                 hit -= probs[c]
             else:
-                hit += probs[c] * value[child[i, c]]
+                hit += probs[c] * value[k]
         v = hit
         if total > 11 or soft:
             v = max(hit, _stand(total, dealer[deal[i]]))
@@ -618,11 +664,13 @@ def solve_hands(
     `shoes`), and valued per up card."""
     expand = np.array([h not in stand_only for h in hands], dtype=np.bool_)
     r_total, r_soft, r_removed, graph = _graph(graph_shoe, hands, expand)
-    n_removed, n_total, n_soft, child, deal, comps, root_deal, root_child, root_after, order = graph
+    n_removed, n_total, n_soft, child, deal, comps, root_deal, root_child, root_after = graph
     peek = rules.blackjack_takes_one_bet
+    counts, taken = _composition_counts(comps)
     out: dict[int, np.ndarray] = {}
     for up, shoe in shoes.items():
-        dealer = _dealer_batch(shoe, comps, dealer_program(up, rules.hit_soft_17), peek)
+        program = dealer_program(up, rules.hit_soft_17)
+        dealer = _dealer_batch(shoe, counts, taken, program, peek)
         out[up] = _value_hands(
             shoe,
             int(shoe.sum()),
@@ -632,7 +680,6 @@ def solve_hands(
             n_soft,
             child,
             deal,
-            order,
             dealer,
             r_total,
             r_soft,

@@ -75,11 +75,12 @@ def test_the_batched_dealer_is_the_forward_pass_for_every_composition(
     hands, _ = _finite_shoe.starting_hands(rules, [full])
     _, _, _, graph = _finite_shoe._graph(full, hands, np.ones(len(hands), dtype=np.bool_))
     comps = graph[5][::7]
+    counts, taken = _finite_shoe._composition_counts(comps)
     for up in range(1, 11):
         shoe = full.copy()
         shoe[up] -= 1
         batched = _finite_shoe._dealer_batch(
-            shoe, comps, _finite_shoe.dealer_program(up, h17), peek
+            shoe, counts, taken, _finite_shoe.dealer_program(up, h17), peek
         )
         for removed, row in zip(comps, batched, strict=True):
             left = shoe.copy()
