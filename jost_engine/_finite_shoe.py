@@ -114,13 +114,14 @@ def _draw_probs(shoe: np.ndarray, n: int, partner: int, removed: int) -> np.ndar
 
 # -- the hands' graph ---------------------------------------------------------------------
 
-BUSTED = -2  # child[i, c] when drawing c busts the hand (-1: c is not in the shoe)
-# Every hand the recursion can reach from the starting hands asked, built once for all up
-# cards: node i is a hand that may only hit or stand, keyed as (removed << 6) | (total << 1)
-# | soft; child[i, c] the node after drawing c (-1: bust, or c not in the shoe). A dealer
-# distribution is needed for each distinct `removed` a hand stands or doubles on: those
-# are numbered too (deal[i], -1 when the hand never stands), so that one batched pass per
-# up card computes them all (_dealer_batch) before any hand is valued.
+# Every hand reachable from the starting hands asked, built once for all up cards: node i
+# is a hand that may only hit or stand, keyed as (removed << 6) | (total << 1) | soft;
+# child[i, c] is the node after drawing c, BUSTED if that busts it, -1 if the shoe has no
+# c left. A dealer distribution is needed for each distinct `removed` a hand stands or
+# doubles on: those are numbered too (deal[i], -1 when the hand never stands), so that one
+# batched pass per up card computes them all (_dealer_batch) before any hand is valued.
+
+BUSTED = -2
 
 
 @njit(cache=True)
