@@ -1,9 +1,9 @@
 """The `auto` charts kept on disk, so a rule set is solved once per machine, not per process.
 
-Solving basic strategy for a finite shoe takes 0.3 to 1.4 s (a six-deck shoe about 1 s in a
-warm process); reading its chart back takes about a millisecond. `auto_strategy` looks a
-rule set up in this order: the process's memory, the charts shipped in
-`jost_engine/data/auto_charts/` (the shipped casinos, written by
+Solving basic strategy for a finite shoe takes a few hundredths of a second in a warm
+process (docs/BENCHMARKS.md, "auto"); reading its chart back takes under a millisecond.
+`auto_strategy` looks a rule set up in this order: the process's memory, the charts
+shipped in `jost_engine/data/auto_charts/` (the shipped casinos, written by
 `scripts/generate_auto_charts.py` from this solver, never copied from a published chart),
 the cache directory, and only then solves and stores the chart in the cache directory.
 
@@ -13,13 +13,15 @@ Where: `$JOST_CACHE_DIR`, else `jost_engine/` beside `$NUMBA_CACHE_DIR` when tha
 `JOST_AUTO_CACHE=off` reads and writes neither the cache nor the shipped charts (the
 engine tests run so, to test the solver itself).
 
-Key: one JSON file per (engine version, SOLVER_VERSION, a digest of the solver's source
-files, the rules as the solver sees them), named by the SHA-256 of those. The file holds
+Key: one JSON file per (engine version, SOLVER_VERSION, a digest of the solver's code,
+the rules as the solver sees them), named by the SHA-256 of those. The file holds
 the same fields and is used only if every one of them equals this process's and its chart
 is a complete chart of canonical cells; otherwise (an older solver, another rule set, a
 file cut short or edited) it is ignored, the chart is solved again and the file replaced.
-Editing any solver module changes the digest, so a changed solver never reads a chart
-written by the old one even when nobody bumps SOLVER_VERSION. Files are written to a
+Editing the code of any solver module changes the digest, so a changed solver never reads
+a chart written by the old one even when nobody bumps SOLVER_VERSION; the digest is of
+the modules' syntax trees without their docstrings (code_digest), so editing a comment,
+a docstring or the layout keeps every chart, shipped or cached. Files are written to a
 temporary name and renamed into place (atomic on POSIX), so a reader never sees half a
 file, and two processes solving the same rules at once both write the same bytes.
 A cache that cannot be written (a read-only home) costs only the speed: the chart is
@@ -28,6 +30,7 @@ still returned.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import hashlib
 import json
@@ -82,13 +85,55 @@ def cache_dir() -> Path:
 
 @cache
 def solver_digest() -> str:
-    """SHA-256 of the solver modules' source, read once per process."""
+    """SHA-256 of the solver modules' code (code_digest), read once per process."""
     h = hashlib.sha256()
     here = Path(__file__).resolve().parent
     for name in _SOLVER_MODULES:
         h.update(name.encode())
-        h.update((here / name).read_bytes())
+        h.update(code_digest((here / name).read_text(encoding="utf-8")).encode())
     return h.hexdigest()
+
+
+def code_digest(source: str) -> str:
+    """SHA-256 of a module's syntax tree with every docstring (any statement that is a
+    bare string) left out: comments and layout never reach the tree, so only an edit of
+    the code changes it. The tree is written out here rather than by ast.dump, whose
+    text changes between Python versions (3.13 leaves empty fields out); empty fields
+    are left out here too, so a field a newer Python adds empty changes nothing."""
+    parts: list[str] = []
+
+    def write(node: object) -> None:
+        if isinstance(node, ast.AST):
+            parts.append(type(node).__name__ + "(")
+            for field in node._fields:
+                value = getattr(node, field, None)
+                if isinstance(value, list):
+                    value = [v for v in value if not _is_docstring(v)]
+                if value is None or value == []:
+                    continue
+                parts.append(field + "=")
+                write(value)
+                parts.append(",")
+            parts.append(")")
+        elif isinstance(node, list):
+            parts.append("[")
+            for item in node:
+                write(item)
+                parts.append(",")
+            parts.append("]")
+        else:
+            parts.append(repr(node))
+
+    write(ast.parse(source))
+    return hashlib.sha256("".join(parts).encode()).hexdigest()
+
+
+def _is_docstring(node: object) -> bool:
+    return (
+        isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+    )
 
 
 def header(rules: Rules) -> dict[str, Any]:

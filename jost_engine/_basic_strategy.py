@@ -42,7 +42,7 @@ import numpy as np
 
 from jost_engine import _auto_cache
 from jost_engine._dealer import full_shoe
-from jost_engine._finite_shoe import FiniteShoeUpCard
+from jost_engine._finite_shoe import FiniteShoeUpCard, up_cards
 from jost_engine._infinite_deck import two_cards
 from jost_engine._round_value import (
     UpCardContext,
@@ -151,6 +151,8 @@ def starting_hands(
     action "BJ", its value after the dealer's possible blackjack."""
     infinite = rules.decks == 0
     full = full_shoe(rules.decks)
+    # A finite shoe's up cards are valued together: they share one graph of hands.
+    finite = {} if infinite else up_cards(rules, full)
     for up in range(1, 11):
         p_up = float(full[up] / full.sum())
         shoe_u = full.copy()
@@ -159,7 +161,7 @@ def starting_hands(
             context = UpCardContext(rules, shoe_u, up, deplete=False)
         else:
             shoe_u[up] -= 1
-            context = FiniteShoeUpCard(rules, shoe_u, up)
+            context = finite[up]
         for c1 in range(1, 11):
             for c2 in range(c1, 11):
                 weight = _hand_probability(shoe_u, c1, c2, infinite)

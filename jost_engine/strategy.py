@@ -16,8 +16,9 @@ def resolve_playing_strategy(playing: PlayingStrategy, rules: Rules) -> PlayingS
     (rules.decks = 0: infinite deck), with every cell's fallback written out; the method
     and its approximations are in jost_engine._basic_strategy. It is cached per rule set (name,
     penetration, insurance and payout aside), in the process and on disk
-    (jost_engine._auto_cache; the shipped casinos' charts ship solved): a solve, about a
-    second or two for a finite shoe, happens once per rule set and machine.
+    (jost_engine._auto_cache; the shipped casinos' charts ship solved): a solve, under a
+    tenth of a second for a finite shoe in a warm process (docs/BENCHMARKS.md, "auto"),
+    happens once per rule set and machine.
     """
     if not playing.auto:
         return playing

@@ -165,6 +165,51 @@ class TestAChartOnDisk:
         assert _auto_cache.lookup(one_deck) is None
 
 
+class TestTheKeyFollowsTheCodeNotItsWords:
+    SOURCE = (Path(_auto_cache.__file__).parent / "_finite_shoe.py").read_text()
+
+    @pytest.mark.parametrize(
+        "edit",
+        [
+            ('"""Composition-dependent EVs', '"""Composition dependent EVs'),  # module
+            ('"""[stand, hit, double, P(dealer bj)] for', '"""The [stand, hit, double] for'),
+            ("# Splits track the pair cards", "# Split hands track the pair cards"),
+            ("\n\n# -- the hands' graph", "\n\n# a new comment\n\n\n# -- the hands' graph"),
+            (
+                "stand_only = starting_hands(rules, list(",
+                "stand_only = starting_hands(\n  rules,list(",
+            ),
+        ],
+        ids=["module-docstring", "method-docstring", "comment", "new-comment", "layout"],
+    )
+    def test_a_docstring_comment_or_layout_edit_keeps_the_key(self, edit: tuple[str, str]) -> None:
+        assert edit[0] in self.SOURCE
+        edited = self.SOURCE.replace(edit[0], edit[1], 1)
+        assert _auto_cache.code_digest(edited) == _auto_cache.code_digest(self.SOURCE)
+
+    @pytest.mark.parametrize(
+        "edit",
+        [
+            ("TRACKED_PAIR_CARDS = 6", "TRACKED_PAIR_CARDS = 7"),
+            ("if total > 11 or soft:", "if total > 12 or soft:"),
+            ("return row[0]", "return row[1]"),
+        ],
+        ids=["constant", "condition", "return"],
+    )
+    def test_a_code_edit_changes_the_key(self, edit: tuple[str, str]) -> None:
+        assert edit[0] in self.SOURCE
+        edited = self.SOURCE.replace(edit[0], edit[1], 1)
+        assert _auto_cache.code_digest(edited) != _auto_cache.code_digest(self.SOURCE)
+
+    def test_the_key_digests_every_solver_module_by_its_code(self) -> None:
+        here = Path(_auto_cache.__file__).parent
+        for name in _auto_cache._SOLVER_MODULES:
+            source = (here / name).read_text()
+            assert _auto_cache.code_digest(source + "\n# a comment\n") == _auto_cache.code_digest(
+                source
+            )
+
+
 class TestTheShippedCharts:
     @pytest.mark.slow  # solves every shipped casino's chart
     def test_every_shipped_casino_has_a_current_chart_equal_to_the_solvers(self) -> None:
