@@ -120,7 +120,7 @@ def test_spawned_workers_give_the_bits_of_forked_ones(without_timing):
     assert without_timing(docs[0]) == without_timing(docs[1])
 
 
-def test_the_service_default_shard_size_is_the_clis(tmp_path, capsys):
+def test_the_default_shard_size_is_the_services(tmp_path, capsys):
     doc, _ = run_cli(capsys, str(write(tmp_path, SPLIT)), "--jobs", "2")
     assert doc["shard_rounds"] == jost_engine.SHARD_ROUNDS and doc["shards"] == 1
 
@@ -207,8 +207,7 @@ def children(pid: int) -> set[int]:
 
 
 def alive(pid: int) -> bool:
-    """Running, or stopped but not yet exited: a zombie (exited, not yet reaped by whoever
-    inherited it) has stopped."""
+    """Not yet exited: a zombie (exited, waiting for whoever inherited it to reap it) has."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except FileNotFoundError:
@@ -224,6 +223,7 @@ def alive(pid: int) -> bool:
         ("the parent", signal.SIGINT),
         ("the parent", signal.SIGTERM),
     ],
+    ids=["ctrl_c_at_a_terminal", "sigint_to_the_parent", "sigterm_to_the_parent"],
 )
 def test_an_interrupt_stops_every_worker(tmp_path, how, sig):
     # A long run: 2,000 shards of 1 M rounds, two workers. A terminal's Ctrl-C goes to the
