@@ -32,6 +32,9 @@ from jost_engine.simulate import SHARD_ROUNDS, plan_shards, run_simulation_from_
 
 EXIT_BAD_CONFIG = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a job stopped by Ctrl-C
+# The most shards --shard-rounds may cut a run into, as many as a run of sessions may have:
+# the plan is a list, and every shard costs a round trip to a worker.
+MAX_SHARDS = 1_000_000
 
 
 def progress_bar(stream: TextIO, width: int = 30) -> Callable[[int, int], None]:
@@ -170,6 +173,16 @@ def main(argv: list[str] | None = None) -> int:
         for path, reason in exc.problems:
             print(f"  {path}: {reason}", file=sys.stderr)
         return EXIT_BAD_CONFIG
+    rounds = args.rounds if args.rounds is not None else config.num_rounds
+    if config.sessions is None and not config.stop_when_broke:
+        least = -(-rounds // MAX_SHARDS)
+        if args.shard_rounds < least:
+            print(
+                f"--shard-rounds: {args.shard_rounds} would cut {rounds} rounds into more than "
+                f"{MAX_SHARDS:,} shards; at least {least} here",
+                file=sys.stderr,
+            )
+            return EXIT_BAD_CONFIG
 
     show = args.progress or sys.stderr.isatty()
     jobs = args.jobs if args.jobs is not None else available_cores()

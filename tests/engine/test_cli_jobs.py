@@ -184,6 +184,16 @@ def test_a_shard_size_out_of_range_exits_2_naming_it(tmp_path, capsys, value):
     assert capsys.readouterr().err.startswith("--shard-rounds: must be 1..")
 
 
+def test_a_shard_size_that_would_cut_a_million_shards_exits_2(tmp_path, capsys):
+    # 2 x 10^9 rounds in shards of 1,999: 1,000,500 shards, a plan too long to hold.
+    path = str(write(tmp_path, {**SPLIT, "num_rounds": 2 * 10**9}))
+    assert main([path, "--shard-rounds", "1999"]) == 2
+    assert capsys.readouterr().err == (
+        "--shard-rounds: 1999 would cut 2000000000 rounds into more than 1,000,000 shards; "
+        "at least 2000 here\n"
+    )
+
+
 def test_a_failing_shard_stops_the_run_with_its_error(monkeypatch):
     real = parallel.run_shard_spec
 
