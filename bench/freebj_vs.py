@@ -18,7 +18,8 @@ which program goes first, so a change in the machine's load falls on both alike.
 figure is rounds per second of wall clock, median over the pairs, and the median of the
 paired ratios. The round loop's numba cache must be warm (`python -m jost_engine
 --warm-up`); one unmeasured run of each comes first. Results go in docs/BENCHMARKS.md
-("Every core"), at 20 M rounds (issue 10's run) and 100 M (`--rounds 100000000 --pairs 5`).
+("Every core"): 20 M rounds (issue 10's run), 100 M (`--rounds 100000000 --pairs 5`) and
+1,000 M (`--rounds 1000000000 --pairs 3`, about 6 minutes).
 """
 
 from __future__ import annotations
