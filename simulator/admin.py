@@ -76,6 +76,18 @@ class SimulationJobAdmin(admin.ModelAdmin):
     )
     list_filter = ("status",)
     search_fields = ("id", "owner__username")
+    # What the worker and the claim protocol write: shown, never edited.
+    readonly_fields = (
+        "id",
+        "created_at",
+        "enqueued_at",
+        "started_at",
+        "finished_at",
+        "claim",
+        "claimed_by",
+        "heartbeat_at",
+        "attempts",
+    )
     # The form in the order a person reads a job (who, what was asked, what came of it,
     # then the claim's bookkeeping), not the model's: the claim fields it inherits from
     # Claimable come first there.
@@ -94,26 +106,7 @@ class SimulationJobAdmin(admin.ModelAdmin):
         "shards_total",
         "shard_rounds",
         "merge_started_at",
-        "id",
-        "created_at",
-        "enqueued_at",
-        "started_at",
-        "finished_at",
-        "claim",
-        "claimed_by",
-        "heartbeat_at",
-        "attempts",
-    )
-    readonly_fields = (
-        "id",
-        "created_at",
-        "enqueued_at",
-        "started_at",
-        "finished_at",
-        "claim",
-        "claimed_by",
-        "heartbeat_at",
-        "attempts",
+        *readonly_fields,
     )
     date_hierarchy = "created_at"
     formfield_overrides = {models.JSONField: {"form_class": StoredJSONField}}
