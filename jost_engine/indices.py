@@ -476,10 +476,24 @@ def curve(sums: np.ndarray, centres: np.ndarray, min_n: int = MIN_BUCKET_N) -> C
 
 @dataclass(frozen=True)
 class Fit:
+    """A weighted line y = a + slope (x - xc): its root and the root's SE, and what the
+    line's value at any x needs (var_a, var_b, cov, already scaled by the misfit)."""
+
     root: float
     se: float
     slope: float
     slope_se: float
+    a: float
+    xc: float
+    var_a: float
+    var_b: float
+    cov: float
+
+    def value(self, x: float) -> tuple[float, float]:
+        """The line at x and its SE."""
+        d = x - self.xc
+        var = self.var_a + d * d * self.var_b + 2 * d * self.cov
+        return self.a + self.slope * d, math.sqrt(max(var, 0.0))
 
 
 def _wls(x: np.ndarray, y: np.ndarray, se: np.ndarray) -> Fit | None:
@@ -507,7 +521,15 @@ def _wls(x: np.ndarray, y: np.ndarray, se: np.ndarray) -> Fit | None:
     r = -a / b
     var_root = scale * (var_a + r * r * var_b + 2 * r * cov) / (b * b)
     return Fit(
-        root=xc + r, se=math.sqrt(max(var_root, 0.0)), slope=b, slope_se=math.sqrt(scale * var_b)
+        root=float(xc + r),
+        se=math.sqrt(max(float(var_root), 0.0)),
+        slope=float(b),
+        slope_se=math.sqrt(float(scale * var_b)),
+        a=float(a),
+        xc=xc,
+        var_a=float(scale * var_a),
+        var_b=float(scale * var_b),
+        cov=float(scale * cov),
     )
 
 
@@ -592,9 +614,19 @@ def index_results(request: IndexRequest, total: IndexSums) -> dict[str, Any]:
         lo = float(c.x.min()) if c.x.shape[0] else 0.0
         hi = float(c.x.max()) if c.x.shape[0] else 0.0
         if fit is None or not lo <= fit.root <= hi:
-            # The line does not cross zero inside the counts reached: no index to give.
+            # No window crosses zero inside the counts reached. That the play never changes
+            # is claimed only when a line through all of them is on one side of zero at
+            # both ends, each by 1.96 of its SE (so everywhere between); otherwise the run
+            # was too short to tell.
+            never = False
+            whole = _wls(c.x, c.y, c.se)
+            if whole is not None:
+                (y_lo, se_lo), (y_hi, se_hi) = whole.value(lo), whole.value(hi)
+                never = (y_lo > Z95 * se_lo and y_hi > Z95 * se_hi) or (
+                    y_lo < -Z95 * se_lo and y_hi < -Z95 * se_hi
+                )
             better = None
-            if c.x.shape[0]:
+            if never:
                 mean = float(np.sum(c.y / c.se**2) / np.sum(1 / c.se**2))
                 better = play.actions[1] if mean > 0 else play.actions[0]
             entry.update(
@@ -602,9 +634,13 @@ def index_results(request: IndexRequest, total: IndexSums) -> dict[str, Any]:
                 index_rounded=None,
                 interval=None,
                 when=None,
-                never_changes=True,
+                never_changes=never,
                 better=better,
-                note=f"never changes within the counts reached ({lo:+.1f} .. {hi:+.1f})",
+                note=(
+                    f"never changes within the counts reached ({lo:+.1f} .. {hi:+.1f})"
+                    if never
+                    else "no crossing resolved: deal more shoes"
+                ),
             )
         else:
             half = Z95 * fit.se

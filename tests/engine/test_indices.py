@@ -145,6 +145,18 @@ class TestMethod:
         assert "never changes within the counts reached" in entry["note"]
         assert result["deviations"] == []
 
+    def test_a_run_too_short_to_tell_does_not_claim_never(self) -> None:
+        # Three shoes (150 states) fill at most one bucket to the 100 states a bucket needs:
+        # nothing to fit, so neither an index nor "never".
+        request = normalize_index_request(
+            {"casino": self.CASINO, "plays": [{"hand": "16", "vs": "9", "actions": ["H", "S"]}]}
+        )
+        result = index_results(request, run_index_shard(request, 1, 3))
+        (entry,) = result["indices"]
+        assert entry["index"] is None and entry["never_changes"] is False
+        assert entry["note"] == "no crossing resolved: deal more shoes"
+        assert result["deviations"] == []
+
     def test_a_neutral_shoe_gives_the_exact_finite_shoe_difference(self) -> None:
         # Only the first state of each shoe (a full shoe): the mean difference of standing
         # and hitting 10,6 / 9,7 vs 10 is the finite-shoe solver's (jost_engine._finite_shoe,
