@@ -13,6 +13,7 @@ the measured figures are in docs/INDICES.md.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -24,6 +25,9 @@ from jost_engine import _index_kernel as ik
 from jost_engine import kernel as k
 from jost_engine.chart import chart_arrays
 from jost_engine.config import ConfigError, CountingSystem, PlayingStrategy, Rules
+
+# One spelling of a hand for index plays and a config's deviations, so a generated
+# `deviations` list reads back as the plays it came from.
 from jost_engine.config.charts import _deviation_hand
 from jost_engine.config.context import Context
 from jost_engine.config.counting import (
@@ -165,7 +169,9 @@ def normalize_index_request(raw: Any, resolve: Resolver | None = None) -> IndexR
     if casino_raw is MISSING:
         problems.add("casino", "required")
         casino_raw = {}
+    before = len(problems.items)
     rules = rules_from(casino_raw, "casino", ctx)
+    casino_ok = len(problems.items) == before
     counting_raw = f.take("counting_strategy")
     counting = counting_from(
         "hilo" if counting_raw is MISSING else counting_raw, "counting_strategy", ctx
@@ -178,7 +184,7 @@ def normalize_index_request(raw: Any, resolve: Resolver | None = None) -> IndexR
     plays_raw = f.take("plays")
     f.finish()
 
-    if not problems.items:
+    if casino_ok:
         # Only a game with a shoe to count and a peek is indexed (docs/INDICES.md).
         if rules.decks == 0:
             problems.add("casino", "an infinite shoe has no count to index")
@@ -214,12 +220,10 @@ def normalize_index_request(raw: Any, resolve: Resolver | None = None) -> IndexR
     if problems.items:
         raise ConfigError(problems.items)
     if estimation is not None or rounding is not None:
-        counting = CountingSystem(
-            **{
-                **counting.__dict__,
-                "deck_estimation": estimation or counting.deck_estimation,
-                "true_count_rounding": rounding or counting.true_count_rounding,
-            }
+        counting = dataclasses.replace(
+            counting,
+            deck_estimation=estimation or counting.deck_estimation,
+            true_count_rounding=rounding or counting.true_count_rounding,
         )
     return IndexRequest(
         rules=rules, counting=counting, plays=tuple(plays), seed=seed, shoes=shoes, step=step

@@ -288,6 +288,12 @@ class TestRequest:
             caught.value.problems
         )
 
+    def test_every_problem_is_named_at_once(self) -> None:
+        raw = {"casino": "european_6d_no_hole_card", "plays": ["i19"], "seed": -1}
+        with pytest.raises(ConfigError) as caught:
+            normalize_index_request(raw)
+        assert [p for p, _ in caught.value.problems] == ["seed", "casino", "plays[0]"]
+
     def test_a_double_the_casino_forbids_names_the_total(self) -> None:
         casino = {"parent": "vegas_6d_s17_das", "double_down_restrictions": [10, 11]}
         raw = {"casino": casino, "plays": [{"hand": "9", "vs": "2", "actions": ["H", "D"]}]}
