@@ -397,9 +397,9 @@ def _value_state(
     if plays.kind[p] == PK_INSURANCE:
         # The player's two cards, any two of what remains: they move the count seen.
         c0 = _weighted_rank(work, 0, rng)
-        work[c0] -= 1
+        work[c0] -= 1  # c0 is 0 only with no card left: work[0] is never read
         c1 = _weighted_rank(work, 0, rng)
-        if c1 == 0:
+        if c0 == 0 or c1 == 0:
             tally.counters[p, K_MISSING] += 1
             return
         work[c1] -= 1
