@@ -575,7 +575,7 @@ def rounded_index(x: float, rounding: str) -> float:
     if rounding == "floor":
         return float(math.ceil(x - 0.5))
     if x > 0:
-        return float(max(1, math.ceil(x - 0.5))) if x > 0.0 else 0.0
+        return float(max(1, math.ceil(x - 0.5)))
     return float(min(0, math.ceil(x + 0.5)))
 
 

@@ -23,6 +23,7 @@ from jost_engine.indices import (
     index_results,
     merge,
     normalize_index_request,
+    rounded_index,
     run_index_shard,
 )
 
@@ -208,6 +209,26 @@ class TestMethod:
         # KO starts a six-deck shoe at -20 and insures near the pivot of +3 (a running
         # count; Vancura and Fuchs, Knock-Out Blackjack): far from any true count.
         assert -3 <= entry["index"] <= 4
+
+
+class TestRoundedIndex:
+    @pytest.mark.parametrize(
+        ("x", "rounding", "expected"),
+        [
+            (2.34, "none", 2.3),
+            (2.3, "round", 3.0),  # the count 2 reads 1.5 .. 2.5, mostly below 2.3
+            (1.9, "round", 2.0),
+            (2.3, "floor", 2.0),  # the count 2 reads 2 .. 3, its middle 2.5 past 2.3
+            (2.7, "floor", 3.0),
+            (0.3, "truncate", 1.0),  # truncation's 0 reads -1 .. 1, its middle 0 below 0.3
+            (-0.3, "truncate", 0.0),
+            (-1.7, "truncate", -1.0),  # the count -1 reads -2 .. -1, its middle -1.5 past -1.7
+        ],
+    )
+    def test_the_threshold_is_where_the_player_s_bucket_is_on_b_s_side(
+        self, x: float, rounding: str, expected: float
+    ) -> None:
+        assert rounded_index(x, rounding) == expected
 
 
 class TestRequest:
