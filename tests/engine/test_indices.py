@@ -20,6 +20,7 @@ from jost_engine import _index_kernel as ik
 from jost_engine.config import ConfigError, normalize_config
 from jost_engine.indices import (
     IndexSums,
+    generate_indices,
     index_results,
     merge,
     normalize_index_request,
@@ -104,6 +105,10 @@ class TestPublishedIndices:
             d["index"] for d in deviations if d["hand"] == "insurance"
         )
 
+    def test_the_result_is_plain_json(self, i18_fab4: dict[str, Any]) -> None:
+        # The split job stores it and the API returns it as it is: no numpy scalars.
+        assert json.loads(json.dumps(i18_fab4)) == i18_fab4
+
     def test_each_play_carries_its_curve(self, i18_fab4: dict[str, Any]) -> None:
         entry = _by_key(i18_fab4)[("16", "10", ("H", "S"))]
         counts = [point["count"] for point in entry["curve"]]
@@ -115,6 +120,13 @@ class TestPublishedIndices:
 
 class TestMethod:
     CASINO = SHOE_6D_S17_DAS_LS
+
+    def test_generate_indices_reads_the_request_and_deals_its_shoes(self) -> None:
+        raw = {"casino": self.CASINO, "plays": ["insurance"], "seed": 4, "shoes": 500}
+        result = generate_indices(raw)
+        request = normalize_index_request(raw)
+        assert result == index_results(request, run_index_shard(request, 4, 500))
+        assert result["indices"][0]["states"] > 0.9 * 500 * 50  # 50 states a shoe, few skipped
 
     def test_common_random_numbers_give_a_smaller_se_than_independent_plays(self) -> None:
         request = normalize_index_request(
