@@ -28,7 +28,7 @@ from jost_engine.config import ConfigError, CountingSystem, PlayingStrategy, Rul
 
 # One spelling of a hand for index plays and a config's deviations, so a generated
 # `deviations` list reads back as the plays it came from.
-from jost_engine.config.charts import _deviation_hand
+from jost_engine.config.charts import deviation_hand
 from jost_engine.config.context import Context
 from jost_engine.config.counting import (
     DECK_ESTIMATIONS,
@@ -253,7 +253,7 @@ def _play(
             problems.add(path, f"this casino offers no insurance{where}")
             return None
         return IndexPlay("insurance", "insurance", "A", INSURANCE_ACTIONS)
-    found = _deviation_hand(str(hand)) if isinstance(hand, (str, int)) else None
+    found = deviation_hand(str(hand)) if isinstance(hand, (str, int)) else None
     if found is None:
         problems.add(
             f.path_of("hand"), 'not a hand such as "16", "soft 18", "A,7", "10,10" or "insurance"'

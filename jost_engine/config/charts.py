@@ -429,7 +429,7 @@ def _deviations(
     return tuple(out), insurance
 
 
-def _deviation_hand(text: str) -> tuple[str, str] | None:
+def deviation_hand(text: str) -> tuple[str, str] | None:
     """(kind, row key) of a hand as a deviation names it: "16" or "hard 16", "soft 18" or
     "A,7", a pair "10,10" / "T,T" / "8,8" / "A,A"; None if it names none."""
     t = text.strip().lower()
@@ -490,7 +490,7 @@ def _deviation(raw: Any, path: str, problems: Problems) -> Any:
             problems.add(f.path_of("when"), "insurance is taken at or above its index")
             ok = False
         return (float(index),) if ok else None
-    found = _deviation_hand(str(hand)) if isinstance(hand, (str, int)) else None
+    found = deviation_hand(str(hand)) if isinstance(hand, (str, int)) else None
     if hand is not MISSING and found is None:
         problems.add(
             f.path_of("hand"),
