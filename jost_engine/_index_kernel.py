@@ -512,6 +512,9 @@ def index_shoes(
     bufs = np.zeros((2, BUFFER), dtype=np.int8)
     hands = np.zeros((MAX_HANDS, 7), dtype=np.int64)
     for _shoe in range(n_shoes):
+        # Each shoe is shuffled from the deck in order, so a shoe depends on the
+        # generator's state alone and a shard dealt in chunks is the bits of one call.
+        cards[:] = deck
         shuffle_forward(cards, 0, cut, n, rng)
         for r in range(11):
             cnt[r] = full[r]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -28,6 +28,7 @@ from jost_engine.config import ConfigError, CountingSystem, PlayingStrategy, Rul
 
 # One spelling of a hand for index plays and a config's deviations, so a generated
 # `deviations` list reads back as the plays it came from.
+from jost_engine.config.canonical import casino_to_dict, counting_to_dict
 from jost_engine.config.charts import deviation_hand
 from jost_engine.config.context import Context
 from jost_engine.config.counting import (
@@ -51,7 +52,7 @@ from jost_engine.config.players import check_seed
 from jost_engine.config.rules import rules_from
 from jost_engine.config.types import Resolver
 from jost_engine.counting import tag_row
-from jost_engine.simulate import action_tables, seed_state
+from jost_engine.simulate import action_tables, seed_state, shard_seed
 from jost_engine.strategy import resolve_playing_strategy
 
 # The first actions a play compares, as a request writes them, and the kernel's action.
@@ -230,6 +231,26 @@ def normalize_index_request(raw: Any, resolve: Resolver | None = None) -> IndexR
     )
 
 
+def index_request_to_dict(request: IndexRequest) -> dict[str, Any]:
+    """The normalised request as plain JSON, itself a valid request that normalises to the
+    same IndexRequest: the casino and counting system written out (a name a worker might
+    resolve differently is not left in), every play listed. A job stores this."""
+    plays: list[Any] = [
+        {"hand": "insurance"}
+        if play.kind == "insurance"
+        else {"hand": play.hand, "vs": play.up, "actions": list(play.actions)}
+        for play in request.plays
+    ]
+    return {
+        "casino": casino_to_dict(request.rules),
+        "counting_strategy": counting_to_dict(request.counting),
+        "plays": plays,
+        "seed": request.seed,
+        "shoes": request.shoes,
+        "step": request.step,
+    }
+
+
 def _play(
     raw: Any, path: str, rules: Rules, problems: Problems, preset: str | None = None
 ) -> IndexPlay | None:
@@ -353,6 +374,34 @@ class IndexSums:
     counters: np.ndarray
     centres: np.ndarray
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe, exactly: floats as JSON writes them (repr, which round-trips)."""
+        return {
+            "format": SUMS_FORMAT,
+            "sums": self.sums.tolist(),
+            "counters": self.counters.tolist(),
+            "centres": self.centres.tolist(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> IndexSums:
+        """The sums to_dict wrote; ValueError for another format version or shape."""
+        if data.get("format") != SUMS_FORMAT:
+            raise ValueError(
+                f"index sums of format {data.get('format')!r}; this engine reads {SUMS_FORMAT}"
+            )
+        sums = np.asarray(data["sums"], dtype=np.float64)
+        counters = np.asarray(data["counters"], dtype=np.int64)
+        centres = np.asarray(data["centres"], dtype=np.float64)
+        if (
+            sums.ndim != 3
+            or sums.shape[2] != ik.N_FIELDS
+            or counters.shape != (sums.shape[0], ik.N_COUNTERS)
+            or centres.shape != (sums.shape[1],)
+        ):
+            raise ValueError("index sums of the wrong shape")
+        return cls(sums, counters, centres)
+
     def merge(self, other: IndexSums) -> IndexSums:
         if self.sums.shape != other.sums.shape or not np.array_equal(self.centres, other.centres):
             raise ValueError("index sums of different requests cannot be merged")
@@ -446,6 +495,68 @@ def run_index_shard(
         counters=np.zeros((len(request.plays), ik.N_COUNTERS), dtype=np.int64),
     )
     ik.index_shoes(shoes, game, plays, tally, seed_state(seed))
+    return IndexSums(tally.sums, tally.counters, centres)
+
+
+SHARD_SHOES = 5_000  # shoes per shard of a job: a few seconds of one core for 22 plays
+CHUNK_SHOES = 250  # shoes between progress reports inside a shard
+# The version of IndexSums.to_dict's layout: a shard stored by another version is dealt
+# again from its seed rather than merged (its fields may mean something else).
+SUMS_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class IndexShard:
+    """One shard of an index job: `shoes` shoes dealt from shard_seed(job seed, index)."""
+
+    index: int
+    shoes: int
+
+    def to_dict(self) -> dict[str, int]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> IndexShard:
+        return cls(index=int(data["index"]), shoes=int(data["shoes"]))
+
+
+def plan_index_shards(request: IndexRequest, shard_shoes: int = SHARD_SHOES) -> list[IndexShard]:
+    """The shards of an index job in order: a function of the request and shard_shoes
+    alone, so a job is cut the same way on every machine."""
+    if shard_shoes < 1:
+        raise ValueError(f"shard_shoes must be at least 1, got {shard_shoes}")
+    return [
+        IndexShard(index=i, shoes=min(shard_shoes, request.shoes - start))
+        for i, start in enumerate(range(0, request.shoes, shard_shoes))
+    ]
+
+
+def run_index_shard_spec(
+    request: IndexRequest,
+    job_seed: int,
+    spec: IndexShard,
+    progress: Callable[[int], None] | None = None,
+    *,
+    chunk: int = CHUNK_SHOES,
+) -> IndexSums:
+    """Deal one shard from shard_seed(job_seed, spec.index), in chunks of `chunk` shoes
+    with progress(shoes done in this shard) after each (an exception it raises stops the
+    shard). The generator's state runs on from chunk to chunk into one tally, so the sums
+    are the bits of one call whatever the chunk."""
+    game, plays = index_arrays(request)
+    centres = bucket_centres(request)
+    tally = ik.IndexTally(
+        sums=np.zeros((len(request.plays), centres.shape[0], ik.N_FIELDS)),
+        counters=np.zeros((len(request.plays), ik.N_COUNTERS), dtype=np.int64),
+    )
+    state = seed_state(shard_seed(job_seed, spec.index))
+    done = 0
+    while done < spec.shoes:
+        n = min(chunk, spec.shoes - done)
+        ik.index_shoes(n, game, plays, tally, state)
+        done += n
+        if progress is not None:
+            progress(done)
     return IndexSums(tally.sums, tally.counters, centres)
 
 

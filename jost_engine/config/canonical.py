@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from jost_engine.config.fields import INF
-from jost_engine.config.types import TAG_RANKS, Config
+from jost_engine.config.types import TAG_RANKS, Config, CountingSystem, Rules
 
 
 def _number(value: float) -> float | int | str:
@@ -14,14 +14,9 @@ def _number(value: float) -> float | int | str:
     return int(value) if float(value).is_integer() else value
 
 
-def config_to_dict(config: Config) -> dict[str, Any]:
-    """The normalised config as plain JSON (one spelling of everything).
-
-    It is itself a valid config: normalize_config(config_to_dict(c)) == c. Results carry
-    it so a reader sees exactly what ran. -inf thresholds are written "-Infinity".
-    """
-    r = config.rules
-    casino = {
+def casino_to_dict(r: Rules) -> dict[str, Any]:
+    """A casino's rules as a config's `casino` object writes them."""
+    return {
         "name": r.name,
         "deck_count": r.decks,
         "hit_on_soft_17": r.hit_soft_17,
@@ -38,6 +33,33 @@ def config_to_dict(config: Config) -> dict[str, Any]:
         "dealer_checks_for_blackjack": r.dealer_peeks,
         "no_hole_card_loses": r.no_hole_card_loses,
     }
+
+
+def counting_to_dict(c: CountingSystem) -> dict[str, Any]:
+    """A counting system as a player's `counting_strategy` object writes it."""
+    counting: dict[str, Any] = {
+        "name": c.name,
+        "tags": dict(zip(TAG_RANKS, c.tags, strict=False)),
+        "tag_scale": c.tag_scale,
+        "deck_estimation": c.deck_estimation,
+        "true_count_rounding": c.true_count_rounding,
+    }
+    if c.unbalanced:
+        counting["unbalanced"] = True
+        counting["initial_running_count"] = {
+            "per_deck": _number(c.initial_running_count_per_deck),
+            "base": _number(c.initial_running_count),
+        }
+    return counting
+
+
+def config_to_dict(config: Config) -> dict[str, Any]:
+    """The normalised config as plain JSON (one spelling of everything).
+
+    It is itself a valid config: normalize_config(config_to_dict(c)) == c. Results carry
+    it so a reader sees exactly what ran. -inf thresholds are written "-Infinity".
+    """
+    casino = casino_to_dict(config.rules)
     players = []
     for p in config.players:
         playing: dict[str, Any] = {"name": p.playing.name}
@@ -86,26 +108,12 @@ def config_to_dict(config: Config) -> dict[str, Any]:
                 betting[key] = _number(value)
         if b.ramp_count is not None:
             betting["ramp_count"] = b.ramp_count
-        c = p.counting
-        counting: dict[str, Any] = {
-            "name": c.name,
-            "tags": dict(zip(TAG_RANKS, c.tags, strict=False)),
-            "tag_scale": c.tag_scale,
-            "deck_estimation": c.deck_estimation,
-            "true_count_rounding": c.true_count_rounding,
-        }
-        if c.unbalanced:
-            counting["unbalanced"] = True
-            counting["initial_running_count"] = {
-                "per_deck": _number(c.initial_running_count_per_deck),
-                "base": _number(c.initial_running_count),
-            }
         player: dict[str, Any] = {
             "name": p.name,
             "bankroll": _number(p.bankroll),
             "playing_strategy": playing,
             "betting_strategy": betting,
-            "counting_strategy": counting,
+            "counting_strategy": counting_to_dict(p.counting),
         }
         if p.analysis is not None:
             player["analysis"] = p.analysis
