@@ -149,8 +149,17 @@ class Claimable(models.Model):
         abstract = True
 
 
+class JobKind(models.TextChoices):
+    SIMULATION = "simulation", "Simulation"
+    # An index generator job (jost_engine.indices): request_data is an index request, its
+    # shards deal shoes (rounds_total, rounds_done and JobShard.rounds count shoes), the
+    # stored shard stats are IndexSums.to_dict() and the result is index_results().
+    INDICES = "indices", "Index generator"
+
+
 class SimulationJob(Claimable):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=16, choices=JobKind.choices, default=JobKind.SIMULATION)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="simulation_jobs"
     )
