@@ -53,8 +53,20 @@ from jost_engine.kernel import (
 )
 
 # ---- game fields (IndexGame.rules_i) ---------------------------------------------------
-G_H17, G_MAX_SPLIT, G_RSA, G_HSA, G_CUT, G_EST, G_RUNNING, G_STEP, G_INDEPENDENT = range(9)
-N_GAME_I = 9
+(
+    G_H17,
+    G_MAX_SPLIT,
+    G_RSA,
+    G_HSA,
+    G_CUT,
+    G_EST,
+    G_RUNNING,
+    G_STEP,
+    G_INDEPENDENT,
+    G_RND,
+    G_RAMP_RUNNING,
+) = range(11)
+N_GAME_I = 11
 # IndexGame.count_f: the initial running count, the centre of bucket 0, the bucket width.
 GF_IRC, GF_LO, GF_WIDTH = range(3)
 N_GAME_F = 3
@@ -63,10 +75,32 @@ N_GAME_F = 3
 PK_INSURANCE, PK_HAND = 0, 1
 
 # ---- per-play per-bucket sums (IndexTally.sums float64[P, B, N_FIELDS]) -----------------
-# n, the difference b - a and its square, the count itself (the bucket's mean count), and
-# each action's value and square (what a risk-averse index and a gain need later).
-F_N, F_DIFF, F_DIFF_SQ, F_COUNT, F_A, F_A_SQ, F_B, F_B_SQ = range(8)
-N_FIELDS = 8
+# Each state is weighted by w, the probability that a round dealt from its composition
+# gives this play (the up card, the player's two cards, and with a peek a hole card that
+# makes no blackjack): states are sampled uniformly, the hand is then drawn given the
+# composition, so without the weight a composition rich in the play's cards would count
+# as much as one that rarely deals it (docs/INDICES.md, "Weights"). With d = EV(b) - EV(a)
+# per unit, q = EV(b)^2 - EV(a)^2 (the second moments' difference a risk-averse index
+# needs), x the count the player decides by and bet the ramp's bet at the round's start:
+# n; sum w; w x; w d; w q; w^2; w^2 d; w^2 q; w^2 d^2; w^2 q^2; w^2 d q; w d bet and
+# (w d bet)^2. The w^2 sums give each bucket's ratio-estimator variance; w d bet, the
+# gain of a play, and its square the gain's SE.
+(
+    F_N,
+    F_W,
+    F_WX,
+    F_WD,
+    F_WQ,
+    F_W2,
+    F_W2D,
+    F_W2Q,
+    F_W2DD,
+    F_W2QQ,
+    F_W2DQ,
+    F_WDB,
+    F_WDB_SQ,
+) = range(13)
+N_FIELDS = 13
 # ---- per-play counters (IndexTally.counters int64[P, N_COUNTERS]) ------------------------
 # states valued; states where the shoe no longer held the play's cards; states thrown
 # away because a hand needed more cards than the buffer or the shoe holds.
@@ -82,13 +116,16 @@ H_LIVE, H_STOOD, H_BUST, H_SURRENDERED = 0, 1, 2, 3
 class IndexGame(NamedTuple):
     """rules_i int64[N_GAME_I]; count_f float64[N_GAME_F]; act int8[3 ctx, 3 kind, 22, 11]
     the chart's resolved actions; deck int8[N] a whole shoe by rank (1 = ace, 10 = ten);
-    tags float64[11] the count's tag by rank."""
+    tags float64[11] the count's tag by rank; ramp_thr, ramp_mult float64[T] the ramp a
+    gain is stated for (sorted thresholds from -inf; the bet in units of the minimum)."""
 
     rules_i: np.ndarray
     count_f: np.ndarray
     act: np.ndarray
     deck: np.ndarray
     tags: np.ndarray
+    ramp_thr: np.ndarray
+    ramp_mult: np.ndarray
 
 
 class IndexPlays(NamedTuple):
@@ -363,6 +400,41 @@ def _count_bucket(rc: float, unseen: int, game: IndexGame, n_buckets: int) -> tu
 
 
 @njit(cache=True)
+def _ramp_bet(rc: float, unseen: int, game: IndexGame) -> float:
+    """The ramp's bet at the round's start, read as the player reads the count."""
+    if game.rules_i[G_RAMP_RUNNING] != 0:
+        cv = rc
+    else:
+        cv = _true_count(rc, unseen, game.rules_i[G_EST], game.rules_i[G_RND])
+    tier = 0
+    for t in range(1, game.ramp_thr.shape[0]):
+        if cv >= game.ramp_thr[t]:
+            tier = t
+    return game.ramp_mult[tier]
+
+
+@njit(cache=True)
+def _tally(
+    sums: np.ndarray, p: int, bucket: int, w: float, x: float, d: float, q: float, bet: float
+) -> None:
+    row = sums[p, bucket]
+    w2 = w * w
+    row[F_N] += 1.0
+    row[F_W] += w
+    row[F_WX] += w * x
+    row[F_WD] += w * d
+    row[F_WQ] += w * q
+    row[F_W2] += w2
+    row[F_W2D] += w2 * d
+    row[F_W2Q] += w2 * q
+    row[F_W2DD] += w2 * d * d
+    row[F_W2QQ] += w2 * q * q
+    row[F_W2DQ] += w2 * d * q
+    row[F_WDB] += w * d * bet
+    row[F_WDB_SQ] += (w * d * bet) ** 2
+
+
+@njit(cache=True)
 def _value_state(
     p: int,
     rc: float,
@@ -389,6 +461,8 @@ def _value_state(
     if work[up] == 0:
         tally.counters[p, K_MISSING] += 1
         return
+    bet = _ramp_bet(rc, left, game)
+    p_up = work[up] / left
     work[up] -= 1
     left -= 1
     sums = tally.sums
@@ -408,21 +482,20 @@ def _value_state(
         # Per unit of the original bet: half a unit at 2:1 on a ten in the hole.
         prob = work[10] / left
         d = 1.5 * prob - 0.5
-        sums[p, bucket, F_N] += 1.0
-        sums[p, bucket, F_DIFF] += d
-        sums[p, bucket, F_DIFF_SQ] += d * d
-        sums[p, bucket, F_COUNT] += x
-        sums[p, bucket, F_B] += d
-        sums[p, bucket, F_B_SQ] += d * d
+        # Any two cards: the weight is the chance of the ace up. q is not modelled for
+        # insurance (its covariance with the hand is not played out here).
+        _tally(sums, p, bucket, p_up, x, d, 0.0, bet)
         tally.counters[p, K_VALUED] += 1
         return
     # The two cards: each of the play's rank pairs weighted by the ways the remaining
     # cards make it.
     n_comp = plays.n_comp[p]
     total_w = 0
+    pair = False
     for j in range(n_comp):
         a = plays.comp[p, j, 0]
         b = plays.comp[p, j, 1]
+        pair = a == b
         total_w += work[a] * (work[b] - 1) if a == b else work[a] * work[b]
     if total_w <= 0:
         tally.counters[p, K_MISSING] += 1
@@ -439,6 +512,8 @@ def _value_state(
             c1 = b
             break
         pick -= w
+    # The chance of these two ranks (either order unless a pair) after the up card.
+    p_cards = (1.0 if pair else 2.0) * total_w / (left * (left - 1.0))
     work[c0] -= 1
     work[c1] -= 1
     left -= 2
@@ -446,6 +521,7 @@ def _value_state(
     # The hole card: with a peek the player only plays against a dealer without
     # blackjack, so it is drawn from the cards that do not make one.
     exclude = 10 if up == 1 else (1 if up == 10 else 0)
+    p_hole = 1.0 if exclude == 0 else (left - work[exclude]) / left
     hole = _weighted_rank(work, exclude, rng)
     if hole == 0:
         tally.counters[p, K_MISSING] += 1
@@ -480,15 +556,8 @@ def _value_state(
     if over:
         tally.counters[p, K_OVERFLOW] += 1
         return
-    d = ev_b - ev_a
-    sums[p, bucket, F_N] += 1.0
-    sums[p, bucket, F_DIFF] += d
-    sums[p, bucket, F_DIFF_SQ] += d * d
-    sums[p, bucket, F_COUNT] += x
-    sums[p, bucket, F_A] += ev_a
-    sums[p, bucket, F_A_SQ] += ev_a * ev_a
-    sums[p, bucket, F_B] += ev_b
-    sums[p, bucket, F_B_SQ] += ev_b * ev_b
+    w = p_up * p_cards * p_hole
+    _tally(sums, p, bucket, w, x, ev_b - ev_a, ev_b * ev_b - ev_a * ev_a, bet)
     tally.counters[p, K_VALUED] += 1
 
 

@@ -24,11 +24,18 @@ import numpy as np
 from jost_engine import _index_kernel as ik
 from jost_engine import kernel as k
 from jost_engine.chart import chart_arrays
-from jost_engine.config import ConfigError, CountingSystem, PlayingStrategy, Rules
+from jost_engine.config import (
+    BettingStrategy,
+    ConfigError,
+    CountingSystem,
+    PlayingStrategy,
+    Rules,
+)
+from jost_engine.config.betting import FLAT_RAMP, betting_from
 
 # One spelling of a hand for index plays and a config's deviations, so a generated
 # `deviations` list reads back as the plays it came from.
-from jost_engine.config.canonical import casino_to_dict, counting_to_dict
+from jost_engine.config.canonical import betting_to_dict, casino_to_dict, counting_to_dict
 from jost_engine.config.charts import deviation_hand
 from jost_engine.config.context import Context
 from jost_engine.config.counting import (
@@ -43,6 +50,8 @@ from jost_engine.config.fields import (
     Problems,
     check_entries,
     check_int,
+    check_money,
+    check_number,
     index_path,
     join_path,
     plain_entries,
@@ -104,6 +113,8 @@ PRESETS: dict[str, tuple[dict[str, Any], ...]] = {
     ),
 }
 
+ALL_WITHIN = 0.05  # "all": cells where another action is within this EV of the best at TC 0
+MAX_ALL_WITHIN = 1.0
 BUCKET_WIDTH = 0.5  # the issue's coarsest bucket; centred on whole and half counts
 TC_SPAN = 20.0  # true-count buckets from -20 to +20; the two ends hold everything beyond
 RC_SPAN_PER_DECK = 12.0  # running-count buckets: the initial count +/- this per deck
@@ -111,8 +122,24 @@ DEFAULT_STEP = 5  # cards between sampled states: about one heads-up round
 DEFAULT_SHOES = 20_000
 MAX_SHOES = 10**8
 MIN_BUCKET_N = 100  # a bucket with fewer states is too thin to weigh by its own variance
-FIT_HALF_WIDTH = 2.5  # counts either side of the crossing the line is fitted on
+# Counts either side of a crossing: the window that finds it, and the one that places it
+# (docs/INDICES.md, "The fit").
+LOCATE_HALF_WIDTH = 2.5
+FIT_HALF_WIDTH = 1.0
 Z95 = 1.959963984540054
+
+
+def default_ramp(unbalanced: bool) -> BettingStrategy:
+    """The ramp a gain is stated for when the request names none: 1 unit up to a true
+    count of +1, then the true count in units up to 8 (a 1-8 spread, a common shoe
+    game's); an unbalanced system's running-count ramp depends on its pivot, so there a
+    flat unit."""
+    if unbalanced:
+        return BettingStrategy(name="flat 1 unit", min_bet=1.0, num_hands=1, ramp=FLAT_RAMP)
+    steps = tuple((float(t), float(t)) for t in range(2, 9))
+    return BettingStrategy(
+        name="1-8 by true count", min_bet=1.0, num_hands=1, ramp=((-math.inf, 1.0), *steps)
+    )
 
 
 @dataclass(frozen=True)
@@ -141,6 +168,10 @@ class IndexRequest:
     seed: int
     shoes: int
     step: int = DEFAULT_STEP
+    # The ramp a play's gain is stated for, and with a bankroll (money, as min_bet) the
+    # fraction bet at each count that risk-averse indices weigh the variance by.
+    betting: BettingStrategy = dataclasses.field(default_factory=lambda: default_ramp(False))
+    bankroll: float | None = None
 
     @property
     def running(self) -> bool:
@@ -158,7 +189,10 @@ def normalize_index_request(raw: Any, resolve: Resolver | None = None) -> IndexR
     player; default "hilo"), `deck_estimation` and `true_count_rounding` (override the
     system's), `plays` (a list of presets "illustrious18", "fab4", "insurance" and plays
     `{"hand", "vs", "actions": [a, b]}`), `seed` (default 0), `shoes` (the budget: shoes
-    dealt, 1 .. 10^8, default 20,000) and `step` (cards between sampled states, 1 .. 52).
+    dealt, 1 .. 10^8, default 20,000), `step` (cards between sampled states, 1 .. 52),
+    `betting_strategy` (as on a player: the ramp each play's gain is stated for; default
+    `default_ramp`), `bankroll` (money, as the ramp's min_bet: risk-averse indices too)
+    and `all_within` (the EV that makes a cell one of "all"'s plays, default 0.05).
     """
     problems = Problems()
     if not isinstance(raw, Mapping):
@@ -182,6 +216,10 @@ def normalize_index_request(raw: Any, resolve: Resolver | None = None) -> IndexR
     seed = f.take_one(("seed",), check_seed, 0)
     shoes = f.take_one(("shoes",), check_int(1, MAX_SHOES), DEFAULT_SHOES)
     step = f.take_one(("step",), check_int(1, 52), DEFAULT_STEP)
+    betting_raw = f.take("betting_strategy")
+    betting = None if betting_raw is MISSING else betting_from(betting_raw, "betting_strategy", ctx)
+    bankroll = f.take_one(("bankroll",), check_money, None)
+    within = f.take_one(("all_within",), check_number(0.0, MAX_ALL_WITHIN), ALL_WITHIN)
     plays_raw = f.take("plays")
     f.finish()
 
@@ -203,23 +241,45 @@ def normalize_index_request(raw: Any, resolve: Resolver | None = None) -> IndexR
             if isinstance(item, str):
                 key = item.strip().lower()
                 if key == "all":
-                    problems.add(at, '"all" is not offered yet; name the plays or a preset')
+                    if casino_ok and isinstance(within, float):  # else its problem is named
+                        for cell in all_plays(rules, within):
+                            if cell not in plays:
+                                plays.append(cell)
                     continue
                 if key not in PRESETS:
                     problems.add(at, f"unknown preset {item!r}; available: {', '.join(PRESETS)}")
                     continue
                 for preset_play in PRESETS[key]:
-                    play = _play(preset_play, at, rules, problems, preset=key)
-                    if play is not None and play not in plays:
-                        plays.append(play)
+                    found = _play(preset_play, at, rules, problems, preset=key)
+                    if found is not None and found not in plays:
+                        plays.append(found)
                 continue
             play = _play(item, at, rules, problems)
             if play is not None and play not in plays:
                 plays.append(play)
         if not plays and not problems.items:
             problems.add("plays", "no play to index")
+    if betting is not None:
+        if betting.num_hands != 1:
+            problems.add("betting_strategy.num_hands", "an index's gain is stated for one spot")
+        if betting.ramp_count is not None and (betting.ramp_count == "running") != (
+            counting.unbalanced
+        ):
+            problems.add(
+                "betting_strategy.ramp_count",
+                f"the indices are {'running' if counting.unbalanced else 'true'} counts: "
+                "the ramp reads the same count",
+            )
+        for key in ("spots_ramp", "wong_in", "wong_out"):
+            if getattr(betting, key) is not None:
+                problems.add(
+                    f"betting_strategy.{key}",
+                    "not used by an index request (one spot, every round)",
+                )
     if problems.items:
-        raise ConfigError(problems.items)
+        # A preset's plays share one path: a casino without surrender is one problem of
+        # fab4, not four.
+        raise ConfigError(list(dict.fromkeys(problems.items)))
     if estimation is not None or rounding is not None:
         counting = dataclasses.replace(
             counting,
@@ -227,7 +287,14 @@ def normalize_index_request(raw: Any, resolve: Resolver | None = None) -> IndexR
             true_count_rounding=rounding or counting.true_count_rounding,
         )
     return IndexRequest(
-        rules=rules, counting=counting, plays=tuple(plays), seed=seed, shoes=shoes, step=step
+        rules=rules,
+        counting=counting,
+        plays=tuple(plays),
+        seed=seed,
+        shoes=shoes,
+        step=step,
+        betting=betting or default_ramp(counting.unbalanced),
+        bankroll=bankroll,
     )
 
 
@@ -241,14 +308,18 @@ def index_request_to_dict(request: IndexRequest) -> dict[str, Any]:
         else {"hand": play.hand, "vs": play.up, "actions": list(play.actions)}
         for play in request.plays
     ]
-    return {
+    out: dict[str, Any] = {
         "casino": casino_to_dict(request.rules),
         "counting_strategy": counting_to_dict(request.counting),
         "plays": plays,
         "seed": request.seed,
         "shoes": request.shoes,
         "step": request.step,
+        "betting_strategy": betting_to_dict(request.betting),
     }
+    if request.bankroll is not None:
+        out["bankroll"] = request.bankroll
+    return out
 
 
 def _play(
@@ -362,6 +433,54 @@ def _compositions(play: IndexPlay) -> list[tuple[int, int]]:
     return [(a, total - a) for a in range(2, 11) if a < total - a <= 10]
 
 
+def all_plays(rules: Rules, within: float) -> list[IndexPlay]:
+    """ "all": every two-card cell (hard, soft, pair) where the second-best action comes
+    within `within` (per unit bet) of the best at a true count of 0, the best as a and
+    the runner-up as b, as the "auto" solver values them for these rules (each action's
+    value over the cell's hands, weighted by their chances given the up card); insurance
+    too when offered. Late surrender only, as the plays are."""
+    from jost_engine._basic_strategy import starting_hands  # the solver: loaded only here
+
+    rows: dict[tuple[str, str, str], dict[str, float]] = {}
+    weights: dict[tuple[str, str, str], float] = {}
+    for up, _, c1, c2, weight, values in starting_hands(rules):
+        up_key = "A" if up == 1 else str(up)
+        if c1 == c2:
+            key = ("pair", "A,A" if c1 == 1 else f"{c1},{c1}", up_key)
+        elif c1 == 1:
+            key = ("soft", str(11 + c2), up_key)
+        else:
+            key = ("hard", str(c1 + c2), up_key)
+        row = rows.setdefault(key, {})
+        for action, value in values.items():
+            if action == "R" and not rules.late_surrender:
+                continue
+            row[action] = row.get(action, 0.0) + weight * value
+        weights[key] = weights.get(key, 0.0) + weight
+    plays: list[IndexPlay] = []
+    if rules.offer_insurance:
+        plays.append(IndexPlay("insurance", "insurance", "A", INSURANCE_ACTIONS))
+    for (kind, row_key, up_key), row in sorted(rows.items(), key=_cell_order):
+        if len(row) < 2:
+            continue
+        ranked = sorted(row, key=lambda a: -row[a])
+        best, second = ranked[0], ranked[1]
+        if (row[best] - row[second]) / weights[(kind, row_key, up_key)] > within:
+            continue
+        pk: Literal["hard", "soft", "pair"] = (
+            "pair" if kind == "pair" else ("soft" if kind == "soft" else "hard")
+        )
+        plays.append(IndexPlay(pk, row_key, up_key, (best, second)))
+    return plays
+
+
+def _cell_order(item: tuple[tuple[str, str, str], Any]) -> tuple[int, int, int]:
+    (kind, row, up), _ = item
+    first = row.split(",")[0]
+    total = 11 if first == "A" else int(first)
+    return ({"hard": 0, "soft": 1, "pair": 2}[kind], -total, 11 if up == "A" else int(up))
+
+
 # ---------------------------------------------------------------------------------------
 # Arrays, shards, merge
 # ---------------------------------------------------------------------------------------
@@ -422,6 +541,34 @@ def bucket_centres(request: IndexRequest) -> np.ndarray:
 
 
 _EST = {"exact": k.EST_EXACT, "half": k.EST_HALF, "whole": k.EST_WHOLE}
+_ROUND = {"none": k.RND_NONE, "floor": k.RND_FLOOR, "truncate": k.RND_TRUNC, "round": k.RND_ROUND}
+
+
+def _units(betting: BettingStrategy, multiplier: float) -> float:
+    """A tier's bet in units of the minimum, after the table maximum."""
+    bet = betting.min_bet * multiplier
+    if betting.max_bet is not None:
+        bet = min(bet, betting.max_bet)
+    return bet / betting.min_bet
+
+
+def ramp_units(request: IndexRequest, count: float) -> float:
+    """The ramp's bet in units at a count, read as the player rounds it (the count the
+    ramp reads: true, or running for an unbalanced system or ramp_count running)."""
+    rounding = "none" if request.running else request.counting.true_count_rounding
+    if rounding == "floor":
+        count = math.floor(count)
+    elif rounding == "truncate":
+        count = float(math.trunc(count))
+    elif rounding == "round":
+        count = math.copysign(math.floor(abs(count) + 0.5), count)
+    units = 1.0
+    for threshold, multiplier in request.betting.ramp:
+        if count >= threshold:
+            units = _units(request.betting, multiplier)
+    return units
+
+
 _FIRST = {"H": k.HIT, "S": k.STAND, "D": k.DOUBLE, "P": k.SPLIT, "R": k.SURRENDER}
 
 
@@ -450,6 +597,9 @@ def index_arrays(
     rules_i[ik.G_RUNNING] = request.running
     rules_i[ik.G_STEP] = request.step
     rules_i[ik.G_INDEPENDENT] = independent
+    rules_i[ik.G_RND] = _ROUND[request.counting.true_count_rounding]
+    rules_i[ik.G_RAMP_RUNNING] = request.running
+    betting = request.betting
     centres = bucket_centres(request)
     count_f = np.array(
         [request.counting.initial_count(rules.decks), centres[0], BUCKET_WIDTH], dtype=np.float64
@@ -460,6 +610,8 @@ def index_arrays(
         act=act,
         deck=deck,
         tags=tag_row(request.counting.tags, request.counting.tag_scale),
+        ramp_thr=np.array([t for t, _ in betting.ramp], dtype=np.float64),
+        ramp_mult=np.array([_units(betting, m) for _, m in betting.ramp], dtype=np.float64),
     )
     n = len(request.plays)
     comps = [_compositions(p) if p.kind != "insurance" else [] for p in request.plays]
@@ -574,19 +726,43 @@ class Curve:
     centre: np.ndarray
 
 
-def curve(sums: np.ndarray, centres: np.ndarray, min_n: int = MIN_BUCKET_N) -> Curve:
-    """Per-bucket means and SEs from one play's sums [B, N_FIELDS]; the two end buckets
-    (which hold every count beyond them) and thin buckets left out."""
+def curve(
+    sums: np.ndarray,
+    centres: np.ndarray,
+    min_n: int = MIN_BUCKET_N,
+    aversion: np.ndarray | None = None,
+) -> Curve:
+    """Per-bucket weighted means and SEs from one play's sums [B, N_FIELDS]; the two end
+    buckets (which hold every count beyond them) and thin buckets left out.
+
+    y is the weighted mean of g = d - c q: d the EV difference, and with `aversion` (c
+    per bucket, half the fraction of the bankroll bet there) less c times the second
+    moments' difference, the risk-averse comparison. Its SE is the ratio estimator's:
+    sqrt(sum w^2 (g - y)^2) / sum w, states being independent given their compositions.
+    """
     n = sums[:, ik.F_N]
-    keep = n >= max(min_n, 2)
+    keep = (n >= max(min_n, 2)) & (sums[:, ik.F_W] > 0)
     keep[0] = keep[-1] = False
-    n_k = n[keep]
-    mean = sums[keep, ik.F_DIFF] / n_k
-    var = np.maximum(sums[keep, ik.F_DIFF_SQ] / n_k - mean**2, 0.0) * n_k / (n_k - 1)
-    # A bucket whose states all gave the same difference still has sampling error; a
-    # floor keeps its weight finite.
-    se = np.sqrt(np.maximum(var, 1e-12) / n_k)
-    return Curve(x=sums[keep, ik.F_COUNT] / n_k, y=mean, se=se, n=n_k, centre=centres[keep])
+    s = sums[keep]
+    y, se = mean_se(s, None if aversion is None else aversion[keep])
+    w = s[:, ik.F_W]
+    return Curve(x=s[:, ik.F_WX] / w, y=y, se=se, n=s[:, ik.F_N], centre=centres[keep])
+
+
+def mean_se(s: np.ndarray, aversion: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted means of g = d - c q and their SEs, for rows of sums [..., N_FIELDS] with
+    at least two states and some weight each (see curve)."""
+    w = s[..., ik.F_W]
+    c = np.zeros_like(w) if aversion is None else aversion
+    y = (s[..., ik.F_WD] - c * s[..., ik.F_WQ]) / w
+    w2g = s[..., ik.F_W2D] - c * s[..., ik.F_W2Q]
+    w2gg = s[..., ik.F_W2DD] - 2 * c * s[..., ik.F_W2DQ] + c * c * s[..., ik.F_W2QQ]
+    spread = w2gg - 2 * y * w2g + y * y * s[..., ik.F_W2]
+    n = s[..., ik.F_N]
+    # n / (n - 1) as for an unweighted variance; a bucket whose states all gave the same
+    # difference still has sampling error, and a floor keeps its weight finite.
+    var = np.maximum(spread * n / (n - 1), 1e-12 * s[..., ik.F_W2])
+    return y, np.sqrt(var) / w
 
 
 @dataclass(frozen=True)
@@ -648,28 +824,50 @@ def _wls(x: np.ndarray, y: np.ndarray, se: np.ndarray) -> Fit | None:
     )
 
 
-def fit_crossing(c: Curve) -> Fit | None:
-    """Where the curve crosses zero: a line fitted on the buckets within FIT_HALF_WIDTH
-    of the crossing. Candidates are the windows centred on each bucket whose own root
-    falls inside the window; the one with the smallest root SE wins (a noisy wiggle far
-    out, where buckets are thin, crosses zero too but with a wide interval), and its
-    window is recentred on its root twice. None when no window crosses."""
-    best: Fit | None = None
-    for centre in c.x:
-        fit = _window_fit(c, float(centre))
-        if fit is None or abs(fit.root - centre) > FIT_HALF_WIDTH:
+def fit_crossing(c: Curve, scale: float = 1.0) -> Fit | None:
+    """Where the curve crosses zero, in two steps (docs/INDICES.md, "The fit").
+
+    Locate: a line on the buckets within LOCATE_HALF_WIDTH of each bucket; of the
+    windows whose own root falls inside them, the one with the smallest root SE (a noisy
+    wiggle far out, where buckets are thin, crosses zero too but with a wide interval),
+    recentred on its root twice. Refine: a line on the buckets within FIT_HALF_WIDTH of
+    that root, recentred twice, which bends less with the curve (a wide window's line is
+    pulled by the curvature on either side); it is kept when it crosses inside its
+    window in the same direction, else the located line stands (too few or too noisy
+    buckets near the root to say more). `scale` widens both windows (running counts: a
+    true count is several running counts). None when no window crosses."""
+    located: Fit | None = None
+    wide = LOCATE_HALF_WIDTH * scale
+    for centre in c.centre:
+        fit = _window_fit(c, float(centre), wide)
+        if fit is None or abs(fit.root - centre) > wide:
             continue
-        if best is None or fit.se < best.se:
-            best = fit
+        if located is None or fit.se < located.se:
+            located = fit
+    if located is None:
+        return None
     for _ in range(2):
-        if best is None:
+        located = _window_fit(c, located.root, wide) or located
+    narrow = FIT_HALF_WIDTH * scale
+    refined: Fit | None = located
+    for _ in range(3):
+        assert refined is not None
+        refined = _window_fit(c, refined.root, narrow)
+        if refined is None:
             break
-        best = _window_fit(c, best.root) or best
-    return best
+    if (
+        refined is None
+        or abs(refined.root - located.root) > narrow
+        or (refined.slope > 0) != (located.slope > 0)
+    ):
+        return located
+    return refined
 
 
-def _window_fit(c: Curve, centre: float) -> Fit | None:
-    near = np.abs(c.x - centre) <= FIT_HALF_WIDTH
+def _window_fit(c: Curve, centre: float, half_width: float) -> Fit | None:
+    # By bucket centres, so counts that fall on whole numbers (a running count) are not
+    # lost to a mean a hair past the window's edge.
+    near = np.abs(c.centre - centre) <= half_width + 1e-9
     return _wls(c.x[near], c.y[near], c.se[near])
 
 
@@ -700,20 +898,133 @@ def _deviation_code(play: IndexPlay) -> str:
     return b
 
 
+def _crossing(c: Curve, play: IndexPlay, rounding: str, scale: float) -> dict[str, Any]:
+    """A curve's index: where it crosses zero, its interval, which way; or why none."""
+    fit = fit_crossing(c, scale) if c.x.shape[0] >= 3 else None
+    lo = float(c.x.min()) if c.x.shape[0] else 0.0
+    hi = float(c.x.max()) if c.x.shape[0] else 0.0
+    half = Z95 * fit.se if fit is not None else math.inf
+    if fit is not None and lo <= fit.root - half and fit.root + half <= hi:
+        # Given to 0.1, the interval rounded outwards so it always holds the index.
+        return {
+            "index": round(float(fit.root), 1),
+            "index_rounded": rounded_index(fit.root, rounding),
+            "interval": [
+                math.floor(float(fit.root - half) * 10) / 10,
+                math.ceil(float(fit.root + half) * 10) / 10,
+            ],
+            "when": "at_or_above" if fit.slope > 0 else "below",
+            "never_changes": False,
+            "better": None,
+            "note": None,
+            "_root": fit.root,
+        }
+    # No window crosses zero inside the counts reached. That the play never changes is
+    # claimed only when a line through all of them is on one side of zero at both ends,
+    # each by 1.96 of its SE (so everywhere between); otherwise the run was too short.
+    never = False
+    whole = _wls(c.x, c.y, c.se)
+    if whole is not None:
+        (y_lo, se_lo), (y_hi, se_hi) = whole.value(lo), whole.value(hi)
+        never = (y_lo > Z95 * se_lo and y_hi > Z95 * se_hi) or (
+            y_lo < -Z95 * se_lo and y_hi < -Z95 * se_hi
+        )
+    better = None
+    if never:
+        mean = float(np.sum(c.y / c.se**2) / np.sum(1 / c.se**2))
+        better = play.actions[1] if mean > 0 else play.actions[0]
+    if never:
+        note = f"never changes within the counts reached ({lo:+.1f} .. {hi:+.1f})"
+    elif fit is not None and lo <= fit.root <= hi:
+        # A crossing whose interval runs past the counts dealt is no index yet: a
+        # deviation at it would be a guess (a 3,000-shoe run put 10 v 10 at -5.5 +/- 90).
+        note = (
+            f"no crossing resolved: about {fit.root:+.1f} but +/- {half:.1f}, past the "
+            f"counts reached ({lo:+.1f} .. {hi:+.1f}); deal more shoes"
+        )
+    else:
+        note = "no crossing resolved: deal more shoes"
+    return {
+        "index": None,
+        "index_rounded": None,
+        "interval": None,
+        "when": None,
+        "never_changes": never,
+        "better": better,
+        "note": note,
+        "_root": None,
+    }
+
+
+def gain_per_100(
+    sums: np.ndarray, counters: np.ndarray, root: float, when: str
+) -> tuple[float, float]:
+    """Units won per 100 rounds by playing b on its side of the index instead of a
+    always, at the request's ramp, and its SE: the mean over sampled states of w d bet
+    on b's side (a state is a round's start, sampled evenly through the shoe to the cut
+    card as rounds start; a state that cannot deal the play adds 0). The buckets split at
+    the unrounded index by their mean count; near the index d is about 0, so the split
+    costs almost nothing."""
+    states = int(counters[ik.K_VALUED] + counters[ik.K_MISSING] + counters[ik.K_OVERFLOW])
+    w = sums[:, ik.F_W]
+    if states < 2:
+        return 0.0, math.inf
+    x = np.divide(sums[:, ik.F_WX], w, out=np.zeros_like(w), where=w > 0)
+    side = ((x >= root) if when == "at_or_above" else (x < root)) & (w > 0)
+    mean = float(np.sum(sums[side, ik.F_WDB])) / states
+    second = float(np.sum(sums[side, ik.F_WDB_SQ])) / states
+    se = math.sqrt(max(second - mean * mean, 0.0) / (states - 1))
+    return 100.0 * mean, 100.0 * se
+
+
+def _public(found: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in found.items() if not key.startswith("_")}
+
+
+def _deviation(play: IndexPlay, found: dict[str, Any]) -> dict[str, Any]:
+    if play.kind == "insurance":
+        return {"hand": "insurance", "index": found["index_rounded"]}
+    return {
+        "hand": play.hand,
+        "vs": play.up,
+        "index": found["index_rounded"],
+        "action": _deviation_code(play),
+        "when": found["when"],
+    }
+
+
 def index_results(request: IndexRequest, total: IndexSums) -> dict[str, Any]:
-    """The result document: `indices` (one object per play) and `deviations` (the plays
-    that change within the counts reached, in a config's own format)."""
+    """The result document: `indices` (one object per play), `deviations` (the plays
+    that change within the counts reached, in a config's own format) and, with a
+    bankroll, `risk_averse_deviations`; `gain_ramp` names the ramp gains are stated for."""
     indices: list[dict[str, Any]] = []
     deviations: list[dict[str, Any]] = []
+    averse_deviations: list[dict[str, Any]] = []
     rounding = request.counting.true_count_rounding
+    # A running count moves by about (decks left) per true count: half the shoe's decks.
+    scale = max(1.0, request.rules.decks / 2) if request.running else 1.0
+    aversion = None
+    if request.bankroll is not None:
+        fraction = np.array(
+            [
+                ramp_units(request, float(x)) * request.betting.min_bet / request.bankroll
+                for x in total.centres
+            ]
+        )
+        aversion = fraction / 2
     for p, play in enumerate(request.plays):
         c = curve(total.sums[p], total.centres)
+        found = _crossing(c, play, rounding, scale)
         entry: dict[str, Any] = {
             "hand": play.hand,
             "vs": play.up,
             "actions": list(play.actions),
             "count": "running" if request.running else "true",
             "states": int(total.counters[p, ik.K_VALUED]),
+            **_public(found),
+            "gain_per_100": None,
+            "gain_per_100_se": None,
+            "risk_averse": None,
             "curve": [
                 {
                     "count": float(centre),
@@ -725,64 +1036,49 @@ def index_results(request: IndexRequest, total: IndexSums) -> dict[str, Any]:
                 for centre, x, n, y, se in zip(c.centre, c.x, c.n, c.y, c.se, strict=True)
             ],
         }
-        fit = fit_crossing(c) if c.x.shape[0] >= 3 else None
-        lo = float(c.x.min()) if c.x.shape[0] else 0.0
-        hi = float(c.x.max()) if c.x.shape[0] else 0.0
-        if fit is None or not lo <= fit.root <= hi:
-            # No window crosses zero inside the counts reached. That the play never changes
-            # is claimed only when a line through all of them is on one side of zero at
-            # both ends, each by 1.96 of its SE (so everywhere between); otherwise the run
-            # was too short to tell.
-            never = False
-            whole = _wls(c.x, c.y, c.se)
-            if whole is not None:
-                (y_lo, se_lo), (y_hi, se_hi) = whole.value(lo), whole.value(hi)
-                never = (y_lo > Z95 * se_lo and y_hi > Z95 * se_hi) or (
-                    y_lo < -Z95 * se_lo and y_hi < -Z95 * se_hi
-                )
-            better = None
-            if never:
-                mean = float(np.sum(c.y / c.se**2) / np.sum(1 / c.se**2))
-                better = play.actions[1] if mean > 0 else play.actions[0]
-            entry.update(
-                index=None,
-                index_rounded=None,
-                interval=None,
-                when=None,
-                never_changes=never,
-                better=better,
-                note=(
-                    f"never changes within the counts reached ({lo:+.1f} .. {hi:+.1f})"
-                    if never
-                    else "no crossing resolved: deal more shoes"
-                ),
+        if found["_root"] is not None:
+            gain, gain_se = gain_per_100(
+                total.sums[p], total.counters[p], found["_root"], found["when"]
             )
-        else:
-            half = Z95 * fit.se
-            when = "at_or_above" if fit.slope > 0 else "below"
-            entry.update(
-                index=round(float(fit.root), 1),
-                index_rounded=rounded_index(fit.root, rounding),
-                interval=[round(float(fit.root - half), 2), round(float(fit.root + half), 2)],
-                when=when,
-                never_changes=False,
-                better=None,
-                note=None,
-            )
+            entry["gain_per_100"] = round(gain, 4)
+            entry["gain_per_100_se"] = round(gain_se, 4)
+            deviations.append(_deviation(play, found))
+        if aversion is not None:
             if play.kind == "insurance":
-                deviations.append({"hand": "insurance", "index": entry["index_rounded"]})
+                entry["risk_averse"] = {
+                    "index": None,
+                    "index_rounded": None,
+                    "interval": None,
+                    "when": None,
+                    "note": "not computed for insurance (its covariance with the hand is "
+                    "not played out); the index above stands",
+                }
             else:
-                deviations.append(
-                    {
-                        "hand": play.hand,
-                        "vs": play.up,
-                        "index": entry["index_rounded"],
-                        "action": _deviation_code(play),
-                        "when": when,
-                    }
+                averse = _crossing(
+                    curve(total.sums[p], total.centres, aversion=aversion), play, rounding, scale
                 )
+                entry["risk_averse"] = {
+                    key: averse[key]
+                    for key in ("index", "index_rounded", "interval", "when", "note")
+                }
+                if averse["_root"] is not None:
+                    averse_deviations.append(_deviation(play, averse))
         indices.append(entry)
-    return {"indices": indices, "deviations": deviations}
+    out: dict[str, Any] = {
+        "indices": indices,
+        "deviations": deviations,
+        "gain_ramp": {
+            "name": request.betting.name,
+            "units": [
+                {"count": t if math.isfinite(t) else None, "units": _units(request.betting, m)}
+                for t, m in request.betting.ramp
+            ],
+        },
+    }
+    if aversion is not None:
+        out["risk_averse_deviations"] = averse_deviations
+        out["bankroll"] = request.bankroll
+    return out
 
 
 def generate_indices(raw: Any, resolve: Resolver | None = None) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from jost_engine.config.fields import INF
-from jost_engine.config.types import TAG_RANKS, Config, CountingSystem, Rules
+from jost_engine.config.types import TAG_RANKS, BettingStrategy, Config, CountingSystem, Rules
 
 
 def _number(value: float) -> float | int | str:
@@ -53,6 +53,32 @@ def counting_to_dict(c: CountingSystem) -> dict[str, Any]:
     return counting
 
 
+def betting_to_dict(b: BettingStrategy) -> dict[str, Any]:
+    """A betting strategy as a player's `betting_strategy` object writes it."""
+    betting: dict[str, Any] = {
+        "name": b.name,
+        "min_bet": _number(b.min_bet),
+        "num_hands": b.num_hands,
+        "bet_ramp": [
+            {"count_threshold": _number(t), "bet_multiplier": _number(m)} for t, m in b.ramp
+        ],
+    }
+    if b.spots_ramp is not None:
+        betting["spots_ramp"] = [
+            {"count_threshold": _number(t), "spots": n} for t, n in b.spots_ramp
+        ]
+    for key, value in (
+        ("max_bet", b.max_bet),
+        ("wong_in", b.wong_in),
+        ("wong_out", b.wong_out),
+    ):
+        if value is not None:
+            betting[key] = _number(value)
+    if b.ramp_count is not None:
+        betting["ramp_count"] = b.ramp_count
+    return betting
+
+
 def config_to_dict(config: Config) -> dict[str, Any]:
     """The normalised config as plain JSON (one spelling of everything).
 
@@ -86,33 +112,11 @@ def config_to_dict(config: Config) -> dict[str, Any]:
                 table: {row: dict(cells) for row, cells in getattr(p.playing, table).items()}
                 for table in ("hard", "soft", "pairs")
             }
-        b = p.betting
-        betting: dict[str, Any] = {
-            "name": b.name,
-            "min_bet": _number(b.min_bet),
-            "num_hands": b.num_hands,
-            "bet_ramp": [
-                {"count_threshold": _number(t), "bet_multiplier": _number(m)} for t, m in b.ramp
-            ],
-        }
-        if b.spots_ramp is not None:
-            betting["spots_ramp"] = [
-                {"count_threshold": _number(t), "spots": n} for t, n in b.spots_ramp
-            ]
-        for key, value in (
-            ("max_bet", b.max_bet),
-            ("wong_in", b.wong_in),
-            ("wong_out", b.wong_out),
-        ):
-            if value is not None:
-                betting[key] = _number(value)
-        if b.ramp_count is not None:
-            betting["ramp_count"] = b.ramp_count
         player: dict[str, Any] = {
             "name": p.name,
             "bankroll": _number(p.bankroll),
             "playing_strategy": playing,
-            "betting_strategy": betting,
+            "betting_strategy": betting_to_dict(p.betting),
             "counting_strategy": counting_to_dict(p.counting),
         }
         if p.analysis is not None:
