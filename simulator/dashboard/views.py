@@ -272,7 +272,9 @@ def history_page(request: HttpRequest) -> HttpResponse:
             "job": job,
             "progress": progress_of(job),
             "edge": _edge_text(job.first_edge),  # type: ignore[attr-defined]
-            "rounds": f"{job.rounds_done:,} / {job.rounds_total:,}",
+            # An index job's progress counts shoes dealt.
+            "rounds": f"{job.rounds_done:,} / {job.rounds_total:,}"
+            + (" shoes" if indices.is_index_job(job) else ""),
             "duration": present.format_duration(present.duration(job)),
         }
         for job in page.object_list

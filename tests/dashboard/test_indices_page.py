@@ -1,7 +1,7 @@
 """The job page of an index generator job (SimulationJob.kind INDICES) through Django's test
 client: each play's index, interval and curve as the engine's result has them, the
 deviations list to copy and download, a play with no index, a running job's progress in
-shoes, escaping, and who may see it."""
+shoes, escaping, who may see it, and the history naming the kind."""
 
 from __future__ import annotations
 
@@ -273,3 +273,18 @@ class TestWhoSeesIt:
         # The risk-averse list exists only in a result that has one.
         url = f"/dashboard/jobs/{index_job.id}/deviations.json?list=risk_averse"
         assert staff_client.get(url).status_code == 404
+
+
+class TestHistory:
+    def test_it_lists_an_index_job_with_its_kind_and_shoes_and_no_compare_box(
+        self, staff_client, index_job, alice, master_config
+    ):
+        simulation = submit_job(alice, master_config)
+        page = staff_client.get("/dashboard/jobs/").content.decode()
+        rows = page.split("<tbody>")[1].split("</tbody>")[0].split("<tr>")[1:]
+        by_id = {re.search(r"/dashboard/jobs/([0-9a-f-]{36})/", r).group(1): r for r in rows}
+        index_row, simulation_row = by_id[str(index_job.id)], by_id[str(simulation.id)]
+        assert '<td data-kind="indices">Index generator</td>' in index_row
+        assert '<td data-kind="simulation">Simulation</td>' in simulation_row
+        assert "3,000 / 3,000 shoes" in index_row
+        assert 'name="jobs"' not in index_row  # a result with no players to compare
