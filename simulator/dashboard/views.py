@@ -60,7 +60,7 @@ def runner_page(request: HttpRequest) -> HttpResponse:
     context["profile_choices"] = runner.profile_choices()
     context["master_config"] = runner.master_config()
     context["recent_jobs"] = selectors.jobs_for(_staff(request)).only(
-        "id", "status", "rounds_total", "created_at"
+        "id", "kind", "status", "rounds_total", "created_at"
     )[:5]
     return render(request, "dashboard/runner.html", context)
 

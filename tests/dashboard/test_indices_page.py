@@ -1,7 +1,7 @@
 """The job page of an index generator job (SimulationJob.kind INDICES) through Django's test
 client: each play's index, interval and curve as the engine's result has them, the
 deviations list to copy and download, a play with no index, a running job's progress in
-shoes, escaping, who may see it, and the history naming the kind."""
+shoes, escaping, who may see it, and the lists of jobs naming the kind."""
 
 from __future__ import annotations
 
@@ -288,3 +288,9 @@ class TestHistory:
         assert '<td data-kind="simulation">Simulation</td>' in simulation_row
         assert "3,000 / 3,000 shoes" in index_row
         assert 'name="jobs"' not in index_row  # a result with no players to compare
+
+    def test_the_runners_recent_jobs_count_an_index_jobs_shoes(self, staff_client, staff):
+        make_index_job(staff, result=index_result("page"))
+        page = staff_client.get("/dashboard/").content.decode()
+        recent = page.split("Your recent jobs")[1].split("</ul>")[0]
+        assert "index generator, 3000 shoes" in recent and "rounds" not in recent
