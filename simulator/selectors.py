@@ -211,6 +211,7 @@ def profile_for(user: User, profile_id: int) -> Profile | None:
 # history), so the first player's edge is extracted by the database instead.
 HISTORY_FIELDS = (
     "id",
+    "kind",
     "owner__username",
     "status",
     "rounds_done",

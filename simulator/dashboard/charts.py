@@ -1,7 +1,7 @@
-"""The job page's two charts as plain geometry for an inline SVG template: no JavaScript,
+"""The job pages' charts as plain geometry for an inline SVG template: no JavaScript,
 no chart library, so they render with scripts off and print as they look.
 
-Each function takes a results document's players and returns what
+Each function takes a part of a results document and returns what
 templates/dashboard/_chart.html draws (pixel coordinates in a fixed viewBox that the
 browser scales to the page's width), or None when the document has nothing to plot.
 """
@@ -29,6 +29,21 @@ class Series:
 
 
 @dataclass
+class Marker:
+    """A vertical line at x (an index) over a shaded band (its interval, clipped to the
+    plot): pixel coordinates, like everything else in a Chart."""
+
+    x: float
+    label: str
+    title: str
+    band_x: float
+    band_width: float
+    # The label sits beside the line, on the side with room for it.
+    label_x: float = 0.0
+    anchor: str = "start"
+
+
+@dataclass
 class Chart:
     title: str
     x_label: str
@@ -40,12 +55,17 @@ class Chart:
     # A second y axis, on the right, for a second series in other units (the ramp's edge).
     y2_ticks: list[tuple[float, str]] = field(default_factory=list)
     y2_label: str = ""
+    marker: Marker | None = None
     width: int = WIDTH
     height: int = HEIGHT
     left: int = LEFT
     right: int = WIDTH - RIGHT
     top: int = TOP
     bottom: int = HEIGHT - BOTTOM
+
+    @property
+    def plot_height(self) -> int:
+        return self.bottom - self.top
 
 
 def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
@@ -70,6 +90,7 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
 
 def tick_label(value: float) -> str:
     """12,500 or 2.5k style labels short enough for the axis."""
+    value += 0.0  # a tick at -0.0 (rounding a small negative) reads "0", not "-0"
     size = abs(value)
     if size >= 1e6:
         return f"{value / 1e6:g}M"
@@ -259,3 +280,111 @@ def ramp_chart(ramp: Sequence[dict[str, Any]]) -> Chart | None:
         y2_ticks=[(y2(t), f"{t * 100:g}%") for t in edge_ticks],
         y2_label="edge",
     )
+
+
+def _count_step(span: float) -> int:
+    """Whole-count ticks, no more than about 12 of them: a running count spans far more
+    counts than a true count does."""
+    return next(step for step in (1, 2, 5, 10, 20, 50, 100) if span / step <= 12)
+
+
+def signed(value: float, digits: int = 1) -> str:
+    """+1.5, -0.3, 0.0: a count as a player writes an index (and never "-0.0")."""
+    text = f"{value:+.{digits}f}"
+    return text[1:] if float(text) == 0 else text
+
+
+def index_curve_chart(play: dict[str, Any]) -> Chart | None:
+    """One play of an index job's result (jost_engine.indices.index_results): EV(b) -
+    EV(a) in each count bucket, at the bucket's mean count, with its 95% bar (1.96 SE,
+    the SE the fit weighed the bucket by), the zero line dashed, and the index as a
+    vertical line over its 95% interval. A play with no index (null: it never changes, or
+    the run could not tell) has no marker; its note says why. None without buckets."""
+    rows = [
+        row
+        for row in play.get("curve") or []
+        if isinstance(row.get("ev_diff"), (int, float))
+        and isinstance(row.get("count"), (int, float))
+    ]
+    if not rows:
+        return None
+    count_kind = "running count" if play.get("count") == "running" else "true count"
+    points = []
+    for row in rows:
+        where = row.get("mean_count")
+        where = float(where if isinstance(where, (int, float)) else row["count"])
+        se = row.get("se")
+        half = Z95 * float(se) if isinstance(se, (int, float)) else 0.0
+        points.append((where, float(row["ev_diff"]), half, row))
+    index = play.get("index")
+    index = float(index) if isinstance(index, (int, float)) else None
+    # The index is always in view (a crossing the fit found between two buckets).
+    xs = [p[0] for p in points] + ([index] if index is not None else [])
+    low, high = math.floor(min(xs)), math.ceil(max(xs))
+    x = _Scale(low - 0.5, high + 0.5, LEFT, WIDTH - RIGHT)
+    step = _count_step(high - low)
+    x_ticks = list(range(math.ceil(low / step) * step, high + 1, step))
+    # EV difference 0 is always in view: the crossing is the point of the chart.
+    bounds = [0.0, *(y - h for _, y, h, _ in points), *(y + h for _, y, h, _ in points)]
+    y_ticks = nice_ticks(min(bounds), max(bounds))
+    y = _Scale(y_ticks[0], y_ticks[-1], HEIGHT - BOTTOM, TOP)
+    a, b = actions_of(play, "a", "b")
+    marks: list[dict[str, float | str]] = [
+        {
+            "x": x(where),
+            "y": y(mean),
+            "y_low": y(mean - half),
+            "y_high": y(mean + half),
+            "title": (
+                f"{count_kind} {signed(float(row['count']))} (mean {signed(where, 2)}): "
+                f"EV({b}) - EV({a}) {mean:+.4f} ± {half:.4f}, {int(row.get('n') or 0):,} states"
+            ),
+        }
+        for where, mean, half, row in points
+    ]
+    marker = None
+    if index is not None:
+        interval = play.get("interval")
+        if isinstance(interval, list) and len(interval) == 2 and None not in interval:
+            start, end = float(interval[0]), float(interval[1])
+            left, right = max(x(start), LEFT), min(x(end), WIDTH - RIGHT)
+            title = f"index {signed(index)}, 95% interval [{signed(start, 2)}, {signed(end, 2)}]"
+        else:
+            left = right = x(index)
+            title = f"index {signed(index)}"
+        at = x(index)
+        room_right = at < (LEFT + WIDTH - RIGHT) / 2 + 120
+        marker = Marker(
+            x=at,
+            label=f"index {signed(index)}",
+            title=title,
+            band_x=left,
+            band_width=round(max(right - left, 0.0), 2),
+            label_x=round(at + 5 if room_right else at - 5, 2),
+            anchor="start" if room_right else "end",
+        )
+    return Chart(
+        title=play_title(play),
+        x_label=count_kind,
+        y_label=f"EV({b}) - EV({a})",
+        x_ticks=[(x(t), signed(t, 0)) for t in x_ticks],
+        y_ticks=[(y(t), tick_label(t)) for t in y_ticks],
+        series=[Series(name=f"EV({b}) - EV({a})", color=PALETTE[0], marks=marks)],
+        reference_y=y(0.0),
+        marker=marker,
+    )
+
+
+def actions_of(play: dict[str, Any], a: str = "?", b: str = "?") -> tuple[str, str]:
+    """A play's (a, b) as text, the given fillers for what a document leaves out."""
+    given = [str(action) for action in play.get("actions") or []]
+    return (given[0] if given else a), (given[1] if len(given) > 1 else b)
+
+
+def play_title(play: dict[str, Any]) -> str:
+    """16 vs 10: H → S, or Insurance: decline → insure."""
+    a, b = actions_of(play)
+    hand = str(play.get("hand", "?"))
+    if hand == "insurance":
+        return f"Insurance: {a} → {b}"
+    return f"{hand} vs {play.get('vs', '?')}: {a} → {b}"

@@ -144,12 +144,13 @@ def is_counting(results: dict[str, Any]) -> bool:
     return any("true_count_table" in p for p in results.get("players") or [])
 
 
-def progress_text(progress: dict[str, Any]) -> dict[str, str]:
-    """progress_of's figures as the status panel shows them (its script writes the same)."""
+def progress_text(progress: dict[str, Any], unit: str = "rounds") -> dict[str, str]:
+    """progress_of's figures as the status panel shows them (its script writes the same).
+    `unit` is what the job counts: rounds, or shoes for an index job."""
     rate, eta = progress.get("rate"), progress.get("eta_seconds")
     return {
-        "rounds": f"{progress['rounds_done']:,} of {progress['rounds_total']:,} rounds",
-        "rate": "" if not rate else f"{rate:,.0f} rounds/s",
+        "rounds": f"{progress['rounds_done']:,} of {progress['rounds_total']:,} {unit}",
+        "rate": "" if not rate else f"{rate:,.0f} {unit}/s",
         "eta": "" if eta is None else f"{format_duration(timedelta(seconds=eta))} left",
     }
 

@@ -27,6 +27,7 @@ urlpatterns = [
     path("jobs/<uuid:job_id>/", views.job_page, name="job"),
     path("jobs/<uuid:job_id>/status.json", views.job_status, name="job-status"),
     path("jobs/<uuid:job_id>/results.json", views.job_results, name="job-results"),
+    path("jobs/<uuid:job_id>/deviations.json", views.job_deviations, name="job-deviations"),
     path("jobs/<uuid:job_id>/cancel/", views.job_cancel, name="job-cancel"),
     path("jobs/<uuid:job_id>/optimal-bets/", bets.optimal_bets_page, name="optimal-bets"),
     path("compare/", compare.compare_page, name="compare"),

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 import jost_engine
 from simulator import selectors
 from simulator.api.serializers import JobStatusSerializer, config_errors, progress_of
-from simulator.dashboard import charts, present, runner
+from simulator.dashboard import charts, indices, present, runner
 from simulator.models import FINISHED, JobStatus, SimulationJob
 from simulator.services import jobs, submit
 
@@ -60,7 +60,7 @@ def runner_page(request: HttpRequest) -> HttpResponse:
     context["profile_choices"] = runner.profile_choices()
     context["master_config"] = runner.master_config()
     context["recent_jobs"] = selectors.jobs_for(_staff(request)).only(
-        "id", "status", "rounds_total", "created_at"
+        "id", "kind", "status", "rounds_total", "created_at"
     )[:5]
     return render(request, "dashboard/runner.html", context)
 
@@ -106,6 +106,8 @@ def _run_action(request: HttpRequest) -> dict[str, Any]:
 @require_GET
 def job_page(request: HttpRequest, job_id: UUID) -> HttpResponse:
     job = _job_or_404(job_id)
+    if indices.is_index_job(job):
+        return _index_job_page(request, job)
     progress = progress_of(job)
     results = job.result_data if job.status == JobStatus.COMPLETE else None
     context: dict[str, Any] = {
@@ -143,6 +145,65 @@ def job_page(request: HttpRequest, job_id: UUID) -> HttpResponse:
             }
         )
     return render(request, "dashboard/job.html", context)
+
+
+def _index_job_page(request: HttpRequest, job: SimulationJob) -> HttpResponse:
+    """An index generator job: its request, and once COMPLETE each play's index and curve
+    and the deviations list to copy. Its progress counts shoes, not rounds."""
+    progress = progress_of(job)
+    result = job.result_data if job.status == JobStatus.COMPLETE else None
+    normalized, normalized_text = indices.normalized_request(job)
+    context: dict[str, Any] = {
+        "job": job,
+        "progress": progress,
+        "progress_text": present.progress_text(progress, unit="shoes"),
+        "unit": "shoes",
+        "finished": job.status in FINISHED,
+        "duration": present.format_duration(present.duration(job)),
+        "facts": indices.request_facts(job, normalized),
+        "sent_text": runner.pretty(job.request_data),
+        "normalized_text": normalized_text,
+        "result": result if isinstance(result, dict) else None,
+    }
+    if context["result"] is not None:
+        result = context["result"]
+        deviations = result.get("deviations")
+        deviations = deviations if isinstance(deviations, list) else []
+        risk_averse = result.get("risk_averse_deviations")
+        context.update(
+            {
+                "plays": indices.play_rows(result),
+                "columns": indices.optional_columns(result),
+                "deviations_text": indices.deviations_text(deviations),
+                "deviations_count": len(deviations),
+                # One line a deviation, up to the Illustrious 18 and Fab 4; then it scrolls.
+                "deviations_rows": min(2 + len(deviations), 24),
+                "risk_averse_text": (
+                    indices.deviations_text(risk_averse) if isinstance(risk_averse, list) else None
+                ),
+                "gain_ramp_text": (
+                    indices.pretty(result["gain_ramp"]) if result.get("gain_ramp") else None
+                ),
+            }
+        )
+    return render(request, "dashboard/index_job.html", context)
+
+
+@staff_required
+@require_GET
+def job_deviations(request: HttpRequest, job_id: UUID) -> JsonResponse:
+    """A finished index job's deviations list as a download, the list exactly as the result
+    holds it: what a playing strategy's `deviations` takes unchanged. ?list=risk_averse
+    gives the risk-averse list when the result has one."""
+    job = _job_or_404(job_id)
+    which = request.GET.get("list", "")
+    found = indices.deviations(job, which)
+    if found is None:
+        raise Http404("This job has no such deviations list.")
+    response = JsonResponse(found, safe=False, json_dumps_params={"indent": 2})
+    name = "deviations" if not which else f"{which.replace('_', '-')}-deviations"
+    response["Content-Disposition"] = f'attachment; filename="jost-{name}-{job.id}.json"'
+    return response
 
 
 def _normalized_text(job: SimulationJob, results: dict[str, Any] | None) -> str:
@@ -211,7 +272,9 @@ def history_page(request: HttpRequest) -> HttpResponse:
             "job": job,
             "progress": progress_of(job),
             "edge": _edge_text(job.first_edge),  # type: ignore[attr-defined]
-            "rounds": f"{job.rounds_done:,} / {job.rounds_total:,}",
+            # An index job's progress counts shoes dealt.
+            "rounds": f"{job.rounds_done:,} / {job.rounds_total:,}"
+            + (" shoes" if indices.is_index_job(job) else ""),
             "duration": present.format_duration(present.duration(job)),
         }
         for job in page.object_list

@@ -31,6 +31,7 @@
   /* ---- Live status ------------------------------------------------------------------ */
   function showStatus(panel, body) {
     var progress = body.progress || {};
+    var unit = panel.getAttribute("data-unit") || "rounds";  // an index job deals shoes
     var status = field(panel, "status");
     status.textContent = body.status;
     status.setAttribute("data-value", body.status);
@@ -39,8 +40,8 @@
     bar.value = body.status === "COMPLETE" ? bar.max : progress.rounds_done || 0;
     bar.textContent = Math.round((progress.fraction || 0) * 100) + "%";
     field(panel, "rounds").textContent =
-      formatInt(progress.rounds_done || 0) + " of " + formatInt(progress.rounds_total || 0) + " rounds";
-    field(panel, "rate").textContent = progress.rate ? formatInt(Math.round(progress.rate)) + " rounds/s" : "";
+      formatInt(progress.rounds_done || 0) + " of " + formatInt(progress.rounds_total || 0) + " " + unit;
+    field(panel, "rate").textContent = progress.rate ? formatInt(Math.round(progress.rate)) + " " + unit + "/s" : "";
     field(panel, "eta").textContent =
       progress.eta_seconds === null || progress.eta_seconds === undefined ? "" : formatDuration(progress.eta_seconds) + " left";
     var error = field(panel, "error");
