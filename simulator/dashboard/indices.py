@@ -112,8 +112,10 @@ def optional_columns(result: dict[str, Any]) -> dict[str, bool]:
     """Which of the result's optional figures any play carries."""
     plays = [p for p in result.get("indices") or [] if isinstance(p, dict)]
     return {
-        "gain": any("gain_per_100" in p for p in plays),
-        "risk_averse": any("risk_averse" in p for p in plays),
+        # A column for what some play has: no gain without an index, no risk-averse
+        # index without a bankroll in the request.
+        "gain": any(p.get("gain_per_100") is not None for p in plays),
+        "risk_averse": any(p.get("risk_averse") is not None for p in plays),
     }
 
 

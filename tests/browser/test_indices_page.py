@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from simulator.dashboard.charts import signed
 from tests.browser.conftest import STAFF_PASSWORD, log_in, make_user
 from tests.index_jobs import index_result, make_index_job
 
@@ -79,7 +80,9 @@ class TestIndexJobPage:
 
         table = page.locator("#index-table tbody tr")
         expect()(table).to_have_count(len(plays))
-        expect()(table.nth(1).locator('[data-field="index"]')).to_have_text("+0.8")
+        expect()(table.nth(1).locator('[data-field="index"]')).to_have_text(
+            signed(plays[1]["index"], 1)
+        )
 
         # The script revealed the button; a click puts the list on the clipboard.
         copy = page.get_by_role("button", name="Copy")

@@ -5,6 +5,7 @@ shoes, escaping, who may see it, and the lists of jobs naming the kind."""
 
 from __future__ import annotations
 
+import copy
 import html
 import json
 import re
@@ -55,13 +56,13 @@ def _signed(value: float, digits: int) -> str:
 
 class TestTheResultAsTheEngineGaveIt:
     def test_the_fixture_is_the_engines_answer_for_the_three_plays(self, result):
-        # What the page is checked against: insurance, 16 v 10 and 10 v 10 each cross
+        # What the page is checked against: insurance, 16 v 10 and 11 v A each cross
         # zero on this seed, so each has an index, an interval and a deviation.
         plays = result["indices"]
         assert [(p["hand"], p["vs"], p["actions"]) for p in plays] == [
             ("insurance", "A", ["decline", "insure"]),
             ("16", "10", ["H", "S"]),
-            ("10", "10", ["H", "D"]),
+            ("11", "A", ["H", "D"]),
         ]
         assert all(p["index"] is not None and p["interval"] is not None for p in plays)
         assert len(result["deviations"]) == 3
@@ -88,9 +89,12 @@ class TestTheResultAsTheEngineGaveIt:
             assert _cell(row, "when") == f"{play['actions'][1]} {direction}"
             assert f"{play['actions'][0]} → {play['actions'][1]}" in html.unescape(row)
             assert _cell(row, "note") == ""
-        # 16 v 10 by its figures, written out: the formatting is not tested by itself.
-        assert _cell(_row(page, 2), "index") == "+0.8"
-        assert _cell(_row(page, 2), "interval") == "[-0.54, +2.15]"
+
+    def test_figures_are_written_signed_to_their_places(self, staff_client, alice, result):
+        result["indices"][1].update(index=0.8, interval=[-0.5, 2.2])
+        row = _row(_page(staff_client, make_index_job(alice, result=result)), 2)
+        assert _cell(row, "index") == "+0.8"
+        assert _cell(row, "interval") == "[-0.50, +2.20]"
 
     def test_each_play_has_its_curve_with_95_bars_the_zero_line_and_its_index(
         self, staff_client, index_job, result
@@ -133,8 +137,10 @@ class TestTheResultAsTheEngineGaveIt:
         text = html.unescape(box.group(1))
         assert json.loads(text) == result["deviations"]
         # One deviation a line, its keys in reading order (PostgreSQL's jsonb keeps none).
+        sixteen = result["deviations"][1]
         assert text.splitlines()[2] == (
-            '  {"hand": "16", "vs": "10", "action": "S", "when": "at_or_above", "index": 0.8},'
+            '  {"hand": "16", "vs": "10", "action": "S", "when": "at_or_above", '
+            f'"index": {json.dumps(sixteen["index"])}}},'
         )
         # The Copy button waits for its script, which the page carries with its nonce.
         assert re.search(r'<button type="button" data-copy="deviations-json"[^>]* hidden>', page)
@@ -163,8 +169,16 @@ class TestTheResultAsTheEngineGaveIt:
     def test_gain_and_risk_averse_columns_appear_only_when_the_result_has_them(
         self, staff_client, alice, result
     ):
-        plain = _page(staff_client, make_index_job(alice, result=result))
+        # A result made before the engine wrote gains has neither column.
+        older = copy.deepcopy(result)
+        for play in older["indices"]:
+            del play["gain_per_100"], play["gain_per_100_se"], play["risk_averse"]
+        plain = _page(staff_client, make_index_job(alice, result=older))
         assert "Gain per 100 rounds" not in plain and "Risk-averse index" not in plain
+        # The engine's own: gains, and no risk-averse index without a bankroll.
+        assert all(p["risk_averse"] is None for p in result["indices"])
+        current = _page(staff_client, make_index_job(alice, result=result))
+        assert "Gain per 100 rounds" in current and "Risk-averse index" not in current
         result["indices"][1]["gain_per_100"] = 0.4215
         result["indices"][1]["risk_averse"] = {
             "index": 1.4,
