@@ -174,6 +174,7 @@ def job_list_for(
     user: User,
     *,
     status: str | None = None,
+    kind: str | None = None,
     created_after: datetime | None = None,
     created_before: datetime | None = None,
     name: str | None = None,
@@ -184,6 +185,8 @@ def job_list_for(
     jobs = jobs_for(user).defer("request_data", "resolved_config", "result_data")
     if status:
         jobs = jobs.filter(status=status)
+    if kind:
+        jobs = jobs.filter(kind=kind)
     if created_after is not None:
         jobs = jobs.filter(created_at__gte=created_after)
     if created_before is not None:
