@@ -327,6 +327,9 @@ def engine_info() -> dict[str, Any]:
         },
         "limits": {
             "JOB_MAX_ROUNDS": settings.JOB_MAX_ROUNDS,
+            # An index job's (POST /api/indices/): shoes in all, and per shard.
+            "JOB_MAX_SHOES": settings.JOB_MAX_SHOES,
+            "JOB_SHARD_SHOES": settings.JOB_SHARD_SHOES,
             "JOB_MAX_ACTIVE_PER_USER": settings.JOB_MAX_ACTIVE_PER_USER,
             "REQUEST_MAX_BYTES": settings.REQUEST_MAX_BYTES,
             "CONFIG_MAX_DEPTH": inputs.MAX_DEPTH,

@@ -183,6 +183,12 @@ class TestBadIndexRequest:
         assert error["path"] == "shoes" and "JOB_MAX_SHOES" in error["reason"]
         assert post(alice_client, {**index_request, "shoes": 1000}).status_code == 202
 
+    def test_the_engine_info_states_the_shoe_limits(self, alice_client, settings):
+        settings.JOB_MAX_SHOES = 1234
+        limits = alice_client.get("/api/engine/").json()["limits"]
+        assert limits["JOB_MAX_SHOES"] == 1234
+        assert limits["JOB_SHARD_SHOES"] == settings.JOB_SHARD_SHOES
+
     @pytest.mark.parametrize("body", [[1, 2], "plays", None])
     def test_a_body_that_is_not_an_object_is_400(self, alice_client, body):
         response = post(alice_client, body)
