@@ -236,6 +236,12 @@ def _deal_again(job_id: UUID, unreadable: list[tuple[JobShard, ValueError]]) -> 
         )
         return False
     with transaction.atomic():
+        # The job first: one cancelled since the merge began keeps its shards as they are.
+        if not SimulationJob.objects.filter(id=job_id, status=JobStatus.RUNNING).update(
+            rounds_done=F("rounds_done") - sum(shard.rounds for shard, _ in unreadable),
+            merge_started_at=None,
+        ):
+            return False
         again = JobShard.objects.filter(
             id__in=[shard.id for shard, _ in unreadable], status=JobStatus.COMPLETE
         ).update(
@@ -245,10 +251,6 @@ def _deal_again(job_id: UUID, unreadable: list[tuple[JobShard, ValueError]]) -> 
             enqueued_at=None,
             rounds_done=0,
             finished_at=None,
-        )
-        SimulationJob.objects.filter(id=job_id, status=JobStatus.RUNNING).update(
-            rounds_done=F("rounds_done") - sum(shard.rounds for shard, _ in unreadable),
-            merge_started_at=None,
         )
     logger.warning(
         "Job %s: %d shard(s) stored in a format this engine does not read (shard %d: %s); "

@@ -165,7 +165,7 @@ class TestKilled:
         self, index_env, index_web, index_beat, logs_dir, alice_token
     ):
         with workers(index_env, logs_dir, 2):
-            job_id = submit(index_web, alice_token, index_request(shoes=3_000, step=1))
+            job_id = submit(index_web, alice_token, index_request(shoes=1_800, step=1))
             shard = a_running_shard(job_id)
             # The pool process dealing it (claimed_by is host:worker pid:pool pid).
             os.kill(int(shard.claimed_by.rsplit(":", 1)[1]), signal.SIGKILL)
@@ -173,6 +173,26 @@ class TestKilled:
         shard.refresh_from_db()
         assert shard.attempts == 2 and shard.status == JobStatus.COMPLETE
         assert set(job.shards.exclude(id=shard.id).values_list("attempts", flat=True)) == {1}
+        assert_complete(job, in_process(job))
+
+    def test_a_whole_worker_killed_then_a_new_one_completes_the_same_job(
+        self, index_env, index_web, index_beat, logs_dir, alice_token
+    ):
+        with workers(index_env, logs_dir, 2) as [worker]:
+            job_id = submit(index_web, alice_token, index_request(shoes=1_800, step=1))
+            a_running_shard(job_id)
+            # The worker and its pool, by the process group it was started in.
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(10)
+            lost = set(
+                JobShard.objects.filter(job_id=job_id, status=JobStatus.RUNNING).values_list(
+                    "index", flat=True
+                )
+            )
+        assert lost
+        with workers(index_env, logs_dir, 2):
+            job = finished(job_id)
+        assert set(job.shards.filter(index__in=lost).values_list("attempts", flat=True)) == {2}
         assert_complete(job, in_process(job))
 
 
