@@ -127,6 +127,22 @@ class TestSubmitIndexJob:
         response = post(bob_client, {**index_request, "casino": "my ls game"})
         assert response.status_code == 400 and paths(response) == ["casino"]
 
+    def test_the_schemas_example_is_accepted_and_its_result_has_the_real_keys(
+        self, alice_client, index_request, small_shards
+    ):
+        from simulator.api import schema
+
+        response = post(alice_client, schema.INDEX_REQUEST_EXAMPLE)
+        assert response.status_code == 202, response.json()
+        assert len(SimulationJob.objects.get().resolved_config["plays"]) == 22
+        request = indices.normalize_index_request(index_request)
+        real = indices.index_results(request, indices.run_index_shard(request, 1, 200))
+        example = schema.INDEX_RESULTS_EXAMPLE
+        assert example.keys() == real.keys()
+        for shown in example["indices"]:
+            assert set(shown) <= set(real["indices"][0]), set(shown) - set(real["indices"][0])
+            assert set(shown["curve"][0]) == set(real["indices"][0]["curve"][0])
+
     def test_without_a_token_it_is_401(self, db, anon_client, index_request):
         assert post(anon_client, index_request).status_code == 401
         assert not SimulationJob.objects.exists()
