@@ -189,6 +189,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BYTES
 # table fit within CELERY_TASK_SOFT_TIME_LIMIT even at ENGINE_SPOT_ROUNDS_PER_SECOND (the
 # check made at submit); one player plays them in about a minute of one core.
 JOB_MAX_ROUNDS = env_int("JOB_MAX_ROUNDS", 1_000_000_000, minimum=1)
+# Shoes one index job (POST /api/indices/) may deal; the engine's own bound is 10^8. The
+# 22 plays of the Illustrious 18 and Fab 4 deal about 400 shoes a core-second, so 10^7
+# shoes hold two cores for some hours: more is a job to split by hand, not one request.
+JOB_MAX_SHOES = env_int("JOB_MAX_SHOES", 10_000_000, minimum=1)
 # PENDING or RUNNING jobs one user may have; one more is a 429 naming this limit.
 JOB_MAX_ACTIVE_PER_USER = env_int("JOB_MAX_ACTIVE_PER_USER", 10, minimum=1)
 # Seconds an Idempotency-Key is remembered (at least a day, as clients expect).
@@ -355,6 +359,13 @@ JOB_SWEEP_INTERVAL = env_float("JOB_SWEEP_INTERVAL", 5.0, minimum=1.0)
 # shards, and so the bits of the result, depend on it: it is stored with each job, and
 # jost_engine.SHARD_ROUNDS (what `python -m jost_engine` uses) has the same default.
 JOB_SHARD_ROUNDS = env_int("JOB_SHARD_ROUNDS", 10_000_000, minimum=1)
+# Shoes per shard of an index job: a few seconds of one core for the 22 plays of the
+# Illustrious 18 and Fab 4. Like JOB_SHARD_ROUNDS it fixes the shards' seeds, so it is
+# stored with each job; jost_engine.indices.SHARD_SHOES has the same default.
+JOB_SHARD_SHOES = env_int("JOB_SHARD_SHOES", 5_000, minimum=1)
+# Shoes an index shard deals between two progress reports (and cancel checks); the sums
+# are the same bits whatever the chunk. jost_engine.indices.CHUNK_SHOES has the default.
+JOB_CHUNK_SHOES = env_int("JOB_CHUNK_SHOES", 250, minimum=1)
 # Shards of one job waiting in the broker's queue at most: the next is sent as one starts,
 # so every idle worker finds one while another user's job waits behind only this many.
 JOB_SHARD_WINDOW = env_int("JOB_SHARD_WINDOW", 2, minimum=1)

@@ -66,6 +66,7 @@ class SimulationJobAdmin(admin.ModelAdmin):
     list_display = (
         "id",
         "owner",
+        "kind",
         "status",
         "rounds_done",
         "rounds_total",
@@ -74,10 +75,12 @@ class SimulationJobAdmin(admin.ModelAdmin):
         "created_at",
         "finished_at",
     )
-    list_filter = ("status",)
+    list_filter = ("status", "kind")
     search_fields = ("id", "owner__username")
-    # What the worker and the claim protocol write: shown, never edited.
+    # What the worker and the claim protocol write, and the kind the workers read the
+    # request and the shards' statistics by: shown, never edited.
     readonly_fields = (
+        "kind",
         "id",
         "created_at",
         "enqueued_at",

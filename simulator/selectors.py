@@ -174,6 +174,7 @@ def job_list_for(
     user: User,
     *,
     status: str | None = None,
+    kind: str | None = None,
     created_after: datetime | None = None,
     created_before: datetime | None = None,
     name: str | None = None,
@@ -184,6 +185,8 @@ def job_list_for(
     jobs = jobs_for(user).defer("request_data", "resolved_config", "result_data")
     if status:
         jobs = jobs.filter(status=status)
+    if kind:
+        jobs = jobs.filter(kind=kind)
     if created_after is not None:
         jobs = jobs.filter(created_at__gte=created_after)
     if created_before is not None:
@@ -325,6 +328,9 @@ def engine_info() -> dict[str, Any]:
         },
         "limits": {
             "JOB_MAX_ROUNDS": settings.JOB_MAX_ROUNDS,
+            # An index job's (POST /api/indices/): shoes in all, and per shard.
+            "JOB_MAX_SHOES": settings.JOB_MAX_SHOES,
+            "JOB_SHARD_SHOES": settings.JOB_SHARD_SHOES,
             "JOB_MAX_ACTIVE_PER_USER": settings.JOB_MAX_ACTIVE_PER_USER,
             "REQUEST_MAX_BYTES": settings.REQUEST_MAX_BYTES,
             "CONFIG_MAX_DEPTH": inputs.MAX_DEPTH,

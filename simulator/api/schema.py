@@ -9,6 +9,7 @@ from typing import Any
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
+from jost_engine.config.counting import DECK_ESTIMATIONS, TC_ROUNDINGS
 from simulator.models import JobStatus
 
 # --- The config ---------------------------------------------------------------------------
@@ -110,6 +111,182 @@ CONFIG_EXAMPLE = {
 CONFIG_EXAMPLES = [OpenApiExample("The master simulation", value=CONFIG_EXAMPLE)]
 
 
+# --- The index request (POST /api/indices/; docs/INDICES.md) --------------------------------
+
+INDEX_REQUEST_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": (
+        "An index generator request (jost_engine.indices, docs/INDICES.md): the count at "
+        "which each play's two actions cross, for this game and counting system. A profile "
+        "is a name (the caller's saved profile first, then a shipped default) or an object."
+    ),
+    "properties": {
+        "name": {"type": "string", "maxLength": 100, "description": "The job's name."},
+        "casino": PROFILE_REF,
+        "counting_strategy": {**PROFILE_REF, "description": 'As on a player (default "hilo").'},
+        "deck_estimation": {
+            "type": "string",
+            "enum": list(DECK_ESTIMATIONS),
+            "description": "How the player estimates the decks left (overrides the system's).",
+        },
+        "true_count_rounding": {
+            "type": "string",
+            "enum": list(TC_ROUNDINGS),
+            "description": "How the player rounds the true count (overrides the system's).",
+        },
+        "plays": {
+            "type": "array",
+            "minItems": 1,
+            "description": (
+                'Presets ("illustrious18", "fab4", "insurance") and plays '
+                '{"hand", "vs", "actions": [a, b]}, b being the index play.'
+            ),
+            "items": {
+                "oneOf": [
+                    {"type": "string", "enum": ["illustrious18", "fab4", "insurance"]},
+                    {
+                        "type": "object",
+                        "properties": {
+                            "hand": {"type": "string", "description": '"16", "soft 18", "10,10"'},
+                            "vs": {"type": "string", "description": 'the up card, "2".."10", "A"'},
+                            "actions": {
+                                "type": "array",
+                                "items": {"type": "string", "enum": ["H", "S", "D", "P", "R"]},
+                                "minItems": 2,
+                                "maxItems": 2,
+                            },
+                        },
+                        "required": ["hand"],
+                    },
+                ]
+            },
+        },
+        "shoes": {
+            "type": "integer",
+            "minimum": 1,
+            "default": 20000,
+            "description": "Shoes to deal in all (the budget); at most JOB_MAX_SHOES.",
+        },
+        "seed": {
+            "type": ["integer", "null"],
+            "minimum": 0,
+            "maximum": 2**63 - 1,
+            "description": "The same seed deals the same shoes; absent or null draws one.",
+        },
+        "step": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 52,
+            "default": 5,
+            "description": "Cards dealt between two sampled shoe states.",
+        },
+    },
+    "required": ["casino", "plays"],
+    "additionalProperties": False,
+}
+INDEX_REQUEST_EXAMPLE = {
+    "name": "6D S17 DAS LS, Hi-Lo",
+    "casino": {
+        "parent": "vegas_6d_s17_das",
+        "allow_late_surrender": True,
+        "reshuffle_penetration": 0.8,
+    },
+    "counting_strategy": "hilo",
+    "plays": ["illustrious18", "fab4"],
+    "shoes": 200000,
+    "seed": 42,
+}
+# Measured: three plays of the request above, 20,000 shoes, seed 42; each curve cut to two
+# of its half-count buckets.
+INDEX_RESULTS_EXAMPLE = {
+    "indices": [
+        {
+            "hand": "insurance",
+            "vs": "A",
+            "actions": ["decline", "insure"],
+            "count": "true",
+            "states": 999856,
+            "index": 2.7,
+            "index_rounded": 2.7,
+            "interval": [2.66, 2.68],
+            "when": "at_or_above",
+            "never_changes": False,
+            "better": None,
+            "note": None,
+            "curve": [
+                {
+                    "count": 0.0,
+                    "mean_count": -0.009,
+                    "n": 134448,
+                    "ev_diff": -0.03341,
+                    "se": 5.1e-05,
+                },
+                {
+                    "count": 0.5,
+                    "mean_count": 0.5015,
+                    "n": 91526,
+                    "ev_diff": -0.02702,
+                    "se": 7.0e-05,
+                },
+            ],
+        },
+        {
+            "hand": "16",
+            "vs": "10",
+            "actions": ["H", "S"],
+            "count": "true",
+            "states": 1000000,
+            "index": 0.9,
+            "index_rounded": 0.9,
+            "interval": [0.49, 1.22],
+            "when": "at_or_above",
+            "never_changes": False,
+            "better": None,
+            "note": None,
+            "curve": [
+                {
+                    "count": 0.0,
+                    "mean_count": -0.0289,
+                    "n": 142758,
+                    "ev_diff": -0.00693,
+                    "se": 0.00275,
+                },
+                {"count": 0.5, "mean_count": 0.5006, "n": 91500, "ev_diff": 0.00012, "se": 0.00343},
+            ],
+        },
+        {
+            "hand": "15",
+            "vs": "10",
+            "actions": ["H", "R"],
+            "count": "true",
+            "states": 1000000,
+            "index": -0.5,
+            "index_rounded": -0.5,
+            "interval": [-0.6, -0.32],
+            "when": "at_or_above",
+            "never_changes": False,
+            "better": None,
+            "note": None,
+            "curve": [
+                {
+                    "count": 0.0,
+                    "mean_count": -0.0237,
+                    "n": 143430,
+                    "ev_diff": 0.00817,
+                    "se": 0.00217,
+                },
+                {"count": 0.5, "mean_count": 0.5015, "n": 93317, "ev_diff": 0.01477, "se": 0.00268},
+            ],
+        },
+    ],
+    "deviations": [
+        {"hand": "insurance", "index": 2.7},
+        {"hand": "16", "vs": "10", "index": 0.9, "action": "S", "when": "at_or_above"},
+        {"hand": "15", "vs": "10", "index": -0.5, "action": "Rh", "when": "at_or_above"},
+    ],
+}
+
+
 # --- Bodies -------------------------------------------------------------------------------
 
 
@@ -131,6 +308,10 @@ class DetailSerializer(serializers.Serializer):
 
 class AcceptedSerializer(serializers.Serializer):
     message = serializers.CharField()
+    job_id = serializers.UUIDField()
+
+
+class IndexAcceptedSerializer(serializers.Serializer):
     job_id = serializers.UUIDField()
 
 

@@ -7,9 +7,9 @@ from rest_framework import serializers
 
 import jost_engine
 from simulator.api.errors import invalid_body
-from simulator.api.schema import CONFIG_SCHEMA, ProgressSerializer
+from simulator.api.schema import CONFIG_SCHEMA, INDEX_REQUEST_SCHEMA, ProgressSerializer
 from simulator.inputs import servable
-from simulator.models import JobStatus, Profile, ProfileType, SimulationJob
+from simulator.models import JobKind, JobStatus, Profile, ProfileType, SimulationJob
 
 
 def progress_of(job: SimulationJob) -> dict[str, Any]:
@@ -83,6 +83,7 @@ class JobListSerializer(serializers.ModelSerializer):
         model = SimulationJob
         fields = [
             "job_id",
+            "kind",
             "name",
             "status",
             "progress",
@@ -109,7 +110,13 @@ class JobDetailSerializer(JobListSerializer):
     class Meta(JobListSerializer.Meta):
         fields = [*JobListSerializer.Meta.fields, "seed", "attempts", "config", "results"]
 
-    @extend_schema_field(CONFIG_SCHEMA)
+    @extend_schema_field(
+        {
+            "oneOf": [CONFIG_SCHEMA, INDEX_REQUEST_SCHEMA],
+            "description": "What the client sent: a simulation config, or an index request "
+            "(kind indices)",
+        }
+    )
     def get_config(self, job: SimulationJob) -> Any:
         # The config as the client sent it (the contract); what ran is in results.config.
         return servable(job.request_data)
@@ -119,7 +126,8 @@ class JobDetailSerializer(JobListSerializer):
             "type": "object",
             "nullable": True,
             "additionalProperties": True,
-            "description": "The results document (docs/RESULTS.md); null until COMPLETE",
+            "description": "The results document (docs/RESULTS.md; an index job's: "
+            "docs/INDICES.md); null until COMPLETE",
         }
     )
     def get_results(self, job: SimulationJob) -> Any:
@@ -155,6 +163,11 @@ class JobFilterSerializer(serializers.Serializer):
     """The query of GET /api/jobs/: every filter optional, all of them applied together."""
 
     status = serializers.ChoiceField(choices=JobStatus.choices, required=False)
+    kind = serializers.ChoiceField(
+        choices=JobKind.choices,
+        required=False,
+        help_text="simulation (POST /api/submit/) or indices (POST /api/indices/).",
+    )
     created_after = serializers.DateTimeField(
         required=False, help_text="Jobs created at or after this time (ISO 8601)."
     )

@@ -6,6 +6,7 @@ from simulator.api import bets, compare, risk, views
 urlpatterns = [
     path("token/", views.TokenView.as_view(), name="api-token"),
     path("submit/", views.SubmitView.as_view(), name="api-submit"),
+    path("indices/", views.IndicesView.as_view(), name="api-indices"),
     path("defaults/", views.DefaultsView.as_view(), name="api-defaults"),
     path("engine/", views.EngineView.as_view(), name="api-engine"),
     path("profiles/", views.ProfileListView.as_view(), name="api-profiles"),

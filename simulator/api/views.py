@@ -28,7 +28,7 @@ from simulator.api.authentication import (
     TokenWithJobAuthentication,
     job_read_with_token,
 )
-from simulator.api.errors import QuotaExceeded, invalid
+from simulator.api.errors import QuotaExceeded, invalid, invalid_body
 from simulator.api.parsers import StrictJSONParser
 from simulator.api.serializers import (
     JobDetailSerializer,
@@ -80,23 +80,35 @@ def _idempotency_key(request: Request) -> str | None:
 
 
 Answer = Callable[[SimulationJob], tuple[int, dict[str, Any]]]
+Submit = Callable[[User, Any], SimulationJob]
 
 
-def _submit(request: Request, endpoint: str, answer: Answer) -> Response:
-    """A submit through either endpoint: the job, or its first answer again for a
-    repeated Idempotency-Key; every refusal as its JSON error."""
+def _submit(
+    request: Request,
+    endpoint: str,
+    answer: Answer,
+    store: Submit = submit.submit_job,
+    errors: Callable[[jost_engine.ConfigError], dict[str, Any]] = config_errors,
+) -> Response:
+    """A submit through any endpoint (`store` makes the job): the job, or its first answer
+    again for a repeated Idempotency-Key; every refusal as its JSON error."""
     key = _idempotency_key(request)
     try:
         if key is None:
-            job = submit.submit_job(_caller(request), request.data)
+            job = store(_caller(request), request.data)
             code, body = answer(job)
         else:
             first = submit.submit_job_once(
-                _caller(request), request.data, key=key, endpoint=endpoint, answer=answer
+                _caller(request),
+                request.data,
+                key=key,
+                endpoint=endpoint,
+                answer=answer,
+                submit=store,
             )
             job, code, body = first.job, first.status, first.body
     except jost_engine.ConfigError as exc:
-        return Response(config_errors(exc), status=status.HTTP_400_BAD_REQUEST)
+        return Response(errors(exc), status=status.HTTP_400_BAD_REQUEST)
     except submit.QuotaExceeded as exc:
         raise QuotaExceeded(str(exc)) from None
     except submit.IdempotencyKeyReused as exc:
@@ -136,6 +148,71 @@ class SubmitView(APIView):
     )
     def post(self, request: Request) -> Response:
         return _submit(request, "submit", _accepted)
+
+
+def _index_accepted(job: SimulationJob) -> tuple[int, dict[str, Any]]:
+    return status.HTTP_202_ACCEPTED, {"job_id": str(job.id)}
+
+
+def _index_errors(exc: jost_engine.ConfigError) -> dict[str, Any]:
+    return invalid_body("The index request is invalid.", exc.problems or [("", str(exc))])
+
+
+class IndicesView(APIView):
+    """POST /api/indices/ with an index request: an index job, split into shards over
+    every worker like any split job; its status, cancel and results at the usual places."""
+
+    throttle_classes = [SubmitThrottle]
+
+    @extend_schema(
+        summary="Generate index numbers for a game and a count (an index job)",
+        request={"application/json": schema.INDEX_REQUEST_SCHEMA},
+        examples=[
+            schema.OpenApiExample(
+                "Illustrious 18 and Fab 4, 6 decks S17 DAS LS, Hi-Lo",
+                value=schema.INDEX_REQUEST_EXAMPLE,
+                request_only=True,
+            ),
+            schema.OpenApiExample(
+                "Accepted",
+                value={"job_id": "3f1e2d4c-5b6a-4789-8abc-def012345678"},
+                response_only=True,
+                status_codes=["202"],
+            ),
+        ],
+        parameters=[schema.IDEMPOTENCY_KEY],
+        responses={
+            202: OpenApiResponse(
+                schema.IndexAcceptedSerializer,
+                description=(
+                    "The index job: poll /api/status/<job_id>/ (progress in shoes), then "
+                    "/api/results/<job_id>/ for the result document"
+                ),
+            ),
+            400: OpenApiResponse(
+                schema.InvalidSerializer,
+                description="The request is invalid: every bad field with its path and why",
+                examples=[
+                    schema.OpenApiExample(
+                        "Surrender where the casino has none",
+                        value={
+                            "detail": "The index request is invalid.",
+                            "errors": [
+                                {
+                                    "path": "plays[1].actions[1]",
+                                    "reason": "this casino does not offer surrender (preset fab4)",
+                                }
+                            ],
+                        },
+                    )
+                ],
+            ),
+            **schema.COMMON,
+            422: schema.KEY_REUSED,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        return _submit(request, "indices", _index_accepted, submit.submit_index_job, _index_errors)
 
 
 class ValidateView(APIView):
@@ -258,6 +335,18 @@ class StatusView(APIView):
 class ResultsView(APIView):
     @extend_schema(
         summary="A job's results, null until COMPLETE (JOST's contract)",
+        examples=[
+            schema.OpenApiExample(
+                "An index job's results (three plays, each curve cut short)",
+                value={
+                    "job_id": "3f1e2d4c-5b6a-4789-8abc-def012345678",
+                    "status": "COMPLETE",
+                    "results": schema.INDEX_RESULTS_EXAMPLE,
+                    "error": None,
+                },
+                response_only=True,
+            )
+        ],
         responses={
             200: schema.ResultSerializer,
             401: schema.UNAUTHORIZED,

@@ -6,6 +6,7 @@ message (a redelivery after a crash) cannot both move it forward.
 - broker: task messages sent, and what Redis still holds;
 - jobs: an unsplit job's run on a worker, and cancelling a job;
 - shards: a split job's shards, their window, store and merge;
+- indices: what an index job's shard and merge run (the engine's index generator);
 - sweep: what lost its message or its worker is sent again;
 - runs: what job and shard runs share (Outcome, the heartbeat thread, failure messages);
 - database: an unreachable database, told apart from a fault;

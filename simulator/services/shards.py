@@ -1,7 +1,8 @@
-"""Split jobs: a job played as shards (stop_when_broke false, or sessions), each its own
-task under its own claim (ClaimQuerySet, simulator/models.py). A window of shards is
-queued at a time; a shard's statistics are stored once; the last one stored merges the
-job exactly once; a failure fails the job and stops its other shards."""
+"""Split jobs: a job played as shards (stop_when_broke false, or sessions; and every
+index job, whose shards deal shoes), each its own task under its own claim
+(ClaimQuerySet, simulator/models.py). A window of shards is queued at a time; a shard's
+statistics are stored once; the last one stored merges the job exactly once; a failure
+fails the job and stops its other shards."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import dataclasses
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 from uuid import UUID
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -19,8 +21,9 @@ from django.db.models.functions import Now
 from django.utils import timezone
 
 import jost_engine
-from simulator.models import ACTIVE, JobShard, JobStatus, SimulationJob
-from simulator.services import broker
+from jost_engine.indices import IndexSums
+from simulator.models import ACTIVE, JobKind, JobShard, JobStatus, SimulationJob
+from simulator.services import broker, indices
 from simulator.services.database import DATABASE_UNREACHABLE, reset_connection
 from simulator.services.runs import (
     ClaimLost,
@@ -113,7 +116,7 @@ def claim_shard(shard_id: int, worker: str = "") -> UUID | None:
 def store_shard(
     shard_id: int,
     claim: UUID,
-    stats: jost_engine.Stats,
+    stats: jost_engine.Stats | IndexSums,
     *,
     engine_seconds: float | None = None,
     wall_seconds: float | None = None,
@@ -163,29 +166,102 @@ def merge_shards(job_id: UUID) -> bool:
     if took != 1:
         return False
     job = SimulationJob.objects.only(
-        "resolved_config", "request_data", "seed", "shard_rounds", "shards_total", "started_at"
+        "kind",
+        "resolved_config",
+        "request_data",
+        "seed",
+        "shard_rounds",
+        "shards_total",
+        "started_at",
     ).get(id=job_id)
-    # The seed it ran with (drawn at submit when the config had none): what reproduces it.
-    config = dataclasses.replace(_job_config(job), seed=job.seed)
     rows = JobShard.objects.filter(job_id=job_id).order_by("index")
-    parts = [jost_engine.Stats.from_dict(row.stats) for row in rows.only("stats") if row.stats]
-    merged = jost_engine.merge(*parts)
-    seconds = rows.aggregate(total=Sum("engine_seconds"))["total"]
-    result = jost_engine.results(
-        config,
-        merged,
-        seed=job.seed,
-        duration=(timezone.now() - job.started_at).total_seconds() if job.started_at else None,
-        play_seconds=seconds,
-        shards=job.shards_total,
-        shard_rounds=job.shard_rounds,
-    )
+    stored = list(rows.only("id", "index", "rounds", "attempts", "stats"))
+    index_job = job.kind == JobKind.INDICES
+    parts: list[Any] = []
+    unreadable: list[tuple[JobShard, ValueError]] = []
+    for row in stored:
+        if row.stats is None and not index_job:
+            continue
+        try:
+            parts.append(indices.read_sums(row.stats) if index_job else _read_stats(row.stats))
+        except ValueError as exc:
+            unreadable.append((row, exc))
+    if unreadable:
+        return _deal_again(job_id, unreadable)
+    if index_job:
+        result = indices.result(job, parts)
+    else:
+        # The seed it ran with (drawn at submit when the config had none): what reproduces it.
+        config = dataclasses.replace(_job_config(job), seed=job.seed)
+        merged = jost_engine.merge(*parts)
+        seconds = rows.aggregate(total=Sum("engine_seconds"))["total"]
+        result = jost_engine.results(
+            config,
+            merged,
+            seed=job.seed,
+            duration=(timezone.now() - job.started_at).total_seconds() if job.started_at else None,
+            play_seconds=seconds,
+            shards=job.shards_total,
+            shard_rounds=job.shard_rounds,
+        )
     done = SimulationJob.objects.filter(id=job_id, status=JobStatus.RUNNING).finish(
         JobStatus.COMPLETE, result_data=json_safe(result), rounds_done=F("rounds_total")
     )
     if done:
         logger.info("Job %s COMPLETE: %d shards merged", job_id, job.shards_total)
     return done
+
+
+def _read_stats(stats: Any) -> jost_engine.Stats:
+    if not isinstance(stats, dict):
+        raise ValueError("no statistics stored")
+    return jost_engine.Stats.from_dict(stats)
+
+
+def _deal_again(job_id: UUID, unreadable: list[tuple[JobShard, ValueError]]) -> bool:
+    """Shards stored by an engine that wrote its statistics in another format (a worker of
+    the previous release, during a deploy) are dealt again from their own seeds rather
+    than merged into the wrong fields or failing the job: back to PENDING, their shoes
+    or rounds taken off the job's progress, the merge let go, so the last one stored
+    again merges. A shard already run JOB_MAX_ATTEMPTS times fails the job instead: an
+    engine that cannot read what it writes itself must not deal it forever. False: the
+    job is not complete."""
+    row, exc = unreadable[0]
+    worn = [shard for shard, _ in unreadable if shard.attempts >= settings.JOB_MAX_ATTEMPTS]
+    if worn:
+        fail_split_job(
+            job_id,
+            f"Shard {worn[0].index}'s stored statistics cannot be read ({exc}), though it was "
+            f"dealt {worn[0].attempts} times: report it with this job's id.",
+        )
+        return False
+    with transaction.atomic():
+        # The job first: one cancelled since the merge began keeps its shards as they are.
+        if not SimulationJob.objects.filter(id=job_id, status=JobStatus.RUNNING).update(
+            rounds_done=F("rounds_done") - sum(shard.rounds for shard, _ in unreadable),
+            merge_started_at=None,
+        ):
+            return False
+        again = JobShard.objects.filter(
+            id__in=[shard.id for shard, _ in unreadable], status=JobStatus.COMPLETE
+        ).update(
+            status=JobStatus.PENDING,
+            stats=None,
+            claim=None,
+            enqueued_at=None,
+            rounds_done=0,
+            finished_at=None,
+        )
+    logger.warning(
+        "Job %s: %d shard(s) stored in a format this engine does not read (shard %d: %s); "
+        "dealing them again from their seeds",
+        job_id,
+        again,
+        row.index,
+        exc,
+    )
+    dispatch_shards(job_id)
+    return False
 
 
 def fail_split_job(job_id: UUID, error: str) -> bool:
@@ -272,22 +348,13 @@ def _run_claimed_shard(
         )
     # This shard left the queue: the next one may take its place.
     dispatch_shards(job.id, pooled=True)
-    spec = jost_engine.ShardSpec(
-        index=shard.index,
-        rounds=shard.rounds,
-        first_session=shard.first_session,
-        sessions=shard.sessions,
-    )
     try:
-        config = _job_config(job)
         with Heartbeat(
             lambda: JobShard.objects.held(shard_id, claim).beat(),
             settings.JOB_HEARTBEAT_INTERVAL,
         ):
             engine_start = time.perf_counter()
-            stats = jost_engine.run_shard_spec(
-                config, int(job.seed or 0), spec, _shard_reporter(shard_id, claim)
-            )
+            stats = _deal(job, shard, _shard_reporter(shard_id, claim))
             engine_seconds = time.perf_counter() - engine_start
     except ClaimLost:
         logger.info(
@@ -298,10 +365,15 @@ def _run_claimed_shard(
         return _stopped(job.id)
     except SoftTimeLimitExceeded:
         limit = soft_time_limit or settings.CELERY_TASK_SOFT_TIME_LIMIT
+        advice = (
+            "lower JOB_SHARD_SHOES, or index fewer plays"
+            if job.kind == JobKind.INDICES
+            else "lower JOB_SHARD_ROUNDS, or ask for shorter sessions"
+        )
         fail_split_job(
             job.id,
             f"Shard {shard.index} ran past the time limit of {limit:g} s "
-            "(CELERY_TASK_SOFT_TIME_LIMIT): lower JOB_SHARD_ROUNDS, or ask for shorter sessions.",
+            f"(CELERY_TASK_SOFT_TIME_LIMIT): {advice}.",
         )
         return RunOutcome(Outcome.FAILED)
     except DATABASE_UNREACHABLE:
@@ -322,6 +394,22 @@ def _run_claimed_shard(
         return RunOutcome(Outcome.COMPLETE)
     dispatch_shards(job.id, pooled=True)
     return RunOutcome(Outcome.STORED)
+
+
+def _deal(
+    job: SimulationJob, shard: JobShard, progress: Callable[[int], None]
+) -> jost_engine.Stats | IndexSums:
+    """The shard's statistics from its own seed: rounds played for a simulation, shoes
+    dealt for an index job; progress(rounds or shoes done) may stop it by raising."""
+    if job.kind == JobKind.INDICES:
+        return indices.run_shard(job, shard, progress)
+    spec = jost_engine.ShardSpec(
+        index=shard.index,
+        rounds=shard.rounds,
+        first_session=shard.first_session,
+        sessions=shard.sessions,
+    )
+    return jost_engine.run_shard_spec(_job_config(job), int(job.seed or 0), spec, progress)
 
 
 def _stopped(job_id: UUID) -> RunOutcome:

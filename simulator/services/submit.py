@@ -1,9 +1,11 @@
-"""A job comes in: its config checked against the engine and the service's own bounds,
-the owner's quota, the row (and a split job's shard rows) stored and queued once
-committed; and, under an Idempotency-Key, the same answer to a repeat of one request."""
+"""A job comes in: its config (or an index job's request) checked against the engine and
+the service's own bounds, the owner's quota, the row (and a split job's shard rows)
+stored and queued once committed; and, under an Idempotency-Key, the same answer to a
+repeat of one request."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -20,10 +22,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 import jost_engine
+from jost_engine import indices
 from simulator.inputs import json_problems
-from simulator.models import ACTIVE, IdempotencyKey, JobShard, SimulationJob
+from simulator.models import ACTIVE, IdempotencyKey, JobKind, JobShard, SimulationJob
 from simulator.profiles import resolver_for
 from simulator.services.broker import enqueue_job
+from simulator.services.indices import validate_index_request
 from simulator.services.runs import json_safe
 from simulator.services.shards import dispatch_shards
 
@@ -150,7 +154,63 @@ def submit_job(owner: User, config: Any) -> SimulationJob:
     profile resolved now: a profile edited later never changes it.
     """
     normalized = validate_config(owner, config)
-    resolved = json_safe(jost_engine.config_to_dict(normalized))
+    specs = (
+        jost_engine.plan_shards(normalized, settings.JOB_SHARD_ROUNDS)
+        if normalized.splittable
+        else []
+    )
+    return _store_job(
+        owner,
+        [
+            JobShard(
+                index=spec.index,
+                rounds=spec.rounds,
+                first_session=spec.first_session,
+                sessions=spec.sessions,
+            )
+            for spec in specs
+        ],
+        request_data=config,
+        resolved_config=json_safe(jost_engine.config_to_dict(normalized)),
+        name=_name_of(config),
+        rounds_total=int(normalized.total_rounds),
+        seed=normalized.seed if normalized.seed is not None else secrets.randbits(63),
+        shard_rounds=settings.JOB_SHARD_ROUNDS if specs else None,
+    )
+
+
+def submit_index_job(owner: User, raw: Any) -> SimulationJob:
+    """Validate an index request (jost_engine.indices) and store it as a PENDING index job
+    of JOB_SHARD_SHOES-shoe shards, queued once committed: a split job whose rounds are
+    shoes. As submit_job: ConfigError before anything is stored, QuotaExceeded over the
+    owner's limit. The job runs the request as resolved now, with its seed (the
+    request's, or one drawn here, so a shard dealt again deals the same shoes)."""
+    request = validate_index_request(owner, raw)
+    # The engine reads an absent seed as 0; a job without one gets its own, as a config's.
+    asked = raw.get("seed") if isinstance(raw, dict) else None
+    seed = request.seed if asked is not None else secrets.randbits(63)
+    request = dataclasses.replace(request, seed=seed)
+    specs = indices.plan_index_shards(request, settings.JOB_SHARD_SHOES)
+    return _store_job(
+        owner,
+        [JobShard(index=spec.index, rounds=spec.shoes) for spec in specs],
+        kind=JobKind.INDICES,
+        request_data=raw,
+        resolved_config=json_safe(indices.index_request_to_dict(request)),
+        name=_name_of(raw),
+        rounds_total=request.shoes,
+        seed=seed,
+        shard_rounds=settings.JOB_SHARD_SHOES,
+    )
+
+
+def _name_of(config: Any) -> str:
+    return config.get("name", "").strip() if isinstance(config, dict) else ""
+
+
+def _store_job(owner: User, shards: list[JobShard], **fields: Any) -> SimulationJob:
+    """The job's row and its shard rows (none: one task runs it), under the owner's quota,
+    queued once committed."""
     with transaction.atomic():
         # Submits of one user take turns (the lock on their user row), so two at once
         # cannot both see room under the quota.
@@ -160,33 +220,12 @@ def submit_job(owner: User, config: Any) -> SimulationJob:
         active = SimulationJob.objects.filter(owner=owner, status__in=ACTIVE).count()
         if active >= settings.JOB_MAX_ACTIVE_PER_USER:
             raise QuotaExceeded(settings.JOB_MAX_ACTIVE_PER_USER)
-        specs = (
-            jost_engine.plan_shards(normalized, settings.JOB_SHARD_ROUNDS)
-            if normalized.splittable
-            else []
-        )
-        job = SimulationJob.objects.create(
-            owner=owner,
-            request_data=config,
-            resolved_config=resolved,
-            name=config.get("name", "").strip() if isinstance(config, dict) else "",
-            rounds_total=int(normalized.total_rounds),
-            seed=normalized.seed if normalized.seed is not None else secrets.randbits(63),
-            shards_total=len(specs),
-            shard_rounds=settings.JOB_SHARD_ROUNDS if specs else None,
-        )
-        JobShard.objects.bulk_create(
-            JobShard(
-                job=job,
-                index=spec.index,
-                rounds=spec.rounds,
-                first_session=spec.first_session,
-                sessions=spec.sessions,
-            )
-            for spec in specs
-        )
+        job = SimulationJob.objects.create(owner=owner, shards_total=len(shards), **fields)
+        for shard in shards:
+            shard.job = job
+        JobShard.objects.bulk_create(shards)
         # A worker must never look for a row that is not committed yet.
-        if specs:
+        if shards:
             transaction.on_commit(lambda: dispatch_shards(job.id))
         else:
             transaction.on_commit(lambda: enqueue_job(job.id))
@@ -236,11 +275,13 @@ def submit_job_once(
     key: str,
     endpoint: str,
     answer: Callable[[SimulationJob], tuple[int, dict[str, Any]]],
+    submit: Callable[[User, Any], SimulationJob] = submit_job,
 ) -> Answer:
-    """submit_job under an Idempotency-Key: the first request with the key creates the
-    job and stores `answer(job)`; every repeat with the same request gets that stored
-    answer (the same status and body) and no new job. A repeat with another request is
-    IdempotencyKeyReused. Keys are kept IDEMPOTENCY_KEY_TTL seconds (24 h by default)."""
+    """`submit` (submit_job, or submit_index_job) under an Idempotency-Key: the first
+    request with the key creates the job and stores `answer(job)`; every repeat with the
+    same request gets that stored answer (the same status and body) and no new job. A
+    repeat with another request is IdempotencyKeyReused. Keys are kept
+    IDEMPOTENCY_KEY_TTL seconds (24 h by default)."""
     problems = json_problems(config)
     if problems:
         # Not fingerprinted: a document too deep or too odd to canonicalise is refused.
@@ -251,7 +292,7 @@ def submit_job_once(
         return found
     try:
         with transaction.atomic():
-            job = submit_job(owner, config)
+            job = submit(owner, config)
             status_code, body = answer(job)
             IdempotencyKey.objects.create(
                 owner=owner,

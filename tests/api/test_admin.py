@@ -26,6 +26,18 @@ class TestAdmin:
         ]
         assert order == sorted(order)
 
+    def test_the_list_shows_each_jobs_kind_and_filters_by_it(self, admin_client, alice, alice_job):
+        from simulator.services.submit import submit_index_job
+
+        request = {"casino": "vegas_6d_s17_das", "plays": ["insurance"], "shoes": 10}
+        index_job = submit_index_job(alice, request)
+        everything = admin_client.get("/admin/simulator/simulationjob/").content.decode()
+        assert 'class="field-kind">Index generator<' in everything
+        assert 'class="field-kind">Simulation<' in everything
+        page = admin_client.get("/admin/simulator/simulationjob/?kind__exact=indices")
+        html = page.content.decode()
+        assert str(index_job.id) in html and str(alice_job.id) not in html
+
     def test_alice_without_staff_rights_is_sent_to_log_in(self, client, alice, alice_job):
         client.force_login(alice)
         response = client.get("/admin/simulator/simulationjob/")
