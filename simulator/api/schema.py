@@ -10,6 +10,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from rest_framework import serializers
 
 from jost_engine.config.counting import DECK_ESTIMATIONS, TC_ROUNDINGS
+from jost_engine.config.fields import MAX_MONEY, MIN_MONEY
 from simulator.models import JobStatus
 
 # --- The config ---------------------------------------------------------------------------
@@ -138,12 +139,13 @@ INDEX_REQUEST_SCHEMA: dict[str, Any] = {
             "type": "array",
             "minItems": 1,
             "description": (
-                'Presets ("illustrious18", "fab4", "insurance") and plays '
-                '{"hand", "vs", "actions": [a, b]}, b being the index play.'
+                'Presets ("illustrious18", "fab4", "insurance", "all": every chart cell '
+                "where another action is within all_within of the best at a true count of "
+                '0) and plays {"hand", "vs", "actions": [a, b]}, b being the index play.'
             ),
             "items": {
                 "oneOf": [
-                    {"type": "string", "enum": ["illustrious18", "fab4", "insurance"]},
+                    {"type": "string", "enum": ["illustrious18", "fab4", "insurance", "all"]},
                     {
                         "type": "object",
                         "properties": {
@@ -180,6 +182,27 @@ INDEX_REQUEST_SCHEMA: dict[str, Any] = {
             "default": 5,
             "description": "Cards dealt between two sampled shoe states.",
         },
+        "all_within": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1,
+            "default": 0.05,
+            "description": 'With "all": the EV per unit bet within which the runner-up '
+            "action must come of the best at a true count of 0.",
+        },
+        "betting_strategy": {
+            **PROFILE_REF,
+            "description": "As on a player, one spot and no wonging: the ramp each play's "
+            "gain_per_100 is stated for (default 1 unit to +1, then the true count in units "
+            "up to 8; flat for an unbalanced count).",
+        },
+        "bankroll": {
+            "type": "number",
+            "minimum": MIN_MONEY,
+            "maximum": MAX_MONEY,
+            "description": "Money, as the ramp's min_bet: with it each play also gets its "
+            "risk-averse (Kelly) index.",
+        },
     },
     "required": ["casino", "plays"],
     "additionalProperties": False,
@@ -196,8 +219,9 @@ INDEX_REQUEST_EXAMPLE = {
     "shoes": 200000,
     "seed": 42,
 }
-# Measured: three plays of the request above, 20,000 shoes, seed 42; each curve cut to two
-# of its half-count buckets.
+# Measured: insurance, 16 v 10 (H/S) and 15 v 10 (H/R) in the request's game, 40,000
+# shoes, seed 17, a $10 minimum on a 1-2-4-8 ramp (+2, +3, +4) and a $10,000 bankroll;
+# each curve cut to two of its half-count buckets.
 INDEX_RESULTS_EXAMPLE = {
     "indices": [
         {
@@ -205,29 +229,33 @@ INDEX_RESULTS_EXAMPLE = {
             "vs": "A",
             "actions": ["decline", "insure"],
             "count": "true",
-            "states": 999856,
-            "index": 2.7,
-            "index_rounded": 2.7,
-            "interval": [2.66, 2.68],
+            "states": 1999746,
+            "index": 3.1,
+            "index_rounded": 3.1,
+            "interval": [3.0, 3.1],
             "when": "at_or_above",
             "never_changes": False,
             "better": None,
             "note": None,
+            "gain_per_100": 0.1178,
+            "gain_per_100_se": 0.0006,
+            "risk_averse": {
+                "index": None,
+                "index_rounded": None,
+                "interval": None,
+                "when": None,
+                "note": "not computed for insurance (its covariance with the "
+                "hand is not played out); the index above stands",
+            },
             "curve": [
                 {
                     "count": 0.0,
-                    "mean_count": -0.009,
-                    "n": 134448,
-                    "ev_diff": -0.03341,
-                    "se": 5.1e-05,
+                    "mean_count": -0.0091,
+                    "n": 269572,
+                    "ev_diff": -0.03516,
+                    "se": 3.6e-05,
                 },
-                {
-                    "count": 0.5,
-                    "mean_count": 0.5015,
-                    "n": 91526,
-                    "ev_diff": -0.02702,
-                    "se": 7.0e-05,
-                },
+                {"count": 0.5, "mean_count": 0.5023, "n": 185435, "ev_diff": -0.02937, "se": 5e-05},
             ],
         },
         {
@@ -235,23 +263,38 @@ INDEX_RESULTS_EXAMPLE = {
             "vs": "10",
             "actions": ["H", "S"],
             "count": "true",
-            "states": 1000000,
-            "index": 0.9,
-            "index_rounded": 0.9,
-            "interval": [0.49, 1.22],
+            "states": 2000000,
+            "index": 0.6,
+            "index_rounded": 0.6,
+            "interval": [0.3, 1.0],
             "when": "at_or_above",
             "never_changes": False,
             "better": None,
             "note": None,
+            "gain_per_100": 0.039,
+            "gain_per_100_se": 0.003,
+            "risk_averse": {
+                "index": 0.6,
+                "index_rounded": 0.6,
+                "interval": [0.3, 1.0],
+                "when": "at_or_above",
+                "note": None,
+            },
             "curve": [
                 {
                     "count": 0.0,
-                    "mean_count": -0.0289,
-                    "n": 142758,
-                    "ev_diff": -0.00693,
-                    "se": 0.00275,
+                    "mean_count": -0.0275,
+                    "n": 288546,
+                    "ev_diff": -0.00433,
+                    "se": 0.0019,
                 },
-                {"count": 0.5, "mean_count": 0.5006, "n": 91500, "ev_diff": 0.00012, "se": 0.00343},
+                {
+                    "count": 0.5,
+                    "mean_count": 0.5014,
+                    "n": 183709,
+                    "ev_diff": -0.00304,
+                    "se": 0.0024,
+                },
             ],
         },
         {
@@ -259,31 +302,54 @@ INDEX_RESULTS_EXAMPLE = {
             "vs": "10",
             "actions": ["H", "R"],
             "count": "true",
-            "states": 1000000,
-            "index": -0.5,
-            "index_rounded": -0.5,
-            "interval": [-0.6, -0.32],
+            "states": 2000000,
+            "index": -0.4,
+            "index_rounded": -0.4,
+            "interval": [-0.6, -0.3],
             "when": "at_or_above",
             "never_changes": False,
             "better": None,
             "note": None,
+            "gain_per_100": 0.1223,
+            "gain_per_100_se": 0.0028,
+            "risk_averse": {
+                "index": -0.4,
+                "index_rounded": -0.4,
+                "interval": [-0.6, -0.3],
+                "when": "at_or_above",
+                "note": None,
+            },
             "curve": [
                 {
                     "count": 0.0,
-                    "mean_count": -0.0237,
-                    "n": 143430,
-                    "ev_diff": 0.00817,
-                    "se": 0.00217,
+                    "mean_count": -0.0228,
+                    "n": 289636,
+                    "ev_diff": 0.00729,
+                    "se": 0.0015,
                 },
-                {"count": 0.5, "mean_count": 0.5015, "n": 93317, "ev_diff": 0.01477, "se": 0.00268},
+                {"count": 0.5, "mean_count": 0.5016, "n": 187619, "ev_diff": 0.01825, "se": 0.0019},
             ],
         },
     ],
     "deviations": [
-        {"hand": "insurance", "index": 2.7},
-        {"hand": "16", "vs": "10", "index": 0.9, "action": "S", "when": "at_or_above"},
-        {"hand": "15", "vs": "10", "index": -0.5, "action": "Rh", "when": "at_or_above"},
+        {"hand": "insurance", "index": 3.1},
+        {"hand": "16", "vs": "10", "index": 0.6, "action": "S", "when": "at_or_above"},
+        {"hand": "15", "vs": "10", "index": -0.4, "action": "Rh", "when": "at_or_above"},
     ],
+    "gain_ramp": {
+        "name": "custom betting",
+        "units": [
+            {"count": None, "units": 1.0},
+            {"count": 2.0, "units": 2.0},
+            {"count": 3.0, "units": 4.0},
+            {"count": 4.0, "units": 8.0},
+        ],
+    },
+    "risk_averse_deviations": [
+        {"hand": "16", "vs": "10", "index": 0.6, "action": "S", "when": "at_or_above"},
+        {"hand": "15", "vs": "10", "index": -0.4, "action": "Rh", "when": "at_or_above"},
+    ],
+    "bankroll": 10000.0,
 }
 
 
