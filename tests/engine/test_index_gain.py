@@ -24,6 +24,9 @@ FLAT = {"min_bet": 10}
 RAMP = {"min_bet": 10, "bet_ramp": {"2": 2, "3": 4, "4": 8}}
 BANKROLL = 3_000.0
 
+# Two deals of the 22 plays (about 15 s): in the full suite, not the one-minute loop.
+pytestmark = pytest.mark.slow
+
 
 def _deal(betting: dict[str, Any]) -> tuple[IndexRequest, IndexSums]:
     raw = {"casino": GAME, "plays": ["illustrious18", "fab4"], "seed": 31, "shoes": SHOES}

@@ -67,6 +67,9 @@ def _by_key(result: dict[str, Any]) -> dict[tuple[str, str, tuple[str, ...]], di
     return out
 
 
+# 10,000 shoes of the 22 plays and 100,000 single-deck shoes (about 15 s): in the full
+# suite, not the one-minute loop.
+@pytest.mark.slow
 class TestPublishedIndices:
     def test_every_i18_and_fab4_play_crosses_in_the_published_direction(
         self, i18_fab4: dict[str, Any], published: dict[str, Any]
