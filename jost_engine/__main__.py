@@ -359,7 +359,7 @@ def indices_main(argv: list[str]) -> int:
     parser.add_argument("--shoes", type=int, help="shoes to deal (overrides the request's)")
     parser.add_argument("--seed", type=int, help="seed (overrides the request's; its default 0)")
     parser.add_argument(
-        "--jobs", type=int, help="processes for the shards (default: the cores this may use)"
+        "--jobs", type=int, help="processes for the shards (default: every core this may run on)"
     )
     parser.add_argument(
         "--shard-shoes",
