@@ -13,6 +13,16 @@ with status 130.
 --warm-up compiles the round loops and the "auto" solvers into numba's cache and exits:
 compiling takes about 35 s, a cached load well under a second, so a deploy runs it once
 before workers take jobs.
+
+   python -m jost_engine indices REQUEST.json [--shoes N] [--seed S] [--jobs N]
+                                 [--shard-shoes N] [--format table|json] [--out FILE]
+                                 [--progress]
+
+Generates index numbers for an index request (docs/INDICES.md): its shards
+(plan_index_shards) dealt over --jobs processes and merged in shard order, so any --jobs
+gives the bits of the service's index job with the same seed and --shard-shoes. The table
+(one line per play) or the whole result document as JSON goes to stdout or FILE; the bar
+counts shoes. A bad request, Ctrl-C and SIGTERM end it as they end a simulation (2, 130).
 """
 
 from __future__ import annotations
@@ -24,10 +34,18 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from jost_engine.config import MAX_ROUNDS, Config, ConfigError, normalize_config
-from jost_engine.parallel import available_cores, run_simulation_parallel
+from jost_engine.indices import (
+    MAX_SHOES,
+    SHARD_SHOES,
+    IndexRequest,
+    index_results,
+    normalize_index_request,
+    plan_index_shards,
+)
+from jost_engine.parallel import available_cores, run_index_shards, run_simulation_parallel
 from jost_engine.simulate import SHARD_ROUNDS, plan_shards, run_simulation_from_config
 
 EXIT_BAD_CONFIG = 2
@@ -37,18 +55,41 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a job stopped by Ctrl
 MAX_SHARDS = 1_000_000
 
 
-def progress_bar(stream: TextIO, width: int = 30) -> Callable[[int, int], None]:
-    """A callback drawing `[#####.....]  45%  450,000 / 1,000,000 rounds  1.2 M/s` in place."""
+def _millions_per_second(rate: float) -> str:
+    return f"{rate / 1e6:.1f} M/s"
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def progress_bar(
+    stream: TextIO,
+    width: int = 30,
+    *,
+    unit: str = "rounds",
+    rate_text: Callable[[float], str] = _millions_per_second,
+    time_left: bool = False,
+) -> Callable[[int, int], None]:
+    """A callback drawing `[#####.....]  45%  450,000 / 1,000,000 rounds  1.2 M/s` in place;
+    with time_left, the time the rest takes at the rate so far after it."""
     start = time.perf_counter()
 
     def draw(done: int, asked: int) -> None:
         fraction = done / asked if asked else 1.0
         filled = int(width * fraction)
         rate = done / max(time.perf_counter() - start, 1e-9)
-        stream.write(
+        line = (
             f"\r[{'#' * filled}{'.' * (width - filled)}] {fraction:4.0%}  "
-            f"{done:,} / {asked:,} rounds  {rate / 1e6:.1f} M/s"
+            f"{done:,} / {asked:,} {unit}  {rate_text(rate)}"
         )
+        if time_left:
+            # Padded so a shorter estimate overwrites the longer one drawn before it.
+            left = _clock((asked - done) / rate) if rate > 0 else "--:--"
+            line += f"  {left:>8} left"
+        stream.write(line)
         stream.flush()
 
     return draw
@@ -107,10 +148,20 @@ def _shards(config: Config, rounds: int | None, shard_rounds: int) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["indices"]:
+        return indices_main(argv[1:])
     parser = argparse.ArgumentParser(
-        prog="python -m jost_engine", description="Run a blackjack simulation config."
+        prog="python -m jost_engine",
+        description="Run a blackjack simulation config. `python -m jost_engine indices "
+        "REQUEST.json` generates index numbers instead (its --help; docs/INDICES.md).",
     )
-    parser.add_argument("config", type=Path, nargs="?", help="a JSON config in any JOST dialect")
+    parser.add_argument(
+        "config",
+        type=Path,
+        nargs="?",
+        help="a JSON config in any JOST dialect (a file named `indices`: ./indices)",
+    )
     parser.add_argument("--rounds", type=int, help="rounds to play (overrides num_rounds)")
     parser.add_argument("--seed", type=int, help="seed (overrides the config's; drawn if neither)")
     parser.add_argument(
@@ -213,6 +264,181 @@ def main(argv: list[str] | None = None) -> int:
     if show:
         sys.stderr.write("\n")  # end the bar's line, also when every player went broke early
     text = json.dumps(doc, indent=2, allow_nan=False)
+    if args.out:
+        args.out.write_text(text + "\n")
+    else:
+        sys.stdout.write(text + "\n")
+    return 0
+
+
+def _shoes_per_second(rate: float) -> str:
+    return f"{rate:,.0f}/s"
+
+
+def _signed(value: float | None, *, whole: bool = False) -> str:
+    """-0.4, +3.0; with `whole`, a whole count without decimals (+3, as a player rounds)."""
+    if value is None:
+        return "-"
+    value = float(value) + 0.0  # -0.0 reads +0.0
+    return f"{value:+.0f}" if whole and value.is_integer() else f"{value:+.1f}"
+
+
+def index_table(request: IndexRequest, doc: dict[str, Any], shard_shoes: int) -> str:
+    """The result document as a person reads it: a line saying what was dealt, then one
+    line per play (hand v up card, a->b, the index to 0.1 and as the player rounds,
+    the 95% interval and its half-width, when b is played, the gain per 100 rounds and
+    the risk-averse index where the document has them, and the note)."""
+    plays: list[dict[str, Any]] = doc["indices"]
+    gain = any("gain_per_100" in play for play in plays)
+    averse = any(play.get("risk_averse") for play in plays)
+    counting = request.counting
+    count = "running count" if request.running else f"true count ({counting.deck_estimation}"
+    count += "" if request.running else f", {counting.true_count_rounding})"
+    shards = len(plan_index_shards(request, shard_shoes))
+    cut = f"{shards:,} shard{'s' * (shards != 1)} of {shard_shoes:,}"
+    lines = [
+        f"# {request.shoes:,} shoes in {cut}, seed {request.seed}; {counting.name} {count}; "
+        f"{len(plays)} plays"
+    ]
+    header = ["play", "a->b", "index", "rounded", "95% interval", "+/-", "when"]
+    header += ["gain/100"] * gain + ["risk-averse"] * averse + ["note"]
+    rows = [header]
+    for play in plays:
+        hand = play["hand"] if play["hand"] == "insurance" else f"{play['hand']} v {play['vs']}"
+        interval = play.get("interval")
+        row = [
+            hand,
+            "->".join(play["actions"]),
+            _signed(play.get("index")),
+            _signed(play.get("index_rounded"), whole=True),
+            "-" if interval is None else f"[{interval[0]:+.2f}, {interval[1]:+.2f}]",
+            "-" if interval is None else f"{(interval[1] - interval[0]) / 2:.2f}",
+            play.get("when") or "-",
+        ]
+        if gain:
+            value = play.get("gain_per_100")
+            row.append("-" if value is None else f"{value:.3f}")
+        if averse:
+            risk = play.get("risk_averse") or {}
+            row.append(_signed(risk.get("index")))
+        note = play.get("note") or ""
+        if play.get("better"):
+            note += f"; {play['better']} always"
+        row.append(note)
+        rows.append(row)
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        lines.append("  ".join([*cells, row[-1]]).rstrip())
+    return "\n".join(lines)
+
+
+def _read_request(path: Path) -> Any:
+    """The request file's JSON, or None after saying on stderr why it cannot be read."""
+    try:
+        return json.loads(path.read_text())
+    except OSError as exc:
+        print(f"{path}: {exc.strerror or exc}", file=sys.stderr)
+    except json.JSONDecodeError as exc:
+        print(f"{path}: not JSON: {exc}", file=sys.stderr)
+    return None
+
+
+def indices_main(argv: list[str]) -> int:
+    """python -m jost_engine indices REQUEST.json: the index generator from the shell."""
+    parser = argparse.ArgumentParser(
+        prog="python -m jost_engine indices",
+        description="Generate index numbers for a game and a counting system "
+        "(the request's fields and the method: docs/INDICES.md).",
+    )
+    parser.add_argument(
+        "request",
+        type=Path,
+        help="a JSON index request: casino, counting_strategy, plays, seed, shoes, ...",
+    )
+    parser.add_argument("--shoes", type=int, help="shoes to deal (overrides the request's)")
+    parser.add_argument("--seed", type=int, help="seed (overrides the request's; its default 0)")
+    parser.add_argument(
+        "--jobs", type=int, help="processes for the shards (default: every core this may run on)"
+    )
+    parser.add_argument(
+        "--shard-shoes",
+        type=int,
+        default=SHARD_SHOES,
+        help=f"shoes per shard (default {SHARD_SHOES:,}, the service's); the seeds are per "
+        "shard, so a job is reproduced with the shard_shoes it ran with",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="table: one line per play (the default); json: the whole result document",
+    )
+    parser.add_argument("--out", type=Path, help="write the result here instead of stdout")
+    parser.add_argument(
+        "--progress",
+        action="store_true",
+        help="draw the progress bar even when stderr is not a terminal",
+    )
+    args = parser.parse_args(argv)
+
+    raw = _read_request(args.request)
+    if raw is None:
+        return EXIT_BAD_CONFIG
+    # The request's own bounds, so the shoes and seed that ran make a valid request.
+    if args.shoes is not None and not 1 <= args.shoes <= MAX_SHOES:
+        print(f"--shoes: must be 1..{MAX_SHOES}, got {args.shoes}", file=sys.stderr)
+        return EXIT_BAD_CONFIG
+    if args.seed is not None and not 0 <= args.seed < 2**63:
+        print(f"--seed: must be 0..{2**63 - 1}, got {args.seed}", file=sys.stderr)
+        return EXIT_BAD_CONFIG
+    if args.jobs is not None and args.jobs < 1:
+        print(f"--jobs: must be at least 1 (processes), got {args.jobs}", file=sys.stderr)
+        return EXIT_BAD_CONFIG
+    if not 1 <= args.shard_shoes <= MAX_SHOES:
+        print(f"--shard-shoes: must be 1..{MAX_SHOES}, got {args.shard_shoes}", file=sys.stderr)
+        return EXIT_BAD_CONFIG
+    try:
+        request = normalize_index_request(raw)
+    except ConfigError as exc:
+        print(f"{args.request}: the request cannot be run:", file=sys.stderr)
+        for path, reason in exc.problems:
+            print(f"  {path}: {reason}", file=sys.stderr)
+        return EXIT_BAD_CONFIG
+    if args.shoes is not None:
+        request = dataclasses.replace(request, shoes=args.shoes)
+    if args.seed is not None:
+        request = dataclasses.replace(request, seed=args.seed)
+    least = -(-request.shoes // MAX_SHARDS)
+    if args.shard_shoes < least:
+        print(
+            f"--shard-shoes: {args.shard_shoes} would cut {request.shoes} shoes into more than "
+            f"{MAX_SHARDS:,} shards; at least {least} here",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_CONFIG
+
+    show = args.progress or sys.stderr.isatty()
+    jobs = args.jobs if args.jobs is not None else available_cores()
+    progress = (
+        progress_bar(sys.stderr, unit="shoes", rate_text=_shoes_per_second, time_left=True)
+        if show
+        else None
+    )
+    try:
+        total, _ = run_index_shards(
+            request, plan_index_shards(request, args.shard_shoes), jobs, progress
+        )
+    except KeyboardInterrupt:
+        print("\ninterrupted: stopped, no results written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if show:
+        sys.stderr.write("\n")
+    doc = index_results(request, total)
+    if args.format == "json":
+        text = json.dumps(doc, indent=2, allow_nan=False)
+    else:
+        text = index_table(request, doc, args.shard_shoes)
     if args.out:
         args.out.write_text(text + "\n")
     else:

@@ -1,9 +1,12 @@
-"""A split run's shards over processes: `python -m jost_engine CONFIG --jobs N`.
+"""A split run's shards over processes: `python -m jost_engine CONFIG --jobs N` and
+`python -m jost_engine indices REQUEST --jobs N`.
 
-The shards are the service's: plan_shards cuts the run, run_shard_spec plays each from the
-job's seed, and merge adds them in shard order, as the service's merge_shards does. So N
-processes give the bits of one process (run_simulation_from_config) and of a split job,
-whichever worker plays which shard and in whatever order they finish.
+The shards are the service's: plan_shards (plan_index_shards) cuts the run, run_shard_spec
+(run_index_shard_spec) plays each from the job's seed, and merge adds them in shard order,
+as the service's merge does. So N processes give the bits of one process
+(run_simulation_from_config, run_index_shards with jobs=1) and of a split job, whichever
+worker plays which shard and in whatever order they finish. play_shards_parallel is the
+pool both kinds of run share: it knows nothing of what a shard computes.
 """
 
 from __future__ import annotations
@@ -18,16 +21,24 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from multiprocessing.context import BaseContext
 from multiprocessing.sharedctypes import Synchronized
 from multiprocessing.synchronize import Event
 from types import FrameType
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from jost_engine.config import Config
+from jost_engine.indices import (
+    IndexRequest,
+    IndexShard,
+    IndexSums,
+    run_index_shard,
+    run_index_shard_spec,
+)
+from jost_engine.indices import merge as merge_index_sums
 from jost_engine.simulate import (
     SHARD_ROUNDS,
     ShardSpec,
@@ -40,6 +51,10 @@ from jost_engine.stats import Stats
 from jost_engine.strategy import resolve_playing_strategy
 
 Progress = Callable[[int, int], None]
+# A run's shared input (a Config, an IndexRequest), a shard's spec, and what a shard returns.
+W = TypeVar("W")
+S = TypeVar("S")
+R = TypeVar("R")
 
 # How often the parent redraws progress, and looks for a signal, while the shards play.
 PROGRESS_SECONDS = 0.1
@@ -77,16 +92,27 @@ class Interrupted(Exception):
     failed."""
 
 
+@dataclasses.dataclass(frozen=True)
+class ShardPlayer(Generic[W, S, R]):
+    """What a worker does with a shard: play(work, job seed, spec, report) -> the shard's
+    part, report(units done in this shard) being called as it goes (an exception it
+    raises stops the shard). `play` is a module-level function, so a spawned worker
+    receives it by name."""
+
+    play: Callable[[W, int, S, Callable[[int], None]], R]
+    work: W
+    seed: int
+
+
 # Each worker's share of the run, set once by _start_worker.
-_config: Config
-_seed: int
+_player: ShardPlayer[Any, Any, Any]
 _done: Synchronized[int]
 _stop: Event
 
 
-def _start_worker(config: Config, seed: int, done: Synchronized[int], stop: Event) -> None:
-    global _config, _seed, _done, _stop
-    _config, _seed, _done, _stop = config, seed, done, stop
+def _start_worker(player: ShardPlayer[Any, Any, Any], done: Synchronized[int], stop: Event) -> None:
+    global _player, _done, _stop
+    _player, _done, _stop = player, done, stop
     # Ctrl-C at a terminal reaches the whole process group: the parent alone decides and
     # stops the shards through `stop`, so a worker never dies mid-shard with a traceback.
     # SIGTERM is the default's again (a forked worker inherits the parent's handler), for
@@ -111,14 +137,14 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
-def _play(spec: ShardSpec) -> tuple[Stats, float]:
-    """One shard in a worker: its statistics and its seconds, as the service times a shard."""
+def _play(spec: Any) -> tuple[Any, float]:
+    """One shard in a worker: its part and its seconds, as the service times a shard."""
     start = time.perf_counter()
     reported = 0
 
     def report(done: int) -> None:
-        # run_shard_spec calls this after every chunk (about 0.1 s); an exception stops the
-        # shard there, as a cancelled job's shard stops in the service.
+        # The shard's function calls this after every chunk (about 0.1 s); an exception
+        # stops the shard there, as a cancelled job's shard stops in the service.
         nonlocal reported
         with _done.get_lock():
             _done.value += done - reported
@@ -126,8 +152,8 @@ def _play(spec: ShardSpec) -> tuple[Stats, float]:
         if _stop.is_set():
             raise Interrupted
 
-    stats = run_shard_spec(_config, _seed, spec, report)
-    return stats, time.perf_counter() - start
+    part = _player.play(_player.work, _player.seed, spec, report)
+    return part, time.perf_counter() - start
 
 
 @contextmanager
@@ -175,43 +201,40 @@ def _blocked() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
-def run_shards_parallel(
-    config: Config,
-    job_seed: int,
+def play_shards_parallel(
+    player: ShardPlayer[W, S, R],
+    specs: Sequence[S],
+    asked: int,
     jobs: int,
-    shard_rounds: int = SHARD_ROUNDS,
     progress: Progress | None = None,
     *,
     context: BaseContext | None = None,
-) -> tuple[Stats, float]:
-    """Every shard of the plan over min(jobs, shards) worker processes, merged in shard
-    order, and the shards' seconds added up (the service's play_seconds).
+) -> list[tuple[R, float]]:
+    """Every shard of `specs` over min(jobs, shards) worker processes: each shard's part
+    and seconds, in the order of `specs` whatever order they finished in.
 
-    progress(rounds done, rounds asked) is called about every PROGRESS_SECONDS. Ctrl-C or
-    SIGTERM stops every shard at its next chunk and raises KeyboardInterrupt once the
-    workers have exited; a shard that fails stops the others and its exception is raised.
+    progress(units done, asked) is called about every PROGRESS_SECONDS, the units being
+    what the shards report (rounds, shoes). Ctrl-C or SIGTERM stops every shard at its next
+    chunk and raises KeyboardInterrupt once the workers have exited; a shard that fails
+    stops the others and its exception is raised. Whatever the workers should inherit
+    (a solved chart, a loaded kernel) the caller prepares before calling: with fork they
+    start as copies of this process.
     """
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
-    specs = plan_shards(config, shard_rounds)
-    asked = sum(spec.rounds for spec in specs)
     ctx = context or multiprocessing.get_context(start_method())
-    # Solved here once, before the fork: every worker inherits the chart instead of
-    # reading it from the cache (or solving it) for itself.
-    for player in config.players:
-        resolve_playing_strategy(player.playing, config.rules)
     done: Synchronized[int] = ctx.Value("q", 0)
     stop = ctx.Event()
     workers = min(jobs, len(specs))
-    parts: list[tuple[Stats, float] | None] = [None] * len(specs)
+    parts: list[tuple[R, float] | None] = [None] * len(specs)
     queue = iter(enumerate(specs))
-    running: dict[Future[tuple[Stats, float]], int] = {}
+    running: dict[Future[tuple[R, float]], int] = {}
     signals: list[int] = []
     pool = ProcessPoolExecutor(
         max_workers=workers,
         mp_context=ctx,
         initializer=_start_worker,
-        initargs=(config, job_seed, done, stop),
+        initargs=(player, done, stop),
     )
 
     def top_up() -> None:
@@ -240,6 +263,49 @@ def run_shards_parallel(
     pool.shutdown(wait=True)
     played = [part for part in parts if part is not None]
     assert len(played) == len(specs), "every shard played"
+    return played
+
+
+def _simulation_shard(
+    config: Config, seed: int, spec: ShardSpec, report: Callable[[int], None]
+) -> Stats:
+    # run_shard_spec looked up when the shard plays, not when the pool starts, so a test
+    # can put a failing one in its place.
+    return run_shard_spec(config, seed, spec, report)
+
+
+def run_shards_parallel(
+    config: Config,
+    job_seed: int,
+    jobs: int,
+    shard_rounds: int = SHARD_ROUNDS,
+    progress: Progress | None = None,
+    *,
+    context: BaseContext | None = None,
+) -> tuple[Stats, float]:
+    """Every shard of the plan over min(jobs, shards) worker processes, merged in shard
+    order, and the shards' seconds added up (the service's play_seconds).
+
+    progress(rounds done, rounds asked) is called about every PROGRESS_SECONDS. Ctrl-C or
+    SIGTERM stops every shard at its next chunk and raises KeyboardInterrupt once the
+    workers have exited; a shard that fails stops the others and its exception is raised.
+    """
+    if jobs < 1:
+        raise ValueError(f"jobs must be at least 1, got {jobs}")
+    specs = plan_shards(config, shard_rounds)
+    asked = sum(spec.rounds for spec in specs)
+    # Solved here once, before the fork: every worker inherits the chart instead of
+    # reading it from the cache (or solving it) for itself.
+    for player in config.players:
+        resolve_playing_strategy(player.playing, config.rules)
+    played = play_shards_parallel(
+        ShardPlayer(_simulation_shard, config, job_seed),
+        specs,
+        asked,
+        jobs,
+        progress,
+        context=context,
+    )
     return merge(*(stats for stats, _ in played)), sum(seconds for _, seconds in played)
 
 
@@ -277,3 +343,79 @@ def run_simulation_parallel(
         shards=len(plan_shards(cfg, shard_rounds)),
         shard_rounds=shard_rounds,
     )
+
+
+def _index_shard(
+    request: IndexRequest, seed: int, spec: IndexShard, report: Callable[[int], None]
+) -> IndexSums:
+    return run_index_shard_spec(request, seed, spec, report)
+
+
+def run_index_shards(
+    request: IndexRequest,
+    specs: Sequence[IndexShard],
+    jobs: int,
+    progress: Progress | None = None,
+    *,
+    context: BaseContext | None = None,
+) -> tuple[IndexSums, float]:
+    """The shards `specs` of an index job (plan_index_shards, or a stretch of it) dealt
+    from request.seed, merged in the order given, and their seconds added up.
+
+    jobs=1 (or one shard) deals them in this process, more jobs over that many worker
+    processes: the same bits, and those of the service's index job with the same seed and
+    shard_shoes. progress(shoes done, shoes asked) is called as they go; Ctrl-C or SIGTERM
+    stops every shard at its next chunk and raises KeyboardInterrupt.
+    """
+    if jobs < 1:
+        raise ValueError(f"jobs must be at least 1, got {jobs}")
+    if not specs:
+        raise ValueError("no shard to deal")
+    asked = sum(spec.shoes for spec in specs)
+    if jobs == 1 or len(specs) == 1:
+        played = _index_shards_here(request, specs, asked, progress)
+    else:
+        # The chart solved and the kernel loaded (compiled, on a cold cache) here, once,
+        # before the fork: the workers inherit both rather than each loading them, or
+        # compiling them side by side. One shoe from another seed; its sums are dropped.
+        run_index_shard(request, 0, 1)
+        played = play_shards_parallel(
+            ShardPlayer(_index_shard, request, request.seed),
+            specs,
+            asked,
+            jobs,
+            progress,
+            context=context,
+        )
+    return merge_index_sums([sums for sums, _ in played]), sum(seconds for _, seconds in played)
+
+
+def _index_shards_here(
+    request: IndexRequest,
+    specs: Sequence[IndexShard],
+    asked: int,
+    progress: Progress | None,
+) -> list[tuple[IndexSums, float]]:
+    """The shards one after another in this process, stopped as the pool stops them: a
+    signal is noted and the shard stops at its next chunk, so SIGTERM ends this run as it
+    ends one over processes (KeyboardInterrupt) instead of killing the process."""
+    signals: list[int] = []
+    played: list[tuple[IndexSums, float]] = []
+    before = 0
+
+    def report(done: int) -> None:
+        if progress is not None:
+            progress(before + done, asked)
+        if signals:
+            raise Interrupted
+
+    with _noted(signals):
+        try:
+            for spec in specs:
+                start = time.perf_counter()
+                sums = run_index_shard_spec(request, request.seed, spec, report)
+                played.append((sums, time.perf_counter() - start))
+                before += spec.shoes
+        except Interrupted:
+            raise KeyboardInterrupt from None
+    return played
