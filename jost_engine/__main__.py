@@ -128,6 +128,18 @@ def warm_up() -> int:
         )
         solve(_strategy_key(auto.rules))
     print(f'"auto" solvers ready in {time.perf_counter() - start:.1f} s', file=sys.stderr)
+    # The index generator's kernel: one shoe of a play of each kind (insurance, a hand).
+    from jost_engine.indices import normalize_index_request, run_index_shard
+
+    start = time.perf_counter()
+    request = normalize_index_request(
+        {
+            "casino": "master_casino",
+            "plays": ["insurance", {"hand": "16", "vs": "10", "actions": ["H", "S"]}],
+        }
+    )
+    run_index_shard(request, 0, 1)
+    print(f"index kernel ready in {time.perf_counter() - start:.1f} s", file=sys.stderr)
     return 0
 
 
