@@ -1,5 +1,7 @@
 """The Celery app. Every setting lives in settings.py under the CELERY_ prefix."""
 
+import contextlib
+import io
 import logging
 import os
 import socket
@@ -28,7 +30,13 @@ def warm_up_engine(**_: Any) -> None:
         return
     from jost_engine.__main__ import warm_up
 
-    warm_up()
+    # The engine's command line prints its timings; here they are log lines like the
+    # rest (one JSON object a line with LOG_FORMAT=json).
+    printed = io.StringIO()
+    with contextlib.redirect_stderr(printed):
+        warm_up()
+    for line in printed.getvalue().splitlines():
+        logger.info("Engine warm-up: %s", line)
 
 
 @worker_shutting_down.connect
