@@ -6,9 +6,12 @@ start-up with an error naming the variable instead of a bare ValueError or a sil
 A word in WEB_CONCURRENCY never gets here: gunicorn int()s it itself when it is imported.
 """
 
+from typing import Any
+
 from django.core.exceptions import ImproperlyConfigured
 
-from service.env import env_int, env_str
+from service.env import env_bool, env_int, env_str
+from service.logs import FORMATS, gunicorn_config
 from service.web_worker import ReadLimits
 
 # gunicorn maps an unknown level to info without a word: refuse it instead.
@@ -33,16 +36,34 @@ keepalive = env_int("GUNICORN_KEEPALIVE", 5, minimum=1)
 # Every request is short: a submit validates and stores, the engine runs in the worker.
 timeout = env_int("GUNICORN_TIMEOUT", 30, minimum=1)
 graceful_timeout = 20
-accesslog = "-"
-errorlog = "-"
 loglevel = env_str("GUNICORN_LOG_LEVEL", "info").lower()
 if loglevel not in LOG_LEVELS:
     raise ImproperlyConfigured(
         f"GUNICORN_LOG_LEVEL={loglevel!r}: use one of {', '.join(LOG_LEVELS)}"
     )
+# LOG_FORMAT as settings.py reads it: json (the default with DEBUG off) puts gunicorn's own
+# lines in the same one-object-a-line form as the app's, and leaves the access log to the
+# app's line per request (simulator/observe.py), which carries the request id and the view.
+log_format = env_str("LOG_FORMAT", "text" if env_bool("DEBUG", False) else "json").lower()
+if log_format not in FORMATS:
+    raise ImproperlyConfigured(f"LOG_FORMAT={log_format!r}: use one of {', '.join(FORMATS)}")
+errorlog = "-"
+if log_format == "json":
+    accesslog = None
+    logconfig_dict = gunicorn_config(log_format, loglevel)
+else:
+    accesslog = "-"
 # Platforms terminate TLS in front of the app and say so in X-Forwarded-Proto.
 forwarded_allow_ips = env_str("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # gunicorn 25+ opens a control socket at one fixed path per user ($HOME/.gunicorn/
 # gunicorn.ctl): a second instance on the host took it over from the first. Nothing here
 # uses gunicornc, so there is none.
 control_socket_disable = True
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """A worker process exited (a restart, a timeout): its live gauges leave the
+    PROMETHEUS_MULTIPROC_DIR sums; its counters stay, so no sum ever goes backwards."""
+    from simulator.metrics import mark_process_dead
+
+    mark_process_dead(worker.pid)

@@ -11,7 +11,8 @@
 # Environment: PORT (8000), BIND_HOST (127.0.0.1), CELERY_BROKER_URL
 # (redis://127.0.0.1:6379/0), DEV_REDIS_PORT (6380: where a Redis of our own listens when
 # none answers at CELERY_BROKER_URL), DATABASE_URL (SQLite in db.sqlite3), WEB_CONCURRENCY (2),
-# CELERY_CONCURRENCY (1), HEALTH_TIMEOUT (90 s), WORKER_TIMEOUT (300 s: how long to wait for
+# CELERY_CONCURRENCY (1), LOG_FORMAT (text), PROMETHEUS_MULTIPROC_DIR (var/metrics),
+# HEALTH_TIMEOUT (90 s), WORKER_TIMEOUT (300 s: how long to wait for
 # the worker's first start, which compiles the engine).
 set -euo pipefail
 
@@ -66,6 +67,11 @@ export DEBUG=${DEBUG:-true}
 export SECRET_KEY=${SECRET_KEY:-$(cat "$VAR/secret_key")}
 export ALLOWED_HOSTS=${ALLOWED_HOSTS:-localhost,127.0.0.1,[::1],0.0.0.0}
 export DJANGO_SETTINGS_MODULE=service.settings
+# Plain log lines on a laptop; production's default is one JSON object a line.
+export LOG_FORMAT=${LOG_FORMAT:-text}
+# Where gunicorn's and Celery's processes write their counters for /metrics to add up.
+export PROMETHEUS_MULTIPROC_DIR=${PROMETHEUS_MULTIPROC_DIR:-$VAR/metrics}
+mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
 
 # alive PIDFILE WORD: the pid in PIDFILE runs and its command line holds WORD (a recycled
 # pid that now belongs to someone else's process does not count).
@@ -197,6 +203,12 @@ start_bg() {
     echo $! >"$RUN/$name.pid"
     say "$name: started (pid $!, log var/log/$name.log)"
 }
+
+# A fresh start (neither web nor worker left running) begins its counters at zero: the
+# files of the last run's processes would otherwise be added in.
+if ! alive "$RUN/web.pid" gunicorn && ! alive "$RUN/worker.pid" celery; then
+    rm -f "$PROMETHEUS_MULTIPROC_DIR"/*.db
+fi
 
 start_bg worker celery "$ROOT/.venv/bin/celery" -A service worker --loglevel=info \
     --concurrency="${CELERY_CONCURRENCY:-1}" --hostname="jost-dev-$PORT@%h"

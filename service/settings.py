@@ -7,6 +7,7 @@ needs: with DEBUG off, SECRET_KEY must be set. README.md lists every variable.
 from __future__ import annotations
 
 import itertools
+import logging
 import re
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -15,6 +16,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from service.env import env_bool, env_float, env_int, env_list, env_str
+from service.logs import FORMATS as LOG_FORMATS
+from service.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -52,6 +55,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: every answer (a 413 or a 503 too) carries its request id, is counted for
+    # /metrics and written as one log line (simulator/observe.py).
+    "simulator.observe.ObserveMiddleware",
     # First: an oversized body is refused (413) before anything reads it.
     "simulator.middleware.RequestSizeLimitMiddleware",
     # A database that refuses connections is a 503 with Retry-After, not a 500.
@@ -167,8 +173,9 @@ STORAGES = {
 
 # --- Security (production values by default; a laptop sets DEBUG=true) -------------------
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
-# Platforms probe /healthz over plain HTTP from inside their network.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Platforms probe /healthz, and Prometheus scrapes /metrics, over plain HTTP from inside
+# their network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000, minimum=0)
@@ -484,11 +491,19 @@ if CACHE_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# --- Logging: to stdout/stderr, where Procfile platforms collect it ---------------------
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-}
+# --- Logging: to stderr, where Procfile platforms collect it ----------------------------
+# json: one JSON object per line with the request, user, job and shard ids and the host
+# (service/logs.py), what a log pipeline reads; text: a plain line for a laptop.
+LOG_FORMAT = env_str("LOG_FORMAT", "text" if DEBUG else "json").lower()
+if LOG_FORMAT not in LOG_FORMATS:
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r}: use one of {', '.join(LOG_FORMATS)}")
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+LOGGING = logging_config(LOG_FORMAT, LOG_LEVEL)
+if LOG_FORMAT == "json":
+    # A Python warning is a log line too (logger py.warnings), not a bare text line on
+    # stderr amid the JSON.
+    logging.captureWarnings(True)
+
+# --- Metrics (simulator/metrics.py) ----------------------------------------------------
+# GET /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; unset, it is a 404.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")

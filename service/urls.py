@@ -3,10 +3,12 @@ from django.urls import include, path
 from django.views.generic import TemplateView
 
 from simulator.health import healthz
+from simulator.metrics import metrics_view
 
 urlpatterns = [
     path("", TemplateView.as_view(template_name="index.html"), name="home"),
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
     path("api/", include("simulator.api.urls")),
     path("dashboard/", include("simulator.dashboard.urls")),
     path("admin/", admin.site.urls),

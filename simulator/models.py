@@ -196,6 +196,10 @@ class SimulationJob(Claimable):
     # Set by the conditional UPDATE that lets exactly one worker merge the shards once the
     # last one is stored; a merge whose worker died is retried by the sweep once stale.
     merge_started_at = models.DateTimeField(null=True, blank=True)
+    # The id of the request that submitted it (X-Request-ID, or the one made for it): the
+    # worker's log lines for the job and its shards carry it too, so one search finds the
+    # job's whole story from the submit on.
+    request_id = models.CharField(max_length=128, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["-created_at"]

@@ -42,6 +42,7 @@ from django.shortcuts import render
 from redis.exceptions import RedisError
 from rest_framework.throttling import BaseThrottle
 
+from simulator import metrics
 from simulator.api.throttles import count_hit
 
 logger = logging.getLogger(__name__)
@@ -224,6 +225,7 @@ class LoginRefusedMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not isinstance(exception, LoginRefused):
             return None
+        metrics.note_refusal(request, "login_failures")
         response = render(
             request,
             "dashboard/login_refused.html",

@@ -338,3 +338,32 @@ def engine_info() -> dict[str, Any]:
             "THROTTLE_RATES": dict(settings.THROTTLE_RATES),
         },
     }
+
+
+def log_context_of_job(job_id: str) -> dict[str, Any]:
+    """What a worker's log lines about the job carry (service.logs.bound): the job's id,
+    its owner's and the id of the request that submitted it."""
+    row = SimulationJob.objects.filter(id=job_id).values("owner_id", "request_id").first()
+    context: dict[str, Any] = {"job_id": job_id}
+    if row is not None:
+        context.update(user_id=row["owner_id"], request_id=row["request_id"] or None)
+    return context
+
+
+def log_context_of_shard(shard_id: str) -> dict[str, Any]:
+    """As log_context_of_job, for one shard: its job's, with the shard's index."""
+    from simulator.models import JobShard
+
+    row = (
+        JobShard.objects.filter(id=shard_id)
+        .values("index", "job_id", "job__owner_id", "job__request_id")
+        .first()
+    )
+    if row is None:
+        return {}
+    return {
+        "job_id": row["job_id"],
+        "shard": row["index"],
+        "user_id": row["job__owner_id"],
+        "request_id": row["job__request_id"] or None,
+    }

@@ -12,6 +12,8 @@ from celery import Task, shared_task
 from celery.exceptions import MaxRetriesExceededError
 from django.conf import settings
 
+from service.logs import bound
+from simulator import selectors
 from simulator.services.database import DATABASE_UNREACHABLE, reset_connection
 from simulator.services.jobs import run_job
 from simulator.services.runs import Outcome
@@ -29,7 +31,9 @@ def run_simulation_job(self: Task, job_id: str) -> str:
     # host:pid of the process that runs it, for the admin and for an operator's `ps`.
     worker = f"{self.request.hostname or socket.gethostname()}:{os.getpid()}"
     try:
-        outcome = run_job(UUID(job_id), soft_time_limit=timelimit[1], worker=worker)
+        # The job's lines carry its id, its owner's and its submit's request id.
+        with bound(**selectors.log_context_of_job(job_id)):
+            outcome = run_job(UUID(job_id), soft_time_limit=timelimit[1], worker=worker)
     except DATABASE_UNREACHABLE as exc:
         _retry_after_database_error(self, exc)
         raise
@@ -57,7 +61,8 @@ def run_job_shard(self: Task, shard_id: str) -> str:
     # called from service/celery.py).
     worker = f"{self.request.hostname or socket.gethostname()}:{os.getppid()}:{os.getpid()}"
     try:
-        return run_shard(int(shard_id), soft_time_limit=timelimit[1], worker=worker).status
+        with bound(**selectors.log_context_of_shard(shard_id)):
+            return run_shard(int(shard_id), soft_time_limit=timelimit[1], worker=worker).status
     except DATABASE_UNREACHABLE as exc:
         _retry_after_database_error(self, exc)
         raise

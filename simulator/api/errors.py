@@ -13,6 +13,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from simulator import metrics
 from simulator.password_guard import LoginRefused
 
 
@@ -52,6 +53,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         # The middleware answers from Content-Length; this is the same limit met while
         # reading a body that understated it.
         return Response({"detail": TOO_LARGE}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    request = context.get("request")
+    if isinstance(exc, QuotaExceeded):
+        metrics.note_refusal(request, "quota_active_jobs")
+    elif isinstance(exc, LoginRefused):
+        metrics.note_refusal(request, "login_failures")
     if isinstance(exc, LoginRefused):
         # Too many failed logins (simulator.password_guard): a throttle's 429 and
         # Retry-After, the detail naming the limit.

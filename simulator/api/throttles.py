@@ -14,6 +14,8 @@ from redis.exceptions import RedisError
 from rest_framework.request import Request
 from rest_framework.throttling import UserRateThrottle
 
+from simulator import metrics
+
 logger = logging.getLogger(__name__)
 
 
@@ -101,7 +103,10 @@ class WindowThrottle(UserRateThrottle):
         window = int(self.now // self.duration)
         self.window_end = (window + 1) * self.duration
         # The counter outlives its window by a second, so a late hit never recreates it.
-        return count_hit(self.cache, f"{key}:{window}", self.duration + 1) <= self.num_requests
+        allowed = count_hit(self.cache, f"{key}:{window}", self.duration + 1) <= self.num_requests
+        if not allowed:
+            metrics.note_refusal(request, f"throttle_{self.scope}")
+        return allowed
 
     def wait(self) -> float | None:
         return max(self.window_end - self.now, 1.0)

@@ -18,8 +18,8 @@ from django.db.models import F
 from django.db.models.functions import Now
 
 import jost_engine
-from simulator import selectors
-from simulator.models import ACTIVE, JobStatus, SimulationJob
+from simulator import metrics, selectors
+from simulator.models import ACTIVE, JobKind, JobStatus, SimulationJob
 from simulator.services.database import DATABASE_UNREACHABLE, reset_connection
 from simulator.services.runs import (
     ClaimLost,
@@ -91,6 +91,7 @@ def fail_abandoned_jobs(job_id: UUID | None = None) -> list[UUID]:
             logger.error(
                 "Job %s FAILED: its worker died %d times", stale_id, settings.JOB_MAX_ATTEMPTS
             )
+            metrics.job_finished(JobKind.SIMULATION, JobStatus.FAILED)
             failed.append(stale_id)
     return failed
 
@@ -137,11 +138,13 @@ def _run_claimed(job_id: UUID, claim: UUID, soft_time_limit: float | None) -> Ru
         id=job_id
     )
     if job.attempts > 1:
+        metrics.JOBS_RECLAIMED.labels(JobKind.SIMULATION).inc()
         logger.warning(
             "Job %s reclaimed (attempt %d): its previous worker stopped sending heartbeats",
             job_id,
             job.attempts,
         )
+    started = time.perf_counter()
     try:
         with Heartbeat(
             lambda: SimulationJob.objects.held(job_id, claim).beat(),
@@ -191,11 +194,26 @@ def _run_claimed(job_id: UUID, claim: UUID, soft_time_limit: float | None) -> Ru
         exc_info = not isinstance(exc, jost_engine.ConfigError)
         logger.warning("Job %s failed: %s", job_id, exc, exc_info=exc_info)
         return _finished(job_id, Outcome.FAILED, fail_job(job_id, claim, describe_failure(exc)))
-    return _finished(job_id, Outcome.COMPLETE, complete_job(job_id, claim, result))
+    seconds = time.perf_counter() - started
+    return _finished(
+        job_id,
+        Outcome.COMPLETE,
+        complete_job(job_id, claim, result),
+        rounds=int(result.get("rounds_played") or 0) if isinstance(result, dict) else 0,
+        seconds=seconds,
+    )
 
 
-def _finished(job_id: UUID, status: Outcome, recorded: bool) -> RunOutcome:
+def _finished(
+    job_id: UUID, status: Outcome, recorded: bool, *, rounds: int = 0, seconds: float | None = None
+) -> RunOutcome:
     if recorded:
+        # An unsplit job is always a simulation: index jobs always run as shards.
+        metrics.job_finished(
+            JobKind.SIMULATION, status, rounds=rounds, seconds=seconds, engine_seconds=seconds
+        )
+        if status == Outcome.COMPLETE:
+            logger.info("Job %s COMPLETE: %d rounds in %.2f s", job_id, rounds, seconds or 0.0)
         return RunOutcome(status)
     if is_cancelled(job_id):
         # Cancelled after the last progress report but before the result was written:
@@ -288,5 +306,6 @@ def cancel_job(user: User, job_id: UUID, *, any_owner: bool = False) -> Simulati
         return None
     if not cancelled:
         raise JobNotCancellable(job)
+    metrics.job_finished(job.kind, JobStatus.CANCELLED)
     logger.info("Job %s cancelled by %s", job_id, user)
     return job

@@ -4,6 +4,7 @@ the engine's output made storable as JSON."""
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import math
 import threading
@@ -68,7 +69,10 @@ class Heartbeat:
         self._beat = beat
         self._interval = interval
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
+        # In a copy of the caller's context: its log lines carry the job and shard ids.
+        self._thread = threading.Thread(
+            target=contextvars.copy_context().run, args=(self._run,), name="heartbeat", daemon=True
+        )
 
     def _run(self) -> None:
         try:

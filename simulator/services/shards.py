@@ -22,6 +22,7 @@ from django.utils import timezone
 
 import jost_engine
 from jost_engine.indices import IndexSums
+from simulator import metrics
 from simulator.models import ACTIVE, JobKind, JobShard, JobStatus, SimulationJob
 from simulator.services import broker, indices
 from simulator.services.database import DATABASE_UNREACHABLE, reset_connection
@@ -208,6 +209,11 @@ def merge_shards(job_id: UUID) -> bool:
         JobStatus.COMPLETE, result_data=json_safe(result), rounds_done=F("rounds_total")
     )
     if done:
+        metrics.job_finished(
+            job.kind,
+            JobStatus.COMPLETE,
+            seconds=(timezone.now() - job.started_at).total_seconds() if job.started_at else None,
+        )
         logger.info("Job %s COMPLETE: %d shards merged", job_id, job.shards_total)
     return done
 
@@ -270,6 +276,9 @@ def fail_split_job(job_id: UUID, error: str) -> bool:
         JobStatus.FAILED, error=error, claim=None
     )
     stop_shards(job_id)
+    if failed:
+        kind = SimulationJob.objects.filter(id=job_id).values_list("kind", flat=True).first()
+        metrics.job_finished(kind or JobKind.SIMULATION, JobStatus.FAILED)
     return failed
 
 
@@ -370,6 +379,7 @@ def _run_claimed_shard(
             if job.kind == JobKind.INDICES
             else "lower JOB_SHARD_ROUNDS, or ask for shorter sessions"
         )
+        metrics.SHARDS_FAILED.labels(job.kind).inc()
         fail_split_job(
             job.id,
             f"Shard {shard.index} ran past the time limit of {limit:g} s "
@@ -380,16 +390,26 @@ def _run_claimed_shard(
         raise  # the database's fault, not the config's nor the engine's
     except Exception as exc:
         logger.warning("Job %s failed in shard %d: %s", job.id, shard.index, exc, exc_info=True)
+        metrics.SHARDS_FAILED.labels(job.kind).inc()
         fail_split_job(job.id, describe_failure(exc))
         return RunOutcome(Outcome.FAILED)
+    wall_seconds = time.perf_counter() - started
     if not store_shard(
-        shard_id,
-        claim,
-        stats,
-        engine_seconds=engine_seconds,
-        wall_seconds=time.perf_counter() - started,
+        shard_id, claim, stats, engine_seconds=engine_seconds, wall_seconds=wall_seconds
     ):
         return _stopped(job.id)
+    metrics.SHARDS_FINISHED.labels(job.kind).inc()
+    metrics.ROUNDS_PLAYED.labels(job.kind).inc(shard.rounds)
+    metrics.ENGINE_SECONDS.labels(job.kind).inc(engine_seconds)
+    metrics.SHARD_RUN_SECONDS.labels(job.kind).observe(wall_seconds)
+    logger.info(
+        "Shard %d of job %s stored: %d %s in %.2f s",
+        shard.index,
+        job.id,
+        shard.rounds,
+        "shoes" if job.kind == JobKind.INDICES else "rounds",
+        wall_seconds,
+    )
     if merge_shards(job.id):
         return RunOutcome(Outcome.COMPLETE)
     dispatch_shards(job.id, pooled=True)

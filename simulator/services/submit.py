@@ -23,6 +23,8 @@ from django.utils import timezone
 
 import jost_engine
 from jost_engine import indices
+from service.logs import bound, current_request_id
+from simulator import metrics
 from simulator.inputs import json_problems
 from simulator.models import ACTIVE, IdempotencyKey, JobKind, JobShard, SimulationJob
 from simulator.profiles import resolver_for
@@ -220,16 +222,32 @@ def _store_job(owner: User, shards: list[JobShard], **fields: Any) -> Simulation
         active = SimulationJob.objects.filter(owner=owner, status__in=ACTIVE).count()
         if active >= settings.JOB_MAX_ACTIVE_PER_USER:
             raise QuotaExceeded(settings.JOB_MAX_ACTIVE_PER_USER)
-        job = SimulationJob.objects.create(owner=owner, shards_total=len(shards), **fields)
+        job = SimulationJob.objects.create(
+            owner=owner,
+            shards_total=len(shards),
+            request_id=current_request_id() or "",
+            **fields,
+        )
         for shard in shards:
             shard.job = job
         JobShard.objects.bulk_create(shards)
-        # A worker must never look for a row that is not committed yet.
-        if shards:
-            transaction.on_commit(lambda: dispatch_shards(job.id))
-        else:
-            transaction.on_commit(lambda: enqueue_job(job.id))
+        # A worker must never look for a row that is not committed yet; and a submit
+        # rolled back (over the quota) is not counted as submitted.
+        transaction.on_commit(lambda: _committed(job, len(shards)))
     return job
+
+
+def _committed(job: SimulationJob, shards: int) -> None:
+    """Once the job's rows are committed: count it, then send it (or its first shards)."""
+    metrics.JOBS_SUBMITTED.labels(job.kind).inc()
+    if shards:
+        metrics.SHARDS_SUBMITTED.labels(job.kind).inc(shards)
+    with bound(job_id=job.id, user_id=job.owner_id):
+        logger.info("Job submitted: %s, %d shard(s)", job.kind, shards)
+    if shards:
+        dispatch_shards(job.id)
+    else:
+        enqueue_job(job.id)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from uuid import UUID
 from django.conf import settings
 from django.db.models import Q
 
+from simulator import metrics
 from simulator.models import ACTIVE, JobShard, JobStatus, SimulationJob, ago, stale_cutoff
 from simulator.services.broker import enqueue_job, lost_messages
 from simulator.services.jobs import fail_abandoned_jobs
@@ -139,6 +140,8 @@ def sweep_shards() -> dict[str, int]:
             "again. If it persists, report it with this job's id.",
         )
     counts["shards_requeued"] = put_back(JobShard.objects.stale())
+    if counts["shards_requeued"]:
+        metrics.SHARDS_RECLAIMED.inc(counts["shards_requeued"])
     sent = JobShard.objects.filter(
         status=JobStatus.PENDING, enqueued_at__isnull=False, job__status__in=ACTIVE
     )

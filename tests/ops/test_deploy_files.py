@@ -40,11 +40,20 @@ def _check_gunicorn_config(**values: str) -> subprocess.CompletedProcess:
 
 class TestProcfile:
     def test_web_is_gunicorn_on_the_wsgi_app(self):
-        assert _procfile()["web"] == "gunicorn service.wsgi"
+        assert _procfile()["web"].endswith(" && exec gunicorn service.wsgi")
 
     def test_worker_is_celery_with_sigterm_remapped_for_a_warm_requeue(self):
         worker = _procfile()["worker"]
-        assert worker.startswith("REMAP_SIGTERM=SIGQUIT celery -A service worker")
+        assert " && REMAP_SIGTERM=SIGQUIT exec celery -A service worker" in worker
+
+    @pytest.mark.parametrize("kind", ["web", "worker"])
+    def test_web_and_worker_make_one_metrics_directory_for_their_processes(self, kind):
+        # prometheus-client's multiprocess mode: every gunicorn and Celery process of the
+        # host writes its counters there, and /metrics adds them up.
+        assert _procfile()[kind].startswith(
+            'export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-/tmp/jost-metrics}"'
+            ' && mkdir -p "$PROMETHEUS_MULTIPROC_DIR" && '
+        )
 
     def test_beat_is_its_own_process_type_and_no_worker_embeds_one(self):
         # The sweep must be sent by one scheduler, whatever the number of workers: beat runs
