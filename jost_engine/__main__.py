@@ -301,7 +301,9 @@ def index_table(request: IndexRequest, doc: dict[str, Any], shard_shoes: int) ->
     the 95% interval and its half-width, when b is played, the gain per 100 rounds and
     the risk-averse index where the document has them, and the note)."""
     plays: list[dict[str, Any]] = doc["indices"]
-    gain = any("gain_per_100" in play for play in plays)
+    # A column for what some play has: no gain without an index, no risk-averse index
+    # without a bankroll in the request.
+    gain = any(play.get("gain_per_100") is not None for play in plays)
     averse = any(play.get("risk_averse") for play in plays)
     counting = request.counting
     count = "running count" if request.running else f"true count ({counting.deck_estimation}"

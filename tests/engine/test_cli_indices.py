@@ -127,8 +127,10 @@ class TestTheTable:
         assert lines[0] == (
             "# 600 shoes in 1 shard of 5,000, seed 7; hilo true count (exact, none); 22 plays"
         )
+        # A gain for every play with an index; no risk-averse column without a bankroll.
         assert lines[1].split() == [
-            *("play", "a->b", "index", "rounded", "95%", "interval", "+/-", "when", "note")
+            *("play", "a->b", "index", "rounded", "95%", "interval", "+/-", "when"),
+            *("gain/100", "note"),
         ]
         request = normalize_index_request(REQUEST)
         rows = lines[2:]
