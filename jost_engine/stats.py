@@ -39,6 +39,15 @@ from jost_engine.risk import RISKS
 
 HAND_LOG_CAP = 10_000
 Z95 = 1.96
+# The version of Stats.to_dict's layout, stored with every shard's statistics: a shard
+# stored by a worker of another release (a deploy with a job in flight) is read only when
+# its version is one this engine knows, and dealt again from its seed otherwise, rather
+# than merged into fields that mean something else. Raise it whenever a field is added,
+# removed or changes meaning, and keep reading the versions whose layout still fits.
+STATS_FORMAT = 1
+# Versions from_dict reads. None: no version at all, as every release up to release-16
+# stored them; their layout is format 1's (the shape checks in from_dict still guard it).
+READABLE_STATS_FORMATS: frozenset[int | None] = frozenset({None, 1})
 
 
 @dataclass
@@ -81,6 +90,7 @@ class Stats:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON (floats round-trip exactly), so a service can store a shard's stats."""
         return {
+            "format": STATS_FORMAT,
             "counters": self.counters.tolist(),
             "sums": self.sums.tolist(),
             "tc_table": self.tc_table.tolist(),
@@ -96,6 +106,15 @@ class Stats:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Stats:
+        """The statistics to_dict wrote, in this or an older readable format; ValueError
+        for a format version this engine does not read or a shape it does not keep."""
+        version = data.get("format")
+        if version not in READABLE_STATS_FORMATS:
+            raise ValueError(
+                f"stats of format {version!r}; this engine reads formats "
+                f"{sorted(v for v in READABLE_STATS_FORMATS if v is not None)} "
+                "and unversioned ones"
+            )
         sums = np.array(data["sums"], dtype=np.float64)
         tc_table = np.array(data["tc_table"], dtype=np.float64)
         if sums.size == 0:  # no players: tolist() kept no columns

@@ -159,7 +159,14 @@ class JobKind(models.TextChoices):
 
 class SimulationJob(Claimable):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    kind = models.CharField(max_length=16, choices=JobKind.choices, default=JobKind.SIMULATION)
+    # db_default too: during a deploy the previous release's web process, which does not
+    # know this column, still inserts jobs after the release phase has added it.
+    kind = models.CharField(
+        max_length=16,
+        choices=JobKind.choices,
+        default=JobKind.SIMULATION,
+        db_default=JobKind.SIMULATION,
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="simulation_jobs"
     )
@@ -200,6 +207,12 @@ class SimulationJob(Claimable):
     # worker's log lines for the job and its shards carry it too, so one search finds the
     # job's whole story from the submit on.
     request_id = models.CharField(max_length=128, blank=True, default="", db_default="")
+    # What a person should know about how the result was reached, a list of sentences:
+    # e.g. shards stored by another release's engine in a format this one does not read,
+    # dealt again from their seeds (services.shards._deal_again). Copied into the result's
+    # "notes" at the merge. Null (not a NOT NULL default) so the previous release's code,
+    # which does not know the column, can still insert rows during a deploy.
+    notes = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

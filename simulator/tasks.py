@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from typing import Any
 from uuid import UUID
 
 from celery import Task, shared_task
@@ -14,6 +15,7 @@ from django.conf import settings
 
 from service.logs import bound
 from simulator import selectors
+from simulator.services.broker import MESSAGE_FORMAT, MESSAGE_FORMAT_HEADER
 from simulator.services.database import DATABASE_UNREACHABLE, reset_connection
 from simulator.services.jobs import run_job
 from simulator.services.runs import Outcome
@@ -24,7 +26,8 @@ logger = logging.getLogger(__name__)
 
 
 @shared_task(bind=True, name="simulator.run_simulation_job")
-def run_simulation_job(self: Task, job_id: str) -> str:
+def run_simulation_job(self: Task, job_id: str, **later: Any) -> str:
+    _read_message_format(self, later)
     # The limits travel in the message (set by the sender from its settings), so the
     # request, not this worker's settings, says which one applies.
     timelimit = getattr(self.request, "timelimit", None) or (None, None)
@@ -54,7 +57,8 @@ def run_simulation_job(self: Task, job_id: str) -> str:
 
 
 @shared_task(bind=True, name="simulator.run_job_shard")
-def run_job_shard(self: Task, shard_id: str) -> str:
+def run_job_shard(self: Task, shard_id: str, **later: Any) -> str:
+    _read_message_format(self, later)
     timelimit = getattr(self.request, "timelimit", None) or (None, None)
     # host:worker pid:pool child pid: a worker that is stopping puts back exactly the
     # shards its own pool runs (release_worker_shards in simulator/services/shards.py,
@@ -66,6 +70,29 @@ def run_job_shard(self: Task, shard_id: str) -> str:
     except DATABASE_UNREACHABLE as exc:
         _retry_after_database_error(self, exc)
         raise
+
+
+def _read_message_format(task: Task, later: dict[str, Any]) -> int | None:
+    """The message's format version (simulator.services.broker.MESSAGE_FORMAT): None for
+    release-16's messages, which carry none and the same single argument, so they run as
+    they are. A later release's message also runs: its first argument is still the row's
+    id, and the keyword arguments it may add (`later`) are what this release does not
+    know; they are logged, not refused, so a message sent across a deploy is never lost."""
+    # A worker puts a message's own headers on the request; an eager apply() keeps them
+    # in request.headers.
+    version = getattr(task.request, MESSAGE_FORMAT_HEADER, None)
+    if version is None:
+        version = (getattr(task.request, "headers", None) or {}).get(MESSAGE_FORMAT_HEADER)
+    if (version is not None and version != MESSAGE_FORMAT) or later:
+        logger.warning(
+            "%s%s: a message of format %r (this worker's is %d); running it on its id%s",
+            task.name,
+            task.request.args,
+            version,
+            MESSAGE_FORMAT,
+            f", ignoring {sorted(later)}" if later else "",
+        )
+    return version
 
 
 def _retry_after_database_error(task: Task, exc: Exception) -> None:

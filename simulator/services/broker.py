@@ -20,6 +20,17 @@ from simulator.models import SimulationJob
 logger = logging.getLogger(__name__)
 
 
+# The version of what a task message's arguments mean, sent in the message's headers.
+# A header, not an argument: during a deploy the new web process sends to workers of the
+# previous release, which ignore a header they do not know but would fail a task on an
+# argument their function does not take. Every version keeps the row's id as the first
+# argument (the sweep's lost_messages reads it too) and may add only keyword arguments
+# with defaults, which the tasks accept and ignore when they come from a later release.
+# No header at all: release-16's messages, the same single argument.
+MESSAGE_FORMAT = 1
+MESSAGE_FORMAT_HEADER = "jost_message_format"
+_HEADERS = {MESSAGE_FORMAT_HEADER: MESSAGE_FORMAT}
+
 # One retry, at once: a broker that is down costs a short wait, not Celery's retry loop.
 _RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 
@@ -32,13 +43,20 @@ def send_task(task_name: str, arg: str, *, pooled: bool = False) -> None:
     from service.celery import app
 
     if pooled:
-        app.send_task(task_name, args=[arg], retry=True, retry_policy=_RETRY_POLICY)
+        app.send_task(
+            task_name, args=[arg], headers=_HEADERS, retry=True, retry_policy=_RETRY_POLICY
+        )
         return
     with app.connection_for_write(
         settings.CELERY_BROKER_URL, connect_timeout=settings.BROKER_CHECK_TIMEOUT
     ) as conn:
         app.send_task(
-            task_name, args=[arg], connection=conn, retry=True, retry_policy=_RETRY_POLICY
+            task_name,
+            args=[arg],
+            headers=_HEADERS,
+            connection=conn,
+            retry=True,
+            retry_policy=_RETRY_POLICY,
         )
 
 

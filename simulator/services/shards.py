@@ -168,6 +168,7 @@ def merge_shards(job_id: UUID) -> bool:
         return False
     job = SimulationJob.objects.only(
         "kind",
+        "notes",
         "resolved_config",
         "request_data",
         "seed",
@@ -205,6 +206,9 @@ def merge_shards(job_id: UUID) -> bool:
             shards=job.shards_total,
             shard_rounds=job.shard_rounds,
         )
+    if job.notes:
+        # Said where the client reads the answer, not only in a worker's log.
+        result = {**result, "notes": list(job.notes)}
     done = SimulationJob.objects.filter(id=job_id, status=JobStatus.RUNNING).finish(
         JobStatus.COMPLETE, result_data=json_safe(result), rounds_done=F("rounds_total")
     )
@@ -241,13 +245,29 @@ def _deal_again(job_id: UUID, unreadable: list[tuple[JobShard, ValueError]]) -> 
             f"dealt {worn[0].attempts} times: report it with this job's id.",
         )
         return False
+    indexes = [shard.index for shard, _ in unreadable]
+    note = (
+        f"Shard{'s' if len(indexes) > 1 else ''} {', '.join(map(str, indexes))} "
+        f"stored statistics in a format this engine does not read ({exc}), as a worker "
+        "of another release does during a deploy: dealt again from their seeds, so the "
+        "result is the one an undisturbed run gives."
+    )
     with transaction.atomic():
-        # The job first: one cancelled since the merge began keeps its shards as they are.
-        if not SimulationJob.objects.filter(id=job_id, status=JobStatus.RUNNING).update(
+        # The job first (locked, so two notes written at once both stay): one cancelled
+        # since the merge began keeps its shards as they are.
+        job = (
+            SimulationJob.objects.select_for_update()
+            .filter(id=job_id, status=JobStatus.RUNNING)
+            .only("notes")
+            .first()
+        )
+        if job is None:
+            return False
+        SimulationJob.objects.filter(id=job_id).update(
             rounds_done=F("rounds_done") - sum(shard.rounds for shard, _ in unreadable),
             merge_started_at=None,
-        ):
-            return False
+            notes=[*(job.notes or []), note],
+        )
         again = JobShard.objects.filter(
             id__in=[shard.id for shard, _ in unreadable], status=JobStatus.COMPLETE
         ).update(

@@ -11,6 +11,7 @@ from jost_engine import kernel as k
 from jost_engine.stats import (
     HAND_LOG_CAP,
     RISKS,
+    STATS_FORMAT,
     Stats,
     interval,
     mean_sd,
@@ -320,3 +321,22 @@ class TestStoredStats:
         s = stats_of_rounds(*ramp_rounds, min_bet=10.0)
         again = Stats.from_dict(s.to_dict())
         assert np.array_equal(again.sums, s.sums) and np.array_equal(again.tc_table, s.tc_table)
+
+    def test_stored_stats_carry_the_format_version(self, nets):
+        assert stats_from(nets[:10]).to_dict()["format"] == STATS_FORMAT
+
+    def test_stats_stored_without_a_version_by_release_16_are_read(self, ramp_rounds):
+        # Every release up to release-16 stored the same layout with no "format" key:
+        # a shard one of its workers stored during a deploy is merged as it is.
+        s = stats_of_rounds(*ramp_rounds, min_bet=10.0)
+        data = s.to_dict()
+        del data["format"]
+        again = Stats.from_dict(data)
+        assert np.array_equal(again.sums, s.sums) and np.array_equal(again.counters, s.counters)
+
+    @pytest.mark.parametrize("version", [STATS_FORMAT + 1, 0, "1"])
+    def test_stats_of_a_version_this_engine_does_not_read_are_refused(self, nets, version):
+        data = stats_from(nets[:10]).to_dict()
+        data["format"] = version
+        with pytest.raises(ValueError, match="format"):
+            Stats.from_dict(data)

@@ -103,6 +103,9 @@ class TestAnotherFormat:
         assert run(job, 0) == [Outcome.COMPLETE]
         job.refresh_from_db()
         assert job.status == JobStatus.COMPLETE, job.error
+        # Said in the result, where the client reads it.
+        [note] = job.result_data.pop("notes")
+        assert note.startswith("Shard 0 stored statistics") and "format 99" in note
         assert job.result_data == in_process(job)
         assert job.rounds_done == 50
         assert job.shards.get(index=0).attempts == 2

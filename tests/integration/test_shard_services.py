@@ -405,3 +405,84 @@ class TestHeartbeat:
         gaps = [b - a for a, b in itertools.pairwise(beats)]
         assert seconds > 0.5 and len(beats) >= int(seconds / 0.1) - 2, (seconds, len(beats))
         assert max(gaps) < 0.5, gaps
+
+
+class TestStoredByAnotherRelease:
+    """A deploy with a split job in flight: some of its shards were stored by a worker of
+    the previous release (release-16 stored its statistics without a format version) or
+    of a release whose format this engine does not read."""
+
+    def undisturbed(self, alice, master_config, without_timing) -> dict[str, Any]:
+        job = submit_job(alice, split_config(master_config, seed=3))
+        run_all(job)
+        job.refresh_from_db()
+        return without_timing(job.result_data)
+
+    def test_unversioned_stats_of_release_16_are_merged_as_they_are(
+        self, alice, master_config, split_settings, sent, without_timing, caplog
+    ):
+        job = submit_job(alice, split_config(master_config, seed=3))
+        run_all(job)
+        job.refresh_from_db()
+        # The same job again, two of its shards stored as release-16 stored them.
+        again = submit_job(alice, split_config(master_config, seed=3))
+        first = list(again.shards.order_by("index").values_list("id", flat=True))
+        for pk in first[:2]:
+            run_shard(pk, worker="old")
+        for shard in again.shards.filter(status=JobStatus.COMPLETE):
+            shard.stats.pop("format")
+            shard.save(update_fields=["stats"])
+        assert [run_shard(pk, worker="w").status for pk in first[2:]][-1] == JobStatus.COMPLETE
+        again.refresh_from_db()
+        assert again.status == JobStatus.COMPLETE, again.error
+        assert without_timing(again.result_data) == without_timing(job.result_data)
+        assert "notes" not in again.result_data and again.notes is None
+        assert set(again.shards.values_list("attempts", flat=True)) == {1}
+
+    @pytest.mark.parametrize(
+        ("stored", "reason"),
+        [
+            # A later release's layout (a rollback), or an unversioned one of an engine
+            # older than release-16's (before flat_edge: fewer sums).
+            (lambda stats: {"format": 99}, "format 99"),
+            (
+                lambda stats: {
+                    **{k: v for k, v in stats.items() if k != "format"},
+                    "sums": [row[:7] for row in stats["sums"]],
+                },
+                "sums of shape",
+            ),
+        ],
+        ids=["a-later-format", "unversioned-older-layout"],
+    )
+    def test_stats_it_does_not_read_are_dealt_again_and_the_job_says_so(
+        self, alice, master_config, split_settings, sent, without_timing, caplog, stored, reason
+    ):
+        expected = self.undisturbed(alice, master_config, without_timing)
+        job = submit_job(alice, split_config(master_config, seed=3))
+        ids = list(job.shards.order_by("index").values_list("id", flat=True))
+        for pk in ids[:3]:
+            run_shard(pk, worker="other-release")
+        # As a worker of a release with another layout would have stored them.
+        for shard in JobShard.objects.filter(job=job, index__in=[0, 2]):
+            shard.stats = stored(shard.stats)
+            shard.save(update_fields=["stats"])
+        with caplog.at_level("WARNING", logger="simulator.services.shards"):
+            assert run_shard(ids[3], worker="w").status == "STORED"  # the merge re-deals
+        assert "2 shard(s) stored in a format this engine does not read" in caplog.text
+        job.refresh_from_db()
+        assert job.status == JobStatus.RUNNING and job.rounds_done == 30_000
+        assert list(
+            job.shards.filter(status=JobStatus.PENDING).values_list("index", flat=True)
+        ) == [0, 2]
+        assert [run_shard(pk, worker="w").status for pk in (ids[0], ids[2])] == [
+            "STORED",
+            JobStatus.COMPLETE,
+        ]
+        job.refresh_from_db()
+        assert job.status == JobStatus.COMPLETE, job.error
+        [note] = job.result_data.pop("notes")
+        assert note.startswith("Shards 0, 2 stored statistics in a format") and reason in note
+        assert job.notes == [note]
+        assert without_timing(job.result_data) == expected
+        assert job.rounds_done == job.rounds_total == 70_000

@@ -8,6 +8,7 @@ import pytest
 from celery.exceptions import Retry
 
 from simulator.models import JobStatus, SimulationJob
+from simulator.services.broker import MESSAGE_FORMAT, MESSAGE_FORMAT_HEADER
 from simulator.services.jobs import _progress_reporter, claim_job
 from simulator.services.runs import describe_failure, json_safe
 from simulator.services.submit import submit_job
@@ -121,3 +122,27 @@ class TestJsonSafe:
     def test_numpy_values_and_non_finite_floats_become_plain_json(self):
         value = {"a": np.float64(1.5), "b": np.arange(3), "c": float("inf"), "d": (np.int64(2),)}
         assert json_safe(value) == {"a": 1.5, "b": [0, 1, 2], "c": None, "d": [2]}
+
+
+class TestMessagesOfOtherReleases:
+    def test_a_later_releases_message_with_an_argument_it_adds_runs_saying_so(
+        self, pending_job, caplog
+    ):
+        # A rollback: a message sent by a later release, which may add keyword arguments
+        # (never change the first, the job's id), reaches this release's worker.
+        with caplog.at_level("WARNING", logger="simulator.tasks"):
+            outcome = run_simulation_job.apply(
+                args=[str(pending_job.id)],
+                kwargs={"added_later": 1},
+                headers={MESSAGE_FORMAT_HEADER: MESSAGE_FORMAT + 1},
+            ).get()
+        assert outcome == JobStatus.COMPLETE
+        assert "a message of format 2 (this worker's is 1)" in caplog.text
+        assert "ignoring ['added_later']" in caplog.text
+
+    def test_a_message_without_a_format_as_release_16_sent_runs_without_a_word(
+        self, pending_job, caplog
+    ):
+        with caplog.at_level("WARNING", logger="simulator.tasks"):
+            assert run_simulation_job.apply(args=[str(pending_job.id)]).get() == "COMPLETE"
+        assert "a message of format" not in caplog.text

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("simulator", "0006_job_kind"),
+        ("simulator", "0007_deploy_safety"),
     ]
 
     operations = [
