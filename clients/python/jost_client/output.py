@@ -124,18 +124,23 @@ def summary(results: dict[str, Any]) -> str:
 
 
 def index_summary(results: dict[str, Any]) -> str:
+    """An index job's plays (docs/INDICES.md, The result): index, rounded, interval, when."""
     rows = []
-    for item in results.get("indices") or []:
-        if isinstance(item, dict):
+    for play in results.get("indices") or []:
+        if isinstance(play, dict):
+            actions = "/".join(str(a) for a in play.get("actions") or [])
+            interval = play.get("interval")
             rows.append(
                 [
-                    item.get("play", item.get("name", "")),
-                    item.get("index"),
-                    item.get("rounded_index"),
-                    item.get("direction", item.get("reason", "")),
+                    f"{play.get('hand', '')} v {play.get('vs', '')}".strip(" v"),
+                    actions,
+                    play.get("index"),
+                    play.get("index_rounded"),
+                    "" if not interval else f"[{interval[0]}, {interval[1]}]",
+                    play.get("when") or play.get("note") or "",
                 ]
             )
-    return table(["play", "index", "rounded", "direction"], rows)
+    return table(["play", "actions", "index", "rounded", "95%", "when"], rows)
 
 
 def counts_csv(results: dict[str, Any]) -> str:
