@@ -55,7 +55,7 @@ fi
 "$PY" -m pip install --disable-pip-version-check -q -r requirements-dev.txt
 # The API's client (clients/python: jost_client and the `jost` command), editable, so its
 # tests and the console script run from this checkout.
-"$PY" -m pip install --disable-pip-version-check -q --no-build-isolation --no-deps -e ./clients/python
+"$PY" -m pip install --disable-pip-version-check -q --no-deps -e ./clients/python
 
 # --- Lint, format and types: the same checks as .pre-commit-config.yaml -------------------
 say "ruff check, ruff format --check, mypy"
