@@ -186,3 +186,42 @@ def test_engine_defaults_and_risk_answer_as_json(users, jost_as):
     assert 0 < risk.json()["risk_of_ruin"] < 1
     bad = alice("risk", "--ev", "0.01", "--sd", "-1", "--bankroll", "100")
     assert bad.code == 1 and "sd_per_round" in bad.err, bad
+
+
+def test_compare_risk_and_optimal_bets_read_alices_completed_jobs(
+    users, jost_as, celery_worker, tmp_path
+):
+    users("alice")
+    alice = jost_as("alice")
+    ids = []
+    for seed in (1, 2):
+        config = write_json(tmp_path / f"{seed}.json", {**load_master_config(2_000), "seed": seed})
+        ran = alice("submit", config, "--wait", "--json", "--interval", "0.2")
+        assert ran.code == 0, ran
+        ids.append(ran.json()["job_id"])
+    compared = alice("compare", *ids)
+    assert compared.code == 0 and len(json.loads(compared.out)["jobs"]) == 2, compared
+    table = alice("compare", *ids, "--format", "csv")
+    assert table.code == 0 and ids[1] in table.out, table
+    one = alice("compare", ids[0])
+    assert one.code == 1 and "  jobs: " in one.err, one
+    risk = alice("risk", "--job", ids[0], "--bankroll", "10000", "--json")
+    assert risk.code == 0 and 0 <= risk.json()["risk_of_ruin"] <= 1, risk
+    bets = alice(
+        "optimal-bets",
+        ids[0],
+        "--bankroll",
+        "10000",
+        "--min-bet",
+        "10",
+        "--max-bet",
+        "500",
+        "--max-spread",
+        "12",
+        "--unit",
+        "5",
+        "--kelly-fraction",
+        "0.5",
+        "--json",
+    )
+    assert bets.code == 0 and bets.json()["ramp"], bets

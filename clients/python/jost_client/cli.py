@@ -288,7 +288,8 @@ def cmd_risk(args: argparse.Namespace) -> int:
 
 def cmd_optimal_bets(args: argparse.Namespace) -> int:
     request: dict[str, Any] = {"job": args.job, "seat": args.seat, "bankroll": args.bankroll}
-    for key in ("min_bet", "max_bet", "max_spread", "kelly_fraction", "risk_of_ruin"):
+    keys = ("min_bet", "max_bet", "max_spread", "unit", "kelly_fraction", "risk_of_ruin")
+    for key in keys:
         if getattr(args, key) is not None:
             request[key] = getattr(args, key)
     request.update(_params(args.set))
@@ -457,6 +458,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--min-bet", type=float)
     p.add_argument("--max-bet", type=float)
     p.add_argument("--max-spread", type=float)
+    p.add_argument("--unit", type=float, help="bets are multiples of this")
     p.add_argument("--kelly-fraction", type=float)
     p.add_argument("--risk-of-ruin", type=float)
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
