@@ -225,3 +225,15 @@ def test_compare_risk_and_optimal_bets_read_alices_completed_jobs(
         "--json",
     )
     assert bets.code == 0 and bets.json()["ramp"], bets
+
+
+def test_indices_wait_counts_shoes_and_prints_each_play(users, jost_as, celery_worker, tmp_path):
+    users("alice")
+    alice = jost_as("alice")
+    request = {"casino": "master_casino", "plays": ["insurance"], "shoes": 300, "seed": 5}
+    ran = alice("indices", write_json(tmp_path / "i.json", request), "--wait", "--interval", "0.2")
+    assert ran.code == 0, ran
+    assert "300 / 300 shoes" in ran.err and "Submitted index job" in ran.err
+    assert "insurance" in ran.out and "rounded" in ran.out
+    listing = alice("jobs", "--kind", "indices", "--json").json()
+    assert [j["kind"] for j in listing] == ["indices"]

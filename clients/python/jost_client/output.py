@@ -132,7 +132,7 @@ def index_summary(results: dict[str, Any]) -> str:
             interval = play.get("interval")
             rows.append(
                 [
-                    f"{play.get('hand', '')} v {play.get('vs', '')}".strip(" v"),
+                    " v ".join(str(part) for part in (play.get("hand"), play.get("vs")) if part),
                     actions,
                     play.get("index"),
                     play.get("index_rounded"),
