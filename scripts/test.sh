@@ -7,7 +7,7 @@
 # .venv (start-dev.sh or a full run makes one) and takes under a minute once numba's cache
 # (jost_engine/__pycache__, kept between runs) holds the compiled engine.
 #
-# ./scripts/test.sh [pytest args]: the whole suite (tests/: engine, API, integration with a
+# ./scripts/test.sh [pytest args]: the whole suite (tests/: engine, API, client, integration with a
 # real Celery worker and Gunicorn, ops) on PostgreSQL and Redis, what CI runs, setting up
 # what is missing first:
 #   - .venv with the pinned requirements-dev.txt;
@@ -53,12 +53,15 @@ if [ ! -x "$PY" ]; then
     "$BASE_PY" -m venv .venv
 fi
 "$PY" -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+# The API's client (clients/python: jost_client and the `jost` command), editable, so its
+# tests and the console script run from this checkout.
+"$PY" -m pip install --disable-pip-version-check -q --no-deps -e ./clients/python
 
 # --- Lint, format and types: the same checks as .pre-commit-config.yaml -------------------
 say "ruff check, ruff format --check, mypy"
 .venv/bin/ruff check --quiet .
 .venv/bin/ruff format --check --quiet .
-.venv/bin/mypy
+.venv/bin/mypy  # its files (pyproject.toml) include clients/python/jost_client
 
 # --- The repository alone collects ----------------------------------------------------------
 # A clone of the committed HEAD in an empty folder (nothing beside it, as a newcomer has it)
