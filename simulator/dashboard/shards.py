@@ -1,0 +1,86 @@
+"""A split job's shards as its page shows them: one row per shard (index, state, worker,
+attempts, run time, rounds or shoes) with a stuck or retried shard marked, and the counts
+over all of them, so an operator sees at a glance which shard holds a job up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from simulator import selectors
+from simulator.dashboard import present
+from simulator.models import JobShard, JobStatus, SimulationJob
+
+
+@dataclass(frozen=True)
+class ShardRow:
+    index: int
+    status: str
+    # "stuck" (RUNNING, its heartbeat stale: its worker is taken for dead) or "retried"
+    # (claimed more than once: a worker died or was stopped under it), or "".
+    mark: str
+    mark_text: str
+    worker: str
+    attempts: int
+    run_time: str
+    rounds: str
+
+
+def _seconds(value: float | None) -> str:
+    return present.BLANK if value is None else present.format_duration(timedelta(seconds=value))
+
+
+def _run_time(shard: Any) -> str:
+    """Wall (and engine) seconds once stored; since its claim while it runs."""
+    if shard.status == JobStatus.COMPLETE and shard.wall_seconds is not None:
+        text = _seconds(shard.wall_seconds)
+        if shard.engine_seconds is not None:
+            text += f" (engine {_seconds(shard.engine_seconds)})"
+        return text
+    if shard.status == JobStatus.RUNNING and shard.running_for is not None:
+        return f"{present.format_duration(shard.running_for)} so far"
+    return present.BLANK
+
+
+def _mark(shard: Any) -> tuple[str, str]:
+    if shard.stuck:
+        silent = shard.silent_for
+        since = "ever" if silent is None else f"{present.format_duration(silent)}"
+        return "stuck", f"stuck: no heartbeat for {since}; the sweep deals it again"
+    if shard.attempts > 1:
+        return "retried", f"retried: attempt {shard.attempts}"
+    return "", ""
+
+
+def row(shard: JobShard, unit: str) -> ShardRow:
+    mark, mark_text = _mark(shard)
+    return ShardRow(
+        index=shard.index,
+        status=shard.status,
+        mark=mark,
+        mark_text=mark_text,
+        worker=shard.claimed_by or present.BLANK,
+        attempts=shard.attempts,
+        run_time=_run_time(shard),
+        rounds=f"{shard.rounds_done:,} of {shard.rounds:,} {unit}",
+    )
+
+
+def context(job: SimulationJob, unit: str) -> dict[str, Any]:
+    """What templates/dashboard/_shards.html shows of `job`: nothing for a job run whole
+    (no shards)."""
+    if not job.shards_total:
+        return {"shards": None}
+    counts = selectors.shard_counts(job)
+    listed = [row(shard, unit) for shard in selectors.job_shards(job)[: selectors.SHARD_ROWS]]
+    return {
+        "shards": {
+            "rows": listed,
+            "counts": counts,
+            "total": job.shards_total,
+            "unlisted": max(counts["total"] - len(listed), 0),
+            "unit": unit,
+            "live": job.status not in (JobStatus.COMPLETE, JobStatus.FAILED, JobStatus.CANCELLED),
+        }
+    }
