@@ -15,6 +15,8 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
+from simulator import selectors
+from simulator.dashboard import shards as shard_marks
 from simulator.inputs import json_problems
 from simulator.models import JobShard, SimulationJob
 
@@ -69,7 +71,40 @@ class BoundedDateChangeList(ChangeList):
 SHARD_INLINE_ROWS = 200
 
 
-class JobShardInline(admin.TabularInline):
+class ShardMarkFilter(admin.SimpleListFilter):
+    """Stuck (RUNNING, heartbeat older than JOB_STALE_AFTER) or retried (attempts > 1):
+    the shards an operator looks for first."""
+
+    title = "mark"
+    parameter_name = "mark"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("stuck", "stuck"), ("retried", "retried")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[JobShard]) -> QuerySet[JobShard]:
+        if self.value() == "stuck":
+            return selectors.stuck_shards(queryset)
+        if self.value() == "retried":
+            return queryset.filter(attempts__gt=1)
+        return queryset
+
+
+class ShardColumns:
+    """The columns the shard list and a job's inline share, worded as the dashboard words
+    them (simulator.dashboard.shards), for shards read through
+    selectors.with_shard_state."""
+
+    @admin.display(description="mark")
+    def mark(self, shard: JobShard) -> str:
+        shown, text = shard_marks.mark(shard)
+        return format_html('<strong class="shard-{}">{}</strong>', shown, text) if shown else ""
+
+    @admin.display(description="run time")
+    def run_time(self, shard: JobShard) -> str:
+        return shard_marks.run_time(shard)
+
+
+class JobShardInline(ShardColumns, admin.TabularInline):
     """A split job's shards on its page, read only: what the workers and the claim
     protocol wrote. The stored statistics are left out (a shard's can be megabytes); each
     row links to the shard's own page."""
@@ -81,27 +116,27 @@ class JobShardInline(admin.TabularInline):
     fields = (
         "index",
         "status",
+        "mark",
         "claimed_by",
         "attempts",
         "rounds_done",
         "rounds",
+        "run_time",
         "started_at",
         "heartbeat_at",
-        "wall_seconds",
-        "engine_seconds",
     )
     readonly_fields = fields
     ordering = ("index",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[JobShard]:
-        return super().get_queryset(request).defer("stats")
+        return selectors.with_shard_state(super().get_queryset(request))
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
 @admin.register(JobShard)
-class JobShardAdmin(admin.ModelAdmin):
+class JobShardAdmin(ShardColumns, admin.ModelAdmin):
     """Every shard of every split job: which worker holds it, how often it was claimed,
     how long it ran. Filter by state (RUNNING with an old heartbeat is a stuck one; the
     heartbeat column shows it) and search by the job's id."""
@@ -110,16 +145,18 @@ class JobShardAdmin(admin.ModelAdmin):
         "job_link",
         "index",
         "status",
+        "mark",
         "claimed_by",
         "attempts",
         "rounds_done",
         "rounds",
+        "run_time",
         "started_at",
         "heartbeat_at",
         "wall_seconds",
         "engine_seconds",
     )
-    list_filter = ("status",)
+    list_filter = ("status", ShardMarkFilter)
     search_fields = ("job__id",)
     list_select_related = ("job",)
     ordering = ("-job__created_at", "job", "index")
@@ -151,7 +188,9 @@ class JobShardAdmin(admin.ModelAdmin):
         # The list never shows the statistics (megabytes a shard, a hundred a page); a
         # shard's own page does.
         match = request.resolver_match
-        return queryset if match and "object_id" in match.kwargs else queryset.defer("stats")
+        if match and "object_id" in match.kwargs:
+            return queryset
+        return selectors.with_shard_state(queryset)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

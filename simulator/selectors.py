@@ -298,21 +298,25 @@ def _stuck() -> Q:
     )
 
 
-def job_shards(job: SimulationJob) -> QuerySet[JobShard]:
-    """A split job's shards in index order for its page, without their stored statistics
-    (a shard's can be megabytes), each with `stuck` and, by the database's clock (the one
-    that wrote the times), `running_for` since its claim and `silent_for` since its
-    last heartbeat."""
-    return (
-        JobShard.objects.filter(job=job)
-        .defer("stats")
-        .annotate(
-            stuck=ExpressionWrapper(_stuck(), output_field=BooleanField()),
-            running_for=ExpressionWrapper(Now() - F("started_at"), output_field=DurationField()),
-            silent_for=ExpressionWrapper(Now() - F("heartbeat_at"), output_field=DurationField()),
-        )
-        .order_by("index")
+def with_shard_state(shards: QuerySet[JobShard]) -> QuerySet[JobShard]:
+    """`shards` without their stored statistics (a shard's can be megabytes), each with
+    `stuck` and, by the database's clock (the one that wrote the times), `running_for`
+    since its claim and `silent_for` since its last heartbeat: what the dashboard and the
+    admin mark a shard by."""
+    return shards.defer("stats").annotate(
+        stuck=ExpressionWrapper(_stuck(), output_field=BooleanField()),
+        running_for=ExpressionWrapper(Now() - F("started_at"), output_field=DurationField()),
+        silent_for=ExpressionWrapper(Now() - F("heartbeat_at"), output_field=DurationField()),
     )
+
+
+def stuck_shards(shards: QuerySet[JobShard]) -> QuerySet[JobShard]:
+    return shards.filter(_stuck())
+
+
+def job_shards(job: SimulationJob) -> QuerySet[JobShard]:
+    """A split job's shards in index order for its page (with_shard_state)."""
+    return with_shard_state(JobShard.objects.filter(job=job)).order_by("index")
 
 
 def shard_counts(job: SimulationJob) -> dict[str, int]:

@@ -31,8 +31,9 @@ def _seconds(value: float | None) -> str:
     return present.BLANK if value is None else present.format_duration(timedelta(seconds=value))
 
 
-def _run_time(shard: Any) -> str:
-    """Wall (and engine) seconds once stored; since its claim while it runs."""
+def run_time(shard: Any) -> str:
+    """Wall (and engine) seconds once stored; since its claim while it runs (a shard read
+    through selectors.with_shard_state)."""
     if shard.status == JobStatus.COMPLETE and shard.wall_seconds is not None:
         text = _seconds(shard.wall_seconds)
         if shard.engine_seconds is not None:
@@ -43,7 +44,9 @@ def _run_time(shard: Any) -> str:
     return present.BLANK
 
 
-def _mark(shard: Any) -> tuple[str, str]:
+def mark(shard: Any) -> tuple[str, str]:
+    """("stuck" or "retried" or "", the words shown) for a shard read through
+    selectors.with_shard_state."""
     if shard.stuck:
         silent = shard.silent_for
         since = "ever" if silent is None else f"{present.format_duration(silent)}"
@@ -54,15 +57,15 @@ def _mark(shard: Any) -> tuple[str, str]:
 
 
 def row(shard: JobShard, unit: str) -> ShardRow:
-    mark, mark_text = _mark(shard)
+    shown, text = mark(shard)
     return ShardRow(
         index=shard.index,
         status=shard.status,
-        mark=mark,
-        mark_text=mark_text,
+        mark=shown,
+        mark_text=text,
         worker=shard.claimed_by or present.BLANK,
         attempts=shard.attempts,
-        run_time=_run_time(shard),
+        run_time=run_time(shard),
         rounds=f"{shard.rounds_done:,} of {shard.rounds:,} {unit}",
     )
 

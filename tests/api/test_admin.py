@@ -3,8 +3,11 @@ the ledger and see every shard of a split job;
 no lookup or form value turns into a 500."""
 
 import json
+import re
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from simulator.models import SimulationJob
 
@@ -75,7 +78,12 @@ def _split_job(owner, shards: int = 3) -> SimulationJob:
         wall_seconds=1.5,
     )
     JobShard.objects.filter(job=job, index=1).update(
-        status=JobStatus.RUNNING, claimed_by="w1@host-b:3:4", attempts=1, rounds_done=400
+        status=JobStatus.RUNNING,
+        claimed_by="w1@host-b:3:4",
+        attempts=1,
+        rounds_done=400,
+        started_at=timezone.now(),
+        heartbeat_at=timezone.now(),
     )
     JobShard.objects.filter(job=job, index=2).update(status=JobStatus.PENDING, attempts=2)
     return job
@@ -93,6 +101,28 @@ class TestJobShardAdmin:
         assert 'class="field-attempts">2<' in html
         assert 'class="field-rounds_done">400<' in html
         assert 'class="field-wall_seconds">1.5<' in html
+
+    def test_a_stuck_and_a_retried_shard_are_marked_and_filtered(self, admin_client, alice):
+        from simulator.models import JobShard
+
+        job = _split_job(alice)
+        an_hour_ago = timezone.now() - timedelta(hours=1)
+        JobShard.objects.filter(job=job, index=0).update(
+            status="RUNNING", heartbeat_at=an_hour_ago, started_at=an_hour_ago
+        )
+        html = admin_client.get("/admin/simulator/jobshard/").content.decode()
+        assert "stuck: no heartbeat for 1 h 00 min" in html
+        assert "retried: attempt 2" in html
+        stuck = admin_client.get("/admin/simulator/jobshard/?mark=stuck").content.decode()
+        assert "w0@host-a:1:2" in stuck and "w1@host-b:3:4" not in stuck
+        retried = admin_client.get("/admin/simulator/jobshard/?mark=retried").content.decode()
+        assert "retried: attempt 2" in retried and "w0@host-a:1:2" not in retried
+
+    def test_a_running_shard_shows_its_time_so_far(self, admin_client, alice):
+        _split_job(alice)
+        html = admin_client.get("/admin/simulator/jobshard/").content.decode()
+        assert re.search(r'class="field-run_time">\d+\.\d s so far<', html)
+        assert 'class="field-run_time">1.5 s<' in html
 
     def test_it_filters_by_state(self, admin_client, alice):
         _split_job(alice)
@@ -137,6 +167,7 @@ class TestJobShardAdmin:
         job = _split_job(alice)
         html = admin_client.get(f"/admin/simulator/simulationjob/{job.id}/change/").content.decode()
         assert "w0@host-a:1:2" in html and "w1@host-b:3:4" in html
+        assert "retried: attempt 2" in html
         assert f"/admin/simulator/jobshard/?job__id__exact={job.id}" in html
         assert "x" * 1000 not in html  # the statistics stay on the shard's own page
 
