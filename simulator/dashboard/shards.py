@@ -10,7 +10,7 @@ from typing import Any
 
 from simulator import selectors
 from simulator.dashboard import present
-from simulator.models import JobShard, JobStatus, SimulationJob
+from simulator.models import FINISHED, JobShard, JobStatus, SimulationJob
 
 
 @dataclass(frozen=True)
@@ -48,9 +48,11 @@ def mark(shard: Any) -> tuple[str, str]:
     """("stuck" or "retried" or "", the words shown) for a shard read through
     selectors.with_shard_state."""
     if shard.stuck:
-        silent = shard.silent_for
-        since = "ever" if silent is None else f"{present.format_duration(silent)}"
-        return "stuck", f"stuck: no heartbeat for {since}; the sweep deals it again"
+        # Taken for dead: the sweep deals it again, or fails the job once it is worn out
+        # (JOB_MAX_ATTEMPTS). A row from before heartbeats has none at all.
+        if shard.silent_for is None:
+            return "stuck", "stuck: no heartbeat"
+        return "stuck", f"stuck: no heartbeat for {present.format_duration(shard.silent_for)}"
     if shard.attempts > 1:
         return "retried", f"retried: attempt {shard.attempts}"
     return "", ""
@@ -84,6 +86,6 @@ def context(job: SimulationJob, unit: str) -> dict[str, Any]:
             "total": job.shards_total,
             "unlisted": max(counts["total"] - len(listed), 0),
             "unit": unit,
-            "live": job.status not in (JobStatus.COMPLETE, JobStatus.FAILED, JobStatus.CANCELLED),
+            "live": job.status not in FINISHED,
         }
     }

@@ -117,6 +117,13 @@ class TestJobPageListsTheShards:
         assert "stuck: no heartbeat for 1 h 00 min" in rows[3]
         assert "data-mark" not in rows[2]  # a fresh heartbeat is not stuck
 
+    def test_a_running_shard_that_never_beat_is_stuck(self, staff_client, alice):
+        # A row from before heartbeats: RUNNING with none at all is taken for dead too.
+        job = _split_job(alice, shards=1)
+        _shard(job, 0, status=JobStatus.RUNNING, attempts=1, heartbeat_at=None)
+        rows = _rows(staff_client.get(f"/dashboard/jobs/{job.id}/").content.decode())
+        assert 'data-mark="stuck"' in rows[0] and "stuck: no heartbeat<" in rows[0]
+
     def test_a_retried_shard_is_marked_with_its_attempt(self, staff_client, running_split_job):
         rows = _rows(staff_client.get(f"/dashboard/jobs/{running_split_job.id}/").content.decode())
         assert 'data-mark="retried"' in rows[4] and "retried: attempt 2" in rows[4]
