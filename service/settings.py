@@ -313,6 +313,16 @@ if CELERY_TASK_TIME_LIMIT <= CELERY_TASK_SOFT_TIME_LIMIT:
         "why it stopped before it is killed"
     )
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Task events (received, started, succeeded, failed, each with its args and the worker's
+# host name) are what Flower and `celery events` draw the fleet from. Off by default: each
+# event is one more message on the broker per task state, which nobody reads unless a
+# monitor runs (`celery -A service control enable_events` turns them on for a while).
+# The "sent" event comes from the process that sends the task (web, sweep), so a monitor
+# also sees a shard waiting in the queue.
+CELERY_WORKER_SEND_TASK_EVENTS = env_bool("CELERY_WORKER_SEND_TASK_EVENTS", False)
+CELERY_TASK_SEND_SENT_EVENT = env_bool(
+    "CELERY_TASK_SEND_SENT_EVENT", CELERY_WORKER_SEND_TASK_EVENTS
+)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # How long a submit or /healthz waits for the broker before calling it down.
 BROKER_CHECK_TIMEOUT = env_float("BROKER_CHECK_TIMEOUT", 2.0, minimum=0.1)

@@ -9,11 +9,16 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import QuerySet
 from django.forms.fields import InvalidJSONInput, JSONString
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 
+from simulator import selectors
+from simulator.dashboard import shards as shard_marks
 from simulator.inputs import json_problems
-from simulator.models import SimulationJob
+from simulator.models import JobShard, SimulationJob
 
 
 class StoredJSONField(forms.JSONField):
@@ -61,6 +66,144 @@ class BoundedDateChangeList(ChangeList):
             raise IncorrectLookupParameters(exc) from exc
 
 
+# A job's page lists its shards inline up to this many (the merge of JOB_MAX_ROUNDS in
+# JOB_SHARD_ROUNDS makes 100); more link to the shard list instead.
+SHARD_INLINE_ROWS = 200
+
+
+class ShardMarkFilter(admin.SimpleListFilter):
+    """Stuck (RUNNING, heartbeat older than JOB_STALE_AFTER) or retried (attempts > 1):
+    the shards an operator looks for first."""
+
+    title = "mark"
+    parameter_name = "mark"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("stuck", "stuck"), ("retried", "retried")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[JobShard]) -> QuerySet[JobShard]:
+        if self.value() == "stuck":
+            return selectors.stuck_shards(queryset)
+        if self.value() == "retried":
+            return queryset.filter(attempts__gt=1)
+        return queryset
+
+
+class ShardColumns:
+    """The columns the shard list and a job's inline share, worded as the dashboard words
+    them (simulator.dashboard.shards), for shards read through
+    selectors.with_shard_state."""
+
+    @admin.display(description="mark")
+    def mark(self, shard: JobShard) -> str:
+        shown, text = shard_marks.mark(shard)
+        return format_html('<strong class="shard-{}">{}</strong>', shown, text) if shown else ""
+
+    @admin.display(description="run time")
+    def run_time(self, shard: JobShard) -> str:
+        return shard_marks.run_time(shard)
+
+
+class JobShardInline(ShardColumns, admin.TabularInline):
+    """A split job's shards on its page, read only: what the workers and the claim
+    protocol wrote. The stored statistics are left out (a shard's can be megabytes); each
+    row links to the shard's own page."""
+
+    model = JobShard
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = (
+        "index",
+        "status",
+        "mark",
+        "claimed_by",
+        "attempts",
+        "rounds_done",
+        "rounds",
+        "run_time",
+        "started_at",
+        "heartbeat_at",
+    )
+    readonly_fields = fields
+    ordering = ("index",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[JobShard]:
+        return selectors.with_shard_state(super().get_queryset(request))
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(JobShard)
+class JobShardAdmin(ShardColumns, admin.ModelAdmin):
+    """Every shard of every split job: which worker holds it, how often it was claimed,
+    how long it ran. Filter by state (RUNNING with an old heartbeat is a stuck one; the
+    heartbeat column shows it) and search by the job's id."""
+
+    list_display = (
+        "job_link",
+        "index",
+        "status",
+        "mark",
+        "claimed_by",
+        "attempts",
+        "rounds_done",
+        "rounds",
+        "run_time",
+        "started_at",
+        "heartbeat_at",
+        "wall_seconds",
+        "engine_seconds",
+    )
+    list_filter = ("status", ShardMarkFilter)
+    search_fields = ("job__id",)
+    list_select_related = ("job",)
+    ordering = ("-job__created_at", "job", "index")
+    # All of it is the workers' record, shown, never edited here: a change would break the
+    # claim protocol's guarantees (a shard stored once, by the worker holding its claim).
+    readonly_fields = (
+        "job",
+        "index",
+        "status",
+        "claim",
+        "claimed_by",
+        "attempts",
+        "rounds_done",
+        "rounds",
+        "first_session",
+        "sessions",
+        "enqueued_at",
+        "started_at",
+        "heartbeat_at",
+        "finished_at",
+        "wall_seconds",
+        "engine_seconds",
+        "stats",
+    )
+    fields = readonly_fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[JobShard]:
+        queryset = super().get_queryset(request)
+        # The list never shows the statistics (megabytes a shard, a hundred a page); a
+        # shard's own page does.
+        match = request.resolver_match
+        if match and "object_id" in match.kwargs:
+            return queryset
+        return selectors.with_shard_state(queryset)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="job", ordering="job__created_at")
+    def job_link(self, shard: JobShard) -> str:
+        url = reverse("admin:simulator_simulationjob_change", args=[shard.job_id])
+        return format_html('<a href="{}">{}</a>', url, shard.job_id)
+
+
 @admin.register(SimulationJob)
 class SimulationJobAdmin(admin.ModelAdmin):
     list_display = (
@@ -90,6 +233,7 @@ class SimulationJobAdmin(admin.ModelAdmin):
         "claimed_by",
         "heartbeat_at",
         "attempts",
+        "shard_list",
     )
     # The form in the order a person reads a job (who, what was asked, what came of it,
     # then the claim's bookkeeping), not the model's: the claim fields it inherits from
@@ -113,6 +257,23 @@ class SimulationJobAdmin(admin.ModelAdmin):
     )
     date_hierarchy = "created_at"
     formfield_overrides = {models.JSONField: {"form_class": StoredJSONField}}
+    inlines = (JobShardInline,)
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return BoundedDateChangeList
+
+    def get_inlines(self, request: HttpRequest, obj: Any) -> Any:
+        # An index job can have thousands of shards: past SHARD_INLINE_ROWS the job's page
+        # links to the shard list (filtered to it) instead of listing them all.
+        if obj is None or not 0 < obj.shards_total <= SHARD_INLINE_ROWS:
+            return ()
+        return super().get_inlines(request, obj)
+
+    @admin.display(description="shards")
+    def shard_list(self, job: SimulationJob) -> str:
+        if not job.shards_total:
+            return "none: run whole by one task"
+        url = reverse("admin:simulator_jobshard_changelist")
+        return format_html(
+            '<a href="{}?job__id__exact={}">{} shards</a>', url, job.id, job.shards_total
+        )

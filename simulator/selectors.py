@@ -15,14 +15,37 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Field, Model, QuerySet
+from django.db.models import (
+    BooleanField,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Field,
+    IntegerField,
+    Model,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.fields.json import KT
+from django.db.models.functions import Coalesce, Now
 from rest_framework.authtoken.models import Token
 
 import jost_engine
 from simulator import inputs
 from simulator.db import prepared_cursor
-from simulator.models import ClaimQuerySet, Profile, ProfileType, SimulationJob
+from simulator.models import (
+    ClaimQuerySet,
+    JobShard,
+    JobStatus,
+    Profile,
+    ProfileType,
+    SimulationJob,
+    stale_cutoff,
+)
 
 
 def jobs_for(user: User) -> ClaimQuerySet[SimulationJob]:
@@ -223,17 +246,35 @@ HISTORY_FIELDS = (
     "started_at",
     "finished_at",
     "heartbeat_at",
+    "shards_total",
 )
+
+
+def _shards_complete() -> Subquery:
+    """A split job's COMPLETE shards, counted per job in a subquery (not a join and
+    GROUP BY over the page's columns); None for a job with no shards."""
+    return Subquery(
+        JobShard.objects.filter(job=OuterRef("pk"), status=JobStatus.COMPLETE)
+        .order_by()
+        .values("job")
+        .annotate(n=Count("pk"))
+        .values("n"),
+        output_field=IntegerField(),
+    )
 
 
 def job_history(status: str = "", owner: str = "") -> QuerySet[SimulationJob]:
     """Every user's jobs, newest first, for staff: filtered by status and by owner's
     username when given, with `first_edge` (the first player's player_edge, as text, or
-    None) annotated from result_data in the database."""
+    None) annotated from result_data in the database, and `shards_complete` (of
+    shards_total) for a split job."""
     jobs = (
         SimulationJob.objects.select_related("owner")
         .only(*HISTORY_FIELDS)
-        .annotate(first_edge=KT("result_data__players__0__player_edge"))
+        .annotate(
+            first_edge=KT("result_data__players__0__player_edge"),
+            shards_complete=Coalesce(_shards_complete(), Value(0)),
+        )
         .order_by("-created_at", "-id")
     )
     if status:
@@ -241,6 +282,53 @@ def job_history(status: str = "", owner: str = "") -> QuerySet[SimulationJob]:
     if owner:
         jobs = jobs.filter(owner__username=owner)
     return jobs
+
+
+# A split job's page lists this many of its shards at most (an index job of JOB_MAX_SHOES
+# can have thousands); the counts above the list cover every shard, and the admin lists
+# them all.
+SHARD_ROWS = 200
+
+
+def _stuck() -> Q:
+    """RUNNING with a heartbeat older than JOB_STALE_AFTER, by the database's clock (as
+    ClaimQuerySet.stale()): its worker is taken for dead and the sweep will deal it again."""
+    return Q(status=JobStatus.RUNNING) & (
+        Q(heartbeat_at__lt=stale_cutoff()) | Q(heartbeat_at__isnull=True)
+    )
+
+
+def with_shard_state(shards: QuerySet[JobShard]) -> QuerySet[JobShard]:
+    """`shards` without their stored statistics (a shard's can be megabytes), each with
+    `stuck` and, by the database's clock (the one that wrote the times), `running_for`
+    since its claim and `silent_for` since its last heartbeat: what the dashboard and the
+    admin mark a shard by."""
+    return shards.defer("stats").annotate(
+        stuck=ExpressionWrapper(_stuck(), output_field=BooleanField()),
+        running_for=ExpressionWrapper(Now() - F("started_at"), output_field=DurationField()),
+        silent_for=ExpressionWrapper(Now() - F("heartbeat_at"), output_field=DurationField()),
+    )
+
+
+def stuck_shards(shards: QuerySet[JobShard]) -> QuerySet[JobShard]:
+    return shards.filter(_stuck())
+
+
+def job_shards(job: SimulationJob) -> QuerySet[JobShard]:
+    """A split job's shards in index order for its page (with_shard_state)."""
+    return with_shard_state(JobShard.objects.filter(job=job)).order_by("index")
+
+
+def shard_counts(job: SimulationJob) -> dict[str, int]:
+    """How many of a job's shards are in each state, and how many are stuck or were
+    retried (claimed more than once), over all of them, in one query."""
+    found = JobShard.objects.filter(job=job).aggregate(
+        total=Count("pk"),
+        stuck=Count("pk", filter=_stuck()),
+        retried=Count("pk", filter=Q(attempts__gt=1)),
+        **{status.lower(): Count("pk", filter=Q(status=status)) for status in JobStatus.values},
+    )
+    return {name: int(value or 0) for name, value in found.items()}
 
 
 def job_owners() -> list[str]:

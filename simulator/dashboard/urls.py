@@ -26,6 +26,7 @@ urlpatterns = [
     path("jobs/", views.history_page, name="history"),
     path("jobs/<uuid:job_id>/", views.job_page, name="job"),
     path("jobs/<uuid:job_id>/status.json", views.job_status, name="job-status"),
+    path("jobs/<uuid:job_id>/shards/", views.job_shards, name="job-shards"),
     path("jobs/<uuid:job_id>/results.json", views.job_results, name="job-results"),
     path("jobs/<uuid:job_id>/deviations.json", views.job_deviations, name="job-deviations"),
     path("jobs/<uuid:job_id>/cancel/", views.job_cancel, name="job-cancel"),

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 import jost_engine
 from simulator import selectors
 from simulator.api.serializers import JobStatusSerializer, config_errors, progress_of
-from simulator.dashboard import charts, indices, present, runner
+from simulator.dashboard import charts, indices, present, runner, shards
 from simulator.models import FINISHED, JobStatus, SimulationJob
 from simulator.services import jobs, submit
 
@@ -119,6 +119,7 @@ def job_page(request: HttpRequest, job_id: UUID) -> HttpResponse:
         "sent_text": runner.pretty(job.request_data),
         "normalized_text": _normalized_text(job, results),
         "results": results,
+        **shards.context(job, "rounds"),
     }
     if results:
         players = results.get("players") or []
@@ -164,6 +165,7 @@ def _index_job_page(request: HttpRequest, job: SimulationJob) -> HttpResponse:
         "sent_text": runner.pretty(job.request_data),
         "normalized_text": normalized_text,
         "result": result if isinstance(result, dict) else None,
+        **shards.context(job, "shoes"),
     }
     if context["result"] is not None:
         result = context["result"]
@@ -233,6 +235,16 @@ def job_status(request: HttpRequest, job_id: UUID) -> JsonResponse:
 
 @staff_required
 @require_GET
+def job_shards(request: HttpRequest, job_id: UUID) -> HttpResponse:
+    """The job page's shard list alone, which the page's script fetches again while the
+    job runs: the same block the page was rendered with."""
+    job = _job_or_404(job_id)
+    unit = "shoes" if indices.is_index_job(job) else "rounds"
+    return render(request, "dashboard/_shards.html", {"job": job, **shards.context(job, unit)})
+
+
+@staff_required
+@require_GET
 def job_results(request: HttpRequest, job_id: UUID) -> JsonResponse:
     """The raw results document, as a download."""
     job = _job_or_404(job_id)
@@ -276,6 +288,12 @@ def history_page(request: HttpRequest) -> HttpResponse:
             "rounds": f"{job.rounds_done:,} / {job.rounds_total:,}"
             + (" shoes" if indices.is_index_job(job) else ""),
             "duration": present.format_duration(present.duration(job)),
+            # A split job's progress in shards stored, e.g. "5 of 8 shards".
+            "shards": (
+                f"{job.shards_complete} of {job.shards_total} shards"  # type: ignore[attr-defined]
+                if job.shards_total
+                else ""
+            ),
         }
         for job in page.object_list
     ]

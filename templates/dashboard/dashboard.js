@@ -267,10 +267,42 @@
     });
   }
 
+  /* ---- A split job's shards ------------------------------------------------------------ */
+  /* The server renders the shard list (templates/dashboard/_shards.html); while the job
+     runs, a fresh copy replaces it every SHARDS_POLL_MS, until one comes without
+     data-live (the job has finished). */
+  var SHARDS_POLL_MS = 2000;
+  function watchShards(section) {
+    var url = section.getAttribute("data-shards-url");
+    var failures = 0;
+    function tick() {
+      fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } })
+        .then(function (response) {
+          if (!response.ok) throw new Error("HTTP " + response.status);
+          return response.text();
+        })
+        .then(function (html) {
+          failures = 0;
+          var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("shards");
+          if (!fresh) return;
+          section.replaceWith(fresh);
+          section = fresh;
+          if (fresh.hasAttribute("data-live")) setTimeout(tick, SHARDS_POLL_MS);
+        })
+        .catch(function () {
+          failures += 1;
+          setTimeout(tick, Math.min(SHARDS_POLL_MS * (1 + failures), 10000));
+        });
+    }
+    setTimeout(tick, SHARDS_POLL_MS);
+  }
+
   var runnerForm = document.getElementById("runner-form");
   if (runnerForm) setUpRunner(runnerForm);
   var livePanel = document.getElementById("live-status");
   if (livePanel && !livePanel.hidden && FINISHED.indexOf(livePanel.getAttribute("data-status")) < 0) {
     watch(livePanel);
   }
+  var shardList = document.getElementById("shards");
+  if (shardList && shardList.hasAttribute("data-live")) watchShards(shardList);
 })();

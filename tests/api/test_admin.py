@@ -1,7 +1,13 @@
-"""/admin/: SimulationJob is registered, so an operator can read and filter the ledger;
+"""/admin/: SimulationJob and JobShard are registered, so an operator can read and filter
+the ledger and see every shard of a split job;
 no lookup or form value turns into a 500."""
 
+import json
+import re
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from simulator.models import SimulationJob
 
@@ -46,6 +52,173 @@ class TestAdmin:
     def test_the_home_page_points_to_the_api(self, client, db):
         response = client.get("/")
         assert response.status_code == 200 and b"/api/jobs/" in response.content
+
+
+def _split_job(owner, shards: int = 3) -> SimulationJob:
+    """A running split job as workers leave it: shard 0 stored, 1 running on host-b,
+    2 back in the queue after its worker died (its second attempt to come)."""
+    from simulator.models import JobShard, JobStatus
+
+    job = SimulationJob.objects.create(
+        owner=owner,
+        request_data={"num_rounds": 3000},
+        status=JobStatus.RUNNING,
+        rounds_total=3000,
+        shards_total=shards,
+        shard_rounds=1000,
+    )
+    for index in range(shards):
+        JobShard.objects.create(job=job, index=index, rounds=1000)
+    JobShard.objects.filter(job=job, index=0).update(
+        status=JobStatus.COMPLETE,
+        claimed_by="w0@host-a:1:2",
+        attempts=1,
+        rounds_done=1000,
+        stats={"format": 1, "big": "x" * 1000},
+        wall_seconds=1.5,
+    )
+    JobShard.objects.filter(job=job, index=1).update(
+        status=JobStatus.RUNNING,
+        claimed_by="w1@host-b:3:4",
+        attempts=1,
+        rounds_done=400,
+        started_at=timezone.now(),
+        heartbeat_at=timezone.now(),
+    )
+    JobShard.objects.filter(job=job, index=2).update(status=JobStatus.PENDING, attempts=2)
+    return job
+
+
+class TestJobShardAdmin:
+    """Shards in sight: every shard listed with its state, worker, attempts and run time,
+    filtered by state, searched by its job's id, and linked both ways with the job."""
+
+    def test_the_shard_list_shows_state_worker_attempts_and_rounds(self, admin_client, alice):
+        job = _split_job(alice)
+        html = admin_client.get("/admin/simulator/jobshard/").content.decode()
+        assert html.count(f">{job.id}</a>") == 3
+        assert "w0@host-a:1:2" in html and "w1@host-b:3:4" in html
+        assert 'class="field-attempts">2<' in html
+        assert 'class="field-rounds_done">400<' in html
+        assert 'class="field-wall_seconds">1.5<' in html
+
+    def test_a_stuck_and_a_retried_shard_are_marked_and_filtered(self, admin_client, alice):
+        from simulator.models import JobShard
+
+        job = _split_job(alice)
+        an_hour_ago = timezone.now() - timedelta(hours=1)
+        JobShard.objects.filter(job=job, index=0).update(
+            status="RUNNING", heartbeat_at=an_hour_ago, started_at=an_hour_ago
+        )
+        html = admin_client.get("/admin/simulator/jobshard/").content.decode()
+        assert "stuck: no heartbeat for 1 h 00 min" in html
+        assert "retried: attempt 2" in html
+        stuck = admin_client.get("/admin/simulator/jobshard/?mark=stuck").content.decode()
+        assert "w0@host-a:1:2" in stuck and "w1@host-b:3:4" not in stuck
+        retried = admin_client.get("/admin/simulator/jobshard/?mark=retried").content.decode()
+        assert "retried: attempt 2" in retried and "w0@host-a:1:2" not in retried
+
+    def test_a_running_shard_shows_its_time_so_far(self, admin_client, alice):
+        _split_job(alice)
+        html = admin_client.get("/admin/simulator/jobshard/").content.decode()
+        assert re.search(r'class="field-run_time">\d+\.\d s so far<', html)
+        assert 'class="field-run_time">1.5 s<' in html
+
+    def test_it_filters_by_state(self, admin_client, alice):
+        _split_job(alice)
+        html = admin_client.get("/admin/simulator/jobshard/?status__exact=RUNNING").content.decode()
+        assert "w1@host-b:3:4" in html and "w0@host-a:1:2" not in html
+
+    def test_it_finds_a_jobs_shards_by_the_job_id(self, admin_client, alice):
+        job, other = _split_job(alice), _split_job(alice)
+        html = admin_client.get(f"/admin/simulator/jobshard/?q={job.id}").content.decode()
+        assert str(job.id) in html and str(other.id) not in html
+
+    def test_the_jobs_link_lists_its_shards_alone(self, admin_client, alice):
+        job, other = _split_job(alice), _split_job(alice)
+        page = admin_client.get(f"/admin/simulator/jobshard/?job__id__exact={job.id}")
+        assert page.status_code == 200
+        html = page.content.decode()
+        assert html.count(f">{job.id}</a>") == 3 and str(other.id) not in html
+
+    def test_the_list_never_reads_the_stored_statistics(self, admin_client, alice):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        _split_job(alice)
+        with CaptureQueriesContext(connection) as queries:
+            admin_client.get("/admin/simulator/jobshard/")
+        reads = [q["sql"] for q in queries if 'FROM "simulator_jobshard"' in q["sql"]]
+        assert reads and not any('"simulator_jobshard"."stats"' in sql for sql in reads)
+
+    def test_a_shard_is_shown_read_only(self, admin_client, alice):
+        from simulator.models import JobShard
+
+        shard = JobShard.objects.get(job=_split_job(alice), index=0)
+        url = f"/admin/simulator/jobshard/{shard.pk}/change/"
+        page = admin_client.get(url)
+        assert page.status_code == 200 and "w0@host-a:1:2" in page.content.decode()
+        assert admin_client.post(url, {"status": "PENDING"}).status_code == 403
+        assert admin_client.get("/admin/simulator/jobshard/add/").status_code == 403
+        shard.refresh_from_db()
+        assert shard.status == "COMPLETE"
+
+    def test_the_job_page_lists_its_shards_inline_and_links_the_list(self, admin_client, alice):
+        job = _split_job(alice)
+        html = admin_client.get(f"/admin/simulator/simulationjob/{job.id}/change/").content.decode()
+        assert "w0@host-a:1:2" in html and "w1@host-b:3:4" in html
+        assert "retried: attempt 2" in html
+        assert f"/admin/simulator/jobshard/?job__id__exact={job.id}" in html
+        assert "x" * 1000 not in html  # the statistics stay on the shard's own page
+
+    def test_a_job_with_thousands_of_shards_links_them_instead(
+        self, admin_client, alice, monkeypatch
+    ):
+        from simulator import admin as simulator_admin
+
+        monkeypatch.setattr(simulator_admin, "SHARD_INLINE_ROWS", 2)
+        job = _split_job(alice)
+        html = admin_client.get(f"/admin/simulator/simulationjob/{job.id}/change/").content.decode()
+        assert "w1@host-b:3:4" not in html
+        assert f"/admin/simulator/jobshard/?job__id__exact={job.id}" in html
+
+    def test_saving_a_split_job_in_the_admin_leaves_its_shards_alone(self, admin_client, alice):
+        from simulator.models import JobShard
+
+        job = _split_job(alice)
+        url = f"/admin/simulator/simulationjob/{job.id}/change/"
+        form = admin_client.get(url).context["adminform"].form
+        data = {
+            name: form.initial.get(name) if form.initial.get(name) is not None else ""
+            for name in form.fields
+        }
+        for name in ("request_data", "resolved_config", "result_data"):
+            value = form.initial.get(name)
+            data[name] = "" if value is None else json.dumps(value)
+        data.update(
+            {
+                "name": "renamed",
+                "shards-TOTAL_FORMS": "3",
+                "shards-INITIAL_FORMS": "3",
+                "shards-MIN_NUM_FORMS": "0",
+                "shards-MAX_NUM_FORMS": "1000",
+            }
+        )
+        for n, shard in enumerate(JobShard.objects.filter(job=job).order_by("index")):
+            data[f"shards-{n}-id"] = str(shard.pk)
+            data[f"shards-{n}-job"] = str(job.id)
+        response = admin_client.post(url, data)
+        assert response.status_code == 302, response.content.decode()[:3000]
+        assert SimulationJob.objects.get(id=job.id).name == "renamed"
+        assert list(
+            JobShard.objects.filter(job=job).order_by("index").values_list("status", "attempts")
+        ) == [("COMPLETE", 1), ("RUNNING", 1), ("PENDING", 2)]
+
+    def test_alice_without_staff_rights_is_sent_to_log_in(self, client, alice):
+        _split_job(alice)
+        client.force_login(alice)
+        response = client.get("/admin/simulator/jobshard/")
+        assert response.status_code == 302 and "/admin/login/" in response["Location"]
 
 
 class TestAdminLogin:

@@ -70,7 +70,10 @@ def test_no_admin_form_field_is_a_500(client, world):
         if first is not None:
             urls.append(reverse(f"admin:{info}_change", args=[first.pk]))
         for url in urls:
-            form = client.get(url).context["adminform"].form
+            page = client.get(url)
+            if page.status_code == 403:
+                continue  # a read-only model (the job shards): no form to post
+            form = page.context["adminform"].form
             base = {name: "" for name in form.fields}
             for name, field in form.fields.items():
                 is_json = isinstance(field, forms.JSONField)

@@ -154,6 +154,22 @@ class TestBrokerSettings:
         assert 0 < conf.task_soft_time_limit < conf.task_time_limit
 
     @pytest.mark.slow
+    def test_task_events_are_off_unless_asked_and_then_sent_and_sent_on(self):
+        # Off by default: nobody reads them unless Flower or `celery events` runs.
+        names = ("CELERY_WORKER_SEND_TASK_EVENTS", "CELERY_TASK_SEND_SENT_EVENT")
+        assert _settings(_env(SECRET_KEY="x" * 60), *names) == dict.fromkeys(names, False)
+        on = _env(SECRET_KEY="x" * 60, CELERY_WORKER_SEND_TASK_EVENTS="true")
+        assert _settings(on, *names) == dict.fromkeys(names, True)
+        # The "sent" event alone can be turned off again (it costs the web a publish).
+        quiet = {**on, "CELERY_TASK_SEND_SENT_EVENT": "false"}
+        assert _settings(quiet, *names) == dict(zip(names, (True, False), strict=True))
+
+    def test_a_misspelt_task_events_switch_stops_start_up_naming_it(self):
+        env = _env(SECRET_KEY="x" * 60, CELERY_WORKER_SEND_TASK_EVENTS="ture")
+        done = _manage(env, "check")
+        assert done.returncode != 0 and "CELERY_WORKER_SEND_TASK_EVENTS" in done.stderr
+
+    @pytest.mark.slow
     def test_a_rabbitmq_url_is_accepted_and_checked(self):
         values = _settings(
             _env(SECRET_KEY="x" * 60, CELERY_BROKER_URL="amqp://guest:guest@127.0.0.1:5672//"),
