@@ -48,12 +48,13 @@ def jost_command(*args: str) -> list[str]:
 class Jost:
     """`jost ...` as one user: their own config directory, logged in or not."""
 
-    def __init__(self, config_home: Path, url: str | None) -> None:
+    def __init__(self, config_home: Path, url: str | None, **extra_env: str) -> None:
         self.config_home = config_home
         self.url = url
+        self.extra_env = extra_env
 
     def env(self, **extra: str) -> dict[str, str]:
-        return jost_env(self.config_home, **extra)
+        return jost_env(self.config_home, **{**self.extra_env, **extra})
 
     def __call__(self, *args: str, stdin: str | None = None, timeout: float = 400) -> Ran:
         done = subprocess.run(

@@ -33,6 +33,27 @@ def test_login_stores_the_token_with_mode_600_and_whoami_names_the_user(users, w
     assert ran.json()["username"] == "alice" and ran.json()["url"] == web
 
 
+def test_jost_url_and_jost_token_need_no_login_and_override_the_stored_one(users, web, tmp_path):
+    # A script's way in: the environment, no config file. They also win over a stored
+    # login (bob's here), so one machine can act for another user.
+    from rest_framework.authtoken.models import Token
+
+    alice_token = Token.objects.get_or_create(user=users("alice"))[0].key
+    users("bob")
+    stored = Jost(tmp_path, web)
+    assert stored.login("bob").code == 0
+    env = Jost(tmp_path, web, JOST_URL=web, JOST_TOKEN=alice_token)
+    ran = env("whoami", "--json")
+    assert ran.code == 0, ran
+    assert ran.json()["username"] == "alice"
+    fresh = Jost(tmp_path / "nobody", None, JOST_URL=web, JOST_TOKEN=alice_token)
+    (tmp_path / "nobody").mkdir()
+    assert fresh("jobs", "--json").json() == []
+    bad = Jost(tmp_path / "nobody", None, JOST_URL=web, JOST_TOKEN="not-a-token")
+    ran = bad("whoami")
+    assert ran.code == 1 and ran.err.startswith("401: "), ran
+
+
 def test_a_wrong_password_is_an_api_error_and_nothing_is_stored(users, web, tmp_path):
     users("alice")
     jost = Jost(tmp_path, web)
