@@ -331,6 +331,34 @@ def fleet(service_env, logs_dir, tmp_path_factory) -> Iterator[Fleet]:
             host.unmake()
 
 
+def _connects_from(host: Host, address: str, port: int) -> bool:
+    """Whether a TCP connection from inside the host's network namespace is accepted."""
+    probe = (
+        "import socket, sys\n"
+        "try:\n"
+        f"    socket.create_connection(({address!r}, {port}), timeout=3).close()\n"
+        "except OSError:\n"
+        "    sys.exit(1)\n"
+    )
+    done = subprocess.run(
+        ["ip", "netns", "exec", host.netns, sys.executable, "-I", "-c", probe],
+        capture_output=True,
+        timeout=30,
+        check=False,
+    )
+    return done.returncode == 0
+
+
+def test_each_host_reaches_the_database_and_the_broker_only_through_its_link(fleet):
+    db_port = urlsplit(live_database_url()).port or 5432
+    redis_port = int(urlsplit(fleet.env["CELERY_BROKER_URL"]).port or 6379)
+    for host in fleet.hosts.values():
+        # Its loopback is its own: PostgreSQL's port there is nobody's.
+        assert not _connects_from(host, "127.0.0.1", db_port), host.name
+        assert _connects_from(host, host.root_address, host.proxy_port), host.name
+        assert _connects_from(host, host.root_address, redis_port), host.name
+
+
 def submit(fleet: Fleet, token: str, kind: str) -> str:
     if kind == JobKind.INDICES:
         body: dict[str, Any] = {
