@@ -561,7 +561,9 @@ def _value_state(
     tally.counters[p, K_VALUED] += 1
 
 
-@njit(cache=True)
+# nogil: a shard's heartbeat thread beats while the shoes are dealt, not only between
+# chunks (the simulation loops release the GIL the same way).
+@njit(cache=True, nogil=True)
 def index_shoes(
     n_shoes: int, game: IndexGame, plays: IndexPlays, tally: IndexTally, rng: np.ndarray
 ) -> None:

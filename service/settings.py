@@ -147,6 +147,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # queries are unchanged.
         DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 5)
 
+# Seconds a PostgreSQL session may sit inside a transaction without sending anything before
+# the server ends it (idle_in_transaction_session_timeout, set on each new connection by
+# service/postgresql/base.py; 0 leaves the server's own setting). No transaction of ours
+# waits on anything but the database, so one idle this long lost its client: a worker on
+# a host cut off mid-transaction, whose row locks would otherwise stop its job for hours.
+# (A data migration that computes longer than this between queries needs it raised for
+# the release phase.)
+DATABASE_IDLE_TRANSACTION_TIMEOUT = env_float(
+    "DATABASE_IDLE_TRANSACTION_TIMEOUT", 10.0, minimum=0.0
+)
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -20,3 +20,8 @@ JOB_PROGRESS_INTERVAL = 0.0
 # another's history.
 # tests/api/test_limits.py proves the Redis cache separately, on a database of its own.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# pytest-django runs each `db` test inside one transaction, open while the test computes
+# between queries (an engine run, a numba compile): idle to the server, and no lost
+# client. The live processes the integration tests start read service.settings (10 s);
+# tests/ops/test_postgresql_backend.py sets it where it tests it.
+DATABASE_IDLE_TRANSACTION_TIMEOUT = 0.0

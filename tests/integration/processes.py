@@ -90,8 +90,11 @@ def _group_alive(pgid: int) -> bool:
     return True
 
 
-def start_redis(port: int, *, log: Path, data_dir: Path | None = None) -> subprocess.Popen:
-    """A redis-server of the test's own on `port` (no persistence), once it answers.
+def start_redis(
+    port: int, *, log: Path, data_dir: Path | None = None, bind: tuple[str, ...] = ("127.0.0.1",)
+) -> subprocess.Popen:
+    """A redis-server of the test's own on `port` of the `bind` addresses (no persistence),
+    once it answers on the first of them.
 
     Skips the test where redis-server is not installed (scripts/test.sh installs it)."""
     import shutil
@@ -101,12 +104,16 @@ def start_redis(port: int, *, log: Path, data_dir: Path | None = None) -> subpro
     server = shutil.which("redis-server")
     if server is None:
         pytest.skip("redis-server is not installed (scripts/test.sh installs and starts it)")
-    command = [server, "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+    command = [server, "--port", str(port), "--bind", *bind, "--save", ""]
     command += ["--appendonly", "no"]
+    if set(bind) != {"127.0.0.1"}:
+        # Protected mode refuses every client that is not on loopback; these addresses are
+        # a test's private veth links, which nothing outside this machine reaches.
+        command += ["--protected-mode", "no"]
     if data_dir is not None:
         command += ["--dir", str(data_dir)]
     proc = start_process(command, env=dict(os.environ), log=log)
-    client = redis.Redis(port=port, socket_connect_timeout=0.5)
+    client = redis.Redis(host=bind[0], port=port, socket_connect_timeout=0.5)
 
     def answers() -> bool:
         try:

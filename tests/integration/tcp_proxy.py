@@ -2,7 +2,10 @@
 cutting it is a database outage for them alone (the shared PostgreSQL server, and every
 other test's database, never notice).
 
-    python tests/integration/tcp_proxy.py LISTEN_PORT TARGET_HOST TARGET_PORT
+    python tests/integration/tcp_proxy.py LISTEN_PORT TARGET_HOST TARGET_PORT [LISTEN_HOST]
+
+LISTEN_HOST (default 127.0.0.1) is the address it accepts on: another network namespace
+reaches it through a veth address (tests/integration/test_many_hosts.py).
 
 SIGUSR1 cuts: every connection through it is reset and the port refuses new ones, as a
 server that went down. SIGUSR2 restores: the port accepts again. It prints "listening"
@@ -20,15 +23,18 @@ import sys
 
 
 class Proxy:
-    def __init__(self, port: int, host: str, target_port: int) -> None:
+    def __init__(
+        self, port: int, host: str, target_port: int, listen_host: str = "127.0.0.1"
+    ) -> None:
         self.port, self.host, self.target_port = port, host, target_port
+        self.listen_host = listen_host
         self.server: asyncio.Server | None = None
         self.writers: set[asyncio.StreamWriter] = set()
 
     async def listen(self) -> None:
         if self.server is None:
             self.server = await asyncio.start_server(
-                self.handle, "127.0.0.1", self.port, reuse_address=True
+                self.handle, self.listen_host, self.port, reuse_address=True
             )
         print("listening", flush=True)
 
@@ -69,7 +75,7 @@ class Proxy:
 
 async def main() -> None:
     port, host, target_port = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
-    proxy = Proxy(port, host, target_port)
+    proxy = Proxy(port, host, target_port, *sys.argv[4:5])
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGUSR1, proxy.cut)
     loop.add_signal_handler(signal.SIGUSR2, lambda: loop.create_task(proxy.listen()))

@@ -51,3 +51,54 @@ def test_a_connection_the_server_ended_is_not_usable(transactional_db, round_tri
         assert round_trips == [1]  # its socket had something to say: asked the server
     finally:
         connection.close()
+
+
+def _fresh_connection():
+    """A new connection of the `default` alias, set up as the backend sets up every one."""
+    from django.db import connections
+
+    fresh = connections.create_connection("default")
+    fresh.ensure_connection()
+    return fresh
+
+
+def test_every_new_connection_gets_the_idle_transaction_timeout(transactional_db, settings):
+    settings.DATABASE_IDLE_TRANSACTION_TIMEOUT = 10.0
+    fresh = _fresh_connection()
+    try:
+        with fresh.cursor() as cursor:
+            cursor.execute("SHOW idle_in_transaction_session_timeout")
+            assert cursor.fetchone()[0] == "10s"
+    finally:
+        fresh.close()
+
+
+def test_zero_leaves_the_servers_own_setting(transactional_db, settings):
+    settings.DATABASE_IDLE_TRANSACTION_TIMEOUT = 0.0
+    fresh = _fresh_connection()
+    try:
+        with fresh.cursor() as cursor:
+            cursor.execute("SHOW idle_in_transaction_session_timeout")
+            assert cursor.fetchone()[0] == "0"  # PostgreSQL's default: never
+    finally:
+        fresh.close()
+
+
+def test_the_server_ends_a_transaction_its_client_left_idle(transactional_db, settings):
+    # What a worker cut off mid-transaction looks like to the server: a transaction that
+    # holds its locks and says nothing. Ended, its locks let go, once the timeout passes.
+    import time
+
+    settings.DATABASE_IDLE_TRANSACTION_TIMEOUT = 0.3
+    fresh = _fresh_connection()
+    raw = fresh.connection
+    try:
+        raw.autocommit = False
+        raw.execute("SELECT 1")
+        time.sleep(1.5)
+        # The server's FATAL 25P03 when it is read first, or the closed connection.
+        ended = (psycopg.errors.IdleInTransactionSessionTimeout, psycopg.OperationalError)
+        with pytest.raises(ended):
+            raw.execute("SELECT 1")
+    finally:
+        fresh.close()
