@@ -196,6 +196,12 @@ class SimulationJob(Claimable):
     # Set by the conditional UPDATE that lets exactly one worker merge the shards once the
     # last one is stored; a merge whose worker died is retried by the sweep once stale.
     merge_started_at = models.DateTimeField(null=True, blank=True)
+    # Its owner was in the PRIORITY_GROUP group at submit: the job and every shard of it go
+    # to the priority queue, whatever the group says later, so the sweep's re-sends keep
+    # the queue the job was given. The database's own default too: the previous
+    # release's web processes, which run during a deploy's release phase, insert rows
+    # without it.
+    priority = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["-created_at"]

@@ -26,6 +26,7 @@ from jost_engine import indices
 from simulator.inputs import json_problems
 from simulator.models import ACTIVE, IdempotencyKey, JobKind, JobShard, SimulationJob
 from simulator.profiles import resolver_for
+from simulator.selectors import has_priority
 from simulator.services.broker import enqueue_job
 from simulator.services.indices import validate_index_request
 from simulator.services.runs import json_safe
@@ -220,7 +221,9 @@ def _store_job(owner: User, shards: list[JobShard], **fields: Any) -> Simulation
         active = SimulationJob.objects.filter(owner=owner, status__in=ACTIVE).count()
         if active >= settings.JOB_MAX_ACTIVE_PER_USER:
             raise QuotaExceeded(settings.JOB_MAX_ACTIVE_PER_USER)
-        job = SimulationJob.objects.create(owner=owner, shards_total=len(shards), **fields)
+        job = SimulationJob.objects.create(
+            owner=owner, shards_total=len(shards), priority=has_priority(owner), **fields
+        )
         for shard in shards:
             shard.job = job
         JobShard.objects.bulk_create(shards)
