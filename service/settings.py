@@ -380,44 +380,6 @@ JOB_SHARD_WINDOW = env_int("JOB_SHARD_WINDOW", 2, minimum=1)
 # Redis a lost shard is sent again at once. A duplicate is harmless.
 JOB_SHARD_REQUEUE_AFTER = env_float("JOB_SHARD_REQUEUE_AFTER", 60.0, minimum=0.0)
 
-# --- Priorities: the queues and the bound on waiting (docs/OPERATIONS.md, Priorities) ------
-# Workers serve three queues strictly in this order (service.celery's worker takes them
-# from the Procfile's -Q). "urgent": the sweep, and the work of a user without priority
-# that has waited JOB_PRIORITY_MAX_WAIT; "priority": the jobs and shards of the users in
-# the PRIORITY_GROUP group; "celery": everyone else's, under Celery's default name, so a
-# worker of the previous release (which consumes only it) still serves it in a deploy.
-URGENT_QUEUE = "urgent"
-PRIORITY_QUEUE = "priority"
-DEFAULT_QUEUE = "celery"
-JOB_QUEUES = (URGENT_QUEUE, PRIORITY_QUEUE, DEFAULT_QUEUE)
-# Members of this group (set in the admin, on the user's page) have their jobs run first.
-PRIORITY_GROUP = "priority"
-# A job or shard of a user without priority whose message has waited this long (seconds
-# since it was sent) goes to the urgent queue at the next sweep, ahead of priority work:
-# it starts within JOB_PRIORITY_MAX_WAIT + JOB_SWEEP_INTERVAL + the run time of the task
-# a worker finishes first, however much priority work keeps coming.
-JOB_PRIORITY_MAX_WAIT = env_float("JOB_PRIORITY_MAX_WAIT", 30.0, minimum=0.0)
-for _name, _after in (
-    ("JOB_SHARD_REQUEUE_AFTER", JOB_SHARD_REQUEUE_AFTER),
-    ("JOB_REQUEUE_AFTER", JOB_REQUEUE_AFTER),
-):
-    # Each of those re-sends a waiting message to its own queue and starts its wait
-    # again: below JOB_PRIORITY_MAX_WAIT, a waiting job would never be due to go first.
-    if _after <= JOB_PRIORITY_MAX_WAIT:
-        raise ImproperlyConfigured(
-            f"JOB_PRIORITY_MAX_WAIT={JOB_PRIORITY_MAX_WAIT:g} must be below "
-            f"{_name}={_after:g}: a message waiting that long is sent again to its own "
-            "queue, so it would never be moved ahead of priority work"
-        )
-CELERY_TASK_DEFAULT_QUEUE = DEFAULT_QUEUE
-# Each queue with a direct exchange and routing key of its own name, as Celery declares a
-# queue it creates on demand: a broker that already holds "celery" (RabbitMQ keeps
-# declarations) sees the same declaration again, not a conflicting one.
-CELERY_TASK_QUEUES = tuple(
-    Queue(name, Exchange(name, type="direct"), routing_key=name) for name in JOB_QUEUES
-)
-# The sweep goes first: stuck behind priority work it could not move the waiting ones.
-CELERY_TASK_ROUTES = {"simulator.sweep_jobs": {"queue": URGENT_QUEUE}}
 # A speed in spot-rounds a second that the engine beats several times over on one core,
 # for one spot as for a full table, kept low to be safe: an unsplit
 # job whose rounds x spots would take longer than the soft time limit at this speed is
@@ -505,6 +467,46 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": JOB_SWEEP_INTERVAL},
     }
 }
+
+# --- Priorities: the queues and the bound on waiting (docs/OPERATIONS.md, Priorities) ------
+# Workers serve three queues strictly in this order (the Procfile's -Q names them so, and
+# queue_order_strategy above makes Redis pop them so). "urgent": the sweep, and the work
+# of a user without priority that has waited JOB_PRIORITY_MAX_WAIT; "priority": the jobs
+# and shards of the users in the PRIORITY_GROUP group; "celery": everyone else's, under
+# Celery's default name, so a worker of the previous release (which consumes only it)
+# still serves it in a deploy.
+URGENT_QUEUE = "urgent"
+PRIORITY_QUEUE = "priority"
+DEFAULT_QUEUE = "celery"
+JOB_QUEUES = (URGENT_QUEUE, PRIORITY_QUEUE, DEFAULT_QUEUE)
+# Members of this group (set in the admin, on the user's page) have their jobs run first.
+PRIORITY_GROUP = "priority"
+# A job or shard of a user without priority whose message has waited this long (seconds
+# since it was sent) goes to the urgent queue at the next sweep, ahead of priority work:
+# it starts within JOB_PRIORITY_MAX_WAIT + JOB_SWEEP_INTERVAL + the run time of the task
+# a worker finishes first, however much priority work keeps coming.
+JOB_PRIORITY_MAX_WAIT = env_float("JOB_PRIORITY_MAX_WAIT", 30.0, minimum=0.0)
+for _name, _after in (
+    ("JOB_SHARD_REQUEUE_AFTER", JOB_SHARD_REQUEUE_AFTER),
+    ("JOB_REQUEUE_AFTER", JOB_REQUEUE_AFTER),
+):
+    # Each of those re-sends a waiting message to its own queue and starts its wait
+    # again: below JOB_PRIORITY_MAX_WAIT, a waiting job would never be due to go first.
+    if _after <= JOB_PRIORITY_MAX_WAIT:
+        raise ImproperlyConfigured(
+            f"JOB_PRIORITY_MAX_WAIT={JOB_PRIORITY_MAX_WAIT:g} must be below "
+            f"{_name}={_after:g}: a message waiting that long is sent again to its own "
+            "queue, so it would never be moved ahead of priority work"
+        )
+CELERY_TASK_DEFAULT_QUEUE = DEFAULT_QUEUE
+# Each queue with a direct exchange and routing key of its own name, as Celery declares a
+# queue it creates on demand: a broker that already holds "celery" (RabbitMQ keeps
+# declarations) sees the same declaration again, not a conflicting one.
+CELERY_TASK_QUEUES = tuple(
+    Queue(name, Exchange(name, type="direct"), routing_key=name) for name in JOB_QUEUES
+)
+# The sweep goes first: stuck behind priority work it could not move the waiting ones.
+CELERY_TASK_ROUTES = {"simulator.sweep_jobs": {"queue": URGENT_QUEUE}}
 
 # --- Cache (the request throttles' and the login guard's counters) -----------------------
 # THROTTLE_RATES and LOGIN_FAILURE_RATES count in a cache every web process shares: Redis,

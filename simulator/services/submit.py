@@ -27,7 +27,7 @@ from simulator.inputs import json_problems
 from simulator.models import ACTIVE, IdempotencyKey, JobKind, JobShard, SimulationJob
 from simulator.profiles import resolver_for
 from simulator.selectors import has_priority
-from simulator.services.broker import enqueue_job
+from simulator.services.broker import enqueue_job, queue_of
 from simulator.services.indices import validate_index_request
 from simulator.services.runs import json_safe
 from simulator.services.shards import dispatch_shards
@@ -231,7 +231,7 @@ def _store_job(owner: User, shards: list[JobShard], **fields: Any) -> Simulation
         if shards:
             transaction.on_commit(lambda: dispatch_shards(job.id))
         else:
-            transaction.on_commit(lambda: enqueue_job(job.id))
+            transaction.on_commit(lambda: enqueue_job(job.id, queue=queue_of(job.priority)))
     return job
 
 
