@@ -210,8 +210,9 @@ if ! alive "$RUN/web.pid" gunicorn && ! alive "$RUN/worker.pid" celery; then
     rm -f "$PROMETHEUS_MULTIPROC_DIR"/*.db
 fi
 
-start_bg worker celery "$ROOT/.venv/bin/celery" -A service worker --loglevel=info \
-    --concurrency="${CELERY_CONCURRENCY:-1}" --hostname="jost-dev-$PORT@%h"
+# -Q as in the Procfile: the queues in the order they are served (docs/OPERATIONS.md).
+start_bg worker celery "$ROOT/.venv/bin/celery" -A service worker -Q urgent,priority,celery \
+    --loglevel=info --concurrency="${CELERY_CONCURRENCY:-1}" --hostname="jost-dev-$PORT@%h"
 # Exactly one beat: it sends the periodic sweep that re-enqueues lost jobs.
 start_bg beat celery "$ROOT/.venv/bin/celery" -A service beat --loglevel=info
 

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Exchange, Queue
 
 from service.env import env_bool, env_float, env_int, env_list, env_str
 from service.logs import FORMATS as LOG_FORMATS
@@ -347,6 +348,11 @@ if urlsplit(CELERY_BROKER_URL).scheme in {"redis", "rediss", "redis+socket"}:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
         "socket_connect_timeout": BROKER_CHECK_TIMEOUT,
+        # A worker's BRPOP names the queues in the order it consumes them (the Procfile's
+        # -Q urgent,priority,celery) and Redis pops the first non-empty one: strict
+        # priority. The default, round_robin, would serve the queues in turn, and a
+        # priority user's job would wait behind everyone else's every other time.
+        "queue_order_strategy": "priority",
     }
 
 # How often (seconds at most) a running job writes its progress to its row.
@@ -401,6 +407,7 @@ JOB_SHARD_WINDOW = env_int("JOB_SHARD_WINDOW", 2, minimum=1)
 # was lost. The fallback where the sweep cannot read the broker (see JOB_REQUEUE_AFTER): on
 # Redis a lost shard is sent again at once. A duplicate is harmless.
 JOB_SHARD_REQUEUE_AFTER = env_float("JOB_SHARD_REQUEUE_AFTER", 60.0, minimum=0.0)
+
 # A speed in spot-rounds a second that the engine beats several times over on one core,
 # for one spot as for a full table, kept low to be safe: an unsplit
 # job whose rounds x spots would take longer than the soft time limit at this speed is
@@ -488,6 +495,46 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": JOB_SWEEP_INTERVAL},
     }
 }
+
+# --- Priorities: the queues and the bound on waiting (docs/OPERATIONS.md, Priorities) ------
+# Workers serve three queues strictly in this order (the Procfile's -Q names them so, and
+# queue_order_strategy above makes Redis pop them so). "urgent": the sweep, and the work
+# of a user without priority that has waited JOB_PRIORITY_MAX_WAIT; "priority": the jobs
+# and shards of the users in the PRIORITY_GROUP group; "celery": everyone else's, under
+# Celery's default name, so a worker of the previous release (which consumes only it)
+# still serves it in a deploy.
+URGENT_QUEUE = "urgent"
+PRIORITY_QUEUE = "priority"
+DEFAULT_QUEUE = "celery"
+JOB_QUEUES = (URGENT_QUEUE, PRIORITY_QUEUE, DEFAULT_QUEUE)
+# Members of this group (set in the admin, on the user's page) have their jobs run first.
+PRIORITY_GROUP = "priority"
+# A job or shard of a user without priority whose message has waited this long (seconds
+# since it was sent) goes to the urgent queue at the next sweep, ahead of priority work:
+# it starts within JOB_PRIORITY_MAX_WAIT + JOB_SWEEP_INTERVAL + the run time of the task
+# a worker finishes first, however much priority work keeps coming.
+JOB_PRIORITY_MAX_WAIT = env_float("JOB_PRIORITY_MAX_WAIT", 30.0, minimum=0.0)
+for _name, _after in (
+    ("JOB_SHARD_REQUEUE_AFTER", JOB_SHARD_REQUEUE_AFTER),
+    ("JOB_REQUEUE_AFTER", JOB_REQUEUE_AFTER),
+):
+    # Each of those re-sends a waiting message to its own queue and starts its wait
+    # again: below JOB_PRIORITY_MAX_WAIT, a waiting job would never be due to go first.
+    if _after <= JOB_PRIORITY_MAX_WAIT:
+        raise ImproperlyConfigured(
+            f"JOB_PRIORITY_MAX_WAIT={JOB_PRIORITY_MAX_WAIT:g} must be below "
+            f"{_name}={_after:g}: a message waiting that long is sent again to its own "
+            "queue, so it would never be moved ahead of priority work"
+        )
+CELERY_TASK_DEFAULT_QUEUE = DEFAULT_QUEUE
+# Each queue with a direct exchange and routing key of its own name, as Celery declares a
+# queue it creates on demand: a broker that already holds "celery" (RabbitMQ keeps
+# declarations) sees the same declaration again, not a conflicting one.
+CELERY_TASK_QUEUES = tuple(
+    Queue(name, Exchange(name, type="direct"), routing_key=name) for name in JOB_QUEUES
+)
+# The sweep goes first: stuck behind priority work it could not move the waiting ones.
+CELERY_TASK_ROUTES = {"simulator.sweep_jobs": {"queue": URGENT_QUEUE}}
 
 # --- Cache (the request throttles' and the login guard's counters) -----------------------
 # THROTTLE_RATES and LOGIN_FAILURE_RATES count in a cache every web process shares: Redis,

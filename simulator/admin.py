@@ -218,12 +218,15 @@ class SimulationJobAdmin(admin.ModelAdmin):
         "created_at",
         "finished_at",
     )
-    list_filter = ("status", "kind")
+    list_filter = ("status", "kind", "priority")
     search_fields = ("id", "owner__username")
     # What the worker and the claim protocol write, and the kind the workers read the
     # request and the shards' statistics by: shown, never edited.
     readonly_fields = (
         "kind",
+        # The queue the job was given at submit (its owner in the "priority" group then):
+        # the owner's groups, on the user's page, decide for the jobs to come.
+        "priority",
         "id",
         "created_at",
         "enqueued_at",

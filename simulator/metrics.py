@@ -224,7 +224,8 @@ class QueueCollector(Collector):
             "jost_queue_depth", "Messages waiting in the broker, by queue.", labels=["queue"]
         )
         up = GaugeMetricFamily("jost_broker_up", "1 when the broker answered this scrape.")
-        names = sorted(set(app.amqp.queues) | {app.conf.task_default_queue})
+        # Every queue a worker serves (urgent, priority, the default), declared or not yet.
+        names = sorted(set(app.amqp.queues) | set(settings.JOB_QUEUES))
         try:
             with app.connection_for_read(
                 settings.CELERY_BROKER_URL, connect_timeout=settings.BROKER_CHECK_TIMEOUT

@@ -213,6 +213,12 @@ class SimulationJob(Claimable):
     # "notes" at the merge. Null (not a NOT NULL default) so the previous release's code,
     # which does not know the column, can still insert rows during a deploy.
     notes = models.JSONField(null=True, blank=True)
+    # Its owner was in the PRIORITY_GROUP group at submit: the job and every shard of it go
+    # to the priority queue, whatever the group says later, so the sweep's re-sends keep
+    # the queue the job was given. The database's own default too: the previous
+    # release's web processes, which run during a deploy's release phase, insert rows
+    # without it.
+    priority = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["-created_at"]

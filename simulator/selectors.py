@@ -61,6 +61,13 @@ def job_for(user: User, job_id: UUID) -> SimulationJob | None:
         return None
 
 
+def has_priority(user: User) -> bool:
+    """Whether the user's jobs run first: a member of the PRIORITY_GROUP group, which an
+    operator sets on the user's page in the admin (a group, not a field: no migration of
+    the user model, and the admin's own widget)."""
+    return user.groups.filter(name=settings.PRIORITY_GROUP).exists()
+
+
 # What JobStatusSerializer reads of a job.
 STATUS_FIELDS = (
     "id",

@@ -133,5 +133,6 @@ def sweep_jobs() -> dict[str, int]:
     return {
         **{kind: len(ids) for kind, ids in swept["jobs"].items()},
         **swept["shards"],
+        **swept["promoted"],
         "idempotency_keys_purged": swept["idempotency_keys_purged"],
     }

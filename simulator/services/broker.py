@@ -35,16 +35,30 @@ _HEADERS = {MESSAGE_FORMAT_HEADER: MESSAGE_FORMAT}
 _RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 
 
-def send_task(task_name: str, arg: str, *, pooled: bool = False) -> None:
-    """Send one task message, or raise: a connection of our own with a short timeout,
-    rather than the app's pool, so a dead broker costs BROKER_CHECK_TIMEOUT seconds, not
-    Celery's retry loop. `pooled`: the app's kept connection, for a worker topping up a
-    window between two shards (a new connection per send cost about 2% of a shard)."""
+def queue_of(priority: bool) -> str:
+    """The queue a job's messages (its own, or every shard's) go to: the priority queue
+    for a job whose owner had priority at submit (SimulationJob.priority), the default
+    queue for everyone else's. The urgent queue is never a job's own: only the sweep
+    moves work there (simulator.services.sweep.promote_waiting)."""
+    return settings.PRIORITY_QUEUE if priority else settings.DEFAULT_QUEUE
+
+
+def send_task(task_name: str, arg: str, *, queue: str, pooled: bool = False) -> None:
+    """Send one task message to `queue`, or raise: a connection of our own with a short
+    timeout, rather than the app's pool, so a dead broker costs BROKER_CHECK_TIMEOUT
+    seconds, not Celery's retry loop. `pooled`: the app's kept connection, for a worker
+    topping up a window between two shards (a new connection per send cost about 2% of a
+    shard)."""
     from service.celery import app
 
     if pooled:
         app.send_task(
-            task_name, args=[arg], headers=_HEADERS, retry=True, retry_policy=_RETRY_POLICY
+            task_name,
+            args=[arg],
+            headers=_HEADERS,
+            queue=queue,
+            retry=True,
+            retry_policy=_RETRY_POLICY,
         )
         return
     with app.connection_for_write(
@@ -54,21 +68,27 @@ def send_task(task_name: str, arg: str, *, pooled: bool = False) -> None:
             task_name,
             args=[arg],
             headers=_HEADERS,
+            queue=queue,
             connection=conn,
             retry=True,
             retry_policy=_RETRY_POLICY,
         )
 
 
-def enqueue_job(job_id: UUID) -> bool:
-    """Send the job's id to the broker. A broker that is down is logged, not raised: the
-    job stays PENDING with send_failed set, the client still gets its 202, and the next
-    sweep sends it (at once, not after JOB_REQUEUE_AFTER).
+def enqueue_job(job_id: UUID, *, queue: str | None = None) -> bool:
+    """Send the job's id to the broker: to `queue`, or by default to the job's own
+    (queue_of: what the job was given at submit, so a re-send by the sweep keeps it). A
+    broker that is down is logged, not raised: the job stays PENDING with send_failed
+    set, the client still gets its 202, and the next sweep sends it (at once, not after
+    JOB_REQUEUE_AFTER).
 
     Sending the same job twice is harmless: the worker's claim decides who runs it.
     """
+    if queue is None:
+        priority = SimulationJob.objects.filter(id=job_id).values_list("priority", flat=True)
+        queue = queue_of(bool(priority.first()))
     try:
-        send_task("simulator.run_simulation_job", str(job_id))
+        send_task("simulator.run_simulation_job", str(job_id), queue=queue)
     except Exception as exc:  # the broker being down must never turn a submit into a 500
         log_unsent(f"Job {job_id} stays PENDING", exc)
         SimulationJob.objects.filter(id=job_id).update(send_failed=True)

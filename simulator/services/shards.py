@@ -53,11 +53,12 @@ def dispatch_shards(job_id: UUID, *, pooled: bool = False) -> list[int]:
         job = (
             SimulationJob.objects.select_for_update()
             .filter(id=job_id, status__in=ACTIVE, shards_total__gt=0)
-            .only("id")
+            .only("id", "priority")
             .first()
         )
         if job is None:
             return []
+        queue = broker.queue_of(job.priority)
         shards = JobShard.objects.filter(job_id=job_id, status=JobStatus.PENDING)
         room = settings.JOB_SHARD_WINDOW - shards.filter(enqueued_at__isnull=False).count()
         if room <= 0:
@@ -71,7 +72,7 @@ def dispatch_shards(job_id: UUID, *, pooled: bool = False) -> list[int]:
     sent = []
     for pk, index in picked:
         try:
-            broker.send_task("simulator.run_job_shard", str(pk), pooled=pooled)
+            broker.send_task("simulator.run_job_shard", str(pk), queue=queue, pooled=pooled)
         except Exception as exc:  # a dead broker must not fail a submit or a shard
             broker.log_unsent(f"Shard {index} of job {job_id} stays PENDING", exc)
             # Back out of the window, so the next top-up (the sweep's) sends it again.

@@ -28,7 +28,8 @@ from simulator import metrics
 from simulator.inputs import json_problems
 from simulator.models import ACTIVE, IdempotencyKey, JobKind, JobShard, SimulationJob
 from simulator.profiles import resolver_for
-from simulator.services.broker import enqueue_job
+from simulator.selectors import has_priority
+from simulator.services.broker import enqueue_job, queue_of
 from simulator.services.indices import validate_index_request
 from simulator.services.runs import json_safe
 from simulator.services.shards import dispatch_shards
@@ -226,6 +227,7 @@ def _store_job(owner: User, shards: list[JobShard], **fields: Any) -> Simulation
             owner=owner,
             shards_total=len(shards),
             request_id=current_request_id() or "",
+            priority=has_priority(owner),
             **fields,
         )
         for shard in shards:
@@ -247,7 +249,7 @@ def _committed(job: SimulationJob, shards: int) -> None:
     if shards:
         dispatch_shards(job.id)
     else:
-        enqueue_job(job.id)
+        enqueue_job(job.id, queue=queue_of(job.priority))
 
 
 @dataclass(frozen=True)

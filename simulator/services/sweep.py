@@ -12,10 +12,11 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db.models import Q
+from django.db.models.functions import Now
 
 from simulator import metrics
 from simulator.models import ACTIVE, JobShard, JobStatus, SimulationJob, ago, stale_cutoff
-from simulator.services.broker import enqueue_job, lost_messages
+from simulator.services.broker import enqueue_job, log_unsent, lost_messages, send_task
 from simulator.services.jobs import fail_abandoned_jobs
 from simulator.services.shards import dispatch_shards, fail_split_job, merge_shards, put_back
 from simulator.services.submit import purge_idempotency_keys
@@ -27,13 +28,71 @@ def sweep() -> dict[str, Any]:
     """Everything the periodic sweep does, run by Celery beat every JOB_SWEEP_INTERVAL
     seconds and by `manage.py sweep_jobs`: the unsplit jobs (`jobs`: ids by kind, as
     sweep_jobs returns them), the split jobs' shards (`shards`: counts, as sweep_shards
-    returns them) and the Idempotency-Keys past IDEMPOTENCY_KEY_TTL, forgotten so the
-    table stays small (`idempotency_keys_purged`)."""
+    returns them), the work of users without priority that waited too long, moved ahead
+    (`promoted`: counts, as promote_waiting returns them) and the Idempotency-Keys past
+    IDEMPOTENCY_KEY_TTL, forgotten so the table stays small (`idempotency_keys_purged`)."""
+    # Promotion first: the re-sends below start a message's wait again.
+    promoted = promote_waiting()
     return {
         "jobs": sweep_jobs(),
         "shards": sweep_shards(),
+        "promoted": promoted,
         "idempotency_keys_purged": purge_idempotency_keys(),
     }
+
+
+def promote_waiting() -> dict[str, int]:
+    """Send to the urgent queue, which workers serve before every other, the work of users
+    without priority that has waited JOB_PRIORITY_MAX_WAIT seconds since it was sent: a
+    PENDING unsplit job, or a sent and still PENDING shard of an active split job.
+
+    Workers serve the priority queue strictly before the default one, so while priority
+    work keeps coming the default queue would never be served: this is what bounds the
+    wait (docs/OPERATIONS.md, Priorities). Its message in the default queue stays there, a
+    duplicate the worker's claim turns away once the urgent copy has run. The send marks
+    it sent now, so it is moved again only after another JOB_PRIORITY_MAX_WAIT. Priority
+    work is never moved: it waits behind priority work only, first come first served, and
+    moved it could crowd out the very work the urgent queue is there for.
+
+    Returns how many jobs and shards were moved."""
+    waited = _older_than("enqueued_at", settings.JOB_PRIORITY_MAX_WAIT)
+    counts = {"jobs_promoted": 0, "shards_promoted": 0}
+    job_ids = (
+        SimulationJob.objects.filter(
+            waited, status=JobStatus.PENDING, shards_total=0, priority=False, send_failed=False
+        )
+        .order_by("enqueued_at")
+        .values_list("id", flat=True)
+    )
+    for job_id in job_ids:
+        if not enqueue_job(job_id, queue=settings.URGENT_QUEUE):
+            return counts  # the broker is down: the next sweep tries again
+        counts["jobs_promoted"] += 1
+    shards = (
+        JobShard.objects.filter(
+            waited, status=JobStatus.PENDING, job__priority=False, job__status__in=ACTIVE
+        )
+        .order_by("enqueued_at", "index")
+        .values_list("id", "job_id", "index")
+    )
+    for pk, job_id, index in shards:
+        try:
+            send_task("simulator.run_job_shard", str(pk), queue=settings.URGENT_QUEUE)
+        except Exception as exc:  # the broker is down: the next sweep tries again
+            log_unsent(f"Shard {index} of job {job_id} waits in its own queue", exc)
+            break
+        JobShard.objects.filter(id=pk, status=JobStatus.PENDING).update(enqueued_at=Now())
+        counts["shards_promoted"] += 1
+    if any(counts.values()):
+        logger.info(
+            "Sweep: %d job(s) and %d shard(s) of users without priority waited %g s or "
+            "more; sent to the %s queue",
+            counts["jobs_promoted"],
+            counts["shards_promoted"],
+            settings.JOB_PRIORITY_MAX_WAIT,
+            settings.URGENT_QUEUE,
+        )
+    return counts
 
 
 def _older_than(field: str, seconds: float) -> Q:

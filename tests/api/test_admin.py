@@ -32,6 +32,22 @@ class TestAdmin:
         ]
         assert order == sorted(order)
 
+    def test_the_list_filters_by_priority_and_the_page_shows_it_read_only(
+        self, admin_client, alice, bob, master_config
+    ):
+        from django.contrib.auth.models import Group
+
+        from simulator.services.submit import submit_job
+
+        # What an operator does on alice's user page: Groups, "priority".
+        alice.groups.add(Group.objects.get_or_create(name="priority")[0])
+        alices, bobs = submit_job(alice, master_config), submit_job(bob, master_config)
+        html = admin_client.get("/admin/simulator/simulationjob/?priority__exact=1").content
+        assert str(alices.id) in html.decode() and str(bobs.id) not in html.decode()
+        page = admin_client.get(f"/admin/simulator/simulationjob/{alices.id}/change/")
+        assert 'name="priority"' not in page.content.decode()  # shown, not a form field
+        assert "field-priority" in page.content.decode()
+
     def test_the_list_shows_each_jobs_kind_and_filters_by_it(self, admin_client, alice, alice_job):
         from simulator.services.submit import submit_index_job
 

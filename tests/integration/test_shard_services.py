@@ -349,7 +349,7 @@ class TestSweepShards:
         with mock.patch.object(broker_services, "send_task") as send:
             sent = sweep_jobs()
         assert sent["pending"] == [job.id]
-        send.assert_called_once_with("simulator.run_simulation_job", str(job.id))
+        send.assert_called_once_with("simulator.run_simulation_job", str(job.id), queue="celery")
         job.refresh_from_db()
         assert job.send_failed is False and job.enqueued_at is not None
 

@@ -226,7 +226,10 @@ class TestSweepCommand:
     def test_it_reports_what_it_sent(self, broker, jobs, capsys):
         call_command("sweep_jobs")
         out = capsys.readouterr().out
-        assert "4 PENDING and 2 stale RUNNING job(s) re-enqueued" in out
+        # The two PENDING ones sent longest ago (past JOB_PRIORITY_MAX_WAIT, their owner
+        # without priority) were sent to the urgent queue before the rest of the sweep.
+        assert "moved to the urgent queue after waiting: 2 job(s), 0 shard(s)" in out
+        assert "2 PENDING and 2 stale RUNNING job(s) re-enqueued" in out
         assert f"re-enqueued stale RUNNING job {jobs['running_stale']}" in out
         assert str(jobs["running_fresh"]) not in out
 

@@ -184,8 +184,9 @@ class TestMetricsWhileJobsRun:
         assert value(after, "jost_shards", status="COMPLETE", kind="indices") == 2
         assert value(after, "jost_broker_up") == 1
         # Every job done: nothing waits in the workers' queue.
-        assert ("jost_queue_depth", frozenset({("queue", "celery")})) in after
-        assert value(after, "jost_queue_depth", queue="celery") == 0
+        for queue in ("urgent", "priority", "celery"):  # every queue a worker serves
+            assert ("jost_queue_depth", frozenset({("queue", queue)})) in after
+            assert value(after, "jost_queue_depth", queue=queue) == 0
 
 
 class TestMetricsAccess:

@@ -5,9 +5,10 @@ no beat running).
 Re-enqueues PENDING jobs whose message Redis lost (or, by time, not sent for
 JOB_REQUEUE_AFTER seconds) and RUNNING jobs whose heartbeat is older than JOB_STALE_AFTER
 (or fails them, once their worker died JOB_MAX_ATTEMPTS times); does the same for split
-jobs' shards, tops up their windows and
-merges what is stored; forgets Idempotency-Keys past IDEMPOTENCY_KEY_TTL. Running it
-twice, or beside beat, is harmless: the worker's claim decides who runs a job or a shard.
+jobs' shards, tops up their windows and merges what is stored; moves the work of users
+without priority that waited JOB_PRIORITY_MAX_WAIT seconds to the urgent queue; forgets
+Idempotency-Keys past IDEMPOTENCY_KEY_TTL. Running it twice, or beside beat, is harmless:
+the worker's claim decides who runs a job or a shard.
 """
 
 from __future__ import annotations
@@ -37,6 +38,11 @@ class Command(BaseCommand):
         )
         shards = ", ".join(f"{kind} {n}" for kind, n in swept["shards"].items())
         self.stdout.write(f"split jobs: {shards}")
+        promoted = swept["promoted"]
+        self.stdout.write(
+            f"moved to the urgent queue after waiting: {promoted['jobs_promoted']} job(s), "
+            f"{promoted['shards_promoted']} shard(s)"
+        )
         self.stdout.write(f"idempotency keys purged: {swept['idempotency_keys_purged']}")
         if sent["unsent"]:
             raise CommandError(
