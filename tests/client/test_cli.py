@@ -38,17 +38,25 @@ def test_jost_url_and_jost_token_need_no_login_and_override_the_stored_one(users
     # login (bob's here), so one machine can act for another user.
     from rest_framework.authtoken.models import Token
 
-    alice_token = Token.objects.get_or_create(user=users("alice"))[0].key
+    from simulator.services.submit import submit_job
+
+    alice = users("alice")
+    alice_token = Token.objects.get_or_create(user=alice)[0].key
+    job = submit_job(alice, load_master_config(100))
     users("bob")
     stored = Jost(tmp_path, web)
     assert stored.login("bob").code == 0
     env = Jost(tmp_path, web, JOST_URL=web, JOST_TOKEN=alice_token)
     ran = env("whoami", "--json")
     assert ran.code == 0, ran
-    assert ran.json()["username"] == "alice"
-    fresh = Jost(tmp_path / "nobody", None, JOST_URL=web, JOST_TOKEN=alice_token)
+    # alice's jobs, and bob's stored name not claimed for her token.
+    assert ran.json()["token_from"] == "JOST_TOKEN" and ran.json()["jobs"] == 1
+    assert ran.json()["username"] is None
+    assert [j["job_id"] for j in env("jobs", "--json").json()] == [str(job.id)]
+    assert stored("jobs", "--json").json() == []  # bob's own login, unchanged
     (tmp_path / "nobody").mkdir()
-    assert fresh("jobs", "--json").json() == []
+    fresh = Jost(tmp_path / "nobody", None, JOST_URL=web, JOST_TOKEN=alice_token)
+    assert [j["job_id"] for j in fresh("jobs", "--json").json()] == [str(job.id)]
     bad = Jost(tmp_path / "nobody", None, JOST_URL=web, JOST_TOKEN="not-a-token")
     ran = bad("whoami")
     assert ran.code == 1 and ran.err.startswith("401: "), ran

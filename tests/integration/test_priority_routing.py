@@ -97,7 +97,7 @@ class TestWhoHasPriority:
 
     def test_the_migration_makes_the_group_an_operator_picks_in_the_admin(self, db):
         Group.objects.filter(name="priority").delete()
-        migration = importlib.import_module("simulator.migrations.0007_opsprio_job_priority")
+        migration = importlib.import_module("simulator.migrations.0009_job_priority")
         migration.create_group(django_apps, None)
         migration.create_group(django_apps, None)  # run again (a re-applied migration)
         assert Group.objects.filter(name=django_settings.PRIORITY_GROUP).count() == 1

@@ -39,7 +39,10 @@ def load() -> Login:
     url = os.environ.get("JOST_URL") or stored.get("url")
     token = os.environ.get("JOST_TOKEN") or stored.get("token")
     source = "JOST_TOKEN" if os.environ.get("JOST_TOKEN") else (str(path) if token else "none")
-    return Login(url, token, stored.get("username"), source)
+    # The stored user name belongs to the stored token only: a JOST_TOKEN of someone else
+    # must not be shown as the stored user's.
+    username = stored.get("username") if token == stored.get("token") else None
+    return Login(url, token, username, source)
 
 
 def save(url: str, token: str, username: str) -> Path:
