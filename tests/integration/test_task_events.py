@@ -24,7 +24,10 @@ from tests.helpers import load_master_config
 from tests.integration.helpers import http, start_web, start_worker
 from tests.integration.processes import stop_process, wait_until
 
-SHARD_ROUNDS = 20_000_000
+# A shard must outlast one `inspect active` round trip (its timeout below) with room to
+# spare on a quiet machine: 20 M rounds ran in 2.9 s there and the job was done before the
+# first answer was read; 100 M take about 15 s.
+SHARD_ROUNDS = 100_000_000
 WAIT = 180
 NODE = "ev0"
 
@@ -118,7 +121,7 @@ def _running_shard_task(monitor: Celery, job_id: str) -> tuple[str, dict[str, An
 
     def seen() -> tuple[str, dict[str, Any], JobShard] | None:
         with monitor.connection_for_read() as connection:
-            active = monitor.control.inspect(timeout=5, connection=connection).active() or {}
+            active = monitor.control.inspect(timeout=1, connection=connection).active() or {}
         for node, tasks in active.items():
             for task in tasks:
                 if task["name"] != "simulator.run_job_shard":
@@ -129,6 +132,17 @@ def _running_shard_task(monitor: Celery, job_id: str) -> tuple[str, dict[str, An
         return None
 
     return wait_until(seen, WAIT, f"inspect active to show a running shard of {job_id}")
+
+
+def _wait_until_no_shard_runs(monitor: Celery) -> None:
+    def idle() -> bool:
+        with monitor.connection_for_read() as connection:
+            active = monitor.control.inspect(timeout=1, connection=connection).active() or {}
+        return not any(
+            task["name"] == "simulator.run_job_shard" for tasks in active.values() for task in tasks
+        )
+
+    wait_until(idle, 60, "the cancelled job's shard to stop")
 
 
 class TestAWorkerWithEventsOn:
@@ -147,6 +161,9 @@ class TestAWorkerWithEventsOn:
             assert task["time_start"] is not None
         finally:
             http("POST", f"{events_web}/api/jobs/{job_id}/cancel/", {}, token=alice_token)
+            # The shard stops at its next progress report; the test's database is emptied
+            # after it, never under a worker still writing.
+            _wait_until_no_shard_runs(monitor)
 
     def test_the_event_stream_shows_the_shard_sent_received_and_started(
         self, events_web, events_worker, monitor, event_stream, alice_token
@@ -176,7 +193,12 @@ class TestAWorkerWithEventsOn:
             sent = of_task("task-sent")
             assert sent is not None and sent["name"] == "simulator.run_job_shard"
             # The worker's heartbeats (what Flower's worker list shows as online) flow too.
-            assert any(e["type"] == "worker-heartbeat" for e in event_stream)
+            # (every 2 s: waited for, bounded, since the shard is found within a second)
+            wait_until(
+                lambda: any(e["type"] == "worker-heartbeat" for e in list(event_stream)),
+                30,
+                "a worker heartbeat event",
+            )
         finally:
             http("POST", f"{events_web}/api/jobs/{job_id}/cancel/", {}, token=alice_token)
 
