@@ -104,6 +104,21 @@ class ShardColumns:
         return shard_marks.run_time(shard)
 
 
+# A shard's columns, in the job's inline and the shard list alike.
+SHARD_COLUMNS = (
+    "index",
+    "status",
+    "mark",
+    "claimed_by",
+    "attempts",
+    "rounds_done",
+    "rounds",
+    "run_time",
+    "started_at",
+    "heartbeat_at",
+)
+
+
 class JobShardInline(ShardColumns, admin.TabularInline):
     """A split job's shards on its page, read only: what the workers and the claim
     protocol wrote. The stored statistics are left out (a shard's can be megabytes); each
@@ -113,18 +128,7 @@ class JobShardInline(ShardColumns, admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = True
-    fields = (
-        "index",
-        "status",
-        "mark",
-        "claimed_by",
-        "attempts",
-        "rounds_done",
-        "rounds",
-        "run_time",
-        "started_at",
-        "heartbeat_at",
-    )
+    fields = SHARD_COLUMNS
     readonly_fields = fields
     ordering = ("index",)
 
@@ -141,21 +145,7 @@ class JobShardAdmin(ShardColumns, admin.ModelAdmin):
     how long it ran. Filter by state (RUNNING with an old heartbeat is a stuck one; the
     heartbeat column shows it) and search by the job's id."""
 
-    list_display = (
-        "job_link",
-        "index",
-        "status",
-        "mark",
-        "claimed_by",
-        "attempts",
-        "rounds_done",
-        "rounds",
-        "run_time",
-        "started_at",
-        "heartbeat_at",
-        "wall_seconds",
-        "engine_seconds",
-    )
+    list_display = ("job_link", *SHARD_COLUMNS, "wall_seconds", "engine_seconds")
     list_filter = ("status", ShardMarkFilter)
     search_fields = ("job__id",)
     list_select_related = ("job",)
