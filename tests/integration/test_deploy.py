@@ -1,12 +1,12 @@
 """A deploy with work in flight, on real processes and the previous release's own code.
 
-The previous release is the latest tag reachable from HEAD (`git describe --tags
---abbrev=0`), checked out by the test as a `git worktree` in a temporary directory. Its
-processes run from that tree with the same virtual environment, against the test
-database, which pytest-django migrated to THIS release's head: as in a deploy, whose
-release phase (`migrate`) runs while the previous release's web and workers still run.
-So these tests also hold that this release's migrations keep the previous release working
-(tests/ops/test_migrations.py holds it operation by operation).
+The previous release is the last one RELEASES.txt lists that HEAD contains, checked out by
+the test as a `git worktree` in a temporary directory. Its processes run from that tree
+with the same virtual environment, against the test database, which pytest-django migrated
+to THIS release's head: as in a deploy, whose release phase (`migrate`) runs while the
+previous release's web and workers still run. So these tests also hold that this release's
+migrations keep the previous release working (tests/ops/test_migrations.py holds it
+operation by operation).
 
 - A split job submitted through this release: the previous release's worker stores some
   of its shards (taking this release's messages), is stopped, and this release's worker
@@ -36,6 +36,8 @@ from simulator.services.broker import MESSAGE_FORMAT_HEADER
 from tests.helpers import load_master_config
 from tests.integration.helpers import http, procfile_command, start_web, start_worker
 from tests.integration.processes import REPO, VENV_BIN, start_process, stop_process, wait_until
+from tests.numba_cache import seed_cache_dir
+from tests.releases import previous_release as listed_previous_release
 
 SHARD_ROUNDS = 400_000
 ROUNDS = 3_200_000  # eight shards
@@ -53,26 +55,22 @@ def _git(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def previous_release() -> Iterator[Path]:
-    """The last tagged release's tree, a detached `git worktree` of our own in the temporary
+    """The previous release's tree, a detached `git worktree` of our own in the temporary
     directory, removed after. Its path is the same on every run, and its files' times are
     the tag's commit time, so its engine's numba cache (kept beside the tree, see old_env; numba
     keys it by a source file's path and time) compiles once per machine: minutes on a
     loaded one."""
-    if shutil.which("git") is None:
-        pytest.skip("git is not installed: the previous release's code cannot be checked out")
-    described = _git("describe", "--tags", "--abbrev=0")
-    if described.returncode != 0:
-        pytest.skip(f"no release tag reachable from HEAD ({described.stderr.strip()})")
-    tag = described.stdout.strip()
+    release = listed_previous_release()
+    tag = release.name
     tree = Path(tempfile.gettempdir()) / f"jost-previous-release-{tag}"
     if tree.exists():  # left by a run that was killed before its clean-up
         _git("worktree", "remove", "--force", str(tree))
         shutil.rmtree(tree, ignore_errors=True)
         _git("worktree", "prune")
-    added = _git("worktree", "add", "--detach", str(tree), tag)
+    added = _git("worktree", "add", "--detach", str(tree), release.commit)
     assert added.returncode == 0, added.stderr
     try:
-        committed = int(_git("log", "-1", "--format=%ct", tag).stdout.strip())
+        committed = int(_git("log", "-1", "--format=%ct", release.commit).stdout.strip())
         for path in tree.rglob("*"):
             if path.is_file() and path.name != ".git":
                 os.utime(path, (committed, committed))
@@ -102,6 +100,9 @@ def old_env(deploy_env, previous_release) -> dict[str, str]:
     """The previous release's processes: the same settings, and caches of their own (its
     engine's sources are other files), kept beside its tree between runs."""
     cache = previous_release.with_name(previous_release.name + "-cache")
+    # What it shares with this release (the round loops, unchanged for long) loads from
+    # this checkout's compiled files instead of compiling for minutes.
+    seed_cache_dir(previous_release / "jost_engine", cache / "numba")
     return {
         **deploy_env,
         "NUMBA_CACHE_DIR": str(cache / "numba"),

@@ -62,6 +62,7 @@ from tests.integration.processes import (
     stop_process,
     wait_until,
 )
+from tests.numba_cache import seed_cache_dir
 
 # What the issue allows after the cut, beyond the run time of the shards still to do.
 RECOVERY_BOUND = 30.0
@@ -277,8 +278,11 @@ def fleet(service_env, logs_dir, tmp_path_factory) -> Iterator[Fleet]:
             )
         )
         # In the checkout's var/ (ignored by git), as numba's in-tree cache the other
-        # tests' workers use: the build runs every time, and compiles only what changed.
+        # tests' workers use: the build runs every time, and compiles only what changed,
+        # starting from what this checkout's processes compiled already (on a clean
+        # clone the build would otherwise compile everything, minutes).
         image = REPO / "var" / "test-hosts-image"
+        seed_cache_dir(REPO / "jost_engine", image / "numba")
         _build_image(env, image, logs_dir / "hosts-build.log")
         for host in hosts.values():
             host.proxy_port = free_port()

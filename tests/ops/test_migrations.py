@@ -2,28 +2,28 @@
 
 A deploy's release phase (`migrate`) runs while the previous release's web and workers
 still run, on the new schema, until they are replaced. So every migration added since the
-last release tag may only add: a new column the previous release's code does not know
-must be nullable or have a database default (Django's `default=` alone is applied by the
-new code, not by the database: the old code's INSERT would fail NOT NULL), and nothing the
-old code reads or writes may be removed, renamed or changed in type. A column is removed
-in two releases: the code stops using it in one, the migration drops it in the next.
+previous release (RELEASES.txt) may only add: a new column the previous release's code
+does not know must be nullable or have a database default (Django's `default=` alone is
+applied by the new code, not by the database: the old code's INSERT would fail NOT NULL),
+and nothing the old code reads or writes may be removed, renamed or changed in type. A
+column is removed in two releases: the code stops using it in one, the migration drops it
+in the next.
 
-This test compares the models the last tag's migrations make with this release's;
+This test compares the models the previous release's migrations make with this release's;
 tests/integration/test_deploy.py runs the previous
 release's worker and its submit against the migrated schema.
 """
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 
-import pytest
 from django.db import migrations, models
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.state import ProjectState
 
 from tests.helpers import REPO
+from tests.releases import previous_release
 
 APPS = ("simulator",)
 # Field arguments the database never sees, or that only relax what it accepts.
@@ -31,22 +31,17 @@ RELAXING = {"db_default", "default", "help_text", "verbose_name", "choices", "bl
 
 
 def previous_release_migrations() -> set[tuple[str, str]]:
-    """(app, name) of every migration the last release tag already had."""
-    if shutil.which("git") is None:
-        pytest.skip("git is not installed: the last release's migrations are unknown")
+    """(app, name) of every migration the previous release already had."""
+    release = previous_release()
 
     def git(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             ["git", *args], cwd=REPO, capture_output=True, text=True, timeout=60, check=False
         )
 
-    described = git("describe", "--tags", "--abbrev=0")
-    if described.returncode != 0:
-        pytest.skip(f"no release tag reachable from HEAD ({described.stderr.strip()})")
-    tag = described.stdout.strip()
     had = set()
     for app in APPS:
-        listed = git("ls-tree", "--name-only", tag, f"{app}/migrations/")
+        listed = git("ls-tree", "--name-only", release.commit, f"{app}/migrations/")
         assert listed.returncode == 0, listed.stderr
         for path in listed.stdout.split():
             name = path.rsplit("/", 1)[-1]

