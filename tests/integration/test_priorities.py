@@ -34,9 +34,11 @@ SWEEP_INTERVAL = 1.0
 SLACK = 5.0
 SHARD_ROUNDS = 20_000
 WAIT = 180
-# Rounds of one of alice's jobs: a second or two of one core, so the worker is always in
-# the middle of one when bob's job is moved ahead.
-ALICE_ROUNDS = 1_500_000
+# Rounds of one of alice's jobs: a second or two of one core (0.1-0.3 s for 1.5 M rounds
+# on a quiet machine, too short: the worker drained alice's queue between two refills and
+# took bob's job early), so the worker is always in the middle of one when bob's job is
+# moved ahead, and the refill below keeps pace.
+ALICE_ROUNDS = 15_000_000
 
 
 @pytest.fixture(scope="module")
@@ -101,6 +103,14 @@ def config(rounds: int, *, split: bool = False, seed: int = 7) -> dict[str, Any]
     return {**load_master_config(rounds), "seed": seed, "stop_when_broke": not split}
 
 
+def alice_config(seed: int) -> dict[str, Any]:
+    """One of alice's long unsplit jobs, with a bankroll no seed goes broke with: a player
+    who went broke would end the job early and empty her queue."""
+    job = config(ALICE_ROUNDS, seed=seed)
+    job["players"][0]["bankroll"] = 10**9
+    return job
+
+
 def starts(job_id: str) -> list[float]:
     """When the job and each of its shards started (epoch seconds), all of them started."""
     job = SimulationJob.objects.get(id=job_id)
@@ -144,7 +154,7 @@ class TestNoStarvation:
         self, prio_web, worker, beat, alice_token, bob_token, alice_has_priority
     ):
         worker()
-        alices = [submit(prio_web, alice_token, config(ALICE_ROUNDS, seed=n)) for n in range(3)]
+        alices = [submit(prio_web, alice_token, alice_config(n)) for n in range(3)]
         wait_until(
             lambda: SimulationJob.objects.filter(id__in=alices, status=JobStatus.RUNNING),
             WAIT,
@@ -164,7 +174,7 @@ class TestNoStarvation:
             assert time.monotonic() < deadline, "bob's jobs never started"
             queued = SimulationJob.objects.filter(id__in=alices, status=JobStatus.PENDING)
             if queued.count() < 2:
-                alices.append(submit(prio_web, alice_token, config(ALICE_ROUNDS, seed=len(alices))))
+                alices.append(submit(prio_web, alice_token, alice_config(len(alices))))
             time.sleep(0.2)
         for job_id in alices:  # what is left of alice's is not this test's subject
             http("POST", f"{prio_web}/api/jobs/{job_id}/cancel/", token=alice_token)
