@@ -128,8 +128,13 @@ class Stats:
                 f"stats tc_table of shape {tc_table.shape}, this engine keeps "
                 f"(players, {k.N_TC}, {k.N_TC_FIELDS})"
             )
+        counters = np.array(data["counters"], dtype=np.int64)
+        if counters.ndim == 2 and counters.shape[1] == k.N_COUNTERS - 1:
+            # Stored before bets_capped (the last counter) was kept: nothing was capped
+            # then, since no betting strategy had rules.
+            counters = np.pad(counters, ((0, 0), (0, 1)))
         return cls(
-            counters=np.array(data["counters"], dtype=np.int64).reshape(-1, k.N_COUNTERS),
+            counters=counters.reshape(-1, k.N_COUNTERS),
             sums=sums,
             tc_table=tc_table,
             rounds_played=int(data["rounds_played"]),
