@@ -437,6 +437,15 @@ def _bet_rules(raw: Any, path: str, problems: Problems, n_steps: int) -> Any:
     return BAD if BAD in rules else tuple(rules)
 
 
+def bet_rule_conditions() -> list[str]:
+    """The conditions a rule's `when` may hold (with `step`, a shorthand), in order."""
+    return (
+        [name for name, _ in _CONDITIONS[:6]]
+        + ["last_result"]
+        + [name for name, _ in _CONDITIONS[6:]]
+    )
+
+
 def uses_count(betting: BettingStrategy) -> bool:
     """Does some rule read the count (so the kernel must count for it)?"""
     return any(r.true_count_min is not None or r.true_count_max is not None for r in betting.rules)
