@@ -620,7 +620,7 @@ def results(
         if counting:
             entry["true_count_table"] = true_count_table(stats, i)
         if config.sessions is not None:
-            entry.update(session_metrics(stats, i))
+            entry.update(session_metrics(stats, i, player.bankroll))
         players.append(entry)
     # With sessions, a session ending broke is what the study measures, not a stop.
     all_broke = stats.sessions_all_broke > 0 and config.sessions is None

@@ -347,13 +347,20 @@ def wilson_interval(successes: int, n: int, z: float = Z95) -> list[float] | Non
     return [max(0.0, centre - half), min(1.0, centre + half)]
 
 
-def session_metrics(stats: Stats, player: int) -> dict[str, Any]:
+def session_metrics(
+    stats: Stats, player: int, initial_bankroll: float | None = None
+) -> dict[str, Any]:
     """What a study of K sessions is for, per player: trip ruin (the fraction of sessions
-    in which the player went broke, with its 95% Wilson interval) and the percentiles of
-    the bankroll at the end of a session (linear interpolation between order statistics)."""
+    in which the player went broke, with its 95% Wilson interval), the chance of loss (the
+    fraction that ended below initial_bankroll, likewise; null without it) and the
+    percentiles of the bankroll at the end of a session (linear interpolation between
+    order statistics)."""
     n = stats.sessions
     broke = int(stats.players_broke[player]) if stats.players_broke.size else 0
     finals = stats.final_bankrolls[player] if stats.final_bankrolls.size else np.zeros(0)
+    behind = None
+    if initial_bankroll is not None and finals.size:
+        behind = int((finals < initial_bankroll).sum())
     percentiles = (
         {
             str(q): float(v)
@@ -367,6 +374,11 @@ def session_metrics(stats: Stats, player: int) -> dict[str, Any]:
         "sessions_broke": broke,
         "trip_ruin": ratio(broke, n),
         "trip_ruin_95ci": wilson_interval(broke, n),
+        # Measured over the sessions: a progression's cost shows here and in trip_ruin,
+        # never in its edge (docs/RESULTS.md, "Betting by rules").
+        "sessions_behind": behind,
+        "chance_of_loss": None if behind is None else ratio(behind, finals.size),
+        "chance_of_loss_95ci": None if behind is None else wilson_interval(behind, finals.size),
         "final_bankroll_mean": float(finals.mean()) if finals.size else None,
         "final_bankroll_percentiles": percentiles,
     }

@@ -182,6 +182,28 @@ class TestSessions:
         # The first round of the new session bets one unit (its cards are random).
         assert s.tallies.sums[0, k.S_INITIAL_BET] == 10 * (1 + 2 + 4 + 1)
 
+    def test_a_sessions_run_reports_the_trips_that_ended_behind(self):
+        from jost_engine.simulate import run_shards
+        from jost_engine.stats import session_metrics
+
+        raw = {
+            "casino": "vegas_6d_s17_das",
+            "num_rounds": 200,
+            "sessions": 300,
+            "seed": 9,
+            "players": [{"bankroll": 200, "betting_strategy": "martingale"}],
+        }
+        stats = run_shards(normalize_config(raw), 9)
+        finals = stats.final_bankrolls[0]
+        behind = int((finals < 200).sum())
+        assert 0 < behind < 300 and int((finals == 200).sum()) < 300 - behind  # some ahead
+        metrics = session_metrics(stats, 0, 200.0)
+        assert metrics["sessions_behind"] == behind
+        assert metrics["chance_of_loss"] == behind / 300
+        low, high = metrics["chance_of_loss_95ci"]
+        assert low < behind / 300 < high
+        assert session_metrics(stats, 0)["chance_of_loss"] is None  # no bankroll given
+
     def test_a_chunked_session_equals_one_call(self):
         config = normalize_config(
             {
