@@ -1154,15 +1154,16 @@ def _general_rounds(
             nsp = players.ramp_spots[p, tier] if full else players.n_spots[p]
             if full:
                 each.n_spots[p] = nsp  # else n_spots[p], read where needed
-                if players.bet_rule_n[p] > 0:
-                    room = (seats.bankroll[p] + credit) / (players.min_bet[p] * nsp)
-                    progress = seats.progress
-                    mult = _rule_bet(players, p, progress, tallies.counters, cv, room)
-                    progress[p, PG_BJ] = tallies.counters[p, C_BLACKJACK]
-                    progress[p, PG_SURRENDER] = tallies.counters[p, C_SURRENDER]
             live = True
             if wong_on:
                 live = seats.watching[p] == 0
+            if full and live and players.bet_rule_n[p] > 0:
+                # A watched round bets nothing: the progression waits for the next bet.
+                room = (seats.bankroll[p] + credit) / (players.min_bet[p] * nsp)
+                progress = seats.progress
+                mult = _rule_bet(players, p, progress, tallies.counters, cv, room)
+                progress[p, PG_BJ] = tallies.counters[p, C_BLACKJACK]
+                progress[p, PG_SURRENDER] = tallies.counters[p, C_SURRENDER]
             if live:
                 bet = players.min_bet[p] * mult
                 stake = bet * nsp
@@ -1746,7 +1747,7 @@ def _solo_rounds(
                 live = seats.watching[0] == 0
         bj_before = n_bj
         surrender_before = n_surrender
-        if rules_on:
+        if rules_on and live:  # a watched round bets nothing (as _general_rounds)
             room = (bank + credit) / (unit_bet * players.n_spots[0])
             mult = _rule_bet(players, 0, seats.progress, tallies.counters, cv, room)
         bet = unit_bet * mult

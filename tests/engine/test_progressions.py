@@ -171,6 +171,26 @@ class TestFloorAndCaps:
         assert player["bets_capped"] == player["counts"]["bets_capped"] > 100
 
 
+class TestTheLoops:
+    def test_rules_betting_runs_in_the_full_loop_and_a_flat_bet_in_the_plain_one(self):
+        for betting, plain in (("martingale", False), ("flat_betting", True)):
+            s = session(betting, "W")
+            assert k.plain_game(s.table, s.players, True) is plain
+            assert k.plain_game(s.table, s.players, False) is plain
+
+    @pytest.mark.parametrize("log", [False, True])
+    def test_a_watched_round_leaves_the_progression_where_it_was(self, log):
+        # An infinite shoe's true count is 0, under wong_in: every round is watched, so
+        # no rule bets (a capped bet would be counted) and nothing moves.
+        betting = {"min_bet": 10, "max_bet": 20, "wong_in": 1, "bet_rules": [{"then": {"bet": 5}}]}
+        s = session(betting, "LLW", log=log)
+        start = s.seats.progress.copy()
+        s.play(3)
+        assert s.stats().counter(0, "rounds_watched") == 3
+        assert s.stats().counter(0, "bets_capped") == 0
+        assert np.array_equal(s.seats.progress, start)
+
+
 class TestSessions:
     def test_a_progression_starts_fresh_in_each_session(self):
         s = session("martingale", "LLL")
