@@ -44,10 +44,12 @@ Z95 = 1.96
 # its version is one this engine knows, and dealt again from its seed otherwise, rather
 # than merged into fields that mean something else. Raise it whenever a field is added,
 # removed or changes meaning, and keep reading the versions whose layout still fits.
-STATS_FORMAT = 1
+# Format 2 added the counter bets_capped (the last column of counters; issue 20).
+STATS_FORMAT = 2
 # Versions from_dict reads. None: no version at all, as every release up to release-16
-# stored them; their layout is format 1's (the shape checks in from_dict still guard it).
-READABLE_STATS_FORMATS: frozenset[int | None] = frozenset({None, 1})
+# stored them; their layout is format 1's (the shape checks in from_dict still guard it),
+# whose counters lack bets_capped: read as 0, since no betting strategy had rules then.
+READABLE_STATS_FORMATS: frozenset[int | None] = frozenset({None, 1, 2})
 
 
 @dataclass
@@ -129,10 +131,8 @@ class Stats:
                 f"(players, {k.N_TC}, {k.N_TC_FIELDS})"
             )
         counters = np.array(data["counters"], dtype=np.int64)
-        if counters.ndim == 2 and counters.shape[1] == k.N_COUNTERS - 1:
-            # Stored before bets_capped (the last counter) was kept: nothing was capped
-            # then, since no betting strategy had rules.
-            counters = np.pad(counters, ((0, 0), (0, 1)))
+        if version in (None, 1) and counters.ndim == 2 and counters.shape[1] == k.N_COUNTERS - 1:
+            counters = np.pad(counters, ((0, 0), (0, 1)))  # bets_capped 0 (see STATS_FORMAT)
         return cls(
             counters=counters.reshape(-1, k.N_COUNTERS),
             sums=sums,

@@ -17,6 +17,7 @@ import pytest
 from jost_engine import kernel as k
 from jost_engine.config import normalize_config
 from jost_engine.simulate import Session, new_session
+from jost_engine.stats import Stats
 from tests.engine.loop_state import assert_same_state
 
 T = 10
@@ -189,6 +190,26 @@ class TestTheLoops:
         assert s.stats().counter(0, "rounds_watched") == 3
         assert s.stats().counter(0, "bets_capped") == 0
         assert np.array_equal(s.seats.progress, start)
+
+
+class TestStoredStats:
+    def test_stats_stored_before_the_cap_counter_read_with_none_capped(self):
+        s = session("martingale", "LW")
+        s.play(2)
+        data = s.stats().to_dict()
+        assert data["format"] == 2
+        data["format"] = 1  # a worker of the release before: 16 counters
+        data["counters"] = [row[:-1] for row in data["counters"]]
+        old = Stats.from_dict(data)
+        assert old.counter(0, "bets_capped") == 0 and old.counter(0, "rounds") == 2
+
+    def test_stats_of_this_format_with_a_column_missing_are_refused(self):
+        s = session("martingale", "LW")
+        s.play(2)
+        data = s.stats().to_dict()
+        data["counters"] = [row[:-1] for row in data["counters"]]
+        with pytest.raises(ValueError):
+            Stats.from_dict(data)
 
 
 class TestSessions:
