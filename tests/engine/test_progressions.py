@@ -9,6 +9,7 @@ played by the computed basic strategy for the rules, which stands on every total
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -190,6 +191,44 @@ class TestTheLoops:
         assert s.stats().counter(0, "rounds_watched") == 3
         assert s.stats().counter(0, "bets_capped") == 0
         assert np.array_equal(s.seats.progress, start)
+
+
+class TestBounds:
+    def test_the_largest_values_the_config_allows_play_without_overflow(self):
+        from jost_engine.simulate import run_simulation_from_config
+
+        huge = {
+            "min_bet": 1e8,  # x 10,000 units: the 10^12 largest bet
+            "bet_steps": [10_000] * 100,
+            "bet_rules": [
+                {
+                    "when": {
+                        "true_count_min": -1e6,
+                        "true_count_max": 1e6,
+                        "win_streak_max": 10**9,
+                        "loss_streak_max": 10**9,
+                        "net_min": -1e12,
+                        "net_max": 1e12,
+                        "cycle_net_max": 1e12,
+                        "step_max": 99,
+                    },
+                    "then": {"multiply": 10_000},
+                },
+                {"then": {"add": 10_000, "cycle_target": 10_000}},
+            ],
+        }
+        config = {
+            "casino": "vegas_6d_s17_das",
+            "num_rounds": 20_000,
+            "seed": 1,
+            "stop_when_broke": False,
+            "players": [{"bankroll": 1e12, "betting_strategy": huge}],
+        }
+        player = run_simulation_from_config(config)["players"][0]
+        assert player["rounds_played"] == 20_000
+        assert player["average_bet"] == 1e12  # every bet at the cap
+        assert math.isfinite(player["net_gain_loss"]) and math.isfinite(player["sd_per_round"])
+        assert player["bets_capped"] == 20_000
 
 
 class TestStoredStats:
