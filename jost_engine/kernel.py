@@ -9,8 +9,9 @@ There are two loops over the same bundles: `play_rounds`, the general one, and
 log (`solo_applies`), about 1.4 times faster and bitwise equal (tested). Each loop is
 compiled twice from one source, with a compile-time flag (`full`, numba's `literally`):
 the plain game (flat or an exact true-count ramp; `plain_game`) runs a loop with no code
-for index plays, wonging, spots ramps or the player's own true-count estimation, which
-cost the plain game time even switched off; anything else runs the full loop. The two
+for index plays, wonging, spots ramps, betting by rules or the player's own true-count
+estimation, which cost the plain game time even switched off; anything else runs the
+full loop. The two
 are bitwise equal on the plain game (tests/engine/test_plain_loop.py).
 What both loops do alike (a card drawn, the reshuffle, the dealer's turn, a hand settled)
 is written once, in small helpers inlined into both; the rest is written out in each.
