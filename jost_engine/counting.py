@@ -104,6 +104,18 @@ def rule_arrays(
             )
             row = rule_f[i, r]
             row[k.BRF_VALUE] = rule.value
+            rule_i[i, r, k.BRI_CONDITIONS] = sum(
+                bit
+                for bit, pair in (
+                    (k.COND_TC, (rule.true_count_min, rule.true_count_max)),
+                    (k.COND_WINS, (rule.win_streak_min, rule.win_streak_max)),
+                    (k.COND_LOSSES, (rule.loss_streak_min, rule.loss_streak_max)),
+                    (k.COND_NET, (rule.net_min, rule.net_max)),
+                    (k.COND_CYCLE, (rule.cycle_net_min, rule.cycle_net_max)),
+                    (k.COND_STEP, (rule.step_min, rule.step_max)),
+                )
+                if pair != (None, None)
+            )
             for field, value in (
                 (k.BRF_TARGET, rule.cycle_target),
                 (k.BRF_TC_MIN, rule.true_count_min),

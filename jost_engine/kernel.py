@@ -186,8 +186,11 @@ SUM_NAMES = (
 # config.BET_ACTIONS order). BRI_RESULTS: a bit (1 << result) for each result the rule takes.
 RES_NONE, RES_WIN, RES_BLACKJACK, RES_LOSS, RES_SURRENDER, RES_PUSH = range(6)
 A_BET, A_MULTIPLY, A_ADD, A_STEP, A_RESET = range(5)
-BRI_ACTION, BRI_RESULTS = 0, 1
-N_BR_I = 2
+# BRI_CONDITIONS: a bit (COND_*) for each pair of bounds the rule sets, so the loop reads
+# only those (most rules set one or two).
+BRI_ACTION, BRI_RESULTS, BRI_CONDITIONS = 0, 1, 2
+N_BR_I = 3
+COND_TC, COND_WINS, COND_LOSSES, COND_NET, COND_CYCLE, COND_STEP = 1, 2, 4, 8, 16, 32
 # BRF_VALUE: the action's units, factor or step; BRF_TARGET: the cycle_target (inf: none);
 # then the conditions' bounds, inclusive (-inf/inf where a rule sets none).
 (
@@ -882,18 +885,28 @@ def rule_units(players: Players, p: int, progress: np.ndarray, cv: float) -> flo
     for r in range(players.bet_rule_n[p]):
         if (players.bet_rule_i[p, r, BRI_RESULTS] & result_bit) == 0:
             continue
-        if not (f[p, r, BRF_TC_MIN] <= cv <= f[p, r, BRF_TC_MAX]):
-            continue
-        if not (f[p, r, BRF_WINS_MIN] <= wins <= f[p, r, BRF_WINS_MAX]):
-            continue
-        if not (f[p, r, BRF_LOSSES_MIN] <= losses <= f[p, r, BRF_LOSSES_MAX]):
-            continue
-        if not (f[p, r, BRF_NET_MIN] <= net <= f[p, r, BRF_NET_MAX]):
-            continue
-        if not (f[p, r, BRF_CYCLE_MIN] <= cycle <= f[p, r, BRF_CYCLE_MAX]):
-            continue
-        if not (f[p, r, BRF_STEP_MIN] <= step <= f[p, r, BRF_STEP_MAX]):
-            continue
+        conditions = players.bet_rule_i[p, r, BRI_CONDITIONS]
+        if conditions != 0:
+            if conditions & COND_TC and not (f[p, r, BRF_TC_MIN] <= cv <= f[p, r, BRF_TC_MAX]):
+                continue
+            if conditions & COND_WINS and not (
+                f[p, r, BRF_WINS_MIN] <= wins <= f[p, r, BRF_WINS_MAX]
+            ):
+                continue
+            if conditions & COND_LOSSES and not (
+                f[p, r, BRF_LOSSES_MIN] <= losses <= f[p, r, BRF_LOSSES_MAX]
+            ):
+                continue
+            if conditions & COND_NET and not (f[p, r, BRF_NET_MIN] <= net <= f[p, r, BRF_NET_MAX]):
+                continue
+            if conditions & COND_CYCLE and not (
+                f[p, r, BRF_CYCLE_MIN] <= cycle <= f[p, r, BRF_CYCLE_MAX]
+            ):
+                continue
+            if conditions & COND_STEP and not (
+                f[p, r, BRF_STEP_MIN] <= step <= f[p, r, BRF_STEP_MAX]
+            ):
+                continue
         action = players.bet_rule_i[p, r, BRI_ACTION]
         value = f[p, r, BRF_VALUE]
         if action == A_BET:
