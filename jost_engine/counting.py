@@ -14,7 +14,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from jost_engine import kernel as k
-from jost_engine.config import BettingStrategy, Config, Player
+from jost_engine.config import BET_ACTIONS, BET_RESULTS, BettingStrategy, Config, Player
+from jost_engine.config.betting import uses_count
+from jost_engine.config.fields import MAX_BET_MULTIPLIER
 from jost_engine.deviations import deviation_tables, expand, max_plays_per_cell
 
 _EST = {"exact": k.EST_EXACT, "half": k.EST_HALF, "whole": k.EST_WHOLE}
@@ -51,6 +53,95 @@ def ramp_reads_running(player: Player) -> bool:
 
 def wongs(betting: BettingStrategy) -> bool:
     return betting.wong_in is not None or betting.wong_out is not None
+
+
+def bets_by_count(betting: BettingStrategy) -> bool:
+    """Does the bet depend on the count: a ramp (bet or spots) of more than one tier,
+    wonging, or a rule with a true-count condition?"""
+    return len(tiers(betting)) > 1 or wongs(betting) or uses_count(betting)
+
+
+# A `last_result` the rules name, as the kernel's result codes it takes: a win is also a
+# blackjack and a loss also a surrender (the round's net decides).
+_RESULT_CODES = {
+    "none": (k.RES_NONE,),
+    "win": (k.RES_WIN, k.RES_BLACKJACK),
+    "blackjack": (k.RES_BLACKJACK,),
+    "loss": (k.RES_LOSS, k.RES_SURRENDER),
+    "surrender": (k.RES_SURRENDER,),
+    "push": (k.RES_PUSH,),
+}
+assert tuple(_RESULT_CODES) == BET_RESULTS
+
+
+def rule_arrays(
+    bettings: Sequence[BettingStrategy],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Betting by rules as the kernel reads it: bet_rule_n int64[P], bet_rule_i int64[P,
+    R, N_BR_I], bet_rule_f float64[P, R, N_BR_F], bet_steps float64[P, K], bet_cap
+    float64[P] (the most units a rule may bet: max_bet / min_bet, at most
+    MAX_BET_MULTIPLIER, which the config's bounds keep a finite amount of money)."""
+    n = len(bettings)
+    width = max(1, max(len(b.rules) for b in bettings))
+    n_steps = max(len(b.steps) for b in bettings)
+    rule_n = np.array([len(b.rules) for b in bettings], dtype=np.int64)
+    rule_i = np.zeros((n, width, k.N_BR_I), dtype=np.int64)
+    rule_f = np.zeros((n, width, k.N_BR_F))
+    # Every bound open: the target and the maxima (odd fields) inf, the minima -inf.
+    rule_f[:, :, k.BRF_TARGET :: 2] = np.inf
+    rule_f[:, :, k.BRF_TC_MIN :: 2] = -np.inf
+    steps = np.ones((n, n_steps))
+    cap = np.full(n, float(MAX_BET_MULTIPLIER))
+    for i, b in enumerate(bettings):
+        steps[i, : len(b.steps)] = b.steps
+        if b.max_bet is not None:
+            cap[i] = min(cap[i], b.max_bet / b.min_bet)
+        for r, rule in enumerate(b.rules):
+            rule_i[i, r, k.BRI_ACTION] = BET_ACTIONS.index(rule.action)
+            results = rule.last_result or BET_RESULTS
+            rule_i[i, r, k.BRI_RESULTS] = sum(
+                {1 << code for name in results for code in _RESULT_CODES[name]}
+            )
+            row = rule_f[i, r]
+            row[k.BRF_VALUE] = rule.value
+            rule_i[i, r, k.BRI_CONDITIONS] = sum(
+                bit
+                for bit, pair in (
+                    (k.COND_TC, (rule.true_count_min, rule.true_count_max)),
+                    (k.COND_WINS, (rule.win_streak_min, rule.win_streak_max)),
+                    (k.COND_LOSSES, (rule.loss_streak_min, rule.loss_streak_max)),
+                    (k.COND_NET, (rule.net_min, rule.net_max)),
+                    (k.COND_CYCLE, (rule.cycle_net_min, rule.cycle_net_max)),
+                    (k.COND_STEP, (rule.step_min, rule.step_max)),
+                )
+                if pair != (None, None)
+            )
+            for field, value in (
+                (k.BRF_TARGET, rule.cycle_target),
+                (k.BRF_TC_MIN, rule.true_count_min),
+                (k.BRF_TC_MAX, rule.true_count_max),
+                (k.BRF_WINS_MIN, rule.win_streak_min),
+                (k.BRF_WINS_MAX, rule.win_streak_max),
+                (k.BRF_LOSSES_MIN, rule.loss_streak_min),
+                (k.BRF_LOSSES_MAX, rule.loss_streak_max),
+                (k.BRF_NET_MIN, rule.net_min),
+                (k.BRF_NET_MAX, rule.net_max),
+                (k.BRF_CYCLE_MIN, rule.cycle_net_min),
+                (k.BRF_CYCLE_MAX, rule.cycle_net_max),
+                (k.BRF_STEP_MIN, rule.step_min),
+                (k.BRF_STEP_MAX, rule.step_max),
+            ):
+                if value is not None:
+                    row[field] = value
+    return rule_n, rule_i, rule_f, steps, cap
+
+
+def initial_progress(bettings: Sequence[BettingStrategy]) -> np.ndarray:
+    """Seats.progress at a session's start: step 0's bet last, no result, nothing won."""
+    progress = np.zeros((len(bettings), k.N_PG))
+    progress[:, k.PG_LAST] = [b.steps[0] for b in bettings]
+    progress[:, k.PG_RESULT] = k.RES_NONE
+    return progress
 
 
 def tag_row(tags: Sequence[float], scale: float) -> np.ndarray:
@@ -114,6 +205,7 @@ def player_arrays(
         tables = deviation_tables(pl, codes[i], act[i], act_poor[i], config.rules, slots)
         dev_n[i], dev_thr[i], dev_above[i] = tables.n, tables.thr, tables.above
         dev_act[i], dev_act_poor[i] = tables.act, tables.act_poor
+    rule_n, rule_i, rule_f, steps, cap = rule_arrays([p.betting for p in players])
     return k.Players(
         act=act,
         act_poor=act_poor,
@@ -124,6 +216,11 @@ def player_arrays(
         ramp_n=ramp_n,
         ramp_spots=ramp_spots,
         ins_thr=ins_thr,
+        bet_rule_n=rule_n,
+        bet_rule_i=rule_i,
+        bet_rule_f=rule_f,
+        bet_steps=steps,
+        bet_cap=cap,
         tags=np.array([tag_row(p.counting.tags, p.counting.tag_scale) for p in players]),
         cnt_i=cnt_i,
         cnt_f=cnt_f,

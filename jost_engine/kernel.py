@@ -9,8 +9,9 @@ There are two loops over the same bundles: `play_rounds`, the general one, and
 log (`solo_applies`), about 1.4 times faster and bitwise equal (tested). Each loop is
 compiled twice from one source, with a compile-time flag (`full`, numba's `literally`):
 the plain game (flat or an exact true-count ramp; `plain_game`) runs a loop with no code
-for index plays, wonging, spots ramps or the player's own true-count estimation, which
-cost the plain game time even switched off; anything else runs the full loop. The two
+for index plays, wonging, spots ramps, betting by rules or the player's own true-count
+estimation, which cost the plain game time even switched off; anything else runs the
+full loop. The two
 are bitwise equal on the plain game (tests/engine/test_plain_loop.py).
 What both loops do alike (a card drawn, the reshuffle, the dealer's turn, a hand settled)
 is written once, in small helpers inlined into both; the rest is written out in each.
@@ -135,8 +136,9 @@ N_STATE_I = 9  # S_LIMIT: the end of the cards shuffled so far
     C_DEALER_BJ,
     C_DEALER_BUST,
     C_WATCHED,
-) = range(16)
-N_COUNTERS = 16
+    C_BETS_CAPPED,
+) = range(17)
+N_COUNTERS = 17
 COUNTER_NAMES = (
     "rounds",
     "spots",
@@ -154,6 +156,9 @@ COUNTER_NAMES = (
     "dealer_blackjack",
     "dealer_bust",
     "rounds_watched",
+    # Rounds whose bet a betting rule wanted above the table maximum (max_bet) or the
+    # bankroll, and so was capped: the progression's failure (a Martingale at the limit).
+    "bets_capped",
 )
 
 # ---- per-player float sums -------------------------------------------------------------
@@ -173,6 +178,44 @@ SUM_NAMES = (
     "flat",
     "flat_sq",
 )
+
+# ---- betting by rules (Players.bet_rule_i int64[P, R, N_BR_I], bet_rule_f float64[P, R,
+# N_BR_F], bet_rule_n int64[P] rules used, bet_steps float64[P, K] units by step, bet_cap
+# float64[P] the most units a rule may bet) -------------------------------------------------
+# The last round's result (codes in config.BET_RESULTS order) and a rule's action (in
+# config.BET_ACTIONS order). BRI_RESULTS: a bit (1 << result) for each result the rule takes.
+RES_NONE, RES_WIN, RES_BLACKJACK, RES_LOSS, RES_SURRENDER, RES_PUSH = range(6)
+A_BET, A_MULTIPLY, A_ADD, A_STEP, A_RESET = range(5)
+# BRI_CONDITIONS: a bit (COND_*) for each pair of bounds the rule sets, so the loop reads
+# only those (most rules set one or two).
+BRI_ACTION, BRI_RESULTS, BRI_CONDITIONS = 0, 1, 2
+N_BR_I = 3
+COND_TC, COND_WINS, COND_LOSSES, COND_NET, COND_CYCLE, COND_STEP = 1, 2, 4, 8, 16, 32
+# BRF_VALUE: the action's units, factor or step; BRF_TARGET: the cycle_target (inf: none);
+# then the conditions' bounds, inclusive (-inf/inf where a rule sets none).
+(
+    BRF_VALUE,
+    BRF_TARGET,
+    BRF_TC_MIN,
+    BRF_TC_MAX,
+    BRF_WINS_MIN,
+    BRF_WINS_MAX,
+    BRF_LOSSES_MIN,
+    BRF_LOSSES_MAX,
+    BRF_NET_MIN,
+    BRF_NET_MAX,
+    BRF_CYCLE_MIN,
+    BRF_CYCLE_MAX,
+    BRF_STEP_MIN,
+    BRF_STEP_MAX,
+) = range(14)
+N_BR_F = 14
+# A progression's state (Seats.progress float64[P, N_PG], fresh each session): the last
+# bet in units, the step, the last result, the win and loss streaks, the session's net and
+# the cycle's (since the last reset) in units, and the blackjack and surrender counters
+# when the round's bet was made (a round's result reads whether they moved).
+PG_LAST, PG_STEP, PG_RESULT, PG_WINS, PG_LOSSES, PG_NET, PG_CYCLE, PG_BJ, PG_SURRENDER = range(9)
+N_PG = 9
 
 # ---- table by true count ---------------------------------------------------------------
 TC_MIN, TC_MAX = -10, 10
@@ -232,7 +275,9 @@ class Players(NamedTuple):
     act/act_poor int8[P, 3 ctx, 3 kind, 22, 11] resolved actions (simulate.action_tables);
     min_bet float64[P]; n_spots int64[P] each player's most spots; ramp_thr/ramp_mult
     float64[P, T] with ramp_n int64[P] tiers used (thresholds sorted, the first -inf) and
-    ramp_spots int64[P, T] spots by tier; ins_thr float64[P] (inf = never insure); tags
+    ramp_spots int64[P, T] spots by tier; ins_thr float64[P] (inf = never insure);
+    bet_rule_n, bet_rule_i, bet_rule_f, bet_steps, bet_cap: betting by rules (BRI_*, BRF_*
+    above; bet_rule_n 0: none); tags
     float64[P, 11] by rank (tag x tag_scale); cnt_i int64[P, N_CNT_I] and cnt_f
     float64[P, N_CNT_F] how each player counts and wongs; the index plays of
     jost_engine.deviations with a player axis first: dev_n int8[P, 3, 22, 11], dev_thr
@@ -249,6 +294,11 @@ class Players(NamedTuple):
     ramp_n: np.ndarray
     ramp_spots: np.ndarray
     ins_thr: np.ndarray
+    bet_rule_n: np.ndarray
+    bet_rule_i: np.ndarray
+    bet_rule_f: np.ndarray
+    bet_steps: np.ndarray
+    bet_cap: np.ndarray
     tags: np.ndarray
     cnt_i: np.ndarray
     cnt_f: np.ndarray
@@ -271,12 +321,14 @@ class Shoe(NamedTuple):
 class Seats(NamedTuple):
     """Each player's state from round to round: bankroll float64[P], active uint8[P]
     (0: broke for good), run_count float64[P], watching uint8[P] (a wonging player sitting
-    out). A new session starts from their initial values (simulate.Session.restart)."""
+    out), progress float64[P, N_PG] (betting by rules). A new session starts from their
+    initial values (simulate.Session.restart)."""
 
     bankroll: np.ndarray
     active: np.ndarray
     run_count: np.ndarray
     watching: np.ndarray
+    progress: np.ndarray
 
 
 class Tallies(NamedTuple):
@@ -815,6 +867,107 @@ def _tally_tc(
 
 
 # ---------------------------------------------------------------------------------------
+# Betting by rules: the bet before a round, the progression's state after it (both loops,
+# full variant only: plain_game is False for a player with rules)
+# ---------------------------------------------------------------------------------------
+@njit(cache=True)
+def rule_units(players: Players, p: int, progress: np.ndarray, cv: float) -> float:
+    """The units player p's first rule whose conditions hold wants (the last bet again when
+    none holds), before the floor and the caps; a step or a reset moves the progression.
+    cv: the count the ramp would read (0 when nothing counts)."""
+    f = players.bet_rule_f
+    result_bit = np.int64(1) << np.int64(progress[p, PG_RESULT])
+    step = progress[p, PG_STEP]
+    wins = progress[p, PG_WINS]
+    losses = progress[p, PG_LOSSES]
+    net = progress[p, PG_NET]
+    cycle = progress[p, PG_CYCLE]
+    for r in range(players.bet_rule_n[p]):
+        if (players.bet_rule_i[p, r, BRI_RESULTS] & result_bit) == 0:
+            continue
+        conditions = players.bet_rule_i[p, r, BRI_CONDITIONS]
+        if conditions != 0:
+            if conditions & COND_TC and not (f[p, r, BRF_TC_MIN] <= cv <= f[p, r, BRF_TC_MAX]):
+                continue
+            if conditions & COND_WINS and not (
+                f[p, r, BRF_WINS_MIN] <= wins <= f[p, r, BRF_WINS_MAX]
+            ):
+                continue
+            if conditions & COND_LOSSES and not (
+                f[p, r, BRF_LOSSES_MIN] <= losses <= f[p, r, BRF_LOSSES_MAX]
+            ):
+                continue
+            if conditions & COND_NET and not (f[p, r, BRF_NET_MIN] <= net <= f[p, r, BRF_NET_MAX]):
+                continue
+            if conditions & COND_CYCLE and not (
+                f[p, r, BRF_CYCLE_MIN] <= cycle <= f[p, r, BRF_CYCLE_MAX]
+            ):
+                continue
+            if conditions & COND_STEP and not (
+                f[p, r, BRF_STEP_MIN] <= step <= f[p, r, BRF_STEP_MAX]
+            ):
+                continue
+        action = players.bet_rule_i[p, r, BRI_ACTION]
+        value = f[p, r, BRF_VALUE]
+        if action == A_BET:
+            units = value
+        elif action == A_MULTIPLY:
+            units = progress[p, PG_LAST] * value
+        elif action == A_ADD:
+            units = progress[p, PG_LAST] + value
+        elif action == A_STEP:
+            progress[p, PG_STEP] = value
+            units = players.bet_steps[p, np.int64(value)]
+        else:  # A_RESET
+            progress[p, PG_STEP] = 0.0
+            progress[p, PG_CYCLE] = 0.0
+            cycle = 0.0
+            units = players.bet_steps[p, 0]
+        # Oscar's grind: no more than a win needs to bring the cycle to its target.
+        return min(units, f[p, r, BRF_TARGET] - cycle)
+    return progress[p, PG_LAST]
+
+
+@njit(cache=True, inline="always")
+def _rule_bet(
+    players: Players, p: int, progress: np.ndarray, counters: np.ndarray, cv: float, room: float
+) -> float:
+    """The bet in units of min_bet a rules-betting player makes: what the rules want,
+    floored at one unit, capped at bet_cap (max_bet) and at `room`, the units the bankroll
+    covers on every spot (a bet the cap cut is counted: C_BETS_CAPPED). Below one unit of
+    room it is one unit, which the loop then finds the player cannot cover."""
+    want = max(rule_units(players, p, progress, cv), 1.0)
+    units = min(want, players.bet_cap[p], room)
+    if units < 1.0:
+        units = 1.0
+    elif units < want:
+        counters[p, C_BETS_CAPPED] += 1
+    progress[p, PG_LAST] = units
+    return units
+
+
+@njit(cache=True)
+def rule_settle(
+    progress: np.ndarray, p: int, net_units: float, blackjack: BoolLike, surrender: BoolLike
+) -> None:
+    """A round's result in player p's progression: the result (by the round's net over all
+    its spots; a won round with a natural is a blackjack, a lost one with a surrender a
+    surrender), the streaks (a push leaves them), the session's and the cycle's nets."""
+    if net_units > 0.0:
+        progress[p, PG_RESULT] = RES_BLACKJACK if blackjack else RES_WIN
+        progress[p, PG_WINS] += 1.0
+        progress[p, PG_LOSSES] = 0.0
+    elif net_units < 0.0:
+        progress[p, PG_RESULT] = RES_SURRENDER if surrender else RES_LOSS
+        progress[p, PG_LOSSES] += 1.0
+        progress[p, PG_WINS] = 0.0
+    else:
+        progress[p, PG_RESULT] = RES_PUSH
+    progress[p, PG_NET] += net_units
+    progress[p, PG_CYCLE] += net_units
+
+
+# ---------------------------------------------------------------------------------------
 # The round loop
 # ---------------------------------------------------------------------------------------
 @njit(cache=True)
@@ -841,6 +994,8 @@ def plain_game(table: Table, players: Players, solo: bool) -> bool:
         for t in range(players.ramp_n[p]):
             if players.ramp_spots[p, t] != players.n_spots[p]:
                 return False
+        if players.bet_rule_n[p] > 0:
+            return False
     return True
 
 
@@ -974,6 +1129,7 @@ def _general_rounds(
                 continue
             mult = 1.0
             tier = 0
+            cv = 0.0
             if count_on:
                 # The bet ramp is written out here and again in _solo_rounds: as a shared
                 # inlined piece (with the bin) it cost the Hi-Lo solo loop about 4%.
@@ -1015,6 +1171,13 @@ def _general_rounds(
             live = True
             if wong_on:
                 live = seats.watching[p] == 0
+            if full and live and players.bet_rule_n[p] > 0:
+                # A watched round bets nothing: the progression waits for the next bet.
+                room = (seats.bankroll[p] + credit) / (players.min_bet[p] * nsp)
+                progress = seats.progress
+                mult = _rule_bet(players, p, progress, tallies.counters, cv, room)
+                progress[p, PG_BJ] = tallies.counters[p, C_BLACKJACK]
+                progress[p, PG_SURRENDER] = tallies.counters[p, C_SURRENDER]
             if live:
                 bet = players.min_bet[p] * mult
                 stake = bet * nsp
@@ -1429,6 +1592,14 @@ def _general_rounds(
             tallies.sums[p, S_FLAT_SQ] += flat * flat
             if count_on:
                 _tally_tc(tallies.tc_table, p, each.tc_bin[p], net, stake, initial, flat)
+            if full and players.bet_rule_n[p] > 0:
+                rule_settle(
+                    seats.progress,
+                    p,
+                    unit,
+                    tallies.counters[p, C_BLACKJACK] > seats.progress[p, PG_BJ],
+                    tallies.counters[p, C_SURRENDER] > seats.progress[p, PG_SURRENDER],
+                )
         shoe.st_i[S_ROUNDS] += 1
         played += 1
 
@@ -1510,6 +1681,7 @@ def _solo_rounds(
         est = players.cnt_i[0, CI_EST]
         rnd = players.cnt_i[0, CI_ROUND]
         ramp_running = players.cnt_i[0, CI_RAMP_RUNNING] != 0
+        rules_on = players.bet_rule_n[0] > 0
     else:
         # The plain game (see play_rounds_solo): constants, so the compiler drops the code
         # of insurance, index plays and wonging (live stays True, insured False) and the
@@ -1520,6 +1692,7 @@ def _solo_rounds(
         est = EST_EXACT
         rnd = RND_NONE
         ramp_running = False
+        rules_on = False
     irc = players.cnt_f[0, CF_IRC]
     wong_in = players.cnt_f[0, CF_WONG_IN]
     wong_out = players.cnt_f[0, CF_WONG_OUT]
@@ -1566,6 +1739,7 @@ def _solo_rounds(
         mult = 1.0
         tb: IntLike = 0  # _tc_bin returns an np.int64
         live = True
+        cv = 0.0
         if count_on:
             # Written out as in _general_rounds (see there why); test_determinism holds the
             # copies equal.
@@ -1585,6 +1759,11 @@ def _solo_rounds(
                 elif cv < wong_out:
                     seats.watching[0] = 1
                 live = seats.watching[0] == 0
+        bj_before = n_bj
+        surrender_before = n_surrender
+        if rules_on and live:  # a watched round bets nothing (as _general_rounds)
+            room = (bank + credit) / (unit_bet * players.n_spots[0])
+            mult = _rule_bet(players, 0, seats.progress, tallies.counters, cv, room)
         bet = unit_bet * mult
         stake = bet * players.n_spots[0]
         if seats.active[0] == 0 or (live and bank + credit < stake):
@@ -1882,6 +2061,8 @@ def _solo_rounds(
         s_flat_sq += flat * flat
         if count_on:
             _tally_tc(tallies.tc_table, 0, tb, round_net, committed, initial, flat)
+        if rules_on:
+            rule_settle(seats.progress, 0, unit, n_bj > bj_before, n_surrender > surrender_before)
         shoe.st_i[S_ROUNDS] += 1
         played += 1
 

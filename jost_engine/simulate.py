@@ -23,7 +23,8 @@ import numpy as np
 from jost_engine import kernel as k
 from jost_engine.chart import ACTION_CODE, chart_arrays
 from jost_engine.config import Config, Rules, normalize_config
-from jost_engine.counting import player_arrays, tiers, wongs
+from jost_engine.config.betting import uses_count
+from jost_engine.counting import bets_by_count, initial_progress, player_arrays
 from jost_engine.deviations import NOT_HERE, SURRENDER_FALLBACK, resolve_code
 from jost_engine.stats import (
     HAND_LOG_CAP,
@@ -293,7 +294,9 @@ def new_session(
     # Counting costs time on every card: do it only when a bet or a decision depends on it.
     # A per-count analysis bets flat but counts, for the true-count table.
     per_count = any(p.analysis == "per_count" for p in players)
+    rules_count = any(uses_count(p.betting) for p in players)
     count_on = bool((pl.ramp_n > 1).any()) or ins_on or dev_on or wong_on or per_count
+    count_on = count_on or rules_count
 
     rng = seed_state(seed)
     infinite = rules.decks == 0
@@ -342,6 +345,7 @@ def new_session(
             run_count=pl.cnt_f[:, k.CF_IRC].copy(),  # balanced systems start at 0
             # Every shoe starts watched by a wonging player; the first round's count decides.
             watching=pl.cnt_i[:, k.CI_WONG].astype(np.uint8),
+            progress=initial_progress([p.betting for p in players]),
         ),
         tallies=k.Tallies(
             counters=np.zeros((n_players, k.N_COUNTERS), dtype=np.int64),
@@ -588,13 +592,11 @@ def results(
     from jost_engine.config import config_to_dict
 
     # The table is tallied whenever a bet depends on the count (new_session's count_on):
-    # a ramp of more than one tier, bet or spots, or wonging; or a per-count analysis. A
+    # a ramp of more than one tier, bet or spots, wonging, or a rule reading the count; or
+    # a per-count analysis. A
     # spots_ramp of one tier (`{}`) bets the same at every count, and the kernel does not
     # count for it.
-    counting = any(
-        len(tiers(p.betting)) > 1 or wongs(p.betting) or p.analysis == "per_count"
-        for p in config.players
-    )
+    counting = any(bets_by_count(p.betting) or p.analysis == "per_count" for p in config.players)
     truncated = stats.hands_logged > len(stats.hand_log)
     players = []
     for i, player in enumerate(config.players):
@@ -607,6 +609,8 @@ def results(
             **metrics,
             # Rounds dealt while this (wonging) player watched: no bet, no result.
             "rounds_watched": stats.counter(i, "rounds_watched"),
+            # Rounds whose bet a betting rule wanted above max_bet or the bankroll (capped).
+            "bets_capped": stats.counter(i, "bets_capped"),
             "broke": bool(stats.players_broke[i]) if stats.players_broke.size else False,
             "bankroll_path": None if bankroll_paths is None else bankroll_paths[i],
             "hand_history": [h for h in stats.hand_log if h["seat"] == i]
@@ -616,7 +620,7 @@ def results(
         if counting:
             entry["true_count_table"] = true_count_table(stats, i)
         if config.sessions is not None:
-            entry.update(session_metrics(stats, i))
+            entry.update(session_metrics(stats, i, player.bankroll))
         players.append(entry)
     # With sessions, a session ending broke is what the study measures, not a stop.
     all_broke = stats.sessions_all_broke > 0 and config.sessions is None

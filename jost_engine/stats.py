@@ -44,10 +44,12 @@ Z95 = 1.96
 # its version is one this engine knows, and dealt again from its seed otherwise, rather
 # than merged into fields that mean something else. Raise it whenever a field is added,
 # removed or changes meaning, and keep reading the versions whose layout still fits.
-STATS_FORMAT = 1
+# Format 2 added the counter bets_capped (the last column of counters; issue 20).
+STATS_FORMAT = 2
 # Versions from_dict reads. None: no version at all, as every release up to release-16
-# stored them; their layout is format 1's (the shape checks in from_dict still guard it).
-READABLE_STATS_FORMATS: frozenset[int | None] = frozenset({None, 1})
+# stored them; their layout is format 1's (the shape checks in from_dict still guard it),
+# whose counters lack bets_capped: read as 0, since no betting strategy had rules then.
+READABLE_STATS_FORMATS: frozenset[int | None] = frozenset({None, 1, 2})
 
 
 @dataclass
@@ -128,8 +130,11 @@ class Stats:
                 f"stats tc_table of shape {tc_table.shape}, this engine keeps "
                 f"(players, {k.N_TC}, {k.N_TC_FIELDS})"
             )
+        counters = np.array(data["counters"], dtype=np.int64)
+        if version in (None, 1) and counters.ndim == 2 and counters.shape[1] == k.N_COUNTERS - 1:
+            counters = np.pad(counters, ((0, 0), (0, 1)))  # bets_capped 0 (see STATS_FORMAT)
         return cls(
-            counters=np.array(data["counters"], dtype=np.int64).reshape(-1, k.N_COUNTERS),
+            counters=counters.reshape(-1, k.N_COUNTERS),
             sums=sums,
             tc_table=tc_table,
             rounds_played=int(data["rounds_played"]),
@@ -342,13 +347,20 @@ def wilson_interval(successes: int, n: int, z: float = Z95) -> list[float] | Non
     return [max(0.0, centre - half), min(1.0, centre + half)]
 
 
-def session_metrics(stats: Stats, player: int) -> dict[str, Any]:
+def session_metrics(
+    stats: Stats, player: int, initial_bankroll: float | None = None
+) -> dict[str, Any]:
     """What a study of K sessions is for, per player: trip ruin (the fraction of sessions
-    in which the player went broke, with its 95% Wilson interval) and the percentiles of
-    the bankroll at the end of a session (linear interpolation between order statistics)."""
+    in which the player went broke, with its 95% Wilson interval), the chance of loss (the
+    fraction that ended below initial_bankroll, likewise; null without it) and the
+    percentiles of the bankroll at the end of a session (linear interpolation between
+    order statistics)."""
     n = stats.sessions
     broke = int(stats.players_broke[player]) if stats.players_broke.size else 0
     finals = stats.final_bankrolls[player] if stats.final_bankrolls.size else np.zeros(0)
+    behind = None
+    if initial_bankroll is not None and finals.size:
+        behind = int((finals < initial_bankroll).sum())
     percentiles = (
         {
             str(q): float(v)
@@ -362,6 +374,11 @@ def session_metrics(stats: Stats, player: int) -> dict[str, Any]:
         "sessions_broke": broke,
         "trip_ruin": ratio(broke, n),
         "trip_ruin_95ci": wilson_interval(broke, n),
+        # Measured over the sessions: a progression's cost shows here and in trip_ruin,
+        # never in its edge (docs/RESULTS.md, "Betting by rules").
+        "sessions_behind": behind,
+        "chance_of_loss": None if behind is None else ratio(behind, finals.size),
+        "chance_of_loss_95ci": None if behind is None else wilson_interval(behind, finals.size),
         "final_bankroll_mean": float(finals.mean()) if finals.size else None,
         "final_bankroll_percentiles": percentiles,
     }

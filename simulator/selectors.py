@@ -359,6 +359,7 @@ def engine_info() -> dict[str, Any]:
     default and range, the counting systems and strategies shipped, the config's other
     options, and the limits this server enforces, so a client can build its forms."""
     from jost_engine import config as engine_config
+    from jost_engine.config.betting import bet_rule_conditions
     from jost_engine.config.charts import preset_names
     from jost_engine.config.fields import MAX_SESSIONS
     from jost_engine.config.players import ANALYSES
@@ -417,7 +418,22 @@ def engine_info() -> dict[str, Any]:
             },
             # On a betting strategy (docs/CONFIG.md, "Betting strategies").
             "ramp_count": {"values": ["true", "running"]},
-            "betting_strategy_fields": ["bet_ramp", "spots_ramp", "max_bet", "wong_in", "wong_out"],
+            "betting_strategy_fields": [
+                "bet_ramp",
+                "spots_ramp",
+                "max_bet",
+                "wong_in",
+                "wong_out",
+                "bet_rules",
+                "bet_steps",
+            ],
+            # Betting by rules (docs/CONFIG.md, "Betting by rules"): what a rule may say.
+            "bet_rules": {
+                "conditions": [*bet_rule_conditions(), "step"],
+                "last_result": list(engine_config.BET_RESULTS),
+                "actions": list(engine_config.BET_ACTIONS),
+                "action_options": ["cycle_target"],
+            },
             # On a playing strategy: index plays, a shipped preset or custom plays.
             "deviations": {"presets": preset_names()},
         },

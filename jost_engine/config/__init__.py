@@ -30,7 +30,10 @@ from jost_engine.config.fields import (
 )
 from jost_engine.config.players import normalize_config
 from jost_engine.config.types import (
+    BET_ACTIONS,
+    BET_RESULTS,
     TAG_RANKS,
+    BetRule,
     BettingStrategy,
     Config,
     ConfigError,
@@ -43,6 +46,8 @@ from jost_engine.config.types import (
 
 __all__ = [
     "ACTIONS",
+    "BET_ACTIONS",
+    "BET_RESULTS",
     "DEFAULT_BANKROLL",
     "DEFAULT_COUNTING",
     "DEFAULT_MIN_BET",
@@ -58,6 +63,7 @@ __all__ = [
     "SOFT_TOTALS",
     "TAG_RANKS",
     "UP_CARDS",
+    "BetRule",
     "BettingStrategy",
     "Config",
     "ConfigError",

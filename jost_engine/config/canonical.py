@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from jost_engine.config.fields import INF
-from jost_engine.config.types import TAG_RANKS, BettingStrategy, Config, CountingSystem, Rules
+from jost_engine.config.types import (
+    TAG_RANKS,
+    BetRule,
+    BettingStrategy,
+    Config,
+    CountingSystem,
+    Rules,
+)
 
 
 def _number(value: float) -> float | int | str:
@@ -76,7 +84,27 @@ def betting_to_dict(b: BettingStrategy) -> dict[str, Any]:
             betting[key] = _number(value)
     if b.ramp_count is not None:
         betting["ramp_count"] = b.ramp_count
+    if b.rules:
+        betting["bet_rules"] = [bet_rule_to_dict(r) for r in b.rules]
+        betting["bet_steps"] = [_number(u) for u in b.steps]
     return betting
+
+
+def bet_rule_to_dict(rule: BetRule) -> dict[str, Any]:
+    """A rule as `bet_rules` writes it: the conditions given, then the action."""
+    when: dict[str, Any] = {}
+    for f in dataclasses.fields(rule):
+        value = getattr(rule, f.name)
+        if f.name in ("action", "value", "cycle_target") or value is None:
+            continue
+        when[f.name] = list(value) if isinstance(value, tuple) else _number(value)
+    if "step_min" in when and when.get("step_max") == when["step_min"]:
+        when["step"] = when.pop("step_min")
+        del when["step_max"]
+    then: dict[str, Any] = {rule.action: True if rule.action == "reset" else _number(rule.value)}
+    if rule.cycle_target is not None:
+        then["cycle_target"] = _number(rule.cycle_target)
+    return {"when": when, "then": then} if when else {"then": then}
 
 
 def config_to_dict(config: Config) -> dict[str, Any]:

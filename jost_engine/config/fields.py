@@ -49,6 +49,12 @@ MAX_TAG_SCALE = 100
 # index sets have about 100 plays over many cells; the kernel counts one cell's plays in an
 # int8, and 100 plays, however they fall, leave room there for every shipped preset).
 MAX_RAMP_TIERS = 100
+# Rules and progression steps of one rules-betting strategy (the kernel tries the rules
+# in order every round; the shipped presets have 2 to 5), and the longest win or loss
+# streak a rule may name (a streak is counted in a float64, exact far past this).
+MAX_BET_RULES = 100
+MAX_BET_STEPS = 100
+MAX_STREAK = 10**9
 MAX_DEVIATIONS = 100
 # Entries of any other list or map a user writes (a chart's rows and cells, tags by rank,
 # double_down_restrictions): far above what any of them needs.

@@ -112,6 +112,43 @@ class Deviation:
     above: bool = True
 
 
+# The results a rule's `last_result` names, in the kernel's codes' order (kernel.BR_*):
+# "none" before the session's first round; "win" also matches a blackjack and "loss" a
+# surrender, as the net of the round says (see docs/CONFIG.md, "Betting by rules").
+BET_RESULTS: tuple[str, ...] = ("none", "win", "blackjack", "loss", "surrender", "push")
+BET_ACTIONS: tuple[str, ...] = ("bet", "multiply", "add", "step", "reset")
+
+
+@dataclass(frozen=True)
+class BetRule:
+    """One rule of a rules-betting strategy: when every condition holds (None: no
+    condition), `action` sets the next bet in units of min_bet.
+
+    bet: `value` units; multiply: the last bet x `value`; add: the last bet + `value`
+    units; step: go to step `value` and bet its units (BettingStrategy.steps); reset: step
+    0, the cycle's net back to 0, bet step 0's units. cycle_target: the bet is at most the
+    units a win needs to bring the cycle's net to it (Oscar's grind). Counts and nets are
+    inclusive bounds; results are the last round's (BET_RESULTS).
+    """
+
+    action: Literal["bet", "multiply", "add", "step", "reset"]
+    value: float = 0.0
+    cycle_target: float | None = None
+    true_count_min: float | None = None
+    true_count_max: float | None = None
+    last_result: tuple[str, ...] | None = None
+    win_streak_min: int | None = None
+    win_streak_max: int | None = None
+    loss_streak_min: int | None = None
+    loss_streak_max: int | None = None
+    net_min: float | None = None
+    net_max: float | None = None
+    cycle_net_min: float | None = None
+    cycle_net_max: float | None = None
+    step_min: int | None = None
+    step_max: int | None = None
+
+
 @dataclass(frozen=True)
 class BettingStrategy:
     """Bets in money; the ramp multiplies `min_bet` by true-count tier.
@@ -134,6 +171,11 @@ class BettingStrategy:
     # Wonging: sit in at or above wong_in, leave below wong_out (None: not set).
     wong_in: float | None = None
     wong_out: float | None = None
+    # Betting by rules (docs/CONFIG.md): the first rule whose conditions hold sets the bet,
+    # in units of min_bet; none holding, the last bet is bet again. `steps` are the
+    # units of each progression step (step 0 is where a session and a reset start).
+    rules: tuple[BetRule, ...] = ()
+    steps: tuple[float, ...] = (1.0,)
 
     @property
     def max_spots(self) -> int:

@@ -19,6 +19,13 @@ class TestDefaults:
         } <= set(body)
         assert "master_casino" in body["casinos"] and "hilo" in body["counting_systems"]
 
+    def test_the_betting_progressions_are_shipped_in_the_rule_form(self, alice_client):
+        betting = alice_client.get("/api/defaults/").json()["betting_strategies"]
+        presets = ["martingale", "paroli", "dalembert", "oscars_grind", "one_three_two_six"]
+        for name in [*presets, "count_paroli"]:
+            assert betting[name]["bet_rules"], name
+        assert betting["paroli"]["bet_steps"] == [1, 2, 4]
+
     def test_a_shipped_simulation_submits_as_it_is_served(self, alice_client):
         simulation = alice_client.get("/api/defaults/").json()["simulations"]["master_simulation"]
         response = alice_client.post("/api/submit/", simulation, format="json")

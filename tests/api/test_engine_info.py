@@ -40,3 +40,15 @@ class TestEngineInfo:
         assert "half" in options["deck_estimation"]["values"]
         assert {"ko", "red7"} <= set(body["counting_systems"])
         assert body["rules"]["no_hole_card_loses"]["default"] == "all"
+
+    def test_it_lists_the_progressions_and_what_a_betting_rule_may_say(self, alice_client):
+        body = alice_client.get("/api/engine/").json()
+        presets = {"martingale", "paroli", "dalembert", "oscars_grind", "one_three_two_six"}
+        assert presets | {"count_paroli"} <= set(body["betting_strategies"])
+        rules = body["options"]["bet_rules"]
+        assert {"true_count_min", "last_result", "win_streak_min", "net_min", "step"} <= set(
+            rules["conditions"]
+        )
+        assert rules["last_result"] == ["none", "win", "blackjack", "loss", "surrender", "push"]
+        assert rules["actions"] == ["bet", "multiply", "add", "step", "reset"]
+        assert {"bet_rules", "bet_steps"} <= set(body["options"]["betting_strategy_fields"])

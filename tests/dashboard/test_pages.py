@@ -247,6 +247,31 @@ class TestRunnerWithoutJavaScript:
         ).context
         assert json.loads(context["config_text"])["casino"]["name"] == "single_deck_6to5"
 
+    def test_the_picker_offers_the_progressions_and_inserts_their_rules(
+        self, staff_client, master_config
+    ):
+        import jost_engine
+
+        page = staff_client.get("/dashboard/").content.decode()
+        for name in ("martingale", "paroli", "dalembert", "oscars_grind", "one_three_two_six"):
+            assert f'value="betting_strategies:{name}"' in page
+        context = staff_client.post(
+            "/dashboard/",
+            {
+                "config": json.dumps(master_config),
+                "action": "insert",
+                "profile": "betting_strategies:count_paroli",
+                "seat": "1",
+            },
+        ).context
+        config = json.loads(context["config_text"])
+        betting = config["players"][0]["betting_strategy"]
+        assert (
+            betting["bet_rules"]
+            == jost_engine.defaults()["betting_strategies"]["count_paroli"]["bet_rules"]
+        )
+        assert jost_engine.normalize_config(config).players[0].betting.rules
+
 
 class TestJobPage:
     def test_it_shows_the_summary_tables_and_both_charts(self, staff_client, alice, master_config):

@@ -112,9 +112,9 @@ class TestNames:
         assert found[0][1].endswith("or one of your saved profiles")
 
     def test_an_unknown_betting_strategy_names_its_player_path(self):
-        raw = config(players=[{"betting_strategy": "martingale"}])
+        raw = config(players=[{"betting_strategy": "labouchere"}])  # not shipped
         assert reason_at(raw, "players[0].betting_strategy").startswith(
-            "unknown betting strategy 'martingale'"
+            "unknown betting strategy 'labouchere'"
         )
 
     def test_an_unknown_player_profile_names_the_profile_path(self):

@@ -27,6 +27,8 @@ import pytest
 from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
+from jost_engine.config import BET_RESULTS
+
 # A thousand configs through a child Python: the full run has it, --fast leaves it out.
 pytestmark = pytest.mark.slow
 
@@ -133,16 +135,68 @@ def thresholds() -> st.SearchStrategy[float]:
     )
 
 
+def streaks() -> st.SearchStrategy[int]:
+    return st.one_of(st.sampled_from((0, 1, 2, 10**9)), st.integers(0, 10**9))
+
+
+@st.composite
+def bet_rules(draw: st.DrawFn, n_steps: int) -> list[dict[str, Any]]:
+    """Betting rules within their bounds (docs/CONFIG.md, "Betting by rules")."""
+    ranges = (
+        ("true_count", thresholds()),
+        ("win_streak", streaks()),
+        ("loss_streak", streaks()),
+        ("net", edges(-1e12, 1e12, 0, 1)),
+        ("cycle_net", edges(-1e12, 1e12, 0, 1)),
+        ("step", st.integers(0, 99)),
+    )
+    rules = []
+    for _ in range(draw(st.integers(1, 4))):
+        when: dict[str, Any] = {}
+        for name, values in ranges:
+            given = draw(st.sampled_from(["none", "min", "max", "both"]))
+            low, high = sorted((draw(values), draw(values)))
+            if given in ("min", "both"):
+                when[f"{name}_min"] = low
+            if given in ("max", "both"):
+                when[f"{name}_max"] = high
+        if draw(st.booleans()):
+            when["last_result"] = draw(
+                st.lists(st.sampled_from(BET_RESULTS), min_size=1, max_size=3, unique=True)
+            )
+        then = draw(
+            st.one_of(
+                st.builds(lambda u: {"bet": u}, edges(1, 10_000, 2)),
+                st.builds(lambda x: {"multiply": x}, edges(0.01, 10_000, 2)),
+                st.builds(lambda n: {"add": n}, edges(-10_000, 10_000, 1, -1)),
+                st.builds(lambda k: {"step": k}, st.integers(0, n_steps - 1)),
+                st.just({"reset": True}),
+            )
+        )
+        if draw(st.booleans()):
+            then["cycle_target"] = draw(edges(0.01, 10_000, 1))
+        rules.append({"when": when, "then": then} if when else {"then": then})
+    return rules
+
+
 @st.composite
 def bettings(draw: st.DrawFn, most_spots: int) -> dict[str, Any]:
     min_bet = draw(edges(*MONEY, 10.0))
     betting: dict[str, Any] = {"min_bet": min_bet, "num_hands": draw(st.integers(1, most_spots))}
-    tiers = draw(st.lists(st.tuples(thresholds(), edges(0.01, 10_000, 2, 8)), max_size=5))
+    tiers = []
+    if draw(st.integers(0, 3)) == 0:
+        # Betting by rules, whose bets reach 10,000 units without max_bet.
+        steps = draw(st.lists(edges(1, 10_000, 1, 2), min_size=1, max_size=4))
+        betting["bet_steps"] = steps
+        betting["bet_rules"] = draw(bet_rules(len(steps)))
+        largest = min_bet * 10_000
+    else:
+        tiers = draw(st.lists(st.tuples(thresholds(), edges(0.01, 10_000, 2, 8)), max_size=5))
+        largest = min_bet * max([1.0, *(m for _, m in tiers)])
     if tiers:
         betting["bet_ramp"] = [
             {"count_threshold": t, "bet_multiplier": m} for t, m in dict(tiers).items()
         ]
-    largest = min_bet * max([1.0, *(m for _, m in tiers)])
     if largest > MONEY[1] or draw(st.booleans()):
         betting["max_bet"] = draw(st.floats(min_bet, MONEY[1]))
     if draw(st.booleans()):
@@ -309,6 +363,8 @@ def test_every_config_the_validator_accepts_runs_and_adds_up(child, config):
     # accept it, or the two disagree about what is safe.
     assert "refused" not in answer, answer["refused"]
     event("ran with sessions" if "sessions" in config else "ran")
+    if any("bet_rules" in p["betting_strategy"] for p in config["players"]):
+        event("some player bets by rules")
     doc = answer["doc"]
     assert all_finite(doc), f"a NaN or infinity in the results of {json.dumps(config)}"
     check_document(config, doc)
