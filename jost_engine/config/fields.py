@@ -53,6 +53,9 @@ MAX_DEVIATIONS = 100
 # Entries of any other list or map a user writes (a chart's rows and cells, tags by rank,
 # double_down_restrictions): far above what any of them needs.
 MAX_ENTRIES = 100
+# A chart's more_cards spans count cards up to this (a hand holds at most 22 cards); a
+# span written "5+" is stored as 5..MORE_CARDS_MAX.
+MORE_CARDS_MAX = 23
 
 # Fields that JOST's data and clients carry but that do not change a simulation: they are
 # accepted and dropped wherever they appear, rather than rejected as unknown.
