@@ -136,7 +136,27 @@ N_STATE_I = 9  # S_LIMIT: the end of the cards shuffled so far
     C_DEALER_BUST,
     C_WATCHED,
 ) = range(16)
-N_COUNTERS = 16
+# Spanish 21 (jost_engine.kernel_spanish; the common game's loops leave them at 0): hands
+# paid a 21 bonus, by kind; super bonuses won and envy bonuses received (per player);
+# doubled hands rescued; redoubles.
+(
+    C_FIVE_CARD_21,
+    C_SIX_CARD_21,
+    C_SEVEN_CARD_21,
+    C_678_MIXED,
+    C_678_SUITED,
+    C_678_SPADES,
+    C_777_MIXED,
+    C_777_SUITED,
+    C_777_SPADES,
+    C_SUPER_BONUS,
+    C_ENVY_BONUS,
+    C_RESCUE,
+    C_REDOUBLE,
+) = range(16, 29)
+N_COUNTERS = 29
+# Stats stored before the Spanish 21 counters hold this many (stats.Stats.from_dict).
+N_COUNTERS_COMMON = 16
 COUNTER_NAMES = (
     "rounds",
     "spots",
@@ -154,6 +174,19 @@ COUNTER_NAMES = (
     "dealer_blackjack",
     "dealer_bust",
     "rounds_watched",
+    "five_card_21",
+    "six_card_21",
+    "seven_card_21",
+    "678_mixed",
+    "678_suited",
+    "678_spades",
+    "777_mixed",
+    "777_suited",
+    "777_spades",
+    "super_bonus",
+    "envy_bonus",
+    "rescue",
+    "redouble",
 )
 
 # ---- per-player float sums -------------------------------------------------------------

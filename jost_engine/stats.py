@@ -128,8 +128,13 @@ class Stats:
                 f"stats tc_table of shape {tc_table.shape}, this engine keeps "
                 f"(players, {k.N_TC}, {k.N_TC_FIELDS})"
             )
+        counters = np.array(data["counters"], dtype=np.int64)
+        if counters.ndim == 2 and counters.shape[1] == k.N_COUNTERS_COMMON:
+            # Stored before the Spanish 21 counters: a common game's, which are all 0.
+            extra = np.zeros((counters.shape[0], k.N_COUNTERS - k.N_COUNTERS_COMMON), np.int64)
+            counters = np.concatenate([counters, extra], axis=1)
         return cls(
-            counters=np.array(data["counters"], dtype=np.int64).reshape(-1, k.N_COUNTERS),
+            counters=counters.reshape(-1, k.N_COUNTERS),
             sums=sums,
             tc_table=tc_table,
             rounds_played=int(data["rounds_played"]),
@@ -266,10 +271,18 @@ def n0_di_score(
 
 
 def player_metrics(
-    stats: Stats, player: int, initial_bankroll: float, rounds_per_hour: float = 100.0
+    stats: Stats,
+    player: int,
+    initial_bankroll: float,
+    rounds_per_hour: float = 100.0,
+    spanish: bool = False,
 ) -> dict[str, Any]:
-    """Every derived figure of one player, JSON-ready (null where undefined)."""
+    """Every derived figure of one player, JSON-ready (null where undefined). spanish: a
+    Spanish 21 game (Rules.spanish_game), whose counters and frequencies are added (the
+    common game's results leave them out: they are always 0 there)."""
     c = {name: int(stats.counters[player, i]) for i, name in enumerate(k.COUNTER_NAMES)}
+    if not spanish:
+        c = dict(list(c.items())[: k.N_COUNTERS_COMMON])
     s = {name: float(stats.sums[player, i]) for i, name in enumerate(k.SUM_NAMES)}
     n = c["rounds"]
     ev, sd = mean_sd(s["net"], s["net_sq"], n)
@@ -295,6 +308,11 @@ def player_metrics(
         # rounds as they were played, not the dealer's unconditional bust probability.
         "dealer_bust": ratio(c["dealer_bust"], spots),
     }
+    if spanish:
+        # Spanish 21: the hands paid each 21 bonus, rescued and redoubled, per hand; the
+        # super bonuses won per hand and the envy bonuses received per round.
+        for name in k.COUNTER_NAMES[k.N_COUNTERS_COMMON :]:
+            frequencies[name] = ratio(c[name], n if name == "envy_bonus" else hands)
     return {
         "rounds_played": n,
         "hands_played": hands,
