@@ -223,8 +223,7 @@ def normalize_config(raw: Any, resolve: Resolver | None = None) -> Config:
                 where = "player" if players_raw is MISSING else index_path("players", i)
                 problems.add(
                     f"{where}.playing_strategy",
-                    '"auto" does not play Spanish 21 rules yet: give a chart '
-                    '(e.g. "spanish21_basic_strategy")',
+                    '"auto" does not play Spanish 21 rules yet: give a chart',
                 )
     spots = sum(p.betting.max_spots for p in players)  # spots_ramp at its widest
     if spots > MAX_SEATS:

@@ -40,3 +40,15 @@ class TestEngineInfo:
         assert "half" in options["deck_estimation"]["values"]
         assert {"ko", "red7"} <= set(body["counting_systems"])
         assert body["rules"]["no_hole_card_loses"]["default"] == "all"
+
+    def test_it_lists_the_spanish_21_rules_at_the_common_games_defaults(self, alice_client):
+        rules = alice_client.get("/api/engine/").json()["rules"]
+        assert rules["deck"] == {
+            "type": "str",
+            "default": "standard",
+            "values": ["standard", "spanish"],
+        }
+        assert rules["max_redoubles"]["default"] == 0 and rules["max_redoubles"]["maximum"] == 3
+        assert rules["player_21_wins"]["default"] is False
+        assert rules["bonus_five_card_21"]["default"] == 1
+        assert rules["super_bonus"]["minimum"] == 0
