@@ -396,3 +396,38 @@ class TestConfig:
             dict(err.value.problems)['players[0].playing_strategy.strategy.more_cards["4+"]']
             == 'overlaps "3-5"'
         )
+
+
+class TestTheCommonGameInTheSpanishLoop:
+    def test_a_standard_deck_with_an_idle_spanish_rule_plays_the_common_game_bitwise(self):
+        # Rescue offered but no chart cell rescues: the Spanish loop deals a suited
+        # standard shoe whose ranks shuffle exactly as the common shoe's, so it must play
+        # the common general loop's game card for card (two players, a Hi-Lo ramp,
+        # insurance at +3, the hand log), however differently its code is written.
+        def config(**spanish: Any) -> Any:
+            player = {
+                "playing_strategy": {"parent": "perfect_h17_basic_strategy", "insurance": 3},
+                "betting_strategy": "true_count_betting",
+                "bankroll": 1e7,
+            }
+            return normalize_config(
+                {
+                    "casino": {"parent": "vegas_6d_h17_das_ls", **spanish},
+                    "num_rounds": 1,
+                    "log_hands": True,
+                    "players": [{"name": "a", **player}, {"name": "b", **player}],
+                }
+            )
+
+        common = new_session(config(), seed=11)
+        spanish = new_session(config(double_down_rescue=True), seed=11)
+        assert common.spanish is None and spanish.spanish is not None
+        assert (spanish.shoe.cards & ks.RANK_MASK == common.shoe.cards).all()
+        common.play(100_000)
+        spanish.play(100_000)
+        a, b = common.stats(), spanish.stats()
+        assert (a.counters == b.counters).all()
+        assert (a.sums == b.sums).all() and (a.tc_table == b.tc_table).all()
+        assert a.hand_log == b.hand_log
+        assert (common.seats.bankroll == spanish.seats.bankroll).all()
+        assert a.counter(0, "insurance") > 0 and a.counter(0, "surrender") > 0
