@@ -314,6 +314,21 @@ class TestDoubles:
         assert net(stats) == -20.0 and stats.counter(0, "rescue") == 0
 
 
+class TestSplitAces:
+    def test_aces_resplit_and_split_aces_are_hit(self):
+        # A,A vs 6 splits; the first ace draws an ace and resplits, then draws 5 and 3 to
+        # soft 19; the second draws a 10 (21 of two cards: no natural, no bonus); the third
+        # a 9. The dealer's 6,10 busts on a 10: three wins.
+        stats = play([A, 6, A, T, A, 5, 3, T, 9, T], allow_resplit_aces=True, hit_split_aces=True)
+        assert [h["cards"] for h in stats.hand_log] == [["A", "5", "3"], ["A", "10"], ["A", "9"]]
+        assert net(stats) == 30.0 and stats.counter(0, "split") == 2
+        assert stats.counter(0, "blackjack") == 0
+
+    def test_without_hitting_split_aces_each_gets_one_card(self):
+        stats = play([A, 6, A, T, A, 5, T, 9, T], allow_resplit_aces=True, hit_split_aces=False)
+        assert [h["cards"] for h in stats.hand_log] == [["A", "5"], ["A", "10"], ["A", "9"]]
+
+
 class TestResults:
     def test_bonus_counters_merge_and_reach_the_frequencies(self):
         seven = card(7, SPADES)
