@@ -18,7 +18,8 @@ All state that survives a round (shoe, position, RNG, bankrolls, running counts,
 counters, the hand log) lives in the Shoe, Seats and Tallies bundles and is mutated in
 place, so a long job run in chunks gives bitwise the same result as one call.
 
-Cards are ranks 1..10: 1 is an ace, 10 any ten-value card.
+Cards are ranks 1..10: 1 is an ace, 10 any ten-value card. (Spanish 21, whose cards carry
+suits, has a loop of its own over these bundles: jost_engine.kernel_spanish.)
 
 Deal order (what an arranged shoe must follow): one card to every spot in seat order,
 the dealer's up card, a second card to every spot, then the hole card (peek games only;
