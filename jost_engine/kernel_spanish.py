@@ -2,9 +2,11 @@
 
 A separate compiled loop, so that the common game's loops (jost_engine.kernel) keep their
 machine code: a game plays here when its rules differ from the common game's in any
-Spanish 21 field (Rules.spanish_game), whatever the deck. It is the general loop of
+Spanish 21 field (Rules.spanish_game), whatever the deck, or when a player's chart plays
+by the number of cards (more_cards; simulate.spanish_bundle). It is the general loop of
 kernel.py (any players, spots, ramps, insurance, index plays on two cards, wonging, the
-hand log) with these differences:
+hand log) with these differences, and with a standard deck and no Spanish rule that
+fires it plays the common game card for card (tests/engine/test_spanish21.py):
 
 - Cards carry suits: a card is rank | suit << 4 (rank 1..10, suit 0..3, 0 = spades), so
   the shoe is the suited composition of its decks (48 cards a Spanish deck: ranks A..9

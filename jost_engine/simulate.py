@@ -424,8 +424,10 @@ def _arrange_suited(
 
 def spanish_bundle(rules: Rules, charts: Sequence[PlayingStrategy]) -> ks.Spanish | None:
     """The Spanish 21 loop's bundle for these rules and each player's chart (resolved),
-    or None for the common game (Rules.spanish_game)."""
-    if not rules.spanish_game:
+    or None where the common game's loops play: no Spanish 21 rule (Rules.spanish_game)
+    and no chart that plays by the number of cards (`more_cards`), which the common loops
+    cannot read (they have one table for every hand of three or more cards)."""
+    if not rules.spanish_game and not any(chart.more_cards for chart in charts):
         return None
     sp_i = np.zeros(ks.N_SP_I, dtype=np.int64)
     sp_i[ks.SP_DECK] = rules.cards_per_deck

@@ -446,3 +446,31 @@ class TestTheCommonGameInTheSpanishLoop:
         assert a.hand_log == b.hand_log
         assert (common.seats.bankroll == spanish.seats.bankroll).all()
         assert a.counter(0, "insurance") > 0 and a.counter(0, "surrender") > 0
+
+
+class TestCardCountPlaysInTheCommonGame:
+    def test_a_common_game_with_more_cards_plays_them_in_the_spanish_loop(self):
+        # 10,2 vs 10 hits a 4: hard 16 of three cards, which this chart stands on (it hits
+        # 16 on two); the dealer's 10,7 stands on 17.
+        chart = {
+            "strategy": {
+                "hard": {"4-11": "H", "12-16": {"2-6": "S", "7-A": "H"}, "17-21": "S"},
+                "more_cards": {"3+": {"hard": {"16": "S"}}},
+            }
+        }
+        cfg = normalize_config(
+            {
+                "casino": {"deck_count": "infinite"},
+                "num_rounds": 1,
+                "log_hands": True,
+                "players": [{"playing_strategy": chart, "bankroll": 1e6}],
+            }
+        )
+        assert not cfg.rules.spanish_game
+        session = new_session(cfg, seed=7, arranged=[T, T, 2, 7, 4])
+        assert session.spanish is not None
+        session.play(1)
+        stats = session.stats()
+        assert stats.hand_log[0]["cards"] == ["10", "2", "4"] and net(stats) == -10.0
+        player = results(cfg, stats)["players"][0]
+        assert "five_card_21" not in player["frequencies"]  # a common game's results
