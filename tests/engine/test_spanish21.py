@@ -10,6 +10,7 @@ spades, 1 hearts, 2 diamonds, 3 clubs), so a plain rank is a spade.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -474,3 +475,30 @@ class TestCardCountPlaysInTheCommonGame:
         assert stats.hand_log[0]["cards"] == ["10", "2", "4"] and net(stats) == -10.0
         player = results(cfg, stats)["players"][0]
         assert "five_card_21" not in player["frequencies"]  # a common game's results
+
+
+class TestInsurance:
+    def test_insurance_pays_two_to_one_and_loses_a_quarter_on_a_spanish_deck(self):
+        # Against an ace, the hole card of an infinite Spanish shoe is a ten 12/48 of the
+        # time: insurance returns 3 x 0.25 - 1 = -25% of its cost (the common game's
+        # 16/52 gives -7.7%). Always insured, 300,000 rounds, seed 5.
+        cfg = dataclasses.replace(spanish_config(), log_hands=False)
+        session = new_session(cfg, seed=5, insurance_threshold=-float("inf"))
+        session.play(300_000)
+        stats = session.stats()
+        n, won = stats.counter(0, "insurance"), stats.counter(0, "insurance_won")
+        p = won / n
+        se = 3 * (p * (1 - p) / n) ** 0.5
+        assert abs((3 * p - 1) - (-0.25)) < 4 * se
+        assert abs((3 * p - 1) - (-1 / 13)) > 4 * se  # not the common game's
+        assert stats.total(0, "insurance_wagered") == 5.0 * n  # half the bet a spot
+
+    def test_an_insured_hand_against_a_dealer_blackjack_breaks_even(self):
+        # 10,9 vs A, insured for 5; the hole card is a 10: insurance wins 10 (2:1), the
+        # hand loses 10.
+        session = new_session(
+            spanish_config(), seed=7, arranged=[T, A, 9, T], insurance_threshold=-float("inf")
+        )
+        session.play(1)
+        (hand,) = session.stats().hand_log
+        assert hand["insurance_net"] == 10.0 and hand["net"] == -10.0
