@@ -24,7 +24,7 @@ fires it plays the common game card for card (tests/engine/test_spanish21.py):
   a dealer natural (blackjack_beats_blackjack, paid as any natural); a winning 21 of five,
   six, seven or more cards, or of 6-7-8 or 7-7-7 (mixed, suited, spades) is paid its
   bonus (not on a doubled hand unless bonus_after_double); a suited 7-7-7 of an unsplit,
-  undoubled hand against a dealer 7 is paid the super bonus (money) instead, and every
+  undoubled hand against a dealer 7 is paid the super bonus (money) as well, and every
   other player with a bet that round the envy bonus. Of two bonuses a hand qualifies for
   (a 6-7-8 is a three-card 21), the larger is paid.
 
@@ -1009,30 +1009,30 @@ def _spanish_rounds(
                         and not hands.doubled[h]
                         and _suited_777(hands.cards[h], n_h)
                     )
+                net, outcome = _spanish_net(
+                    st,
+                    bet,
+                    hands.hard[h],
+                    hands.ace[h],
+                    dealer_value,
+                    dealer_bj,
+                    bj_payout,
+                    early_surrender,
+                    one_bet,
+                    i == 0,
+                    each.bet[p],
+                    p21,
+                    bj_beats_bj,
+                    pay21,
+                )
+                if bonus_counter >= 0:
+                    tallies.counters[p, bonus_counter] += 1
                 if won_super:
-                    net, outcome = super_bonus, 1
+                    # Paid besides the hand's own win (its 7-7-7 bonus included).
+                    net += super_bonus
                     tallies.counters[p, C_SUPER_BONUS] += 1
                     extra.super_won[p] += 1
                     n_super += 1
-                else:
-                    net, outcome = _spanish_net(
-                        st,
-                        bet,
-                        hands.hard[h],
-                        hands.ace[h],
-                        dealer_value,
-                        dealer_bj,
-                        bj_payout,
-                        early_surrender,
-                        one_bet,
-                        i == 0,
-                        each.bet[p],
-                        p21,
-                        bj_beats_bj,
-                        pay21,
-                    )
-                    if bonus_counter >= 0:
-                        tallies.counters[p, bonus_counter] += 1
                 flags = 0
                 if st == H_SURRENDERED:
                     if extra.rescued[h]:

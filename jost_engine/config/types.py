@@ -67,8 +67,8 @@ class Rules:
     bonus_777_suited: float = 1.0
     bonus_777_spades: float = 1.0
     # Money, paid on a suited 7-7-7 (three cards, unsplit, undoubled) against a dealer 7,
-    # instead of the hand's 777 bonus; the envy bonus is paid then to every other player
-    # who has a bet on the table. 0: not paid.
+    # besides the hand's win and 777 bonus; the envy bonus is paid then to every other
+    # player who has a bet on the table. 0: not paid.
     super_bonus: float = 0.0
     envy_bonus: float = 0.0
 

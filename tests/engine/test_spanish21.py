@@ -201,10 +201,37 @@ class TestBonuses:
         # p0: 7h,7h vs 7 hits a 7h; p1: 10,10 stands; the dealer's 7,10 stands on 17.
         seven = card(7, HEARTS)
         stats = play([seven, T, 7, seven, T, T, seven], players=2)
-        assert net(stats, 0) == 1000.0 and stats.counter(0, "super_bonus") == 1
+        # The hand's suited 7-7-7 (2:1) and the super bonus besides.
+        assert net(stats, 0) == 20.0 + 1000.0 and stats.counter(0, "super_bonus") == 1
+        assert stats.counter(0, "777_suited") == 1
         # p1 wins its 20 and the envy bonus.
         assert net(stats, 1) == 10.0 + 50.0 and stats.counter(1, "envy_bonus") == 1
-        assert stats.counter(0, "777_suited") == 0  # paid instead of the 2:1
+        assert stats.counter(1, "super_bonus") == 0 and stats.counter(0, "envy_bonus") == 0
+
+    def test_a_doubled_suited_777_against_a_7_wins_no_super_bonus(self):
+        # 7h,7h vs 7 doubles (this test's chart) and draws a 7h: even money on 20, and
+        # with bonus_after_double its 2:1, but never the super bonus (not the first three
+        # cards as dealt).
+        chart = copy.deepcopy(CHART)
+        chart["strategy"]["hard"] = {
+            "4-8": "H",
+            "9-11": "D",
+            "12-13": "H",
+            "14": "D",
+            "15-16": "H",
+            "17-21": "S",
+        }
+        chart["strategy"]["pairs"] = {**CHART["strategy"]["pairs"], "7,7": "D"}
+        seven = card(7, HEARTS)
+        for after_double, paid in ((False, 20.0), (True, 40.0)):
+            session = new_session(
+                spanish_config(chart=chart, bonus_after_double=after_double),
+                seed=7,
+                arranged=[seven, 7, seven, T, seven],
+            )
+            session.play(1)
+            stats = session.stats()
+            assert net(stats) == paid and stats.counter(0, "super_bonus") == 0
 
     def test_without_a_super_bonus_a_suited_777_pays_two_to_one(self):
         seven = card(7, HEARTS)
