@@ -146,7 +146,7 @@ class TestShippedRules:
         "name, decks, hits, redoubles",
         [
             ("spanish21_6d_h17", 6, True, 0),
-            ("spanish21_6d_h17_redouble", 6, True, 3),
+            ("spanish21_6d_h17_redouble", 6, True, 2),
             ("spanish21_8d_s17", 8, False, 0),
         ],
     )
