@@ -469,8 +469,9 @@ def _spanish_net(
 
 
 class _Extra(NamedTuple):
-    """Scratch beyond kernel._scratch: per hand, rescued and redoubles; per player, the
-    envy bonuses owed this round."""
+    """Scratch beyond kernel._scratch: per hand, whether it was rescued (settled as a
+    surrender, counted as a rescue); per player, the super bonuses won this round (for
+    the envy bonus the others receive)."""
 
     rescued: np.ndarray
     super_won: np.ndarray
