@@ -529,3 +529,16 @@ class TestInsurance:
         session.play(1)
         (hand,) = session.stats().hand_log
         assert hand["insurance_net"] == 10.0 and hand["net"] == -10.0
+
+
+class TestIndexPlays:
+    def test_an_index_play_on_two_cards_holds_in_the_spanish_loop(self):
+        # 10,6 vs 10: the chart hits, the index play stands at a true count of 0 or more
+        # (an infinite shoe's is always 0); the dealer's 10,7 stands on 17.
+        chart = copy.deepcopy(CHART)
+        chart["deviations"] = [{"hand": "16", "vs": "10", "index": 0, "action": "S"}]
+        session = new_session(spanish_config(chart=chart), seed=7, arranged=[T, T, 6, 7, 5])
+        session.play(1)
+        assert session.stats().hand_log[0]["cards"] == ["10", "6"]
+        plain = play([T, T, 6, 7, 5])  # without it: hits the 5 to 21
+        assert plain.hand_log[0]["cards"] == ["10", "6", "5"] and net(plain) == 10.0
