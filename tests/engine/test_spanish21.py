@@ -133,6 +133,20 @@ class TestTheSpanishDeck:
         se = (0.25 * 0.75 / cards.size) ** 0.5
         assert abs(share - 12 / 48) < 4 * se
 
+    def test_naturals_come_at_the_spanish_rate(self):
+        # An infinite Spanish shoe deals a natural with probability 2 x 4/48 x 12/48 =
+        # 1/24 (the common shoe's 2 x 1/13 x 4/13 is 0.0473). 300,000 rounds, seed 9.
+        cfg = dataclasses.replace(spanish_config(), log_hands=False)
+        session = new_session(cfg, seed=9)
+        session.play(300_000)
+        stats = session.stats()
+        n = stats.counter(0, "spots")
+        share = stats.counter(0, "blackjack") / n
+        p = 1 / 24
+        se = (p * (1 - p) / n) ** 0.5
+        assert abs(share - p) < 4 * se
+        assert abs(share - 2 * 4 / 13**2) > 4 * se
+
     def test_hilo_over_a_spanish_deck_sums_to_plus_four(self):
         # 2-6 (+1) are 20 cards, tens and aces (-1) only 16: the count ends a shoe at +4
         # a deck, where a standard deck's ends at 0 (docs/CONFIG.md, counting).
