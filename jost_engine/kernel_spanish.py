@@ -23,7 +23,8 @@ fires it plays the common game card for card (tests/engine/test_spanish21.py):
 - Settlement: a player's 21 wins against a dealer's 21 (player_21_wins); a natural beats
   a dealer natural (blackjack_beats_blackjack, paid as any natural); a winning 21 of five,
   six, seven or more cards, or of 6-7-8 or 7-7-7 (mixed, suited, spades) is paid its
-  bonus (not on a doubled hand unless bonus_after_double); a suited 7-7-7 of an unsplit,
+  bonus (not on a doubled hand unless bonus_after_double, nor on a split one without
+  bonus_after_split); a suited 7-7-7 of an unsplit,
   undoubled hand against a dealer 7 is paid the super bonus (money) as well, and every
   other player with a bet that round the envy bonus. Of two bonuses a hand qualifies for
   (a 6-7-8 is a three-card 21), the larger is paid.
@@ -160,7 +161,8 @@ SPADES = 0
 
 # ---- Spanish.sp_i fields -----------------------------------------------------------------
 SP_DECK, SP_P21, SP_BJ_BEATS_BJ, SP_RESCUE, SP_REDOUBLES, SP_BONUS_DOUBLED = range(6)
-N_SP_I = 6
+SP_BONUS_SPLIT = 6
+N_SP_I = 7
 # ---- Spanish.sp_f fields: what a winning 21 pays per unit bet (1.0: no bonus), and money -
 (
     SF_FIVE,
@@ -559,6 +561,7 @@ def _spanish_rounds(
     rescue_on = spanish.sp_i[SP_RESCUE] != 0
     max_redoubles = spanish.sp_i[SP_REDOUBLES]
     bonus_doubled = spanish.sp_i[SP_BONUS_DOUBLED] != 0
+    bonus_split = spanish.sp_i[SP_BONUS_SPLIT] != 0
     super_bonus = spanish.sp_f[SF_SUPER]
     envy_bonus = spanish.sp_f[SF_ENVY]
 
@@ -1001,6 +1004,7 @@ def _spanish_rounds(
                     and _value(hands.hard[h], hands.ace[h]) == 21
                     and (p21 or dealer_value != 21)
                     and (bonus_doubled or not hands.doubled[h])
+                    and (bonus_split or spots.hands[s] == 1)
                 ):
                     pay21, bonus_counter = _bonus(hands.cards[h], n_h, spanish.sp_f)
                     won_super = (

@@ -140,6 +140,7 @@ _SPANISH_RULES: tuple[tuple[str, tuple[str, ...], Any], ...] = (
     ("double_rescue", ("double_down_rescue", "double_rescue"), check_bool),
     ("max_redoubles", ("max_redoubles", "redoubles"), check_int(0, MAX_REDOUBLES)),
     ("bonus_after_double", ("bonus_after_double",), check_bool),
+    ("bonus_after_split", ("bonus_after_split",), check_bool),
     ("bonus_five_card_21", ("bonus_five_card_21",), check_bonus),
     ("bonus_six_card_21", ("bonus_six_card_21",), check_bonus),
     ("bonus_seven_card_21", ("bonus_seven_card_21",), check_bonus),

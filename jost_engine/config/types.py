@@ -56,6 +56,7 @@ class Rules:
     double_rescue: bool = False  # surrender a doubled hand, forfeiting half its wager
     max_redoubles: int = 0  # doubles after a double on the same hand
     bonus_after_double: bool = False  # a doubled hand earns the 21 bonuses too
+    bonus_after_split: bool = True  # a split hand earns them (some venues pay none)
     # What a winning 21 pays per unit of its bet; 1.0 (even money) is no bonus.
     bonus_five_card_21: float = 1.0
     bonus_six_card_21: float = 1.0
@@ -121,6 +122,7 @@ SPANISH_FIELDS: tuple[str, ...] = (
     "double_rescue",
     "max_redoubles",
     "bonus_after_double",
+    "bonus_after_split",
     "bonus_five_card_21",
     "bonus_six_card_21",
     "bonus_seven_card_21",

@@ -288,6 +288,10 @@ class TestBonuses:
         assert first["net"] == 15.0 and second["net"] == 10.0
         assert stats.counter(0, "five_card_21") == 1 and stats.counter(0, "split") == 1
 
+    def test_a_venue_that_pays_no_bonus_after_a_split_pays_even_money(self):
+        stats = play([2, 6, 2, T, 3, 2, 4, T, T, T], bonus_after_split=False)
+        assert stats.hand_log[0]["net"] == 10.0 and stats.counter(0, "five_card_21") == 0
+
     def test_a_six_card_21_pays_two_to_one(self):
         # 2,3 vs 7 hits 2, 2, 2 (9 and 11 of four and five cards hit: more_cards) and a 10
         # to a six-card 21; the dealer's 7,10 stands on 17.
