@@ -152,7 +152,8 @@ class Session:
     shoe: k.Shoe
     seats: k.Seats
     tallies: k.Tallies
-    # Spanish 21 (Rules.spanish_game): its loop's own bundle; None for the common game.
+    # The Spanish 21 loop's own bundle (spanish_bundle: Spanish 21 rules, or a chart that
+    # plays by the number of cards); None where the common game's loops play.
     spanish: ks.Spanish | None = None
     rounds_asked: int = 0
     # Copies of what a session starts from (the shoe's order and state, every seat):
@@ -275,8 +276,10 @@ def new_session(
     act = np.empty((n_players, 3, 3, 22, 11), dtype=np.int8)
     act_poor = np.empty_like(act)
     codes = []
+    charts = []
     for i, player in enumerate(players):
         chart = resolve_playing_strategy(player.playing, rules)
+        charts.append(chart)
         codes.append(chart_arrays(chart))
         a, b = action_tables(*codes[-1], rules)
         act[i], act_poor[i] = a, b
@@ -304,7 +307,7 @@ def new_session(
 
     rng = seed_state(seed)
     infinite = rules.decks == 0
-    spanish = spanish_bundle(rules, [resolve_playing_strategy(p.playing, rules) for p in players])
+    spanish = spanish_bundle(rules, charts)
     if infinite:
         shoe = np.zeros(k.INFINITE_BUFFER, dtype=np.int8)
         cut = k.INFINITE_BUFFER + 1  # never: the buffer refills itself as it runs out
