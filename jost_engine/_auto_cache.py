@@ -44,6 +44,7 @@ from typing import Any
 
 from jost_engine.chart import ACTIONS, HARD_TOTALS, PAIR_KEYS, SOFT_TOTALS, UP_CARDS
 from jost_engine.config import PlayingStrategy, Rules
+from jost_engine.config.types import SPANISH_FIELDS
 
 log = logging.getLogger(__name__)
 
@@ -136,11 +137,29 @@ def _is_docstring(node: object) -> bool:
     )
 
 
+def auto_casinos() -> list[str]:
+    """The shipped casinos whose "auto" charts ship: every one "auto" plays (not the
+    Spanish 21 casinos, whose rules it does not solve yet)."""
+    from jost_engine.config import normalize_config
+    from jost_engine.profiles import default_names
+
+    def common(casino: str) -> bool:
+        chart = {"playing_strategy": "perfect_h17_basic_strategy"}
+        config = normalize_config({"casino": casino, "num_rounds": 1, "players": [chart]})
+        return not config.rules.spanish_game
+
+    return [casino for casino in default_names("casino") if common(casino)]
+
+
 def header(rules: Rules) -> dict[str, Any]:
     """Everything a chart depends on; `rules` as the solver sees them (_strategy_key)."""
     from jost_engine import __version__
 
     rules_dict = dataclasses.asdict(rules)
+    # "auto" plays the common game only (strategy.resolve_playing_strategy), whose Spanish
+    # 21 fields are all at their defaults: left out, they keep every chart's file name.
+    for name in SPANISH_FIELDS:
+        del rules_dict[name]
     if rules_dict["double_totals"] is not None:
         rules_dict["double_totals"] = list(rules_dict["double_totals"])
     return {

@@ -231,6 +231,10 @@ def normalize_index_request(raw: Any, resolve: Resolver | None = None) -> IndexR
             problems.add(
                 "casino", "no hole card: only games where the dealer peeks are indexed yet"
             )
+        if rules.spanish_game:
+            # The index kernel plays the common game only (issue 20's Spanish 21 is the
+            # round loop's, jost_engine.kernel_spanish).
+            problems.add("casino", "Spanish 21 rules: only the common game is indexed yet")
     plays: list[IndexPlay] = []
     if plays_raw is MISSING:
         problems.add("plays", "required")

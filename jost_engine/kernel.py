@@ -19,7 +19,8 @@ All state that survives a round (shoe, position, RNG, bankrolls, running counts,
 counters, the hand log) lives in the Shoe, Seats and Tallies bundles and is mutated in
 place, so a long job run in chunks gives bitwise the same result as one call.
 
-Cards are ranks 1..10: 1 is an ace, 10 any ten-value card.
+Cards are ranks 1..10: 1 is an ace, 10 any ten-value card. (Spanish 21, whose cards carry
+suits, has a loop of its own over these bundles: jost_engine.kernel_spanish.)
 
 Deal order (what an arranged shoe must follow): one card to every spot in seat order,
 the dealer's up card, a second card to every spot, then the hole card (peek games only;
@@ -138,7 +139,28 @@ N_STATE_I = 9  # S_LIMIT: the end of the cards shuffled so far
     C_WATCHED,
     C_BETS_CAPPED,
 ) = range(17)
-N_COUNTERS = 17
+# Spanish 21 (jost_engine.kernel_spanish; the common game's loops leave them at 0): hands
+# paid a 21 bonus, by kind; super bonuses won and envy bonuses received (per player);
+# doubled hands rescued; redoubles.
+(
+    C_FIVE_CARD_21,
+    C_SIX_CARD_21,
+    C_SEVEN_CARD_21,
+    C_678_MIXED,
+    C_678_SUITED,
+    C_678_SPADES,
+    C_777_MIXED,
+    C_777_SUITED,
+    C_777_SPADES,
+    C_SUPER_BONUS,
+    C_ENVY_BONUS,
+    C_RESCUE,
+    C_REDOUBLE,
+) = range(17, 30)
+N_COUNTERS = 30
+# The common game's counters, the first columns (the Spanish 21 ones follow): what every
+# result reports (stats.player_metrics).
+N_COUNTERS_COMMON = 17
 COUNTER_NAMES = (
     "rounds",
     "spots",
@@ -159,6 +181,19 @@ COUNTER_NAMES = (
     # Rounds whose bet a betting rule wanted above the table maximum (max_bet) or the
     # bankroll, and so was capped: the progression's failure (a Martingale at the limit).
     "bets_capped",
+    "five_card_21",
+    "six_card_21",
+    "seven_card_21",
+    "678_mixed",
+    "678_suited",
+    "678_spades",
+    "777_mixed",
+    "777_suited",
+    "777_spades",
+    "super_bonus",
+    "envy_bonus",
+    "rescue",
+    "redouble",
 )
 
 # ---- per-player float sums -------------------------------------------------------------

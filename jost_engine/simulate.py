@@ -21,8 +21,9 @@ from typing import Any
 import numpy as np
 
 from jost_engine import kernel as k
-from jost_engine.chart import ACTION_CODE, chart_arrays
-from jost_engine.config import Config, Rules, normalize_config
+from jost_engine import kernel_spanish as ks
+from jost_engine.chart import ACTION_CODE, UP_CARDS, chart_arrays, up_index
+from jost_engine.config import Config, PlayingStrategy, Rules, normalize_config
 from jost_engine.config.betting import uses_count
 from jost_engine.counting import bets_by_count, initial_progress, player_arrays
 from jost_engine.deviations import NOT_HERE, SURRENDER_FALLBACK, resolve_code
@@ -152,6 +153,9 @@ class Session:
     shoe: k.Shoe
     seats: k.Seats
     tallies: k.Tallies
+    # The Spanish 21 loop's own bundle (spanish_bundle: Spanish 21 rules, or a chart that
+    # plays by the number of cards); None where the common game's loops play.
+    spanish: ks.Spanish | None = None
     rounds_asked: int = 0
     # Copies of what a session starts from (the shoe's order and state, every seat):
     # what `restart` puts back, in the order of `_restarted`.
@@ -172,6 +176,8 @@ class Session:
         self.rounds_asked += rounds
         if rounds <= 0 or self.all_broke:
             return 0
+        if self.spanish is not None:
+            return int(ks.play_rounds_spanish(rounds, *self.kernel_arrays, self.spanish))
         # The specialised loop plays the same game bitwise; it serves most tables.
         solo = k.solo_applies(self.table, self.players)
         loop = k.play_rounds_solo if solo else k.play_rounds
@@ -258,7 +264,9 @@ def new_session(
     arranged: ranks 1..10 (1 = ace) dealt first, in the kernel's deal order (see
     kernel.py), for tests. With a finite shoe they are the top of the shoe and the rest of
     that shoe follows in random order (they must be cards the shoe holds); the cut card
-    stays where penetration puts it. With an infinite shoe random cards follow them.
+    stays where penetration puts it. With an infinite shoe random cards follow them. A
+    Spanish 21 game's shoe carries suits: its cards are rank | suit << 4 (suit 0..3, 0 =
+    spades; kernel_spanish), so a plain rank is a spade.
     insurance_threshold: overrides every player's playing.insurance_true_count (a player
     takes insurance when the true count is at least this; None in the config never
     insures).
@@ -269,8 +277,10 @@ def new_session(
     act = np.empty((n_players, 3, 3, 22, 11), dtype=np.int8)
     act_poor = np.empty_like(act)
     codes = []
+    charts = []
     for i, player in enumerate(players):
         chart = resolve_playing_strategy(player.playing, rules)
+        charts.append(chart)
         codes.append(chart_arrays(chart))
         a, b = action_tables(*codes[-1], rules)
         act[i], act_poor[i] = a, b
@@ -300,16 +310,24 @@ def new_session(
 
     rng = seed_state(seed)
     infinite = rules.decks == 0
+    spanish = spanish_bundle(rules, charts)
     if infinite:
         shoe = np.zeros(k.INFINITE_BUFFER, dtype=np.int8)
         cut = k.INFINITE_BUFFER + 1  # never: the buffer refills itself as it runs out
+    elif spanish is not None:
+        shoe = np.tile(spanish.deck, rules.decks)  # suited cards (kernel_spanish)
+        cut = min(max(round(rules.penetration * shoe.size), 1), shoe.size)
     else:
         shoe = np.array(([1, 2, 3, 4, 5, 6, 7, 8, 9] + [10] * 4) * 4 * rules.decks, dtype=np.int8)
         cut = min(max(round(rules.penetration * shoe.size), 1), shoe.size)
     st_i = np.zeros(k.N_STATE_I, dtype=np.int64)
     st_i[k.S_NEED_SHUFFLE] = 1
     if arranged is not None:
-        _arrange(shoe, np.asarray(arranged, dtype=np.int8), infinite, rng)
+        cards = np.asarray(arranged, dtype=np.int8)
+        if spanish is not None:
+            _arrange_suited(shoe, cards, infinite, spanish.deck, rng)
+        else:
+            _arrange(shoe, cards, infinite, rng)
         st_i[k.S_NEED_SHUFFLE] = 0
         st_i[k.S_LIMIT] = shoe.size  # every card is in its place already
 
@@ -336,6 +354,7 @@ def new_session(
     _check_finite(rules_f, pl, [p.bankroll for p in players])
     return Session(
         config=config,
+        spanish=spanish,
         table=k.Table(rules_i=rules_i, rules_f=rules_f),
         players=pl,
         shoe=k.Shoe(cards=shoe, rng=rng, st_i=st_i),
@@ -383,6 +402,106 @@ def _check_finite(rules_f: np.ndarray, players: k.Players, bankrolls: list[float
     for what, values in no_nan.items():
         if np.isnan(values).any():
             raise ValueError(f"the engine cannot run this config: a {what} is not a number")
+
+
+def _arrange_suited(
+    shoe: np.ndarray, arranged: np.ndarray, infinite: bool, deck: np.ndarray, rng: np.ndarray
+) -> None:
+    """_arrange for a suited shoe (kernel_spanish): each arranged card is rank | suit << 4
+    (suit 0..3, 0 = spades, so a plain rank 1..10 is that rank's spade)."""
+    ranks = arranged & ks.RANK_MASK
+    if arranged.size and (ranks.min() < 1 or ranks.max() > 10 or arranged.min() < 1):
+        raise ValueError("arranged cards are rank | suit << 4: rank 1..10, suit 0..3")
+    if arranged.size > shoe.size:
+        raise ValueError(f"{arranged.size} arranged cards do not fit a shoe of {shoe.size}")
+    if infinite:
+        ks.fill_suited(shoe, 0, deck, rng)
+    else:
+        rest = list(shoe)
+        for c in arranged:
+            try:
+                rest.remove(c)
+            except ValueError:
+                raise ValueError(f"the shoe holds no more cards {int(c)} to arrange") from None
+        tail = np.array(rest, dtype=np.int8)
+        k.shuffle(tail, tail.size, rng)
+        shoe[arranged.size :] = tail
+    shoe[: arranged.size] = arranged
+
+
+def spanish_bundle(rules: Rules, charts: Sequence[PlayingStrategy]) -> ks.Spanish | None:
+    """The Spanish 21 loop's bundle for these rules and each player's chart (resolved),
+    or None where the common game's loops play: no Spanish 21 rule (Rules.spanish_game)
+    and no chart that plays by the number of cards (`more_cards`), which the common loops
+    cannot read (they have one table for every hand of three or more cards)."""
+    if not rules.spanish_game and not any(chart.more_cards for chart in charts):
+        return None
+    sp_i = np.zeros(ks.N_SP_I, dtype=np.int64)
+    sp_i[ks.SP_DECK] = rules.cards_per_deck
+    sp_i[ks.SP_P21] = rules.player_21_wins
+    sp_i[ks.SP_BJ_BEATS_BJ] = rules.blackjack_beats_blackjack
+    sp_i[ks.SP_RESCUE] = rules.double_rescue
+    sp_i[ks.SP_REDOUBLES] = rules.max_redoubles
+    sp_i[ks.SP_BONUS_DOUBLED] = rules.bonus_after_double
+    sp_i[ks.SP_BONUS_SPLIT] = rules.bonus_after_split
+    sp_f = np.array(
+        [
+            rules.bonus_five_card_21,
+            rules.bonus_six_card_21,
+            rules.bonus_seven_card_21,
+            rules.bonus_678_mixed,
+            rules.bonus_678_suited,
+            rules.bonus_678_spades,
+            rules.bonus_777_mixed,
+            rules.bonus_777_suited,
+            rules.bonus_777_spades,
+            rules.super_bonus,
+            rules.envy_bonus,
+        ],
+        dtype=np.float64,
+    )
+    n = len(charts)
+    shape = (n, 2, k.MAX_CARDS, 2, 22, 11)
+    act_n = np.full(shape, k.STAND, dtype=np.int8)
+    act_n_poor = np.full(shape, k.STAND, dtype=np.int8)
+    redouble = np.zeros((n, k.MAX_CARDS, 2, 22, 11), dtype=np.uint8)
+    rescue = np.zeros((n, 22, 11), dtype=np.uint8)
+    for p, chart in enumerate(charts):
+        for kind, table, rows in (
+            (k.KIND_HARD, "hard", range(4, 22)),
+            (k.KIND_SOFT, "soft", range(12, 22)),
+        ):
+            for row in rows:
+                for up in UP_CARDS:
+                    u = up_index(up)
+                    base = getattr(chart, table)[str(row)][up]
+                    for n_cards in range(3, k.MAX_CARDS):
+                        code = base
+                        for lo, hi, tables in chart.more_cards:
+                            if lo <= n_cards <= hi and str(row) in tables.get(table, {}):
+                                code = tables[table][str(row)][up]
+                                break
+                        doubles = code in ("Dh", "Ds")
+                        redouble[p, n_cards, kind, row, u] = doubles
+                        fallback = k.STAND if code in ("S", "Ds", "Rs") else k.HIT
+                        for split in (0, 1):
+                            may = rules.double_any_cards and (not split or rules.double_after_split)
+                            act_n[p, split, n_cards, kind, row, u] = (
+                                k.DOUBLE if doubles and may else fallback
+                            )
+                            act_n_poor[p, split, n_cards, kind, row, u] = fallback
+        for row_key, cells in chart.rescue.items():
+            for up, code in cells.items():
+                rescue[p, int(row_key), up_index(up)] = code == "R"
+    return ks.Spanish(
+        sp_i=sp_i,
+        sp_f=sp_f,
+        deck=ks.suited_deck(rules.deck == "spanish"),
+        act_n=act_n,
+        act_n_poor=act_n_poor,
+        redouble=redouble,
+        rescue=rescue,
+    )
 
 
 def _arrange(shoe: np.ndarray, arranged: np.ndarray, infinite: bool, rng: np.ndarray) -> None:
@@ -600,7 +719,9 @@ def results(
     truncated = stats.hands_logged > len(stats.hand_log)
     players = []
     for i, player in enumerate(config.players):
-        metrics = player_metrics(stats, i, player.bankroll, config.rounds_per_hour)
+        metrics = player_metrics(
+            stats, i, player.bankroll, config.rounds_per_hour, config.rules.spanish_game
+        )
         net = metrics["net_gain_loss"]
         entry = {
             "name": player.name,

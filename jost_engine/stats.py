@@ -44,11 +44,14 @@ Z95 = 1.96
 # its version is one this engine knows, and dealt again from its seed otherwise, rather
 # than merged into fields that mean something else. Raise it whenever a field is added,
 # removed or changes meaning, and keep reading the versions whose layout still fits.
-# Format 2 added the counter bets_capped (the last column of counters; issue 20).
+# Format 2 added counters after format 1's 16: bets_capped, then the Spanish 21 ones
+# (kernel.COUNTER_NAMES; issue 20).
 STATS_FORMAT = 2
+FORMAT_1_COUNTERS = 16
 # Versions from_dict reads. None: no version at all, as every release up to release-16
 # stored them; their layout is format 1's (the shape checks in from_dict still guard it),
-# whose counters lack bets_capped: read as 0, since no betting strategy had rules then.
+# whose counters lack format 2's: read as 0, since no bet had rules and no game was
+# Spanish 21 then.
 READABLE_STATS_FORMATS: frozenset[int | None] = frozenset({None, 1, 2})
 
 
@@ -131,8 +134,11 @@ class Stats:
                 f"(players, {k.N_TC}, {k.N_TC_FIELDS})"
             )
         counters = np.array(data["counters"], dtype=np.int64)
-        if version in (None, 1) and counters.ndim == 2 and counters.shape[1] == k.N_COUNTERS - 1:
-            counters = np.pad(counters, ((0, 0), (0, 1)))  # bets_capped 0 (see STATS_FORMAT)
+        if version in (None, 1) and counters.ndim == 2 and counters.shape[1] == FORMAT_1_COUNTERS:
+            # Format 1's counters, the first columns of today's: bets_capped and the
+            # Spanish 21 counters were 0 then (no betting rules, no Spanish game).
+            extra = np.zeros((counters.shape[0], k.N_COUNTERS - FORMAT_1_COUNTERS), np.int64)
+            counters = np.concatenate([counters, extra], axis=1)
         return cls(
             counters=counters.reshape(-1, k.N_COUNTERS),
             sums=sums,
@@ -271,10 +277,18 @@ def n0_di_score(
 
 
 def player_metrics(
-    stats: Stats, player: int, initial_bankroll: float, rounds_per_hour: float = 100.0
+    stats: Stats,
+    player: int,
+    initial_bankroll: float,
+    rounds_per_hour: float = 100.0,
+    spanish: bool = False,
 ) -> dict[str, Any]:
-    """Every derived figure of one player, JSON-ready (null where undefined)."""
+    """Every derived figure of one player, JSON-ready (null where undefined). spanish: a
+    Spanish 21 game (Rules.spanish_game), whose counters and frequencies are added (the
+    common game's results leave them out: they are always 0 there)."""
     c = {name: int(stats.counters[player, i]) for i, name in enumerate(k.COUNTER_NAMES)}
+    if not spanish:
+        c = dict(list(c.items())[: k.N_COUNTERS_COMMON])
     s = {name: float(stats.sums[player, i]) for i, name in enumerate(k.SUM_NAMES)}
     n = c["rounds"]
     ev, sd = mean_sd(s["net"], s["net_sq"], n)
@@ -300,6 +314,11 @@ def player_metrics(
         # rounds as they were played, not the dealer's unconditional bust probability.
         "dealer_bust": ratio(c["dealer_bust"], spots),
     }
+    if spanish:
+        # Spanish 21: the hands paid each 21 bonus, rescued and redoubled, per hand; the
+        # super bonuses won per hand and the envy bonuses received per round.
+        for name in k.COUNTER_NAMES[k.N_COUNTERS_COMMON :]:
+            frequencies[name] = ratio(c[name], n if name == "envy_bonus" else hands)
     return {
         "rounds_played": n,
         "hands_played": hands,

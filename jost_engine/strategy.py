@@ -22,6 +22,8 @@ def resolve_playing_strategy(playing: PlayingStrategy, rules: Rules) -> PlayingS
     """
     if not playing.auto:
         return playing
+    if rules.spanish_game:
+        raise ValueError('"auto" does not play Spanish 21 rules yet: give a chart')
     from jost_engine._basic_strategy import auto_strategy  # heavy; only loaded when asked
 
     return auto_strategy(rules)

@@ -20,14 +20,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from jost_engine import _auto_cache
 from jost_engine._basic_strategy import _strategy_key, solve
 from jost_engine.config import normalize_config
-from jost_engine.profiles import default_names
 
 
 def main() -> int:
     out = _auto_cache.SHIPPED_DIR
     out.mkdir(parents=True, exist_ok=True)
     written: set[str] = set()
-    for casino in default_names("casino"):
+    for casino in _auto_cache.auto_casinos():
         config = normalize_config(
             {"casino": casino, "num_rounds": 1, "players": [{"playing_strategy": "auto"}]}
         )

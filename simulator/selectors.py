@@ -363,6 +363,8 @@ def engine_info() -> dict[str, Any]:
     from jost_engine.config.charts import preset_names
     from jost_engine.config.fields import MAX_SESSIONS
     from jost_engine.config.players import ANALYSES
+    from jost_engine.config.rules import MAX_REDOUBLES
+    from jost_engine.config.types import SPANISH_FIELDS
 
     defaults = jost_engine.defaults()
     blank = jost_engine.config_to_dict(
@@ -375,9 +377,39 @@ def engine_info() -> dict[str, Any]:
         "blackjack_payout": {"examples": ["3:2", "6:5", "1:1", 1.5]},
         "double_down_restrictions": {"examples": [["any"], [9, 10, 11], ["10-11"]]},
     }
+    # Spanish 21's rules (docs/CONFIG.md), each at the common game's default, which a
+    # common casino leaves out of its canonical form: read from a Spanish one.
+    spanish = jost_engine.config_to_dict(
+        jost_engine.normalize_config(
+            {
+                "casino": {"deck": "spanish"},
+                "num_rounds": 1,
+                "players": [{"playing_strategy": "perfect_h17_basic_strategy"}],
+            }
+        )
+    )["casino"]
+    casino = {
+        **blank["casino"],
+        **{name: spanish[name] for name in SPANISH_FIELDS},
+        "deck": "standard",
+    }
+    bonus = {"minimum": 1, "maximum": 3, "examples": ["3:2", "2:1", "3:1"], "note": "1: none"}
+    ranges.update(
+        {
+            "deck": {"values": ["standard", "spanish"]},
+            "max_redoubles": {"minimum": 0, "maximum": MAX_REDOUBLES},
+            "super_bonus": {"minimum": 0, "note": "money; 0: not paid"},
+            "envy_bonus": {"minimum": 0, "note": "money; 0: not paid"},
+            **{
+                name: bonus
+                for name in SPANISH_FIELDS
+                if name.startswith("bonus_") and name != "bonus_after_double"
+            },
+        }
+    )
     rules = {
         name: {"type": type(value).__name__, "default": value, **ranges.get(name, {})}
-        for name, value in blank["casino"].items()
+        for name, value in casino.items()
         if name != "name"
     }
     player = blank["players"][0]

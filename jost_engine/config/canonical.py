@@ -5,8 +5,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from jost_engine.config.fields import INF
+from jost_engine.config.fields import INF, MORE_CARDS_MAX
 from jost_engine.config.types import (
+    SPANISH_FIELDS,
     TAG_RANKS,
     BetRule,
     BettingStrategy,
@@ -23,8 +24,9 @@ def _number(value: float) -> float | int | str:
 
 
 def casino_to_dict(r: Rules) -> dict[str, Any]:
-    """A casino's rules as a config's `casino` object writes them."""
-    return {
+    """A casino's rules as a config's `casino` object writes them (the Spanish 21 fields
+    only for a game that has some, so a common game's config reads as it always did)."""
+    casino = {
         "name": r.name,
         "deck_count": r.decks,
         "hit_on_soft_17": r.hit_soft_17,
@@ -41,6 +43,11 @@ def casino_to_dict(r: Rules) -> dict[str, Any]:
         "dealer_checks_for_blackjack": r.dealer_peeks,
         "no_hole_card_loses": r.no_hole_card_loses,
     }
+    if r.spanish_game:
+        for name in SPANISH_FIELDS:
+            value = getattr(r, name)
+            casino[name] = _number(value) if isinstance(value, float) else value
+    return casino
 
 
 def counting_to_dict(c: CountingSystem) -> dict[str, Any]:
@@ -140,6 +147,18 @@ def config_to_dict(config: Config) -> dict[str, Any]:
                 table: {row: dict(cells) for row, cells in getattr(p.playing, table).items()}
                 for table in ("hard", "soft", "pairs")
             }
+            if p.playing.more_cards:
+                playing["strategy"]["more_cards"] = {
+                    (f"{lo}+" if hi >= MORE_CARDS_MAX else f"{lo}" if lo == hi else f"{lo}-{hi}"): {
+                        table: {row: dict(cells) for row, cells in rows.items()}
+                        for table, rows in tables.items()
+                    }
+                    for lo, hi, tables in p.playing.more_cards
+                }
+            if p.playing.rescue:
+                playing["strategy"]["rescue"] = {
+                    row: dict(cells) for row, cells in p.playing.rescue.items()
+                }
         player: dict[str, Any] = {
             "name": p.name,
             "bankroll": _number(p.bankroll),

@@ -18,6 +18,7 @@ from jost_engine.config.fields import (
     MAX_COUNT,
     MAX_DEVIATIONS,
     MISSING,
+    MORE_CARDS_MAX,
     UP_SPELLINGS,
     Fields,
     Problems,
@@ -28,6 +29,7 @@ from jost_engine.config.fields import (
     index_path,
     is_number,
     join_path,
+    json_key,
     plain_entries,
     rank_of,
     shown,
@@ -136,8 +138,11 @@ def _action(value: Any, table: str, path: str, problems: Problems) -> str | None
     return code
 
 
-def _chart_table(raw: Any, table: str, path: str, problems: Problems) -> dict[str, dict[str, str]]:
-    """The rows a chart gives for one table, each complete, keyed canonically."""
+def _chart_table(
+    raw: Any, table: str, path: str, problems: Problems, missing: str | None = None
+) -> dict[str, dict[str, str]]:
+    """The rows a chart gives for one table, each complete, keyed canonically; with
+    `missing` an up card a row leaves out holds that code (else it is a problem)."""
     canonical = "soft" if table == "soft_totals" else table
     if not isinstance(raw, Mapping):
         problems.add(path, "not an object of rows")
@@ -189,10 +194,87 @@ def _chart_table(raw: Any, table: str, path: str, problems: Problems) -> dict[st
                         )
                     row_cells[up] = code
     for row, row_cells in rows.items():
-        missing = [up for up in UP_CARDS if up not in row_cells]
-        if missing:
-            problems.add(first_path[row], f"{canonical} {row} misses up cards {', '.join(missing)}")
-    return {row: {up: row_cells.get(up, "H") for up in UP_CARDS} for row, row_cells in rows.items()}
+        left_out = [up for up in UP_CARDS if up not in row_cells]
+        if left_out and missing is None:
+            problems.add(
+                first_path[row], f"{canonical} {row} misses up cards {', '.join(left_out)}"
+            )
+    fill = missing or "H"
+    return {
+        row: {up: row_cells.get(up, fill) for up in UP_CARDS} for row, row_cells in rows.items()
+    }
+
+
+def _cards_span(key: Any) -> tuple[int, int] | None:
+    """Card counts named by a more_cards key: "3", "3-4", or "5+" (five and more)."""
+    text = str(key).strip()
+    match = re.fullmatch(r"(\d+)\s*(?:(\+)|-\s*(\d+))?", text)
+    if not match:
+        return None
+    lo = int(match.group(1))
+    hi = MORE_CARDS_MAX if match.group(2) else int(match.group(3) or lo)
+    return (lo, hi) if 3 <= lo <= hi <= MORE_CARDS_MAX else None
+
+
+MoreCards = tuple[tuple[int, int, Mapping[str, Mapping[str, Mapping[str, str]]]], ...]
+
+
+def _more_cards(raw: Any, path: str, problems: Problems) -> MoreCards:
+    """A chart's `more_cards`: {"3": {"hard": rows, "soft": rows}, "4-5": ..., "6+": ...},
+    the rows (as `hard` and `soft` write them, each row whole) a hand of that many cards
+    plays instead of the chart's own."""
+    if not isinstance(raw, Mapping):
+        problems.add(path, 'not an object of card counts such as "3", "4-5" or "6+"')
+        return ()
+    if not check_entries(raw, path, problems):
+        return ()
+    spans: list[tuple[int, int, dict[str, dict[str, dict[str, str]]]]] = []
+    keys: list[str] = []
+    for key, value in raw.items():
+        key_path = entry_path(path, key)
+        span = _cards_span(key)
+        if span is None:
+            problems.add(
+                key_path,
+                f'not a number of cards 3..{MORE_CARDS_MAX}, a range such as "3-4" or "5+"',
+            )
+            continue
+        if not isinstance(value, Mapping):
+            problems.add(key_path, "not an object of hard and soft rows")
+            continue
+        tables: dict[str, dict[str, dict[str, str]]] = {}
+        for table, rows in value.items():
+            table_path = join_path(key_path, str(table))
+            if table not in ("hard", "soft"):
+                problems.add(table_path, "not hard or soft (a pair is two cards)")
+                continue
+            tables[table] = _chart_table(rows, table, table_path, problems)
+        lo, hi = span
+        for (other_lo, other_hi, _), other in zip(spans, keys, strict=True):
+            if lo <= other_hi and other_lo <= hi:
+                problems.add(key_path, f"overlaps {json_key(other)}")
+        spans.append((lo, hi, tables))
+        keys.append(str(key))
+    return tuple(sorted(spans, key=lambda entry: entry[0]))
+
+
+def _rescue(raw: Any, path: str, problems: Problems) -> dict[str, dict[str, str]]:
+    """A chart's `rescue`: totals (rows as `hard` writes them) and up cards, "R" where
+    a doubled hand of that total is surrendered, "S" (or nothing) where it stands."""
+    before = len(problems.items)
+    rows = _chart_table(raw, "hard", path, problems, missing="S")
+    if len(problems.items) > before:
+        return {}
+    rescue: dict[str, dict[str, str]] = {}
+    for row, cells in rows.items():
+        for up, code in cells.items():
+            if code not in ("Rh", "S"):
+                problems.add(
+                    entry_path(path, row), f"against {up}: {code} is not R (rescue) or S (stand)"
+                )
+                return {}
+        rescue[row] = {up: "R" if code == "Rh" else "S" for up, code in cells.items()}
+    return rescue
 
 
 def _complete_chart(
@@ -260,6 +342,8 @@ def playing_from(raw: Any, path: str, ctx: Context, seen: tuple[str, ...] = ()) 
     auto = f.take_one(("auto",), check_bool, None)
     insurance = f.take_one(("insurance", "take_insurance"), check_insurance, MISSING)
     deviations_raw = f.take("deviations")
+    more_raw = f.take("more_cards")
+    rescue_raw = f.take("rescue")
     strategy = f.take("strategy")
     if strategy is not MISSING:
         if isinstance(strategy, str) and strategy.strip().lower() == "auto":
@@ -304,6 +388,8 @@ def playing_from(raw: Any, path: str, ctx: Context, seen: tuple[str, ...] = ()) 
     if auto is None:
         auto = parent.auto if parent is not None and not given else False
     if auto is True:
+        if more_raw is not MISSING or rescue_raw is not MISSING:
+            ctx.problems.add(path, "an auto strategy takes no more_cards or rescue")
         if given:
             ctx.problems.add(path, "an auto strategy takes no chart")
         return PlayingStrategy(
@@ -319,6 +405,12 @@ def playing_from(raw: Any, path: str, ctx: Context, seen: tuple[str, ...] = ()) 
     if not given:
         ctx.problems.add(path, 'no chart: give strategy.hard/soft/pairs, or "auto"')
         return placeholder
+    more_cards: MoreCards = parent.more_cards if parent is not None else ()
+    if more_raw is not MISSING:
+        more_cards = _more_cards(more_raw, f.path_of("more_cards"), ctx.problems)
+    rescue: Mapping[str, Mapping[str, str]] = parent.rescue if parent is not None else {}
+    if rescue_raw is not MISSING:
+        rescue = _rescue(rescue_raw, f.path_of("rescue"), ctx.problems)
     chart = _complete_chart(tables)
     return PlayingStrategy(
         name=name or "custom chart",
@@ -328,6 +420,8 @@ def playing_from(raw: Any, path: str, ctx: Context, seen: tuple[str, ...] = ()) 
         pairs=chart["pairs"],
         insurance_true_count=insurance,
         deviations=deviations,
+        more_cards=more_cards,
+        rescue=rescue,
     )
 
 

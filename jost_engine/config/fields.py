@@ -27,8 +27,9 @@ MAX_NAME_LENGTH = 100
 # Bounds that keep every number the kernel computes finite and exact enough (docs/CONFIG.md,
 # "Bounds"). Money (a bankroll, min_bet, max_bet, and every bet a ramp makes): a cent to
 # a trillion. A round moves at most 7 spots x 8 hands x a doubled bet x a 3:1 payout, about
-# 3.4e14 at the largest bet, so over 10^10 rounds the sums stay below 1e25 and their squares
-# below 1e40: finite, with float64's 16 digits on every total a result reports.
+# 3.4e14 at the largest bet (Spanish 21's three redoubles and its bonuses: about 2.7e15),
+# so over 10^10 rounds the sums stay below 1e26 and their squares below 1e42: finite, with
+# float64's 16 digits on every total a result reports.
 MIN_MONEY = 0.01
 MAX_MONEY = 1e12
 # A ramp multiplies min_bet by 1/100 .. 10,000 (real spreads are 1-8 to 1-50).
@@ -59,6 +60,9 @@ MAX_DEVIATIONS = 100
 # Entries of any other list or map a user writes (a chart's rows and cells, tags by rank,
 # double_down_restrictions): far above what any of them needs.
 MAX_ENTRIES = 100
+# A chart's more_cards spans count cards up to this (a hand holds at most 22 cards); a
+# span written "5+" is stored as 5..MORE_CARDS_MAX.
+MORE_CARDS_MAX = 23
 
 # Fields that JOST's data and clients carry but that do not change a simulation: they are
 # accepted and dropped wherever they appear, rather than rejected as unknown.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Mapping
@@ -11,6 +12,7 @@ from jost_engine.config.context import Context
 from jost_engine.config.fields import (
     BAD,
     MAX_DECKS,
+    MAX_MONEY,
     MAX_SPLIT_HANDS,
     MISSING,
     Fields,
@@ -19,6 +21,7 @@ from jost_engine.config.fields import (
     check_entries,
     check_int,
     check_name,
+    check_number,
     index_path,
     is_number,
     plain_entries,
@@ -96,6 +99,60 @@ def check_double_totals(value: Any, path: str, problems: Problems) -> Any:
         else:
             totals.update(span)
     return BAD if bad else tuple(sorted(totals))
+
+
+def check_bonus(value: Any, path: str, problems: Problems) -> Any:
+    # A 21 bonus as a payout ("3:2", 2, "3:1"); "1:1" (even money) pays no bonus.
+    number = check_payout(value, path, problems)
+    if number is BAD:
+        return BAD
+    if number < 1:
+        problems.add(path, f"must be at least 1 (1:1, no bonus), got {number:g}")
+        return BAD
+    return number
+
+
+DECKS = ("standard", "spanish")
+
+
+def check_deck(value: Any, path: str, problems: Problems) -> Any:
+    # "spanish": 48-card decks without the four ten-spots (Spanish 21).
+    if isinstance(value, str) and value.strip().lower() in DECKS:
+        return value.strip().lower()
+    problems.add(path, 'not "standard" or "spanish" (48 cards: the ten-spots removed)')
+    return BAD
+
+
+# Redoubling: a doubled hand may double again this many times (venues allow up to three).
+MAX_REDOUBLES = 3
+
+# The Spanish 21 fields: (Rules field, the names a casino may give it, check). Each
+# default is the common game's (types.Rules); docs/CONFIG.md, "Spanish 21".
+_SPANISH_RULES: tuple[tuple[str, tuple[str, ...], Any], ...] = (
+    ("deck", ("deck",), check_deck),
+    ("player_21_wins", ("player_21_always_wins", "player_21_wins"), check_bool),
+    (
+        "blackjack_beats_blackjack",
+        ("player_blackjack_beats_dealer_blackjack", "blackjack_beats_blackjack"),
+        check_bool,
+    ),
+    ("double_any_cards", ("double_on_any_number_of_cards", "double_any_cards"), check_bool),
+    ("double_rescue", ("double_down_rescue", "double_rescue"), check_bool),
+    ("max_redoubles", ("max_redoubles", "redoubles"), check_int(0, MAX_REDOUBLES)),
+    ("bonus_after_double", ("bonus_after_double",), check_bool),
+    ("bonus_after_split", ("bonus_after_split",), check_bool),
+    ("bonus_five_card_21", ("bonus_five_card_21",), check_bonus),
+    ("bonus_six_card_21", ("bonus_six_card_21",), check_bonus),
+    ("bonus_seven_card_21", ("bonus_seven_card_21",), check_bonus),
+    ("bonus_678_mixed", ("bonus_678_mixed",), check_bonus),
+    ("bonus_678_suited", ("bonus_678_suited",), check_bonus),
+    ("bonus_678_spades", ("bonus_678_spades",), check_bonus),
+    ("bonus_777_mixed", ("bonus_777_mixed",), check_bonus),
+    ("bonus_777_suited", ("bonus_777_suited",), check_bonus),
+    ("bonus_777_spades", ("bonus_777_spades",), check_bonus),
+    ("super_bonus", ("super_bonus",), check_number(0, MAX_MONEY)),
+    ("envy_bonus", ("envy_bonus",), check_number(0, MAX_MONEY)),
+)
 
 
 NO_HOLE_CARD_LOSSES = ("all", "original_bet")
@@ -189,8 +246,15 @@ def rules_from(raw: Any, path: str, ctx: Context) -> Rules:
             "blackjack ends the round before anyone doubles or splits",
         )
         loses = BAD
+    defaults = {f.name: f.default for f in dataclasses.fields(Rules)}
+    spanish = {
+        field: f.take_one(names, check, defaults[field]) for field, names, check in _SPANISH_RULES
+    }
+    if spanish["envy_bonus"] not in (0.0, BAD) and spanish["super_bonus"] == 0.0:
+        p.add(f.path_of("envy_bonus"), "is paid only with a super_bonus (the 7-7-7 it envies)")
     f.finish()
     return Rules(
+        **{field: value for field, value in spanish.items() if value is not BAD},
         name=name,
         decks=decks,
         hit_soft_17=hits,

@@ -6,6 +6,7 @@ the raw JSON; jost_engine.config's `normalize_config` is the only way in.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -45,6 +46,32 @@ class Rules:
     # splits included) or "original_bet" (one original bet per spot; the rest is returned).
     # With a peek the blackjack ends the round before any double or split, so "all".
     no_hole_card_loses: Literal["all", "original_bet"] = "all"
+    # Spanish 21 (docs/CONFIG.md, "Spanish 21"). Each default is the common game's rule,
+    # so a casino that names none of these plays exactly as before. "spanish": 48-card
+    # decks, the four ten-spots of each deck removed (J, Q, K kept).
+    deck: Literal["standard", "spanish"] = "standard"
+    player_21_wins: bool = False  # a player's 21 (not a natural) beats a dealer's 21
+    blackjack_beats_blackjack: bool = False  # a player natural wins against a dealer one
+    double_any_cards: bool = False  # Dh/Ds on three or more cards double (any total)
+    double_rescue: bool = False  # surrender a doubled hand, forfeiting half its wager
+    max_redoubles: int = 0  # doubles after a double on the same hand
+    bonus_after_double: bool = False  # a doubled hand earns the 21 bonuses too
+    bonus_after_split: bool = True  # a split hand earns them (some venues pay none)
+    # What a winning 21 pays per unit of its bet; 1.0 (even money) is no bonus.
+    bonus_five_card_21: float = 1.0
+    bonus_six_card_21: float = 1.0
+    bonus_seven_card_21: float = 1.0  # seven or more cards
+    bonus_678_mixed: float = 1.0
+    bonus_678_suited: float = 1.0
+    bonus_678_spades: float = 1.0
+    bonus_777_mixed: float = 1.0
+    bonus_777_suited: float = 1.0
+    bonus_777_spades: float = 1.0
+    # Money, paid on a suited 7-7-7 (three cards, unsplit, undoubled) against a dealer 7,
+    # besides the hand's win and 777 bonus; the envy bonus is paid then to every other
+    # player who has a bet on the table. 0: not paid.
+    super_bonus: float = 0.0
+    envy_bonus: float = 0.0
 
     # The rule predicates every part of the engine asks (solvers, exact, simulator), here
     # once so that they cannot drift apart.
@@ -62,11 +89,52 @@ class Rules:
         which is how the solvers value such a game, surrender apart (surrender_value)."""
         return self.dealer_peeks or self.no_hole_card_loses == "original_bet"
 
+    @property
+    def cards_per_deck(self) -> int:
+        return 48 if self.deck == "spanish" else 52
+
+    @property
+    def spanish_game(self) -> bool:
+        """Does this game need the Spanish 21 round loop (jost_engine.kernel_spanish)? A
+        Spanish deck, or any Spanish 21 rule that differs from the common game's."""
+        return self != self.common_game()
+
+    def common_game(self) -> Rules:
+        """These rules with every Spanish 21 field at the common game's default."""
+        common: dict[str, Any] = {
+            f.name: f.default for f in dataclasses.fields(Rules) if f.name in SPANISH_FIELDS
+        }
+        return dataclasses.replace(self, **common)
+
     def may_double(self, total: int, after_split: bool = False) -> bool:
         """May a two-card hand of this total double? After a split only with DAS."""
         if after_split and not self.double_after_split:
             return False
         return self.double_totals is None or total in self.double_totals
+
+
+# The Rules fields of Spanish 21, in the order casino_to_dict writes them.
+SPANISH_FIELDS: tuple[str, ...] = (
+    "deck",
+    "player_21_wins",
+    "blackjack_beats_blackjack",
+    "double_any_cards",
+    "double_rescue",
+    "max_redoubles",
+    "bonus_after_double",
+    "bonus_after_split",
+    "bonus_five_card_21",
+    "bonus_six_card_21",
+    "bonus_seven_card_21",
+    "bonus_678_mixed",
+    "bonus_678_suited",
+    "bonus_678_spades",
+    "bonus_777_mixed",
+    "bonus_777_suited",
+    "bonus_777_spades",
+    "super_bonus",
+    "envy_bonus",
+)
 
 
 @dataclass(frozen=True)
@@ -91,6 +159,14 @@ class PlayingStrategy:
     # jost_engine.deviations expands for the rules (its S17 or H17 variant). A preset's
     # insurance entry is already folded into insurance_true_count.
     deviations: tuple[Deviation | str, ...] = ()
+    # Hands of three or more cards (jost_engine.kernel_spanish reads them; the common
+    # game's loops play every 3+ card hand by the grids above): (fewest cards, most cards,
+    # {"hard": rows, "soft": rows}), each rows a partial grid keyed as `hard`/`soft`; a
+    # hand of n cards plays the row of the entry whose span holds n, else the grid above.
+    more_cards: tuple[tuple[int, int, Mapping[str, Mapping[str, Mapping[str, str]]]], ...] = ()
+    # Double-down rescue: rescue[str(hard total)][up] is "R" where a doubled hand of that
+    # hard total is surrendered (where the rules offer it); a missing cell stands.
+    rescue: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -109,7 +109,12 @@ FREQUENCY_ORDER = (
 
 
 def frequency_rows(players: list[dict[str, Any]]) -> list[tuple[str, list[str]]]:
-    """One row per outcome, one column per player, as percentages."""
+    """One row per outcome, one column per player, as percentages: the common game's in
+    FREQUENCY_ORDER, then any other a result has (Spanish 21's bonuses, rescues and
+    redoubles; docs/RESULTS.md) in the result's order."""
+    names = list(FREQUENCY_ORDER)
+    for p in players:
+        names += [name for name in p.get("frequencies") or {} if name not in names]
     return [
         (
             name.replace("_", " "),
@@ -120,7 +125,7 @@ def frequency_rows(players: list[dict[str, Any]]) -> list[tuple[str, list[str]]]
                 for p in players
             ],
         )
-        for name in FREQUENCY_ORDER
+        for name in names
     ]
 
 

@@ -31,5 +31,22 @@ class TestDefaults:
         response = alice_client.post("/api/submit/", simulation, format="json")
         assert response.status_code == 202
 
+    def test_the_spanish_21_casinos_are_served_and_a_spanish_job_submits(self, alice_client):
+        casinos = alice_client.get("/api/defaults/").json()["casinos"]
+        assert {"spanish21_6d_h17", "spanish21_6d_h17_redouble", "spanish21_8d_s17"} <= set(casinos)
+        assert casinos["spanish21_8d_s17"]["deck"] == "spanish"
+        job = {
+            "casino": "spanish21_6d_h17",
+            "num_rounds": 1000,
+            "players": [{"playing_strategy": "perfect_h17_basic_strategy"}],
+        }
+        assert alice_client.post("/api/submit/", job, format="json").status_code == 202
+
+    def test_a_spanish_job_with_auto_is_refused_naming_the_field(self, alice_client):
+        job = {"casino": "spanish21_6d_h17", "num_rounds": 1000, "players": [{}]}
+        response = alice_client.post("/api/submit/", job, format="json")
+        assert response.status_code == 400
+        assert "players[0].playing_strategy" in response.content.decode()
+
     def test_without_a_token_it_gets_401(self, anon_client, db):
         assert anon_client.get("/api/defaults/").status_code == 401

@@ -52,3 +52,15 @@ class TestEngineInfo:
         assert rules["last_result"] == ["none", "win", "blackjack", "loss", "surrender", "push"]
         assert rules["actions"] == ["bet", "multiply", "add", "step", "reset"]
         assert {"bet_rules", "bet_steps"} <= set(body["options"]["betting_strategy_fields"])
+
+    def test_it_lists_the_spanish_21_rules_at_the_common_games_defaults(self, alice_client):
+        rules = alice_client.get("/api/engine/").json()["rules"]
+        assert rules["deck"] == {
+            "type": "str",
+            "default": "standard",
+            "values": ["standard", "spanish"],
+        }
+        assert rules["max_redoubles"]["default"] == 0 and rules["max_redoubles"]["maximum"] == 3
+        assert rules["player_21_wins"]["default"] is False
+        assert rules["bonus_five_card_21"]["default"] == 1
+        assert rules["super_bonus"]["minimum"] == 0

@@ -401,3 +401,19 @@ class TestJobHistory:
         with CaptureQueriesContext(connection) as thirty:
             staff_client.get("/dashboard/jobs/")
         assert len(thirty) == len(one), [q["sql"] for q in thirty]
+
+
+class TestFrequencyRows:
+    def test_a_spanish_21_result_adds_its_bonus_rows_after_the_common_ones(self):
+        from simulator.dashboard.present import BLANK, FREQUENCY_ORDER, frequency_rows
+
+        common = {"win": 0.4, "loss": 0.5}
+        spanish = {**common, "five_card_21": 0.0025, "777_spades": 0.0001}
+        rows = frequency_rows([{"frequencies": common}, {"frequencies": spanish}])
+        assert [name for name, _ in rows[: len(FREQUENCY_ORDER)]] == [
+            name.replace("_", " ") for name in FREQUENCY_ORDER
+        ]
+        assert rows[len(FREQUENCY_ORDER) :] == [
+            ("five card 21", [BLANK, "0.25%"]),
+            ("777 spades", [BLANK, "0.01%"]),
+        ]

@@ -72,15 +72,16 @@ def load() -> list[tuple[Rules, dict[str, Any]]]:
 
 
 def shipped_rule_sets() -> list[Rules]:
-    """The rules of every shipped casino (the charts jost_engine/data/auto_charts holds)."""
+    """The rules of every shipped casino "auto" plays (the charts jost_engine/data/auto_charts
+    holds; not Spanish 21's)."""
+    from jost_engine._auto_cache import auto_casinos
     from jost_engine.config import normalize_config
-    from jost_engine.profiles import default_names
 
     return [
         normalize_config(
             {"casino": casino, "num_rounds": 1, "players": [{"playing_strategy": "auto"}]}
         ).rules
-        for casino in default_names("casino")
+        for casino in auto_casinos()
     ]
 
 

@@ -12,7 +12,6 @@ import pytest
 
 from jost_engine import _auto_cache, _basic_strategy
 from jost_engine.config import PlayingStrategy, Rules, normalize_config
-from jost_engine.profiles import default_names
 
 
 @pytest.fixture
@@ -215,7 +214,7 @@ class TestTheShippedCharts:
     def test_every_shipped_casino_has_a_current_chart_equal_to_the_solvers(self) -> None:
         # Fails after any change to a solver module until
         # `.venv/bin/python scripts/generate_auto_charts.py` writes them again.
-        for casino in default_names("casino"):
+        for casino in _auto_cache.auto_casinos():
             rules = casino_rules(casino)
             shipped = _auto_cache.read(_auto_cache.SHIPPED_DIR, _auto_cache.header(rules))
             assert shipped is not None, f"{casino}: run scripts/generate_auto_charts.py"
@@ -224,7 +223,7 @@ class TestTheShippedCharts:
     def test_no_stale_file_is_shipped(self) -> None:
         heads = {
             _auto_cache.file_name(_auto_cache.header(casino_rules(c)))
-            for c in default_names("casino")
+            for c in _auto_cache.auto_casinos()
         }
         assert {p.name for p in _auto_cache.SHIPPED_DIR.glob("*.json")} == heads
 

@@ -375,6 +375,7 @@ class TestRequest:
                 "casino",
                 "no hole card",
             ),
+            ({"casino": "spanish21_6d_h17", "plays": ["insurance"]}, "casino", "Spanish 21"),
             ({"casino": "vegas_6d_s17_das", "plays": ["insurance"], "shoes": 0}, "shoes", ""),
             (
                 {"casino": "vegas_6d_s17_das", "plays": ["insurance"], "true_count_rounding": "up"},

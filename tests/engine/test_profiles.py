@@ -22,6 +22,9 @@ REQUIRED = {
         "double_deck_h17",
         "single_deck_6to5",
         "european_6d_no_hole_card",
+        "spanish21_6d_h17",
+        "spanish21_6d_h17_redouble",
+        "spanish21_8d_s17",
     },
     "players": {"master_player", "perfect_player_rich", "perfect_player_poor"},
     "playing_strategies": {
@@ -79,7 +82,9 @@ def test_the_files_are_read_once():
 
 @pytest.mark.parametrize("name", sorted(SHIPPED["casinos"]))
 def test_every_shipped_casino_normalises(name):
-    assert run_with(casino=name).rules.name == name
+    # "auto" does not play Spanish 21 yet: a Spanish casino is run with a chart.
+    chart = "perfect_h17_basic_strategy" if name.startswith("spanish21") else "auto"
+    assert run_with(casino=name, playing_strategy=chart).rules.name == name
 
 
 @pytest.mark.parametrize("name", sorted(SHIPPED["players"]))
@@ -136,6 +141,20 @@ class TestShippedRules:
     )
     def test_h17_and_s17_casinos_say_what_their_names_say(self, name, hits):
         assert run_with(casino=name).rules.hit_soft_17 is hits
+
+    @pytest.mark.parametrize(
+        "name, decks, hits, redoubles",
+        [
+            ("spanish21_6d_h17", 6, True, 0),
+            ("spanish21_6d_h17_redouble", 6, True, 2),
+            ("spanish21_8d_s17", 8, False, 0),
+        ],
+    )
+    def test_the_spanish_21_casinos_say_what_their_names_say(self, name, decks, hits, redoubles):
+        rules = run_with(casino=name, playing_strategy="perfect_h17_basic_strategy").rules
+        assert rules.deck == "spanish" and rules.decks == decks and rules.hit_soft_17 is hits
+        assert rules.max_redoubles == redoubles and rules.player_21_wins
+        assert rules.bonus_five_card_21 == 1.5 and rules.bonus_777_spades == 3.0
 
     def test_the_infinite_deck_casino_has_an_infinite_shoe(self):
         assert run_with(casino="infinite_deck_s17_das").rules.decks == 0

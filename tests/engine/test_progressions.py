@@ -18,7 +18,7 @@ import pytest
 from jost_engine import kernel as k
 from jost_engine.config import normalize_config
 from jost_engine.simulate import Session, new_session
-from jost_engine.stats import Stats
+from jost_engine.stats import FORMAT_1_COUNTERS, Stats
 from tests.engine.loop_state import assert_same_state
 
 T = 10
@@ -238,7 +238,7 @@ class TestStoredStats:
         data = s.stats().to_dict()
         assert data["format"] == 2
         data["format"] = 1  # a worker of the release before: 16 counters
-        data["counters"] = [row[:-1] for row in data["counters"]]
+        data["counters"] = [row[:FORMAT_1_COUNTERS] for row in data["counters"]]
         old = Stats.from_dict(data)
         assert old.counter(0, "bets_capped") == 0 and old.counter(0, "rounds") == 2
 
