@@ -18,6 +18,7 @@
 #   - redis-server, PostgreSQL, nix-instantiate and Chromium installed with apt-get when absent and
 #     this runs as root (CI); otherwise the tests needing them skip and say why;
 #   - PostgreSQL, Redis and RabbitMQ started when they do not answer.
+# Two pytest-xdist worker processes share the tests (TEST_PROCESSES, 0 for none).
 # It prints the 15 slowest tests. Extra arguments go to pytest (./scripts/test.sh tests/api -x).
 # Exits non-zero on failure.
 set -euo pipefail
@@ -136,5 +137,16 @@ if ! rabbit_answers && command -v rabbitmq-server >/dev/null; then
     for _ in $(seq 1 150); do rabbit_answers && break; sleep 0.2; done
 fi
 
-say "pytest on $(printf '%s' "$DATABASE_URL" | sed -E 's#://([^:@/]*):[^@]*@#://\1:***@#')"
-exec "$PY" -m pytest --durations=15 "$@"
+# Two pytest-xdist workers (TEST_PROCESSES), a test file each at a time (--dist loadfile:
+# a file's module fixtures, a live stack or two network namespaces, are made once, in one
+# worker). Many tests spend their time waiting on processes they started, so two workers
+# take about half the wall time even on two cores. Each worker has its own test database
+# (pytest-django's _gw0, _gw1) and broker database (service/settings_test.py).
+# TEST_PROCESSES=0 runs in this one process.
+processes=${TEST_PROCESSES:-2}
+parallel=()
+if [ "$processes" != 0 ]; then
+    parallel=(-n "$processes" --dist loadfile)
+fi
+say "pytest on $(printf '%s' "$DATABASE_URL" | sed -E 's#://([^:@/]*):[^@]*@#://\1:***@#'), ${processes:-0} worker processes"
+exec "$PY" -m pytest "${parallel[@]}" --durations=15 "$@"

@@ -5,10 +5,12 @@ test client speaks plain HTTP, so the HTTPS redirect is off.
 """
 
 import os
+from urllib.parse import urlsplit, urlunsplit
 
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 
+from service import settings
 from service.settings import *  # noqa: F403
 
 # Hashing passwords at full strength would dominate a suite that creates users per test.
@@ -25,3 +27,13 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # client. The live processes the integration tests start read service.settings (10 s);
 # tests/ops/test_postgresql_backend.py sets it where it tests it.
 DATABASE_IDLE_TRANSACTION_TIMEOUT = 0.0
+
+# scripts/test.sh runs the suite in two pytest-xdist worker processes. Each sends its
+# tasks to a Redis database of its own (the broker's number plus 1 + the worker's), so a
+# test that counts or empties a queue never sees the other worker's messages. The servers
+# and workers the integration tests start use Redis instances of their own anyway.
+_xdist_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+_broker = urlsplit(settings.CELERY_BROKER_URL)
+if _xdist_worker.startswith("gw") and _broker.scheme in {"redis", "rediss"}:
+    _database = int(_broker.path.strip("/") or 0) + 1 + int(_xdist_worker[2:])
+    CELERY_BROKER_URL = urlunsplit(_broker._replace(path=f"/{_database % 16}"))

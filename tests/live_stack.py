@@ -48,8 +48,12 @@ def redis_url(logs_dir) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def service_env(django_db_setup, redis_url) -> dict[str, str]:
-    """The environment of a production-like process on the test database."""
+def service_env(django_db_setup, redis_url, logs_dir) -> dict[str, str]:
+    """The environment of a production-like process on the test database, with the
+    metrics of this session's processes in a folder of their own (the Procfile's default,
+    /tmp/jost-metrics, is every run's on the machine)."""
+    metrics = logs_dir / "metrics"
+    metrics.mkdir(exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_"))}
     env.update(
         {
@@ -65,6 +69,7 @@ def service_env(django_db_setup, redis_url) -> dict[str, str]:
             "CELERY_CONCURRENCY": "1",
             "JOB_PROGRESS_INTERVAL": "0.2",
             "CONN_MAX_AGE": "0",
+            "PROMETHEUS_MULTIPROC_DIR": str(metrics),
         }
     )
     return env
