@@ -74,11 +74,13 @@ export PROMETHEUS_MULTIPROC_DIR=${PROMETHEUS_MULTIPROC_DIR:-$VAR/metrics}
 mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
 
 # alive PIDFILE WORD: the pid in PIDFILE runs and its command line holds WORD (a recycled
-# pid that now belongs to someone else's process does not count).
+# pid that now belongs to someone else's process does not count). -ww: without a terminal
+# ps cuts a command line at 80 columns (or $COLUMNS), and in a checkout at a long path
+# "celery" came after the cut: a running worker looked dead.
 alive() {
     local pid
     pid=$(cat "$1" 2>/dev/null) || return 1
-    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && ps -o args= -p "$pid" 2>/dev/null | grep -q -- "$2"
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && ps -ww -o args= -p "$pid" 2>/dev/null | grep -q -- "$2"
 }
 
 # detach COMMAND...: exec COMMAND as the leader of a new session (and process group), so

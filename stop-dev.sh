@@ -19,7 +19,8 @@ stop() {
     pid=$(cat "$pidfile")
     if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then
         say "$name: not running"
-    elif ! ps -o args= -p "$pid" 2>/dev/null | grep -q -- "$word"; then
+    # -ww: the whole command line (cut at 80 columns, a long path hid the word; start-dev.sh).
+    elif ! ps -ww -o args= -p "$pid" 2>/dev/null | grep -q -- "$word"; then
         say "$name: pid $pid is now another program's; left alone"
     else
         # start-dev.sh made it a session (and group) leader: the group holds its children
