@@ -140,7 +140,9 @@ fi
 # Two pytest-xdist workers (TEST_PROCESSES), a test file each at a time (--dist loadfile:
 # a file's module fixtures, a live stack or two network namespaces, are made once, in one
 # worker). Many tests spend their time waiting on processes they started, so two workers
-# take about half the wall time even on two cores. Each worker has its own test database
+# overlap those waits even on two cores: 696 s of pytest on a fresh clone (2026-12-02, two
+# cores, a helper's tests beside it) where one process took 1,021 s with numba's cache
+# already warm and 1,438 s from a cold one. Each worker has its own test database
 # (pytest-django's _gw0, _gw1) and broker database (service/settings_test.py).
 # TEST_PROCESSES=0 runs in this one process.
 processes=${TEST_PROCESSES:-2}
