@@ -131,6 +131,23 @@ def test_a_400_is_not_retried_and_carries_every_path_and_reason(server):
     )
 
 
+def test_502_503_and_504_on_a_read_are_retried_with_jittered_backoff(server):
+    url, script = server
+    script.answers = [
+        (502, {}, {"detail": "bad gateway"}),
+        (504, {}, {"detail": "gateway timeout"}),
+        (503, {}, {"detail": "unavailable"}),
+        (200, {}, {"engine": "jost_engine"}),
+    ]
+    waits: list[float] = []
+    client = JostClient(url, "tok", retry=RetryPolicy(max_attempts=5, backoff=0.5))
+    client.transport.sleep = waits.append
+    client.engine()
+    assert len(script.seen) == 4 and len(waits) == 3
+    # Full jitter: each wait is somewhere up to its exponential bound (0.5, 1, 2 s).
+    assert all(0 <= wait <= 0.5 * 2**attempt for attempt, wait in enumerate(waits)), waits
+
+
 def test_a_502_on_a_call_not_safe_to_repeat_is_not_repeated(server):
     url, script = server
     script.answers = [(502, {}, {"detail": "bad gateway"})]
