@@ -54,6 +54,9 @@ from jost_engine.config import PlayingStrategy, Rules
 
 # Hands of this many cards or more pay the same 21 bonus: one state per total.
 MOST_CARDS = 7
+# With redoubles: how many times the cells are chosen again, weighed by how often the
+# cells chosen before are reached fresh and doubled.
+REWEIGH = 2
 # The share of three-card hands that are of one suit (not spades), and of spades.
 SUITED, SPADES = 3.0 / 64.0, 1.0 / 64.0
 
@@ -69,9 +72,17 @@ def composition(rules: Rules) -> np.ndarray:
 class UpCard:
     """Hand EVs against one dealer up card, for Spanish 21's rules."""
 
-    def __init__(self, rules: Rules, up: int) -> None:
+    def __init__(
+        self,
+        rules: Rules,
+        up: int,
+        weights: dict[tuple[int, int, bool], tuple[float, float]] | None = None,
+    ) -> None:
         self.rules = rules
         self.up = up
+        # With redoubles, one cell says both whether a fresh hand doubles and whether a
+        # doubled one redoubles: each state's (fresh, doubled) reach weighs the two.
+        self.weights = weights or {}
         deck = composition(rules)
         self.q = deck / deck.sum()
         outcomes = dealer_outcomes(deck, up, rules.hit_soft_17, deplete=False)
@@ -139,16 +150,82 @@ class UpCard:
         stand = self.stand(total)
         hit = self._hit(cards, total, soft, bonus=True, split=False)
         fallback = "H" if hit >= stand else "S"
+        # What saying double gains a fresh hand of this state (nothing where it may not
+        # double: the kernel plays the fallback) ...
+        fresh_gain = 0.0
         if self.may_double(split=False):
-            double = self._double(cards, total, soft, bonus=True)
-            return "D" + fallback.lower() if double > max(hit, stand) else fallback
-        if self.rules.max_redoubles > 0:
-            # Doubles come only on two cards: the cell says whether a doubled hand of
-            # this state redoubles.
-            again = 2.0 * self._after_card(cards, total, soft, bonus=True, redoubles=1)
-            if again > max(stand, self.rescue if self.rules.double_rescue else -1.0):
-                return "D" + fallback.lower()
-        return fallback
+            fresh_gain = self._double(cards, total, soft, bonus=True) - max(hit, stand)
+        if self.rules.max_redoubles == 0:
+            return "D" + fallback.lower() if fresh_gain > 0.0 else fallback
+        # ... and a doubled one, which redoubles where the cell says double and else
+        # stands or is rescued (it may not hit).
+        settle = max(stand, self.rescue) if self.rules.double_rescue else stand
+        again_gain = 2.0 * self._after_card(cards, total, soft, bonus=True, redoubles=1) - settle
+        w_fresh, w_doubled = self.weights.get((cards, total, soft), (0.0, 0.0))
+        if w_fresh + w_doubled > 0.0:
+            gain = w_fresh * fresh_gain + w_doubled * again_gain
+        else:
+            gain = fresh_gain if self.may_double(split=False) else again_gain
+        return "D" + fallback.lower() if gain > 0.0 else fallback
+
+    def reach(self) -> dict[tuple[int, int, bool], tuple[float, float]]:
+        """How often a hand of each state of three or more cards is played fresh, and
+        doubled with a redouble left, when the player plays by the cells as they are
+        (per round against this up card; split hands left out)."""
+        q = self.q
+        most = self.rules.max_redoubles
+        fresh: dict[tuple[int, int, bool], float] = defaultdict(float)
+        doubled: dict[tuple[int, int, bool, int], float] = defaultdict(float)
+        for c1 in range(1, 11):
+            for c2 in range(c1, 11):
+                if (c1, c2) == (1, 10):
+                    continue
+                options = self.options(c1, c2)
+                action = max(options, key=options.__getitem__)
+                if action not in ("H", "D"):
+                    continue
+                weight = q[c1] * q[c2] * (1 if c1 == c2 else 2)
+                for c in range(1, 11):
+                    t, s = add_card(*two_cards(c1, c2), c)
+                    if t < 21:
+                        if action == "H":
+                            fresh[(3, t, s)] += weight * q[c]
+                        else:
+                            doubled[(3, t, s, 0)] += weight * q[c]
+        # A card only adds to the hard total: soft states before hard ones, each by
+        # total, reach every state after the states that lead to it.
+        order = [
+            (n, t, s)
+            for n in range(3, MOST_CARDS + 1)
+            for s in (True, False)
+            for t in (range(12, 21) if s else range(4, 21))
+        ]
+        for n, t, s in order:
+            code = self.code(n, t, s)
+            after = min(n + 1, MOST_CARDS)
+            nexts = [(add_card(t, s, c), q[c]) for c in range(1, 11)]
+            m = fresh.get((n, t, s), 0.0)
+            if m and code not in ("S", "Ds"):
+                double = code[0] == "D" and self.may_double(split=False)
+                for (t2, s2), p in nexts:
+                    if t2 < 21:
+                        if double:
+                            doubled[(after, t2, s2, 0)] += m * p
+                        else:
+                            fresh[(after, t2, s2)] += m * p
+            for r in range(most):
+                m = doubled.get((n, t, s, r), 0.0)
+                if m and code[0] == "D":
+                    for (t2, s2), p in nexts:
+                        if t2 < 21:
+                            doubled[(after, t2, s2, r + 1)] += m * p
+        return {
+            (n, t, s): (
+                fresh.get((n, t, s), 0.0),
+                sum(doubled.get((n, t, s, r), 0.0) for r in range(most)),
+            )
+            for n, t, s in order
+        }
 
     def _hit(self, cards: int, total: int, soft: bool, bonus: bool, split: bool) -> float:
         ev = 0.0
@@ -303,6 +380,8 @@ def solve(rules: Rules) -> PlayingStrategy:
     for up in UP_CARDS:
         u = up_index(up)
         context = UpCard(rules, u)
+        for _ in range(REWEIGH if rules.max_redoubles else 0):
+            context = UpCard(rules, u, context.reach())
         rows: dict[tuple[str, int], dict[str, float]] = defaultdict(lambda: defaultdict(float))
         for c1 in range(1, 11):
             for c2 in range(c1, 11):
