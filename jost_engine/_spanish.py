@@ -27,7 +27,10 @@ What is approximated, and why:
   basic strategy are small next to the rules' (and Spanish 21's published strategies
   are one chart for six and eight decks); the house edge tests measure what it costs;
 - one cell of three or more cards serves a fresh hand and a doubled hand about to
-  redouble (the chart format has one), and is chosen for the fresh hand;
+  redouble (the chart format has one), and a doubled hand may not hit: without
+  redoubling the cell is the fresh hand's; with it, the cells are chosen again (REWEIGH
+  times), each weighing what double gains the fresh hand and the doubled one by how often
+  the cells chosen before reach that state fresh and doubled (UpCard.reach);
 - two-card rows are total-dependent (the 6-7 and 7-8 whose bonus hopes make a hit better
   than a stand share the row of their total with the other hands of that total);
 - the super bonus and the envy bonus are money, not a multiple of the bet: the chart
