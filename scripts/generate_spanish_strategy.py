@@ -8,7 +8,7 @@ venue's rules (six Spanish decks, H17, late surrender, double any number of card
 rescue, DAS, resplit and hit/double split aces, the usual bonuses, no redoubling), in
 the chart format of docs/CONFIG.md with its `more_cards` and `rescue` tables: so a player
 can pick it by name, and a reader can see what "auto" plays. Run it after any change to
-the Spanish solver (tests/engine/test_spanish21_published.py fails until then).
+the Spanish solver (tests/engine/test_spanish_solver.py fails until then).
 """
 
 from __future__ import annotations
