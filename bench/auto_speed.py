@@ -16,7 +16,10 @@ archive` into a temporary directory, and worker processes of the two trees alter
 `--pairs` times, each timing `--repeats` jobs; the medians are over every repeat of a tree.
 `--parts` instead times the solver's steps in this tree for the same rule set (the minimum
 of `--repeats`, CPU time): the hands' graph, the ten dealer passes, valuing the hands, and
-the whole solve. Results go in the "auto" section of docs/BENCHMARKS.md.
+the whole solve. `--spanish` times the Spanish 21 solver (jost_engine._spanish.solve) for
+the shipped Spanish casinos' rules instead (CPU seconds, median and minimum of
+`--repeats`, the first solve of the process apart). Results go in the "auto" section of
+docs/BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -151,6 +154,25 @@ def parts(repeats: int) -> dict[str, float]:
     return out
 
 
+def spanish(repeats: int) -> dict[str, list[float]]:
+    """CPU seconds of `repeats` Spanish 21 solves for each shipped Spanish casino."""
+    sys.path.insert(0, str(REPO))
+    from jost_engine import _spanish
+    from jost_engine.config import normalize_config
+
+    out: dict[str, list[float]] = {}
+    for casino in ("spanish21_6d_h17", "spanish21_6d_h17_redouble", "spanish21_8d_s17"):
+        config = {"casino": casino, "num_rounds": 1, "players": [{"playing_strategy": "auto"}]}
+        rules = _spanish.strategy_key(normalize_config(config).rules)
+        _spanish.solve(rules)  # the first solve of the process imports and warms up
+        out[casino] = []
+        for _ in range(repeats):
+            cpu = time.process_time()
+            _spanish.solve(rules)
+            out[casino].append(time.process_time() - cpu)
+    return out
+
+
 def export(commit: str, into: Path) -> Path:
     tree = into / commit
     tree.mkdir()
@@ -181,8 +203,16 @@ def main() -> int:
     parser.add_argument("--pairs", type=int, default=7)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--parts", action="store_true", help="time the solver's steps")
+    parser.add_argument("--spanish", action="store_true", help="time the Spanish 21 solver")
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.spanish:
+        for casino, seconds in spanish(args.repeats).items():
+            print(
+                f"{casino}: median {statistics.median(seconds) * 1000:.0f} ms CPU, "
+                f"min {min(seconds) * 1000:.0f} ms ({len(seconds)} solves)"
+            )
+        return 0
     if args.parts:
         for name, seconds in parts(args.repeats).items():
             print(f"{name}: {seconds * 1000:.1f} ms")

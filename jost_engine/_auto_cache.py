@@ -61,6 +61,8 @@ _SOLVER_MODULES = (
     "_dealer.py",
     "_round_value.py",
 )
+# ... and of a Spanish 21 chart (jost_engine._spanish, which uses the modules above).
+_SPANISH_MODULES = ("_spanish.py",)
 _TABLES: dict[str, tuple[str, ...]] = {
     "hard": tuple(str(t) for t in HARD_TOTALS),
     "soft": tuple(str(t) for t in SOFT_TOTALS),
@@ -85,11 +87,13 @@ def cache_dir() -> Path:
 
 
 @cache
-def solver_digest() -> str:
-    """SHA-256 of the solver modules' code (code_digest), read once per process."""
+def solver_digest(spanish: bool = False) -> str:
+    """SHA-256 of the solver modules' code (code_digest), read once per process; with
+    `spanish`, of the Spanish 21 solver's too (so the common game's charts keep their
+    keys when only the Spanish solver changes)."""
     h = hashlib.sha256()
     here = Path(__file__).resolve().parent
-    for name in _SOLVER_MODULES:
+    for name in _SOLVER_MODULES + (_SPANISH_MODULES if spanish else ()):
         h.update(name.encode())
         h.update(code_digest((here / name).read_text(encoding="utf-8")).encode())
     return h.hexdigest()
@@ -138,17 +142,10 @@ def _is_docstring(node: object) -> bool:
 
 
 def auto_casinos() -> list[str]:
-    """The shipped casinos whose "auto" charts ship: every one "auto" plays (not the
-    Spanish 21 casinos, whose rules it does not solve yet)."""
-    from jost_engine.config import normalize_config
+    """The shipped casinos whose "auto" charts ship: all of them, Spanish 21's too."""
     from jost_engine.profiles import default_names
 
-    def common(casino: str) -> bool:
-        chart = {"playing_strategy": "perfect_h17_basic_strategy"}
-        config = normalize_config({"casino": casino, "num_rounds": 1, "players": [chart]})
-        return not config.rules.spanish_game
-
-    return [casino for casino in default_names("casino") if common(casino)]
+    return list(default_names("casino"))
 
 
 def header(rules: Rules) -> dict[str, Any]:
@@ -156,17 +153,19 @@ def header(rules: Rules) -> dict[str, Any]:
     from jost_engine import __version__
 
     rules_dict = dataclasses.asdict(rules)
-    # "auto" plays the common game only (strategy.resolve_playing_strategy), whose Spanish
-    # 21 fields are all at their defaults: left out, they keep every chart's file name.
-    for name in SPANISH_FIELDS:
-        del rules_dict[name]
+    spanish = rules.spanish_game
+    if not spanish:
+        # The common game's Spanish 21 fields are all at their defaults: left out, they
+        # keep every common chart's file name as it was before Spanish 21.
+        for name in SPANISH_FIELDS:
+            del rules_dict[name]
     if rules_dict["double_totals"] is not None:
         rules_dict["double_totals"] = list(rules_dict["double_totals"])
     return {
         "format": FORMAT,
         "engine_version": __version__,
         "solver_version": SOLVER_VERSION,
-        "solver_digest": solver_digest(),
+        "solver_digest": solver_digest(spanish),
         "rules": rules_dict,
     }
 
@@ -187,9 +186,61 @@ def chart_to_json(head: Mapping[str, Any], chart: PlayingStrategy) -> str:
             f"    {json.dumps(row)}: {json.dumps({up: grid[row][up] for up in UP_CARDS})}"
             for row in rows
         )
-        end = "," if t < len(_TABLES) - 1 else ""
+        end = "," if t < len(_TABLES) - 1 or chart.more_cards or chart.rescue else ""
         lines.append(f'  "{table}": {{\n{body}\n  }}{end}')
+    # Spanish 21 (jost_engine._spanish): the rows by number of cards, one line a row.
+    if chart.more_cards:
+        spans = []
+        for lo, hi, tables in chart.more_cards:
+            span_rows = ",\n".join(
+                f"      {json.dumps(kind + ' ' + row)}: {json.dumps(dict(cells))}"
+                for kind in ("hard", "soft")
+                for row, cells in tables.get(kind, {}).items()
+            )
+            spans.append(f'    {{"cards": [{lo}, {hi}], "rows": {{\n{span_rows}\n    }}}}')
+        end = "," if chart.rescue else ""
+        lines.append('  "more_cards": [\n' + ",\n".join(spans) + f"\n  ]{end}")
+    if chart.rescue:
+        body = ",\n".join(
+            f"    {json.dumps(row)}: {json.dumps(dict(cells))}"
+            for row, cells in chart.rescue.items()
+        )
+        lines.append(f'  "rescue": {{\n{body}\n  }}')
     return "{\n" + "\n".join(lines) + "\n}\n"
+
+
+def _read_more_cards(raw: object) -> tuple | None:
+    """A file's more_cards back into PlayingStrategy.more_cards, or None if malformed."""
+    if not isinstance(raw, list):
+        return None
+    spans = []
+    for span in raw:
+        if not isinstance(span, dict) or not isinstance(span.get("rows"), dict):
+            return None
+        bounds = span.get("cards")
+        if not (isinstance(bounds, list) and len(bounds) == 2):
+            return None
+        if not all(isinstance(b, int) for b in bounds):
+            return None
+        tables: dict[str, dict[str, dict[str, str]]] = {"hard": {}, "soft": {}}
+        for key, cells in span["rows"].items():
+            kind, _, row = key.partition(" ")
+            if kind not in tables or row not in _TABLES[kind] or not _cells_ok(cells):
+                return None
+            tables[kind][row] = cells
+        # An auto chart gives every row of every span: one missing was cut off.
+        if any(set(tables[kind]) != set(_TABLES[kind]) for kind in tables):
+            return None
+        spans.append((bounds[0], bounds[1], tables))
+    return tuple(spans)
+
+
+def _cells_ok(cells: object, actions: tuple[str, ...] = ACTIONS) -> bool:
+    return (
+        isinstance(cells, dict)
+        and set(cells) == set(UP_CARDS)
+        and all(cell in actions for cell in cells.values())
+    )
 
 
 def read(directory: Path, head: Mapping[str, Any]) -> PlayingStrategy | None:
@@ -214,8 +265,20 @@ def read(directory: Path, head: Mapping[str, Any]) -> PlayingStrategy | None:
     name = data.get("name")
     if not isinstance(name, str):
         return None
+    more_cards = _read_more_cards(data.get("more_cards", []))
+    rescue = data.get("rescue", {})
+    if more_cards is None or not isinstance(rescue, dict):
+        return None
+    if any(not _cells_ok(cells, ("R", "S")) for cells in rescue.values()):
+        return None
     return PlayingStrategy(
-        name=name, auto=False, hard=tables["hard"], soft=tables["soft"], pairs=tables["pairs"]
+        name=name,
+        auto=False,
+        hard=tables["hard"],
+        soft=tables["soft"],
+        pairs=tables["pairs"],
+        more_cards=more_cards,
+        rescue=rescue,
     )
 
 

@@ -18,12 +18,16 @@ def resolve_playing_strategy(playing: PlayingStrategy, rules: Rules) -> PlayingS
     penetration, insurance and payout aside), in the process and on disk
     (jost_engine._auto_cache; the shipped casinos' charts ship solved): a solve, under a
     tenth of a second for a finite shoe in a warm process (docs/BENCHMARKS.md, "auto"),
-    happens once per rule set and machine.
+    happens once per rule set and machine. Spanish 21 rules are solved by
+    jost_engine._spanish (hands of three or more cards by number of cards: `more_cards`,
+    and `rescue` where the casino offers it).
     """
     if not playing.auto:
         return playing
     if rules.spanish_game:
-        raise ValueError('"auto" does not play Spanish 21 rules yet: give a chart')
+        from jost_engine import _spanish
+
+        return _spanish.auto_strategy(rules)
     from jost_engine._basic_strategy import auto_strategy  # heavy; only loaded when asked
 
     return auto_strategy(rules)

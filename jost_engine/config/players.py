@@ -215,16 +215,6 @@ def normalize_config(raw: Any, resolve: Resolver | None = None) -> Config:
         found = [player_from(p, index_path("players", i), ctx) for i, p in enumerate(players_raw)]
     f.finish()
     players = _name_players(found, problems)
-    if rules.spanish_game:
-        for i, player in enumerate(players):
-            if player.playing.auto:
-                # The basic-strategy solvers know the common game only (issue 20's "auto"
-                # for Spanish 21 is still to come).
-                where = "player" if players_raw is MISSING else index_path("players", i)
-                problems.add(
-                    f"{where}.playing_strategy",
-                    '"auto" does not play Spanish 21 rules yet: give a chart',
-                )
     spots = sum(p.betting.max_spots for p in players)  # spots_ramp at its widest
     if spots > MAX_SEATS:
         problems.add("players", f"{spots} spots in all; a table has at most {MAX_SEATS}")

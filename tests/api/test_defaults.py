@@ -42,11 +42,16 @@ class TestDefaults:
         }
         assert alice_client.post("/api/submit/", job, format="json").status_code == 202
 
-    def test_a_spanish_job_with_auto_is_refused_naming_the_field(self, alice_client):
+    def test_a_spanish_job_with_auto_submits(self, alice_client):
         job = {"casino": "spanish21_6d_h17", "num_rounds": 1000, "players": [{}]}
         response = alice_client.post("/api/submit/", job, format="json")
-        assert response.status_code == 400
-        assert "players[0].playing_strategy" in response.content.decode()
+        assert response.status_code == 202
+
+    def test_the_spanish_21_strategy_is_served_with_its_rows_by_number_of_cards(self, alice_client):
+        playing = alice_client.get("/api/defaults/").json()["playing_strategies"]
+        chart = playing["spanish21_6d_h17_basic_strategy"]["strategy"]
+        assert set(chart["more_cards"]) == {"3", "4", "5", "6", "7+"}
+        assert chart["rescue"]["16"]["10"] == "R"
 
     def test_without_a_token_it_gets_401(self, anon_client, db):
         assert anon_client.get("/api/defaults/").status_code == 401

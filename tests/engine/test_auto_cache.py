@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from jost_engine import _auto_cache, _basic_strategy
+from jost_engine import _auto_cache, _basic_strategy, _spanish
 from jost_engine.config import PlayingStrategy, Rules, normalize_config
 
 
@@ -37,11 +37,17 @@ def casino_rules(casino: str) -> Rules:
     config = normalize_config(
         {"casino": casino, "num_rounds": 1, "players": [{"playing_strategy": "auto"}]}
     )
+    if config.rules.spanish_game:
+        return _spanish.strategy_key(config.rules)
     return _basic_strategy._strategy_key(config.rules)
 
 
+def solve(rules: Rules) -> PlayingStrategy:
+    return _spanish.solve(rules) if rules.spanish_game else _basic_strategy.solve(rules)
+
+
 def grids(chart: PlayingStrategy) -> tuple[object, ...]:
-    return (chart.name, chart.hard, chart.soft, chart.pairs)
+    return (chart.name, chart.hard, chart.soft, chart.pairs, chart.more_cards, chart.rescue)
 
 
 def stored_file(directory: Path, rules: Rules) -> Path:
@@ -202,11 +208,50 @@ class TestTheKeyFollowsTheCodeNotItsWords:
 
     def test_the_key_digests_every_solver_module_by_its_code(self) -> None:
         here = Path(_auto_cache.__file__).parent
-        for name in _auto_cache._SOLVER_MODULES:
+        for name in _auto_cache._SOLVER_MODULES + _auto_cache._SPANISH_MODULES:
             source = (here / name).read_text()
             assert _auto_cache.code_digest(source + "\n# a comment\n") == _auto_cache.code_digest(
                 source
             )
+
+
+class TestSpanishCharts:
+    @pytest.fixture
+    def four_decks(self, cache: Path) -> Iterator[Rules]:
+        # No shipped casino has four Spanish decks: the chart comes from the cache dir.
+        _spanish._auto_for.cache_clear()
+        yield dataclasses.replace(casino_rules("spanish21_6d_h17"), decks=4)
+        _spanish._auto_for.cache_clear()
+
+    def test_a_spanish_chart_is_read_back_with_its_more_cards_and_rescue(self, cache, four_decks):
+        solved = _spanish.auto_strategy(four_decks)
+        assert solved.more_cards and solved.rescue
+        read = _auto_cache.read(cache, _auto_cache.header(four_decks))
+        assert read is not None and grids(read) == grids(solved)
+
+    def test_a_spanish_chart_is_keyed_by_its_spanish_rules(self) -> None:
+        h17 = casino_rules("spanish21_6d_h17")
+        redouble = casino_rules("spanish21_6d_h17_redouble")
+        assert _auto_cache.file_name(_auto_cache.header(h17)) != _auto_cache.file_name(
+            _auto_cache.header(redouble)
+        )
+        # ...and by the Spanish solver's code, which a common chart's key leaves out.
+        assert _auto_cache.header(h17)["solver_digest"] == _auto_cache.solver_digest(True)
+        assert _auto_cache.solver_digest(True) != _auto_cache.solver_digest()
+
+    def test_a_damaged_rescue_or_more_cards_table_is_not_read(self, cache, four_decks):
+        _spanish.auto_strategy(four_decks)
+        path = stored_file(cache, four_decks)
+        good = path.read_text()
+        for damage in (
+            lambda data: data["rescue"]["16"].update({"10": "H"}),
+            lambda data: data["more_cards"][0].update({"cards": [3]}),
+            lambda data: data["more_cards"][1]["rows"].pop("hard 14"),
+        ):
+            data = json.loads(good)
+            damage(data)
+            path.write_text(json.dumps(data))
+            assert _auto_cache.read(cache, _auto_cache.header(four_decks)) is None
 
 
 class TestTheShippedCharts:
@@ -218,7 +263,7 @@ class TestTheShippedCharts:
             rules = casino_rules(casino)
             shipped = _auto_cache.read(_auto_cache.SHIPPED_DIR, _auto_cache.header(rules))
             assert shipped is not None, f"{casino}: run scripts/generate_auto_charts.py"
-            assert grids(shipped) == grids(_basic_strategy.solve(rules)), casino
+            assert grids(shipped) == grids(solve(rules)), casino
 
     def test_no_stale_file_is_shipped(self) -> None:
         heads = {

@@ -31,6 +31,7 @@ REQUIRED = {
         "master_playing_strategy",
         "perfect_h17_basic_strategy",
         "perfect_s17_basic_strategy",
+        "spanish21_6d_h17_basic_strategy",
     },
     "betting_strategies": {
         "master_betting_strategy",
@@ -82,9 +83,7 @@ def test_the_files_are_read_once():
 
 @pytest.mark.parametrize("name", sorted(SHIPPED["casinos"]))
 def test_every_shipped_casino_normalises(name):
-    # "auto" does not play Spanish 21 yet: a Spanish casino is run with a chart.
-    chart = "perfect_h17_basic_strategy" if name.startswith("spanish21") else "auto"
-    assert run_with(casino=name, playing_strategy=chart).rules.name == name
+    assert run_with(casino=name, playing_strategy="auto").rules.name == name
 
 
 @pytest.mark.parametrize("name", sorted(SHIPPED["players"]))

@@ -21,6 +21,7 @@ from jost_engine import kernel_spanish as ks
 from jost_engine.config import ConfigError, config_to_dict, normalize_config
 from jost_engine.simulate import Session, new_session, results
 from jost_engine.stats import FORMAT_1_COUNTERS, Stats, merge
+from jost_engine.strategy import resolve_playing_strategy
 
 A, T = 1, 10
 SPADES, HEARTS, DIAMONDS, CLUBS = 0, 1, 2, 3
@@ -438,10 +439,21 @@ class TestConfig:
             spanish_config(super_bonus=0)
         assert "super_bonus" in dict(err.value.problems)["casino.envy_bonus"]
 
-    def test_auto_is_refused_for_spanish_rules(self):
-        with pytest.raises(ConfigError) as err:
-            spanish_config(chart="auto")  # type: ignore[arg-type]
-        assert '"auto"' in dict(err.value.problems)["players[0].playing_strategy"]
+    def test_auto_gives_a_chart_by_number_of_cards_for_spanish_rules(self):
+        cfg = spanish_config(chart="auto")  # type: ignore[arg-type]
+        chart = resolve_playing_strategy(cfg.players[0].playing, cfg.rules)
+        assert not chart.auto and chart.name.startswith("auto spanish 21")
+        spans = [(lo, hi) for lo, hi, _ in chart.more_cards]
+        assert spans == [(3, 3), (4, 4), (5, 5), (6, 6), (7, 23)]
+        # The bonuses make the number of cards matter: a 4-card 16 against a 2 stands, a
+        # 5-card 16 hits (a six-card 21 pays 2:1), a 6-card one too (seven cards: 3:1).
+        sixteen = {lo: tables["hard"]["16"]["2"] for lo, _, tables in chart.more_cards}
+        assert sixteen == {3: "S", 4: "S", 5: "H", 6: "H", 7: "H"}
+        # The casino offers the rescue: a doubled 16 against a 10 is rescued, a doubled
+        # 18 never.
+        assert chart.rescue["16"]["10"] == "R" and chart.rescue["18"]["10"] == "S"
+        # ...and the chart plays in the Spanish loop.
+        assert new_session(cfg, seed=1).spanish is not None
 
     def test_it_names_a_bad_more_cards_or_rescue_entry(self):
         chart = copy.deepcopy(CHART)

@@ -1,0 +1,427 @@
+"""`auto` basic strategy for Spanish 21: an expectimax over the player's hand states.
+
+The method: for every up card, the dealer's final-total distribution is computed for an
+infinite deck of the game's composition (a Spanish deck: A..9 four times and twelve
+ten-value cards in 48; _dealer), conditioned on no blackjack after a peek. The player's
+hand is a state (number of cards, total, soft), which is all that Spanish 21's rules need
+once the hand has three cards: the 21 bonuses of five, six and seven or more cards depend
+on the number of cards only, and a 6-7-8 or 7-7-7 is a three-card 21 decided by the first
+two cards and the third (so the two-card hands are solved per composition, with the
+bonus's suited and spade shares taken in expectation: with suits drawn independently a
+three-card hand is of one suit 1/16 of the time, of spades 1/64). Hands of seven or more
+cards all pay the same 21 bonus, so they share one state per total.
+
+Backward over the states (a card only ever adds to the hard total), each state of three or
+more cards gets its best action among hit, stand and double (on any number of cards with
+`double_any_cards`); a doubled hand, after its card, redoubles where the same cell says
+double (that is how the kernel reads the chart: jost_engine.kernel_spanish) and else
+stands or is rescued, whichever is worth more (the rescue cell is the same for every
+hand of that total, and so is the EV of standing on it, so that cell is exact). The
+two-card cells are chosen as in jost_engine._basic_strategy: each action's EV summed over
+the two-card hands of the row, weighted by their probability given the up card; splits
+as in jost_engine._infinite_deck (each split hand played optimally, resplits whenever
+allowed, its hands' later cards by the chart's three-card-and-more rows).
+
+What is approximated, and why:
+- the deck is infinite for any deck count: a finite shoe's removal effects on the
+  basic strategy are small next to the rules' (and Spanish 21's published strategies
+  are one chart for six and eight decks); the house edge tests measure what it costs;
+- one cell of three or more cards serves a fresh hand and a doubled hand about to
+  redouble (the chart format has one), and a doubled hand may not hit: without
+  redoubling the cell is the fresh hand's; with it, the cells are chosen again (REWEIGH
+  times), each weighing what double gains the fresh hand and the doubled one by how often
+  the cells chosen before reach that state fresh and doubled (UpCard.reach);
+- two-card rows are total-dependent (the 6-7 and 7-8 whose bonus hopes make a hit better
+  than a stand share the row of their total with the other hands of that total);
+- the super bonus and the envy bonus are money, not a multiple of the bet: the chart
+  leaves them out (they change at most the 7,7 rows against a 7).
+
+EVs are per unit of the hand's current wager; a double counts twice.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import replace
+from functools import lru_cache
+
+import numpy as np
+
+from jost_engine import _auto_cache
+from jost_engine._basic_strategy import _strategy_key, choose
+from jost_engine._dealer import BLACKJACK, BUST, dealer_outcomes, given_no_blackjack
+from jost_engine._infinite_deck import _split_total, add_card, two_cards
+from jost_engine._round_value import round_value, surrender_value
+from jost_engine.chart import HARD_TOTALS, PAIR_KEYS, SOFT_TOTALS, UP_CARDS, pair_index, up_index
+from jost_engine.config import PlayingStrategy, Rules
+
+# Hands of this many cards or more pay the same 21 bonus: one state per total.
+MOST_CARDS = 7
+# With redoubles: how many times the cells are chosen again, weighed by how often the
+# cells chosen before are reached fresh and doubled.
+REWEIGH = 2
+# The share of three-card hands that are of one suit (not spades), and of spades.
+SUITED, SPADES = 3.0 / 64.0, 1.0 / 64.0
+
+
+def composition(rules: Rules) -> np.ndarray:
+    """Card counts of one deck of the game by rank (index 1..10, 1 = ace)."""
+    counts = np.zeros(11, dtype=np.int64)
+    counts[1:10] = 4
+    counts[10] = 12 if rules.deck == "spanish" else 16
+    return counts
+
+
+class UpCard:
+    """Hand EVs against one dealer up card, for Spanish 21's rules."""
+
+    def __init__(
+        self,
+        rules: Rules,
+        up: int,
+        weights: dict[tuple[int, int, bool], tuple[float, float]] | None = None,
+    ) -> None:
+        self.rules = rules
+        self.up = up
+        # With redoubles, one cell says both whether a fresh hand doubles and whether a
+        # doubled one redoubles: each state's (fresh, doubled) reach weighs the two.
+        self.weights = weights or {}
+        deck = composition(rules)
+        self.q = deck / deck.sum()
+        outcomes = dealer_outcomes(deck, up, rules.hit_soft_17, deplete=False)
+        self.p_blackjack = float(outcomes[BLACKJACK])
+        self.d = given_no_blackjack(outcomes) if rules.blackjack_takes_one_bet else outcomes
+        # A rescue forfeits half the wager; with no hole card a blackjack found later
+        # takes it all (docs/CONFIG.md, Spanish 21).
+        self.rescue = -self.d[BLACKJACK] - 0.5 * (1.0 - self.d[BLACKJACK])
+        self._codes: dict[tuple[int, int, bool], str] = {}
+        self._fresh: dict[tuple[int, int, bool, bool, bool], float] = {}
+        self._doubled: dict[tuple[int, int, bool, bool, int], float] = {}
+
+    # -- settlement --------------------------------------------------------------------
+
+    def stand(self, total: int, pay: float = 1.0) -> float:
+        """A standing hand of `total`; a winning 21 is paid `pay` per unit."""
+        d = self.d
+        if total > 21:
+            return -1.0
+        ev = pay * d[BUST] - d[BLACKJACK]
+        for i, dealer in enumerate(range(17, 22)):
+            if total > dealer or (total == 21 and self.rules.player_21_wins):
+                ev += pay * d[i]
+            elif total < dealer:
+                ev -= d[i]
+        return float(ev)
+
+    def pay_21(self, cards: int, bonus: bool) -> float:
+        """What a winning 21 of this many cards pays (no 6-7-8 or 7-7-7)."""
+        r = self.rules
+        if not bonus or cards < 5:
+            return 1.0
+        pay = (r.bonus_five_card_21, r.bonus_six_card_21, r.bonus_seven_card_21)[min(cards, 7) - 5]
+        return max(pay, 1.0)
+
+    def pay_three(self, c1: int, c2: int, c3: int, bonus: bool) -> float:
+        """What a winning three-card 21 of these ranks pays, suits in expectation."""
+        r = self.rules
+        ranks = sorted((c1, c2, c3))
+        if not bonus or ranks not in ([6, 7, 8], [7, 7, 7]):
+            return 1.0
+        if ranks == [7, 7, 7]:
+            pays = (r.bonus_777_mixed, r.bonus_777_suited, r.bonus_777_spades)
+        else:
+            pays = (r.bonus_678_mixed, r.bonus_678_suited, r.bonus_678_spades)
+        mixed, suited, spades = (max(p, 1.0) for p in pays)
+        return (1.0 - SUITED - SPADES) * mixed + SUITED * suited + SPADES * spades
+
+    # -- hands of three or more cards --------------------------------------------------
+
+    def may_double(self, split: bool) -> bool:
+        """May a hand of three or more cards double (the kernel's act_n)?"""
+        return self.rules.double_any_cards and (not split or self.rules.double_after_split)
+
+    def code(self, cards: int, total: int, soft: bool) -> str:
+        """The chart cell of a fresh, unsplit hand of `cards` (>= 3) cards."""
+        key = (min(cards, MOST_CARDS), total, soft)
+        if key not in self._codes:
+            self._codes[key] = self._choose(*key)
+        return self._codes[key]
+
+    def _choose(self, cards: int, total: int, soft: bool) -> str:
+        if total >= 21:
+            return "S"
+        stand = self.stand(total)
+        hit = self._hit(cards, total, soft, bonus=True, split=False)
+        fallback = "H" if hit >= stand else "S"
+        # What saying double gains a fresh hand of this state (nothing where it may not
+        # double: the kernel plays the fallback) ...
+        fresh_gain = 0.0
+        if self.may_double(split=False):
+            fresh_gain = self._double(cards, total, soft, bonus=True) - max(hit, stand)
+        if self.rules.max_redoubles == 0:
+            return "D" + fallback.lower() if fresh_gain > 0.0 else fallback
+        # ... and a doubled one, which redoubles where the cell says double and else
+        # stands or is rescued (it may not hit).
+        settle = max(stand, self.rescue) if self.rules.double_rescue else stand
+        again_gain = 2.0 * self._after_card(cards, total, soft, bonus=True, redoubles=1) - settle
+        w_fresh, w_doubled = self.weights.get((cards, total, soft), (0.0, 0.0))
+        if w_fresh + w_doubled > 0.0:
+            gain = w_fresh * fresh_gain + w_doubled * again_gain
+        else:
+            gain = fresh_gain if self.may_double(split=False) else again_gain
+        return "D" + fallback.lower() if gain > 0.0 else fallback
+
+    def reach(self) -> dict[tuple[int, int, bool], tuple[float, float]]:
+        """How often a hand of each state of three or more cards is played fresh, and
+        doubled with a redouble left, when the player plays by the cells as they are
+        (per round against this up card; split hands left out)."""
+        q = self.q
+        most = self.rules.max_redoubles
+        fresh: dict[tuple[int, int, bool], float] = defaultdict(float)
+        doubled: dict[tuple[int, int, bool, int], float] = defaultdict(float)
+        for c1 in range(1, 11):
+            for c2 in range(c1, 11):
+                if (c1, c2) == (1, 10):
+                    continue
+                options = self.options(c1, c2)
+                action = max(options, key=options.__getitem__)
+                if action not in ("H", "D"):
+                    continue
+                weight = q[c1] * q[c2] * (1 if c1 == c2 else 2)
+                for c in range(1, 11):
+                    t, s = add_card(*two_cards(c1, c2), c)
+                    if t < 21:
+                        if action == "H":
+                            fresh[(3, t, s)] += weight * q[c]
+                        else:
+                            doubled[(3, t, s, 0)] += weight * q[c]
+        # A card only adds to the hard total: soft states before hard ones, each by
+        # total, reach every state after the states that lead to it.
+        order = [
+            (n, t, s)
+            for n in range(3, MOST_CARDS + 1)
+            for s in (True, False)
+            for t in (range(12, 21) if s else range(4, 21))
+        ]
+        for n, t, s in order:
+            code = self.code(n, t, s)
+            after = min(n + 1, MOST_CARDS)
+            nexts = [(add_card(t, s, c), q[c]) for c in range(1, 11)]
+            m = fresh.get((n, t, s), 0.0)
+            if m and code not in ("S", "Ds"):
+                double = code[0] == "D" and self.may_double(split=False)
+                for (t2, s2), p in nexts:
+                    if t2 < 21:
+                        if double:
+                            doubled[(after, t2, s2, 0)] += m * p
+                        else:
+                            fresh[(after, t2, s2)] += m * p
+            for r in range(most):
+                m = doubled.get((n, t, s, r), 0.0)
+                if m and code[0] == "D":
+                    for (t2, s2), p in nexts:
+                        if t2 < 21:
+                            doubled[(after, t2, s2, r + 1)] += m * p
+        return {
+            (n, t, s): (
+                fresh.get((n, t, s), 0.0),
+                sum(doubled.get((n, t, s, r), 0.0) for r in range(most)),
+            )
+            for n, t, s in order
+        }
+
+    def _hit(self, cards: int, total: int, soft: bool, bonus: bool, split: bool) -> float:
+        ev = 0.0
+        for c in range(1, 11):
+            t, s = add_card(total, soft, c)
+            ev += self.q[c] * self.fresh(cards + 1, t, s, bonus, split)
+        return ev
+
+    def _double(self, cards: int, total: int, soft: bool, bonus: bool) -> float:
+        return 2.0 * self._after_card(cards, total, soft, bonus, redoubles=0)
+
+    def _after_card(self, cards: int, total: int, soft: bool, bonus: bool, redoubles: int) -> float:
+        """A doubled hand's card drawn (per unit of its doubled wager)."""
+        bonus = bonus and self.rules.bonus_after_double
+        ev = 0.0
+        for c in range(1, 11):
+            t, s = add_card(total, soft, c)
+            ev += self.q[c] * self.doubled(cards + 1, t, s, bonus, redoubles)
+        return ev
+
+    def fresh(self, cards: int, total: int, soft: bool, bonus: bool, split: bool) -> float:
+        """A hand of `cards` >= 3 cards, not doubled, played by the chart's cells."""
+        cards = min(cards, MOST_CARDS)
+        key = (cards, total, soft, bonus, split)
+        if key not in self._fresh:
+            if total > 21:
+                value = -1.0
+            elif total == 21:
+                value = self.stand(21, self.pay_21(cards, bonus))
+            else:
+                code = self.code(cards, total, soft)
+                if code[0] == "D" and self.may_double(split):
+                    value = self._double(cards, total, soft, bonus)
+                elif code in ("S", "Ds"):
+                    value = self.stand(total)
+                else:
+                    value = self._hit(cards, total, soft, bonus, split)
+            self._fresh[key] = value
+        return self._fresh[key]
+
+    def doubled(self, cards: int, total: int, soft: bool, bonus: bool, redoubles: int) -> float:
+        """A doubled hand after its card: redouble where the cell says double (and
+        redoubles are left), else stand or be rescued."""
+        cards = min(cards, MOST_CARDS)
+        key = (cards, total, soft, bonus, redoubles)
+        if key not in self._doubled:
+            if total > 21:
+                value = -1.0
+            elif total == 21:
+                value = self.stand(21, self.pay_21(cards, bonus))
+            elif redoubles < self.rules.max_redoubles and self.code(cards, total, soft)[0] == "D":
+                value = 2.0 * self._after_card(cards, total, soft, bonus, redoubles + 1)
+            else:
+                value = self.stand(total)
+                if self.rules.double_rescue:
+                    value = max(value, self.rescue)
+            self._doubled[key] = value
+        return self._doubled[key]
+
+    # -- two-card hands ----------------------------------------------------------------
+
+    def _third(self, c1: int, c2: int, c: int, bonus: bool, split: bool, doubled: bool) -> float:
+        """Value of (c1, c2) plus a third card c (per unit of the wager then)."""
+        total, soft = add_card(*two_cards(c1, c2), c)
+        if total == 21:
+            ok = bonus and (not doubled or self.rules.bonus_after_double)
+            return self.stand(21, self.pay_three(c1, c2, c, ok))
+        if doubled:
+            return self.doubled(3, total, soft, bonus and self.rules.bonus_after_double, 0)
+        return self.fresh(3, total, soft, bonus, split)
+
+    def two_card_options(self, c1: int, c2: int, split: bool) -> dict[str, float]:
+        """EVs of the first actions on (c1, c2), splitting aside; `split`: a split hand."""
+        rules = self.rules
+        total, _ = two_cards(c1, c2)
+        bonus = not split or rules.bonus_after_split
+        options = {"S": self.stand(total)}
+        if split and c1 == 1 and not rules.hit_split_aces:
+            return options
+        options["H"] = sum(
+            self.q[c] * self._third(c1, c2, c, bonus, split, False) for c in range(1, 11)
+        )
+        if rules.may_double(total, after_split=split):
+            options["D"] = 2.0 * sum(
+                self.q[c] * self._third(c1, c2, c, bonus, split, True) for c in range(1, 11)
+            )
+        return options
+
+    def split(self, card: int) -> float:
+        """Splitting a pair of `card`, all hands together, per unit of the original bet
+        (jost_engine._infinite_deck.HandValues.split, with Spanish hands)."""
+        rules = self.rules
+
+        def value(other: int) -> float:
+            return max(self.two_card_options(card, other, split=True).values())
+
+        r = float(self.q[card])
+        w = sum(self.q[x] * value(x) for x in range(1, 11) if x != card)
+        stuck = value(card)
+        resplit = card != 1 or rules.resplit_aces
+        k = max(rules.max_split_hands - 2, 0) if resplit else 0
+        return _split_total(w, r, stuck, k)
+
+    def options(self, c1: int, c2: int) -> dict[str, float]:
+        """Round values of every legal first action on (c1, c2)."""
+        rules = self.rules
+        hand = self.two_card_options(c1, c2, split=False)
+        if c1 == c2 and rules.max_split_hands >= 2:
+            hand["P"] = self.split(c1)
+        values = {a: round_value(rules, self.p_blackjack, ev) for a, ev in hand.items()}
+        if rules.surrender_offered:
+            values["R"] = surrender_value(rules, self.p_blackjack)
+        return values
+
+
+def auto_strategy(rules: Rules) -> PlayingStrategy:
+    """The Spanish 21 chart for `rules`, cached per rule set in memory and on disk
+    (jost_engine._auto_cache, as the common game's: _basic_strategy.auto_strategy)."""
+    return _auto_for(strategy_key(rules))
+
+
+def strategy_key(rules: Rules) -> Rules:
+    """The rules as the solver sees them: _basic_strategy's key, and neither a natural
+    beating a natural (it changes only what a natural is paid) nor the super and envy
+    bonuses (money the solver leaves out)."""
+    return replace(
+        _strategy_key(rules), blackjack_beats_blackjack=False, super_bonus=0.0, envy_bonus=0.0
+    )
+
+
+@lru_cache(maxsize=64)
+def _auto_for(rules: Rules) -> PlayingStrategy:
+    stored = _auto_cache.lookup(rules)
+    if stored is not None:
+        return stored
+    chart = solve(rules)
+    _auto_cache.store(rules, chart)
+    return chart
+
+
+def solve(rules: Rules) -> PlayingStrategy:
+    """The Spanish 21 chart for `rules` (keyed by strategy_key), no cache."""
+
+    deck = composition(rules)
+    q = deck / deck.sum()
+    hard: dict[str, dict[str, str]] = {str(t): {} for t in HARD_TOTALS}
+    soft: dict[str, dict[str, str]] = {str(t): {} for t in SOFT_TOTALS}
+    pairs: dict[str, dict[str, str]] = {key: {} for key in PAIR_KEYS}
+    spans = [(n, n) for n in range(3, MOST_CARDS)] + [(MOST_CARDS, 23)]
+    more: list[dict[str, dict[str, dict[str, str]]]] = [{"hard": {}, "soft": {}} for _ in spans]
+    rescue: dict[str, dict[str, str]] = {}
+    for up in UP_CARDS:
+        u = up_index(up)
+        context = UpCard(rules, u)
+        for _ in range(REWEIGH if rules.max_redoubles else 0):
+            context = UpCard(rules, u, context.reach())
+        rows: dict[tuple[str, int], dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        for c1 in range(1, 11):
+            for c2 in range(c1, 11):
+                if (c1, c2) == (1, 10):
+                    continue
+                weight = float(q[c1] * q[c2] * (1 if c1 == c2 else 2))
+                total, is_soft = two_cards(c1, c2)
+                kind = "soft" if is_soft else "hard"
+                keys = [("pair", c1), (kind + "-pair", total)] if c1 == c2 else [(kind, total)]
+                for key in keys:
+                    for action, value in context.options(c1, c2).items():
+                        if key[0].endswith("-pair") and action == "P":
+                            continue
+                        rows[key][action] += weight * value
+        for t in HARD_TOTALS:
+            row = rows.get(("hard", t)) or rows.get(("hard-pair", t))
+            hard[str(t)][up] = choose(row) if row else "S"
+        for t in SOFT_TOTALS:
+            row = rows.get(("soft", t)) or rows.get(("soft-pair", t))
+            soft[str(t)][up] = choose(row) if row else "S"
+        for pair in PAIR_KEYS:
+            pairs[pair][up] = choose(rows[("pair", pair_index(pair))])
+        for (lo, _), tables in zip(spans, more, strict=True):
+            for t in HARD_TOTALS:
+                tables["hard"].setdefault(str(t), {})[up] = context.code(lo, t, False)
+            for t in SOFT_TOTALS:
+                tables["soft"].setdefault(str(t), {})[up] = context.code(lo, t, True)
+        if rules.double_rescue:
+            for t in HARD_TOTALS:
+                cell = "R" if context.stand(t) < context.rescue else "S"
+                rescue.setdefault(str(t), {})[up] = cell
+    return PlayingStrategy(
+        name=f"auto spanish 21 ({rules.decks or 'infinite'} decks)",
+        auto=False,
+        hard=hard,
+        soft=soft,
+        pairs=pairs,
+        more_cards=tuple((lo, hi, tables) for (lo, hi), tables in zip(spans, more, strict=True)),
+        rescue=rescue,
+    )
