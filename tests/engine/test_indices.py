@@ -17,15 +17,14 @@ import numpy as np
 import pytest
 
 from jost_engine import _index_kernel as ik
+from jost_engine._index_fit import mean_se, rounded_index
 from jost_engine.config import ConfigError, normalize_config
 from jost_engine.indices import (
     IndexSums,
     generate_indices,
     index_results,
-    mean_se,
     merge,
     normalize_index_request,
-    rounded_index,
     run_index_shard,
 )
 
