@@ -539,9 +539,11 @@ class TestConfig:
         # 5-card 16 hits (a six-card 21 pays 2:1), a 6-card one too (seven cards: 3:1).
         sixteen = {lo: tables["hard"]["16"]["2"] for lo, _, tables in chart.more_cards}
         assert sixteen == {3: "S", 4: "S", 5: "H", 6: "H", 7: "H"}
-        # The casino offers the rescue: a doubled 16 against a 10 is rescued, a doubled
-        # 18 never.
-        assert chart.rescue["16"]["10"] == "R" and chart.rescue["18"]["10"] == "S"
+        # The casino offers the rescue and redoubles, so a doubled hand has its own table:
+        # a doubled 16 against a 10 is rescued, a doubled 18 never, a doubled 11 redoubled.
+        after = chart.after_double["hard"]
+        assert after["16"]["10"] == "R" and after["18"]["10"] == "S"
+        assert after["11"]["6"] == "D" and chart.rescue == {}
         # ...and the chart plays in the Spanish loop.
         assert new_session(cfg, seed=1).spanish is not None
 
