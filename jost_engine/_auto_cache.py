@@ -186,7 +186,8 @@ def chart_to_json(head: Mapping[str, Any], chart: PlayingStrategy) -> str:
             f"    {json.dumps(row)}: {json.dumps({up: grid[row][up] for up in UP_CARDS})}"
             for row in rows
         )
-        end = "," if t < len(_TABLES) - 1 or chart.more_cards or chart.rescue else ""
+        more = chart.more_cards or chart.rescue or chart.after_double
+        end = "," if t < len(_TABLES) - 1 or more else ""
         lines.append(f'  "{table}": {{\n{body}\n  }}{end}')
     # Spanish 21 (jost_engine._spanish): the rows by number of cards, one line a row.
     if chart.more_cards:
@@ -198,14 +199,22 @@ def chart_to_json(head: Mapping[str, Any], chart: PlayingStrategy) -> str:
                 for row, cells in tables.get(kind, {}).items()
             )
             spans.append(f'    {{"cards": [{lo}, {hi}], "rows": {{\n{span_rows}\n    }}}}')
-        end = "," if chart.rescue else ""
+        end = "," if chart.rescue or chart.after_double else ""
         lines.append('  "more_cards": [\n' + ",\n".join(spans) + f"\n  ]{end}")
     if chart.rescue:
         body = ",\n".join(
             f"    {json.dumps(row)}: {json.dumps(dict(cells))}"
             for row, cells in chart.rescue.items()
         )
-        lines.append(f'  "rescue": {{\n{body}\n  }}')
+        end = "," if chart.after_double else ""
+        lines.append(f'  "rescue": {{\n{body}\n  }}{end}')
+    if chart.after_double:
+        body = ",\n".join(
+            f"    {json.dumps(kind + ' ' + row)}: {json.dumps(dict(cells))}"
+            for kind in ("hard", "soft")
+            for row, cells in chart.after_double.get(kind, {}).items()
+        )
+        lines.append(f'  "after_double": {{\n{body}\n  }}')
     return "{\n" + "\n".join(lines) + "\n}\n"
 
 
@@ -233,6 +242,25 @@ def _read_more_cards(raw: object) -> tuple | None:
             return None
         spans.append((bounds[0], bounds[1], tables))
     return tuple(spans)
+
+
+def _read_after_double(raw: object) -> dict[str, dict[str, dict[str, str]]] | None:
+    """A file's after_double back into PlayingStrategy.after_double ({} where the file
+    has none), or None if malformed."""
+    if not isinstance(raw, dict):
+        return None
+    if not raw:
+        return {}
+    tables: dict[str, dict[str, dict[str, str]]] = {"hard": {}, "soft": {}}
+    for key, cells in raw.items():
+        kind, _, row = key.partition(" ")
+        if kind not in tables or row not in _TABLES[kind] or not _cells_ok(cells, ("D", "S", "R")):
+            return None
+        tables[kind][row] = cells
+    # An auto chart gives every row: one missing was cut off.
+    if any(set(tables[kind]) != set(_TABLES[kind]) for kind in tables):
+        return None
+    return tables
 
 
 def _cells_ok(cells: object, actions: tuple[str, ...] = ACTIONS) -> bool:
@@ -271,6 +299,9 @@ def read(directory: Path, head: Mapping[str, Any]) -> PlayingStrategy | None:
         return None
     if any(not _cells_ok(cells, ("R", "S")) for cells in rescue.values()):
         return None
+    after_double = _read_after_double(data.get("after_double", {}))
+    if after_double is None:
+        return None
     return PlayingStrategy(
         name=name,
         auto=False,
@@ -279,6 +310,7 @@ def read(directory: Path, head: Mapping[str, Any]) -> PlayingStrategy | None:
         pairs=tables["pairs"],
         more_cards=more_cards,
         rescue=rescue,
+        after_double=after_double,
     )
 
 

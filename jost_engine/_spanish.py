@@ -13,10 +13,11 @@ cards all pay the same 21 bonus, so they share one state per total.
 
 Backward over the states (a card only ever adds to the hard total), each state of three or
 more cards gets its best action among hit, stand and double (on any number of cards with
-`double_any_cards`); a doubled hand, after its card, redoubles where the same cell says
-double (that is how the kernel reads the chart: jost_engine.kernel_spanish) and else
-stands or is rescued, whichever is worth more (the rescue cell is the same for every
-hand of that total, and so is the EV of standing on it, so that cell is exact). The
+`double_any_cards`). A doubled hand, after its card, plays its own table (the chart's
+`after_double`, by total and softness; jost_engine.kernel_spanish): redouble, stand or
+be rescued. Standing and a rescue are worth the same for every doubled hand of a total,
+so without redoubles that choice is exact (the chart's `rescue` table); with them the
+cell is the best on average over the doubled hands that reach it (below). The
 two-card cells are chosen as in jost_engine._basic_strategy: each action's EV summed over
 the two-card hands of the row, weighted by their probability given the up card; splits
 as in jost_engine._infinite_deck (each split hand played optimally, resplits whenever
@@ -26,11 +27,11 @@ What is approximated, and why:
 - the deck is infinite for any deck count: a finite shoe's removal effects on the
   basic strategy are small next to the rules' (and Spanish 21's published strategies
   are one chart for six and eight decks); the house edge tests measure what it costs;
-- one cell of three or more cards serves a fresh hand and a doubled hand about to
-  redouble (the chart format has one), and a doubled hand may not hit: without
-  redoubling the cell is the fresh hand's; with it, the cells are chosen again (REWEIGH
-  times), each weighing what double gains the fresh hand and the doubled one by how often
-  the cells chosen before reach that state fresh and doubled (UpCard.reach);
+- a redouble is worth more with more redoubles left (and, where a doubled hand earns
+  the bonuses, with more cards), but the after_double table has one cell per total and
+  softness: the cells are chosen again (REWEIGH times), each weighing what redoubling
+  gains over settling by how often the cells chosen before reach the total with each
+  number of cards and of redoubles made (UpCard.reach);
 - two-card rows are total-dependent (the 6-7 and 7-8 whose bonus hopes make a hit better
   than a stand share the row of their total with the other hands of that total);
 - the super bonus and the envy bonus are money, not a multiple of the bet: the chart
@@ -57,11 +58,13 @@ from jost_engine.config import PlayingStrategy, Rules
 
 # Hands of this many cards or more pay the same 21 bonus: one state per total.
 MOST_CARDS = 7
-# With redoubles: how many times the cells are chosen again, weighed by how often the
-# cells chosen before are reached fresh and doubled.
+# With redoubles: how many times the after-double cells are chosen again, weighed by how
+# often the cells chosen before reach them.
 REWEIGH = 2
 # The share of three-card hands that are of one suit (not spades), and of spades.
 SUITED, SPADES = 3.0 / 64.0, 1.0 / 64.0
+# How often a doubled hand reaches (total, soft) after a card, by (cards, redoubles made).
+Reach = dict[tuple[int, bool], dict[tuple[int, int], float]]
 
 
 def composition(rules: Rules) -> np.ndarray:
@@ -79,12 +82,13 @@ class UpCard:
         self,
         rules: Rules,
         up: int,
-        weights: dict[tuple[int, int, bool], tuple[float, float]] | None = None,
+        weights: Reach | None = None,
+        after: dict[tuple[int, bool], str] | None = None,
     ) -> None:
         self.rules = rules
         self.up = up
-        # With redoubles, one cell says both whether a fresh hand doubles and whether a
-        # doubled one redoubles: each state's (fresh, doubled) reach weighs the two.
+        # With redoubles, one after-double cell serves a doubled hand of its total with
+        # any number of cards and of redoubles made: how often each is reached weighs it.
         self.weights = weights or {}
         deck = composition(rules)
         self.q = deck / deck.sum()
@@ -95,6 +99,9 @@ class UpCard:
         # takes it all (docs/CONFIG.md, Spanish 21).
         self.rescue = -self.d[BLACKJACK] - 0.5 * (1.0 - self.d[BLACKJACK])
         self._codes: dict[tuple[int, int, bool], str] = {}
+        # The after_double cells by (total, soft): `after`'s where given (a table to value
+        # rather than choose), else chosen when first asked.
+        self._after: dict[tuple[int, bool], str] = dict(after or {})
         self._fresh: dict[tuple[int, int, bool, bool, bool], float] = {}
         self._doubled: dict[tuple[int, int, bool, bool, int], float] = {}
 
@@ -153,28 +160,46 @@ class UpCard:
         stand = self.stand(total)
         hit = self._hit(cards, total, soft, bonus=True, split=False)
         fallback = "H" if hit >= stand else "S"
-        # What saying double gains a fresh hand of this state (nothing where it may not
-        # double: the kernel plays the fallback) ...
-        fresh_gain = 0.0
-        if self.may_double(split=False):
-            fresh_gain = self._double(cards, total, soft, bonus=True) - max(hit, stand)
-        if self.rules.max_redoubles == 0:
-            return "D" + fallback.lower() if fresh_gain > 0.0 else fallback
-        # ... and a doubled one, which redoubles where the cell says double and else
-        # stands or is rescued (it may not hit).
-        settle = max(stand, self.rescue) if self.rules.double_rescue else stand
-        again_gain = 2.0 * self._after_card(cards, total, soft, bonus=True, redoubles=1) - settle
-        w_fresh, w_doubled = self.weights.get((cards, total, soft), (0.0, 0.0))
-        if w_fresh + w_doubled > 0.0:
-            gain = w_fresh * fresh_gain + w_doubled * again_gain
-        else:
-            gain = fresh_gain if self.may_double(split=False) else again_gain
-        return "D" + fallback.lower() if gain > 0.0 else fallback
+        # Double where it may (else the kernel plays the fallback) and it is worth more.
+        may = self.may_double(split=False)
+        if may and self._double(cards, total, soft, bonus=True) > max(hit, stand):
+            return "D" + fallback.lower()
+        return fallback
 
-    def reach(self) -> dict[tuple[int, int, bool], tuple[float, float]]:
-        """How often a hand of each state of three or more cards is played fresh, and
-        doubled with a redouble left, when the player plays by the cells as they are
-        (per round against this up card; split hands left out)."""
+    def after_code(self, total: int, soft: bool) -> str:
+        """The after_double cell of a doubled hand of `total` (< 22) after its card:
+        "D" redouble (where one is left, else stand), "S" stand, "R" rescue."""
+        key = (total, soft)
+        if key not in self._after:
+            self._after[key] = self._choose_after(total, soft)
+        return self._after[key]
+
+    def _choose_after(self, total: int, soft: bool) -> str:
+        if total >= 21:
+            return "S"
+        stand = self.stand(total)
+        rescued = self.rules.double_rescue and self.rescue > stand
+        settle, code = (self.rescue, "R") if rescued else (stand, "S")
+        most = self.rules.max_redoubles
+        if most == 0:
+            return code
+        # What "D" gains over settling for each (cards, redoubles made) in which a doubled
+        # hand reaches this total, weighed by how often (a hand with no redouble left
+        # stands on a "D"); a total not reached is judged as a three-card hand's first.
+        reached = self.weights.get((total, soft)) or {(3, 0): 1.0}
+        gain = 0.0
+        for (cards, made), weight in reached.items():
+            if made < most:
+                value = 2.0 * self._after_card(cards, total, soft, bonus=True, redoubles=made + 1)
+            else:
+                value = stand
+            gain += weight * (value - settle)
+        return "D" if gain > 0.0 else code
+
+    def reach(self) -> Reach:
+        """How often a doubled hand reaches each (total, soft) after a card, by (cards,
+        redoubles made), when the player plays by the cells as they are (per round against
+        this up card; split hands left out)."""
         q = self.q
         most = self.rules.max_redoubles
         fresh: dict[tuple[int, int, bool], float] = defaultdict(float)
@@ -216,19 +241,18 @@ class UpCard:
                             doubled[(after, t2, s2, 0)] += m * p
                         else:
                             fresh[(after, t2, s2)] += m * p
+            if self.after_code(t, s) != "D":
+                continue
             for r in range(most):
                 m = doubled.get((n, t, s, r), 0.0)
-                if m and code[0] == "D":
+                if m:
                     for (t2, s2), p in nexts:
                         if t2 < 21:
                             doubled[(after, t2, s2, r + 1)] += m * p
-        return {
-            (n, t, s): (
-                fresh.get((n, t, s), 0.0),
-                sum(doubled.get((n, t, s, r), 0.0) for r in range(most)),
-            )
-            for n, t, s in order
-        }
+        weights: Reach = defaultdict(dict)
+        for (n, t, s, r), m in doubled.items():
+            weights[(t, s)][(n, r)] = m
+        return dict(weights)
 
     def _hit(self, cards: int, total: int, soft: bool, bonus: bool, split: bool) -> float:
         ev = 0.0
@@ -270,8 +294,8 @@ class UpCard:
         return self._fresh[key]
 
     def doubled(self, cards: int, total: int, soft: bool, bonus: bool, redoubles: int) -> float:
-        """A doubled hand after its card: redouble where the cell says double (and
-        redoubles are left), else stand or be rescued."""
+        """A doubled hand after its card (`redoubles` made), by its after_double cell:
+        redouble (where one is left, else stand), stand, or be rescued."""
         cards = min(cards, MOST_CARDS)
         key = (cards, total, soft, bonus, redoubles)
         if key not in self._doubled:
@@ -279,12 +303,14 @@ class UpCard:
                 value = -1.0
             elif total == 21:
                 value = self.stand(21, self.pay_21(cards, bonus))
-            elif redoubles < self.rules.max_redoubles and self.code(cards, total, soft)[0] == "D":
-                value = 2.0 * self._after_card(cards, total, soft, bonus, redoubles + 1)
             else:
-                value = self.stand(total)
-                if self.rules.double_rescue:
-                    value = max(value, self.rescue)
+                code = self.after_code(total, soft)
+                if code == "D" and redoubles < self.rules.max_redoubles:
+                    value = 2.0 * self._after_card(cards, total, soft, bonus, redoubles + 1)
+                elif code == "R":
+                    value = self.rescue
+                else:
+                    value = self.stand(total)
             self._doubled[key] = value
         return self._doubled[key]
 
@@ -380,6 +406,10 @@ def solve(rules: Rules) -> PlayingStrategy:
     spans = [(n, n) for n in range(3, MOST_CARDS)] + [(MOST_CARDS, 23)]
     more: list[dict[str, dict[str, dict[str, str]]]] = [{"hard": {}, "soft": {}} for _ in spans]
     rescue: dict[str, dict[str, str]] = {}
+    # With redoubles a doubled hand plays its own table (which holds the rescue cells);
+    # without, standing or a rescue is all it can do: the rescue table says which.
+    redoubling = rules.max_redoubles > 0
+    after: dict[str, dict[str, dict[str, str]]] = {"hard": {}, "soft": {}}
     for up in UP_CARDS:
         u = up_index(up)
         context = UpCard(rules, u)
@@ -412,10 +442,14 @@ def solve(rules: Rules) -> PlayingStrategy:
                 tables["hard"].setdefault(str(t), {})[up] = context.code(lo, t, False)
             for t in SOFT_TOTALS:
                 tables["soft"].setdefault(str(t), {})[up] = context.code(lo, t, True)
-        if rules.double_rescue:
+        if redoubling:
+            for kind, totals in (("hard", HARD_TOTALS), ("soft", SOFT_TOTALS)):
+                for t in totals:
+                    cell = context.after_code(t, kind == "soft")
+                    after[kind].setdefault(str(t), {})[up] = cell
+        elif rules.double_rescue:
             for t in HARD_TOTALS:
-                cell = "R" if context.stand(t) < context.rescue else "S"
-                rescue.setdefault(str(t), {})[up] = cell
+                rescue.setdefault(str(t), {})[up] = context.after_code(t, False)
     return PlayingStrategy(
         name=f"auto spanish 21 ({rules.decks or 'infinite'} decks)",
         auto=False,
@@ -424,4 +458,5 @@ def solve(rules: Rules) -> PlayingStrategy:
         pairs=pairs,
         more_cards=tuple((lo, hi, tables) for (lo, hi), tables in zip(spans, more, strict=True)),
         rescue=rescue,
+        after_double=after if redoubling else {},
     )

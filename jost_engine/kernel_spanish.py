@@ -18,8 +18,9 @@ fires it plays the common game card for card (tests/engine/test_spanish21.py):
 - A hand of three or more cards plays Spanish.act_n (by number of cards, from the chart's
   more_cards), where a double is allowed on any number of cards with double_any_cards.
 - After a double the hand's card comes and then it may redouble (while the chart still
-  says double and redoubles are left), be rescued (surrendered, forfeiting half of what
-  it has wagered: the original bet after one double), or stand.
+  says double, in its after_double table where it has one, and redoubles are left), be
+  rescued (surrendered, forfeiting half of what it has wagered: the original bet after
+  one double), or stand.
 - Settlement: a player's 21 wins against a dealer's 21 (player_21_wins); a natural beats
   a dealer natural (blackjack_beats_blackjack, paid as any natural); a winning 21 of five,
   six, seven or more cards, or of 6-7-8 or 7-7-7 (mixed, suited, spades) is paid its
@@ -195,8 +196,9 @@ class Spanish(NamedTuple):
     deck's suited cards (the infinite shoe draws from it); act_n/act_n_poor int8[P, 2
     (unsplit, split hand), MAX_CARDS, 2 (hard, soft), 22, 11] the resolved action of a hand
     of n >= 3 cards (poor: a double it cannot cover); redouble uint8[P, MAX_CARDS, 2, 22,
-    11] 1 where the chart says double (Dh, Ds) on that hand; rescue uint8[P, 22, 11] 1
-    where a doubled hand of that total is rescued against that up card.
+    11] 1 where a doubled hand of n cards redoubles (its chart cell says Dh or Ds, or
+    its after_double cell D); rescue uint8[P, 2 (hard, soft), 22, 11] 1 where a doubled
+    hand of that total is rescued against that up card.
     """
 
     sp_i: np.ndarray
@@ -907,7 +909,7 @@ def _spanish_rounds(
                                         hard += c
                                         ace = ace or c == 1
                                         continue
-                                    if rescue_on and spanish.rescue[p, value, up] != 0:
+                                    if rescue_on and spanish.rescue[p, kind, value, up] != 0:
                                         state = H_SURRENDERED
                                         extra.rescued[h] = True
                                         # No hole card: the blackjack takes it all, as a

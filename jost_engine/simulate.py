@@ -465,8 +465,9 @@ def spanish_bundle(rules: Rules, charts: Sequence[PlayingStrategy]) -> ks.Spanis
     act_n = np.full(shape, k.STAND, dtype=np.int8)
     act_n_poor = np.full(shape, k.STAND, dtype=np.int8)
     redouble = np.zeros((n, k.MAX_CARDS, 2, 22, 11), dtype=np.uint8)
-    rescue = np.zeros((n, 22, 11), dtype=np.uint8)
+    rescue = np.zeros((n, 2, 22, 11), dtype=np.uint8)
     for p, chart in enumerate(charts):
+        after = chart.after_double
         for kind, table, rows in (
             (k.KIND_HARD, "hard", range(4, 22)),
             (k.KIND_SOFT, "soft", range(12, 22)),
@@ -482,7 +483,13 @@ def spanish_bundle(rules: Rules, charts: Sequence[PlayingStrategy]) -> ks.Spanis
                                 code = tables[table][str(row)][up]
                                 break
                         doubles = code in ("Dh", "Ds")
-                        redouble[p, n_cards, kind, row, u] = doubles
+                        # A doubled hand redoubles by its own table where the chart
+                        # has one, else where this cell says double.
+                        if after:
+                            cell = after.get(table, {}).get(str(row), {}).get(up, "S")
+                            redouble[p, n_cards, kind, row, u] = cell == "D"
+                        else:
+                            redouble[p, n_cards, kind, row, u] = doubles
                         fallback = k.STAND if code in ("S", "Ds", "Rs") else k.HIT
                         for split in (0, 1):
                             may = rules.double_any_cards and (not split or rules.double_after_split)
@@ -490,9 +497,12 @@ def spanish_bundle(rules: Rules, charts: Sequence[PlayingStrategy]) -> ks.Spanis
                                 k.DOUBLE if doubles and may else fallback
                             )
                             act_n_poor[p, split, n_cards, kind, row, u] = fallback
-        for row_key, cells in chart.rescue.items():
-            for up, code in cells.items():
-                rescue[p, int(row_key), up_index(up)] = code == "R"
+        # `rescue` is by total, hard or soft alike; after_double by hard and soft rows.
+        for kind, table in ((k.KIND_HARD, "hard"), (k.KIND_SOFT, "soft")):
+            doubled_rows = after.get(table, {}) if after else chart.rescue
+            for row_key, cells in doubled_rows.items():
+                for up, code in cells.items():
+                    rescue[p, kind, int(row_key), up_index(up)] = code == "R"
     return ks.Spanish(
         sp_i=sp_i,
         sp_f=sp_f,

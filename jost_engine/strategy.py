@@ -20,7 +20,7 @@ def resolve_playing_strategy(playing: PlayingStrategy, rules: Rules) -> PlayingS
     tenth of a second for a finite shoe in a warm process (docs/BENCHMARKS.md, "auto"),
     happens once per rule set and machine. Spanish 21 rules are solved by
     jost_engine._spanish (hands of three or more cards by number of cards: `more_cards`,
-    and `rescue` where the casino offers it).
+    and `rescue` where the casino offers it, or with redoubling `after_double`).
     """
     if not playing.auto:
         return playing

@@ -159,6 +159,11 @@ def config_to_dict(config: Config) -> dict[str, Any]:
                 playing["strategy"]["rescue"] = {
                     row: dict(cells) for row, cells in p.playing.rescue.items()
                 }
+            if p.playing.after_double:
+                playing["strategy"]["after_double"] = {
+                    table: {row: dict(cells) for row, cells in rows.items()}
+                    for table, rows in p.playing.after_double.items()
+                }
         player: dict[str, Any] = {
             "name": p.name,
             "bankroll": _number(p.bankroll),

@@ -277,6 +277,41 @@ def _rescue(raw: Any, path: str, problems: Problems) -> dict[str, dict[str, str]
     return rescue
 
 
+# A doubled hand's codes by the canonical code an after_double cell is read as.
+_AFTER_DOUBLE = {"Dh": "D", "Ds": "D", "S": "S", "Rh": "R", "Rs": "R"}
+
+AfterDouble = dict[str, dict[str, dict[str, str]]]
+
+
+def _after_double(raw: Any, path: str, problems: Problems) -> AfterDouble:
+    """A chart's `after_double`: {"hard": rows, "soft": rows} (rows as `hard` and `soft`
+    write them) of what a doubled hand does after its card: "D" redouble (where one is
+    left, else stand), "S" stand, "R" rescue (where offered, else stand); a row or up card
+    left out stands. Always both tables, so a table given empty is not "no table"."""
+    if not isinstance(raw, Mapping):
+        problems.add(path, "not an object of hard and soft rows")
+        return {}
+    if not check_entries(raw, path, problems):
+        return {}
+    tables: AfterDouble = {"hard": {}, "soft": {}}
+    for table, rows in raw.items():
+        table_path = join_path(path, str(table))
+        if table not in tables:
+            problems.add(table_path, "not hard or soft (a doubled hand is no pair)")
+            continue
+        for row, cells in _chart_table(rows, table, table_path, problems, missing="S").items():
+            wrong = [up for up, code in cells.items() if code not in _AFTER_DOUBLE]
+            if wrong:
+                problems.add(
+                    entry_path(table_path, row),
+                    f"against {', '.join(wrong)}: a doubled hand may not hit; use D "
+                    "(redouble), S (stand) or R (rescue)",
+                )
+                continue
+            tables[table][row] = {up: _AFTER_DOUBLE[code] for up, code in cells.items()}
+    return tables
+
+
 def _complete_chart(
     given: dict[str, dict[str, dict[str, str]]],
 ) -> dict[str, dict[str, dict[str, str]]]:
@@ -344,6 +379,7 @@ def playing_from(raw: Any, path: str, ctx: Context, seen: tuple[str, ...] = ()) 
     deviations_raw = f.take("deviations")
     more_raw = f.take("more_cards")
     rescue_raw = f.take("rescue")
+    after_raw = f.take("after_double")
     strategy = f.take("strategy")
     if strategy is not MISSING:
         if isinstance(strategy, str) and strategy.strip().lower() == "auto":
@@ -388,8 +424,8 @@ def playing_from(raw: Any, path: str, ctx: Context, seen: tuple[str, ...] = ()) 
     if auto is None:
         auto = parent.auto if parent is not None and not given else False
     if auto is True:
-        if more_raw is not MISSING or rescue_raw is not MISSING:
-            ctx.problems.add(path, "an auto strategy takes no more_cards or rescue")
+        if any(raw is not MISSING for raw in (more_raw, rescue_raw, after_raw)):
+            ctx.problems.add(path, "an auto strategy takes no more_cards, rescue or after_double")
         if given:
             ctx.problems.add(path, "an auto strategy takes no chart")
         return PlayingStrategy(
@@ -409,8 +445,21 @@ def playing_from(raw: Any, path: str, ctx: Context, seen: tuple[str, ...] = ()) 
     if more_raw is not MISSING:
         more_cards = _more_cards(more_raw, f.path_of("more_cards"), ctx.problems)
     rescue: Mapping[str, Mapping[str, str]] = parent.rescue if parent is not None else {}
-    if rescue_raw is not MISSING:
+    after_double: Mapping[str, Mapping[str, Mapping[str, str]]] = (
+        parent.after_double if parent is not None else {}
+    )
+    # A chart has one of the two (after_double holds the rescue cells too): a child's
+    # table of either kind replaces the parent's.
+    if rescue_raw is not MISSING and after_raw is not MISSING:
+        ctx.problems.add(
+            f.path_of("rescue"), "give the rescue cells as R in after_double (a chart takes one)"
+        )
+    elif rescue_raw is not MISSING:
         rescue = _rescue(rescue_raw, f.path_of("rescue"), ctx.problems)
+        after_double = {}
+    elif after_raw is not MISSING:
+        after_double = _after_double(after_raw, f.path_of("after_double"), ctx.problems)
+        rescue = {}
     chart = _complete_chart(tables)
     return PlayingStrategy(
         name=name or "custom chart",
@@ -422,6 +471,7 @@ def playing_from(raw: Any, path: str, ctx: Context, seen: tuple[str, ...] = ()) 
         deviations=deviations,
         more_cards=more_cards,
         rescue=rescue,
+        after_double=after_double,
     )
 
 

@@ -167,6 +167,12 @@ class PlayingStrategy:
     # Double-down rescue: rescue[str(hard total)][up] is "R" where a doubled hand of that
     # hard total is surrendered (where the rules offer it); a missing cell stands.
     rescue: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # A doubled hand's own table (Spanish 21): {"hard": rows, "soft": rows} by total, each
+    # cell "D" (redouble where a redouble is left, else stand), "S" (stand) or "R" (rescue
+    # where offered, else stand); a missing row or cell stands. Empty: no table, and a
+    # doubled hand redoubles where its chart cell says double and is rescued by `rescue`.
+    # A chart has at most one of `rescue` and `after_double`.
+    after_double: Mapping[str, Mapping[str, Mapping[str, str]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

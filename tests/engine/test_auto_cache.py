@@ -47,7 +47,15 @@ def solve(rules: Rules) -> PlayingStrategy:
 
 
 def grids(chart: PlayingStrategy) -> tuple[object, ...]:
-    return (chart.name, chart.hard, chart.soft, chart.pairs, chart.more_cards, chart.rescue)
+    return (
+        chart.name,
+        chart.hard,
+        chart.soft,
+        chart.pairs,
+        chart.more_cards,
+        chart.rescue,
+        chart.after_double,
+    )
 
 
 def stored_file(directory: Path, rules: Rules) -> Path:
@@ -252,6 +260,23 @@ class TestSpanishCharts:
             damage(data)
             path.write_text(json.dumps(data))
             assert _auto_cache.read(cache, _auto_cache.header(four_decks)) is None
+
+    def test_a_redoubling_chart_is_read_back_with_its_after_double_table(self, cache, four_decks):
+        redoubling = dataclasses.replace(four_decks, max_redoubles=2)
+        solved = _spanish.auto_strategy(redoubling)
+        assert solved.after_double and not solved.rescue
+        read = _auto_cache.read(cache, _auto_cache.header(redoubling))
+        assert read is not None and grids(read) == grids(solved)
+        path = stored_file(cache, redoubling)
+        good = path.read_text()
+        for damage in (
+            lambda data: data["after_double"]["hard 11"].update({"10": "H"}),
+            lambda data: data["after_double"].pop("soft 13"),
+        ):
+            data = json.loads(good)
+            damage(data)
+            path.write_text(json.dumps(data))
+            assert _auto_cache.read(cache, _auto_cache.header(redoubling)) is None
 
 
 class TestTheShippedCharts:

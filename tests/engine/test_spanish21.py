@@ -18,6 +18,7 @@ import pytest
 
 from jost_engine import kernel as k
 from jost_engine import kernel_spanish as ks
+from jost_engine.chart import UP_CARDS
 from jost_engine.config import ConfigError, config_to_dict, normalize_config
 from jost_engine.simulate import Session, new_session, results
 from jost_engine.stats import FORMAT_1_COUNTERS, Stats, merge
@@ -361,6 +362,95 @@ class TestDoubles:
         assert net(stats) == -20.0 and stats.counter(0, "rescue") == 0
 
 
+def after_double_chart(after_double: dict[str, Any], **strategy: Any) -> dict[str, Any]:
+    """CHART with an after_double table in place of its rescue table."""
+    chart = copy.deepcopy(CHART)
+    del chart["strategy"]["rescue"]
+    chart["strategy"].update(after_double=after_double, **strategy)
+    return chart
+
+
+def play_chart(cards: list[int], chart: dict[str, Any], **rules: Any) -> Stats:
+    session = new_session(spanish_config(chart=chart, **rules), seed=7, arranged=cards)
+    session.play(1)
+    return session.stats()
+
+
+class TestAfterDouble:
+    # Each round is one where the doubled hand's own table and its chart cell disagree.
+    def test_a_doubled_hand_stands_where_its_table_says_so_though_the_chart_doubles(self):
+        # 4,5 vs 6 doubles and draws a 2: the chart doubles a three-card 11, the table
+        # stands on it (test_a_redouble redoubles). The 9 goes to the dealer's 16: bust.
+        stats = play_chart([4, 6, 5, T, 2, 9], after_double_chart({"hard": {"11": "S"}}))
+        assert stats.hand_log[0]["cards"] == ["4", "5", "2"]
+        assert net(stats) == 20.0 and stats.counter(0, "redouble") == 0
+
+    def test_a_doubled_hand_redoubles_where_its_table_says_so_though_the_chart_stands(self):
+        # 5,5 vs 6 doubles and draws a 2: the chart stands on 12 against a 6, the table
+        # redoubles it (40 in all), and a 9 makes 21; the dealer's 6,10 busts on a 10.
+        stats = play_chart([5, 6, 5, T, 2, 9, T], after_double_chart({"hard": {"12": {"6": "D"}}}))
+        assert stats.hand_log[0]["cards"] == ["5", "5", "2", "9"]
+        assert stats.hand_log[0]["bet"] == 40.0 and net(stats) == 40.0
+        assert stats.counter(0, "redouble") == 1
+
+    def test_a_doubled_soft_hand_reads_the_soft_row(self):
+        # 2,3 vs 6 doubles (the chart doubles 5 here) and draws an ace: soft 16, which the
+        # chart hits and the table's soft row redoubles (its hard 16 row stands); a 4
+        # makes soft 20 and the dealer's 6,10 busts.
+        chart = after_double_chart({"hard": {"16": "S"}, "soft": {"16": {"6": "D"}}})
+        hard = chart["strategy"]["hard"]
+        del hard["4-8"]
+        hard.update({"4": "H", "5": "D", "6-8": "H"})
+        stats = play_chart([2, 6, 3, T, A, 4, T], chart)
+        assert stats.hand_log[0]["cards"] == ["2", "3", "A", "4"]
+        assert stats.hand_log[0]["bet"] == 40.0 and net(stats) == 40.0
+
+    def test_with_no_redouble_left_a_d_stands(self):
+        # One redouble: 5,5 vs 6 doubles, draws a 2 and redoubles 12, draws a 2: 14,
+        # which the table would redouble again; it stands, and the dealer busts.
+        table = {"hard": {"12": {"6": "D"}, "14": {"6": "D"}}}
+        stats = play_chart([5, 6, 5, T, 2, 2, T, T], after_double_chart(table), max_redoubles=1)
+        assert stats.hand_log[0]["cards"] == ["5", "5", "2", "2"]
+        assert stats.hand_log[0]["bet"] == 40.0 and net(stats) == 40.0
+
+    def test_an_r_rescues_and_the_chart_rescue_table_is_not_read(self):
+        # 5,5 vs 9 doubles and draws a 6: 16 against 9. The table rescues a doubled 16
+        # against a 9 (losing 10 of the 20) and stands on 16 against an 8 (losing 20).
+        table = {"hard": {"16": {"9": "R", "8": "S"}}}
+        rescued = play_chart([5, 9, 5, 8, 6], after_double_chart(table))
+        assert net(rescued) == -10.0 and rescued.counter(0, "rescue") == 1
+        stood = play_chart([5, 8, 5, T, 6], after_double_chart(table))
+        assert net(stood) == -20.0 and stood.counter(0, "rescue") == 0
+        # Where the casino offers no rescue an R stands.
+        offered_none = play_chart(
+            [5, 9, 5, 8, 6], after_double_chart(table), double_down_rescue=False
+        )
+        assert net(offered_none) == -20.0
+
+    def test_a_table_that_says_what_the_chart_says_plays_the_same_game_bitwise(self):
+        # The chart's own cells and rescue table, written as an after_double table (no
+        # more_cards, so a cell does not change with the number of cards): the two
+        # paths through the loop must play every round alike.
+        plain = copy.deepcopy(CHART)
+        del plain["strategy"]["more_cards"]
+        same = copy.deepcopy(plain)
+        del same["strategy"]["rescue"]
+        # The chart doubles 9-11; the rescue table is by total, soft hands' too.
+        same["strategy"]["after_double"] = {
+            "hard": {"9-11": "D", "12-16": {"8-A": "R"}},
+            "soft": {"12-16": {"8-A": "R"}},
+        }
+        runs = []
+        for chart in (plain, same):
+            cfg = dataclasses.replace(spanish_config(chart=chart), log_hands=False)
+            session = new_session(cfg, seed=5)
+            session.play(50_000)
+            runs.append(session.stats())
+        a, b = runs
+        assert (a.counters == b.counters).all() and (a.sums == b.sums).all()
+        assert a.counter(0, "redouble") > 0 and a.counter(0, "rescue") > 0
+
+
 class TestSplitAces:
     def test_aces_resplit_and_split_aces_are_hit(self):
         # A,A vs 6 splits; the first ace draws an ace and resplits, then draws 5 and 3 to
@@ -449,9 +539,11 @@ class TestConfig:
         # 5-card 16 hits (a six-card 21 pays 2:1), a 6-card one too (seven cards: 3:1).
         sixteen = {lo: tables["hard"]["16"]["2"] for lo, _, tables in chart.more_cards}
         assert sixteen == {3: "S", 4: "S", 5: "H", 6: "H", 7: "H"}
-        # The casino offers the rescue: a doubled 16 against a 10 is rescued, a doubled
-        # 18 never.
-        assert chart.rescue["16"]["10"] == "R" and chart.rescue["18"]["10"] == "S"
+        # The casino offers the rescue and redoubles, so a doubled hand has its own table:
+        # a doubled 16 against a 10 is rescued, a doubled 18 never, a doubled 11 redoubled.
+        after = chart.after_double["hard"]
+        assert after["16"]["10"] == "R" and after["18"]["10"] == "S"
+        assert after["11"]["6"] == "D" and chart.rescue == {}
         # ...and the chart plays in the Spanish loop.
         assert new_session(cfg, seed=1).spanish is not None
 
@@ -466,6 +558,53 @@ class TestConfig:
         assert "number of cards" in paths[f'{base}.more_cards["2"]']
         assert "not hard or soft" in paths[f'{base}.more_cards["5+"].pairs']
         assert "R (rescue) or S" in paths[f'{base}.rescue["16"]']
+
+    def test_an_after_double_table_round_trips_with_both_its_tables(self):
+        chart = after_double_chart({"hard": {"9-11": "D", "12-16": {"8-A": "r"}}, "soft": {}})
+        cfg = spanish_config(chart=chart)
+        playing = cfg.players[0].playing
+        assert playing.after_double["hard"]["11"] == {up: "D" for up in UP_CARDS}
+        assert playing.after_double["hard"]["16"]["7"] == "S"  # an up card left out stands
+        assert playing.after_double["soft"] == {} and playing.rescue == {}
+        assert normalize_config(config_to_dict(cfg)) == cfg
+        # An empty table is a table: every doubled hand stands.
+        empty = spanish_config(chart=after_double_chart({}))
+        assert empty.players[0].playing.after_double == {"hard": {}, "soft": {}}
+        assert normalize_config(config_to_dict(empty)) == empty
+
+    def test_it_names_a_bad_after_double_entry(self):
+        chart = after_double_chart(
+            {"hard": {"12": {"2-6": "H", "7-A": "S"}, "13": "P"}, "pairs": {}, "soft": {"A,7": "X"}}
+        )
+        with pytest.raises(ConfigError) as err:
+            spanish_config(chart=chart)
+        paths = dict(err.value.problems)
+        base = "players[0].playing_strategy.strategy.after_double"
+        assert paths[f'{base}.hard["12"]'].startswith("against 2, 3, 4, 5, 6: a doubled hand")
+        assert "only for pairs" in paths[f'{base}.hard["13"]["2-A"]']
+        assert "not hard or soft" in paths[f"{base}.pairs"]
+        assert "not an action" in paths[f'{base}.soft["A,7"]["2-A"]']
+
+    def test_a_chart_takes_rescue_or_after_double_not_both(self):
+        chart = after_double_chart({"hard": {"16": "R"}}, rescue={"16": "R"})
+        with pytest.raises(ConfigError) as err:
+            spanish_config(chart=chart)
+        assert (
+            "as R in after_double"
+            in dict(err.value.problems)["players[0].playing_strategy.strategy.rescue"]
+        )
+        # A child's table of either kind replaces its parent's.
+        child = {"parent": CHART, "after_double": {"hard": {"16": "R"}}}
+        playing = spanish_config(chart=child).players[0].playing
+        assert playing.rescue == {} and playing.after_double["hard"]["16"]["2"] == "R"
+        back = {"parent": child, "rescue": {"15": "R"}}
+        playing = spanish_config(chart=back).players[0].playing
+        assert playing.after_double == {} and set(playing.rescue) == {"15"}
+
+    def test_an_auto_strategy_takes_no_after_double_table(self):
+        with pytest.raises(ConfigError) as err:
+            spanish_config(chart={"strategy": "auto", "after_double": {}})
+        assert "after_double" in dict(err.value.problems)["players[0].playing_strategy"]
 
     def test_overlapping_card_counts_are_refused(self):
         chart = copy.deepcopy(CHART)
