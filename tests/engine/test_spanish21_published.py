@@ -3,7 +3,7 @@
 The figures and their sources are in tests/data/spanish21_published.json (`_about`): the
 house edge for 6 and 8 Spanish decks, H17 and S17, with and without redoubling, and the
 hard-total rows of the published H17 strategy. Each house edge is simulated with "auto"
-for ROUNDS rounds, enough for a standard error of about 0.02%, and must be within 4 of
+for ROUNDS rounds, enough for a standard error of 0.02% at most, and must be within 4 of
 the run's own SEs of the published one. The super and envy bonuses are money, not a
 share of the bet, and the published table leaves them out: so do these runs.
 """
@@ -25,9 +25,10 @@ from jost_engine.strategy import resolve_playing_strategy
 PUBLISHED = json.loads(
     (Path(__file__).resolve().parents[1] / "data" / "spanish21_published.json").read_text()
 )
-# SD of a Spanish 21 round about 1.16 (1.24 with redoubling): 36 M rounds give an SE of
-# about 0.02% of the bet (0.021% with redoubling).
-ROUNDS = 36_000_000
+# SD of a Spanish 21 round about 1.16 (1.28 with redoubling): 42 M rounds give an SE of
+# 0.018% of the bet (0.0197% with redoubling; 40 M left it at 0.0202%), within the
+# issue's 0.02%.
+ROUNDS = 42_000_000
 UP_CARDS = ("2", "3", "4", "5", "6", "7", "8", "9", "10", "A")
 
 
@@ -72,14 +73,14 @@ def _row_id(row: dict[str, Any]) -> str:
 # seed 2026: 6 decks 0.463 +- 0.021 (2.0 SE), 8 decks 0.467 +- 0.021 (0.8 SE); seed 11:
 # 0.478 (2.7 SE) and 0.489 (1.8 SE). What is left is the infinite-deck chart's cost, as
 # in the rows without redoubling (docs/CONFIG.md, "auto" for Spanish 21).
-@pytest.mark.slow  # six runs of 36 M rounds
+@pytest.mark.slow  # six runs of 42 M rounds
 @pytest.mark.parametrize(
     "row", [pytest.param(row, id=_row_id(row)) for row in PUBLISHED["house_edge_percent"]["rows"]]
 )
 def test_the_house_edge_of_auto_is_the_published_one_within_4_se(row):
     rules = casino(row["decks"], row["hit_soft_17"], row["max_redoubles"])
     edge, se = house_edge(rules, seed=2026)
-    assert se <= 0.022  # the run is as precise as the issue asks
+    assert se <= 0.02  # the run is as precise as the issue asks
     assert abs(edge - row["house_edge"]) <= 4 * se, (edge, se, row["house_edge"])
 
 
