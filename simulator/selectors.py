@@ -361,7 +361,7 @@ def engine_info() -> dict[str, Any]:
     from jost_engine import config as engine_config
     from jost_engine.config.betting import bet_rule_conditions
     from jost_engine.config.charts import preset_names
-    from jost_engine.config.fields import MAX_SESSIONS
+    from jost_engine.config.fields import MAX_MONEY, MAX_SESSIONS
     from jost_engine.config.players import ANALYSES
     from jost_engine.config.rules import MAX_REDOUBLES
     from jost_engine.config.types import SPANISH_FIELDS
@@ -398,8 +398,8 @@ def engine_info() -> dict[str, Any]:
         {
             "deck": {"values": ["standard", "spanish"]},
             "max_redoubles": {"minimum": 0, "maximum": MAX_REDOUBLES},
-            "super_bonus": {"minimum": 0, "note": "money; 0: not paid"},
-            "envy_bonus": {"minimum": 0, "note": "money; 0: not paid"},
+            "super_bonus": {"minimum": 0, "maximum": MAX_MONEY, "note": "money; 0: not paid"},
+            "envy_bonus": {"minimum": 0, "maximum": MAX_MONEY, "note": "money; 0: not paid"},
             **{
                 name: bonus
                 for name in SPANISH_FIELDS

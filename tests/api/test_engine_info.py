@@ -64,3 +64,5 @@ class TestEngineInfo:
         assert rules["player_21_wins"]["default"] is False
         assert rules["bonus_five_card_21"]["default"] == 1
         assert rules["super_bonus"]["minimum"] == 0
+        # The largest the validator accepts, as for every money field.
+        assert rules["super_bonus"]["maximum"] == rules["envy_bonus"]["maximum"] == 10**12
