@@ -37,7 +37,7 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -344,3 +344,14 @@ def lookup(rules: Rules) -> PlayingStrategy | None:
 def store(rules: Rules, chart: PlayingStrategy) -> None:
     if enabled():
         write(cache_dir(), header(rules), chart)
+
+
+def solved(rules: Rules, solve: Callable[[Rules], PlayingStrategy]) -> PlayingStrategy:
+    """The stored chart for these (solver-keyed) rules, else `solve`'s, stored: what both
+    solvers (_basic_strategy, _spanish) do before solving."""
+    stored = lookup(rules)
+    if stored is not None:
+        return stored
+    chart = solve(rules)
+    store(rules, chart)
+    return chart

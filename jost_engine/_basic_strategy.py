@@ -81,12 +81,7 @@ def _strategy_key(rules: Rules) -> Rules:
 
 @lru_cache(maxsize=64)
 def _auto_for(rules: Rules) -> PlayingStrategy:
-    stored = _auto_cache.lookup(rules)
-    if stored is not None:
-        return stored
-    chart = solve(rules)
-    _auto_cache.store(rules, chart)
-    return chart
+    return _auto_cache.solved(rules, solve)
 
 
 def solve(rules: Rules) -> PlayingStrategy:
