@@ -121,15 +121,10 @@ def differences() -> list[str]:
     return found
 
 
-# Each difference, and why (docs/CONFIG.md, "auto" for Spanish 21):
-# - two cards, 10 vs 8 and 11 vs 9, 10, A: "auto" doubles. Its deck is infinite; in a
-#   6-deck shoe the player's own small cards and the dealer's leave it, which is what
-#   makes these hits in the published chart (a finite-shoe effect);
-# - 13 vs 5 and 6 (two to four cards) and a 4-card 14 vs 5: "auto" hits where the text
-#   stands. With an infinite Spanish deck hitting a 13 against a 5 is worth -0.221 and
-#   standing -0.242 (a ten a quarter of the time, and a 21 that always wins), and the
-#   two-card row is total-dependent: it holds the 6-7 that hits for the 6-7-8 bonus.
-#   The finite shoe (removal of the player's cards) may again be what tips them.
+# Each difference is valued exactly in a six-deck shoe, and its reason given, in
+# test_spanish21_exact.py (docs/CONFIG.md, "auto" for Spanish 21): in eight cells auto's
+# play is the better for every hand of the cell, 13 vs 6 on two cards is a row of hands
+# that differ (the 6-7 hits), and the four-card 14 vs 5 is the finite shoe's removal.
 EXPECTED_DIFFERENCES = PUBLISHED["strategy_h17_hard"]["auto_differences"]
 
 
