@@ -61,8 +61,9 @@ _SOLVER_MODULES = (
     "_dealer.py",
     "_round_value.py",
 )
-# ... and of a Spanish 21 chart (jost_engine._spanish, which uses the modules above).
-_SPANISH_MODULES = ("_spanish.py",)
+# ... and of a Spanish 21 chart (jost_engine._spanish and _spanish_shoe, which use the
+# modules above).
+_SPANISH_MODULES = ("_spanish.py", "_spanish_shoe.py")
 _TABLES: dict[str, tuple[str, ...]] = {
     "hard": tuple(str(t) for t in HARD_TOTALS),
     "soft": tuple(str(t) for t in SOFT_TOTALS),

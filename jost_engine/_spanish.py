@@ -24,9 +24,10 @@ as in jost_engine._infinite_deck (each split hand played optimally, resplits whe
 allowed, its hands' later cards by the chart's three-card-and-more rows).
 
 What is approximated, and why:
-- the deck is infinite for any deck count: a finite shoe's removal effects on the
-  basic strategy are small next to the rules' (and Spanish 21's published strategies
-  are one chart for six and eight decks); the house edge tests measure what it costs;
+- the deck is infinite: for a finite shoe (any deck count but 0) the fresh hands' hard
+  and soft cells, two cards and more, are then chosen again from their exact values in
+  that shoe (jost_engine._spanish_shoe, which says what it leaves to this module: pairs,
+  surrender, the after-double and rescue cells);
 - a redouble is worth more with more redoubles left (and, where a doubled hand earns
   the bonuses, with more cards), but the after_double table has one cell per total and
   softness: the cells are chosen again (REWEIGH times), each weighing what redoubling
@@ -50,9 +51,10 @@ import numpy as np
 
 from jost_engine import _auto_cache
 from jost_engine._basic_strategy import _strategy_key, choose
-from jost_engine._dealer import BLACKJACK, BUST, dealer_outcomes, given_no_blackjack
+from jost_engine._dealer import BLACKJACK, dealer_outcomes, given_no_blackjack
 from jost_engine._infinite_deck import _split_total, add_card, two_cards
 from jost_engine._round_value import round_value, surrender_value
+from jost_engine._spanish_shoe import ShoeUpCard, many_cards_pay, stand_value, three_card_pay
 from jost_engine.chart import HARD_TOTALS, PAIR_KEYS, SOFT_TOTALS, UP_CARDS, pair_index, up_index
 from jost_engine.config import PlayingStrategy, Rules
 
@@ -61,8 +63,6 @@ MOST_CARDS = 7
 # With redoubles: how many times the after-double cells are chosen again, weighed by how
 # often the cells chosen before reach them.
 REWEIGH = 2
-# The share of three-card hands that are of one suit (not spades), and of spades.
-SUITED, SPADES = 3.0 / 64.0, 1.0 / 64.0
 # How often a doubled hand reaches (total, soft) after a card, by (cards, redoubles made).
 Reach = dict[tuple[int, bool], dict[tuple[int, int], float]]
 
@@ -109,37 +109,15 @@ class UpCard:
 
     def stand(self, total: int, pay: float = 1.0) -> float:
         """A standing hand of `total`; a winning 21 is paid `pay` per unit."""
-        d = self.d
-        if total > 21:
-            return -1.0
-        ev = pay * d[BUST] - d[BLACKJACK]
-        for i, dealer in enumerate(range(17, 22)):
-            if total > dealer or (total == 21 and self.rules.player_21_wins):
-                ev += pay * d[i]
-            elif total < dealer:
-                ev -= d[i]
-        return float(ev)
+        return stand_value(self.d, total, pay, self.rules.player_21_wins)
 
     def pay_21(self, cards: int, bonus: bool) -> float:
         """What a winning 21 of this many cards pays (no 6-7-8 or 7-7-7)."""
-        r = self.rules
-        if not bonus or cards < 5:
-            return 1.0
-        pay = (r.bonus_five_card_21, r.bonus_six_card_21, r.bonus_seven_card_21)[min(cards, 7) - 5]
-        return max(pay, 1.0)
+        return many_cards_pay(self.rules, cards) if bonus else 1.0
 
     def pay_three(self, c1: int, c2: int, c3: int, bonus: bool) -> float:
         """What a winning three-card 21 of these ranks pays, suits in expectation."""
-        r = self.rules
-        ranks = sorted((c1, c2, c3))
-        if not bonus or ranks not in ([6, 7, 8], [7, 7, 7]):
-            return 1.0
-        if ranks == [7, 7, 7]:
-            pays = (r.bonus_777_mixed, r.bonus_777_suited, r.bonus_777_spades)
-        else:
-            pays = (r.bonus_678_mixed, r.bonus_678_suited, r.bonus_678_spades)
-        mixed, suited, spades = (max(p, 1.0) for p in pays)
-        return (1.0 - SUITED - SPADES) * mixed + SUITED * suited + SPADES * spades
+        return three_card_pay(self.rules, (c1, c2, c3)) if bonus else 1.0
 
     # -- hands of three or more cards --------------------------------------------------
 
@@ -437,6 +415,8 @@ def solve(rules: Rules) -> PlayingStrategy:
                 tables["hard"].setdefault(str(t), {})[up] = context.code(lo, t, False)
             for t in SOFT_TOTALS:
                 tables["soft"].setdefault(str(t), {})[up] = context.code(lo, t, True)
+        if rules.decks:
+            _in_the_shoe(ShoeUpCard(rules, u, context.after_code), up, hard, soft, spans, more)
         if redoubling:
             for kind, totals in (("hard", HARD_TOTALS), ("soft", SOFT_TOTALS)):
                 for t in totals:
@@ -455,3 +435,23 @@ def solve(rules: Rules) -> PlayingStrategy:
         rescue=rescue,
         after_double=after if redoubling else {},
     )
+
+
+def _in_the_shoe(
+    shoe: ShoeUpCard,
+    up: str,
+    hard: dict[str, dict[str, str]],
+    soft: dict[str, dict[str, str]],
+    spans: list[tuple[int, int]],
+    more: list[dict[str, dict[str, dict[str, str]]]],
+) -> None:
+    """Choose again, from their exact values in the shoe, the cells of the fresh hands
+    against `up`: the two-card rows and each number of cards' rows."""
+    tables = [(2, {"hard": hard, "soft": soft})] + [
+        (lo, grids) for (lo, _), grids in zip(spans, more, strict=True)
+    ]
+    for cards, grids in tables:
+        for kind, totals in (("hard", HARD_TOTALS), ("soft", SOFT_TOTALS)):
+            for t in totals:
+                row = grids[kind][str(t)]
+                row[up] = shoe.cell(cards, t, kind == "soft", row[up])

@@ -2,9 +2,10 @@
 
 The figures and their sources are in tests/data/spanish21_published.json (`_about`): the
 house edge for 6 and 8 Spanish decks, H17 and S17, with and without redoubling, and the
-hard-total rows of the published H17 strategy. Each house edge is simulated with "auto"
-for ROUNDS rounds, enough for a standard error of 0.02% at most, and must be within 4 of
-the run's own SEs of the published one. The super and envy bonuses are money, not a
+three published basic strategy charts (H17, S17, H17 with redoubling), compared with
+"auto" cell by cell. Each house edge is simulated with "auto" for ROUNDS rounds, enough
+for a standard error of 0.02% at most, and must be within 4 of the run's own SEs of the
+published one. The super and envy bonuses are money, not a
 share of the bet, and the published table leaves them out: so do these runs.
 """
 
@@ -12,13 +13,15 @@ from __future__ import annotations
 
 import json
 import math
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from jost_engine import default_profile
-from jost_engine.config import normalize_config
+from jost_engine._spanish_shoe import rows
+from jost_engine.config import PlayingStrategy, normalize_config
 from jost_engine.simulate import run_simulation_from_config
 from jost_engine.strategy import resolve_playing_strategy
 
@@ -29,7 +32,8 @@ PUBLISHED = json.loads(
 # 0.018% of the bet (0.0197% with redoubling; 40 M left it at 0.0202%), within the
 # issue's 0.02%.
 ROUNDS = 42_000_000
-UP_CARDS = ("2", "3", "4", "5", "6", "7", "8", "9", "10", "A")
+UP_CARDS = tuple(PUBLISHED["strategy"]["up_cards"])
+CHARTS = PUBLISHED["strategy"]["charts"]
 
 
 def casino(decks: int, hit_soft_17: bool, max_redoubles: int) -> dict[str, Any]:
@@ -66,13 +70,13 @@ def _row_id(row: dict[str, Any]) -> str:
     return f"{row['decks']}d-{'h17' if row['hit_soft_17'] else 's17'}-rd{row['max_redoubles']}"
 
 
-# Redoubling: a doubled hand plays its own table (the chart's after_double, as Wizard of
-# Odds' strategy has one), so "auto" redoubles where a doubled hand should, not where a
-# fresh hand of the same cards would double. Before that table (one cell for double and
-# redouble) these two rows fell 0.09% short (seed 2026: 0.501% and 0.540%); with it,
-# seed 2026: 6 decks 0.463 +- 0.021 (2.0 SE), 8 decks 0.467 +- 0.021 (0.8 SE); seed 11:
-# 0.478 (2.7 SE) and 0.489 (1.8 SE). What is left is the infinite-deck chart's cost, as
-# in the rows without redoubling (docs/CONFIG.md, "auto" for Spanish 21).
+# Seed 2026 (docs/CONFIG.md, "auto" for Spanish 21, has the table): 0.7 to 3.5 SE above
+# the published figures. Four more seeds put every five-seed mean 0.024% to 0.043% above
+# them (3.0 to 5.4 SE of the mean): what a chart by total gives up against the published
+# analysis (the composition exceptions its charts mark, the pairs and after-double cells
+# left to the infinite deck) is not yet measured. Redoubling: a doubled hand plays its own
+# table (the chart's after_double, as the published strategy has one); with one cell for
+# double and redouble these two rows fell 0.09% short (seed 2026: 0.501% and 0.540%).
 @pytest.mark.slow  # six runs of 42 M rounds
 @pytest.mark.parametrize(
     "row", [pytest.param(row, id=_row_id(row)) for row in PUBLISHED["house_edge_percent"]["rows"]]
@@ -84,49 +88,145 @@ def test_the_house_edge_of_auto_is_the_published_one_within_4_se(row):
     assert abs(edge - row["house_edge"]) <= 4 * se, (edge, se, row["house_edge"])
 
 
-def auto_cells(decks: int = 6) -> dict[tuple[int, str, str], str]:
-    """The 6-deck H17 "auto" chart's hard cells by (cards, total, up), cards 2..7."""
+@cache
+def auto_chart(name: str) -> PlayingStrategy:
+    """ "auto" for the rules of a published chart (its casino fields on the shipped 6-deck
+    H17 game, the money bonuses off)."""
+    fields = CHARTS[name]["casino"]
+    rules = casino(fields["decks"], fields["hit_on_soft_17"], fields["max_redoubles"])
     config = normalize_config(
-        {"casino": casino(decks, True, 0), "num_rounds": 1, "players": [{"bankroll": 1}]}
+        {"casino": rules, "num_rounds": 1, "players": [{"bankroll": 1, "playing_strategy": "auto"}]}
     )
-    chart = resolve_playing_strategy(config.players[0].playing, config.rules)
-    cells = {(2, t, u): chart.hard[t][u] for t in chart.hard for u in UP_CARDS}
-    for lo, _, tables in chart.more_cards:
-        cells.update({(lo, t, u): tables["hard"][t][u] for t in tables["hard"] for u in UP_CARDS})
-    return cells
+    return resolve_playing_strategy(config.players[0].playing, config.rules)
 
 
-def differences() -> list[str]:
-    """Where auto's hard cells play otherwise than the published text says."""
-    ours = auto_cells()
+def auto_cell(chart: PlayingStrategy, cards: int, kind: str, total: int, up: str) -> str:
+    """The chart's cell for a fresh hand of `cards` cards (its more_cards row if any)."""
+    for lo, hi, tables in chart.more_cards:
+        if lo <= cards <= hi and str(total) in tables.get(kind, {}):
+            return tables[kind][str(total)][up]
+    return (chart.hard if kind == "hard" else chart.soft)[str(total)][up]
+
+
+def published_play(code: str, cards: int) -> str:
+    """What a published code says for a hand of `cards` cards: H, S, D, P or R (its
+    composition marks aside; a surrender is on two cards only, else a hit)."""
+    base = code.rstrip("*'\"$")
+    if base in ("R", "RH"):
+        return "R" if cards == 2 else "H"
+    if len(base) == 2:  # Dn, Sn: hit with n or more cards
+        return base[0] if cards < int(base[1]) else "H"
+    return base
+
+
+def auto_play(cell: str, cards: int) -> str:
+    """What one of auto's cells does with a hand of `cards` cards (in Spanish 21 a
+    hand may double on any number of cards; surrender on two)."""
+    if cell[0] == "D":
+        return "D"
+    if cell[0] == "R":
+        return "R" if cards == 2 else cell[1].upper()
+    return cell
+
+
+def grid(rows: dict[str, str]) -> dict[str, dict[str, str]]:
+    return {key: dict(zip(UP_CARDS, row.split(), strict=True)) for key, row in rows.items()}
+
+
+def soft_total(key: str) -> int:
+    """A soft row's total: "A-A" is soft 12, "A-7" soft 18."""
+    return 12 if key == "A-A" else 11 + int(key.split("-")[1])
+
+
+def differences(name: str) -> list[str]:
+    """Where auto plays otherwise than the published chart, cell by cell: fresh hands by
+    number of cards (2 to 7, each that the row's total can have), pairs, and the table of
+    a doubled hand (rescue, or with redoubling after_double)."""
+    published, chart = CHARTS[name], auto_chart(name)
     found = []
-    for total, row in PUBLISHED["strategy_h17_hard"]["hard"].items():
-        for up, published in row.items():
-            for cards in range(2, 8):
-                mine = ours[(cards, total, up)]
-                if published == "D":
-                    if cards > 2:
-                        continue  # the text does not say
-                    want = mine in ("Dh", "Ds")
-                elif published == "R":
-                    want = mine.startswith("R") if cards == 2 else mine in ("H", "Dh")
-                else:
-                    hits = published == "H" or (published[0] == "H" and cards >= int(published[1]))
-                    if cards == 2:
-                        want = mine == ("H" if hits else "S")
-                    else:
-                        want = mine in (("H", "Dh") if hits else ("S", "Ds"))
-                if not want:
-                    found.append(f"{cards} cards hard {total} vs {up}: {published} -> {mine}")
+    for kind in ("hard", "soft"):
+        for key, row in grid(published[kind]).items():
+            total = int(key) if kind == "hard" else soft_total(key)
+            for up, code in row.items():
+                for cards in range(2, 8):
+                    if code == "?" or not held(cards, total, kind == "soft"):
+                        continue
+                    mine = auto_cell(chart, cards, kind, total, up)
+                    if published_play(code, cards) != auto_play(mine, cards):
+                        found.append(f"{cards} cards {kind} {total} vs {up}: {code} -> {mine}")
+    for key, row in grid(published["pairs"]).items():
+        pair = key.replace("-", ",")
+        for up, code in row.items():
+            mine = chart.pairs[pair][up]
+            if published_play(code, 2) != auto_play(mine, 2):
+                found.append(f"pair {pair} vs {up}: {code} -> {mine}")
+    if "rescue" in published:
+        rescue = grid(published["rescue"])
+        for total in range(12, 22):
+            for up in UP_CARDS:
+                code = rescue.get(str(total), {}).get(up, "S")
+                mine = chart.rescue.get(str(total), {}).get(up, "S")
+                if code != mine:
+                    found.append(f"rescue {total} vs {up}: {code} -> {mine}")
+    for kind in ("hard", "soft"):
+        for key, row in grid(published.get(f"after_double_{kind}", {})).items():
+            total = int(key) if kind == "hard" else soft_total(key)
+            for up, code in row.items():
+                mine = chart.after_double[kind].get(str(total), {}).get(up, "S")
+                if code != mine:
+                    found.append(f"after double {kind} {total} vs {up}: {code} -> {mine}")
     return found
 
 
-# Each difference is valued exactly in a six-deck shoe, and its reason given, in
-# test_spanish21_exact.py (docs/CONFIG.md, "auto" for Spanish 21): in eight cells auto's
-# play is the better for every hand of the cell, 13 vs 6 on two cards is a row of hands
-# that differ (the 6-7 hits), and the four-card 14 vs 5 is the finite shoe's removal.
-EXPECTED_DIFFERENCES = PUBLISHED["strategy_h17_hard"]["auto_differences"]
+def held(cards: int, total: int, soft: bool) -> bool:
+    """Can a hand of `cards` cards (below 21) have this total? Two cards always may."""
+    return cards == 2 or (cards, total, soft) in rows()
 
 
-def test_auto_plays_the_published_hard_totals_but_for_the_listed_cells():
-    assert differences() == EXPECTED_DIFFERENCES
+# Each difference, and why: the reasons are computed, from the exact values of the
+# six-deck shoe, in test_spanish21_exact.py (docs/CONFIG.md, "auto" for Spanish 21):
+# - "row": a two-card row whose hands differ (the published mark names the exception, the
+#   6-7 or 6-8 that hits for the 6-7-8 bonus); over the row auto's play is the better;
+# - "shoe": auto's play is the better over the row in the exact six-deck shoe;
+# - "debated": a square of the redoubling chart where three independent analyses (Jeff Wu,
+#   Stephen How, Katarina Walker's errata) print auto's play and Wizard of Odds' current
+#   chart does not (the transcription's SOURCES.md); "shoe" holds there too;
+# - "split": a split's value is the infinite deck's, and there the two plays are within
+#   0.001 a hand of each other;
+# - "pair row": hard 4 is reached on two cards only by a 2,2 that may not split, and its
+#   cell is the infinite deck's (with redoubling, doubling is worth more there);
+# - "unreached": a doubled hard 6 comes only from doubling a 2,2, which neither chart does
+#   against this card; the cell is never played.
+EXPECTED_DIFFERENCES = {
+    "h17": {
+        "2 cards hard 13 vs 6: S4* -> H": "row",
+        "pair 3,3 vs 2: P -> H": "split",
+    },
+    "s17": {
+        "3 cards hard 11 vs A: D3 -> Dh": "shoe",
+        "2 cards hard 14 vs 4: S4* -> H": "row",
+    },
+    "h17_redouble": {
+        "2 cards hard 4 vs 6: H -> Dh": "pair row",
+        "4 cards hard 10 vs 7: D -> H": "debated",
+        "5 cards hard 10 vs 7: D -> H": "debated",
+        "3 cards hard 10 vs 8: D5 -> H": "debated",
+        "4 cards hard 10 vs 8: D5 -> H": "debated",
+        "4 cards hard 11 vs 7: D5 -> H": "debated",
+        "4 cards hard 11 vs 8: D5 -> H": "debated",
+        "2 cards hard 13 vs 6: S4* -> H": "row",
+        "6 cards hard 17 vs 7: S6 -> S": "debated",
+        "7 cards hard 17 vs 7: S6 -> S": "debated",
+        "2 cards soft 13 vs 3: H -> Dh": "debated",
+        "2 cards soft 14 vs 4: H -> Dh": "debated",
+        "3 cards soft 14 vs 4: H -> Dh": "debated",
+        "pair 3,3 vs 2: P -> H": "split",
+        "after double hard 6 vs 3: D -> S": "unreached",
+        "after double hard 6 vs 7: D -> S": "unreached",
+    },
+}
+
+
+@pytest.mark.parametrize("name", list(CHARTS))
+def test_auto_plays_the_published_chart_but_for_the_listed_cells(name):
+    assert sorted(differences(name)) == sorted(EXPECTED_DIFFERENCES[name])
