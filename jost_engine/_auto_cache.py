@@ -44,6 +44,7 @@ from typing import Any
 
 from jost_engine.chart import ACTIONS, HARD_TOTALS, PAIR_KEYS, SOFT_TOTALS, UP_CARDS
 from jost_engine.config import PlayingStrategy, Rules
+from jost_engine.config.charts import composition_key
 from jost_engine.config.types import SPANISH_FIELDS
 
 log = logging.getLogger(__name__)
@@ -181,15 +182,14 @@ def chart_to_json(head: Mapping[str, Any], chart: PlayingStrategy) -> str:
     shipped chart reads, and diffs, like a chart)."""
     lines = [f"  {json.dumps(key)}: {json.dumps(value)}," for key, value in head.items()]
     lines.append(f'  "name": {json.dumps(chart.name)},')
-    for t, (table, rows) in enumerate(_TABLES.items()):
+    sections = []
+    for table, rows in _TABLES.items():
         grid = getattr(chart, table)
         body = ",\n".join(
             f"    {json.dumps(row)}: {json.dumps({up: grid[row][up] for up in UP_CARDS})}"
             for row in rows
         )
-        more = chart.more_cards or chart.rescue or chart.after_double
-        end = "," if t < len(_TABLES) - 1 or more else ""
-        lines.append(f'  "{table}": {{\n{body}\n  }}{end}')
+        sections.append(f'  "{table}": {{\n{body}\n  }}')
     # Spanish 21 (jost_engine._spanish): the rows by number of cards, one line a row.
     if chart.more_cards:
         spans = []
@@ -200,23 +200,25 @@ def chart_to_json(head: Mapping[str, Any], chart: PlayingStrategy) -> str:
                 for row, cells in tables.get(kind, {}).items()
             )
             spans.append(f'    {{"cards": [{lo}, {hi}], "rows": {{\n{span_rows}\n    }}}}')
-        end = "," if chart.rescue or chart.after_double else ""
-        lines.append('  "more_cards": [\n' + ",\n".join(spans) + f"\n  ]{end}")
-    if chart.rescue:
-        body = ",\n".join(
-            f"    {json.dumps(row)}: {json.dumps(dict(cells))}"
-            for row, cells in chart.rescue.items()
-        )
-        end = "," if chart.after_double else ""
-        lines.append(f'  "rescue": {{\n{body}\n  }}{end}')
-    if chart.after_double:
-        body = ",\n".join(
-            f"    {json.dumps(kind + ' ' + row)}: {json.dumps(dict(cells))}"
-            for kind in ("hard", "soft")
-            for row, cells in chart.after_double.get(kind, {}).items()
-        )
-        lines.append(f'  "after_double": {{\n{body}\n  }}')
-    return "{\n" + "\n".join(lines) + "\n}\n"
+        sections.append('  "more_cards": [\n' + ",\n".join(spans) + "\n  ]")
+    for field, rows_of in (
+        ("compositions", lambda: chart.compositions.items()),
+        ("rescue", lambda: chart.rescue.items()),
+        (
+            "after_double",
+            lambda: (
+                (kind + " " + row, cells)
+                for kind in ("hard", "soft")
+                for row, cells in chart.after_double.get(kind, {}).items()
+            ),
+        ),
+    ):
+        if getattr(chart, field):
+            body = ",\n".join(
+                f"    {json.dumps(row)}: {json.dumps(dict(cells))}" for row, cells in rows_of()
+            )
+            sections.append(f'  "{field}": {{\n{body}\n  }}')
+    return "{\n" + "\n".join(lines) + "\n" + ",\n".join(sections) + "\n}\n"
 
 
 def _read_more_cards(raw: object) -> tuple | None:
@@ -264,6 +266,22 @@ def _read_after_double(raw: object) -> dict[str, dict[str, dict[str, str]]] | No
     return tables
 
 
+def _read_compositions(raw: object) -> dict[str, dict[str, str]] | None:
+    """A file's compositions back into PlayingStrategy.compositions, or None if malformed
+    (a row names some up cards: the others play the row of the hand's total)."""
+    if not isinstance(raw, dict):
+        return None
+    for hand, cells in raw.items():
+        first, _, second = str(hand).partition(",")
+        if composition_key(hand) != hand or first == second or hand == "A,10":
+            return None
+        if not isinstance(cells, dict) or not cells or not set(cells) <= set(UP_CARDS):
+            return None
+        if any(cell not in ("H", "S", "Dh", "Ds", "Rh", "Rs") for cell in cells.values()):
+            return None
+    return raw
+
+
 def _cells_ok(cells: object, actions: tuple[str, ...] = ACTIONS) -> bool:
     return (
         isinstance(cells, dict)
@@ -301,7 +319,8 @@ def read(directory: Path, head: Mapping[str, Any]) -> PlayingStrategy | None:
     if any(not _cells_ok(cells, ("R", "S")) for cells in rescue.values()):
         return None
     after_double = _read_after_double(data.get("after_double", {}))
-    if after_double is None:
+    compositions = _read_compositions(data.get("compositions", {}))
+    if after_double is None or compositions is None:
         return None
     return PlayingStrategy(
         name=name,
@@ -312,6 +331,7 @@ def read(directory: Path, head: Mapping[str, Any]) -> PlayingStrategy | None:
         more_cards=more_cards,
         rescue=rescue,
         after_double=after_double,
+        compositions=compositions,
     )
 
 

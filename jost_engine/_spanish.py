@@ -54,7 +54,13 @@ from jost_engine._basic_strategy import _strategy_key, choose
 from jost_engine._dealer import BLACKJACK, dealer_outcomes, given_no_blackjack
 from jost_engine._infinite_deck import _split_total, add_card, two_cards
 from jost_engine._round_value import round_value, surrender_value
-from jost_engine._spanish_shoe import ShoeUpCard, many_cards_pay, stand_value, three_card_pay
+from jost_engine._spanish_shoe import (
+    ShoeUpCard,
+    hand,
+    many_cards_pay,
+    stand_value,
+    three_card_pay,
+)
 from jost_engine.chart import HARD_TOTALS, PAIR_KEYS, SOFT_TOTALS, UP_CARDS, pair_index, up_index
 from jost_engine.config import PlayingStrategy, Rules
 
@@ -379,6 +385,7 @@ def solve(rules: Rules) -> PlayingStrategy:
     spans = [(n, n) for n in range(3, MOST_CARDS)] + [(MOST_CARDS, 23)]
     more: list[dict[str, dict[str, dict[str, str]]]] = [{"hard": {}, "soft": {}} for _ in spans]
     rescue: dict[str, dict[str, str]] = {}
+    compositions: dict[str, dict[str, str]] = {}
     # With redoubles a doubled hand plays its own table (which holds the rescue cells);
     # without, standing or a rescue is all it can do: the rescue table says which.
     redoubling = rules.max_redoubles > 0
@@ -415,8 +422,10 @@ def solve(rules: Rules) -> PlayingStrategy:
                 tables["hard"].setdefault(str(t), {})[up] = context.code(lo, t, False)
             for t in SOFT_TOTALS:
                 tables["soft"].setdefault(str(t), {})[up] = context.code(lo, t, True)
-        if rules.decks:
-            _in_the_shoe(ShoeUpCard(rules, u, context.after_code), up, hard, soft, spans, more)
+        shoe = ShoeUpCard(rules, u, context.after_code) if rules.decks else None
+        if shoe is not None:
+            _in_the_shoe(shoe, up, hard, soft, spans, more)
+        _two_card_hands(context, shoe, up, hard, soft, compositions)
         if redoubling:
             for kind, totals in (("hard", HARD_TOTALS), ("soft", SOFT_TOTALS)):
                 for t in totals:
@@ -434,6 +443,7 @@ def solve(rules: Rules) -> PlayingStrategy:
         more_cards=tuple((lo, hi, tables) for (lo, hi), tables in zip(spans, more, strict=True)),
         rescue=rescue,
         after_double=after if redoubling else {},
+        compositions=dict(sorted(compositions.items(), key=lambda item: _hand_order(item[0]))),
     )
 
 
@@ -455,3 +465,39 @@ def _in_the_shoe(
             for t in totals:
                 row = grids[kind][str(t)]
                 row[up] = shoe.cell(cards, t, kind == "soft", row[up])
+
+
+def _two_card_hands(
+    context: UpCard,
+    shoe: ShoeUpCard | None,
+    up: str,
+    hard: dict[str, dict[str, str]],
+    soft: dict[str, dict[str, str]],
+    compositions: dict[str, dict[str, str]],
+) -> None:
+    """The two-card hands (pairs apart) whose best play against `up` is not their row's:
+    the 6-7 that hits a 13 for the 6-7-8 where the 10-3 stands. Valued in the shoe where
+    there is one (else the infinite deck); a row that surrenders is left to the row."""
+    for c1 in range(1, 11):
+        for c2 in range(c1 + 1, 11):
+            if (c1, c2) == (1, 10):
+                continue
+            total, is_soft = two_cards(c1, c2)
+            cell = (soft if is_soft else hard)[str(total)][up]
+            if cell[0] == "R":
+                continue
+            values = shoe.options(hand(c1, c2)) if shoe is not None else context.options(c1, c2)
+            fallback = "H" if values["H"] >= values["S"] else "S"
+            best = "D" + fallback.lower() if values.get("D", -9.0) > values[fallback] else fallback
+            if best[0] != cell[0]:
+                compositions.setdefault(_hand_key(c1, c2), {})[up] = best
+
+
+def _hand_key(c1: int, c2: int) -> str:
+    """A compositions key: "A,7", "6,8", "3,10"."""
+    return ",".join("A" if c == 1 else str(c) for c in (c1, c2))
+
+
+def _hand_order(key: str) -> tuple[int, int]:
+    first, second = (1 if r == "A" else int(r) for r in key.split(","))
+    return first, second

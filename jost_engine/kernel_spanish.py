@@ -208,6 +208,11 @@ class Spanish(NamedTuple):
     act_n_poor: np.ndarray
     redouble: np.ndarray
     rescue: np.ndarray
+    # int8[P, 2 (first two cards, after a split), 11, 11, 11]: the resolved action of a
+    # two-card hand of ranks (c0, c1) against up where the chart's `compositions` gives
+    # one, else -1 (its row plays); two_poor: the same where a double is not covered.
+    two_act: np.ndarray
+    two_poor: np.ndarray
 
 
 def suited_deck(spanish: bool) -> np.ndarray:
@@ -229,6 +234,39 @@ def fill_suited(cards: np.ndarray, start: int, deck: np.ndarray, s: np.ndarray) 
     n = deck.shape[0]
     for i in range(start, cards.shape[0]):
         cards[i] = deck[bounded(s, n)]
+
+
+@njit(cache=True, inline="always")
+def _decide_two(
+    players: Players,
+    spanish: Spanish,
+    p: int,
+    ctx: int,
+    hard: IntLike,
+    ace: BoolLike,
+    c0: IntLike,
+    c1: IntLike,
+    can_split: BoolLike,
+    up: IntLike,
+    avail: float,
+    bet: float,
+    dev_on: bool,
+    tc: float,
+) -> np.int8:
+    """kernel._decide for a two-card hand, whose composition's cell (the chart's
+    `compositions`) plays first where it has one, unless an index play has the row."""
+    a = spanish.two_act[p, ctx, c0, c1, up]
+    if a >= 0:
+        kind = KIND_HARD
+        row = hard
+        if ace and hard + 10 <= 21:
+            kind = KIND_SOFT
+            row = hard + 10
+        if not (dev_on and players.dev_n[p, kind, row, up] > 0):
+            if a >= SPLIT and a <= DOUBLE and avail < bet:
+                a = spanish.two_poor[p, ctx, c0, c1, up]
+            return a
+    return _decide(players, p, ctx, hard, ace, c0, c1, 2, can_split, up, avail, bet, dev_on, tc)
 
 
 @njit(cache=True)
@@ -729,15 +767,15 @@ def _spanish_rounds(
                 if hands.state[h] != H_LIVE:
                     continue
                 p = spots.player[s]
-                a = _decide(
+                a = _decide_two(
                     players,
+                    spanish,
                     p,
                     CTX_FIRST,
                     hands.hard[h],
                     hands.ace[h],
                     hands.c0[h],
                     hands.c1[h],
-                    2,
                     max_split > 1,
                     up,
                     seats.bankroll[p] + credit - each.committed[p],
@@ -835,15 +873,15 @@ def _spanish_rounds(
                             can_split = spots.hands[s] < max_split and (
                                 c0 != 1 or rsa or not split_spot
                             )
-                            a = _decide(
+                            a = _decide_two(
                                 players,
+                                spanish,
                                 p,
                                 ctx,
                                 hard,
                                 ace,
                                 c0,
                                 c1,
-                                hn,
                                 can_split,
                                 up,
                                 avail,

@@ -433,8 +433,9 @@ def spanish_bundle(rules: Rules, charts: Sequence[PlayingStrategy]) -> ks.Spanis
     """The Spanish 21 loop's bundle for these rules and each player's chart (resolved),
     or None where the common game's loops play: no Spanish 21 rule (Rules.spanish_game)
     and no chart that plays by the number of cards (`more_cards`), which the common loops
-    cannot read (they have one table for every hand of three or more cards)."""
-    if not rules.spanish_game and not any(chart.more_cards for chart in charts):
+    cannot read (they have one table for every hand of three or more cards), nor by the
+    two cards' ranks (`compositions`)."""
+    if not rules.spanish_game and not any(c.more_cards or c.compositions for c in charts):
         return None
     sp_i = np.zeros(ks.N_SP_I, dtype=np.int64)
     sp_i[ks.SP_DECK] = rules.cards_per_deck
@@ -503,6 +504,7 @@ def spanish_bundle(rules: Rules, charts: Sequence[PlayingStrategy]) -> ks.Spanis
             for row_key, cells in doubled_rows.items():
                 for up, code in cells.items():
                     rescue[p, kind, int(row_key), up_index(up)] = code == "R"
+    two_act, two_poor = composition_tables(rules, charts)
     return ks.Spanish(
         sp_i=sp_i,
         sp_f=sp_f,
@@ -511,7 +513,45 @@ def spanish_bundle(rules: Rules, charts: Sequence[PlayingStrategy]) -> ks.Spanis
         act_n_poor=act_n_poor,
         redouble=redouble,
         rescue=rescue,
+        two_act=two_act,
+        two_poor=two_poor,
     )
+
+
+def composition_tables(
+    rules: Rules, charts: Sequence[PlayingStrategy]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(two_act, two_poor) int8[P, 2 ctx (first two cards, after a split), 11, 11, 11]:
+    each chart's `compositions` cells resolved as action_tables resolves a cell (a double
+    where the rules allow it, a surrender on the original two cards where offered, else
+    the code's fallback), under both orders of the two ranks; -1 where the row plays."""
+    shape = (len(charts), 2, 11, 11, 11)
+    two_act = np.full(shape, -1, dtype=np.int8)
+    two_poor = np.full(shape, -1, dtype=np.int8)
+    for p, chart in enumerate(charts):
+        for hand, cells in chart.compositions.items():
+            c0, c1 = (up_index(rank) for rank in hand.split(","))
+            hard = c0 + c1
+            soft = 1 in (c0, c1) and hard + 10 <= 21
+            kind, row = (k.KIND_SOFT, hard + 10) if soft else (k.KIND_HARD, hard)
+            for up, cell in cells.items():
+                u = up_index(up)
+                for ctx in (k.CTX_FIRST, k.CTX_SPLIT):
+                    for table, poor in ((two_act, False), (two_poor, True)):
+                        action = _resolve_two(ACTION_CODE[cell], ctx, kind, row, u, rules, poor)
+                        table[p, ctx, c0, c1, u] = table[p, ctx, c1, c0, u] = action
+    return two_act, two_poor
+
+
+def _resolve_two(
+    code: int, ctx: int, kind: int, row: int, up: int, rules: Rules, poor: bool
+) -> int:
+    """A compositions cell's action (never a split, so no pair table is read)."""
+    unused = np.empty((3, 3, 22, 11), dtype=np.int8)
+    action = resolve_code(code, ctx, kind, row, up, rules, poor, unused)
+    if action == NOT_HERE:  # surrender not offered here: the code's fallback
+        action = resolve_code(SURRENDER_FALLBACK[code], ctx, kind, row, up, rules, poor, unused)
+    return action
 
 
 def _arrange(shoe: np.ndarray, arranged: np.ndarray, infinite: bool, rng: np.ndarray) -> None:

@@ -6,9 +6,10 @@ jost_engine/data/defaults/playing_strategies/spanish21_6d_h17_basic_strategy.jso
 `auto` chart (jost_engine._spanish) of the shipped casino spanish21_6d_h17, the common
 venue's rules (six Spanish decks, H17, late surrender, double any number of cards,
 rescue, DAS, resplit and hit/double split aces, the usual bonuses, no redoubling), in
-the chart format of docs/CONFIG.md with its `more_cards` and `rescue` tables: so a player
-can pick it by name, and a reader can see what "auto" plays. Run it after any change to
-the Spanish solver (tests/engine/test_spanish_solver.py fails until then).
+the chart format of docs/CONFIG.md with its `more_cards`, `compositions` and `rescue`
+tables: so a player can pick it by name, and a reader can see what "auto" plays. Run it
+after any change to the Spanish solver (tests/engine/test_spanish_solver.py fails until
+then).
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ DESCRIPTION = (
     "17, late surrender, double any number of cards, rescue, DAS, resplit and hit/double "
     'split aces, the usual 21 bonuses, no redoubling): the engine\'s own "auto" chart for '
     "those rules (scripts/generate_spanish_strategy.py), with rows by number of cards "
-    "(more_cards) and the rescue table."
+    "(more_cards), the two-card hands that play otherwise than their row (compositions) "
+    "and the rescue table."
 )
 
 

@@ -155,6 +155,10 @@ def config_to_dict(config: Config) -> dict[str, Any]:
                     }
                     for lo, hi, tables in p.playing.more_cards
                 }
+            if p.playing.compositions:
+                playing["strategy"]["compositions"] = {
+                    hand: dict(cells) for hand, cells in p.playing.compositions.items()
+                }
             if p.playing.rescue:
                 playing["strategy"]["rescue"] = {
                     row: dict(cells) for row, cells in p.playing.rescue.items()

@@ -138,6 +138,24 @@ def _action(value: Any, table: str, path: str, problems: Problems) -> str | None
     return code
 
 
+def _up_cells(
+    cells: Mapping[Any, Any], row_path: str, table: str, problems: Problems
+) -> list[tuple[list[str], str, str]]:
+    """A row's cells: (up cards, action code, path) for each key that names up cards and
+    value that is an action; the others are problems."""
+    found = []
+    for up_key, value in cells.items():
+        cell_path = entry_path(row_path, up_key)
+        ups = _up_span(up_key)
+        if ups is None:
+            problems.add(cell_path, 'not a dealer up card 2..10, A (11) or a range such as "2-6"')
+            continue
+        code = _action(value, table, cell_path, problems)
+        if code is not None:
+            found.append((ups, code, cell_path))
+    return found
+
+
 def _chart_table(
     raw: Any, table: str, path: str, problems: Problems, missing: str | None = None
 ) -> dict[str, dict[str, str]]:
@@ -171,17 +189,7 @@ def _chart_table(
             continue
         if not check_entries(cells, row_path, problems):
             continue
-        for up_key, value in cells.items():
-            cell_path = entry_path(row_path, up_key)
-            ups = _up_span(up_key)
-            if ups is None:
-                problems.add(
-                    cell_path, 'not a dealer up card 2..10, A (11) or a range such as "2-6"'
-                )
-                continue
-            code = _action(value, canonical, cell_path, problems)
-            if code is None:
-                continue
+        for ups, code, cell_path in _up_cells(cells, row_path, canonical, problems):
             for row in span:
                 first_path.setdefault(row, row_path)
                 row_cells = rows.setdefault(row, {})
@@ -256,6 +264,58 @@ def _more_cards(raw: Any, path: str, problems: Problems) -> MoreCards:
         spans.append((lo, hi, tables))
         keys.append(str(key))
     return tuple(sorted(spans, key=lambda entry: entry[0]))
+
+
+def composition_key(key: Any) -> str | None:
+    """The canonical key of a two-card hand ("6,8", "A,7", "3,10": the lower rank first,
+    the ace lowest) named by "8,6", "86", "T,3" or "a7", or None."""
+    text = str(key).strip()
+    parts = text.split(",") if "," in text else [text[:-1], text[-1:]] if text else []
+    ranks = [rank_of(part) for part in parts]
+    if len(ranks) != 2 or None in ranks:
+        return None
+    order = sorted(ranks, key=lambda r: UP_CARDS.index(r) if r != "A" else -1)
+    return f"{order[0]},{order[1]}"
+
+
+def _compositions(raw: Any, path: str, problems: Problems) -> dict[str, dict[str, str]]:
+    """A chart's `compositions`: two-card hands by their ranks ("6,7", "A,7"), each an
+    object of up cards (or one action for all of them) whose cells replace the row of the
+    hand's total for a hand of exactly those two cards; up cards left out play the row."""
+    if not isinstance(raw, Mapping):
+        problems.add(path, 'not an object of two-card hands such as "6,7" or "A,7"')
+        return {}
+    if not check_entries(raw, path, problems):
+        return {}
+    found: dict[str, dict[str, str]] = {}
+    for key, cells in raw.items():
+        key_path = entry_path(path, key)
+        hand = composition_key(key)
+        if hand is None:
+            problems.add(key_path, 'not two cards such as "6,7", "A,7" or "T,3"')
+            continue
+        first, second = hand.split(",")
+        if first == second:
+            problems.add(key_path, f"a pair: {first},{first} plays its pairs row")
+            continue
+        if hand == "A,10":
+            problems.add(key_path, "a blackjack: it is not played")
+            continue
+        if isinstance(cells, str):
+            cells = {"2-A": cells}
+        if not isinstance(cells, Mapping) or not check_entries(cells, key_path, problems):
+            if not isinstance(cells, Mapping):
+                problems.add(key_path, "not an object of up cards")
+            continue
+        row = found.setdefault(hand, {})
+        for ups, code, cell_path in _up_cells(cells, key_path, "compositions", problems):
+            for up in ups:
+                if row.get(up, code) != code:
+                    problems.add(
+                        cell_path, f"{hand} against {up} is given twice ({row[up]} and {code})"
+                    )
+                row[up] = code
+    return {hand: row for hand, row in found.items() if row}
 
 
 def _rescue(raw: Any, path: str, problems: Problems) -> dict[str, dict[str, str]]:
@@ -378,6 +438,7 @@ def playing_from(raw: Any, path: str, ctx: Context, seen: tuple[str, ...] = ()) 
     insurance = f.take_one(("insurance", "take_insurance"), check_insurance, MISSING)
     deviations_raw = f.take("deviations")
     more_raw = f.take("more_cards")
+    compositions_raw = f.take("compositions")
     rescue_raw = f.take("rescue")
     after_raw = f.take("after_double")
     strategy = f.take("strategy")
@@ -424,8 +485,10 @@ def playing_from(raw: Any, path: str, ctx: Context, seen: tuple[str, ...] = ()) 
     if auto is None:
         auto = parent.auto if parent is not None and not given else False
     if auto is True:
-        if any(raw is not MISSING for raw in (more_raw, rescue_raw, after_raw)):
-            ctx.problems.add(path, "an auto strategy takes no more_cards, rescue or after_double")
+        if any(raw is not MISSING for raw in (more_raw, compositions_raw, rescue_raw, after_raw)):
+            ctx.problems.add(
+                path, "an auto strategy takes no more_cards, compositions, rescue or after_double"
+            )
         if given:
             ctx.problems.add(path, "an auto strategy takes no chart")
         return PlayingStrategy(
@@ -444,6 +507,11 @@ def playing_from(raw: Any, path: str, ctx: Context, seen: tuple[str, ...] = ()) 
     more_cards: MoreCards = parent.more_cards if parent is not None else ()
     if more_raw is not MISSING:
         more_cards = _more_cards(more_raw, f.path_of("more_cards"), ctx.problems)
+    compositions: Mapping[str, Mapping[str, str]] = (
+        parent.compositions if parent is not None else {}
+    )
+    if compositions_raw is not MISSING:
+        compositions = _compositions(compositions_raw, f.path_of("compositions"), ctx.problems)
     rescue: Mapping[str, Mapping[str, str]] = parent.rescue if parent is not None else {}
     after_double: Mapping[str, Mapping[str, Mapping[str, str]]] = (
         parent.after_double if parent is not None else {}
@@ -472,6 +540,7 @@ def playing_from(raw: Any, path: str, ctx: Context, seen: tuple[str, ...] = ()) 
         more_cards=more_cards,
         rescue=rescue,
         after_double=after_double,
+        compositions=compositions,
     )
 
 

@@ -173,6 +173,11 @@ class PlayingStrategy:
     # doubled hand redoubles where its chart cell says double and is rescued by `rescue`.
     # A chart has at most one of `rescue` and `after_double`.
     after_double: Mapping[str, Mapping[str, Mapping[str, str]]] = field(default_factory=dict)
+    # Two-card hands that play otherwise than their row (Spanish 21's 6-7 that hits for
+    # the 6-7-8): compositions["6,7"][up] is the code of a hand of those two ranks (any
+    # order; "A,7", "10,3"), an up card left out playing the row; pairs are not here (the
+    # pairs table is theirs). jost_engine.kernel_spanish reads it.
+    compositions: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -617,6 +617,67 @@ class TestConfig:
         )
 
 
+def composition_chart(compositions: dict[str, Any]) -> dict[str, Any]:
+    """CHART with a `compositions` table."""
+    chart = copy.deepcopy(CHART)
+    chart["strategy"]["compositions"] = compositions
+    return chart
+
+
+class TestCompositions:
+    # CHART stands on 12-16 against 2-6; a hand of these two ranks plays otherwise.
+    def test_a_hand_of_the_two_ranks_plays_its_composition_cell(self):
+        # 6,8 against a 4 hits (its row stands), draws a 5 for 19; the dealer's 4,10
+        # draws an 8 and busts.
+        stats = play_chart([6, 4, 8, T, 5, 8], composition_chart({"6,8": {"4": "H"}}))
+        assert stats.hand_log[0]["cards"] == ["6", "8", "5"] and net(stats) == 10.0
+
+    def test_the_ranks_count_in_either_order_and_other_hands_play_the_row(self):
+        chart = composition_chart({"8,6": {"4": "H"}})
+        stats = play_chart([8, 4, 6, T, 5, 8], chart)
+        assert stats.hand_log[0]["cards"] == ["8", "6", "5"]
+        # 10,4 is a 14 too: it stands, and the 5 is the dealer's (19 beats 14).
+        stats = play_chart([T, 4, 4, T, 5, 8], chart)
+        assert stats.hand_log[0]["cards"] == ["10", "4"] and net(stats) == -10.0
+
+    def test_an_up_card_the_composition_leaves_out_plays_the_row(self):
+        stats = play_chart([6, 5, 8, T, 5, 8], composition_chart({"6,8": {"4": "H"}}))
+        assert stats.hand_log[0]["cards"] == ["6", "8"]
+
+    def test_a_composition_double_is_a_double(self):
+        # 6,8 against a 4 doubles (its row stands): one card, a 5, for 19 at 20 a hand.
+        stats = play_chart([6, 4, 8, T, 5, 8], composition_chart({"6,8": {"4": "D"}}))
+        assert stats.hand_log[0]["bet"] == 20.0 and net(stats) == 20.0
+
+    def test_a_common_game_chart_with_compositions_plays_in_the_spanish_loop(self):
+        cfg = normalize_config(
+            {
+                "casino": "vegas_6d_h17_das_ls",
+                "num_rounds": 1,
+                "players": [{"playing_strategy": composition_chart({"6,7": {"6": "H"}})}],
+            }
+        )
+        assert new_session(cfg, seed=1).spanish is not None
+
+    def test_compositions_round_trip(self):
+        cfg = spanish_config(chart=composition_chart({"7,6": {"6": "H", "5": "Ds"}}))
+        assert cfg.players[0].playing.compositions == {"6,7": {"6": "H", "5": "Ds"}}
+        assert normalize_config(config_to_dict(cfg)) == cfg
+
+    def test_it_names_each_bad_composition(self):
+        bad = {"7,7": "H", "A,K": "S", "6,8": {"4": "P", "12": "H"}, "zz": "H", "5,9": 3}
+        with pytest.raises(ConfigError) as err:
+            spanish_config(chart=composition_chart(bad))
+        paths = dict(err.value.problems)
+        base = "players[0].playing_strategy.strategy.compositions"
+        assert paths[f'{base}["7,7"]'] == "a pair: 7,7 plays its pairs row"
+        assert paths[f'{base}["A,K"]'] == "a blackjack: it is not played"
+        assert paths[f'{base}["6,8"]["4"]'] == "P (split) is only for pairs"
+        assert "dealer up card" in paths[f'{base}["6,8"]["12"]']
+        assert "two cards" in paths[f'{base}["zz"]']
+        assert paths[f'{base}["5,9"]'] == "not an object of up cards"
+
+
 class TestTheCommonGameInTheSpanishLoop:
     def test_a_standard_deck_with_an_idle_spanish_rule_plays_the_common_game_bitwise(self):
         # Rescue offered but no chart cell rescues: the Spanish loop deals a suited

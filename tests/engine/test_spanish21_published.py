@@ -148,8 +148,22 @@ def differences(name: str) -> list[str]:
         for key, row in grid(published[kind]).items():
             total = int(key) if kind == "hard" else soft_total(key)
             for up, code in row.items():
-                for cards in range(2, 8):
-                    if code == "?" or not held(cards, total, kind == "soft"):
+                if code == "?":
+                    continue
+                if not two_card_hands(total, kind == "soft"):
+                    # A row only a pair that may not split reaches (hard 4, 20; soft 12).
+                    mine = auto_cell(chart, 2, kind, total, up)
+                    if published_play(code, 2) != auto_play(mine, 2):
+                        found.append(f"2 cards {kind} {total} vs {up}: {code} -> {mine}")
+                for hand in two_card_hands(total, kind == "soft"):
+                    theirs = published_two_card_play(code, hand)
+                    mine = chart.compositions.get(hand, {}).get(up) or auto_cell(
+                        chart, 2, kind, total, up
+                    )
+                    if theirs is not None and theirs != auto_play(mine, 2):
+                        found.append(f"{hand} vs {up}: {code} -> {mine}")
+                for cards in range(3, 8):
+                    if not held(cards, total, kind == "soft"):
                         continue
                     mine = auto_cell(chart, cards, kind, total, up)
                     if published_play(code, cards) != auto_play(mine, cards):
@@ -178,6 +192,47 @@ def differences(name: str) -> list[str]:
     return found
 
 
+def two_card_hands(total: int, soft: bool) -> list[str]:
+    """The two-card hands of a row, pairs apart (their own table), as compositions keys."""
+    hands = []
+    for c1 in range(1, 11):
+        for c2 in range(c1 + 1, 11):
+            hard = c1 + c2
+            is_soft = c1 == 1 and hard + 10 <= 21
+            if (hard + 10 if is_soft else hard, is_soft) == (total, soft) and (c1, c2) != (1, 10):
+                hands.append(",".join("A" if c == 1 else str(c) for c in (c1, c2)))
+    return hands
+
+
+# The published marks a chart by ranks cannot hold (suits): `'` hits a suited 6-7-8 draw,
+# `"` a spaded one. Those hands are left out of the comparison (SUIT_MARKED lists them).
+SIX_SEVEN_EIGHT = {"6,7", "6,8", "7,8"}
+
+
+def published_two_card_play(code: str, hand: str) -> str | None:
+    """What a published cell says for one two-card hand: the code's play, but a hit for a
+    hand that can still make a 6-7-8 where the cell is marked `*`; None where the mark
+    depends on the suits (`'`, `"`)."""
+    if hand in SIX_SEVEN_EIGHT and code[-1] in "'\"":
+        return None
+    if hand in SIX_SEVEN_EIGHT and code.endswith("*"):
+        return "H"
+    return published_play(code, 2)
+
+
+def suit_marked(name: str) -> list[str]:
+    """The two-card hands whose published play depends on their suits."""
+    found = []
+    for kind in ("hard", "soft"):
+        for key, row in grid(CHARTS[name][kind]).items():
+            total = int(key) if kind == "hard" else soft_total(key)
+            for up, code in row.items():
+                for hand in two_card_hands(total, kind == "soft"):
+                    if code != "?" and published_two_card_play(code, hand) is None:
+                        found.append(f"{hand} vs {up}: {code}")
+    return found
+
+
 def held(cards: int, total: int, soft: bool) -> bool:
     """Can a hand of `cards` cards (below 21) have this total? Two cards always may."""
     return cards == 2 or (cards, total, soft) in rows()
@@ -185,9 +240,8 @@ def held(cards: int, total: int, soft: bool) -> bool:
 
 # Each difference, and why: the reasons are computed, from the exact values of the
 # six-deck shoe, in test_spanish21_exact.py (docs/CONFIG.md, "auto" for Spanish 21):
-# - "row": a two-card row whose hands differ (the published mark names the exception, the
-#   6-7 or 6-8 that hits for the 6-7-8 bonus); over the row auto's play is the better;
-# - "shoe": auto's play is the better over the row in the exact six-deck shoe;
+# - "shoe": auto's play is the better in the exact six-deck shoe (over the row of a hand
+#   of three or more cards; for the hand itself on two);
 # - "debated": a square of the redoubling chart where three independent analyses (Jeff Wu,
 #   Stephen How, Katarina Walker's errata) print auto's play and Wizard of Odds' current
 #   chart does not (the transcription's SOURCES.md); "shoe" holds there too;
@@ -199,12 +253,10 @@ def held(cards: int, total: int, soft: bool) -> bool:
 #   against this card; the cell is never played.
 EXPECTED_DIFFERENCES = {
     "h17": {
-        "2 cards hard 13 vs 6: S4* -> H": "row",
         "pair 3,3 vs 2: P -> H": "split",
     },
     "s17": {
         "3 cards hard 11 vs A: D3 -> Dh": "shoe",
-        "2 cards hard 14 vs 4: S4* -> H": "row",
     },
     "h17_redouble": {
         "2 cards hard 4 vs 6: H -> Dh": "pair row",
@@ -214,19 +266,28 @@ EXPECTED_DIFFERENCES = {
         "4 cards hard 10 vs 8: D5 -> H": "debated",
         "4 cards hard 11 vs 7: D5 -> H": "debated",
         "4 cards hard 11 vs 8: D5 -> H": "debated",
-        "2 cards hard 13 vs 6: S4* -> H": "row",
         "6 cards hard 17 vs 7: S6 -> S": "debated",
         "7 cards hard 17 vs 7: S6 -> S": "debated",
-        "2 cards soft 13 vs 3: H -> Dh": "debated",
-        "2 cards soft 14 vs 4: H -> Dh": "debated",
+        "A,2 vs 3: H -> Dh": "debated",
+        "A,3 vs 4: H -> Dh": "debated",
         "3 cards soft 14 vs 4: H -> Dh": "debated",
         "pair 3,3 vs 2: P -> H": "split",
         "after double hard 6 vs 3: D -> S": "unreached",
         "after double hard 6 vs 7: D -> S": "unreached",
     },
 }
+# Two-card hands whose published play depends on their suits: a chart by ranks plays one
+# way for every suit, and auto's cell is the better over all of them (it hits 6,8 vs 5
+# and 7,8 vs 3 in H17, where the suited hands' bonus carries the rest; it stands on the
+# others).
+SUIT_MARKED = {
+    "h17": ["6,8 vs 5: S5'", '6,8 vs 6: S6"', "7,8 vs 3: S5'"],
+    "s17": ['7,8 vs 4: S5"', '7,8 vs 6: S6"'],
+    "h17_redouble": ["6,8 vs 5: S5'", '6,8 vs 6: S6"', "7,8 vs 3: S5'"],
+}
 
 
 @pytest.mark.parametrize("name", list(CHARTS))
 def test_auto_plays_the_published_chart_but_for_the_listed_cells(name):
     assert sorted(differences(name)) == sorted(EXPECTED_DIFFERENCES[name])
+    assert suit_marked(name) == SUIT_MARKED[name]
