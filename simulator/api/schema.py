@@ -505,3 +505,10 @@ KEY_REUSED = OpenApiResponse(
     ],
 )
 COMMON = {401: UNAUTHORIZED, 413: TOO_LARGE, 429: THROTTLED}
+# What a paginated, filtered list answers besides its page.
+LIST_ERRORS = {
+    400: INVALID,
+    401: UNAUTHORIZED,
+    404: OpenApiResponse(DetailSerializer, description="No such page"),
+    429: THROTTLED,
+}

@@ -376,13 +376,7 @@ class JobListView(generics.ListAPIView):
     @extend_schema(
         summary="The caller's jobs, newest first",
         parameters=[JobFilterSerializer],
-        responses={
-            200: JobListSerializer(many=True),
-            400: schema.INVALID,
-            401: schema.UNAUTHORIZED,
-            404: OpenApiResponse(schema.DetailSerializer, description="No such page"),
-            429: schema.THROTTLED,
-        },
+        responses={200: JobListSerializer(many=True), **schema.LIST_ERRORS},
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
@@ -493,13 +487,7 @@ class ProfileListView(generics.ListAPIView):
     @extend_schema(
         summary="The caller's saved profiles",
         parameters=[ProfileFilterSerializer],
-        responses={
-            200: ProfileSerializer(many=True),
-            400: schema.INVALID,
-            401: schema.UNAUTHORIZED,
-            404: OpenApiResponse(schema.DetailSerializer, description="No such page"),
-            429: schema.THROTTLED,
-        },
+        responses={200: ProfileSerializer(many=True), **schema.LIST_ERRORS},
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
