@@ -101,9 +101,7 @@ class UpCard:
         outcomes = dealer_outcomes(deck, up, rules.hit_soft_17, deplete=False)
         self.p_blackjack = float(outcomes[BLACKJACK])
         self.d = given_no_blackjack(outcomes) if rules.blackjack_takes_one_bet else outcomes
-        # A rescue forfeits half the wager; with no hole card a blackjack found later
-        # takes it all (docs/CONFIG.md, Spanish 21).
-        self.rescue = -self.d[BLACKJACK] - 0.5 * (1.0 - self.d[BLACKJACK])
+        self.rescue = self.rescued(0)
         self._codes: dict[tuple[int, int, bool], str] = {}
         # The after_double cells by (total, soft): `after`'s where given (a table to value
         # rather than choose), else chosen when first asked.
@@ -158,27 +156,37 @@ class UpCard:
             self._after[key] = self._choose_after(total, soft)
         return self._after[key]
 
+    def rescued(self, made: int) -> float:
+        """A rescued hand after `made` redoubles, per unit of its wager: it forfeits the
+        original bet (rescue_forfeits), a share 1 / 2^(1 + made) of the wager, or half;
+        with no hole card a blackjack found later takes it all (docs/CONFIG.md)."""
+        share = 0.5 if self.rules.rescue_forfeits == "half" else 0.5 / 2.0**made
+        return float(-self.d[BLACKJACK] - share * (1.0 - self.d[BLACKJACK]))
+
     def _choose_after(self, total: int, soft: bool) -> str:
         if total >= 21:
             return "S"
         stand = self.stand(total)
-        rescued = self.rules.double_rescue and self.rescue > stand
-        settle, code = (self.rescue, "R") if rescued else (stand, "S")
+        rescue = self.rules.double_rescue
         most = self.rules.max_redoubles
         if most == 0:
-            return code
-        # What "D" gains over settling for each (cards, redoubles made) in which a doubled
-        # hand reaches this total, weighed by how often (a hand with no redouble left
-        # stands on a "D"); a total not reached is judged as a three-card hand's first.
+            return "R" if rescue and self.rescue > stand else "S"
+        # Each cell's worth summed over the (cards, redoubles made) in which a doubled hand
+        # reaches this total, weighed by how often (a hand with no redouble left stands on
+        # a "D"; a rescue's worth depends on the redoubles made); a total not reached is
+        # judged as a three-card hand's first.
         reached = self.weights.get((total, soft)) or {(3, 0): 1.0}
-        gain = 0.0
+        worth = {"S": 0.0, "R": 0.0, "D": 0.0}
         for (cards, made), weight in reached.items():
+            worth["S"] += weight * stand
+            worth["R"] += weight * self.rescued(made)
             if made < most:
                 value = 2.0 * self._after_card(cards, total, soft, bonus=True, redoubles=made + 1)
             else:
                 value = stand
-            gain += weight * (value - settle)
-        return "D" if gain > 0.0 else code
+            worth["D"] += weight * value
+        settle = "R" if rescue and worth["R"] > worth["S"] else "S"
+        return "D" if worth["D"] > worth[settle] else settle
 
     def reach(self) -> Reach:
         """How often a doubled hand reaches each (total, soft) after a card, by (cards,
@@ -292,7 +300,7 @@ class UpCard:
                 if code == "D" and redoubles < self.rules.max_redoubles:
                     value = 2.0 * self._after_card(cards, total, soft, bonus, redoubles + 1)
                 elif code == "R":
-                    value = self.rescue
+                    value = self.rescued(redoubles)
                 else:
                     value = self.stand(total)
             self._doubled[key] = value

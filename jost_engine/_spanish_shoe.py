@@ -230,10 +230,11 @@ class ShoeUpCard:
                         if p[rank] > 0
                     )
                 elif cell == "R" and self.rules.double_rescue:
-                    # A rescue forfeits half the wager; a blackjack still to come (no
-                    # hole card) takes it all, as in _spanish.
+                    # A rescue forfeits the original bet (or half the wager); a blackjack
+                    # still to come (no hole card) takes it all, as in _spanish.
                     bj = self.dealer(counts)[BLACKJACK]
-                    result = float(-bj - 0.5 * (1.0 - bj))
+                    share = 0.5 if self.rules.rescue_forfeits == "half" else 0.5 / 2.0**made
+                    result = float(-bj - share * (1.0 - bj))
                 else:
                     result = self.stand(counts)
             self._doubled[key] = result

@@ -19,8 +19,8 @@ fires it plays the common game card for card (tests/engine/test_spanish21.py):
   more_cards), where a double is allowed on any number of cards with double_any_cards.
 - After a double the hand's card comes and then it may redouble (while the chart still
   says double, in its after_double table where it has one, and redoubles are left), be
-  rescued (surrendered, forfeiting half of what it has wagered: the original bet after
-  one double), or stand.
+  rescued (surrendered, forfeiting the original bet, or with rescue_forfeits "half" half
+  of what it has wagered: the same after one double), or stand.
 - Settlement: a player's 21 wins against a dealer's 21 (player_21_wins); a natural beats
   a dealer natural (blackjack_beats_blackjack, paid as any natural); a winning 21 of five,
   six, seven or more cards, or of 6-7-8 or 7-7-7 (mixed, suited, spades) is paid its
@@ -167,7 +167,8 @@ SPADES = 0
 # ---- Spanish.sp_i fields -----------------------------------------------------------------
 SP_DECK, SP_P21, SP_BJ_BEATS_BJ, SP_RESCUE, SP_REDOUBLES, SP_BONUS_DOUBLED = range(6)
 SP_BONUS_SPLIT = 6
-N_SP_I = 7
+SP_RESCUE_HALF = 7  # a rescue forfeits half the wager (else the original bet)
+N_SP_I = 8
 # ---- Spanish.sp_f fields: what a winning 21 pays per unit bet (1.0: no bonus), and money -
 (
     SF_FIVE,
@@ -516,10 +517,11 @@ def _spanish_net(
 
 class _Extra(NamedTuple):
     """Scratch beyond kernel._scratch: per hand, whether it was rescued (settled as a
-    surrender, counted as a rescue); per player, the super bonuses won this round (for
-    the envy bonus the others receive)."""
+    surrender, counted as a rescue) and the share of its wager a rescue forfeits; per
+    player, the super bonuses won this round (for the envy bonus the others receive)."""
 
     rescued: np.ndarray
+    rescue_loss: np.ndarray
     super_won: np.ndarray
 
 
@@ -545,6 +547,7 @@ def play_rounds_spanish(
     scratch = _scratch(n_players, max_spots, max_split)
     extra = _Extra(
         rescued=np.zeros(max_spots * max_split, dtype=np.bool_),
+        rescue_loss=np.zeros(max_spots * max_split, dtype=np.float64),
         super_won=np.zeros(n_players, dtype=np.int64),
     )
     return _spanish_rounds(
@@ -603,6 +606,7 @@ def _spanish_rounds(
     p21 = spanish.sp_i[SP_P21] != 0
     bj_beats_bj = spanish.sp_i[SP_BJ_BEATS_BJ] != 0
     rescue_on = spanish.sp_i[SP_RESCUE] != 0
+    rescue_half = spanish.sp_i[SP_RESCUE_HALF] != 0
     max_redoubles = spanish.sp_i[SP_REDOUBLES]
     bonus_doubled = spanish.sp_i[SP_BONUS_DOUBLED] != 0
     bonus_split = spanish.sp_i[SP_BONUS_SPLIT] != 0
@@ -950,6 +954,11 @@ def _spanish_rounds(
                                     if rescue_on and spanish.rescue[p, kind, value, up] != 0:
                                         state = H_SURRENDERED
                                         extra.rescued[h] = True
+                                        # The wager is the first bet doubled 1 + redoubles
+                                        # times: the first bet is this share of it.
+                                        extra.rescue_loss[h] = (
+                                            0.5 if rescue_half else 0.5 / (2.0**redoubles)
+                                        )
                                         # No hole card: the blackjack takes it all, as a
                                         # late surrender (kernel._hand_net).
                                         any_pending = True
@@ -1082,6 +1091,8 @@ def _spanish_rounds(
                     bj_beats_bj,
                     pay21,
                 )
+                if extra.rescued[h] and st == H_SURRENDERED and (early_surrender or not dealer_bj):
+                    net = -extra.rescue_loss[h] * bet  # not half the wager, unless the rule
                 if bonus_counter >= 0:
                     tallies.counters[p, bonus_counter] += 1
                 if won_super:

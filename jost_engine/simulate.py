@@ -443,6 +443,7 @@ def spanish_bundle(rules: Rules, charts: Sequence[PlayingStrategy]) -> ks.Spanis
     sp_i[ks.SP_BJ_BEATS_BJ] = rules.blackjack_beats_blackjack
     sp_i[ks.SP_RESCUE] = rules.double_rescue
     sp_i[ks.SP_REDOUBLES] = rules.max_redoubles
+    sp_i[ks.SP_RESCUE_HALF] = rules.rescue_forfeits == "half"
     sp_i[ks.SP_BONUS_DOUBLED] = rules.bonus_after_double
     sp_i[ks.SP_BONUS_SPLIT] = rules.bonus_after_split
     sp_f = np.array(

@@ -363,7 +363,7 @@ def engine_info() -> dict[str, Any]:
     from jost_engine.config.charts import preset_names
     from jost_engine.config.fields import MAX_MONEY, MAX_SESSIONS
     from jost_engine.config.players import ANALYSES
-    from jost_engine.config.rules import MAX_REDOUBLES
+    from jost_engine.config.rules import MAX_REDOUBLES, RESCUE_FORFEITS
     from jost_engine.config.types import SPANISH_FIELDS
 
     defaults = jost_engine.defaults()
@@ -398,6 +398,7 @@ def engine_info() -> dict[str, Any]:
         {
             "deck": {"values": ["standard", "spanish"]},
             "max_redoubles": {"minimum": 0, "maximum": MAX_REDOUBLES},
+            "rescue_forfeits": {"values": list(RESCUE_FORFEITS)},
             "super_bonus": {"minimum": 0, "maximum": MAX_MONEY, "note": "money; 0: not paid"},
             "envy_bonus": {"minimum": 0, "maximum": MAX_MONEY, "note": "money; 0: not paid"},
             **{

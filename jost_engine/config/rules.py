@@ -123,6 +123,21 @@ def check_deck(value: Any, path: str, problems: Problems) -> Any:
     return BAD
 
 
+RESCUE_FORFEITS = ("original_bet", "half")
+
+
+def check_rescue_forfeits(value: Any, path: str, problems: Problems) -> Any:
+    """What a double-down rescue forfeits: the original bet, or half the hand's wager."""
+    if isinstance(value, str) and value.strip().lower() in RESCUE_FORFEITS:
+        return value.strip().lower()
+    problems.add(
+        path,
+        'not "original_bet" (a rescue forfeits the first bet, however often redoubled) or '
+        '"half" (half of all the hand has wagered)',
+    )
+    return BAD
+
+
 # Redoubling: a doubled hand may double again this many times (venues allow up to three).
 MAX_REDOUBLES = 3
 
@@ -139,6 +154,7 @@ _SPANISH_RULES: tuple[tuple[str, tuple[str, ...], Any], ...] = (
     ("double_any_cards", ("double_on_any_number_of_cards", "double_any_cards"), check_bool),
     ("double_rescue", ("double_down_rescue", "double_rescue"), check_bool),
     ("max_redoubles", ("max_redoubles", "redoubles"), check_int(0, MAX_REDOUBLES)),
+    ("rescue_forfeits", ("rescue_forfeits",), check_rescue_forfeits),
     ("bonus_after_double", ("bonus_after_double",), check_bool),
     ("bonus_after_split", ("bonus_after_split",), check_bool),
     ("bonus_five_card_21", ("bonus_five_card_21",), check_bonus),

@@ -53,8 +53,12 @@ class Rules:
     player_21_wins: bool = False  # a player's 21 (not a natural) beats a dealer's 21
     blackjack_beats_blackjack: bool = False  # a player natural wins against a dealer one
     double_any_cards: bool = False  # Dh/Ds on three or more cards double (any total)
-    double_rescue: bool = False  # surrender a doubled hand, forfeiting half its wager
+    double_rescue: bool = False  # surrender a doubled hand (what it forfeits: below)
     max_redoubles: int = 0  # doubles after a double on the same hand
+    # What a rescue forfeits: "original_bet" (the hand's first bet, however often it was
+    # redoubled: the rule as Wizard of Odds and most venues write it) or "half" (half of
+    # all it has wagered: the last double taken back). The same after a single double.
+    rescue_forfeits: Literal["original_bet", "half"] = "original_bet"
     bonus_after_double: bool = False  # a doubled hand earns the 21 bonuses too
     bonus_after_split: bool = True  # a split hand earns them (some venues pay none)
     # What a winning 21 pays per unit of its bet; 1.0 (even money) is no bonus.
@@ -121,6 +125,7 @@ SPANISH_FIELDS: tuple[str, ...] = (
     "double_any_cards",
     "double_rescue",
     "max_redoubles",
+    "rescue_forfeits",
     "bonus_after_double",
     "bonus_after_split",
     "bonus_five_card_21",

@@ -413,6 +413,25 @@ class TestAfterDouble:
         assert stats.hand_log[0]["cards"] == ["5", "5", "2", "2"]
         assert stats.hand_log[0]["bet"] == 40.0 and net(stats) == 40.0
 
+    def test_a_rescue_after_a_redouble_forfeits_the_original_bet(self):
+        # 5,5 vs 9 doubles, draws a 2 and redoubles 12 (40 in all), draws a 4: 16
+        # against the dealer's 19, rescued. It forfeits the first 10; where the venue
+        # takes half of the wager (the last double back), 20.
+        table = {"hard": {"12": {"9": "D"}, "16": {"9": "R"}}}
+        cards = [5, 9, 5, T, 2, 4]
+        stats = play_chart(cards, after_double_chart(table))
+        assert stats.hand_log[0]["cards"] == ["5", "5", "2", "4"]
+        assert stats.hand_log[0]["bet"] == 40.0 and stats.counter(0, "redouble") == 1
+        assert net(stats) == -10.0 and stats.counter(0, "rescue") == 1
+        half = play_chart(cards, after_double_chart(table), rescue_forfeits="half")
+        assert net(half) == -20.0 and half.counter(0, "rescue") == 1
+
+    def test_after_one_double_both_rules_forfeit_the_original_bet(self):
+        table = {"hard": {"16": {"9": "R"}}}
+        for rule in ("original_bet", "half"):
+            stats = play_chart([5, 9, 5, T, 6], after_double_chart(table), rescue_forfeits=rule)
+            assert net(stats) == -10.0
+
     def test_an_r_rescues_and_the_chart_rescue_table_is_not_read(self):
         # 5,5 vs 9 doubles and draws a 6: 16 against 9. The table rescues a doubled 16
         # against a 9 (losing 10 of the 20) and stands on 16 against an 8 (losing 20).
@@ -523,6 +542,11 @@ class TestConfig:
         assert "at least 1" in paths["casino.bonus_five_card_21"]
         assert paths["casino.double_down_rescue"] == "not true or false"
         assert "must be 0.." in paths["casino.super_bonus"]
+
+    def test_it_names_a_bad_rescue_rule(self):
+        with pytest.raises(ConfigError) as err:
+            spanish_config(rescue_forfeits="everything")
+        assert '"original_bet"' in dict(err.value.problems)["casino.rescue_forfeits"]
 
     def test_an_envy_bonus_needs_a_super_bonus(self):
         with pytest.raises(ConfigError) as err:
