@@ -1092,7 +1092,8 @@ def _spanish_rounds(
                     pay21,
                 )
                 if extra.rescued[h] and st == H_SURRENDERED and (early_surrender or not dealer_bj):
-                    net = -extra.rescue_loss[h] * bet  # not half the wager, unless the rule
+                    # A rescue forfeits its share (rescue_forfeits), not a surrender's half.
+                    net = -extra.rescue_loss[h] * bet
                 if bonus_counter >= 0:
                     tallies.counters[p, bonus_counter] += 1
                 if won_super:
