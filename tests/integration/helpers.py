@@ -4,19 +4,24 @@ COMPLETE job's result must pass."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import subprocess
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import pytest
 from django.conf import settings
 
 from tests.integration.processes import REPO, free_port, start_process, stop_process, wait_until
+
+if TYPE_CHECKING:
+    from simulator.models import SimulationJob
 
 
 def procfile_command(kind: str) -> str:
@@ -83,6 +88,47 @@ def start_web(env: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]:
         stop_process(proc)  # it never came up: nothing else will stop it
         raise
     return proc, base
+
+
+@contextlib.contextmanager
+def running_web(env: dict[str, str], log: Path) -> Iterator[str]:
+    """start_web for the time of a `with` (a module fixture's life): yields its base URL
+    and stops it on the way out, whatever happened."""
+    proc, base = start_web(env, log)
+    try:
+        yield base
+    finally:
+        stop_process(proc)
+
+
+@contextlib.contextmanager
+def running_beat(env: dict[str, str], log: Path) -> Iterator[Path]:
+    """The Procfile's beat (the sweep that sends a dead worker's shard again) for the time
+    of a `with`: yields its log."""
+    proc = start_process(procfile_command("beat"), env=env, log=log)
+    try:
+        yield log
+    finally:
+        stop_process(proc)
+
+
+def submit_job(web: str, token: str, body: dict[str, Any], path: str = "/api/submit/") -> str:
+    """POST a job (a config, or with path="/api/indices/" an index job) as `token`'s user;
+    its id, once the service answered 202."""
+    status, answer = http("POST", f"{web}{path}", body, token=token)
+    assert status == 202, answer
+    return answer["job_id"]
+
+
+def job_finished(job_id: str, timeout: float, what: str = "job") -> SimulationJob:
+    """The job's row once it has stopped for good (complete, failed or cancelled)."""
+    from simulator.models import ACTIVE, SimulationJob
+
+    def done() -> SimulationJob | None:
+        job = SimulationJob.objects.get(id=job_id)
+        return job if job.status not in ACTIVE else None
+
+    return wait_until(done, timeout, f"{what} {job_id} to finish", interval=0.1)
 
 
 def start_worker(

@@ -34,7 +34,13 @@ import jost_engine
 from simulator.models import JobShard, JobStatus, SimulationJob
 from simulator.services.broker import MESSAGE_FORMAT_HEADER
 from tests.helpers import load_master_config
-from tests.integration.helpers import http, procfile_command, start_web, start_worker
+from tests.integration.helpers import (
+    http,
+    job_finished,
+    running_beat,
+    running_web,
+    start_worker,
+)
 from tests.integration.processes import REPO, VENV_BIN, start_process, stop_process, wait_until
 from tests.numba_cache import seed_cache_dir
 from tests.releases import previous_release as listed_previous_release
@@ -112,22 +118,15 @@ def old_env(deploy_env, previous_release) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def deploy_web(deploy_env, logs_dir) -> Iterator[str]:
-    proc, base = start_web(deploy_env, logs_dir / "deploy-web.log")
-    try:
+    with running_web(deploy_env, logs_dir / "deploy-web.log") as base:
         yield base
-    finally:
-        stop_process(proc)
 
 
 @pytest.fixture(scope="module")
 def deploy_beat(deploy_env, logs_dir) -> Iterator[Path]:
     """This release's beat: the sweep that sends again what a stopped worker left."""
-    log = logs_dir / "deploy-beat.log"
-    proc = start_process(procfile_command("beat"), env=deploy_env, log=log)
-    try:
+    with running_beat(deploy_env, logs_dir / "deploy-beat.log") as log:
         yield log
-    finally:
-        stop_process(proc)
 
 
 def start_old_worker(tree: Path, env: dict[str, str], log: Path) -> subprocess.Popen:
@@ -163,11 +162,7 @@ def undisturbed(job: SimulationJob) -> dict[str, Any]:
 
 
 def finished(job_id: str) -> SimulationJob:
-    def done() -> SimulationJob | None:
-        job = SimulationJob.objects.get(id=job_id)
-        return job if job.status not in {JobStatus.PENDING, JobStatus.RUNNING} else None
-
-    return wait_until(done, WAIT, f"job {job_id} to finish", interval=0.1)
+    return job_finished(job_id, WAIT)
 
 
 def queued_shard_messages(broker_url: str) -> list[tuple[dict[str, Any], list[Any]]]:

@@ -24,8 +24,15 @@ import pytest
 
 from jost_engine import indices
 from simulator.models import JobShard, JobStatus, SimulationJob
-from tests.integration.helpers import http, procfile_command, start_web, start_worker
-from tests.integration.processes import start_process, stop_process, wait_until
+from tests.integration.helpers import (
+    http,
+    job_finished,
+    running_beat,
+    running_web,
+    start_worker,
+    submit_job,
+)
+from tests.integration.processes import stop_process, wait_until
 
 SHARD_SHOES = 300
 STALE_AFTER = 3
@@ -62,22 +69,15 @@ def index_env(service_env, redis_url) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def index_web(index_env, logs_dir) -> Iterator[str]:
-    proc, base = start_web(index_env, logs_dir / "index-web.log")
-    try:
+    with running_web(index_env, logs_dir / "index-web.log") as base:
         yield base
-    finally:
-        stop_process(proc)
 
 
 @pytest.fixture(scope="module")
 def index_beat(index_env, logs_dir) -> Iterator[Path]:
     """The sweep: it puts a dead worker's shard back once its heartbeat is stale."""
-    log = logs_dir / "index-beat.log"
-    proc = start_process(procfile_command("beat"), env=index_env, log=log)
-    try:
+    with running_beat(index_env, logs_dir / "index-beat.log") as log:
         yield log
-    finally:
-        stop_process(proc)
 
 
 @contextlib.contextmanager
@@ -97,17 +97,11 @@ def workers(env: dict[str, str], logs: Path, *concurrency: int) -> Iterator[list
 
 
 def submit(web: str, token: str, body: dict[str, Any]) -> str:
-    status, answer = http("POST", f"{web}/api/indices/", body, token=token)
-    assert status == 202, answer
-    return answer["job_id"]
+    return submit_job(web, token, body, "/api/indices/")
 
 
 def finished(job_id: str, timeout: float = WAIT) -> SimulationJob:
-    def done() -> SimulationJob | None:
-        job = SimulationJob.objects.get(id=job_id)
-        return job if job.status not in {JobStatus.PENDING, JobStatus.RUNNING} else None
-
-    return wait_until(done, timeout, f"index job {job_id} to finish", interval=0.1)
+    return job_finished(job_id, timeout, "index job")
 
 
 def in_process(job: SimulationJob) -> dict[str, Any]:

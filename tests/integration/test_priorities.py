@@ -24,8 +24,14 @@ from django.contrib.auth.models import Group
 
 from simulator.models import JobShard, JobStatus, SimulationJob
 from tests.helpers import load_master_config
-from tests.integration.helpers import http, procfile_command, start_web, start_worker
-from tests.integration.processes import start_process, stop_process, wait_until
+from tests.integration.helpers import (
+    http,
+    running_beat,
+    running_web,
+    start_worker,
+    submit_job,
+)
+from tests.integration.processes import stop_process, wait_until
 
 MAX_WAIT = 8.0
 SWEEP_INTERVAL = 1.0
@@ -55,11 +61,8 @@ def prio_env(service_env, redis_url) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def prio_web(prio_env, logs_dir) -> Iterator[str]:
-    proc, base = start_web(prio_env, logs_dir / "prio-web.log")
-    try:
+    with running_web(prio_env, logs_dir / "prio-web.log") as base:
         yield base
-    finally:
-        stop_process(proc)
 
 
 @pytest.fixture
@@ -78,12 +81,8 @@ def worker(prio_env, logs_dir) -> Iterator[Any]:
 
 @pytest.fixture
 def beat(prio_env, logs_dir) -> Iterator[Path]:
-    log = logs_dir / f"prio-beat-{time.time_ns()}.log"
-    proc = start_process(procfile_command("beat"), env=prio_env, log=log)
-    try:
+    with running_beat(prio_env, logs_dir / f"prio-beat-{time.time_ns()}.log") as log:
         yield log
-    finally:
-        stop_process(proc)
 
 
 @pytest.fixture
@@ -94,9 +93,7 @@ def alice_has_priority(alice_token, django_user_model) -> None:
 
 
 def submit(web: str, token: str, config: dict[str, Any]) -> str:
-    status, body = http("POST", f"{web}/api/submit/", config, token=token)
-    assert status == 202, body
-    return body["job_id"]
+    return submit_job(web, token, config)
 
 
 def config(rounds: int, *, split: bool = False, seed: int = 7) -> dict[str, Any]:

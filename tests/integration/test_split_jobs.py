@@ -24,7 +24,16 @@ import pytest
 import jost_engine
 from simulator.models import JobShard, JobStatus, SimulationJob
 from tests.helpers import load_master_config
-from tests.integration.helpers import http, procfile_command, start_web, start_worker
+from tests.integration.helpers import (
+    http,
+    job_finished,
+    procfile_command,
+    running_beat,
+    running_web,
+    start_web,
+    start_worker,
+    submit_job,
+)
 from tests.integration.processes import (
     free_port,
     start_process,
@@ -90,39 +99,22 @@ def workers(env: dict[str, str], logs: Path, *concurrency: int) -> Iterator[list
 
 @pytest.fixture(scope="module")
 def split_web(split_env, logs_dir) -> Iterator[str]:
-    proc, base = start_web(split_env, logs_dir / "split-web.log")
-    try:
+    with running_web(split_env, logs_dir / "split-web.log") as base:
         yield base
-    finally:
-        stop_process(proc)
 
 
 @pytest.fixture(scope="module")
 def split_beat(split_env, logs_dir) -> Iterator[Path]:
-    log = logs_dir / "split-beat.log"
-    proc = start_process(procfile_command("beat"), env=split_env, log=log)
-    try:
+    with running_beat(split_env, logs_dir / "split-beat.log") as log:
         yield log
-    finally:
-        stop_process(proc)
 
 
 def submit(web: str, token: str, config: dict[str, Any]) -> str:
-    status, body = http("POST", f"{web}/api/submit/", config, token=token)
-    assert status == 202, body
-    return body["job_id"]
+    return submit_job(web, token, config)
 
 
 def finished(job_id: str, timeout: float = WAIT) -> SimulationJob:
-    def done() -> SimulationJob | None:
-        job = SimulationJob.objects.get(id=job_id)
-        return (
-            job
-            if job.status in {JobStatus.COMPLETE, JobStatus.FAILED, JobStatus.CANCELLED}
-            else None
-        )
-
-    return wait_until(done, timeout, f"job {job_id} to finish", interval=0.1)
+    return job_finished(job_id, timeout)
 
 
 def in_process(job: SimulationJob) -> dict[str, Any]:
