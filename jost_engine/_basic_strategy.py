@@ -35,7 +35,7 @@ tests/engine/test_auto_strategy_vs_published.py come out cell by cell):
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from functools import lru_cache
 
 import numpy as np
@@ -91,15 +91,7 @@ def solve(rules: Rules) -> PlayingStrategy:
     soft: dict[str, dict[str, str]] = {str(t): {} for t in SOFT_TOTALS}
     pairs: dict[str, dict[str, str]] = {key: {} for key in PAIR_KEYS}
     for up in UP_CARDS:
-        rows = evs[up_index(up)]
-        for t in HARD_TOTALS:
-            row = rows.get(("hard", t)) or rows.get(("hard-pair", t))
-            hard[str(t)][up] = choose(row) if row else "S"
-        for t in SOFT_TOTALS:
-            row = rows.get(("soft", t)) or rows.get(("soft-pair", t))
-            soft[str(t)][up] = choose(row) if row else "S"
-        for key in PAIR_KEYS:
-            pairs[key][up] = choose(rows[("pair", pair_index(key))])
+        choose_cells(evs[up_index(up)], up, hard, soft, pairs)
     return PlayingStrategy(
         name=f"auto ({rules.decks or 'infinite'} decks)",
         auto=False,
@@ -107,6 +99,25 @@ def solve(rules: Rules) -> PlayingStrategy:
         soft=soft,
         pairs=pairs,
     )
+
+
+def choose_cells(
+    rows: Mapping[tuple[str, int], dict[str, float]],
+    up: str,
+    hard: dict[str, dict[str, str]],
+    soft: dict[str, dict[str, str]],
+    pairs: dict[str, dict[str, str]],
+) -> None:
+    """Each two-card row's cell against `up`, from its summed EVs (two_card_evs' keys): a
+    total only pairs make (hard 4, 20; soft 12) plays as its pairs do unsplit."""
+    for t in HARD_TOTALS:
+        row = rows.get(("hard", t)) or rows.get(("hard-pair", t))
+        hard[str(t)][up] = choose(row) if row else "S"
+    for t in SOFT_TOTALS:
+        row = rows.get(("soft", t)) or rows.get(("soft-pair", t))
+        soft[str(t)][up] = choose(row) if row else "S"
+    for key in PAIR_KEYS:
+        pairs[key][up] = choose(rows[("pair", pair_index(key))])
 
 
 def choose(row: dict[str, float]) -> str:

@@ -50,7 +50,7 @@ from functools import lru_cache
 import numpy as np
 
 from jost_engine import _auto_cache
-from jost_engine._basic_strategy import _strategy_key, choose
+from jost_engine._basic_strategy import _strategy_key, choose_cells
 from jost_engine._dealer import BLACKJACK, dealer_outcomes, given_no_blackjack
 from jost_engine._infinite_deck import _split_total, add_card, two_cards
 from jost_engine._round_value import round_value, surrender_value
@@ -61,7 +61,7 @@ from jost_engine._spanish_shoe import (
     stand_value,
     three_card_pay,
 )
-from jost_engine.chart import HARD_TOTALS, PAIR_KEYS, SOFT_TOTALS, UP_CARDS, pair_index, up_index
+from jost_engine.chart import HARD_TOTALS, PAIR_KEYS, SOFT_TOTALS, UP_CARDS, up_index
 from jost_engine.config import PlayingStrategy, Rules
 
 # Hands of this many cards or more pay the same 21 bonus: one state per total.
@@ -101,7 +101,6 @@ class UpCard:
         outcomes = dealer_outcomes(deck, up, rules.hit_soft_17, deplete=False)
         self.p_blackjack = float(outcomes[BLACKJACK])
         self.d = given_no_blackjack(outcomes) if rules.blackjack_takes_one_bet else outcomes
-        self.rescue = self.rescued(0)
         self._codes: dict[tuple[int, int, bool], str] = {}
         # The after_double cells by (total, soft): `after`'s where given (a table to value
         # rather than choose), else chosen when first asked.
@@ -170,7 +169,7 @@ class UpCard:
         rescue = self.rules.double_rescue
         most = self.rules.max_redoubles
         if most == 0:
-            return "R" if rescue and self.rescue > stand else "S"
+            return "R" if rescue and self.rescued(0) > stand else "S"
         # Each cell's worth summed over the (cards, redoubles made) in which a doubled hand
         # reaches this total, weighed by how often (a hand with no redouble left stands on
         # a "D"; a rescue's worth depends on the redoubles made); a total not reached is
@@ -417,14 +416,7 @@ def solve(rules: Rules) -> PlayingStrategy:
                         if key[0].endswith("-pair") and action == "P":
                             continue
                         rows[key][action] += weight * value
-        for t in HARD_TOTALS:
-            row = rows.get(("hard", t)) or rows.get(("hard-pair", t))
-            hard[str(t)][up] = choose(row) if row else "S"
-        for t in SOFT_TOTALS:
-            row = rows.get(("soft", t)) or rows.get(("soft-pair", t))
-            soft[str(t)][up] = choose(row) if row else "S"
-        for pair in PAIR_KEYS:
-            pairs[pair][up] = choose(rows[("pair", pair_index(pair))])
+        choose_cells(rows, up, hard, soft, pairs)
         for (lo, _), tables in zip(spans, more, strict=True):
             for t in HARD_TOTALS:
                 tables["hard"].setdefault(str(t), {})[up] = context.code(lo, t, False)

@@ -544,14 +544,18 @@ def composition_tables(
     return two_act, two_poor
 
 
+# resolve_code reads a pairs table only for a split, which a compositions cell never is.
+_NO_PAIRS = np.zeros((3, 3, 22, 11), dtype=np.int8)
+
+
 def _resolve_two(
     code: int, ctx: int, kind: int, row: int, up: int, rules: Rules, poor: bool
 ) -> int:
-    """A compositions cell's action (never a split, so no pair table is read)."""
-    unused = np.empty((3, 3, 22, 11), dtype=np.int8)
-    action = resolve_code(code, ctx, kind, row, up, rules, poor, unused)
-    if action == NOT_HERE:  # surrender not offered here: the code's fallback
-        action = resolve_code(SURRENDER_FALLBACK[code], ctx, kind, row, up, rules, poor, unused)
+    """A compositions cell's action in one context (its fallback where a surrender is
+    not offered there)."""
+    action = resolve_code(code, ctx, kind, row, up, rules, poor, _NO_PAIRS)
+    if action == NOT_HERE:
+        action = resolve_code(SURRENDER_FALLBACK[code], ctx, kind, row, up, rules, poor, _NO_PAIRS)
     return action
 
 

@@ -303,9 +303,10 @@ def _compositions(raw: Any, path: str, problems: Problems) -> dict[str, dict[str
             continue
         if isinstance(cells, str):
             cells = {"2-A": cells}
-        if not isinstance(cells, Mapping) or not check_entries(cells, key_path, problems):
-            if not isinstance(cells, Mapping):
-                problems.add(key_path, "not an object of up cards")
+        if not isinstance(cells, Mapping):
+            problems.add(key_path, "not an object of up cards")
+            continue
+        if not check_entries(cells, key_path, problems):
             continue
         row = found.setdefault(hand, {})
         for ups, code, cell_path in _up_cells(cells, key_path, "compositions", problems):

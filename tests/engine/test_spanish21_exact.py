@@ -143,9 +143,16 @@ def gains(name: str, difference: str) -> tuple[float, list[float]]:
     return row[mine] - row[theirs], each
 
 
+@cache
+def with_half_rescue(name: str) -> frozenset[str]:
+    """The differences from the published chart of "auto" solved with a rescue that
+    forfeits half the wager."""
+    return frozenset(differences(name, rescue_forfeits="half"))
+
+
 def reason(name: str, difference: str) -> str:
     """The reason the values give for a difference (EXPECTED_DIFFERENCES' words)."""
-    if difference not in differences(name, rescue_forfeits="half"):
+    if difference not in with_half_rescue(name):
         return "rescue rule"
     if difference.startswith("pair "):
         match = PAIR.fullmatch(difference)
