@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db.models import F
 
 from jost_engine import indices
 from simulator.models import JobShard, JobStatus, SimulationJob
@@ -116,11 +117,19 @@ def in_process(job: SimulationJob) -> dict[str, Any]:
 
 
 def a_running_shard(job_id: str) -> JobShard:
+    """A shard dealing, with at least half its shoes still to deal when it is seen (a
+    shard here takes about a second, so a kill that follows lands mid-shard)."""
+
     def found() -> JobShard | None:
         job = SimulationJob.objects.get(id=job_id)
         assert job.status in {JobStatus.PENDING, JobStatus.RUNNING}, "finished before the kill"
         return (
-            JobShard.objects.filter(job_id=job_id, status=JobStatus.RUNNING, rounds_done__gt=0)
+            JobShard.objects.filter(
+                job_id=job_id,
+                status=JobStatus.RUNNING,
+                rounds_done__gt=0,
+                rounds_done__lte=F("rounds") / 2,
+            )
             .order_by("index")
             .first()
         )

@@ -68,11 +68,14 @@ from tests.numba_cache import seed_cache_dir
 RECOVERY_BOUND = 30.0
 WAIT = 240
 SEED = 20261202
-# Eight shards of several seconds each on a loaded two-core machine: long enough to catch
-# one mid-run, short enough for the whole test to stay in minutes.
-SHARD_ROUNDS = 4_000_000
+# Eight shards of about two seconds each: long enough to catch one mid-run with seconds
+# still to deal, short enough for the whole test to stay in minutes. One player's shard of
+# 3 M rounds takes a fifth of a second, so the simulation is a full table (seven players),
+# and the index job counts every true count (step 1: about 3 ms a shoe).
+SHARD_ROUNDS = 3_000_000
 SPLIT_ROUNDS = 8 * SHARD_ROUNDS
-SHARD_SHOES = 1_200
+TABLE = 7
+SHARD_SHOES = 600
 INDEX_SHOES = 8 * SHARD_SHOES
 HOSTS = ("a", "b")
 # A shard's progress is written only when it is stored (the interval outlasts a shard),
@@ -371,11 +374,17 @@ def submit(fleet: Fleet, token: str, kind: str) -> str:
             "plays": ["illustrious18", "fab4"],
             "shoes": INDEX_SHOES,
             "seed": SEED,
-            "step": 5,
+            "step": 1,
         }
         path = "/api/indices/"
     else:
-        body = {**load_master_config(SPLIT_ROUNDS), "seed": SEED, "stop_when_broke": False}
+        config = load_master_config(SPLIT_ROUNDS)
+        body = {
+            **config,
+            "players": config["players"] * TABLE,
+            "seed": SEED,
+            "stop_when_broke": False,
+        }
         path = "/api/submit/"
     status, answer = http("POST", fleet.base + path, body, token=token)
     assert status == 202, answer
