@@ -21,7 +21,7 @@ from django.conf import settings
 from tests.integration.processes import REPO, free_port, start_process, stop_process, wait_until
 
 if TYPE_CHECKING:
-    from simulator.models import SimulationJob
+    from simulator.models import JobShard, SimulationJob
 
 
 def procfile_command(kind: str) -> str:
@@ -129,6 +129,31 @@ def job_finished(job_id: str, timeout: float, what: str = "job") -> SimulationJo
         return job if job.status not in ACTIVE else None
 
     return wait_until(done, timeout, f"{what} {job_id} to finish", interval=0.1)
+
+
+def a_running_shard(job_id: str, timeout: float) -> JobShard:
+    """A shard of the job dealing, with at least half its rounds (an index job's: shoes)
+    still to deal when it is seen, so that a kill which follows lands mid-shard. The job
+    must not finish first: a test that finds it finished has shards too short to kill."""
+    from django.db.models import F
+
+    from simulator.models import JobShard, JobStatus, SimulationJob
+
+    def found() -> JobShard | None:
+        job = SimulationJob.objects.get(id=job_id)
+        assert job.status in {JobStatus.PENDING, JobStatus.RUNNING}, "finished before the kill"
+        return (
+            JobShard.objects.filter(
+                job_id=job_id,
+                status=JobStatus.RUNNING,
+                rounds_done__gt=0,
+                rounds_done__lte=F("rounds") / 2,
+            )
+            .order_by("index")
+            .first()
+        )
+
+    return wait_until(found, timeout, f"a shard of {job_id} dealing", interval=0.02)
 
 
 def start_worker(

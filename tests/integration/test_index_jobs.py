@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db.models import F
 
 from jost_engine import indices
 from simulator.models import JobShard, JobStatus, SimulationJob
 from tests.integration.helpers import (
+    a_running_shard,
     http,
     job_finished,
     running_beat,
@@ -116,27 +116,6 @@ def in_process(job: SimulationJob) -> dict[str, Any]:
     return json.loads(json.dumps(indices.index_results(request, indices.merge(parts))))
 
 
-def a_running_shard(job_id: str) -> JobShard:
-    """A shard dealing, with at least half its shoes still to deal when it is seen (a
-    shard here takes about a second, so a kill that follows lands mid-shard)."""
-
-    def found() -> JobShard | None:
-        job = SimulationJob.objects.get(id=job_id)
-        assert job.status in {JobStatus.PENDING, JobStatus.RUNNING}, "finished before the kill"
-        return (
-            JobShard.objects.filter(
-                job_id=job_id,
-                status=JobStatus.RUNNING,
-                rounds_done__gt=0,
-                rounds_done__lte=F("rounds") / 2,
-            )
-            .order_by("index")
-            .first()
-        )
-
-    return wait_until(found, WAIT, f"a shard of {job_id} dealing", interval=0.02)
-
-
 def assert_complete(job: SimulationJob, expected: dict[str, Any]) -> None:
     assert job.status == JobStatus.COMPLETE, job.error
     assert job.result_data == expected
@@ -169,7 +148,7 @@ class TestKilled:
     ):
         with workers(index_env, logs_dir, 2):
             job_id = submit(index_web, alice_token, index_request(shoes=1_800, step=1))
-            shard = a_running_shard(job_id)
+            shard = a_running_shard(job_id, WAIT)
             # The pool process dealing it (claimed_by is host:worker pid:pool pid).
             os.kill(int(shard.claimed_by.rsplit(":", 1)[1]), signal.SIGKILL)
             job = finished(job_id)
@@ -183,7 +162,7 @@ class TestKilled:
     ):
         with workers(index_env, logs_dir, 2) as [worker]:
             job_id = submit(index_web, alice_token, index_request(shoes=1_800, step=1))
-            a_running_shard(job_id)
+            a_running_shard(job_id, WAIT)
             # The worker and its pool, by the process group it was started in.
             os.killpg(worker.pid, signal.SIGKILL)
             worker.wait(10)

@@ -25,12 +25,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db.models import F
 
 import jost_engine
 from simulator.models import JobShard, JobStatus, SimulationJob
 from tests.helpers import load_master_config
 from tests.integration.helpers import (
+    a_running_shard,
     http,
     job_finished,
     procfile_command,
@@ -145,26 +145,6 @@ def in_process(job: SimulationJob) -> dict[str, Any]:
     return _IN_PROCESS[key]
 
 
-def a_running_shard(job_id: str) -> JobShard:
-    """A shard dealing, with at least half its rounds still to deal when it is seen."""
-
-    def found() -> JobShard | None:
-        job = SimulationJob.objects.get(id=job_id)
-        assert job.status in {JobStatus.PENDING, JobStatus.RUNNING}, "finished before the kill"
-        return (
-            JobShard.objects.filter(
-                job_id=job_id,
-                status=JobStatus.RUNNING,
-                rounds_done__gt=0,
-                rounds_done__lte=F("rounds") / 2,
-            )
-            .order_by("index")
-            .first()
-        )
-
-    return wait_until(found, WAIT, f"a shard of {job_id} running with progress", interval=0.02)
-
-
 def assert_complete_and_equal(job: SimulationJob, without_timing, expected: dict) -> None:
     assert job.status == JobStatus.COMPLETE, job.error
     assert without_timing(job.result_data) == without_timing(expected)
@@ -198,7 +178,7 @@ class TestKilled:
     ):
         with workers(split_env, logs_dir, 2):
             job_id = submit(split_web, alice_token, full_table_config())
-            shard = a_running_shard(job_id)
+            shard = a_running_shard(job_id, WAIT)
             killed_at = time.monotonic()
             os.kill(int(shard.claimed_by.rsplit(":", 1)[1]), signal.SIGKILL)
             job = finished(job_id)
@@ -215,7 +195,7 @@ class TestKilled:
     ):
         with workers(split_env, logs_dir, 2) as [worker]:
             job_id = submit(split_web, alice_token, full_table_config())
-            a_running_shard(job_id)
+            a_running_shard(job_id, WAIT)
             os.killpg(worker.proc.pid, signal.SIGKILL)
             killed_at = time.monotonic()
             lost = list(
@@ -240,7 +220,7 @@ class TestKilled:
     ):
         with workers(split_env, logs_dir, 2) as [worker]:
             job_id = submit(split_web, alice_token, full_table_config())
-            shard = a_running_shard(job_id)
+            shard = a_running_shard(job_id, WAIT)
             os.kill(worker.proc.pid, signal.SIGTERM)
             worker.proc.wait(20)
             # Back in the queue at once: well before a heartbeat would have gone stale.
