@@ -8,11 +8,8 @@ from __future__ import annotations
 import io
 import json
 import multiprocessing
-import os
 import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +25,7 @@ from jost_engine.indices import (
     run_index_shard_spec,
 )
 from jost_engine.parallel import run_index_shards
+from tests.engine.interrupts import assert_all_gone, interrupt_run
 
 REPO = Path(__file__).parents[2]
 # The benchmark's game (6 decks S17 DAS LS, 80%, Hi-Lo) and all 22 plays of the
@@ -259,22 +257,6 @@ class TestProgress:
         assert stream.getvalue().endswith("2,000 / 14,000 shoes  200/s      1:00 left")
 
 
-def children(pid: int) -> set[int]:
-    found: set[int] = set()
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        found.update(int(p) for p in (task / "children").read_text().split())
-    return found
-
-
-def alive(pid: int) -> bool:
-    """Not yet exited: a zombie (exited, waiting for whoever inherited it to reap it) has."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
 @pytest.mark.skipif(sys.platform != "linux", reason="reads the process tree from /proc")
 @pytest.mark.parametrize(
     ("jobs", "how", "sig"),
@@ -291,34 +273,9 @@ def test_an_interrupt_stops_every_worker_and_exits_130(tmp_path, jobs, how, sig)
     # its next chunk as the pool's workers do.
     path = write(tmp_path, {**REQUEST, "shoes": 10**8})
     argv = ["indices", str(path), "--jobs", jobs, "--shard-shoes", "1000", "--progress"]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "jost_engine", *argv],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        assert proc.stderr is not None
-        # The bar's first count of shoes dealt: the shards are being dealt.
-        seen = ""
-        while "250 / " not in seen and "500 / " not in seen:
-            seen = seen[-100:] + proc.stderr.read(100)
-            assert proc.poll() is None, "the run ended before it was interrupted"
-        workers = children(proc.pid)
-        assert len(workers) >= (2 if jobs == "2" else 0)
-        if how == "the process group":
-            os.killpg(proc.pid, sig)
-        else:
-            proc.send_signal(sig)
-        out, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-    assert proc.returncode == 130
-    assert "interrupted" in err and out == ""
-    deadline = time.monotonic() + 10
-    while any(map(alive, workers)) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not any(map(alive, workers))
+    # The bar's first count of shoes dealt: the shards are being dealt.
+    run = interrupt_run(argv, lambda seen: "250 / " in seen or "500 / " in seen, how, sig)
+    assert len(run.workers) >= (2 if jobs == "2" else 0)
+    assert run.returncode == 130
+    assert "interrupted" in run.err and run.out == ""
+    assert_all_gone(run.workers)

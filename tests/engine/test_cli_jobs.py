@@ -9,9 +9,7 @@ import json
 import multiprocessing
 import os
 import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +19,7 @@ import jost_engine
 from jost_engine import parallel
 from jost_engine.__main__ import ONE_CORE, main
 from jost_engine.parallel import run_shards_parallel, run_simulation_parallel
+from tests.engine.interrupts import assert_all_gone, interrupt_run
 
 REPO = Path(__file__).parents[2]
 PLAYER = {
@@ -209,22 +208,6 @@ def test_a_failing_shard_stops_the_run_with_its_error(monkeypatch):
         run_shards_parallel(config, 5, 2, SHARD, context=multiprocessing.get_context("fork"))
 
 
-def children(pid: int) -> set[int]:
-    found: set[int] = set()
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        found.update(int(p) for p in (task / "children").read_text().split())
-    return found
-
-
-def alive(pid: int) -> bool:
-    """Not yet exited: a zombie (exited, waiting for whoever inherited it to reap it) has."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
 @pytest.mark.skipif(sys.platform != "linux", reason="reads the process tree from /proc")
 @pytest.mark.parametrize(
     ("how", "sig"),
@@ -240,32 +223,9 @@ def test_an_interrupt_stops_every_worker(tmp_path, how, sig):
     # process group; `kill -INT` or a `timeout` (SIGTERM) to the parent alone.
     path = write(tmp_path, {**SPLIT, "num_rounds": 2 * 10**9})
     argv = [str(path), "--jobs", "2", "--shard-rounds", "1000000", "--progress"]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "jost_engine", *argv],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        assert proc.stderr is not None
-        # The bar's first draw: the workers are playing.
-        while "rounds" not in proc.stderr.read(200):
-            assert proc.poll() is None, "the run ended before it was interrupted"
-        workers = children(proc.pid)
-        assert len(workers) >= 2
-        if how == "the process group":
-            os.killpg(proc.pid, sig)
-        else:
-            proc.send_signal(sig)
-        out, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-    assert proc.returncode == 130
-    assert "interrupted" in err and out == ""
-    deadline = time.monotonic() + 10
-    while any(map(alive, workers)) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not any(map(alive, workers))
+    # The bar's first draw: the workers are playing.
+    run = interrupt_run(argv, lambda seen: "rounds" in seen, how, sig)
+    assert len(run.workers) >= 2
+    assert run.returncode == 130
+    assert "interrupted" in run.err and run.out == ""
+    assert_all_gone(run.workers)
