@@ -61,7 +61,11 @@ def check_penetration(value: Any, path: str, problems: Problems) -> Any:
         return BAD
     fraction = value / 100 if value > 1 else float(value)
     if not 0 < fraction < 1:
-        problems.add(path, f"must be between 0 and 1 (or 0 and 100 percent), got {value}")
+        problems.add(
+            path,
+            "must be above 0 and below 1, or as a percent below 100 (the cut card falls "
+            f"inside the shoe), got {value}",
+        )
         return BAD
     return fraction
 

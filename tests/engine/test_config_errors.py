@@ -15,6 +15,12 @@ def config(**overrides):
     return base
 
 
+PENETRATION_REASON = (
+    "must be above 0 and below 1, or as a percent below 100 (the cut card falls inside the "
+    "shoe), got {}"
+)
+
+
 def problems(raw, resolve=None):
     with pytest.raises(ConfigError) as caught:
         normalize_config(raw, resolve=resolve)
@@ -149,12 +155,8 @@ class TestCasinoErrors:
             ("DAS", "yes", "not true or false"),
             ("blackjack_payout", "2 to 1", 'not a payout (use 1.5, "3:2", "6:5" or "1:1")'),
             ("blackjack_payout", 0, "must be more than 0 and at most 3 (3:1), got 0"),
-            (
-                "reshuffle_penetration",
-                100,
-                "must be between 0 and 1 (or 0 and 100 percent), got 100",
-            ),
-            ("reshuffle_penetration", 0, "must be between 0 and 1 (or 0 and 100 percent), got 0"),
+            ("reshuffle_penetration", 100, PENETRATION_REASON.format(100)),
+            ("reshuffle_penetration", 0, PENETRATION_REASON.format(0)),
             ("allow_resplit_to_hands", 0, "must be 1..8, got 0"),
             (
                 "double_down_restrictions",
