@@ -17,7 +17,6 @@ more than that run time. Not a test; never run by pytest. Prints one JSON docume
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import shutil
 import signal
@@ -31,7 +30,22 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from service_stack import ADMIN_URL, REPO, VENV_BIN, free_port, http, master_config, procfile, wait
+from service_stack import (
+    ADMIN_URL,
+    REPO,
+    answers,
+    free_port,
+    http,
+    manage,
+    master_config,
+    procfile,
+    redis_pings,
+    redis_server,
+    service_env,
+    spawn,
+    stop,
+    wait,
+)
 
 UNSPLIT_ROUNDS = 40_000_000
 SPLIT_ROUNDS = 100_000_000  # ten shards of the default JOB_SHARD_ROUNDS
@@ -52,18 +66,8 @@ class RecoveryStack:
         self.token = ""
 
     def start(self, command: str | list[str], env: dict[str, str], log: str) -> subprocess.Popen:
-        with open(self.tmp / log, "ab") as handle:
-            return subprocess.Popen(
-                command,
-                shell=isinstance(command, str),
-                executable="/bin/bash" if isinstance(command, str) else None,
-                cwd=REPO,
-                env=env,
-                stdout=handle,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
+        # Appended: a restarted Redis or worker writes on after its predecessor.
+        return spawn(command, env, self.tmp / log, append=True)
 
     def __enter__(self) -> RecoveryStack:
         try:
@@ -95,69 +99,28 @@ class RecoveryStack:
         self.procs.append(self.proxy)
         wait(lambda: "listening" in (self.tmp / "proxy.log").read_text(), 20, "the proxy")
         user = admin.split("@", 1)[0]
+        proxied = f"postgres://{user}@127.0.0.1:{self.proxy_port}/{self.db_name}"
         self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "JOB_"))},
-            "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-            "DJANGO_SETTINGS_MODULE": "service.settings",
-            "DATABASE_URL": f"postgres://{user}@127.0.0.1:{self.proxy_port}/{self.db_name}",
-            "CELERY_BROKER_URL": f"redis://127.0.0.1:{self.redis_port}/0",
-            "SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEF",
-            "DEBUG": "false",
-            "SECURE_SSL_REDIRECT": "false",
-            "ALLOWED_HOSTS": "127.0.0.1",
+            **service_env("service.settings", proxied, self.redis_port),
             "WEB_CONCURRENCY": "1",
-            "CELERY_CONCURRENCY": "1",
-            "GUNICORN_LOG_LEVEL": "warning",
             "THROTTLE_SUBMIT_RATE": "none",
         }
-        for args in (["migrate", "--noinput"], ["ensure_dev_user", "--username", "bench"]):
-            done = subprocess.run(
-                [sys.executable, "manage.py", *args],
-                cwd=REPO,
-                env=self.env,
-                check=True,
-                capture_output=True,
-                text=True,
-            )
-        self.token = done.stdout.strip()
+        manage(self.env, "migrate", "--noinput")
+        self.token = manage(self.env, "ensure_dev_user", "--username", "bench").strip()
         web_port = free_port()
         self.procs.append(
             self.start(procfile("web"), {**self.env, "PORT": str(web_port)}, "web.log")
         )
         self.base = f"http://127.0.0.1:{web_port}"
-        wait(lambda: _up(f"{self.base}/healthz"), 60, "gunicorn")
+        wait(lambda: answers(f"{self.base}/healthz"), 60, "gunicorn")
         self.procs.append(self.start(procfile("beat"), self.env, "beat.log"))
         self.start_workers("w0", "w1")
         return self
 
     def start_redis(self) -> None:
-        import redis
-
-        self.redis = self.start(
-            [
-                shutil.which("redis-server") or "redis-server",
-                "--port",
-                str(self.redis_port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.tmp),
-            ],
-            dict(os.environ),
-            "redis.log",
-        )
-
-        def pings() -> bool:
-            try:
-                return bool(redis.Redis(port=self.redis_port, socket_connect_timeout=0.5).ping())
-            except redis.RedisError:
-                return False
-
-        wait(pings, 20, "redis")
+        command = redis_server(self.redis_port, self.tmp)
+        self.redis = self.start(command, dict(os.environ), "redis.log")
+        wait(lambda: redis_pings(self.redis_port), 20, "redis")
 
     def restart_redis(self, down_for: float = 0.0) -> None:
         assert self.redis is not None
@@ -253,27 +216,6 @@ class RecoveryStack:
         with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)')
         shutil.rmtree(self.tmp, ignore_errors=True)
-
-
-def stop(proc: subprocess.Popen) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-
-
-def _up(url: str) -> bool:
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(url, timeout=3) as response:
-            return response.status == 200
-    except OSError:
-        return False
 
 
 def unsplit(seed: int) -> dict[str, Any]:

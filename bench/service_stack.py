@@ -61,6 +61,102 @@ def wait(condition, timeout: float, what: str) -> None:
         time.sleep(0.1)
 
 
+def spawn(
+    command: str | list[str], env: dict[str, str], log: Path, *, append: bool = False
+) -> subprocess.Popen:
+    """A process in a session (and process group) of its own, its output in `log`; a
+    string is a shell line (the Procfile's)."""
+    with open(log, "ab" if append else "wb") as handle:
+        return subprocess.Popen(
+            command,
+            shell=isinstance(command, str),
+            cwd=REPO,
+            env=env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            executable="/bin/bash" if isinstance(command, str) else None,
+        )
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """SIGTERM to the process group, SIGKILL after 15 s."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def redis_server(port: int, directory: Path) -> list[str]:
+    """A private Redis on loopback that keeps nothing on disk."""
+    return [
+        shutil.which("redis-server") or "redis-server",
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(directory),
+    ]
+
+
+def service_env(settings_module: str, database_url: str, redis_port: int) -> dict[str, str]:
+    """The environment every process of a bench stack runs with (the Procfile's lines read
+    the rest from the shipped defaults)."""
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "JOB_"))},
+        "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "DJANGO_SETTINGS_MODULE": settings_module,
+        "DATABASE_URL": database_url,
+        "CELERY_BROKER_URL": f"redis://127.0.0.1:{redis_port}/0",
+        "SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEF",
+        "DEBUG": "false",
+        "SECURE_SSL_REDIRECT": "false",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "CELERY_CONCURRENCY": "1",
+        "GUNICORN_LOG_LEVEL": "warning",
+    }
+
+
+def manage(env: dict[str, str], *args: str) -> str:
+    """`manage.py` with `args` in `env`; its standard output."""
+    done = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=REPO,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout
+
+
+def redis_pings(port: int) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis(port=port, socket_connect_timeout=0.5).ping())
+    except redis.RedisError:
+        return False
+
+
+def answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=3) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
 class Stack:
     def __init__(self, web_concurrency: int = 2) -> None:
         self.web_concurrency = web_concurrency
@@ -71,18 +167,7 @@ class Stack:
         self.token = ""
 
     def _start(self, command: str | list[str], env: dict[str, str], log: str) -> subprocess.Popen:
-        with open(self.tmp / log, "wb") as handle:
-            proc = subprocess.Popen(
-                command,
-                shell=isinstance(command, str),
-                cwd=REPO,
-                env=env,
-                stdout=handle,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-                executable="/bin/bash" if isinstance(command, str) else None,
-            )
+        proc = spawn(command, env, self.tmp / log)
         self.procs.append(proc)
         return proc
 
@@ -96,60 +181,22 @@ class Stack:
 
     def _bring_up(self) -> Stack:
         import psycopg
-        import redis
 
         with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{self.db_name}"')
         redis_port, web_port = free_port(), free_port()
-        self._start(
-            [
-                shutil.which("redis-server") or "redis-server",
-                "--port",
-                str(redis_port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.tmp),
-            ],
-            dict(os.environ),
-            "redis.log",
-        )
-        wait(lambda: _pings(redis, redis_port), 20, "redis")
+        self._start(redis_server(redis_port, self.tmp), dict(os.environ), "redis.log")
+        wait(lambda: redis_pings(redis_port), 20, "redis")
         db_url = ADMIN_URL.rsplit("/", 1)[0] + "/" + self.db_name
         self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
-            "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-            "DJANGO_SETTINGS_MODULE": "service.settings_bench",
-            "DATABASE_URL": db_url,
-            "CELERY_BROKER_URL": f"redis://127.0.0.1:{redis_port}/0",
-            "SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEF",
-            "DEBUG": "false",
-            "SECURE_SSL_REDIRECT": "false",
-            "ALLOWED_HOSTS": "127.0.0.1",
+            **service_env("service.settings_bench", db_url, redis_port),
             "WEB_CONCURRENCY": str(self.web_concurrency),
-            "CELERY_CONCURRENCY": "1",
             "PORT": str(web_port),
-            "GUNICORN_LOG_LEVEL": "warning",
             # The benches measure what the read throttle costs, not its refusals.
             "THROTTLE_READ_RATE": os.environ.get("THROTTLE_READ_RATE", "1000000/second"),
         }
-
-        def run(*args):
-            return subprocess.run(
-                [sys.executable, "manage.py", *args],
-                cwd=REPO,
-                env=self.env,
-                check=True,
-                capture_output=True,
-                text=True,
-            )
-
-        run("migrate", "--noinput")
-        self.token = run("ensure_dev_user", "--username", "bench").stdout.strip()
+        manage(self.env, "migrate", "--noinput")
+        self.token = manage(self.env, "ensure_dev_user", "--username", "bench").strip()
         worker_log = self.tmp / "worker.log"
         worker = self._start(procfile("worker"), self.env, "worker.log")
 
@@ -166,39 +213,17 @@ class Stack:
             "web.log",
         )
         self.base = f"http://127.0.0.1:{web_port}"
-        wait(lambda: _answers(f"{self.base}/healthz"), 60, "gunicorn")
+        wait(lambda: answers(f"{self.base}/healthz"), 60, "gunicorn")
         return self
 
     def __exit__(self, *exc: object) -> None:
         for proc in reversed(self.procs):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+            stop(proc)
         import psycopg
 
         with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)')
         shutil.rmtree(self.tmp, ignore_errors=True)
-
-
-def _pings(redis_module, port: int) -> bool:
-    try:
-        return bool(redis_module.Redis(port=port, socket_connect_timeout=0.5).ping())
-    except redis_module.RedisError:
-        return False
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=3) as response:
-            return response.status == 200
-    except OSError:
-        return False
 
 
 def master_config(num_rounds: int) -> dict[str, Any]:
