@@ -39,6 +39,7 @@ from jost_engine.kernel import (
     CTX_FIRST,
     CTX_LATER,
     CTX_SPLIT,
+    DECK_CARDS,
     DOUBLE,
     HIT,
     KIND_HARD,
@@ -390,7 +391,7 @@ def _count_bucket(rc: float, unseen: int, game: IndexGame, n_buckets: int) -> tu
     if game.rules_i[G_RUNNING] != 0:
         x = rc
     else:
-        x = _true_count(rc, unseen, game.rules_i[G_EST], RND_NONE)
+        x = _true_count(rc, unseen, DECK_CARDS, game.rules_i[G_EST], RND_NONE)
     b = np.floor((x - game.count_f[GF_LO]) / game.count_f[GF_WIDTH] + 0.5)
     if b < 0.0:
         b = 0.0
@@ -405,7 +406,7 @@ def _ramp_bet(rc: float, unseen: int, game: IndexGame) -> float:
     if game.rules_i[G_RAMP_RUNNING] != 0:
         cv = rc
     else:
-        cv = _true_count(rc, unseen, game.rules_i[G_EST], game.rules_i[G_RND])
+        cv = _true_count(rc, unseen, DECK_CARDS, game.rules_i[G_EST], game.rules_i[G_RND])
     tier = 0
     for t in range(1, game.ramp_thr.shape[0]):
         if cv >= game.ramp_thr[t]:

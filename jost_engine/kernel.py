@@ -261,6 +261,9 @@ T_INITIAL_BET, T_FLAT, T_FLAT_SQ = 4, 5, 6
 N_TC_FIELDS = 7
 
 # ---- hand log --------------------------------------------------------------------------
+# A standard deck's cards: what the common game's true count divides by (a Spanish deck
+# has 48; kernel_spanish passes its own).
+DECK_CARDS = 52
 MAX_CARDS = 24  # a hand holds at most 22 cards (21 aces and a bust card), so no check is needed
 L_PLAYER, L_SPOT, L_HAND, L_NCARDS = 0, 1, 2, 3
 L_CARDS = 4
@@ -675,23 +678,25 @@ def _draw(
 
 
 @njit(cache=True, inline="always")
-def _true_count(rc: float, unseen: int, est: int, rnd: int) -> float:
-    """The true count a player computes from running count rc with `unseen` cards left.
+def _true_count(rc: float, unseen: int, deck_size: int, est: int, rnd: int) -> float:
+    """The true count a player computes from running count rc with `unseen` cards left, in
+    decks of deck_size cards (DECK_CARDS; a Spanish deck's 48). The common loops pass the
+    constant DECK_CARDS, which the compiler folds as it did the literal 52.
 
-    Decks left: EST_EXACT unseen / 52; EST_HALF to the nearest half deck, halves up (a
-    discard tray read in half decks), at least half a deck; EST_WHOLE to the nearest whole
-    deck, halves up, at least one. Then RND_FLOOR the floor, RND_TRUNC towards 0, RND_ROUND
-    to the nearest whole count with halves away from 0 (+2.5 -> +3, -2.5 -> -3).
+    Decks left: EST_EXACT unseen / deck_size; EST_HALF to the nearest half deck, halves up
+    (a discard tray read in half decks), at least half a deck; EST_WHOLE to the nearest
+    whole deck, halves up, at least one. Then RND_FLOOR the floor, RND_TRUNC towards 0,
+    RND_ROUND to the nearest whole count with halves away from 0 (+2.5 -> +3, -2.5 -> -3).
     """
     if est == EST_EXACT:
-        tc = rc * 52.0 / unseen
+        tc = rc * deck_size / unseen
     elif est == EST_HALF:
-        decks = np.floor(unseen / 26.0 + 0.5) * 0.5
+        decks = np.floor(unseen / (deck_size / 2.0) + 0.5) * 0.5
         if decks < 0.5:
             decks = 0.5
         tc = rc / decks
     else:
-        decks = np.floor(unseen / 52.0 + 0.5)
+        decks = np.floor(unseen / float(deck_size) + 0.5)
         if decks < 1.0:
             decks = 1.0
         tc = rc / decks
@@ -708,20 +713,21 @@ def _true_count(rc: float, unseen: int, est: int, rnd: int) -> float:
 def _counts(
     rc: float,
     unseen: int,
+    deck_size: int,
     infinite: bool,
     est: int,
     rnd: int,
     running: bool,
     irc: float,
 ) -> tuple[float, float]:
-    """(true count, the count the ramp and wonging read) at running count rc. With an
-    infinite shoe no card changes what is left: the true count is 0 and the running count
-    stays at its initial value."""
+    """(true count, the count the ramp and wonging read) at running count rc, in decks of
+    deck_size cards. With an infinite shoe no card changes what is left: the true count is
+    0 and the running count stays at its initial value."""
     if infinite:
         tc = 0.0
         rc = irc
     else:
-        tc = _true_count(rc, unseen, est, rnd)
+        tc = _true_count(rc, unseen, deck_size, est, rnd)
     if running:
         return tc, rc
     return tc, tc
@@ -1002,6 +1008,75 @@ def rule_settle(
     progress[p, PG_CYCLE] += net_units
 
 
+# ---- pieces of a round the general loop and the Spanish 21 loop share -------------------
+# Inlined (as _draw and _counts): each loop's machine code is what it was when the piece
+# was written out in it, `full` folded as a constant (the Spanish loop is always full);
+# `bench/machine_code.py --against COMMIT` checks it. _solo_rounds keeps its own copies on
+# scalars. The bets were shared too and taken back: the Spanish loop's machine code changed
+# with them, and no A/B on the shared machine settled what that cost (docs/BENCHMARKS.md).
+@njit(cache=True, inline="always")
+def _take_insurance(
+    full: bool,
+    players: Players,
+    seats: Seats,
+    tallies: Tallies,
+    each: _Each,
+    spots: _Spots,
+    n_sp: int,
+    credit: float,
+) -> None:
+    """Against an ace up: each betting player whose true count (before the hole card)
+    reaches the threshold insures all their spots, at half the bet a spot, if the bankroll
+    covers it beside what is already committed."""
+    for p in range(players.min_bet.shape[0]):
+        if each.committed[p] == 0.0:
+            continue  # broke, or watching
+        if each.tc[p] >= players.ins_thr[p]:
+            cost = 0.5 * each.bet[p] * (each.n_spots[p] if full else players.n_spots[p])
+            if seats.bankroll[p] + credit - each.committed[p] >= cost:
+                each.committed[p] += cost
+                tallies.sums[p, S_INSURANCE_WAGERED] += cost
+                for s in range(n_sp):
+                    if spots.player[s] == p:
+                        spots.insured[s] = True
+
+
+@njit(cache=True, inline="always")
+def _round_totals(
+    full: bool, count_on: bool, players: Players, seats: Seats, tallies: Tallies, each: _Each
+) -> None:
+    """The round's net into each betting player's bankroll, sums, table by true count and
+    progression (the same operations in the same order as _solo_rounds: test_determinism)."""
+    for p in range(players.min_bet.shape[0]):
+        stake = each.committed[p]
+        if stake == 0.0:
+            continue
+        net = each.net[p]
+        seats.bankroll[p] += net
+        tallies.counters[p, C_ROUNDS] += 1
+        tallies.sums[p, S_WAGERED] += stake
+        tallies.sums[p, S_NET] += net
+        tallies.sums[p, S_NET_SQ] += net * net
+        unit = net / players.min_bet[p]
+        tallies.sums[p, S_UNIT_NET] += unit
+        tallies.sums[p, S_UNIT_SQ] += unit * unit
+        initial = each.bet[p] * (each.n_spots[p] if full else players.n_spots[p])
+        tallies.sums[p, S_INITIAL_BET] += initial
+        flat = net / initial
+        tallies.sums[p, S_FLAT] += flat
+        tallies.sums[p, S_FLAT_SQ] += flat * flat
+        if count_on:
+            _tally_tc(tallies.tc_table, p, each.tc_bin[p], net, stake, initial, flat)
+        if full and players.bet_rule_n[p] > 0:
+            rule_settle(
+                seats.progress,
+                p,
+                unit,
+                tallies.counters[p, C_BLACKJACK] > seats.progress[p, PG_BJ],
+                tallies.counters[p, C_SURRENDER] > seats.progress[p, PG_SURRENDER],
+            )
+
+
 # ---------------------------------------------------------------------------------------
 # The round loop
 # ---------------------------------------------------------------------------------------
@@ -1181,6 +1256,7 @@ def _general_rounds(
                 tc, cv = _counts(
                     seats.run_count[p],
                     n_cards - pos,
+                    DECK_CARDS,
                     infinite,
                     est,
                     rnd,
@@ -1283,6 +1359,7 @@ def _general_rounds(
                 each.tc[p] = _counts(
                     rc,
                     n_cards - seen_before_hole,
+                    DECK_CARDS,
                     infinite,
                     est,
                     rnd,
@@ -1301,17 +1378,7 @@ def _general_rounds(
 
         # ---- 4. insurance, early surrender, the peek ----------------------------------
         if ins_on and up == 1:
-            for p in range(n_players):
-                if each.committed[p] == 0.0:
-                    continue  # broke, or watching
-                if each.tc[p] >= players.ins_thr[p]:
-                    cost = 0.5 * each.bet[p] * (each.n_spots[p] if full else players.n_spots[p])
-                    if seats.bankroll[p] + credit - each.committed[p] >= cost:
-                        each.committed[p] += cost
-                        tallies.sums[p, S_INSURANCE_WAGERED] += cost
-                        for s in range(n_sp):
-                            if spots.player[s] == p:
-                                spots.insured[s] = True
+            _take_insurance(full, players, seats, tallies, each, spots, n_sp, credit)
         if early_surrender:
             for s in range(n_sp):
                 h = s * max_split
@@ -1606,35 +1673,7 @@ def _general_rounds(
                     )
 
         # ---- 8. round totals ----------------------------------------------------------
-        for p in range(n_players):
-            stake = each.committed[p]
-            if stake == 0.0:
-                continue
-            net = each.net[p]
-            seats.bankroll[p] += net
-            tallies.counters[p, C_ROUNDS] += 1
-            tallies.sums[p, S_WAGERED] += stake
-            tallies.sums[p, S_NET] += net
-            tallies.sums[p, S_NET_SQ] += net * net
-            unit = net / players.min_bet[p]
-            tallies.sums[p, S_UNIT_NET] += unit
-            tallies.sums[p, S_UNIT_SQ] += unit * unit
-            initial = each.bet[p] * (each.n_spots[p] if full else players.n_spots[p])
-            tallies.sums[p, S_INITIAL_BET] += initial
-            # The same operations in the same order as _solo_rounds (test_determinism).
-            flat = net / initial
-            tallies.sums[p, S_FLAT] += flat
-            tallies.sums[p, S_FLAT_SQ] += flat * flat
-            if count_on:
-                _tally_tc(tallies.tc_table, p, each.tc_bin[p], net, stake, initial, flat)
-            if full and players.bet_rule_n[p] > 0:
-                rule_settle(
-                    seats.progress,
-                    p,
-                    unit,
-                    tallies.counters[p, C_BLACKJACK] > seats.progress[p, PG_BJ],
-                    tallies.counters[p, C_SURRENDER] > seats.progress[p, PG_SURRENDER],
-                )
+        _round_totals(full, count_on, players, seats, tallies, each)
         shoe.st_i[S_ROUNDS] += 1
         played += 1
 
@@ -1779,7 +1818,7 @@ def _solo_rounds(
             # Written out as in _general_rounds (see there why); test_determinism holds the
             # copies equal.
             tc, cv = _counts(
-                seats.run_count[0], n_cards - pos, infinite, est, rnd, ramp_running, irc
+                seats.run_count[0], n_cards - pos, DECK_CARDS, infinite, est, rnd, ramp_running, irc
             )
             t_k = 0
             for t in range(1, n_tiers):
@@ -1834,7 +1873,7 @@ def _solo_rounds(
             rc = seats.run_count[0]
             for i in range(count_from, pos):
                 rc += players.tags[0, shoe.cards[i]]
-            dtc = _counts(rc, n_cards - pos, infinite, est, rnd, False, irc)[0]
+            dtc = _counts(rc, n_cards - pos, DECK_CARDS, infinite, est, rnd, False, irc)[0]
             if ins_on and up == 1 and live and dtc >= ins_threshold:
                 cost = 0.5 * bet * players.n_spots[0]
                 if bank + credit - committed >= cost:

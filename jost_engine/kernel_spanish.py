@@ -57,7 +57,6 @@ from jost_engine.kernel import (
     C_PUSH,
     C_REDOUBLE,
     C_RESCUE,
-    C_ROUNDS,
     C_SEVEN_CARD_21,
     C_SIX_CARD_21,
     C_SPLIT,
@@ -76,8 +75,6 @@ from jost_engine.kernel import (
     CTX_FIRST,
     CTX_SPLIT,
     DOUBLE,
-    EST_EXACT,
-    EST_HALF,
     F_BUST,
     F_DEALER_BJ,
     F_DOUBLED,
@@ -113,25 +110,13 @@ from jost_engine.kernel import (
     R_RSA,
     R_WONG_ON,
     RF_BJ_PAYOUT,
-    RND_FLOOR,
-    RND_ROUND,
-    RND_TRUNC,
     S_BROKE,
     S_COUNT_FROM,
-    S_FLAT,
-    S_FLAT_SQ,
-    S_INITIAL_BET,
-    S_INSURANCE_WAGERED,
     S_LIMIT,
     S_NEED_SHUFFLE,
-    S_NET,
-    S_NET_SQ,
     S_POS,
     S_ROUNDS,
     S_SHUFFLES,
-    S_UNIT_NET,
-    S_UNIT_SQ,
-    S_WAGERED,
     SHUFFLE_STEP,
     SPLIT,
     STAND,
@@ -141,18 +126,19 @@ from jost_engine.kernel import (
     Shoe,
     Table,
     Tallies,
+    _counts,
     _decide,
     _Each,
     _Hands,
     _log_hand,
+    _round_totals,
     _rule_bet,
     _scratch,
     _Spots,
-    _tally_tc,
+    _take_insurance,
     _tc_bin,
     _value,
     bounded,
-    rule_settle,
     shuffle,
     shuffle_forward,
 )
@@ -331,52 +317,6 @@ def _shuffle_if_due(
             if players.cnt_i[p, CI_WONG] != 0:
                 seats.watching[p] = 1
     return pos, limit
-
-
-@njit(cache=True, inline="always")
-def _true_count(rc: float, unseen: int, deck_size: int, est: int, rnd: int) -> float:
-    """kernel._true_count with decks of deck_size cards (48 for a Spanish deck)."""
-    if est == EST_EXACT:
-        tc = rc * deck_size / unseen
-    elif est == EST_HALF:
-        decks = np.floor(unseen / (deck_size / 2.0) + 0.5) * 0.5
-        if decks < 0.5:
-            decks = 0.5
-        tc = rc / decks
-    else:
-        decks = np.floor(unseen / float(deck_size) + 0.5)
-        if decks < 1.0:
-            decks = 1.0
-        tc = rc / decks
-    if rnd == RND_FLOOR:
-        tc = np.floor(tc)
-    elif rnd == RND_TRUNC:
-        tc = np.floor(tc) if tc >= 0.0 else -np.floor(-tc)
-    elif rnd == RND_ROUND:
-        tc = np.floor(tc + 0.5) if tc >= 0.0 else -np.floor(-tc + 0.5)
-    return tc
-
-
-@njit(cache=True, inline="always")
-def _counts(
-    rc: float,
-    unseen: int,
-    deck_size: int,
-    infinite: bool,
-    est: int,
-    rnd: int,
-    running: bool,
-    irc: float,
-) -> tuple[float, float]:
-    """kernel._counts with decks of deck_size cards."""
-    if infinite:
-        tc = 0.0
-        rc = irc
-    else:
-        tc = _true_count(rc, unseen, deck_size, est, rnd)
-    if running:
-        return tc, rc
-    return tc, tc
 
 
 @njit(cache=True, inline="always")
@@ -754,17 +694,7 @@ def _spanish_rounds(
 
         # ---- 4. insurance, early surrender, the peek ----------------------------------
         if ins_on and up == 1:
-            for p in range(n_players):
-                if each.committed[p] == 0.0:
-                    continue
-                if each.tc[p] >= players.ins_thr[p]:
-                    cost = 0.5 * each.bet[p] * each.n_spots[p]
-                    if seats.bankroll[p] + credit - each.committed[p] >= cost:
-                        each.committed[p] += cost
-                        tallies.sums[p, S_INSURANCE_WAGERED] += cost
-                        for s in range(n_sp):
-                            if spots.player[s] == p:
-                                spots.insured[s] = True
+            _take_insurance(True, players, seats, tallies, each, spots, n_sp, credit)
         if early_surrender:
             for s in range(n_sp):
                 h = s * max_split
@@ -1165,34 +1095,7 @@ def _spanish_rounds(
                     tallies.counters[p, C_ENVY_BONUS] += others
 
         # ---- 8. round totals ----------------------------------------------------------
-        for p in range(n_players):
-            stake = each.committed[p]
-            if stake == 0.0:
-                continue
-            net = each.net[p]
-            seats.bankroll[p] += net
-            tallies.counters[p, C_ROUNDS] += 1
-            tallies.sums[p, S_WAGERED] += stake
-            tallies.sums[p, S_NET] += net
-            tallies.sums[p, S_NET_SQ] += net * net
-            unit = net / players.min_bet[p]
-            tallies.sums[p, S_UNIT_NET] += unit
-            tallies.sums[p, S_UNIT_SQ] += unit * unit
-            initial = each.bet[p] * each.n_spots[p]
-            tallies.sums[p, S_INITIAL_BET] += initial
-            flat = net / initial
-            tallies.sums[p, S_FLAT] += flat
-            tallies.sums[p, S_FLAT_SQ] += flat * flat
-            if count_on:
-                _tally_tc(tallies.tc_table, p, each.tc_bin[p], net, stake, initial, flat)
-            if players.bet_rule_n[p] > 0:
-                rule_settle(
-                    seats.progress,
-                    p,
-                    unit,
-                    tallies.counters[p, C_BLACKJACK] > seats.progress[p, PG_BJ],
-                    tallies.counters[p, C_SURRENDER] > seats.progress[p, PG_SURRENDER],
-                )
+        _round_totals(True, count_on, players, seats, tallies, each)
         shoe.st_i[S_ROUNDS] += 1
         played += 1
 

@@ -91,7 +91,7 @@ class TestTrueCountAsAPlayerComputesIt:
         est = {"exact": k.EST_EXACT, "half": k.EST_HALF, "whole": k.EST_WHOLE}[estimation]
         rnd = {"none": k.RND_NONE, "floor": k.RND_FLOOR, "truncate": k.RND_TRUNC}
         rnd["round"] = k.RND_ROUND
-        assert k._true_count(7.0, 100, est, rnd[rounding]) == pytest.approx(expected)
+        assert k._true_count(7.0, 100, k.DECK_CARDS, est, rnd[rounding]) == pytest.approx(expected)
 
     @pytest.mark.parametrize(
         ("rounding", "expected"),
@@ -99,7 +99,7 @@ class TestTrueCountAsAPlayerComputesIt:
     )
     def test_negative_counts_floor_down_truncate_up_and_round_halves_away(self, rounding, expected):
         rnd = {"none": 0, "floor": 1, "truncate": 2, "round": 3}[rounding]
-        assert k._true_count(-7.0, 104, k.EST_WHOLE, rnd) == expected  # 2 decks
+        assert k._true_count(-7.0, 104, k.DECK_CARDS, k.EST_WHOLE, rnd) == expected  # 2 decks
 
     @pytest.mark.parametrize(
         ("estimation", "unseen", "decks"),
@@ -116,7 +116,9 @@ class TestTrueCountAsAPlayerComputesIt:
         self, estimation, unseen, decks
     ):
         est = k.EST_HALF if estimation == "half" else k.EST_WHOLE
-        assert k._true_count(6.0, unseen, est, k.RND_NONE) == pytest.approx(6.0 / decks)
+        assert k._true_count(6.0, unseen, k.DECK_CARDS, est, k.RND_NONE) == pytest.approx(
+            6.0 / decks
+        )
 
     def test_the_running_count_after_known_cards_sets_the_bet(self, table):
         # Round 1: 5,6 vs 4 up, 3 hole (hilo +4); the player's 11 doubles and draws a 2

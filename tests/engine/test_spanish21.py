@@ -158,9 +158,9 @@ class TestTheSpanishDeck:
 
     def test_the_true_count_divides_by_spanish_decks_of_48_cards(self):
         # A running count of +4 with 96 cards unseen is two Spanish decks: +2.
-        tc = ks._true_count.py_func(4.0, 96, 48, k.EST_EXACT, k.RND_NONE)
+        tc = k._true_count.py_func(4.0, 96, 48, k.EST_EXACT, k.RND_NONE)
         assert tc == 2.0
-        assert ks._true_count.py_func(4.0, 96, 48, k.EST_WHOLE, k.RND_NONE) == 2.0
+        assert k._true_count.py_func(4.0, 96, 48, k.EST_WHOLE, k.RND_NONE) == 2.0
 
     def test_the_count_reads_the_rank_of_a_suited_card(self):
         cfg = normalize_config(
