@@ -104,6 +104,9 @@ RND_NONE, RND_FLOOR, RND_TRUNC, RND_ROUND = 0, 1, 2, 3
 # CF_IRC: the running count at each shuffle; sit in at >= CF_WONG_IN, leave < CF_WONG_OUT.
 CF_IRC, CF_WONG_IN, CF_WONG_OUT = range(3)
 N_CNT_F = 3
+# A standard deck's cards: what the common game's true count divides by (Rules.
+# cards_per_deck; kernel_spanish passes a Spanish deck's 48).
+DECK_CARDS = 52
 
 # ---- st_i fields (state that outlives a call) ------------------------------------------
 (
@@ -261,9 +264,6 @@ T_INITIAL_BET, T_FLAT, T_FLAT_SQ = 4, 5, 6
 N_TC_FIELDS = 7
 
 # ---- hand log --------------------------------------------------------------------------
-# A standard deck's cards: what the common game's true count divides by (a Spanish deck
-# has 48; kernel_spanish passes its own).
-DECK_CARDS = 52
 MAX_CARDS = 24  # a hand holds at most 22 cards (21 aces and a bust card), so no check is needed
 L_PLAYER, L_SPOT, L_HAND, L_NCARDS = 0, 1, 2, 3
 L_CARDS = 4
