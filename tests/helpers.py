@@ -12,11 +12,19 @@ MASTER_SIMULATION = (
 )
 
 
-def load_master_config(num_rounds: int) -> dict[str, Any]:
-    """The master simulation the engine ships, shortened to `num_rounds` for speed."""
+# Seven players: a full table. A round takes about seven times one player's, which the
+# tests that must catch a shard mid-deal need (one player's 3 M-round shard takes about a
+# fifth of a second, as long as a progress report's interval).
+FULL_TABLE = 7
+
+
+def load_master_config(num_rounds: int, seats: int = 1) -> dict[str, Any]:
+    """The master simulation the engine ships, shortened to `num_rounds` for speed, with its
+    player in `seats` seats (FULL_TABLE for a slow round)."""
     config: dict[str, Any] = json.loads(MASTER_SIMULATION.read_text())
     config["num_rounds"] = num_rounds
     config["seed"] = 42
+    config["players"] = config["players"] * seats
     return config
 
 

@@ -33,7 +33,7 @@ import redis
 import jost_engine
 from simulator.models import JobShard, JobStatus, SimulationJob
 from simulator.services.broker import MESSAGE_FORMAT_HEADER
-from tests.helpers import load_master_config
+from tests.helpers import FULL_TABLE, load_master_config
 from tests.integration.helpers import (
     http,
     job_finished,
@@ -47,10 +47,10 @@ from tests.releases import previous_release as listed_previous_release
 
 SHARD_ROUNDS = 400_000
 ROUNDS = 3_200_000  # eight shards
-# A full table: a quarter of a second a shard, where one player's took 0.03 s. The
-# previous release's worker is stopped once it has stored two shards, and the job must
-# still have shards left to deal: with 0.03 s shards that margin was a tenth of a second.
-TABLE = 7
+# The job is a full table: a quarter of a second a shard, where one player's took 0.03 s.
+# The previous release's worker is stopped once it has stored two shards, and the job
+# must still have shards left to deal: with 0.03 s shards that margin was a tenth of a
+# second.
 WAIT = 300  # a job's run, generous for a loaded machine
 # A worker's start: a cold numba cache (the previous release's, on a machine's first run)
 # took 8 minutes to compile with six test runs sharing two cores; about 35 s when idle.
@@ -155,13 +155,7 @@ def start_old_worker(tree: Path, env: dict[str, str], log: Path) -> subprocess.P
 
 
 def split_config(seed: int) -> dict[str, Any]:
-    config = load_master_config(ROUNDS)
-    return {
-        **config,
-        "players": config["players"] * TABLE,
-        "seed": seed,
-        "stop_when_broke": False,
-    }
+    return {**load_master_config(ROUNDS, FULL_TABLE), "seed": seed, "stop_when_broke": False}
 
 
 def undisturbed(job: SimulationJob) -> dict[str, Any]:

@@ -46,7 +46,7 @@ from django.utils import timezone
 import jost_engine
 from jost_engine import indices
 from simulator.models import JobKind, JobShard, JobStatus, SimulationJob
-from tests.helpers import load_master_config
+from tests.helpers import FULL_TABLE, load_master_config
 from tests.integration.helpers import (
     assert_consistent_results,
     http,
@@ -74,7 +74,6 @@ SEED = 20261202
 # and the index job counts every true count (step 1: about 3 ms a shoe).
 SHARD_ROUNDS = 3_000_000
 SPLIT_ROUNDS = 8 * SHARD_ROUNDS
-TABLE = 7
 SHARD_SHOES = 600
 INDEX_SHOES = 8 * SHARD_SHOES
 HOSTS = ("a", "b")
@@ -378,13 +377,8 @@ def submit(fleet: Fleet, token: str, kind: str) -> str:
         }
         path = "/api/indices/"
     else:
-        config = load_master_config(SPLIT_ROUNDS)
-        body = {
-            **config,
-            "players": config["players"] * TABLE,
-            "seed": SEED,
-            "stop_when_broke": False,
-        }
+        config = load_master_config(SPLIT_ROUNDS, FULL_TABLE)
+        body = {**config, "seed": SEED, "stop_when_broke": False}
         path = "/api/submit/"
     status, answer = http("POST", fleet.base + path, body, token=token)
     assert status == 202, answer

@@ -28,7 +28,7 @@ import pytest
 
 import jost_engine
 from simulator.models import JobShard, JobStatus, SimulationJob
-from tests.helpers import load_master_config
+from tests.helpers import FULL_TABLE, load_master_config
 from tests.integration.helpers import (
     a_running_shard,
     http,
@@ -51,7 +51,6 @@ from tests.integration.processes import (
 SHARD_ROUNDS = 3_000_000
 SPLIT_ROUNDS = 30_000_000  # ten shards
 KILLED_SHARDS = 4
-TABLE = 7
 STALE_AFTER = 3
 # What the issue allows after a kill (30 s) beyond the lost shards' own run time.
 RECOVERY_BOUND = 30.0
@@ -64,8 +63,8 @@ def split_config(rounds: int = SPLIT_ROUNDS, seed: int = 9) -> dict[str, Any]:
 
 def full_table_config() -> dict[str, Any]:
     """KILLED_SHARDS shards of a full table: long enough to be killed mid-shard."""
-    config = split_config(KILLED_SHARDS * SHARD_ROUNDS)
-    return {**config, "players": config["players"] * TABLE}
+    rounds = KILLED_SHARDS * SHARD_ROUNDS
+    return {**load_master_config(rounds, FULL_TABLE), "seed": 9, "stop_when_broke": False}
 
 
 @pytest.fixture(scope="module")
