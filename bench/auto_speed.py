@@ -35,6 +35,9 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench.commit_tree import export_tree  # noqa: E402
 
 CASINO = {
     "name": "bench_6d_h17_das_ls_rsa",
@@ -173,16 +176,6 @@ def spanish(repeats: int) -> dict[str, list[float]]:
     return out
 
 
-def export(commit: str, into: Path) -> Path:
-    tree = into / commit
-    tree.mkdir()
-    archive = subprocess.run(
-        ["git", "-C", str(REPO), "archive", commit], check=True, capture_output=True
-    ).stdout
-    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
-    return tree
-
-
 def run_worker(tree: Path, repeats: int) -> dict[str, list[float]]:
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     proc = subprocess.run(
@@ -221,7 +214,7 @@ def main() -> int:
         print(json.dumps(worker(args.worker, args.repeats)))
         return 0
     with tempfile.TemporaryDirectory() as scratch:
-        trees = {f"before ({args.before})": export(args.before, Path(scratch)), "after": REPO}
+        trees = {f"before ({args.before})": export_tree(args.before, Path(scratch)), "after": REPO}
         times: dict[str, dict[str, list[float]]] = {k: {"wall": [], "cpu": []} for k in trees}
         for pair in range(args.pairs):
             for name, tree in trees.items():

@@ -33,14 +33,12 @@ median and the median of the paired ratios new / old, per game.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import platform
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -50,6 +48,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench import pure_python_loop  # noqa: E402
+from bench.commit_tree import export_tree  # noqa: E402
 from jost_engine.config import normalize_config  # noqa: E402
 from jost_engine.simulate import new_session  # noqa: E402
 
@@ -245,19 +244,6 @@ def bankroll_path_cost(rounds: int, repeats: int) -> dict[str, list[float]]:
         assert len(document["players"][0]["bankroll_path"]) == min(rounds + 1, 1000)
         out["with_path"].append(rounds / document["play_seconds"])
     return out
-
-
-def export_tree(commit: str, into: Path) -> Path:
-    """COMMIT's files (git archive, so no worktree is registered) in a directory of `into`."""
-    tree = into / commit
-    archive = subprocess.run(
-        ["git", "-C", str(REPO), "archive", "--format=tar", commit],
-        capture_output=True,
-        check=True,
-    ).stdout
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(tree, filter="data")
-    return tree
 
 
 def ab_side(tree: Path, rounds: int) -> dict[str, dict[str, float]]:

@@ -20,13 +20,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import io
 import json
 import re
 import statistics
-import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -34,6 +31,8 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from bench.commit_tree import export_tree  # noqa: E402
 
 CHART = {"playing_strategy": "perfect_h17_basic_strategy"}
 GAMES: dict[str, tuple[Any, int]] = {
@@ -46,16 +45,12 @@ GAMES: dict[str, tuple[Any, int]] = {
 
 def load_before(commit: str, into: Path) -> Any:
     """COMMIT's jost_engine as the package jost_before."""
-    archive = subprocess.run(
-        ["git", "archive", commit, "jost_engine"], cwd=REPO, check=True, capture_output=True
-    ).stdout
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(into, filter="data")
-    (into / "jost_engine").rename(into / "jost_before")
-    for source in (into / "jost_before").rglob("*.py"):
+    tree = export_tree(commit, into, "jost_engine")
+    (tree / "jost_engine").rename(tree / "jost_before")
+    for source in (tree / "jost_before").rglob("*.py"):
         text = source.read_text()
         source.write_text(re.sub(r"\bjost_engine\b", "jost_before", text))
-    sys.path.insert(0, str(into))
+    sys.path.insert(0, str(tree))
     return importlib.import_module("jost_before")
 
 
@@ -91,6 +86,8 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=15)
     parser.add_argument("--rounds", type=int, default=1_000_000)
     args = parser.parse_args()
+    if args.pairs < 2:
+        parser.error("--pairs must be at least 2 (the ratios' standard error needs two)")
     with tempfile.TemporaryDirectory(prefix="jost-loop-ab-") as tmp:
         load_before(args.against, Path(tmp))
         sides = {"before": sessions("jost_before"), "after": sessions("jost_engine")}

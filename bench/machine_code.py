@@ -20,15 +20,16 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import io
 import json
 import subprocess
 import sys
-import tarfile
 import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench.commit_tree import export_tree  # noqa: E402
 
 # Run in each tree: compile every loop, print {loop and signature: normalised assembly}.
 DUMP_SCRIPT = r"""
@@ -83,14 +84,6 @@ print(json.dumps(found))
 """
 
 
-def export(commit: str, into: Path) -> None:
-    archive = subprocess.run(
-        ["git", "archive", commit], cwd=REPO, check=True, capture_output=True
-    ).stdout
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(into, filter="data")
-
-
 def dump(tree: Path, cache: Path) -> dict[str, list[str]]:
     done = subprocess.run(
         [sys.executable, "-c", DUMP_SCRIPT, str(tree)],
@@ -109,8 +102,7 @@ def main() -> None:
     parser.add_argument("--against", required=True, metavar="COMMIT")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="jost-machine-code-") as tmp:
-        old_tree = Path(tmp) / "tree"
-        export(args.against, old_tree)
+        old_tree = export_tree(args.against, Path(tmp))
         old = dump(old_tree, Path(tmp) / "cache-old")
         new = dump(REPO, Path(tmp) / "cache-new")
     report = {}

@@ -34,7 +34,6 @@ from service_stack import (
     ADMIN_URL,
     REPO,
     answers,
-    free_port,
     http,
     manage,
     master_config,
@@ -42,10 +41,10 @@ from service_stack import (
     redis_pings,
     redis_server,
     service_env,
-    spawn,
-    stop,
     wait,
 )
+
+from tests.integration.processes import free_port, start_process, stop_process
 
 UNSPLIT_ROUNDS = 40_000_000
 SPLIT_ROUNDS = 100_000_000  # ten shards of the default JOB_SHARD_ROUNDS
@@ -67,7 +66,7 @@ class RecoveryStack:
 
     def start(self, command: str | list[str], env: dict[str, str], log: str) -> subprocess.Popen:
         # Appended: a restarted Redis or worker writes on after its predecessor.
-        return spawn(command, env, self.tmp / log, append=True)
+        return start_process(command, env=env, log=self.tmp / log)
 
     def __enter__(self) -> RecoveryStack:
         try:
@@ -124,7 +123,7 @@ class RecoveryStack:
 
     def restart_redis(self, down_for: float = 0.0) -> None:
         assert self.redis is not None
-        stop(self.redis)
+        stop_process(self.redis)
         time.sleep(down_for)
         self.start_redis()
 
@@ -142,7 +141,7 @@ class RecoveryStack:
 
     def stop_workers(self) -> None:
         for name in list(self.workers):
-            stop(self.workers.pop(name))
+            stop_process(self.workers.pop(name))
 
     def signal_proxy(self, sig: signal.Signals, word: str) -> None:
         log = self.tmp / "proxy.log"
@@ -208,9 +207,9 @@ class RecoveryStack:
     def __exit__(self, *exc: object) -> None:
         self.stop_workers()
         for proc in reversed(self.procs):
-            stop(proc)
+            stop_process(proc)
         if self.redis is not None:
-            stop(self.redis)
+            stop_process(self.redis)
         import psycopg
 
         with psycopg.connect(ADMIN_URL, autocommit=True) as conn:

@@ -8,8 +8,6 @@ import contextlib
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,13 +20,16 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
+# Processes are started and stopped as the live-stack tests do it: each in a session of its
+# own, stopped by process group.
+sys.path.insert(0, str(REPO))
+from tests.integration.processes import (  # noqa: E402
+    free_port,
+    start_process,
+    stop_process,
+)
+
 ADMIN_URL = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def procfile(kind: str) -> str:
@@ -59,37 +60,6 @@ def wait(condition, timeout: float, what: str) -> None:
         if time.monotonic() > deadline:
             raise SystemExit(f"gave up waiting for {what}")
         time.sleep(0.1)
-
-
-def spawn(
-    command: str | list[str], env: dict[str, str], log: Path, *, append: bool = False
-) -> subprocess.Popen:
-    """A process in a session (and process group) of its own, its output in `log`; a
-    string is a shell line (the Procfile's)."""
-    with open(log, "ab" if append else "wb") as handle:
-        return subprocess.Popen(
-            command,
-            shell=isinstance(command, str),
-            cwd=REPO,
-            env=env,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-            executable="/bin/bash" if isinstance(command, str) else None,
-        )
-
-
-def stop(proc: subprocess.Popen) -> None:
-    """SIGTERM to the process group, SIGKILL after 15 s."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
 
 
 def redis_server(port: int, directory: Path) -> list[str]:
@@ -167,7 +137,7 @@ class Stack:
         self.token = ""
 
     def _start(self, command: str | list[str], env: dict[str, str], log: str) -> subprocess.Popen:
-        proc = spawn(command, env, self.tmp / log)
+        proc = start_process(command, env=env, log=self.tmp / log)
         self.procs.append(proc)
         return proc
 
@@ -218,7 +188,7 @@ class Stack:
 
     def __exit__(self, *exc: object) -> None:
         for proc in reversed(self.procs):
-            stop(proc)
+            stop_process(proc)
         import psycopg
 
         with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
